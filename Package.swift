@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "framededupe",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "framededupe", targets: ["FrameDedupeCLI"]),
+        .library(name: "FrameDedupe", targets: ["FrameDedupe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat libavcodec libswscale libavutil",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "Decoder", dependencies: ["CFFmpeg"]),
+        .target(name: "Similarity", dependencies: ["COpenBLAS"]),
+        .target(name: "FrameDedupe", dependencies: ["Decoder", "Similarity"]),
+        .executableTarget(
+            name: "FrameDedupeCLI",
+            dependencies: ["FrameDedupe", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "DecoderTests", dependencies: ["Decoder"]),
+        .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe"]),
+        .testTarget(name: "FrameDedupeCLITests", dependencies: ["FrameDedupe"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,2 @@
+import Decoder
+import Similarity
