@@ -22,9 +22,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "Decoder", dependencies: ["CFFmpeg"]),
-        .target(name: "Similarity", dependencies: ["COpenBLAS"]),
-        .target(name: "FrameDedupe", dependencies: ["Decoder", "Similarity"]),
+        // Plain pixel buffers shared by the decoder (which fills them) and the scorers (which read them).
+        .target(name: "Pixels"),
+        .target(name: "Decoder", dependencies: ["CFFmpeg", "Pixels"]),
+        .target(name: "Similarity", dependencies: ["COpenBLAS", "Pixels"]),
+        .target(name: "FrameDedupe", dependencies: ["Decoder", "Similarity", "Pixels"]),
         .executableTarget(
             name: "FrameDedupeCLI",
             dependencies: ["FrameDedupe", .product(name: "ArgumentParser", package: "swift-argument-parser")]
