@@ -31,10 +31,12 @@ let package = Package(
             name: "FrameDedupeCLI",
             dependencies: ["FrameDedupe", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "DecoderTests", dependencies: ["Decoder"]),
+        // Fixture builders (real ffmpeg) and helpers shared by the test targets; not API.
+        .target(name: "_FrameDedupeTestSupport", path: "Sources/_FrameDedupeTestSupport"),
+        .testTarget(name: "DecoderTests", dependencies: ["Decoder", "_FrameDedupeTestSupport"]),
         .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe"]),
-        .testTarget(name: "FrameDedupeCLITests", dependencies: ["FrameDedupe"]),
+        .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
+        .testTarget(name: "FrameDedupeCLITests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,32 @@
+/// Why an input could not be opened or read. Each case reads as one line for the user.
+public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
+    case notFound
+    case isDirectory
+    case permissionDenied
+    /// libavformat could not recognise the bytes as any container.
+    case notMedia(String)
+    /// The demuxer that claimed the file only turns arbitrary bytes into text art.
+    case textArtDemuxer(String)
+    case noVideoStream
+    case noSuchStream(Int, available: Int)
+    case noDecoder(codec: String)
+    /// An MP4/MOV whose index (moov) sits at the end, read from a pipe that cannot seek back to it.
+    case indexAtEndOnPipe
+    case libav(LibavError)
+
+    public var description: String {
+        switch self {
+        case .notFound: "no such file"
+        case .isDirectory: "is a directory, not a video"
+        case .permissionDenied: "permission denied"
+        case .notMedia(let why): "not a video file (\(why))"
+        case .textArtDemuxer(let name): "not a video file (only the '\(name)' text-art reader accepts these bytes)"
+        case .noVideoStream: "has no video stream"
+        case .noSuchStream(let n, let count): "has no video stream #\(n) (\(count) streams)"
+        case .noDecoder(let codec): "no decoder for codec '\(codec)' in this libavcodec"
+        case .indexAtEndOnPipe:
+            "MP4/MOV with its index at the end cannot be read from a pipe; remux with '-movflags +faststart', or pipe NUT/Matroska ('-f nut -')"
+        case .libav(let e): e.description
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import CFFmpeg
+
+// Owners of libav objects: each class frees exactly what it allocated, once, in deinit.
+// None of these pointers leaves the Decoder module.
+
+/// An owned `AVPacket`.
+final class Packet {
+    let pointer: UnsafeMutablePointer<AVPacket>
+
+    init() {
+        guard let p = av_packet_alloc() else { fatalError("av_packet_alloc: out of memory") }
+        pointer = p
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVPacket>? = pointer
+        av_packet_free(&p)
+    }
+
+    func unref() { av_packet_unref(pointer) }
+}
+
+/// An owned `AVFrame` (its buffers are reference-counted by libav).
+final class Frame {
+    let pointer: UnsafeMutablePointer<AVFrame>
+
+    init() {
+        guard let p = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
+        pointer = p
+    }
+
+    /// A new reference to the same picture buffers (no pixel copy).
+    init(referencing other: Frame) throws(LibavError) {
+        guard let p = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
+        pointer = p
+        let code = av_frame_ref(p, other.pointer)
+        if code < 0 {
+            var q: UnsafeMutablePointer<AVFrame>? = p
+            av_frame_free(&q)
+            throw LibavError(code: code, operation: "av_frame_ref")
+        }
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVFrame>? = pointer
+        av_frame_free(&p)
+    }
+
+    func unref() { av_frame_unref(pointer) }
+
+    var width: Int { Int(pointer.pointee.width) }
+    var height: Int { Int(pointer.pointee.height) }
+    var pixelFormat: AVPixelFormat { AVPixelFormat(rawValue: pointer.pointee.format) }
+
+    /// Plane pointers and strides as arrays (libav hands them over as 8-tuples).
+    var planes: [UnsafeMutablePointer<UInt8>?] {
+        withUnsafeBytes(of: pointer.pointee.data) { Array($0.bindMemory(to: UnsafeMutablePointer<UInt8>?.self)) }
+    }
+    var strides: [Int32] {
+        withUnsafeBytes(of: pointer.pointee.linesize) { Array($0.bindMemory(to: Int32.self)) }
+    }
+}
+
+/// An owned, opened `AVFormatContext`.
+final class FormatContext {
+    let pointer: UnsafeMutablePointer<AVFormatContext>
+
+    /// Opens `url` (a path, any URL libavformat accepts, or `pipe:0`).
+    init(url: String, options: [String: String] = [:]) throws(LibavError) {
+        var context: UnsafeMutablePointer<AVFormatContext>? = nil
+        var dictionary: OpaquePointer? = nil
+        for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
+        let code = avformat_open_input(&context, url, nil, &dictionary)
+        av_dict_free(&dictionary)
+        // On failure avformat_open_input frees the context itself.
+        guard code >= 0, let context else { throw LibavError(code: code, operation: "open") }
+        pointer = context
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVFormatContext>? = pointer
+        avformat_close_input(&p)
+    }
+
+    var formatName: String { String(cString: pointer.pointee.iformat.pointee.name) }
+
+    func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
+        pointer.pointee.streams[index]!
+    }
+
+    var streamCount: Int { Int(pointer.pointee.nb_streams) }
+
+    /// Reads the next packet of any stream into `packet`; false at the end of input.
+    func read(into packet: Packet) throws(LibavError) -> Bool {
+        let code = av_read_frame(pointer, packet.pointer)
+        if code == cff_error_eof() { return false }
+        try check(code, "read")
+        return true
+    }
+}
+
+/// An owned, opened `AVCodecContext` for decoding one stream.
+final class CodecContext {
+    let pointer: UnsafeMutablePointer<AVCodecContext>
+
+    init(decoderFor parameters: UnsafePointer<AVCodecParameters>, threads: Int) throws(DecoderError) {
+        guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
+            let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
+            throw DecoderError.noDecoder(codec: name)
+        }
+        guard let context = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
+        pointer = context
+        do {
+            try check(avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
+            context.pointee.thread_count = Int32(threads)  // 0 = automatic (frame threading where the codec has it)
+            try check(avcodec_open2(context, codec, nil), "avcodec_open2")
+        } catch {
+            throw DecoderError.libav(error)
+        }
+    }
+
+    /// An encoder context, configured by `configure` before it is opened.
+    init(encoder name: String, configure: (UnsafeMutablePointer<AVCodecContext>) -> Void) throws(LibavError) {
+        guard let codec = avcodec_find_encoder_by_name(name) else {
+            throw LibavError(code: cff_error_from_errno(ENOSYS), operation: "no \(name) encoder in this libavcodec")
+        }
+        guard let context = avcodec_alloc_context3(codec) else { fatalError("avcodec_alloc_context3: out of memory") }
+        pointer = context
+        configure(context)
+        try check(avcodec_open2(context, codec, nil), "avcodec_open2(\(name))")
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVCodecContext>? = pointer
+        avcodec_free_context(&p)
+    }
+}
+
+/// An owned `SwsContext` that converts/scales one geometry and format to another, rebuilt only when they change.
+final class Scaler {
+    private var context: OpaquePointer? = nil
+
+    deinit { sws_freeContext(context) }
+
+    /// Scales the planes of a picture into tightly packed destination planes.
+    ///
+    /// - Parameters:
+    ///   - source: plane pointers and strides of the input, already offset for any crop.
+    ///   - sourceSize/sourceFormat: the input geometry.
+    ///   - destination: one buffer per destination plane, `destinationStrides[i] * height` bytes each.
+    func scale(
+        source: [UnsafePointer<UInt8>?], sourceStrides: [Int32], sourceWidth: Int, sourceHeight: Int, sourceFormat: AVPixelFormat,
+        destination: [UnsafeMutablePointer<UInt8>?], destinationStrides: [Int32], width: Int, height: Int, format: AVPixelFormat,
+        flags: Int32
+    ) throws(LibavError) {
+        context = sws_getCachedContext(
+            context, Int32(sourceWidth), Int32(sourceHeight), sourceFormat,
+            Int32(width), Int32(height), format, flags, nil, nil, nil)
+        guard let context else {
+            throw LibavError(code: cff_error_from_errno(EINVAL), operation: "sws_getCachedContext \(sourceWidth)x\(sourceHeight) → \(width)x\(height)")
+        }
+        var src = source + Array(repeating: nil, count: max(0, 4 - source.count))
+        var srcStride = sourceStrides + Array(repeating: 0, count: max(0, 4 - sourceStrides.count))
+        var dst = destination + Array(repeating: nil, count: max(0, 4 - destination.count))
+        var dstStride = destinationStrides + Array(repeating: 0, count: max(0, 4 - destinationStrides.count))
+        let rows = src.withUnsafeMutableBufferPointer { s in
+            srcStride.withUnsafeMutableBufferPointer { ss in
+                dst.withUnsafeMutableBufferPointer { d in
+                    dstStride.withUnsafeMutableBufferPointer { ds in
+                        sws_scale(context, s.baseAddress, ss.baseAddress, 0, Int32(sourceHeight), d.baseAddress, ds.baseAddress)
+                    }
+                }
+            }
+        }
+        try check(rows, "sws_scale")
+    }
+}

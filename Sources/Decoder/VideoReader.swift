@@ -1,0 +1,363 @@
+import CFFmpeg
+import Foundation
+import Pixels
+
+/// Which frames the decoder decodes at all.
+public enum DecodeMode: String, Sendable, CaseIterable {
+    /// Every frame (non-reference frames that cannot be sampled may still be skipped).
+    case all
+    /// Key frames only (`skip_frame = AVDISCARD_NONKEY`): several times faster, but the sampling
+    /// density follows the encoder's GOP (often one key frame every 2–10 s).
+    case keyframes
+}
+
+/// How the decoder opens and samples one input.
+public struct ReaderOptions: Sendable {
+    /// Frames per second of presentation time to sample, or every frame.
+    public var sampling: SamplingRate = .perSecond(Rational(2, 1))
+    /// Seconds from the stream's start at which sampling begins (seeks when the input can seek).
+    public var start: Double? = nil
+    /// Seconds from the stream's start at which sampling stops (exclusive).
+    public var end: Double? = nil
+    public var decode: DecodeMode = .all
+    /// Index of the stream to read among the container's streams; nil picks the best video stream.
+    public var stream: Int? = nil
+    /// The luma used for analysis is scaled so its shorter side is this many pixels (never upscaled).
+    public var analysisShortSide: Int = 256
+    /// In `.all` mode with sparse sampling, skip decoding non-reference frames that cannot be sampled.
+    public var skipUnsampledNonReference: Bool = true
+    /// Decoder threads; 0 lets libavcodec choose (frame threading on all cores).
+    public var threads: Int = 0
+
+    public init() {}
+}
+
+/// What is known about the input once it is open.
+public struct VideoInfo: Sendable {
+    /// What the user named: a path, a URL or "-".
+    public let input: String
+    /// The libavformat demuxer that read it (e.g. "mov,mp4,m4a,3gp,3g2,mj2").
+    public let container: String
+    public let codec: String
+    public let streamIndex: Int
+    public let width: Int
+    public let height: Int
+    public let timeBase: Rational
+    /// The stream's first presentation time in pts units (times in results are measured from it).
+    public internal(set) var startPTS: Int64
+    /// The container's start time in seconds, as ffprobe reports it.
+    public var startSeconds: Double { Double(startPTS) * timeBase.doubleValue }
+    /// Duration in seconds when the container states it.
+    public let duration: Double?
+    /// The stream's average frame rate when known.
+    public let averageFrameRate: Rational?
+}
+
+/// Counts of what went wrong or was skipped while decoding; none of these stop a run.
+public struct DecodeCounts: Sendable, Equatable {
+    /// Frames that came out of the decoder.
+    public var decodedFrames = 0
+    /// Packets the decoder rejected as corrupt (skipped).
+    public var corruptPackets = 0
+    /// Frames the decoder flagged as corrupt (skipped, never sampled).
+    public var corruptFrames = 0
+    /// Sampled frames handed on.
+    public var sampledFrames = 0
+    /// Read errors after which the rest of the input was lost.
+    public var readErrors = 0
+}
+
+/// One sampled frame: when it is, which decoded frame it was, and its pixels for analysis.
+public struct SampledFrame: Sendable {
+    /// 0, 1, 2… in sampling order.
+    public let index: Int
+    /// The decoded frame's ordinal in presentation order from the start of the stream
+    /// (counted over packets, so it stays exact when frames are skipped without decoding).
+    public let ordinal: Int
+    public let timestamp: Timestamp
+    /// Seconds from the stream's start (`VideoInfo.startPTS`).
+    public let seconds: Double
+    /// Luma at analysis size.
+    public let luma: LumaImage
+    /// The full picture, for export and the embedding network.
+    public let picture: Picture
+}
+
+/// Reads one video input through libav and hands out sampled frames one at a time.
+///
+/// Memory stays bounded: one packet, the decoder's own frame queue, and the frame being handed out.
+/// Not thread-safe: call ``next()`` from one task at a time.
+public final class VideoReader {
+    public private(set) var info: VideoInfo
+    public private(set) var counts = DecodeCounts()
+    /// Warnings about the input (truncation, skipped data); each a line for the user.
+    public private(set) var warnings: [String] = []
+
+    private let options: ReaderOptions
+    private let format: FormatContext
+    private let codec: CodecContext
+    private let streamIndex: Int32
+    private let packet = Packet()
+    private let frame = Frame()
+    private let lumaScaler = Scaler()
+    private var clock: SampleClock?
+    private var endPTS: Int64?
+    private var draining = false
+    private var finished = false
+    private var lastPTS: Int64?
+    private var lastDuration: Int64 = 0
+    /// pts of packets sent but not yet passed by an output frame (for exact ordinals).
+    private var pendingPacketPTS: [Int64] = []
+    private var passedPackets = 0
+    private var sawAnyPacket = false
+    private let seekable: Bool
+
+    /// Opens `input`: a file path, a URL libavformat accepts, or "-" for standard input.
+    ///
+    /// - Throws: ``DecoderError`` naming the cause when the input cannot be read as video.
+    public init(input: String, options: ReaderOptions = ReaderOptions()) throws(DecoderError) {
+        self.options = options
+        VideoReader.quietLibav()
+        let url = input == "-" ? "pipe:0" : input
+        if !input.contains("://") && input != "-" && !input.hasPrefix("pipe:") {
+            try VideoReader.checkLocalFile(input)
+        }
+        do {
+            format = try FormatContext(url: url)
+        } catch {
+            if error.isInvalidData { throw .notMedia(error.message) }
+            if error.code == cff_error_from_errno(ENOENT) { throw .notFound }
+            if error.code == cff_error_from_errno(EACCES) { throw .permissionDenied }
+            throw .libav(error)
+        }
+        let demuxer = format.formatName
+        if ["bin", "tty", "xbin", "idf", "adf"].contains(demuxer) { throw .textArtDemuxer(demuxer) }
+        seekable = format.pointer.pointee.pb != nil && (format.pointer.pointee.pb.pointee.seekable & AVIO_SEEKABLE_NORMAL) != 0
+
+        let findCode = avformat_find_stream_info(format.pointer, nil)
+        if findCode < 0 {
+            if demuxer.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }
+            throw .notMedia(libavMessage(findCode))
+        }
+        let index: Int32
+        if let wanted = options.stream {
+            guard wanted >= 0 && wanted < format.streamCount else { throw .noSuchStream(wanted, available: format.streamCount) }
+            guard format.stream(wanted).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO else { throw .noSuchStream(wanted, available: format.streamCount) }
+            index = Int32(wanted)
+        } else {
+            index = av_find_best_stream(format.pointer, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)
+            guard index >= 0 else {
+                if demuxer.hasPrefix("mov") && !seekable && format.streamCount == 0 { throw .indexAtEndOnPipe }
+                throw .noVideoStream
+            }
+        }
+        streamIndex = index
+        let stream = format.stream(Int(index))
+        // Other streams are never decoded: let the demuxer drop their packets.
+        for i in 0..<format.streamCount where i != Int(index) { format.stream(i).pointee.discard = AVDISCARD_ALL }
+        let parameters = stream.pointee.codecpar!
+        guard parameters.pointee.width > 0, parameters.pointee.height > 0 else {
+            if demuxer.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }
+            throw .notMedia("video stream has no picture size")
+        }
+        codec = try CodecContext(decoderFor: parameters, threads: options.threads)
+        if options.decode == .keyframes { codec.pointer.pointee.skip_frame = AVDISCARD_NONKEY }
+
+        let tb = stream.pointee.time_base
+        let timeBase = Rational(Int64(tb.num), Int64(max(tb.den, 1)))
+        let start = stream.pointee.start_time
+        var duration: Double? = nil
+        if stream.pointee.duration != cff_nopts_value && stream.pointee.duration > 0 {
+            duration = Double(stream.pointee.duration) * timeBase.doubleValue
+        } else if format.pointer.pointee.duration != cff_nopts_value && format.pointer.pointee.duration > 0 {
+            duration = Double(format.pointer.pointee.duration) / Double(cff_time_base)
+        }
+        let rate = stream.pointee.avg_frame_rate
+        info = VideoInfo(
+            input: input, container: demuxer,
+            codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
+            streamIndex: Int(index), width: Int(parameters.pointee.width), height: Int(parameters.pointee.height),
+            timeBase: timeBase, startPTS: start == cff_nopts_value ? 0 : start, duration: duration,
+            averageFrameRate: rate.num > 0 && rate.den > 0 ? Rational(Int64(rate.num), Int64(rate.den)) : nil)
+        if start != cff_nopts_value { setClock(startPTS: start) }
+        if let s = options.start, s > 0, seekable {
+            // Seek to the key frame at or before the start; frames before it are decoded and dropped.
+            let target = info.startPTS + Int64((s / timeBase.doubleValue).rounded(.down))
+            if av_seek_frame(format.pointer, index, target, AVSEEK_FLAG_BACKWARD) < 0 {
+                warnings.append("could not seek to \(s) s; decoding from the start")
+            }
+        }
+    }
+
+    private func setClock(startPTS: Int64) {
+        info.startPTS = startPTS
+        let tb = info.timeBase.doubleValue
+        let origin = startPTS + Int64(((options.start ?? 0) / tb).rounded(.up))
+        clock = SampleClock(origin: origin, timeBase: info.timeBase, rate: options.sampling)
+        if let e = options.end { endPTS = startPTS + Int64((e / tb).rounded(.up)) }
+    }
+
+    /// Seconds from the stream's start to the end of the last decoded frame (its pts plus the
+    /// previous frame interval), nil before any frame.
+    public var endOfLastFrame: Double? {
+        lastPTS.map { Double($0 + lastDuration - info.startPTS) * info.timeBase.doubleValue }
+    }
+
+    /// The next sampled frame, or nil when the input (or `--end`) is reached.
+    ///
+    /// Corrupt packets and frames are skipped and counted in ``counts``; a read error after some
+    /// frames ends the input with a warning rather than an error.
+    /// - Throws: ``DecoderError`` only for failures that make the rest of the input unreadable before any frame.
+    public func next() throws(DecoderError) -> SampledFrame? {
+        while !finished {
+            let received = avcodec_receive_frame(codec.pointer, frame.pointer)
+            let step: CodecStep
+            do { step = try codecStep(received, "decode") } catch {
+                // A frame the decoder could not reconstruct: skip it and go on.
+                counts.corruptFrames += 1
+                continue
+            }
+            switch step {
+            case .ready:
+                if let sampled = try handleDecodedFrame() { return sampled }
+            case .again:
+                try feedDecoder()
+            case .endOfStream:
+                finish()
+            }
+        }
+        return nil
+    }
+
+    private func handleDecodedFrame() throws(DecoderError) -> SampledFrame? {
+        defer { frame.unref() }
+        counts.decodedFrames += 1
+        var pts = frame.pointer.pointee.best_effort_timestamp
+        if pts == cff_nopts_value {
+            pts = (lastPTS ?? info.startPTS) + max(lastDuration, 1)
+        }
+        let ordinal = passOrdinal(pts)
+        if let last = lastPTS, pts > last { lastDuration = pts - last }
+        lastPTS = pts
+        if frame.pointer.pointee.flags & cff_frame_flag_corrupt != 0 || frame.pointer.pointee.decode_error_flags != 0 {
+            counts.corruptFrames += 1
+            return nil
+        }
+        if clock == nil { setClock(startPTS: pts) }
+        if let endPTS, pts >= endPTS {
+            finish()
+            return nil
+        }
+        guard clock!.take(pts) else { return nil }
+        let shortSide = min(frame.width, frame.height)
+        let scale = shortSide > options.analysisShortSide ? Double(options.analysisShortSide) / Double(shortSide) : 1
+        let w = max(11, Int((Double(frame.width) * scale).rounded()))
+        let h = max(11, Int((Double(frame.height) * scale).rounded()))
+        let luma: LumaImage
+        let held: Frame
+        do {
+            luma = try Picture(frame: frame).luma(width: w, height: h, scaler: lumaScaler)
+            held = try Frame(referencing: frame)
+        } catch {
+            counts.corruptFrames += 1
+            return nil
+        }
+        let timestamp = Timestamp(pts: pts, timeBase: info.timeBase)
+        defer { counts.sampledFrames += 1 }
+        return SampledFrame(
+            index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp,
+            seconds: Double(pts - info.startPTS) * info.timeBase.doubleValue,
+            luma: luma, picture: Picture(frame: held))
+    }
+
+    /// The presentation-order ordinal of a frame with this pts: how many packets came before it.
+    private func passOrdinal(_ pts: Int64) -> Int {
+        guard sawAnyPacket else { return counts.decodedFrames - 1 }
+        var kept: [Int64] = []
+        kept.reserveCapacity(pendingPacketPTS.count)
+        for p in pendingPacketPTS {
+            if p < pts { passedPackets += 1 } else { kept.append(p) }
+        }
+        // The frame's own packet.
+        if let i = kept.firstIndex(of: pts) { kept.remove(at: i) }
+        pendingPacketPTS = kept
+        defer { passedPackets += 1 }
+        return passedPackets
+    }
+
+    /// Sends the next packet of our stream to the decoder, or starts draining at the end of input.
+    private func feedDecoder() throws(DecoderError) {
+        if draining { finish(); return }
+        while true {
+            let more: Bool
+            do { more = try format.read(into: packet) } catch {
+                if counts.decodedFrames == 0 && pendingPacketPTS.isEmpty {
+                    // Nothing could be read at all: the input is unreadable, not truncated.
+                    if info.container.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }
+                    throw .libav(error)
+                }
+                // An I/O error mid-stream: keep what was decoded, say so.
+                counts.readErrors += 1
+                warnings.append("read error after \(counts.decodedFrames) frames: \(error.message); the rest of the input is lost")
+                more = false
+            }
+            guard more else {
+                draining = true
+                _ = avcodec_send_packet(codec.pointer, nil)
+                return
+            }
+            defer { packet.unref() }
+            guard packet.pointer.pointee.stream_index == streamIndex else { continue }
+            let pts = packet.pointer.pointee.pts
+            if pts != cff_nopts_value {
+                sawAnyPacket = true
+                pendingPacketPTS.append(pts)
+            }
+            if options.decode == .all, options.skipUnsampledNonReference, let clock, case .perSecond = options.sampling {
+                // A frame presented before the next slot's time can never be sampled: if no other
+                // frame refers to it, the decoder may skip it entirely.
+                let skippable = pts != cff_nopts_value && pts < clock.nextTarget
+                codec.pointer.pointee.skip_frame = skippable ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
+            }
+            let code = avcodec_send_packet(codec.pointer, packet.pointer)
+            if code == cff_error_eagain() {
+                // Not expected (we only send after the decoder asked for input); drop nothing: retry after receiving.
+                warnings.append("decoder refused a packet; skipped")
+                counts.corruptPackets += 1
+            } else if code < 0 {
+                counts.corruptPackets += 1
+            }
+            return
+        }
+    }
+
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        if counts.decodedFrames == 0 && counts.readErrors == 0 && !seekable && info.container.hasPrefix("mov") {
+            warnings.append("no frames: an MP4/MOV read from a pipe needs its index first ('-movflags +faststart') or NUT/Matroska")
+        }
+        if let duration = info.duration, let last = lastPTS, options.end == nil, options.decode == .all {
+            let reached = Double(last - info.startPTS) * info.timeBase.doubleValue
+            // More than a second (and 10%) short of the stated duration: the file is probably truncated.
+            if duration - reached > max(1.0, 0.1 * duration) {
+                warnings.append(String(format: "input ends at %.3f s but states a duration of %.3f s: truncated?", reached, duration))
+            }
+        }
+        if counts.corruptPackets > 0 || counts.corruptFrames > 0 {
+            warnings.append("skipped \(counts.corruptPackets) corrupt packets and \(counts.corruptFrames) corrupt frames")
+        }
+    }
+
+    private static func checkLocalFile(_ path: String) throws(DecoderError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound }
+        if isDirectory.boolValue { throw .isDirectory }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw .permissionDenied }
+    }
+
+    /// libav logs to stderr by default; the tool reports problems itself, once, in its own words.
+    private static func quietLibav() {
+        if ProcessInfo.processInfo.environment["FRAMEDEDUPE_LIBAV_LOG"] == nil { av_log_set_level(AV_LOG_QUIET) }
+    }
+}

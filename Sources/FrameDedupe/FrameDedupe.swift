@@ -1,2 +1,0 @@
-import Decoder
-import Similarity

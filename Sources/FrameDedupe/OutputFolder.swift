@@ -1,0 +1,124 @@
+import Foundation
+
+/// Why results could not be written.
+public struct OutputError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// An output folder whose new contents appear all at once, or not at all.
+///
+/// Everything is written into a hidden staging folder inside the destination
+/// (`.framededupe-staging-<pid>`), on the same file system, and moved into place by `rename(2)`
+/// when the run succeeds: JSON last, so a `scenes.json` that exists always describes complete
+/// image folders beside it. A run that fails or is killed leaves the previous results untouched;
+/// its staging folder is removed by the next run.
+public final class OutputFolder {
+    public let url: URL
+    public let staging: URL
+    private var committed = false
+
+    public init(_ url: URL) throws(OutputError) {
+        self.url = url
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: url, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError(path: url.path, reason: "cannot create folder (\(OutputFolder.reason(error)))")
+        }
+        guard fm.isWritableFile(atPath: url.path) else {
+            throw OutputError(path: url.path, reason: "folder is not writable")
+        }
+        OutputFolder.removeAbandonedStaging(in: url)
+        staging = url.appendingPathComponent(".framededupe-staging-\(getpid())", isDirectory: true)
+        try? fm.removeItem(at: staging)
+        do {
+            try fm.createDirectory(at: staging, withIntermediateDirectories: false)
+        } catch {
+            throw OutputError(path: staging.path, reason: "cannot create folder (\(OutputFolder.reason(error)))")
+        }
+    }
+
+    deinit {
+        if !committed { try? FileManager.default.removeItem(at: staging) }
+    }
+
+    /// A staged subfolder (created on first use) for images.
+    public func stagedFolder(_ name: String) throws(OutputError) -> URL {
+        let folder = staging.appendingPathComponent(name, isDirectory: true)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError(path: url.appendingPathComponent(name).path, reason: "cannot create folder (\(OutputFolder.reason(error)))")
+        }
+        return folder
+    }
+
+    /// Writes a staged file.
+    public func write(_ bytes: some Sequence<UInt8>, to relativePath: String) throws(OutputError) {
+        let target = staging.appendingPathComponent(relativePath)
+        do {
+            try Data(bytes).write(to: target)
+        } catch {
+            throw OutputError(path: url.appendingPathComponent(relativePath).path, reason: OutputFolder.reason(error))
+        }
+    }
+
+    public func write(_ text: String, to relativePath: String) throws(OutputError) {
+        try write(Array(text.utf8), to: relativePath)
+    }
+
+    /// Moves the staged entries into place in the given order (folders before the JSON that names them).
+    ///
+    /// An entry already in the destination is replaced: moved aside into staging first, then deleted.
+    public func commit(order: [String]) throws(OutputError) {
+        let fm = FileManager.default
+        let staged = (try? fm.contentsOfDirectory(atPath: staging.path)) ?? []
+        let names = order.filter(staged.contains) + staged.filter { !order.contains($0) }.sorted()
+        let aside = staging.appendingPathComponent(".replaced", isDirectory: true)
+        for name in names {
+            let from = staging.appendingPathComponent(name)
+            let to = url.appendingPathComponent(name)
+            if fm.fileExists(atPath: to.path) || (try? fm.destinationOfSymbolicLink(atPath: to.path)) != nil {
+                try? fm.createDirectory(at: aside, withIntermediateDirectories: true)
+                if rename(to.path, aside.appendingPathComponent(name).path) != 0 {
+                    throw OutputError(path: to.path, reason: "cannot replace (\(String(cString: strerror(errno))))")
+                }
+            }
+            if rename(from.path, to.path) != 0 {
+                throw OutputError(path: to.path, reason: "cannot move into place (\(String(cString: strerror(errno))))")
+            }
+        }
+        committed = true
+        try? fm.removeItem(at: staging)
+    }
+
+    private static func removeAbandonedStaging(in folder: URL) {
+        let fm = FileManager.default
+        guard let entries = try? fm.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in entries where name.hasPrefix(".framededupe-staging-") {
+            let pid = Int32(name.dropFirst(".framededupe-staging-".count)) ?? 0
+            // A staging folder whose process is gone was abandoned (killed run).
+            if pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH) {
+                try? fm.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        if ns.domain == NSCocoaErrorDomain {
+            switch ns.code {
+            case NSFileWriteNoPermissionError: return "permission denied"
+            case NSFileWriteOutOfSpaceError: return "no space left on device"
+            case NSFileWriteVolumeReadOnlyError: return "read-only file system"
+            default: break
+            }
+        }
+        return ns.localizedDescription
+    }
+}

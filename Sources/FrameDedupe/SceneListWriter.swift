@@ -1,0 +1,97 @@
+import Foundation
+import Decoder
+
+/// Serialises a ``SceneList`` as `scenes.json` (schema version 1) and `scenes.csv`.
+///
+/// Times are seconds from the stream's first frame (`start_time` records where that is in the
+/// container's clock, as ffprobe reports it); `pts` values are integers in `time_base` units.
+public enum SceneListWriter {
+    public static let schemaVersion = 1
+
+    public static func json(_ list: SceneList) -> String {
+        let v = list.video
+        let frames: [JSONValue] = list.frames.map { f in
+            .object([
+                ("index", .int(f.index)),
+                ("frame", .int(f.ordinal)),
+                ("pts", .int(f.timestamp.pts)),
+                ("time", .seconds(f.seconds)),
+                ("scene", .int(f.scene)),
+                ("ssim_to_reference", .optional(f.scores?.ssimToReference)),
+                ("hash_distance", f.scores.map { .int($0.hashDistance) } ?? .null),
+            ])
+        }
+        let scenes: [JSONValue] = list.scenes.map { s in
+            .object([
+                ("id", .int(s.id)),
+                ("start", .seconds(s.start)),
+                ("end", .seconds(s.end)),
+                ("frames", .int(s.frameCount)),
+                ("first_frame", .int(s.firstFrame)),
+                ("keyframe", .object([
+                    ("index", .int(s.keyframe.frameIndex)),
+                    ("pts", .int(s.keyframe.timestamp.pts)),
+                    ("time", .seconds(s.keyframe.seconds)),
+                    ("path", s.keyframe.path.map { .string($0) } ?? .null),
+                ])),
+            ])
+        }
+        let o = list.options
+        let root: JSONValue = .object([
+            ("version", .int(schemaVersion)),
+            ("input", .string(v.input)),
+            ("container", .string(v.container)),
+            ("codec", .string(v.codec)),
+            ("stream", .int(v.streamIndex)),
+            ("width", .int(v.width)),
+            ("height", .int(v.height)),
+            ("time_base", .string("\(v.timeBase.numerator)/\(v.timeBase.denominator)")),
+            ("start_time", .seconds(v.startSeconds)),
+            ("duration", .optional(v.duration)),
+            ("analysed_until", .seconds(list.end)),
+            ("sampling_fps", o.reader.sampling == .all ? .string("all") : .number(samplingRate(o.reader.sampling) ?? 0, decimals: 6)),
+            ("decode", .string(o.reader.decode.rawValue)),
+            ("options", .object([
+                ("fps", .string(o.reader.sampling.description)),
+                ("start", .optional(o.reader.start)),
+                ("end", .optional(o.reader.end)),
+                ("ssim_threshold", .number(o.ssimThreshold, decimals: 6)),
+                ("analysis_short_side", .int(o.reader.analysisShortSide)),
+            ])),
+            ("counts", .object([
+                ("decoded_frames", .int(list.counts.decodedFrames)),
+                ("sampled_frames", .int(list.counts.sampledFrames)),
+                ("corrupt_packets", .int(list.counts.corruptPackets)),
+                ("corrupt_frames", .int(list.counts.corruptFrames)),
+            ])),
+            ("warnings", .array(list.warnings.map { .string($0) })),
+            ("complete", .bool(true)),
+            ("frames", .array(frames)),
+            ("scenes", .array(scenes)),
+        ])
+        return root.serialized() + "\n"
+    }
+
+    /// One row per scene: `scene,start,end,frames,keyframe_time,keyframe_pts,keyframe_path`.
+    public static func csv(_ list: SceneList) -> String {
+        var out = "scene,start,end,frames,keyframe_time,keyframe_pts,keyframe_path\n"
+        for s in list.scenes {
+            let fields = [
+                String(s.id), formatNumber(s.start, decimals: 6), formatNumber(s.end, decimals: 6), String(s.frameCount),
+                formatNumber(s.keyframe.seconds, decimals: 6), String(s.keyframe.timestamp.pts), csvField(s.keyframe.path ?? ""),
+            ]
+            out += fields.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func samplingRate(_ rate: SamplingRate) -> Double? {
+        if case .perSecond(let r) = rate { return r.doubleValue }
+        return nil
+    }
+
+    static func csvField(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

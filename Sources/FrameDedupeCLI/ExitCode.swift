@@ -1,0 +1,26 @@
+import ArgumentParser
+import FrameDedupe
+
+/// The documented exit codes (see the README and the man page).
+enum Status: Int32 {
+    case ok = 0
+    case internalError = 1
+    case usage = 2
+    case inputUnreadable = 3
+    case outputUnwritable = 4
+    case partial = 5
+    case interrupted = 130
+
+    init(_ error: RunError) {
+        switch error {
+        case .input: self = .inputUnreadable
+        case .output: self = .outputUnwritable
+        case .encoding: self = .internalError
+        }
+    }
+}
+
+/// A failure already reported on stderr, ending the process with `status`.
+struct Failure: Error {
+    let status: Status
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Decoder
+
+/// Options shared by every subcommand that reads video.
+struct InputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001), or 'all' for every decoded frame. Default 2.", valueName: "rate"))
+    var fps: String = "2"
+
+    @Option(help: ArgumentHelp("Start sampling this many seconds after the stream's start (seeks when the input allows). Default 0.", valueName: "seconds"))
+    var start: Double?
+
+    @Option(help: ArgumentHelp("Stop sampling this many seconds after the stream's start (exclusive). Default: the end.", valueName: "seconds"))
+    var end: Double?
+
+    @Option(help: ArgumentHelp("Decode every frame ('all') or key frames only ('keyframes': several times faster; sampling density then follows the encoder's key-frame interval). Default all.", valueName: "all|keyframes"))
+    var decode: DecodeMode = .all
+
+    @Option(help: ArgumentHelp("Index of the video stream to read (as ffprobe numbers streams). Default: the best video stream.", valueName: "n"))
+    var stream: Int?
+
+    @Option(help: ArgumentHelp("Shorter side in pixels of the luma used for SSIM and hashes, 16–4096; smaller videos are not upscaled. Default 256.", valueName: "pixels"))
+    var analysisSize: Int = 256
+
+    @Option(help: ArgumentHelp("Decoder threads, 0 = automatic. Default 0.", valueName: "n"))
+    var threads: Int = 0
+
+    @Flag(name: .shortAndLong, help: "No progress line and no summary on stderr (errors and warnings are still printed).")
+    var quiet = false
+
+    func validate() throws {
+        _ = try sampling()
+        if let start, start < 0 { throw ValidationError("--start must be ≥ 0 seconds, got \(start)") }
+        if let end, end <= (start ?? 0) { throw ValidationError("--end must be after --start") }
+        if !(16...4096).contains(analysisSize) { throw ValidationError("--analysis-size must be 16–4096, got \(analysisSize)") }
+        if threads < 0 { throw ValidationError("--threads must be ≥ 0") }
+    }
+
+    func sampling() throws -> SamplingRate {
+        if fps == "all" { return .all }
+        guard let rate = Rational(parsing: fps), rate.numerator > 0 else {
+            throw ValidationError("--fps takes a positive number, a fraction like 30000/1001, or 'all'; got '\(fps)'")
+        }
+        return .perSecond(rate)
+    }
+
+    func readerOptions() throws -> ReaderOptions {
+        var o = ReaderOptions()
+        o.sampling = try sampling()
+        o.start = start
+        o.end = end
+        o.decode = decode
+        o.stream = stream
+        o.analysisShortSide = analysisSize
+        o.threads = threads
+        return o
+    }
+}
+
+extension DecodeMode: ExpressibleByArgument {}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Decoder
+import Foundation
+import FrameDedupe
+
+/// The main job: scenes and keyframes of one video.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Find the scenes of a video and write one keyframe image per scene (the default subcommand).",
+        discussion: """
+            Writes scenes.json, scenes.csv and keyframes/ into the output folder. Files appear only when the \
+            run succeeds; an interrupted or failed run leaves earlier results untouched.
+            """)
+
+    @Argument(help: ArgumentHelp("A video file, a URL libavformat can open, or '-' for standard input (e.g. ffmpeg ... -f nut -).", valueName: "input"))
+    var input: String
+
+    @OptionGroup(title: "Input and sampling")
+    var inputOptions: InputOptions
+
+    @Option(help: ArgumentHelp("A frame stays in its scene while its SSIM to the scene's first frame is at least this, 0–1. Default 0.5.", valueName: "ssim"))
+    var ssimThreshold: Double = 0.5
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder. Default: ./<input name>.framededupe/ ('stdin.framededupe' for '-').", valueName: "dir"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Image format of keyframes: jpg or png. Default jpg.", valueName: "jpg|png"))
+    var imageFormat: StillImageFormat = .jpg
+
+    @Option(help: ArgumentHelp("Longest side of keyframe images in pixels (never upscaled). Default: the video's size.", valueName: "pixels"))
+    var maxSide: Int?
+
+    @Option(help: ArgumentHelp("JPEG quality as ffmpeg's -q:v, 2 (best) to 31. Default 3.", valueName: "q"))
+    var jpegQuality: Int = 3
+
+    func validate() throws {
+        if !(0...1).contains(ssimThreshold) { throw ValidationError("--ssim-threshold must be 0–1, got \(ssimThreshold)") }
+        if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
+        if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2–31") }
+    }
+
+    func run() throws {
+        var options = DedupeOptions()
+        options.reader = try inputOptions.readerOptions()
+        options.ssimThreshold = ssimThreshold
+        options.imageFormat = imageFormat
+        options.maxSide = maxSide
+        options.jpegQuality = jpegQuality
+        let folder = URL(fileURLWithPath: output ?? RunCommand.defaultOutput(for: input), isDirectory: true)
+
+        var terminal = Terminal(quiet: inputOptions.quiet)
+        let name = input
+        let list: SceneList
+        do {
+            list = try findScenes(input: input, options: options, output: folder) { terminal.progress($0, name: name) }
+        } catch {
+            terminal.clearProgress()
+            Terminal.error(error.description)
+            throw Failure(status: Status(error))
+        }
+        terminal.clearProgress()
+        for warning in list.warnings { Terminal.warning(input, warning) }
+        if list.frames.isEmpty { Terminal.warning(input, "no frames were sampled") }
+        if !inputOptions.quiet {
+            Terminal.write("\(input): \(list.frames.count) frames → \(list.scenes.count) scenes in \(String(format: "%.1f", terminal.elapsed)) s; results in \(folder.path)\n")
+        }
+    }
+
+    /// `clip.mp4` → `./clip.framededupe`; a URL uses its last path component; "-" → `stdin.framededupe`.
+    static func defaultOutput(for input: String) -> String {
+        if input == "-" { return "stdin.framededupe" }
+        var name = input
+        if let url = URL(string: input), url.scheme != nil, !url.lastPathComponent.isEmpty { name = url.lastPathComponent }
+        let stem = (URL(fileURLWithPath: name).lastPathComponent as NSString).deletingPathExtension
+        return (stem.isEmpty ? "output" : stem) + ".framededupe"
+    }
+}
+
+extension StillImageFormat: ExpressibleByArgument {}

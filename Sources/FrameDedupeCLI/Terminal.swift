@@ -1,0 +1,48 @@
+import Foundation
+import FrameDedupe
+
+/// Chatter on stderr: progress when stderr is a terminal, warnings and errors always.
+struct Terminal {
+    let quiet: Bool
+    let isTerminal = isatty(STDERR_FILENO) != 0
+    private var lastDraw: Double = 0
+    private let began = Date()
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    static func error(_ line: String) { write("framededupe: \(line)\n") }
+    static func warning(_ input: String, _ line: String) { write("framededupe: \(input): warning: \(line)\n") }
+
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    var elapsed: Double { Date().timeIntervalSince(began) }
+
+    /// Redraws the progress line at most 10 times a second.
+    mutating func progress(_ p: RunProgress, name: String) {
+        guard isTerminal, !quiet else { return }
+        let now = elapsed
+        guard now - lastDraw >= 0.1 else { return }
+        lastDraw = now
+        let rate = now > 0 ? Double(p.decodedFrames) / now : 0
+        var line = "\(name): "
+        if let d = p.duration, d > 0 {
+            let fraction = min(max(p.position / d, 0), 1)
+            let width = 24
+            let filled = Int(fraction * Double(width))
+            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
+            line += String(format: "%.1f/%.1f s", p.position, d)
+            if fraction > 0.01 { line += String(format: "  ETA %.0f s", now / fraction - now) }
+        } else {
+            line += String(format: "%.1f s", p.position)
+        }
+        line += String(format: "  %d frames  %d scenes  %.0f fps", p.sampledFrames, p.scenes, rate)
+        Terminal.write("\r\u{1B}[K" + line)
+    }
+
+    func clearProgress() {
+        guard isTerminal, !quiet, lastDraw > 0 else { return }
+        Terminal.write("\r\u{1B}[K")
+    }
+}

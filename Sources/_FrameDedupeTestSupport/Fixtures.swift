@@ -1,0 +1,141 @@
+import Foundation
+
+/// Test fixtures made with the real `ffmpeg`, so the right answer is known by construction.
+/// Not part of the library's API.
+public enum Fixtures {
+    /// The package's root folder (found from this file's path).
+    public static let packageRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url
+    }()
+
+    /// A committed sample clip under `samples/`.
+    public static func sample(_ name: String) -> URL { packageRoot.appendingPathComponent("samples/\(name)") }
+
+    /// A fresh temporary folder, removed at process exit by the OS's tmp cleaning, not by us.
+    public static func temporaryFolder(_ label: String = "test") -> URL {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("framededupe-\(label)-\(UUID().uuidString.prefix(8))", isDirectory: true)
+        try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Fixtures shared by all tests of a process are built once into this folder.
+    public static let cache: URL = {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("framededupe-fixtures-\(getpid())", isDirectory: true)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
+    /// Builds `name` in the shared cache with `make` unless it is already there.
+    public static func cached(_ name: String, make: (URL) throws -> Void) throws -> URL {
+        let url = cache.appendingPathComponent(name)
+        lock.lock()
+        defer { lock.unlock() }
+        if !FileManager.default.fileExists(atPath: url.path) {
+            let partial = cache.appendingPathComponent("partial-" + name)
+            try make(partial)
+            try FileManager.default.moveItem(at: partial, to: url)
+        }
+        return url
+    }
+
+    private static let lock = NSLock()
+
+    /// A clip whose every pts is known: H.264 with B-frames in Matroska (time base 1/1000), starting at
+    /// 11.4 s, made of three segments at 10, 25 and 5 fps, 2 s each (variable frame rate).
+    /// Frame pts in ms: 11400 + 100k (k < 20), 13400 + 40k (k < 50), 15400 + 200k (k < 10).
+    public static func variableRateClip() throws -> URL {
+        try cached("vfr.mkv") { url in
+            try ffmpeg([
+                "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=2",
+                "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+                "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=5:duration=2",
+                "-filter_complex", "[0:v]settb=1/1000[a];[1:v]settb=1/1000[b];[2:v]settb=1/1000[c];[a][b][c]concat=n=3:v=1[v]",
+                "-map", "[v]", "-fps_mode", "passthrough", "-c:v", "libx264", "-bf", "2", "-g", "12", "-pix_fmt", "yuv420p",
+                "-output_ts_offset", "11.4", "-f", "matroska", url.path,
+            ])
+        }
+    }
+
+    /// The pts (ms) of every frame of ``variableRateClip()``, by construction.
+    public static let variableRateClipPTS: [Int64] =
+        (0..<20).map { 11400 + 100 * Int64($0) } + (0..<50).map { 13400 + 40 * Int64($0) } + (0..<10).map { 15400 + 200 * Int64($0) }
+
+    /// The same clip remuxed to NUT (what `ffmpeg ... -f nut -` sends down a pipe).
+    public static func variableRateClipNUT() throws -> URL {
+        let source = try variableRateClip()
+        return try cached("vfr.nut") { url in try ffmpeg(["-i", source.path, "-c", "copy", "-f", "nut", url.path]) }
+    }
+
+    /// Runs `ffmpeg -nostdin -v error -y …`; throws with its stderr when it fails.
+    public static func ffmpeg(_ arguments: [String]) throws {
+        let result = try run("ffmpeg", ["-nostdin", "-hide_banner", "-v", "error", "-y"] + arguments)
+        guard result.status == 0 else { throw FixtureError(command: "ffmpeg " + arguments.joined(separator: " "), stderr: result.stderr) }
+    }
+
+    /// The `pts` of every frame of the first video stream, as ffprobe reports them (presentation order).
+    public static func probeFramePTS(_ url: URL) throws -> [Int64] {
+        let result = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "frame=best_effort_timestamp",
+                                         "-of", "csv=p=0", url.path])
+        guard result.status == 0 else { throw FixtureError(command: "ffprobe", stderr: result.stderr) }
+        return result.stdout.split(whereSeparator: \.isNewline).compactMap { line in
+            line.split(separator: ",").first.flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        }
+    }
+
+    /// `time_base` and `start_time` of the first video stream, as ffprobe reports them.
+    public static func probeStream(_ url: URL) throws -> (timeBase: String, startTime: Double) {
+        let result = try run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=time_base,start_time",
+                                         "-of", "csv=p=0", url.path])
+        let parts = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+        guard result.status == 0, parts.count == 2, let start = Double(parts[1]) else {
+            throw FixtureError(command: "ffprobe", stderr: result.stderr + result.stdout)
+        }
+        return (String(parts[0]), start)
+    }
+
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
+    }
+
+    /// Runs a program found on PATH (or at an absolute path), optionally feeding `stdin` from a file.
+    public static func run(_ program: String, _ arguments: [String], stdin: URL? = nil, environment: [String: String]? = nil) throws -> Result {
+        let process = Process()
+        if program.hasPrefix("/") {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [program] + arguments
+        }
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) } else { process.standardInput = FileHandle.nullDevice }
+        try process.run()
+        // Read both pipes concurrently so neither fills up and blocks the child.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+public struct FixtureError: Error, CustomStringConvertible {
+    public let command: String
+    public let stderr: String
+    public var description: String { "\(command) failed: \(stderr)" }
+}
