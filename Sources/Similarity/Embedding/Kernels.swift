@@ -1,0 +1,260 @@
+// The network's hand-written kernels, on NHWC (channels-last) float32 tensors.
+//
+// Each fast kernel has a scalar reference beside it (`…Reference`), tested against each other.
+// Channel counts handled by the vectorised loops are multiples of 8 (EfficientNet rounds every width
+// to a multiple of 8; the loader checks it).
+
+/// Geometry of a k×k convolution with TensorFlow "SAME" padding.
+///
+/// Per axis: `out = ceil(n / s)`, `pad_total = max((out − 1)·s + k − n, 0)`, `pad_before = pad_total / 2`
+/// (integer division) and the rest after — so a stride-2 convolution on an even size pads one more on
+/// the bottom/right than on the top/left. Padding values are zeros (of the convolution's input, i.e.
+/// after normalisation or activation).
+@_spi(Testing) public struct SamePadding: Equatable, Sendable {
+    public let inputHeight: Int
+    public let inputWidth: Int
+    public let kernel: Int
+    public let stride: Int
+    public let outputHeight: Int
+    public let outputWidth: Int
+    public let top: Int
+    public let left: Int
+
+    public init(height: Int, width: Int, kernel: Int, stride: Int) {
+        func axis(_ n: Int) -> (out: Int, before: Int) {
+            let out = (n + stride - 1) / stride
+            let total = max((out - 1) * stride + kernel - n, 0)
+            return (out, total / 2)
+        }
+        let vertical = axis(height), horizontal = axis(width)
+        self.inputHeight = height
+        self.inputWidth = width
+        self.kernel = kernel
+        self.stride = stride
+        self.outputHeight = vertical.out
+        self.outputWidth = horizontal.out
+        self.top = vertical.before
+        self.left = horizontal.before
+    }
+
+    /// Width in pixels of an input row padded on both sides: the span the output row reads.
+    public var paddedWidth: Int { (outputWidth - 1) * stride + kernel }
+}
+
+typealias Vector = SIMD8<Float>
+
+@inline(__always) func load(_ p: UnsafePointer<Float>) -> Vector {
+    UnsafeRawPointer(p).loadUnaligned(as: Vector.self)
+}
+
+@inline(__always) func store(_ v: Vector, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
+}
+
+@inline(__always) func relu6(_ v: Vector) -> Vector {
+    v.clamped(lowerBound: Vector(repeating: 0), upperBound: Vector(repeating: 6))
+}
+
+/// Scratch floats ``depthwiseConvolution(input:output:channels:geometry:weights:bias:scratch:)`` needs.
+@_spi(Testing) public func depthwiseScratchCount(channels: Int, geometry g: SamePadding) -> Int {
+    g.kernel * g.paddedWidth * channels
+}
+
+/// Depthwise k×k convolution of one image with ReLU6 on its input and BN-folded bias and ReLU6 on its
+/// output: `out[y, x, c] = relu6(bias[c] + Σ_{i,j} w[i, j, c] · relu6(in[y·s − top + i, x·s − left + j, c]))`,
+/// with TF "SAME" zero padding (see ``SamePadding``).
+///
+/// The ReLU6 on the input is the producer's activation (expand or stem convolution), fused here so the
+/// expanded tensor is not read and written once more. Input rows are activated into a ring of `k`
+/// zero-bordered rows in `scratch` (O(width) memory), so the inner loop has no bounds checks; it runs over
+/// 8-channel vectors, four output pixels at a time.
+///
+/// - Parameters:
+///   - input: `H × W × C` floats, the producer's output before its activation.
+///   - output: `Ho × Wo × C` floats.
+///   - channels: `C`, a multiple of 8.
+///   - geometry: Sizes, kernel, stride and padding.
+///   - weights: `k × k × C` floats, `[i][j][c]` (BN-folded).
+///   - bias: `C` floats (BN-folded).
+///   - scratch: ``depthwiseScratchCount(channels:geometry:)`` floats.
+@_spi(Testing) public func depthwiseConvolution(
+    input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Int, geometry g: SamePadding,
+    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
+) {
+    precondition(channels % Vector.scalarCount == 0, "depthwise channels must be a multiple of 8")
+    let k = g.kernel, s = g.stride, c = channels
+    let rowFloats = g.paddedWidth * c
+    let copied = min(g.inputWidth, g.paddedWidth - g.left)  // input columns the padded row holds
+    let leftFloats = g.left * c
+    let rightStart = (g.left + copied) * c
+    for slot in 0..<k {
+        let row = scratch + slot * rowFloats
+        row.initialize(repeating: 0, count: leftFloats)
+        (row + rightStart).initialize(repeating: 0, count: rowFloats - rightStart)
+    }
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * k) { state in
+        let held = state.baseAddress!  // input row held by each ring slot, -1 for none
+        let taps = held + k  // kernel rows of the current output row that fall inside the input
+        held.initialize(repeating: -1, count: k)
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rowsBuffer in
+            let rows = rowsBuffer.baseAddress!
+            for oy in 0..<g.outputHeight {
+                let base = oy * s - g.top
+                var valid = 0
+                for i in max(0, -base)..<min(k, g.inputHeight - base) {
+                    let iy = base + i
+                    let slot = iy % k
+                    let row = scratch + slot * rowFloats
+                    if held[slot] != iy {
+                        held[slot] = iy
+                        let source = input + iy * g.inputWidth * c
+                        let destination = row + leftFloats
+                        var p = 0
+                        while p < copied * c {
+                            store(relu6(load(source + p)), destination + p)
+                            p += Vector.scalarCount
+                        }
+                    }
+                    rows[valid] = UnsafePointer(row)
+                    taps[valid] = i
+                    valid += 1
+                }
+                let outRow = output + oy * g.outputWidth * c
+                var ch = 0
+                while ch < c {
+                    let b = load(bias + ch)
+                    var ox = 0
+                    while ox + 4 <= g.outputWidth {
+                        var a0 = b, a1 = b, a2 = b, a3 = b
+                        for t in 0..<valid {
+                            let w = weights + taps[t] * k * c + ch
+                            let p = rows[t] + ox * s * c + ch
+                            for j in 0..<k {
+                                let wv = load(w + j * c)
+                                a0 += wv * load(p + j * c)
+                                a1 += wv * load(p + (s + j) * c)
+                                a2 += wv * load(p + (2 * s + j) * c)
+                                a3 += wv * load(p + (3 * s + j) * c)
+                            }
+                        }
+                        let o = outRow + ox * c + ch
+                        store(relu6(a0), o)
+                        store(relu6(a1), o + c)
+                        store(relu6(a2), o + 2 * c)
+                        store(relu6(a3), o + 3 * c)
+                        ox += 4
+                    }
+                    while ox < g.outputWidth {
+                        var a = b
+                        for t in 0..<valid {
+                            let w = weights + taps[t] * k * c + ch
+                            let p = rows[t] + ox * s * c + ch
+                            for j in 0..<k { a += load(w + j * c) * load(p + j * c) }
+                        }
+                        store(relu6(a), outRow + ox * c + ch)
+                        ox += 1
+                    }
+                    ch += Vector.scalarCount
+                }
+            }
+        }
+    }
+}
+
+/// Scalar reference for ``depthwiseConvolution(input:output:channels:geometry:weights:bias:scratch:)``,
+/// accumulating in `Double`: same definition, no ring, no vectors.
+@_spi(Testing) public func depthwiseConvolutionReference(
+    input: [Float], channels c: Int, geometry g: SamePadding, weights: [Float], bias: [Float]
+) -> [Float] {
+    var output = [Float](repeating: 0, count: g.outputHeight * g.outputWidth * c)
+    for oy in 0..<g.outputHeight {
+        for ox in 0..<g.outputWidth {
+            for ch in 0..<c {
+                var sum = Double(bias[ch])
+                for i in 0..<g.kernel {
+                    for j in 0..<g.kernel {
+                        let iy = oy * g.stride - g.top + i, ix = ox * g.stride - g.left + j
+                        guard iy >= 0, iy < g.inputHeight, ix >= 0, ix < g.inputWidth else { continue }
+                        let x = min(max(Double(input[(iy * g.inputWidth + ix) * c + ch]), 0), 6)
+                        sum += Double(weights[(i * g.kernel + j) * c + ch]) * x
+                    }
+                }
+                output[(oy * g.outputWidth + ox) * c + ch] = Float(min(max(sum, 0), 6))
+            }
+        }
+    }
+    return output
+}
+
+/// The stem's im2col on 8-bit RGB: one row of `k·k·3` values per output pixel, ordered `[i][j][rgb]`,
+/// each `(x − 127) / 128` (exact in float32), zeros where the TF "SAME" window leaves the image.
+///
+/// - Parameters:
+///   - pixels: `H × W × 3` bytes.
+///   - geometry: The stem's geometry.
+///   - columns: `Ho·Wo × k·k·3` floats.
+func stemColumns(pixels: UnsafePointer<UInt8>, geometry g: SamePadding, columns: UnsafeMutablePointer<Float>) {
+    let k = g.kernel
+    let width = k * k * 3
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { table in
+        for v in 0..<256 { table[v] = (Float(v) - 127) / 128 }
+        let lut = table.baseAddress!
+        for oy in 0..<g.outputHeight {
+            for ox in 0..<g.outputWidth {
+                let row = columns + (oy * g.outputWidth + ox) * width
+                for i in 0..<k {
+                    let iy = oy * g.stride - g.top + i
+                    for j in 0..<k {
+                        let ix = ox * g.stride - g.left + j
+                        let d = row + (i * k + j) * 3
+                        if iy >= 0, iy < g.inputHeight, ix >= 0, ix < g.inputWidth {
+                            let s = pixels + (iy * g.inputWidth + ix) * 3
+                            d[0] = lut[Int(s[0])]
+                            d[1] = lut[Int(s[1])]
+                            d[2] = lut[Int(s[2])]
+                        } else {
+                            d[0] = 0
+                            d[1] = 0
+                            d[2] = 0
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Fills `rows` rows of `count` floats with copies of `bias` (the initial value of a GEMM with β = 1),
+/// by doubling copies.
+func broadcastRows(_ bias: UnsafePointer<Float>, count: Int, rows: Int, into destination: UnsafeMutablePointer<Float>) {
+    guard rows > 0 else { return }
+    destination.update(from: bias, count: count)
+    var filled = 1
+    while filled < rows {
+        let n = min(filled, rows - filled)
+        (destination + filled * count).update(from: destination, count: n * count)
+        filled += n
+    }
+}
+
+/// `destination[r][c] = source[r][c] + bias[c]` over `rows` rows of `count` floats (`count` a multiple of 8):
+/// the initial value of a projection GEMM with β = 1 that adds a residual.
+func addBiasRows(
+    _ source: UnsafePointer<Float>, _ bias: UnsafePointer<Float>, count: Int, rows: Int,
+    into destination: UnsafeMutablePointer<Float>
+) {
+    for r in 0..<rows {
+        let s = source + r * count, d = destination + r * count
+        var c = 0
+        while c < count {
+            store(load(s + c) + load(bias + c), d + c)
+            c += Vector.scalarCount
+        }
+    }
+}
+
+/// Bounds of cell `i` of `cells` along an axis of `n`, as PyTorch's `AdaptiveAvgPool2d`:
+/// `floor(i·n / cells) ..< ceil((i + 1)·n / cells)` (cells overlap when `n` is not a multiple of `cells`).
+@_spi(Testing) public func adaptiveCell(_ i: Int, of cells: Int, along n: Int) -> Range<Int> {
+    (i * n / cells)..<(((i + 1) * n + cells - 1) / cells)
+}

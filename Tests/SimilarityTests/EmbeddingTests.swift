@@ -1,0 +1,274 @@
+import Foundation
+import Pixels
+@_spi(Testing) import Similarity
+import Testing
+
+// The network is checked against golden files written by `scripts/reference-forward.py` (an independent
+// float64 numpy forward pass) from scikit-image's `chelsea` and `coffee` after the ImageNet crop. The
+// weights are not in the repository: `python3 scripts/fetch-model.py` writes them (CI runs it first).
+
+/// Loads EfficientNet-Lite0 from `$FRAMEDEDUPE_MODEL` or the default location; a missing file fails the
+/// test with the command to run.
+private func loadModel() throws -> EfficientNetLite {
+    let url = EfficientNetVariant.lite0.defaultModelLocation()
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        Issue.record("no model at \(url.path): run `python3 scripts/fetch-model.py` first (it downloads and converts the weights)")
+        throw EmbeddingModelError.missing(path: url.path, variant: .lite0)
+    }
+    return try EfficientNetLite(contentsOf: url)
+}
+
+private let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("embedding")
+
+/// One image's entry in `golden.json`.
+private struct Golden: Decodable {
+    struct Layer: Decodable {
+        let name: String
+        let mean: Double
+        let maxAbs: Double
+    }
+
+    let input: String
+    let top5: [Int]
+    let layers: [Layer]
+    let embedding: [Float]
+    let logits: [Float]
+    let grid: [Float]
+
+    static func load(_ name: String) throws -> (golden: Golden, image: RGBImage) {
+        struct File: Decodable {
+            let inputSize: Int
+            let images: [String: Golden]
+        }
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: fixtures.appendingPathComponent("golden.json")))
+        let golden = try #require(file.images[name])
+        let bytes = try Data(contentsOf: fixtures.appendingPathComponent(golden.input))
+        return (golden, RGBImage(width: file.inputSize, height: file.inputSize, pixels: [UInt8](bytes)))
+    }
+}
+
+private func dot(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+    zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+}
+
+private func top(_ k: Int, _ logits: [Float]) -> [Int] {
+    Array(logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }.prefix(k))
+}
+
+private func mirrored(_ image: RGBImage) -> RGBImage {
+    var pixels = image.pixels
+    for y in 0..<image.height {
+        for x in 0..<image.width {
+            for c in 0..<3 { pixels[(y * image.width + x) * 3 + c] = image.pixels[(y * image.width + image.width - 1 - x) * 3 + c] }
+        }
+    }
+    return RGBImage(width: image.width, height: image.height, pixels: pixels)
+}
+
+@Suite("EfficientNet-Lite0 against the numpy reference")
+struct EmbeddingGoldenTests {
+    /// The embedding, grid, logits and top-5 classes agree with the float64 reference.
+    /// Budget: float32 against float64 gives ~1e-6 in the logits; anything above 1e-3 is a bug.
+    @Test(arguments: ["chelsea", "coffee"])
+    func matchesReference(name: String) throws {
+        let model = try loadModel()
+        let (golden, image) = try Golden.load(name)
+        let embedding = try #require(model.embed([image]).first)
+        let logits = model.classify(image)
+
+        let cosine = dot(embedding.vector[...], golden.embedding[...])
+        #expect(cosine >= 0.9999, "embedding cosine \(cosine)")
+        let logitError = zip(logits, golden.logits).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(logits.count == 1000)
+        #expect(logitError <= 1e-2, "max |logit difference| \(logitError)")
+        #expect(top(5, logits) == golden.top5)
+        let n = model.featureCount
+        for cell in 0..<9 {
+            let range = cell * n..<(cell + 1) * n
+            let cellCosine = dot(embedding.grid[range], golden.grid[range])
+            #expect(cellCosine >= 0.9999, "grid cell \(cell) cosine \(cellCosine)")
+        }
+    }
+
+    /// Each layer's mean and max |x| agree with the reference, so a padding or layout mistake shows at the
+    /// first layer where it happens. Tolerance: 1e-4 relative to the layer's max |x| (float32 rounding
+    /// through 16 blocks is ~1e-6 of it).
+    @Test(arguments: ["chelsea", "coffee"])
+    func layersMatchReference(name: String) throws {
+        let model = try loadModel()
+        let (golden, image) = try Golden.load(name)
+        let summaries = model.layerSummaries(image)
+        #expect(summaries.map(\.name) == golden.layers.map(\.name))
+        for (ours, theirs) in zip(summaries, golden.layers) {
+            let tolerance = 1e-4 * max(theirs.maxAbs, 1)
+            #expect(abs(ours.mean - theirs.mean) <= tolerance, "\(ours.name) mean \(ours.mean), reference \(theirs.mean)")
+            #expect(abs(ours.maxAbs - theirs.maxAbs) <= tolerance, "\(ours.name) max |x| \(ours.maxAbs), reference \(theirs.maxAbs)")
+        }
+    }
+}
+
+@Suite("EfficientNet-Lite0 behaviour")
+struct EmbeddingBehaviourTests {
+    /// A batch gives each image the result it gets alone (to float rounding of OpenBLAS's blocking), also
+    /// once the workspace has grown and is reused for a smaller batch.
+    @Test func batchEqualsSingles() throws {
+        let model = try loadModel()
+        let chelsea = try Golden.load("chelsea").image, coffee = try Golden.load("coffee").image
+        let pair = model.embed([chelsea, coffee])
+        let again = model.embed([coffee])
+        let single = model.embed([chelsea]) + again
+        #expect(pair.count == 2)
+        for (a, b) in zip(pair, single) {
+            #expect(a.cosineDistance(to: b) <= 1e-6)
+            let worst = zip(a.grid, b.grid).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(worst <= 1e-5)
+        }
+        #expect(pair[0].cosineDistance(to: pair[1]) > 0.3, "a cat and a coffee cup are far apart")
+    }
+
+    /// Mirroring left-right keeps the global descriptor close but moves content between grid columns:
+    /// the mirrored image's left column matches the original's right column better than its own left one.
+    @Test func mirroredImage() throws {
+        let model = try loadModel()
+        let image = try Golden.load("chelsea").image
+        let result = model.embed([image, mirrored(image)])
+        let (original, flipped) = (result[0], result[1])
+        let global = original.cosineDistance(to: flipped)
+        #expect(global < 0.05, "global distance \(global)")
+        let cells = original.cellDistances(to: flipped)
+        // Corner cells (0, 2, 6, 8) see different content after the flip; the centre column less so.
+        #expect(cells[0] > global && cells[2] > global && cells[6] > global && cells[8] > global, "\(cells), global \(global)")
+        let n = model.featureCount
+        func cell(_ e: Embedding, _ i: Int) -> ArraySlice<Float> { e.grid[i * n..<(i + 1) * n] }
+        for row in 0..<3 {
+            let swapped = Float(1 - dot(cell(original, row * 3), cell(flipped, row * 3 + 2)))
+            #expect(swapped < cells[row * 3], "row \(row): left vs mirrored right \(swapped), left vs left \(cells[row * 3])")
+        }
+    }
+
+    @Test func missingModelSaysWhatToRun() throws {
+        let url = URL(fileURLWithPath: "/nonexistent/efficientnet-lite0.safetensors")
+        #expect {
+            _ = try EfficientNetLite(contentsOf: url)
+        } throws: { error in
+            "\(error)".contains("python3 scripts/fetch-model.py")
+        }
+        let lite2 = EfficientNetVariant.lite2.defaultModelLocation(environment: ["HOME": "/home/u", "FRAMEDEDUPE_MODEL": "/x"])
+        #expect(lite2.path == "/home/u/.local/share/framededupe/models/efficientnet-lite2.safetensors")
+        #expect(EfficientNetVariant.lite0.defaultModelLocation(environment: ["FRAMEDEDUPE_MODEL": "/x/m.safetensors"]).path == "/x/m.safetensors")
+        #expect(EfficientNetVariant.lite0.defaultModelLocation(environment: ["XDG_DATA_HOME": "/d"]).path
+            == "/d/framededupe/models/efficientnet-lite0.safetensors")
+    }
+}
+
+@Suite("SafeTensors reader")
+struct SafeTensorsTests {
+    private func write(_ bytes: [UInt8]) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("safetensors-\(UUID().uuidString)")
+        try Data(bytes).write(to: url)
+        return url
+    }
+
+    private func file(header: String, data: [Float]) -> [UInt8] {
+        var json = Array(header.utf8)
+        while json.count % 8 != 0 { json.append(0x20) }
+        var bytes = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) } + json
+        for v in data { bytes += withUnsafeBytes(of: v.bitPattern.littleEndian) { Array($0) } }
+        return bytes
+    }
+
+    @Test func readsTensors() throws {
+        let header = #"{"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[1],"data_offsets":[16,20]},"__metadata__":{"k":"v"}}"#
+        let url = try write(file(header: header, data: [1, 2, 3, 4, -0.5]))
+        defer { try? FileManager.default.removeItem(at: url) }
+        let tensors = try SafeTensors(contentsOf: url)
+        #expect(try tensors.floats("a", shape: [2, 2]) == [1, 2, 3, 4])
+        #expect(try tensors.floats("b") == [-0.5])
+        #expect(tensors.metadata == ["k": "v"])
+        #expect(throws: SafeTensorsError.missingTensor(name: "c")) { try tensors.floats("c") }
+        #expect(throws: SafeTensorsError.shapeMismatch(name: "a", expected: [4], actual: [2, 2])) {
+            try tensors.floats("a", shape: [4])
+        }
+    }
+
+    @Test func rejectsBadFiles() throws {
+        #expect(throws: SafeTensorsError.missing(path: "/nonexistent.safetensors")) {
+            try SafeTensors(contentsOf: URL(fileURLWithPath: "/nonexistent.safetensors"))
+        }
+        let header = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}"#
+        let cases: [(bytes: [UInt8], truncated: Bool)] = [
+            ([1, 2, 3], true),  // shorter than the length prefix
+            (Array(file(header: header, data: [1, 2, 3, 4]).prefix(40)), true),  // data cut short
+            (file(header: header, data: [1, 2, 3, 4]).dropLast(4) + [], true),
+            (file(header: #"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}}"#, data: [1, 2, 3, 4]), false),
+            (file(header: "not json", data: []), false),
+            (file(header: #"{"a":{"dtype":"F32"}}"#, data: []), false),
+        ]
+        for (bytes, truncated) in cases {
+            let url = try write(bytes)
+            defer { try? FileManager.default.removeItem(at: url) }
+            #expect {
+                _ = try SafeTensors(contentsOf: url)
+            } throws: { error in
+                switch error as? SafeTensorsError {
+                case .truncated: truncated
+                case .corrupt: !truncated
+                default: false
+                }
+            }
+        }
+    }
+}
+
+@Suite("Embedding kernels")
+struct EmbeddingKernelTests {
+    /// TF "SAME": stride 2 on even sizes pads one more after than before.
+    @Test func samePadding() {
+        let stem = SamePadding(height: 224, width: 224, kernel: 3, stride: 2)
+        #expect((stem.outputHeight, stem.top, stem.left, stem.paddedWidth) == (112, 0, 0, 225))
+        let k5 = SamePadding(height: 56, width: 56, kernel: 5, stride: 2)
+        #expect((k5.outputHeight, k5.top, k5.paddedWidth) == (28, 1, 59))
+        let odd = SamePadding(height: 15, width: 15, kernel: 5, stride: 2)
+        #expect((odd.outputHeight, odd.top, odd.paddedWidth) == (8, 2, 19))
+        let flat = SamePadding(height: 7, width: 7, kernel: 5, stride: 1)
+        #expect((flat.outputHeight, flat.top, flat.paddedWidth) == (7, 2, 11))
+        #expect(adaptiveCell(0, of: 3, along: 7) == 0..<3)
+        #expect(adaptiveCell(1, of: 3, along: 7) == 2..<5)
+        #expect(adaptiveCell(2, of: 3, along: 7) == 4..<7)
+        #expect(adaptiveCell(1, of: 3, along: 9) == 3..<6)
+    }
+
+    /// The vectorised depthwise loop equals the scalar `Double` reference to float rounding, on inputs
+    /// that exercise ReLU6 on both sides, every padding case and the 4-pixel tail.
+    @Test(arguments: [(3, 1, 7, 9), (3, 2, 8, 8), (5, 2, 15, 13), (5, 1, 6, 11), (5, 2, 28, 28), (3, 2, 1, 3)])
+    func depthwiseMatchesReference(kernel: Int, stride: Int, height: Int, width: Int) {
+        let channels = 24
+        let g = SamePadding(height: height, width: width, kernel: kernel, stride: stride)
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random(_ scale: Float) -> Float {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (Float(state >> 40) / Float(1 << 24) * 2 - 1) * scale
+        }
+        let input = (0..<height * width * channels).map { _ in random(8) }
+        let weights = (0..<kernel * kernel * channels).map { _ in random(1) }
+        let bias = (0..<channels).map { _ in random(2) }
+        let expected = depthwiseConvolutionReference(input: input, channels: channels, geometry: g, weights: weights, bias: bias)
+        var output = [Float](repeating: .nan, count: g.outputHeight * g.outputWidth * channels)
+        var scratch = [Float](repeating: .nan, count: depthwiseScratchCount(channels: channels, geometry: g))
+        input.withUnsafeBufferPointer { i in
+            weights.withUnsafeBufferPointer { w in
+                bias.withUnsafeBufferPointer { b in
+                    output.withUnsafeMutableBufferPointer { o in
+                        scratch.withUnsafeMutableBufferPointer { s in
+                            depthwiseConvolution(
+                                input: i.baseAddress!, output: o.baseAddress!, channels: channels, geometry: g,
+                                weights: w.baseAddress!, bias: b.baseAddress!, scratch: s.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        let worst = zip(output, expected).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(worst <= 1e-5, "max |difference| \(worst)")
+    }
+}
