@@ -5,8 +5,13 @@ import Similarity
 /// Everything that decides what one run produces.
 public struct DedupeOptions: Sendable {
     public var reader = ReaderOptions()
-    /// A frame joins its scene while SSIM to the scene's reference is at least this (0–1).
+    /// A frame stays in its scene while its SSIM to the scene's reference is at least this (0–1)…
     public var ssimThreshold: Double = 0.5
+    /// …or while its SSIM to the previous sampled frame is at least this (0–1).
+    public var cutThreshold: Double = 0.15
+    /// Shorter side in pixels of the luma SSIM compares (area-downscaled from the analysis luma).
+    /// Coarse on purpose: at 2 fps, pans and zooms move fine detail far more than a cut moves the composition.
+    public var ssimShortSide: Int = 32
     /// Image format of exported keyframes.
     public var imageFormat: StillImageFormat = .jpg
     /// Longest side of exported images in pixels; nil keeps the video's size.
@@ -78,7 +83,7 @@ public func findScenes(
     } catch { throw .output(error) }
     let encoder = StillImageEncoder(format: options.imageFormat, jpegQuality: options.jpegQuality)
 
-    var segmenter = SceneSegmenter(scorer: PixelScorer(), rule: SSIMBoundaryRule(threshold: options.ssimThreshold))
+    var segmenter = SceneSegmenter(scorer: PixelScorer(), rule: SSIMBoundaryRule(reference: options.ssimThreshold, cut: options.cutThreshold))
     var frames: [FrameRecord] = []
     var scenes: [Scene] = []
 
@@ -104,7 +109,7 @@ public func findScenes(
         let sample: SampledFrame?
         do { sample = try reader.next() } catch { throw .input(input, error) }
         guard let sample else { break }
-        let analyzed = AnalyzedFrame(sample)
+        let analyzed = AnalyzedFrame(sample, ssimShortSide: options.ssimShortSide)
         let reference = segmenter.openSceneReference
         let (record, closed) = segmenter.add(analyzed)
         if let closed { try close(closed, reference: reference) }

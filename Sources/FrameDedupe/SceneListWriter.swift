@@ -18,6 +18,7 @@ public enum SceneListWriter {
                 ("time", .seconds(f.seconds)),
                 ("scene", .int(f.scene)),
                 ("ssim_to_reference", .optional(f.scores?.ssimToReference)),
+                ("ssim_to_previous", .optional(f.scores?.ssimToPrevious)),
                 ("hash_distance", f.scores.map { .int($0.hashDistance) } ?? .null),
             ])
         }
@@ -56,7 +57,9 @@ public enum SceneListWriter {
                 ("start", .optional(o.reader.start)),
                 ("end", .optional(o.reader.end)),
                 ("ssim_threshold", .number(o.ssimThreshold, decimals: 6)),
+                ("cut_threshold", .number(o.cutThreshold, decimals: 6)),
                 ("analysis_short_side", .int(o.reader.analysisShortSide)),
+                ("ssim_short_side", .int(o.ssimShortSide)),
             ])),
             ("counts", .object([
                 ("decoded_frames", .int(list.counts.decodedFrames)),

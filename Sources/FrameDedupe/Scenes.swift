@@ -8,10 +8,14 @@ public struct FrameScores: Sendable, Equatable {
     public var hashDistance: Int
     /// SSIM of the luma to the reference's; nil when the hashes were identical and SSIM was skipped.
     public var ssimToReference: Double?
+    /// SSIM to the previous sampled frame (the reference itself for a scene's second frame);
+    /// nil when skipped by identical hashes.
+    public var ssimToPrevious: Double?
 
-    public init(hashDistance: Int, ssimToReference: Double?) {
+    public init(hashDistance: Int, ssimToReference: Double?, ssimToPrevious: Double?) {
         self.hashDistance = hashDistance
         self.ssimToReference = ssimToReference
+        self.ssimToPrevious = ssimToPrevious
     }
 }
 
@@ -19,32 +23,40 @@ public struct FrameScores: Sendable, Equatable {
 public struct AnalyzedFrame: Sendable {
     public let sample: SampledFrame
     public let hash: FrameHash
+    /// The luma at the coarse scale SSIM compares at.
+    public let comparisonLuma: LumaImage
 
-    public init(_ sample: SampledFrame) {
+    /// - Parameter ssimShortSide: shorter side in pixels of the luma SSIM compares.
+    public init(_ sample: SampledFrame, ssimShortSide: Int) {
         self.sample = sample
         self.hash = FrameHash(sample.luma)
+        self.comparisonLuma = sample.luma.areaDownscaled(shortSide: ssimShortSide)
     }
 }
 
-/// Scores a frame against a reference frame.
+/// Scores a frame against its scene's reference frame and the frame before it.
 public protocol FrameScorer {
-    mutating func score(_ frame: AnalyzedFrame, reference: AnalyzedFrame) -> FrameScores
+    mutating func score(_ frame: AnalyzedFrame, reference: AnalyzedFrame, previous: AnalyzedFrame) -> FrameScores
 }
 
-/// Hash first, SSIM second: frames whose 64-bit hashes are identical to the reference's skip SSIM.
+/// Hash first, SSIM second: a frame whose 64-bit hashes equal the other frame's skips that SSIM.
 public struct PixelScorer: FrameScorer {
     private let ssim = StructuralSimilarity()
 
     public init() {}
 
-    public mutating func score(_ frame: AnalyzedFrame, reference: AnalyzedFrame) -> FrameScores {
+    public mutating func score(_ frame: AnalyzedFrame, reference: AnalyzedFrame, previous: AnalyzedFrame) -> FrameScores {
         let distance = frame.hash.distance(to: reference.hash)
-        if distance == 0 { return FrameScores(hashDistance: 0, ssimToReference: nil) }
-        guard frame.sample.luma.width == reference.sample.luma.width, frame.sample.luma.height == reference.sample.luma.height else {
-            // The picture size changed mid-stream: a new scene by definition.
-            return FrameScores(hashDistance: distance, ssimToReference: 0)
-        }
-        return FrameScores(hashDistance: distance, ssimToReference: ssim.similarity(frame.sample.luma, reference.sample.luma))
+        return FrameScores(
+            hashDistance: distance,
+            ssimToReference: distance == 0 ? nil : similarity(frame, reference),
+            ssimToPrevious: frame.hash.distance(to: previous.hash) == 0 ? nil : similarity(frame, previous))
+    }
+
+    private func similarity(_ a: AnalyzedFrame, _ b: AnalyzedFrame) -> Double {
+        // The picture size changed mid-stream: nothing in common by definition.
+        guard a.comparisonLuma.width == b.comparisonLuma.width, a.comparisonLuma.height == b.comparisonLuma.height else { return 0 }
+        return ssim.similarity(a.comparisonLuma, b.comparisonLuma)
     }
 }
 
@@ -53,15 +65,21 @@ public protocol SceneBoundaryRule: Sendable {
     func startsNewScene(_ scores: FrameScores) -> Bool
 }
 
-/// A frame stays in its scene while its SSIM to the scene's reference is at least `threshold`.
+/// A frame stays in its scene while its SSIM to the scene's reference is at least `reference`,
+/// or while its SSIM to the previous frame is at least `cut` (continuous motion: a pan or zoom
+/// drifts away from the reference without a cut). A new scene starts only when both fail.
 public struct SSIMBoundaryRule: SceneBoundaryRule {
-    public var threshold: Double
+    public var reference: Double
+    public var cut: Double
 
-    public init(threshold: Double) { self.threshold = threshold }
+    public init(reference: Double, cut: Double) {
+        self.reference = reference
+        self.cut = cut
+    }
 
     public func startsNewScene(_ scores: FrameScores) -> Bool {
-        guard let ssim = scores.ssimToReference else { return false }
-        return ssim < threshold
+        guard let toReference = scores.ssimToReference, let toPrevious = scores.ssimToPrevious else { return false }
+        return toReference < reference && toPrevious < cut
     }
 }
 
@@ -107,6 +125,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
     private var scorer: Scorer
     public let rule: any SceneBoundaryRule
     private var reference: AnalyzedFrame?
+    private var previous: AnalyzedFrame?
     private var current: Scene?
 
     public init(scorer: Scorer, rule: any SceneBoundaryRule) {
@@ -119,8 +138,9 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         let sample = frame.sample
         var closed: Scene? = nil
         var scores: FrameScores? = nil
-        if let reference, var scene = current {
-            let s = scorer.score(frame, reference: reference)
+        defer { previous = frame }
+        if let reference, let previous, var scene = current {
+            let s = scorer.score(frame, reference: reference, previous: previous)
             scores = s
             if rule.startsNewScene(s) {
                 scene.end = sample.seconds
@@ -153,6 +173,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         scene.end = max(end, scene.start)
         current = nil
         reference = nil
+        previous = nil
         return scene
     }
 

@@ -29,3 +29,43 @@ public struct RGBImage: Sendable, Equatable {
         self.pixels = pixels
     }
 }
+
+extension LumaImage {
+    /// The picture box-filtered (exact area average, rounded) so its shorter side is `shortSide`
+    /// pixels; returned unchanged when it is already that small.
+    public func areaDownscaled(shortSide: Int) -> LumaImage {
+        let short = min(width, height)
+        guard shortSide > 0, short > shortSide else { return self }
+        let w = max(1, Int((Double(width) * Double(shortSide) / Double(short)).rounded()))
+        let h = max(1, Int((Double(height) * Double(shortSide) / Double(short)).rounded()))
+        // Separable: columns first into a row buffer of w sums (weights in units of 1/w of a source pixel),
+        // then rows. Integer arithmetic throughout, so the result is exact and platform-independent.
+        var out = [UInt8](repeating: 0, count: w * h)
+        var columnSums = [Int](repeating: 0, count: w * h)
+        pixels.withUnsafeBufferPointer { src in
+            columnSums.withUnsafeMutableBufferPointer { sums in
+                for y in 0..<height {
+                    let row = y * width
+                    let yStart = y * h, yEnd = yStart + h
+                    var i = yStart / height
+                    while i * height < yEnd {
+                        let yOverlap = min(yEnd, (i + 1) * height) - max(yStart, i * height)
+                        for x in 0..<width {
+                            let sample = Int(src[row + x]) * yOverlap
+                            let xStart = x * w, xEnd = xStart + w
+                            var j = xStart / width
+                            while j * width < xEnd {
+                                sums[i * w + j] += (min(xEnd, (j + 1) * width) - max(xStart, j * width)) * sample
+                                j += 1
+                            }
+                        }
+                        i += 1
+                    }
+                }
+            }
+        }
+        let area = width * height
+        for i in 0..<(w * h) { out[i] = UInt8(min(255, (columnSums[i] + area / 2) / area)) }
+        return LumaImage(width: w, height: h, pixels: out)
+    }
+}

@@ -1,0 +1,52 @@
+# framededupe — set-up, build, test, demo. Every target installs what is missing first.
+# On a fresh Debian machine: `make demo` (runs on the bundled sample) and `make test`.
+
+SWIFT ?= swift
+DEB_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev pkg-config ffmpeg
+SAMPLE ?= samples/shots-360p.mp4
+DEMO_OUT ?= demo.framededupe
+
+.PHONY: all deps build release test demo man bench clean
+
+all: build
+
+## deps: install the Debian packages the build and tests need (apt-get as root; otherwise prints the command)
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$(echo $$missing)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "missing Debian packages; run: sudo apt-get update && sudo apt-get install -y $$(echo $$missing)"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+## test: the whole test suite (what CI runs)
+test: deps
+	$(SWIFT) test
+
+## demo: run framededupe on the bundled sample and show where the results are
+demo: release
+	.build/release/framededupe $(SAMPLE) -o $(DEMO_OUT)
+	@echo "scenes:    $(DEMO_OUT)/scenes.json  $(DEMO_OUT)/scenes.csv"
+	@echo "keyframes: $(DEMO_OUT)/keyframes/"
+	@ls $(DEMO_OUT)/keyframes
+
+## man: regenerate man/framededupe.1 from the command-line definitions
+man: deps
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page=false
+	cp .build/plugins/GenerateManual/outputs/framededupe/framededupe.1 man/framededupe.1
+
+## bench: speed benchmarks (not part of CI); writes figures to BENCHMARKS.md
+bench: release
+	scripts/bench-decode.sh
+
+clean:
+	rm -rf .build $(DEMO_OUT)
