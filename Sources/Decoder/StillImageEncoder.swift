@@ -21,6 +21,8 @@ public final class StillImageEncoder {
     private let scaler = Scaler()
     private let frame = Frame()
     private let packet = Packet()
+    /// Encoders insist on increasing pts, even for stills.
+    private var nextPTS: Int64 = 0
 
     public init(format: StillImageFormat, jpegQuality: Int = 3) {
         self.format = format
@@ -93,7 +95,8 @@ public final class StillImageEncoder {
     private func encodeFrame(width: Int, height: Int) throws(LibavError) -> [UInt8] {
         let context = try encoder(width: width, height: height)
         frame.pointer.pointee.quality = context.pointer.pointee.global_quality
-        frame.pointer.pointee.pts = 0
+        frame.pointer.pointee.pts = nextPTS
+        nextPTS += 1
         try check(avcodec_send_frame(context.pointer, frame.pointer), "encode image")
         var bytes: [UInt8] = []
         while true {

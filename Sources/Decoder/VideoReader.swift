@@ -55,7 +55,10 @@ public struct VideoInfo: Sendable {
 
 /// Counts of what went wrong or was skipped while decoding; none of these stop a run.
 public struct DecodeCounts: Sendable, Equatable {
-    /// Frames that came out of the decoder.
+    /// Packets of the video stream read from the input (one per frame for nearly all codecs).
+    public var packets = 0
+    /// Frames that came out of the decoder (fewer than packets when unsampleable frames were
+    /// skipped; how many depends on decoder threading, so results do not report it).
     public var decodedFrames = 0
     /// Packets the decoder rejected as corrupt (skipped).
     public var corruptPackets = 0
@@ -308,6 +311,7 @@ public final class VideoReader {
             }
             defer { packet.unref() }
             guard packet.pointer.pointee.stream_index == streamIndex else { continue }
+            counts.packets += 1
             let pts = packet.pointer.pointee.pts
             if pts != cff_nopts_value {
                 sawAnyPacket = true

@@ -62,7 +62,7 @@ public enum SceneListWriter {
                 ("ssim_short_side", .int(o.ssimShortSide)),
             ])),
             ("counts", .object([
-                ("decoded_frames", .int(list.counts.decodedFrames)),
+                ("packets", .int(list.counts.packets)),
                 ("sampled_frames", .int(list.counts.sampledFrames)),
                 ("corrupt_packets", .int(list.counts.corruptPackets)),
                 ("corrupt_frames", .int(list.counts.corruptFrames)),

@@ -139,3 +139,29 @@ public struct FixtureError: Error, CustomStringConvertible {
     public let stderr: String
     public var description: String { "\(command) failed: \(stderr)" }
 }
+
+extension Fixtures {
+    /// The built `framededupe` executable beside the test bundle.
+    public static var binary: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for candidate in [beside.appendingPathComponent("framededupe"), packageRoot.appendingPathComponent(".build/debug/framededupe")]
+        where FileManager.default.isExecutableFile(atPath: candidate.path) {
+            return candidate
+        }
+        return beside.appendingPathComponent("framededupe")
+    }
+
+    /// Runs the built `framededupe` with `arguments`.
+    public static func framededupe(_ arguments: [String], stdin: URL? = nil) throws -> Result {
+        try run(binary.path, arguments, stdin: stdin)
+    }
+
+    /// A real still (a frame of the rocket shot of `shots-360p.mp4`) held for `seconds` at 25 fps.
+    public static func heldStill(seconds: Int = 5) throws -> URL {
+        try cached("still-\(seconds)s.mp4") { url in
+            try ffmpeg(["-ss", "7.5", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", url.path + ".png"])
+            try ffmpeg(["-loop", "1", "-framerate", "25", "-i", url.path + ".png", "-t", "\(seconds)", "-c:v", "libx264",
+                        "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
+        }
+    }
+}

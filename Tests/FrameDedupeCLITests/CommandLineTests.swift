@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import _FrameDedupeTestSupport
+
+/// The built binary, run as a user would: stdout, stderr and the exit code are the contract.
+@Suite("framededupe command line")
+struct CommandLineTests {
+    @Test func helpListsEveryOptionWithDefaults() throws {
+        let result = try Fixtures.framededupe(["run", "--help"])
+        #expect(result.status == 0)
+        for option in ["--fps", "--start", "--end", "--decode", "--stream", "--analysis-size", "--ssim-threshold", "--cut-threshold",
+                       "--ssim-size", "--output", "--image-format", "--max-side", "--jpeg-quality", "--quiet"] {
+            #expect(result.stdout.contains(option), "help lacks \(option)")
+        }
+        #expect(result.stdout.contains("Default 2"))
+        let root = try Fixtures.framededupe(["--help"])
+        #expect(root.status == 0 && root.stdout.contains("EXIT STATUS"))
+    }
+
+    @Test func runsOnASample() throws {
+        let out = Fixtures.temporaryFolder("cli")
+        let result = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.isEmpty, "data goes to files; stdout stays empty")
+        #expect(result.stderr.contains("20 frames → 3 scenes"))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("scenes.json").path))
+        let quiet = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "--quiet"])
+        #expect(quiet.status == 0 && quiet.stderr.isEmpty)
+    }
+
+    @Test func defaultOutputFolderIsNamedAfterTheInput() throws {
+        let work = Fixtures.temporaryFolder("default-out")
+        let clip = work.appendingPathComponent("my clip.mp4")  // a space in the name
+        try FileManager.default.copyItem(at: Fixtures.sample("shots-360p.mp4"), to: clip)
+        let result = try Fixtures.run("/bin/sh", ["-c", "cd \"$1\" && \"$2\" -q \"my clip.mp4\"", "sh", work.path, Fixtures.binary.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work.appendingPathComponent("my clip.framededupe/scenes.json").path))
+    }
+
+    @Test func pipeInputGivesTheSameScenes() throws {
+        let nut = Fixtures.temporaryFolder("nut").appendingPathComponent("shots.nut")
+        try Fixtures.ffmpeg(["-i", Fixtures.sample("shots-360p.mp4").path, "-c", "copy", "-f", "nut", nut.path])
+        let fromPipe = Fixtures.temporaryFolder("pipe-out"), fromFile = Fixtures.temporaryFolder("file-out")
+        let piped = try Fixtures.framededupe(["-", "-o", fromPipe.path, "-q"], stdin: nut)
+        #expect(piped.status == 0, "stderr: \(piped.stderr)")
+        #expect(try Fixtures.framededupe([nut.path, "-o", fromFile.path, "-q"]).status == 0)
+        #expect(try Data(contentsOf: fromPipe.appendingPathComponent("scenes.csv")) == Data(contentsOf: fromFile.appendingPathComponent("scenes.csv")))
+    }
+
+    @Test func usageErrorsExitTwo() throws {
+        for arguments in [["--fps", "abc", "x.mp4"], ["--ssim-threshold", "2", "x.mp4"], ["--no-such-option", "x.mp4"], []] {
+            let result = try Fixtures.framededupe(arguments)
+            #expect(result.status == 2, "\(arguments) gave \(result.status): \(result.stderr)")
+            #expect(!result.stderr.isEmpty)
+        }
+    }
+
+    @Test func unreadableInputExitsThreeWithOneLine() throws {
+        let folder = Fixtures.temporaryFolder("unreadable")
+        let missing = folder.appendingPathComponent("nothing here.mp4").path
+        let text = folder.appendingPathComponent("notes.txt")
+        try Data(String(repeating: "plain text\n", count: 100).utf8).write(to: text)
+        for (input, cause) in [(missing, "no such file"), (text.path, "not a video"), (folder.path, "directory")] {
+            let result = try Fixtures.framededupe([input, "-o", folder.appendingPathComponent("out").path])
+            #expect(result.status == 3, "\(input): \(result.stderr)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains(input) && lines[0].contains(cause), "stderr: \(result.stderr)")
+        }
+    }
+
+    @Test func unwritableOutputExitsFour() throws {
+        let folder = Fixtures.temporaryFolder("unwritable")
+        let file = folder.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        // A folder inside a regular file cannot be created, even by root.
+        let result = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", file.appendingPathComponent("out").path])
+        #expect(result.status == 4, "stderr: \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("a-file/out"))
+    }
+}
