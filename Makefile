@@ -41,8 +41,8 @@ demo: release
 
 ## man: regenerate man/framededupe.1 from the command-line definitions
 man: deps
-	$(SWIFT) package --allow-writing-to-package-directory generate-manual --multi-page=false
-	cp .build/plugins/GenerateManual/outputs/framededupe/framededupe.1 man/framededupe.1
+	$(SWIFT) package --allow-writing-to-package-directory generate-manual --configuration debug --authors "framededupe developers"
+	cp .build/plugins/GenerateManual/outputs/FrameDedupeCLI/framededupe.1 man/framededupe.1
 
 ## bench: speed benchmarks (not part of CI); writes figures to BENCHMARKS.md
 bench: release

@@ -8,6 +8,22 @@ struct FrameDedupeCommand: ParsableCommand {
         commandName: "framededupe",
         abstract: "Find the unique frames in video: scenes, keyframes and near-duplicate groups, decoded with libav.",
         discussion: """
+            'framededupe INPUT' runs the 'run' subcommand: it samples the video by presentation time, groups \
+            near-duplicate frames into scenes (SSIM against the scene's first frame and the previous frame, \
+            perceptual hashes first), and writes scenes.json, scenes.csv and one keyframe image per scene.
+
+            EXAMPLES:
+              Scenes and keyframes of a clip, into ./clip.framededupe/:
+                framededupe clip.mp4
+              One frame a second, results in out/:
+                framededupe --fps 1 -o out talk.mkv
+              Key frames only, several times faster on long films:
+                framededupe --decode keyframes film.mkv
+              From a pipe:
+                ffmpeg -i in.avi -f nut - | framededupe - -o out
+              The keyframe images, for scripts:
+                jq -r '.scenes[].keyframe.path' out/scenes.json
+
             EXIT STATUS: 0 ok; 1 internal error; 2 usage error; 3 input unreadable; 4 output unwritable; \
             5 partial (some inputs failed); 130 interrupted.
             """,

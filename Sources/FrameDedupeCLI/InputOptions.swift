@@ -18,7 +18,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Index of the video stream to read (as ffprobe numbers streams). Default: the best video stream.", valueName: "n"))
     var stream: Int?
 
-    @Option(help: ArgumentHelp("Shorter side in pixels of the luma used for hashes and as the source of the SSIM scale, 16–4096; smaller videos are not upscaled. Default 256.", valueName: "pixels"))
+    @Option(help: ArgumentHelp("Shorter side in pixels of the luma used for hashes and as the source of the SSIM scale, 16 to 4096; smaller videos are not upscaled. Default 256.", valueName: "pixels"))
     var analysisSize: Int = 256
 
     @Option(help: ArgumentHelp("Decoder threads, 0 = automatic. Default 0.", valueName: "n"))
@@ -31,7 +31,7 @@ struct InputOptions: ParsableArguments {
         _ = try sampling()
         if let start, start < 0 { throw ValidationError("--start must be ≥ 0 seconds, got \(start)") }
         if let end, end <= (start ?? 0) { throw ValidationError("--end must be after --start") }
-        if !(16...4096).contains(analysisSize) { throw ValidationError("--analysis-size must be 16–4096, got \(analysisSize)") }
+        if !(16...4096).contains(analysisSize) { throw ValidationError("--analysis-size must be 16 to 4096, got \(analysisSize)") }
         if threads < 0 { throw ValidationError("--threads must be ≥ 0") }
     }
 

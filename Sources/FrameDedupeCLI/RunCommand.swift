@@ -19,13 +19,13 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Input and sampling")
     var inputOptions: InputOptions
 
-    @Option(help: ArgumentHelp("A frame stays in its scene while its SSIM to the scene's first frame is at least this, 0–1. Default 0.5.", valueName: "ssim"))
+    @Option(help: ArgumentHelp("A frame stays in its scene while its SSIM to the scene's first frame is at least this, 0 to 1. Default 0.5.", valueName: "ssim"))
     var ssimThreshold: Double = 0.5
 
-    @Option(help: ArgumentHelp("…or while its SSIM to the previous sampled frame is at least this (continuous motion), 0–1. A new scene starts only when both fail. Default 0.15.", valueName: "ssim"))
+    @Option(help: ArgumentHelp("Or while its SSIM to the previous sampled frame is at least this (continuous motion), 0 to 1. A new scene starts only when both fail. Default 0.15.", valueName: "ssim"))
     var cutThreshold: Double = 0.15
 
-    @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11–4096. Coarse is robust to motion. Default 32.", valueName: "pixels"))
+    @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11 to 4096. Coarse is robust to motion. Default 32.", valueName: "pixels"))
     var ssimSize: Int = 32
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder. Default: ./<input name>.framededupe/ ('stdin.framededupe' for '-').", valueName: "dir"))
@@ -41,11 +41,11 @@ struct RunCommand: ParsableCommand {
     var jpegQuality: Int = 3
 
     func validate() throws {
-        if !(0...1).contains(ssimThreshold) { throw ValidationError("--ssim-threshold must be 0–1, got \(ssimThreshold)") }
-        if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11–4096, got \(ssimSize)") }
-        if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0–1, got \(cutThreshold)") }
+        if !(0...1).contains(ssimThreshold) { throw ValidationError("--ssim-threshold must be 0 to 1, got \(ssimThreshold)") }
+        if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11 to 4096, got \(ssimSize)") }
+        if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0 to 1, got \(cutThreshold)") }
         if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
-        if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2–31") }
+        if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
     }
 
     func run() throws {
