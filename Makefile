@@ -46,7 +46,7 @@ man: deps
 
 ## bench: speed benchmarks (not part of CI); writes figures to BENCHMARKS.md
 bench: release
-	scripts/bench-decode.sh
+	python3 scripts/bench-decode.py
 
 clean:
 	rm -rf .build $(DEMO_OUT)

@@ -24,6 +24,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Decoder threads, 0 = automatic. Default 0.", valueName: "n"))
     var threads: Int = 0
 
+    @Flag(help: ArgumentHelp("Also decode non-reference frames that cannot be sampled (for measuring what skipping them saves).", visibility: .hidden))
+    var decodeUnsampled = false
+
     @Flag(name: .shortAndLong, help: "No progress line and no summary on stderr (errors and warnings are still printed).")
     var quiet = false
 
@@ -52,6 +55,7 @@ struct InputOptions: ParsableArguments {
         o.stream = stream
         o.analysisShortSide = analysisSize
         o.threads = threads
+        o.skipUnsampledNonReference = !decodeUnsampled
         return o
     }
 }

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""Decode-and-score speed of framededupe against ffmpeg's decode-only baseline, in one run.
+
+For each clip, every variant runs ROUNDS times, interleaved (ours, ffmpeg, ours, ffmpeg, ...) so
+that the machine's background load hits all of them alike; medians of wall time and peak RSS are
+written to BENCHMARKS.md between the markers of the "decode" section, with the command.
+
+    python3 scripts/bench-decode.py [--rounds 5] [--binary .build/release/framededupe] [clips...]
+
+Default clips: the 720p and 1080p real clips built by scripts/make-bench-clips.sh (60 s each).
+Standard library only.
+"""
+import argparse
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def timed(cmd):
+    """Wall seconds and peak RSS (MB) of one run of cmd, via GNU time's %e/%M."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        start = time.monotonic()
+        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name] + cmd, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wall = time.monotonic() - start
+        rss_kb = int(t.read().strip().splitlines()[-1])
+    return wall, rss_kb / 1024
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("clips", nargs="*")
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/framededupe"))
+    ap.add_argument("--no-write", action="store_true", help="print only; do not touch BENCHMARKS.md")
+    args = ap.parse_args()
+    if not os.access(args.binary, os.X_OK):
+        sys.exit(f"bench-decode: {args.binary} missing: run 'swift build -c release' first")
+    if not os.path.exists("/usr/bin/time"):
+        sys.exit("bench-decode: /usr/bin/time missing: apt-get install time")
+    clips = args.clips or subprocess.run([os.path.join(ROOT, "scripts/make-bench-clips.sh")], check=True,
+                                         capture_output=True, text=True).stdout.split()
+    out = tempfile.mkdtemp(prefix="bench-decode-")
+    variants = [
+        ("ffmpeg -vf fps=2 -f null (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-i", c, "-vf", "fps=2", "-f", "null", "-"]),
+        ("framededupe --fps 2 (SSIM scenes + keyframes)", lambda c: [args.binary, c, "-q", "-o", out]),
+        ("framededupe --fps 2, non-ref skipping off", lambda c: [args.binary, c, "-q", "-o", out, "--decode-unsampled"]),
+        ("framededupe --fps 2 --decode keyframes", lambda c: [args.binary, c, "-q", "-o", out, "--decode", "keyframes"]),
+        ("ffmpeg -skip_frame nokey (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", "-i", c, "-f", "null", "-"]),
+    ]
+    rows = []
+    for clip in clips:
+        times = {name: [] for name, _ in variants}
+        rss = {name: [] for name, _ in variants}
+        for _ in range(args.rounds):
+            for name, cmd in variants:
+                w, m = timed(cmd(clip))
+                times[name].append(w)
+                rss[name].append(m)
+        base = statistics.median(times[variants[0][0]])
+        for name, _ in variants:
+            med = statistics.median(times[name])
+            rows.append((os.path.basename(clip), name, med, med / base, statistics.median(rss[name])))
+            print(f"{os.path.basename(clip):20} {name:50} {med:7.2f} s  {med / base:5.2f}x  {statistics.median(rss[name]):6.0f} MB", flush=True)
+    shutil.rmtree(out, ignore_errors=True)
+    if args.no_write:
+        return
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | median peak RSS (MB) |", "|---|---|---:|---:|---:|"]
+    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {m:.0f} |" for c, n, t, r, m in rows]
+    section = "\n".join([
+        "<!-- decode:begin (written by scripts/bench-decode.py; do not edit by hand) -->",
+        f"Machine: {os.cpu_count()} cores, {cpu}; {args.rounds} interleaved rounds, medians; {time.strftime('%Y-%m-%d')}.",
+        "",
+        f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds}` (clips from `scripts/make-bench-clips.sh`: 60 s of real footage, H.264 with B-frames).",
+        "",
+        *table,
+        "<!-- decode:end -->",
+    ])
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    if "<!-- decode:begin" in text:
+        text = re.sub(r"<!-- decode:begin.*?<!-- decode:end -->", lambda _: section, text, flags=re.S)
+    else:
+        text += "\n## Decode and SSIM scenes vs ffmpeg decode-only\n\n" + section + "\n"
+    open(path, "w").write(text)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
