@@ -126,18 +126,24 @@ extension FrameHash {
             luma.pixels.withUnsafeBufferPointer { pixels in
                 for y in 0..<height {
                     // Horizontal: source pixel x covers [x·columns, (x+1)·columns), cell j covers [j·width, (j+1)·width).
-                    for j in 0..<columns { rowCells[j] = 0 }
+                    // Pixels strictly inside a cell weigh `columns`; the (at most two) straddling ones their overlap.
                     let row = y * width
-                    for x in 0..<width {
-                        let sample = Int(pixels[row + x])
-                        let start = x * columns
-                        let end = start + columns
-                        var j = start / width
-                        while j * width < end {
-                            let overlap = min(end, (j + 1) * width) - max(start, j * width)
-                            rowCells[j] += overlap * sample
-                            j += 1
+                    for j in 0..<columns {
+                        let cellStart = j * width
+                        let cellEnd = cellStart + width
+                        let first = cellStart / columns
+                        let last = (cellEnd - 1) / columns
+                        var sum = 0
+                        if first == last {
+                            sum = width * Int(pixels[row + first])
+                        } else {
+                            sum = ((first + 1) * columns - cellStart) * Int(pixels[row + first])
+                            sum += (cellEnd - last * columns) * Int(pixels[row + last])
+                            var inner = 0
+                            for x in (first + 1)..<last { inner += Int(pixels[row + x]) }
+                            sum += columns * inner
                         }
+                        rowCells[j] = sum
                     }
                     // Vertical: the same with rows.
                     let start = y * rows

@@ -14,14 +14,14 @@ import Pixels
 ///
 /// This is what `skimage.metrics.structural_similarity(a, b, gaussian_weights=True, sigma=1.5,
 /// use_sample_covariance=False, data_range=255)` computes; the tests hold the two within 1e-4 on real photographs
-/// (measured: a few 1e-7). It is *not* FFmpeg's `vf_ssim` (x264's 8×8 windows with uniform weights on a 4-pixel grid),
+/// (measured: at most 1e-7). It is *not* FFmpeg's `vf_ssim` (x264's 8×8 windows with uniform weights on a 4-pixel grid),
 /// whose numbers differ.
 ///
 /// The five moments (μa, μb, σa², σb², σab) are filtered separably in `Float` (a vertical pass giving each column's
 /// weighted mean and centred second moments, then a horizontal pass combining the columns by the law of total
 /// variance). Both passes accumulate deviations from the window's centre sample or centre column, never raw squares,
-/// so a bright flat area (a white slide, say) does not lose its small variance to cancellation against μ²: the
-/// cancellation is bounded by 1/w₀ ≈ 4, w₀ being the centre weight. The map is summed per row in `Float` and across
+/// so a bright flat area (a white slide, say) does not lose its small variance to cancellation against μ²: rounding is
+/// amplified by at most 1 + 1/w₀ ≈ 4.8, w₀ ≈ 0.27 being the centre tap's weight. The map is summed per row in `Float` and across
 /// rows in `Double`. The result stays within 1e-5 of a direct `Double` evaluation on adversarial inputs (tested).
 ///
 /// An instance owns O(width) scratch rows, allocated on first use and again only when a wider picture arrives; after
@@ -116,7 +116,7 @@ public final class StructuralSimilarity {
         let c2 = Float((Self.k2 * Self.dynamicRange) * (Self.k2 * Self.dynamicRange))
         let lanes = Lanes.scalarCount
         let outWidth = width - 2 * radius
-        var laneIndex = SIMD8<Int32>()
+        var laneIndex = Lanes.MaskStorage()
         for i in 0..<lanes { laneIndex[i] = Int32(i) }
 
         let ringA = ring
@@ -218,7 +218,7 @@ public final class StructuralSimilarity {
                             let denominator = (muA * muA + muB * muB + c1) * (sigmaA + sigmaB + c2)
                             var s = numerator / denominator
                             if o + lanes > outWidth {
-                                s.replace(with: 0, where: laneIndex .>= SIMD8<Int32>(repeating: Int32(outWidth - o)))
+                                s.replace(with: 0, where: laneIndex .>= Lanes.MaskStorage(repeating: Int32(outWidth - o)))
                             }
                             rowSum += s
                             o += lanes

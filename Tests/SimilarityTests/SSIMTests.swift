@@ -222,7 +222,10 @@ struct SSIMTests {
     func symmetryAndOrder() throws {
         let fixtures = try SSIMFixtures.load()
         let ssim = StructuralSimilarity()
-        for pair in fixtures.golden.ssim {
+        // One photograph's pairs and the small crops keep this quick in debug builds.
+        let pairs = fixtures.golden.ssim.filter { $0.a.hasPrefix("chelsea") || ($0.rectA?[2] ?? .max) < 100 }
+        #expect(pairs.count >= 16)
+        for pair in pairs {
             let (a, b) = try fixtures.pair(pair)
             #expect(abs(ssim.similarity(a, b) - ssim.similarity(b, a)) <= 1e-6, "\(pair.label)")
         }
