@@ -52,10 +52,12 @@ public final class EfficientNetLite {
     private let featureWidth: Int
     private var workspace: Workspace?
 
-    /// Blocks whose output has at least this many pixels per image run image by image; smaller ones are
-    /// batched so each GEMM has at least about this many rows. Chosen by measurement (see the tests'
-    /// benchmark notes).
+    /// Blocks whose output has at least this many pixels per image run image by image (in strips); smaller
+    /// ones are batched so each GEMM has at least about this many rows. Chosen by measurement.
     var minimumGEMMRows = 1024
+
+    /// Blocks run image by image go through in strips of about this many output pixels (whole rows).
+    var stripPixels = 256
 
     /// Loads the weights of an EfficientNet-Lite network from a safetensors file.
     ///
@@ -165,27 +167,12 @@ public final class EfficientNetLite {
             while start < n {
                 let m = min(chunk, n - start)
                 let input = current + start * inPixels * block.inputs
-                var depthwiseInput = UnsafePointer(input)
-                if let expand = block.expand {
-                    broadcastRows(expand.bias, count: expand.outputs, rows: m * inPixels, into: w.expanded)
-                    gemm(rows: m * inPixels, inputs: expand.inputs, outputs: expand.outputs, a: input, b: expand.weights, c: w.expanded)
-                    depthwiseInput = UnsafePointer(w.expanded)
-                }
-                let mid = block.depthwise.channels
-                for i in 0..<m {
-                    depthwiseConvolution(
-                        input: depthwiseInput + i * inPixels * mid, output: w.depthwise + i * outPixels * mid,
-                        channels: mid, geometry: d, weights: block.depthwise.weights, bias: block.depthwise.bias,
-                        scratch: w.ring)
-                }
-                let project = block.project
-                let out = next + start * outPixels * project.outputs
-                if block.residual {
-                    addBiasRows(input, project.bias, count: project.outputs, rows: m * outPixels, into: out)
+                let output = next + start * outPixels * block.outputs
+                if m == 1 {
+                    runInStrips(block, input: input, output: output, in: w)
                 } else {
-                    broadcastRows(project.bias, count: project.outputs, rows: m * outPixels, into: out)
+                    runWhole(block, images: m, input: input, output: output, in: w)
                 }
-                gemm(rows: m * outPixels, inputs: project.inputs, outputs: project.outputs, a: w.depthwise, b: project.weights, c: out)
                 start += m
             }
             swap(&current, &next)
@@ -205,6 +192,74 @@ public final class EfficientNetLite {
         probe?("head", UnsafeBufferPointer(start: w.head, count: count), false)
         for image in 0..<n { pool(image: image, in: w) }
         return w
+    }
+
+    /// Runs a block on one image a strip of output rows at a time, so that the expanded tensor (the largest)
+    /// is produced into a small rolling buffer just ahead of the depthwise loop and consumed while it is in
+    /// cache, and the depthwise output is projected while it is in cache too.
+    private func runInStrips(_ block: Block, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, in w: Workspace) {
+        let d = block.depthwise.geometry
+        let mid = block.depthwise.channels
+        let strip = block.stripRows(pixels: stripPixels)
+        let capacity = block.expand == nil ? d.inputHeight : block.expandedRowCapacity(stripRows: strip)
+        let ring = DepthwiseRing(scratch: w.ring, held: w.held, channels: mid, geometry: d)
+        let inputRow = d.inputWidth * block.inputs, expandedRow = d.inputWidth * mid
+        let outputRow = d.outputWidth * block.outputs
+        var expanded = 0  // input rows expanded so far
+        var oy = 0
+        while oy < d.outputHeight {
+            let end = min(oy + strip, d.outputHeight)
+            let needed = min(d.inputHeight, (end - 1) * d.stride - d.top + d.kernel)
+            var source = UnsafePointer(input)
+            if let expand = block.expand {
+                while expanded < needed {  // rows expanded..<needed, split where the rolling buffer wraps
+                    let slot = expanded % capacity
+                    let rows = min(needed - expanded, capacity - slot)
+                    let c = w.expanded + slot * expandedRow
+                    broadcastRows(expand.bias, count: mid, rows: rows * d.inputWidth, into: c)
+                    gemm(rows: rows * d.inputWidth, inputs: expand.inputs, outputs: mid, a: input + expanded * inputRow, b: expand.weights, c: c)
+                    expanded += rows
+                }
+                source = UnsafePointer(w.expanded)
+            }
+            ring.run(
+                rows: oy..<end, input: source, inputRowCapacity: capacity, output: w.depthwise,
+                weights: block.depthwise.weights, bias: block.depthwise.bias)
+            project(block, pixels: (end - oy) * d.outputWidth, input: input + oy * outputRow, output: output + oy * outputRow, in: w)
+            oy = end
+        }
+    }
+
+    /// Runs a block on `images` images at once: one GEMM for each 1×1 convolution, for the late blocks whose
+    /// images are small, so that the GEMMs have enough rows.
+    private func runWhole(_ block: Block, images m: Int, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, in w: Workspace) {
+        let d = block.depthwise.geometry
+        let mid = block.depthwise.channels
+        let inPixels = d.inputHeight * d.inputWidth, outPixels = d.outputHeight * d.outputWidth
+        var source = UnsafePointer(input)
+        if let expand = block.expand {
+            broadcastRows(expand.bias, count: mid, rows: m * inPixels, into: w.expanded)
+            gemm(rows: m * inPixels, inputs: expand.inputs, outputs: mid, a: input, b: expand.weights, c: w.expanded)
+            source = UnsafePointer(w.expanded)
+        }
+        for i in 0..<m {
+            DepthwiseRing(scratch: w.ring, held: w.held, channels: mid, geometry: d).run(
+                rows: 0..<d.outputHeight, input: source + i * inPixels * mid, inputRowCapacity: d.inputHeight,
+                output: w.depthwise + i * outPixels * mid, weights: block.depthwise.weights, bias: block.depthwise.bias)
+        }
+        project(block, pixels: m * outPixels, input: input, output: output, in: w)
+    }
+
+    /// The projection of `pixels` depthwise outputs (in `w.depthwise`) onto the bias, plus the block's input
+    /// when the block is residual (then input and output pixels correspond one to one).
+    private func project(_ block: Block, pixels: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, in w: Workspace) {
+        let project = block.project
+        if block.residual {
+            addBiasRows(input, project.bias, count: project.outputs, rows: pixels, into: output)
+        } else {
+            broadcastRows(project.bias, count: project.outputs, rows: pixels, into: output)
+        }
+        gemm(rows: pixels, inputs: project.inputs, outputs: project.outputs, a: w.depthwise, b: project.weights, c: output)
     }
 
     /// `C += A·B` (row-major, no transposes): `A` is `rows × inputs`, `B` is `inputs × outputs`.
@@ -279,17 +334,25 @@ public final class EfficientNetLite {
         if let workspace, workspace.capacity >= n { return workspace }
         let g = stem.geometry
         var activations = n * g.outputHeight * g.outputWidth * stem.outputs
-        var expanded = 0, depthwise = 0, ring = 0
+        var expanded = 0, depthwise = 0, ring = 0, kernel = 1
         for block in blocks {
             let d = block.depthwise.geometry
+            let mid = block.depthwise.channels
             let m = block.chunk(batch: n, minimumRows: minimumGEMMRows)
             activations = max(activations, n * d.outputHeight * d.outputWidth * block.outputs)
-            if block.expand != nil { expanded = max(expanded, m * d.inputHeight * d.inputWidth * block.depthwise.channels) }
-            depthwise = max(depthwise, m * d.outputHeight * d.outputWidth * block.depthwise.channels)
-            ring = max(ring, depthwiseScratchCount(channels: block.depthwise.channels, geometry: d))
+            if m == 1 {
+                let strip = block.stripRows(pixels: stripPixels)
+                if block.expand != nil { expanded = max(expanded, block.expandedRowCapacity(stripRows: strip) * d.inputWidth * mid) }
+                depthwise = max(depthwise, strip * d.outputWidth * mid)
+            } else {
+                if block.expand != nil { expanded = max(expanded, m * d.inputHeight * d.inputWidth * mid) }
+                depthwise = max(depthwise, m * d.outputHeight * d.outputWidth * mid)
+            }
+            ring = max(ring, depthwiseScratchCount(channels: mid, geometry: d))
+            kernel = max(kernel, d.kernel)
         }
         let created = Workspace(
-            capacity: n, activations: activations, expanded: expanded, depthwise: depthwise, ring: ring,
+            capacity: n, activations: activations, expanded: expanded, depthwise: depthwise, ring: ring, kernel: kernel,
             columns: g.outputHeight * g.outputWidth * stem.columns, head: n * featureHeight * featureWidth * head.outputs,
             features: head.outputs, cells: Embedding.gridSide * Embedding.gridSide)
         workspace = created
@@ -326,13 +389,11 @@ extension EfficientNetLite {
         return summaries
     }
 
-    /// The per-block GEMM row target (blocks below it are batched); for benchmarks.
-    @_spi(Testing) public var batchingRows: Int {
-        get { minimumGEMMRows }
-        set {
-            minimumGEMMRows = newValue
-            workspace = nil
-        }
+    /// Sets the scheduling parameters (see `minimumGEMMRows` and `stripPixels`); for benchmarks.
+    @_spi(Testing) public func tune(batchingRows: Int? = nil, stripPixels: Int? = nil) {
+        if let batchingRows { minimumGEMMRows = max(1, batchingRows) }
+        if let stripPixels { self.stripPixels = max(1, stripPixels) }
+        workspace = nil
     }
 }
 
@@ -383,6 +444,18 @@ struct Block {
         let pixels = depthwise.geometry.outputHeight * depthwise.geometry.outputWidth
         return min(batch, max(1, minimumRows / pixels))
     }
+
+    /// Output rows per strip when run image by image: about `pixels` output pixels, at least one row.
+    func stripRows(pixels: Int) -> Int {
+        min(depthwise.geometry.outputHeight, max(1, pixels / depthwise.geometry.outputWidth))
+    }
+
+    /// Rows the rolling expanded buffer needs for strips of `stripRows` output rows: the input rows one strip
+    /// reads, `(stripRows − 1)·stride + k`, at most the image.
+    func expandedRowCapacity(stripRows: Int) -> Int {
+        let g = depthwise.geometry
+        return min(g.inputHeight, (stripRows - 1) * g.stride + g.kernel)
+    }
 }
 
 /// Owns float allocations and frees them with itself.
@@ -416,6 +489,8 @@ final class Workspace {
     let expanded: UnsafeMutablePointer<Float>
     let depthwise: UnsafeMutablePointer<Float>
     let ring: UnsafeMutablePointer<Float>
+    /// The input row each slot of the depthwise ring holds.
+    let held: UnsafeMutablePointer<Int>
     let columns: UnsafeMutablePointer<Float>
     let head: UnsafeMutablePointer<Float>
     /// `capacity × features`: global averages, not normalised.
@@ -423,8 +498,12 @@ final class Workspace {
     /// `capacity × cells × features`: grid cell averages (sums until normalised; the scale cancels).
     let cells: UnsafeMutablePointer<Float>
 
-    init(capacity: Int, activations: Int, expanded: Int, depthwise: Int, ring: Int, columns: Int, head: Int, features: Int, cells: Int) {
+    init(
+        capacity: Int, activations: Int, expanded: Int, depthwise: Int, ring: Int, kernel: Int, columns: Int, head: Int,
+        features: Int, cells: Int
+    ) {
         self.capacity = capacity
+        self.held = .allocate(capacity: kernel)
         self.activations = (store.make(count: activations), store.make(count: activations))
         self.expanded = store.make(count: expanded)
         self.depthwise = store.make(count: depthwise)
@@ -434,6 +513,8 @@ final class Workspace {
         self.pooled = store.make(count: capacity * features)
         self.cells = store.make(count: capacity * cells * features)
     }
+
+    deinit { held.deallocate() }
 }
 
 /// Reads the tensors of one file into folded, rearranged layers.

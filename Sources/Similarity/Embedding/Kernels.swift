@@ -60,19 +60,155 @@ typealias Vector = SIMD8<Float>
     return r
 }
 
-/// Scratch floats ``depthwiseConvolution(input:output:channels:geometry:weights:bias:scratch:)`` needs.
+/// Scratch floats a ``DepthwiseRing`` needs: `k` padded input rows.
 @_spi(Testing) public func depthwiseScratchCount(channels: Int, geometry g: SamePadding) -> Int {
     g.kernel * g.paddedWidth * channels
 }
 
 /// Depthwise k×k convolution of one image with ReLU6 on its input and BN-folded bias and ReLU6 on its
 /// output: `out[y, x, c] = relu6(bias[c] + Σ_{i,j} w[i, j, c] · relu6(in[y·s − top + i, x·s − left + j, c]))`,
-/// with TF "SAME" zero padding (see ``SamePadding``).
+/// with TF "SAME" zero padding (see ``SamePadding``), computed a group of output rows at a time.
 ///
 /// The ReLU6 on the input is the producer's activation (expand or stem convolution), fused here so the
 /// expanded tensor is not read and written once more. Input rows are activated into a ring of `k`
-/// zero-bordered rows in `scratch` (O(width) memory), so the inner loop has no bounds checks; it runs over
-/// 8-channel vectors, four output pixels at a time.
+/// zero-bordered rows (O(width) memory) as the output rows need them, so the inner loop has no bounds
+/// checks; it runs over 8-channel vectors, four output pixels at a time. The ring remembers which input
+/// rows it holds between calls of ``run(rows:input:inputRowCapacity:output:weights:bias:)``, which must
+/// come in increasing row order, so a producer can compute the input a strip at a time just ahead of it.
+@_spi(Testing) public struct DepthwiseRing {
+    let scratch: UnsafeMutablePointer<Float>
+    let held: UnsafeMutablePointer<Int>
+    let channels: Int
+    let geometry: SamePadding
+
+    /// Starts one image: zeroes the padding columns and forgets the rows held.
+    ///
+    /// - Parameters:
+    ///   - scratch: ``depthwiseScratchCount(channels:geometry:)`` floats.
+    ///   - held: `k` integers (the input row each ring slot holds).
+    ///   - channels: `C`, a multiple of 8.
+    ///   - geometry: Sizes, kernel, stride and padding.
+    public init(scratch: UnsafeMutablePointer<Float>, held: UnsafeMutablePointer<Int>, channels: Int, geometry g: SamePadding) {
+        precondition(channels % Vector.scalarCount == 0, "depthwise channels must be a multiple of 8")
+        self.scratch = scratch
+        self.held = held
+        self.channels = channels
+        self.geometry = g
+        let c = channels
+        let rowFloats = g.paddedWidth * c
+        let leftFloats = g.left * c
+        let rightStart = (g.left + min(g.inputWidth, g.paddedWidth - g.left)) * c
+        for slot in 0..<g.kernel {
+            let row = scratch + slot * rowFloats
+            row.initialize(repeating: 0, count: leftFloats)
+            (row + rightStart).initialize(repeating: 0, count: rowFloats - rightStart)
+        }
+        held.initialize(repeating: -1, count: g.kernel)
+    }
+
+    /// Computes output rows `rows`.
+    ///
+    /// - Parameters:
+    ///   - rows: Output rows, after those of the previous call.
+    ///   - input: The producer's output before its activation, rows of `W × C` floats; input row `y` is at
+    ///     row `y % inputRowCapacity` (a rolling buffer; pass `H` for a whole image).
+    ///   - inputRowCapacity: The number of rows `input` holds.
+    ///   - output: Where output row `rows.lowerBound` goes; rows of `Wo × C` floats follow.
+    ///   - weights: `k × k × C` floats, `[i][j][c]` (BN-folded).
+    ///   - bias: `C` floats (BN-folded).
+    public func run(
+        rows: Range<Int>, input: UnsafePointer<Float>, inputRowCapacity: Int, output: UnsafeMutablePointer<Float>,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>
+    ) {
+        let g = geometry
+        let k = g.kernel, s = g.stride, c = channels
+        let rowFloats = g.paddedWidth * c
+        let copied = min(g.inputWidth, g.paddedWidth - g.left)  // input columns the padded row holds
+        let leftFloats = g.left * c
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { tapsBuffer in
+            let taps = tapsBuffer.baseAddress!  // kernel rows of the current output row inside the input
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rowsBuffer in
+                let rowPointers = rowsBuffer.baseAddress!
+                for oy in rows {
+                    let base = oy * s - g.top
+                    var valid = 0
+                    for i in max(0, -base)..<min(k, g.inputHeight - base) {
+                        let iy = base + i
+                        let slot = iy % k
+                        let row = scratch + slot * rowFloats
+                        if held[slot] != iy {
+                            held[slot] = iy
+                            let source = input + (iy % inputRowCapacity) &* g.inputWidth &* c
+                            let destination = row + leftFloats
+                            var p = 0
+                            let n = copied &* c
+                            while p < n {
+                                store(relu6(load(source + p)), destination + p)
+                                p &+= Vector.scalarCount
+                            }
+                        }
+                        rowPointers[valid] = UnsafePointer(row)
+                        taps[valid] = i
+                        valid += 1
+                    }
+                    // Wrapping arithmetic and walking pointers: no overflow checks in the loop.
+                    let outRow = output + (oy &- rows.lowerBound) &* g.outputWidth &* c
+                    let step = s &* c, step2 = 2 &* s &* c, step3 = 3 &* s &* c, tile = 4 &* step
+                    let c2 = 2 &* c, c3 = 3 &* c
+                    var ch = 0
+                    while ch < c {
+                        let b = load(bias + ch)
+                        var ox = 0
+                        var o = outRow + ch
+                        var origin = ch  // offset of the current output's first input column in a ring row
+                        while ox &+ 4 <= g.outputWidth {
+                            var a0 = b, a1 = b, a2 = b, a3 = b
+                            for t in 0..<valid {
+                                var w = weights + (taps[t] &* k &* c &+ ch)
+                                var p = rowPointers[t] + origin
+                                for _ in 0..<k {
+                                    let wv = load(w)
+                                    a0 += wv * load(p)
+                                    a1 += wv * load(p + step)
+                                    a2 += wv * load(p + step2)
+                                    a3 += wv * load(p + step3)
+                                    w += c
+                                    p += c
+                                }
+                            }
+                            store(relu6(a0), o)
+                            store(relu6(a1), o + c)
+                            store(relu6(a2), o + c2)
+                            store(relu6(a3), o + c3)
+                            ox &+= 4
+                            o += 4 &* c
+                            origin &+= tile
+                        }
+                        while ox < g.outputWidth {
+                            var a = b
+                            for t in 0..<valid {
+                                var w = weights + (taps[t] &* k &* c &+ ch)
+                                var p = rowPointers[t] + origin
+                                for _ in 0..<k {
+                                    a += load(w) * load(p)
+                                    w += c
+                                    p += c
+                                }
+                            }
+                            store(relu6(a), o)
+                            ox &+= 1
+                            o += c
+                            origin &+= step
+                        }
+                        ch &+= Vector.scalarCount
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// ``DepthwiseRing`` over a whole image.
 ///
 /// - Parameters:
 ///   - input: `H × W × C` floats, the producer's output before its activation.
@@ -86,83 +222,10 @@ typealias Vector = SIMD8<Float>
     input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Int, geometry g: SamePadding,
     weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
 ) {
-    precondition(channels % Vector.scalarCount == 0, "depthwise channels must be a multiple of 8")
-    let k = g.kernel, s = g.stride, c = channels
-    let rowFloats = g.paddedWidth * c
-    let copied = min(g.inputWidth, g.paddedWidth - g.left)  // input columns the padded row holds
-    let leftFloats = g.left * c
-    let rightStart = (g.left + copied) * c
-    for slot in 0..<k {
-        let row = scratch + slot * rowFloats
-        row.initialize(repeating: 0, count: leftFloats)
-        (row + rightStart).initialize(repeating: 0, count: rowFloats - rightStart)
-    }
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * k) { state in
-        let held = state.baseAddress!  // input row held by each ring slot, -1 for none
-        let taps = held + k  // kernel rows of the current output row that fall inside the input
-        held.initialize(repeating: -1, count: k)
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rowsBuffer in
-            let rows = rowsBuffer.baseAddress!
-            for oy in 0..<g.outputHeight {
-                let base = oy * s - g.top
-                var valid = 0
-                for i in max(0, -base)..<min(k, g.inputHeight - base) {
-                    let iy = base + i
-                    let slot = iy % k
-                    let row = scratch + slot * rowFloats
-                    if held[slot] != iy {
-                        held[slot] = iy
-                        let source = input + iy * g.inputWidth * c
-                        let destination = row + leftFloats
-                        var p = 0
-                        while p < copied * c {
-                            store(relu6(load(source + p)), destination + p)
-                            p += Vector.scalarCount
-                        }
-                    }
-                    rows[valid] = UnsafePointer(row)
-                    taps[valid] = i
-                    valid += 1
-                }
-                let outRow = output + oy * g.outputWidth * c
-                var ch = 0
-                while ch < c {
-                    let b = load(bias + ch)
-                    var ox = 0
-                    while ox + 4 <= g.outputWidth {
-                        var a0 = b, a1 = b, a2 = b, a3 = b
-                        for t in 0..<valid {
-                            let w = weights + taps[t] * k * c + ch
-                            let p = rows[t] + ox * s * c + ch
-                            for j in 0..<k {
-                                let wv = load(w + j * c)
-                                a0 += wv * load(p + j * c)
-                                a1 += wv * load(p + (s + j) * c)
-                                a2 += wv * load(p + (2 * s + j) * c)
-                                a3 += wv * load(p + (3 * s + j) * c)
-                            }
-                        }
-                        let o = outRow + ox * c + ch
-                        store(relu6(a0), o)
-                        store(relu6(a1), o + c)
-                        store(relu6(a2), o + 2 * c)
-                        store(relu6(a3), o + 3 * c)
-                        ox += 4
-                    }
-                    while ox < g.outputWidth {
-                        var a = b
-                        for t in 0..<valid {
-                            let w = weights + taps[t] * k * c + ch
-                            let p = rows[t] + ox * s * c + ch
-                            for j in 0..<k { a += load(w + j * c) * load(p + j * c) }
-                        }
-                        store(relu6(a), outRow + ox * c + ch)
-                        ox += 1
-                    }
-                    ch += Vector.scalarCount
-                }
-            }
-        }
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: g.kernel) { held in
+        DepthwiseRing(scratch: scratch, held: held.baseAddress!, channels: channels, geometry: g).run(
+            rows: 0..<g.outputHeight, input: input, inputRowCapacity: g.inputHeight, output: output,
+            weights: weights, bias: bias)
     }
 }
 
