@@ -5,13 +5,22 @@ import Similarity
 /// Everything that decides what one run produces.
 public struct DedupeOptions: Sendable {
     public var reader = ReaderOptions()
-    /// A frame stays in its scene while its SSIM to the scene's reference is at least this (0–1)…
-    public var ssimThreshold: Double = 0.5
-    /// …or while its SSIM to the previous sampled frame is at least this (0–1).
-    public var cutThreshold: Double = 0.15
+    /// Which signals score frames.
+    public var scorer: ScorerKind = .both
+    /// The scene-cut thresholds.
+    public var rule = SceneBoundaryRule()
     /// Shorter side in pixels of the luma SSIM compares (area-downscaled from the analysis luma).
     /// Coarse on purpose: at 2 fps, pans and zooms move fine detail far more than a cut moves the composition.
     public var ssimShortSide: Int = 32
+    /// The embedding network's weights; nil looks in the default place (see ``EfficientNetVariant/defaultModelLocation(environment:)``).
+    public var model: URL? = nil
+    public var modelVariant: EfficientNetVariant = .lite0
+    /// How frames are shown to the network.
+    public var networkInput: NetworkInput = .whole
+    /// Frames embedded together (larger batches make the network's matrix products more efficient).
+    public var batchSize: Int = 8
+    /// OpenBLAS threads for the network (the decoder has its own threads).
+    public var linearAlgebraThreads: Int = 1
     /// Image format of exported keyframes.
     public var imageFormat: StillImageFormat = .jpg
     /// Longest side of exported images in pixels; nil keeps the video's size.
@@ -29,7 +38,6 @@ public struct RunProgress: Sendable {
     /// The input's stated duration, when known.
     public let duration: Double?
     public let sampledFrames: Int
-    public let decodedFrames: Int
     public let scenes: Int
 }
 
@@ -48,33 +56,91 @@ public struct SceneList: Sendable {
 /// Why a run failed, sorted by who can fix it.
 public enum RunError: Error, CustomStringConvertible, Sendable {
     case input(String, DecoderError)
+    case model(EmbeddingModelError)
     case output(OutputError)
     case encoding(String, LibavError)
 
     public var description: String {
         switch self {
         case .input(let name, let e): "\(name): \(e)"
+        case .model(let e): e.description
         case .output(let e): e.description
         case .encoding(let name, let e): "\(name): cannot encode image: \(e)"
         }
     }
 }
 
+/// Loads the embedding network named by the options (or from its default place).
+public func loadNetwork(_ options: DedupeOptions) throws(RunError) -> EfficientNetLite {
+    let url = options.model ?? options.modelVariant.defaultModelLocation()
+    do {
+        let network = try EfficientNetLite(contentsOf: url, variant: options.modelVariant)
+        setLinearAlgebraThreads(options.linearAlgebraThreads)
+        return network
+    } catch let error as EmbeddingModelError {
+        throw .model(error)
+    } catch {
+        throw .model(.incompatible(path: url.path, reason: "\(error)"))
+    }
+}
+
+/// Frames of one input, decoded on their own thread, embedded in batches, handed out in time order.
+final class ScoredFrames {
+    let source: FrameSource
+    let network: EfficientNetLite?
+    let batchSize: Int
+    private var ready: [AnalyzedFrame] = []
+    private var readyIndex = 0
+    private var ended = false
+
+    init(reader: VideoReader, options: DedupeOptions, network: EfficientNetLite?) {
+        self.network = network
+        batchSize = max(1, options.batchSize)
+        source = FrameSource(
+            reader: reader, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
+            networkInput: options.networkInput, capacity: max(4, 2 * batchSize))
+    }
+
+    func next() throws(DecoderError) -> AnalyzedFrame? {
+        if readyIndex == ready.count {
+            guard !ended else { return nil }
+            ready.removeAll(keepingCapacity: true)
+            readyIndex = 0
+            while ready.count < batchSize, let frame = try source.next() { ready.append(frame) }
+            if ready.count < batchSize { ended = true }
+            if let network, !ready.isEmpty {
+                let embeddings = network.embed(ready.map { $0.networkInput! })
+                for i in ready.indices { ready[i].embedding = embeddings[i] }
+            }
+            if ready.isEmpty { return nil }
+        }
+        defer { readyIndex += 1 }
+        return ready[readyIndex]
+    }
+}
+
 /// Finds the scenes of one input and writes them, with a keyframe image each, to `output`.
 ///
-/// Frames stream through: only the open scene's reference frame is held, so memory does not grow
-/// with the input's length (the per-frame records are small). Images are written as scenes close.
+/// Frames stream through: decoding runs on its own thread ahead of the scorers by at most two
+/// batches, and only the open scene's reference and previous frames are held, so memory does not
+/// grow with the input's length (the per-frame records are small). Images are written as scenes close.
 ///
 /// - Parameters:
 ///   - input: a path, a URL, or "-" for standard input.
 ///   - output: the folder for results; nil analyses without writing anything.
+///   - network: a loaded network to reuse across inputs; nil loads one when the scorer needs it.
 ///   - progress: called after each sampled frame.
 /// - Returns: the scene list, as also written to `scenes.json`.
 public func findScenes(
-    input: String, options: DedupeOptions, output: URL?, progress: ((RunProgress) -> Void)? = nil
+    input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite? = nil,
+    progress: ((RunProgress) -> Void)? = nil
 ) throws(RunError) -> SceneList {
+    var network = network
+    if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
+    if !options.scorer.usesEmbedding { network = nil }
     let reader: VideoReader
     do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
+    let duration = reader.info.duration
     let folder: OutputFolder?
     let keyframeFolder: URL?
     do {
@@ -83,7 +149,7 @@ public func findScenes(
     } catch { throw .output(error) }
     let encoder = StillImageEncoder(format: options.imageFormat, jpegQuality: options.jpegQuality)
 
-    var segmenter = SceneSegmenter(scorer: PixelScorer(), rule: SSIMBoundaryRule(reference: options.ssimThreshold, cut: options.cutThreshold))
+    var segmenter = SceneSegmenter(scorer: SimilarityScorer(kind: options.scorer), rule: options.rule)
     var frames: [FrameRecord] = []
     var scenes: [Scene] = []
 
@@ -98,31 +164,29 @@ public func findScenes(
             } catch {
                 throw .output(OutputError(path: output!.appendingPathComponent("keyframes/\(name)").path, reason: OutputFolder.reason(error)))
             }
-            scene = Scene(id: scene.id, start: scene.start, end: scene.end, firstFrame: scene.firstFrame, frameCount: scene.frameCount,
-                          keyframe: Keyframe(frameIndex: scene.keyframe.frameIndex, timestamp: scene.keyframe.timestamp,
-                                             seconds: scene.keyframe.seconds, path: "keyframes/\(name)"))
+            scene.keyframe.path = "keyframes/\(name)"
         }
         scenes.append(scene)
     }
 
+    let stream = ScoredFrames(reader: reader, options: options, network: network)
     while true {
-        let sample: SampledFrame?
-        do { sample = try reader.next() } catch { throw .input(input, error) }
-        guard let sample else { break }
-        let analyzed = AnalyzedFrame(sample, ssimShortSide: options.ssimShortSide)
+        let frame: AnalyzedFrame?
+        do { frame = try stream.next() } catch { throw .input(input, error) }
+        guard let frame else { break }
         let reference = segmenter.openSceneReference
-        let (record, closed) = segmenter.add(analyzed)
+        let (record, closed) = segmenter.add(frame)
         if let closed { try close(closed, reference: reference) }
         frames.append(record)
-        progress?(RunProgress(position: sample.seconds, duration: reader.info.duration, sampledFrames: frames.count,
-                              decodedFrames: reader.counts.decodedFrames, scenes: scenes.count + 1))
+        progress?(RunProgress(position: frame.sample.seconds, duration: duration, sampledFrames: frames.count, scenes: scenes.count + 1))
     }
-    let end = reader.endOfLastFrame ?? 0
+    let finished = stream.source.finishedReader
+    let end = finished.endOfLastFrame ?? 0
     let reference = segmenter.openSceneReference
     if let last = segmenter.finish(end: end) { try close(last, reference: reference) }
 
-    let list = SceneList(video: reader.info, options: options, frames: frames, scenes: scenes,
-                         counts: reader.counts, warnings: reader.warnings, end: end)
+    let list = SceneList(video: finished.info, options: options, frames: frames, scenes: scenes,
+                         counts: finished.counts, warnings: finished.warnings, end: end)
     if let folder {
         do {
             try folder.write(SceneListWriter.json(list), to: "scenes.json")

@@ -20,6 +20,8 @@ public enum SceneListWriter {
                 ("ssim_to_reference", .optional(f.scores?.ssimToReference)),
                 ("ssim_to_previous", .optional(f.scores?.ssimToPrevious)),
                 ("hash_distance", f.scores.map { .int($0.hashDistance) } ?? .null),
+                ("embedding_to_reference", .optional(f.scores?.embeddingToReference)),
+                ("embedding_to_previous", .optional(f.scores?.embeddingToPrevious)),
             ])
         }
         let scenes: [JSONValue] = list.scenes.map { s in
@@ -56,8 +58,13 @@ public enum SceneListWriter {
                 ("fps", .string(o.reader.sampling.description)),
                 ("start", .optional(o.reader.start)),
                 ("end", .optional(o.reader.end)),
-                ("ssim_threshold", .number(o.ssimThreshold, decimals: 6)),
-                ("cut_threshold", .number(o.cutThreshold, decimals: 6)),
+                ("scorer", .string(o.scorer.rawValue)),
+                ("ssim_threshold", .number(o.rule.ssimReference, decimals: 6)),
+                ("cut_threshold", .number(o.rule.ssimCut, decimals: 6)),
+                ("embedding_threshold", .number(o.rule.embeddingReference, decimals: 6)),
+                ("embedding_cut_threshold", .number(o.rule.embeddingCut, decimals: 6)),
+                ("model", o.scorer.usesEmbedding ? .string("efficientnet-" + o.modelVariant.rawValue) : .null),
+                ("network_input", o.scorer.usesEmbedding ? .string(o.networkInput.rawValue) : .null),
                 ("analysis_short_side", .int(o.reader.analysisShortSide)),
                 ("ssim_short_side", .int(o.ssimShortSide)),
             ])),

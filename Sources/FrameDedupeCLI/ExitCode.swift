@@ -13,7 +13,7 @@ enum Status: Int32 {
 
     init(_ error: RunError) {
         switch error {
-        case .input: self = .inputUnreadable
+        case .input, .model: self = .inputUnreadable
         case .output: self = .outputUnwritable
         case .encoding: self = .internalError
         }

@@ -28,10 +28,11 @@ struct FrameDedupeCommand: ParsableCommand {
             5 partial (some inputs failed); 130 interrupted.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self],
+        subcommands: [RunCommand.self, EmbedCommand.self],
         defaultSubcommand: RunCommand.self)
 
     static func main() {
+        signal(SIGPIPE, SIG_IGN)  // a closed stdout is handled where data is written
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -19,11 +19,20 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Input and sampling")
     var inputOptions: InputOptions
 
-    @Option(help: ArgumentHelp("A frame stays in its scene while its SSIM to the scene's first frame is at least this, 0 to 1. Default 0.5.", valueName: "ssim"))
+    @Option(help: ArgumentHelp("Signals that score frames: 'ssim' (pixels), 'embed' (the network's content embedding) or 'both' (the embedding finds cuts, SSIM to the scene's first frame confirms them). Default both.", valueName: "ssim|embed|both"))
+    var scorer: ScorerKind = .both
+
+    @Option(help: ArgumentHelp("Pixels say 'cut' when a frame's SSIM to its scene's first frame is below this, 0 to 1. Default 0.5.", valueName: "ssim"))
     var ssimThreshold: Double = 0.5
 
-    @Option(help: ArgumentHelp("Or while its SSIM to the previous sampled frame is at least this (continuous motion), 0 to 1. A new scene starts only when both fail. Default 0.15.", valueName: "ssim"))
+    @Option(help: ArgumentHelp("...and (with --scorer ssim) its SSIM to the previous sampled frame is below this, so pans and zooms stay one scene, 0 to 1. Default 0.15.", valueName: "ssim"))
     var cutThreshold: Double = 0.15
+
+    @Option(help: ArgumentHelp("Content says 'cut' when a frame's embedding cosine distance to its scene's first frame is above this, 0 to 2. Default 0.4.", valueName: "distance"))
+    var embeddingThreshold: Double = 0.4
+
+    @Option(help: ArgumentHelp("...and its distance to the previous sampled frame is above this, 0 to 2. Default 0.4.", valueName: "distance"))
+    var embeddingCutThreshold: Double = 0.4
 
     @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11 to 4096. Coarse is robust to motion. Default 32.", valueName: "pixels"))
     var ssimSize: Int = 32
@@ -40,10 +49,15 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JPEG quality as ffmpeg's -q:v, 2 (best) to 31. Default 3.", valueName: "q"))
     var jpegQuality: Int = 3
 
+    @OptionGroup(title: "Embedding network")
+    var networkOptions: NetworkOptions
+
     func validate() throws {
         if !(0...1).contains(ssimThreshold) { throw ValidationError("--ssim-threshold must be 0 to 1, got \(ssimThreshold)") }
         if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11 to 4096, got \(ssimSize)") }
         if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0 to 1, got \(cutThreshold)") }
+        if !(0...2).contains(embeddingThreshold) { throw ValidationError("--embedding-threshold must be 0 to 2, got \(embeddingThreshold)") }
+        if !(0...2).contains(embeddingCutThreshold) { throw ValidationError("--embedding-cut-threshold must be 0 to 2, got \(embeddingCutThreshold)") }
         if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
     }
@@ -51,8 +65,11 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         var options = DedupeOptions()
         options.reader = try inputOptions.readerOptions()
-        options.ssimThreshold = ssimThreshold
-        options.cutThreshold = cutThreshold
+        options.scorer = scorer
+        options.rule = SceneBoundaryRule(
+            ssimReference: ssimThreshold, ssimCut: cutThreshold,
+            embeddingReference: embeddingThreshold, embeddingCut: embeddingCutThreshold)
+        networkOptions.apply(to: &options)
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat
         options.maxSide = maxSide
@@ -78,12 +95,15 @@ struct RunCommand: ParsableCommand {
     }
 
     /// `clip.mp4` → `./clip.framededupe`; a URL uses its last path component; "-" → `stdin.framededupe`.
-    static func defaultOutput(for input: String) -> String {
-        if input == "-" { return "stdin.framededupe" }
+    static func defaultOutput(for input: String) -> String { stem(of: input) + ".framededupe" }
+
+    /// The input's name without folder and extension: "clip" for "dir/clip.mp4" or "https://…/clip.mp4", "stdin" for "-".
+    static func stem(of input: String) -> String {
+        if input == "-" { return "stdin" }
         var name = input
         if let url = URL(string: input), url.scheme != nil, !url.lastPathComponent.isEmpty { name = url.lastPathComponent }
         let stem = (URL(fileURLWithPath: name).lastPathComponent as NSString).deletingPathExtension
-        return (stem.isEmpty ? "output" : stem) + ".framededupe"
+        return stem.isEmpty ? "output" : stem
     }
 }
 

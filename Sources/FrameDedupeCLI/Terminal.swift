@@ -25,7 +25,7 @@ struct Terminal {
         let now = elapsed
         guard now - lastDraw >= 0.1 else { return }
         lastDraw = now
-        let rate = now > 0 ? Double(p.decodedFrames) / now : 0
+        let speed = now > 0 ? p.position / now : 0
         var line = "\(name): "
         if let d = p.duration, d > 0 {
             let fraction = min(max(p.position / d, 0), 1)
@@ -37,12 +37,32 @@ struct Terminal {
         } else {
             line += String(format: "%.1f s", p.position)
         }
-        line += String(format: "  %d frames  %d scenes  %.0f fps", p.sampledFrames, p.scenes, rate)
+        line += String(format: "  %d frames  %d scenes  %.1fx realtime", p.sampledFrames, p.scenes, speed)
         Terminal.write("\r\u{1B}[K" + line)
     }
 
     func clearProgress() {
         guard isTerminal, !quiet, lastDraw > 0 else { return }
         Terminal.write("\r\u{1B}[K")
+    }
+}
+
+/// Data on standard output, written with write(2) so a closed pipe is an error we can act on
+/// (SIGPIPE is ignored at start-up), not a silent death.
+enum StandardOutput {
+    static let name = "<standard output>"
+    static let closed = "closed by the reader"
+
+    static func writeLine(_ line: String) throws(OutputError) {
+        var bytes = Array((line + "\n").utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Foundation.write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw OutputError(path: name, reason: errno == EPIPE ? closed : String(cString: strerror(errno)))
+            }
+            offset += n
+        }
     }
 }

@@ -1,0 +1,111 @@
+import Decoder
+import Foundation
+import Pixels
+import Similarity
+
+/// How a frame is shown to the embedding network.
+public enum NetworkInput: String, Sendable, CaseIterable {
+    /// The whole frame resized (area filter) to the network's square input, so the edges of the picture count.
+    case whole
+    /// ImageNet's evaluation crop: the centred square of side ⌊7·min(W,H)/8⌋, resized (area filter) to the input.
+    case center
+}
+
+/// A sampled frame with everything the scorers need, prepared on the decoding thread.
+public struct AnalyzedFrame: Sendable {
+    public let sample: SampledFrame
+    public let hash: FrameHash
+    /// The luma at the coarse scale SSIM compares at.
+    public let comparisonLuma: LumaImage
+    /// The network's input picture (nil when no embedding is computed).
+    let networkInput: RGBImage?
+    /// The network's embedding, filled in batches after preparation.
+    public internal(set) var embedding: Embedding?
+
+    /// - Parameters:
+    ///   - ssimShortSide: shorter side in pixels of the luma SSIM compares.
+    ///   - networkSize: side of the network's square input, nil for none.
+    init(_ sample: SampledFrame, ssimShortSide: Int, networkSize: Int?, networkInput mode: NetworkInput) throws(LibavError) {
+        self.sample = sample
+        self.hash = FrameHash(sample.luma)
+        self.comparisonLuma = sample.luma.areaDownscaled(shortSide: ssimShortSide)
+        if let size = networkSize {
+            let p = sample.picture
+            switch mode {
+            case .whole:
+                networkInput = try p.rgb(width: size, height: size, smooth: true)
+            case .center:
+                let side = 7 * min(p.width, p.height) / 8
+                networkInput = try p.rgb(width: size, height: size, crop: ((p.width - side) / 2, (p.height - side) / 2, side, side), smooth: true)
+            }
+        } else {
+            networkInput = nil
+        }
+    }
+}
+
+/// Decodes and prepares frames on a thread of its own, handing them over through a bounded queue
+/// (back-pressure keeps memory flat), so decoding overlaps with the network and the writers.
+final class FrameSource {
+    typealias Item = Result<AnalyzedFrame, DecoderError>
+    private let queue: FrameQueue<Item>
+    private let done = DispatchSemaphore(value: 0)
+    private let reader: Handoff<VideoReader>
+    private var joined = false
+
+    /// Starts decoding `reader` at once.
+    init(reader: VideoReader, ssimShortSide: Int, networkSize: Int?, networkInput: NetworkInput, capacity: Int) {
+        let queue = FrameQueue<Item>(capacity: capacity)
+        let box = Handoff(reader)
+        let done = done
+        self.queue = queue
+        self.reader = box
+        let thread = Thread {
+            defer {
+                queue.close()
+                done.signal()
+            }
+            let reader = box.value
+            while !queue.isCancelled {
+                let sample: SampledFrame?
+                do throws(DecoderError) { sample = try reader.next() } catch {
+                    queue.put(.failure(error))
+                    return
+                }
+                guard let sample else { return }
+                guard let frame = try? AnalyzedFrame(sample, ssimShortSide: ssimShortSide, networkSize: networkSize, networkInput: networkInput) else {
+                    continue  // a picture libswscale cannot convert: skipped like a corrupt frame
+                }
+                guard queue.put(.success(frame)) else { return }
+            }
+        }
+        thread.name = "framededupe.decode"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    deinit { join() }
+
+    /// The next prepared frame in time order; nil at the end.
+    func next() throws(DecoderError) -> AnalyzedFrame? {
+        switch queue.take() {
+        case .none: return nil
+        case .success(let frame): return frame
+        case .failure(let error): throw error
+        }
+    }
+
+    /// Stops decoding early (if it has not ended) and waits for the decoding thread.
+    func join() {
+        guard !joined else { return }
+        joined = true
+        queue.cancel()
+        done.wait()
+    }
+
+    /// The reader, for its counts and warnings: only after ``join()``.
+    var finishedReader: VideoReader {
+        join()
+        return reader.value
+    }
+}
