@@ -51,13 +51,18 @@ def main():
     out = tempfile.mkdtemp(prefix="bench-decode-")
     variants = [
         ("ffmpeg -vf fps=2 -f null (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-i", c, "-vf", "fps=2", "-f", "null", "-"]),
-        ("framededupe --fps 2 (SSIM scenes + keyframes)", lambda c: [args.binary, c, "-q", "-o", out]),
-        ("framededupe --fps 2, non-ref skipping off", lambda c: [args.binary, c, "-q", "-o", out, "--decode-unsampled"]),
-        ("framededupe --fps 2 --decode keyframes", lambda c: [args.binary, c, "-q", "-o", out, "--decode", "keyframes"]),
+        ("framededupe --scorer ssim (SSIM scenes + keyframes)", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim"]),
+        ("framededupe --scorer ssim, non-ref skipping off", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim", "--decode-unsampled"]),
+        ("framededupe --scorer both (SSIM + EfficientNet-Lite0, 1 BLAS thread)", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "both"]),
+        ("framededupe --scorer ssim --decode keyframes", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim", "--decode", "keyframes"]),
         ("ffmpeg -skip_frame nokey (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", "-i", c, "-f", "null", "-"]),
     ]
     rows = []
+    durations = {}
     for clip in clips:
+        durations[os.path.basename(clip)] = float(subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", clip],
+            check=True, capture_output=True, text=True).stdout)
         times = {name: [] for name, _ in variants}
         rss = {name: [] for name, _ in variants}
         for _ in range(args.rounds):
@@ -74,8 +79,8 @@ def main():
     if args.no_write:
         return
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | median peak RSS (MB) |", "|---|---|---:|---:|---:|"]
-    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {m:.0f} |" for c, n, t, r, m in rows]
+    table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | sampled frames/s | median peak RSS (MB) |", "|---|---|---:|---:|---:|---:|"]
+    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {'' if 'keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} |" for c, n, t, r, m in rows]
     section = "\n".join([
         "<!-- decode:begin (written by scripts/bench-decode.py; do not edit by hand) -->",
         f"Machine: {os.cpu_count()} cores, {cpu}; {args.rounds} interleaved rounds, medians; {time.strftime('%Y-%m-%d')}.",
