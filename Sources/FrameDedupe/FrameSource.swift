@@ -17,6 +17,8 @@ public struct AnalyzedFrame: Sendable {
     public let hash: FrameHash
     /// The luma at the coarse scale SSIM compares at.
     public let comparisonLuma: LumaImage
+    /// Sharpness and exposure of the analysis luma, for choosing exemplars.
+    public let quality: PictureQuality
     /// The network's input picture (nil when no embedding is computed).
     let networkInput: RGBImage?
     /// The network's embedding, filled in batches after preparation.
@@ -29,6 +31,7 @@ public struct AnalyzedFrame: Sendable {
         self.sample = sample
         self.hash = FrameHash(sample.luma)
         self.comparisonLuma = sample.luma.areaDownscaled(shortSide: ssimShortSide)
+        self.quality = PictureQuality(sample.luma)
         if let size = networkSize {
             let p = sample.picture
             switch mode {

@@ -129,11 +129,12 @@ final class ScoredFrames {
 ///   - input: a path, a URL, or "-" for standard input.
 ///   - output: the folder for results; nil analyses without writing anything.
 ///   - network: a loaded network to reuse across inputs; nil loads one when the scorer needs it.
+///   - stats: a CSV file for every frame's scores and decision (``SceneListWriter/statsHeader``), written as frames are scored.
 ///   - progress: called after each sampled frame.
 /// - Returns: the scene list, as also written to `scenes.json`.
 public func findScenes(
     input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite? = nil,
-    progress: ((RunProgress) -> Void)? = nil
+    stats: URL? = nil, progress: ((RunProgress) -> Void)? = nil
 ) throws(RunError) -> SceneList {
     var network = network
     if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
@@ -148,17 +149,22 @@ public func findScenes(
         keyframeFolder = try folder?.stagedFolder("keyframes")
     } catch { throw .output(error) }
     let encoder = StillImageEncoder(format: options.imageFormat, jpegQuality: options.jpegQuality)
+    let statsFile: AtomicFile?
+    do {
+        statsFile = try stats.map { (url: URL) throws(OutputError) in try AtomicFile(url: url) }
+        try statsFile?.write(SceneListWriter.statsHeader + "\n")
+    } catch { throw .output(error) }
 
     var segmenter = SceneSegmenter(scorer: SimilarityScorer(kind: options.scorer), rule: options.rule)
     var frames: [FrameRecord] = []
     var scenes: [Scene] = []
 
-    func close(_ scene: Scene, reference: AnalyzedFrame?) throws(RunError) {
+    func close(_ scene: Scene, keyframe: AnalyzedFrame) throws(RunError) {
         var scene = scene
-        if let keyframeFolder, let reference {
+        if let keyframeFolder {
             let name = keyframeName(scene: scene.id, seconds: scene.keyframe.seconds, format: options.imageFormat)
             let bytes: [UInt8]
-            do { bytes = try encoder.encode(reference.sample.picture, maxSide: options.maxSide) } catch { throw .encoding(input, error) }
+            do { bytes = try encoder.encode(keyframe.sample.picture, maxSide: options.maxSide) } catch { throw .encoding(input, error) }
             do {
                 try Data(bytes).write(to: keyframeFolder.appendingPathComponent(name))
             } catch {
@@ -174,17 +180,17 @@ public func findScenes(
         let frame: AnalyzedFrame?
         do { frame = try stream.next() } catch { throw .input(input, error) }
         guard let frame else { break }
-        let reference = segmenter.openSceneReference
         let (record, closed) = segmenter.add(frame)
-        if let closed { try close(closed, reference: reference) }
+        if let closed { try close(closed.scene, keyframe: closed.keyframe) }
         frames.append(record)
+        do { try statsFile?.write(SceneListWriter.statsRow(record) + "\n") } catch { throw .output(error) }
         progress?(RunProgress(position: frame.sample.seconds, duration: duration, sampledFrames: frames.count, scenes: scenes.count + 1))
     }
     let finished = stream.source.finishedReader
     let end = finished.endOfLastFrame ?? 0
-    let reference = segmenter.openSceneReference
-    if let last = segmenter.finish(end: end) { try close(last, reference: reference) }
+    if let last = segmenter.finish(end: end) { try close(last.scene, keyframe: last.keyframe) }
 
+    do { try statsFile?.finish() } catch { throw .output(error) }
     let list = SceneList(video: finished.info, options: options, frames: frames, scenes: scenes,
                          counts: finished.counts, warnings: finished.warnings, end: end)
     if let folder {

@@ -22,6 +22,8 @@ public enum SceneListWriter {
                 ("hash_distance", f.scores.map { .int($0.hashDistance) } ?? .null),
                 ("embedding_to_reference", .optional(f.scores?.embeddingToReference)),
                 ("embedding_to_previous", .optional(f.scores?.embeddingToPrevious)),
+                ("sharpness", .number(f.quality.sharpness, decimals: 3)),
+                ("exposure", .number(f.quality.exposure, decimals: 6)),
             ])
         }
         let scenes: [JSONValue] = list.scenes.map { s in
@@ -36,6 +38,9 @@ public enum SceneListWriter {
                     ("pts", .int(s.keyframe.timestamp.pts)),
                     ("time", .seconds(s.keyframe.seconds)),
                     ("path", s.keyframe.path.map { .string($0) } ?? .null),
+                    ("centrality", .number(s.keyframe.centrality, decimals: 6)),
+                    ("sharpness", .number(s.keyframe.sharpness, decimals: 3)),
+                    ("exposure", .number(s.keyframe.exposure, decimals: 6)),
                 ])),
             ])
         }
@@ -93,6 +98,22 @@ public enum SceneListWriter {
             out += fields.joined(separator: ",") + "\n"
         }
         return out
+    }
+
+    /// The header of the `--stats` CSV.
+    public static let statsHeader =
+        "index,frame,pts,time,scene,decision,ssim_to_reference,ssim_to_previous,embedding_to_reference,embedding_to_previous,hash_distance,sharpness,exposure,mean_luma"
+
+    /// One `--stats` row: every score of a frame and what the rule decided (`first`, `cut` or `same`).
+    public static func statsRow(_ f: FrameRecord) -> String {
+        func n(_ v: Double?, _ d: Int = 6) -> String { v.map { formatNumber($0, decimals: d) } ?? "" }
+        let decision = f.scores == nil ? (f.cut ? "cut" : "first") : (f.cut ? "cut" : "same")
+        return [
+            String(f.index), String(f.ordinal), String(f.timestamp.pts), n(f.seconds), String(f.scene), decision,
+            n(f.scores?.ssimToReference), n(f.scores?.ssimToPrevious), n(f.scores?.embeddingToReference),
+            n(f.scores?.embeddingToPrevious), f.scores.map { String($0.hashDistance) } ?? "",
+            n(f.quality.sharpness, 3), n(f.quality.exposure), n(f.quality.meanLuma, 3),
+        ].joined(separator: ",")
     }
 
     static func samplingRate(_ rate: SamplingRate) -> Double? {

@@ -122,6 +122,12 @@ public struct FrameRecord: Sendable, Equatable {
     public let scene: Int
     /// nil for a scene's first frame (it is the reference).
     public let scores: FrameScores?
+    /// Sharpness and exposure of the frame.
+    public let quality: PictureQuality
+    /// True when this frame started its scene.
+    public var startsScene: Bool { scores == nil || cut }
+    /// True when the rule cut here (false for the very first frame).
+    public let cut: Bool
 }
 
 /// A run of temporally adjacent near-duplicate frames.
@@ -141,13 +147,73 @@ public struct Scene: Sendable, Equatable {
     public internal(set) var embedding: [Float]?
 }
 
-/// The image chosen to stand for a scene.
+/// The image chosen to stand for a scene, with the scores that chose it.
 public struct Keyframe: Sendable, Equatable {
     public let frameIndex: Int
     public let timestamp: Timestamp
     public let seconds: Double
     /// Path relative to the output folder, nil when images are not written.
     public internal(set) var path: String?
+    /// How typical the frame is of its scene: 1 − cosine distance of its embedding to the scene's
+    /// mean embedding, or (without embeddings) its mean SSIM to the other candidate frames.
+    public internal(set) var centrality: Double = 1
+    /// ``PictureQuality/sharpness`` of the frame.
+    public internal(set) var sharpness: Double = 0
+    /// ``PictureQuality/exposure`` of the frame.
+    public internal(set) var exposure: Double = 1
+}
+
+/// Chooses a scene's keyframe among candidate frames: the most central (medoid-like), with
+/// near-ties broken by sharpness × exposure, so a blurred or faded frame loses to a sharp one that
+/// shows the same thing.
+public struct ExemplarChoice: Sendable, Equatable {
+    /// Candidates whose centrality is within this of the best are near-ties. 0.1 is the spread of one
+    /// picture's own variants in embedding space: Gaussian blur of σ 1.5–3 moves a real frame's
+    /// embedding 0.04–0.1 from the sharp original's (measured on `shots-360p.mp4`), so a sharp frame
+    /// among blurred copies is never more than ~0.1 less central than the blurred majority.
+    public var tieBand: Double = 0.1
+
+    public init(tieBand: Double = 0.1) { self.tieBand = tieBand }
+
+    /// - Parameters:
+    ///   - candidates: frames of the scene (at least one).
+    ///   - centre: the scene's mean embedding (unit length), nil without embeddings.
+    /// - Returns: the index of the chosen candidate and its centrality.
+    func choose(_ candidates: [AnalyzedFrame], centre: [Float]?, ssim: StructuralSimilarity) -> (index: Int, centrality: Double) {
+        precondition(!candidates.isEmpty)
+        var centrality = [Double](repeating: 1, count: candidates.count)
+        if let centre, candidates.allSatisfy({ $0.embedding != nil }) {
+            for (i, c) in candidates.enumerated() {
+                var dot = 0.0
+                for (a, b) in zip(c.embedding!.vector, centre) { dot += Double(a) * Double(b) }
+                centrality[i] = dot
+            }
+        } else if candidates.count > 1 {
+            for i in candidates.indices {
+                var total = 0.0
+                for j in candidates.indices where j != i {
+                    let a = candidates[i].comparisonLuma, b = candidates[j].comparisonLuma
+                    total += a.width == b.width && a.height == b.height ? ssim.similarity(a, b) : 0
+                }
+                centrality[i] = total / Double(candidates.count - 1)
+            }
+        }
+        let best = centrality.max()!
+        let ties = candidates.indices.filter { centrality[$0] >= best - tieBand }
+        let sharpest = ties.map { candidates[$0].quality.sharpness }.max() ?? 0
+        func merit(_ i: Int) -> Double {
+            let q = candidates[i].quality
+            return q.exposure * (sharpest > 0 ? q.sharpness / sharpest : 1)
+        }
+        // Highest merit; equal merit → more central; then earlier (deterministic).
+        let chosen = ties.max { a, b in
+            let ma = merit(a), mb = merit(b)
+            if ma != mb { return ma < mb }
+            if centrality[a] != centrality[b] { return centrality[a] < centrality[b] }
+            return a > b
+        }!
+        return (chosen, centrality[chosen])
+    }
 }
 
 /// Groups a stream of frames into scenes in one pass, comparing each frame with its scene's
@@ -165,10 +231,10 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         self.rule = rule
     }
 
-    /// Adds the next frame; returns its record and the scene it closed, if it started a new one.
-    public mutating func add(_ frame: AnalyzedFrame) -> (record: FrameRecord, closed: Scene?) {
+    /// Adds the next frame; returns its record and the scene it closed (with its keyframe), if it started a new one.
+    public mutating func add(_ frame: AnalyzedFrame) -> (record: FrameRecord, closed: (scene: Scene, keyframe: AnalyzedFrame)?) {
         let sample = frame.sample
-        var closed: Scene? = nil
+        var closed: (scene: Scene, keyframe: AnalyzedFrame)? = nil
         var scores: FrameScores? = nil
         defer { previous = frame }
         if let reference, let previous, var scene = current {
@@ -196,30 +262,60 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         }
         let record = FrameRecord(
             index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds,
-            scene: current!.id, scores: scores)
+            scene: current!.id, scores: scores, quality: frame.quality, cut: closed != nil)
         return (record, closed)
     }
 
     private var nextSceneID = 0
     private var embeddingSum: [Double]?
+    /// Frames the keyframe is chosen from: at most `maxCandidates`, spread evenly over the scene
+    /// (every `candidateStride`-th frame; when full, every other one is dropped and the stride doubles),
+    /// so memory stays bounded however long the scene is.
+    private var candidates: [AnalyzedFrame] = []
+    private var candidateStride = 1
+    private var framesInScene = 0
+    public var maxCandidates = 16
+    public var exemplarChoice = ExemplarChoice()
+    private let ssimForChoice = StructuralSimilarity()
+
+    private mutating func offerCandidate(_ frame: AnalyzedFrame) {
+        defer { framesInScene += 1 }
+        guard framesInScene % candidateStride == 0 else { return }
+        candidates.append(frame)
+        if candidates.count > maxCandidates {
+            candidates = stride(from: 0, to: candidates.count, by: 2).map { candidates[$0] }
+            candidateStride *= 2
+        }
+    }
 
     private mutating func accumulate(_ frame: AnalyzedFrame) {
+        offerCandidate(frame)
         guard let vector = frame.embedding?.vector else { return }
         if embeddingSum == nil { embeddingSum = [Double](repeating: 0, count: vector.count) }
         for i in vector.indices { embeddingSum![i] += Double(vector[i]) }
     }
 
-    private func close(_ scene: Scene) -> Scene {
+    /// Finishes a scene: its mean embedding and its keyframe, chosen among the candidates.
+    /// Returns the scene and the chosen frame (whose picture is to be written).
+    private mutating func close(_ scene: Scene) -> (scene: Scene, keyframe: AnalyzedFrame) {
         var scene = scene
         if let sum = embeddingSum {
             let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
             scene.embedding = sum.map { Float(norm > 0 ? $0 / norm : 0) }
         }
-        return scene
+        let (index, centrality) = exemplarChoice.choose(candidates, centre: scene.embedding, ssim: ssimForChoice)
+        let chosen = candidates[index]
+        let s = chosen.sample
+        scene.keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
+                                  centrality: centrality, sharpness: chosen.quality.sharpness, exposure: chosen.quality.exposure)
+        candidates.removeAll()
+        candidateStride = 1
+        framesInScene = 0
+        return (scene, chosen)
     }
 
-    /// The open scene, ended at `end` seconds; nil if no frame came.
-    public mutating func finish(end: Double) -> Scene? {
+    /// The open scene, ended at `end` seconds, with its keyframe; nil if no frame came.
+    public mutating func finish(end: Double) -> (scene: Scene, keyframe: AnalyzedFrame)? {
         guard var scene = current else { return nil }
         scene.end = max(end, scene.start)
         current = nil
@@ -228,6 +324,4 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         return close(scene)
     }
 
-    /// The reference frame of the open scene (its keyframe for now).
-    public var openSceneReference: AnalyzedFrame? { reference }
 }

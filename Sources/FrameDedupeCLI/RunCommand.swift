@@ -49,6 +49,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JPEG quality as ffmpeg's -q:v, 2 (best) to 31. Default 3.", valueName: "q"))
     var jpegQuality: Int = 3
 
+    @Option(help: ArgumentHelp("Also write every sampled frame's scores and the rule's decision to this CSV file (index, frame, pts, time, scene, decision, SSIM and embedding distances to the reference and previous frame, hash distance, sharpness, exposure, mean luma), for choosing thresholds.", valueName: "file"))
+    var stats: String?
+
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
 
@@ -80,7 +83,9 @@ struct RunCommand: ParsableCommand {
         let name = input
         let list: SceneList
         do {
-            list = try findScenes(input: input, options: options, output: folder) { terminal.progress($0, name: name) }
+            list = try findScenes(input: input, options: options, output: folder, stats: stats.map { URL(fileURLWithPath: $0) }) {
+                terminal.progress($0, name: name)
+            }
         } catch {
             terminal.clearProgress()
             Terminal.error(error.description)

@@ -165,3 +165,23 @@ extension Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// Gaussian blur σ of each frame of ``blurSeries()``: the sharp original is frame 3.
+    public static let blurSeriesSigmas: [Double] = [4, 3, 2, 0, 1.5, 2.5, 3.5]
+
+    /// A real still (the coffee cup of `shots-360p.mp4`) shown at 2 fps as progressively blurred copies,
+    /// with the sharp original in the middle: one scene whose right keyframe is known by construction.
+    public static func blurSeries() throws -> URL {
+        try cached("blur-series.mkv") { url in
+            let folder = url.deletingLastPathComponent().appendingPathComponent("blur-series-frames")
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            for (i, sigma) in blurSeriesSigmas.enumerated() {
+                let filter = sigma > 0 ? "gblur=sigma=\(sigma)" : "null"
+                try ffmpeg(["-ss", "1", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-vf", filter,
+                            "-f", "image2", "-c:v", "png", folder.appendingPathComponent(String(format: "f%02d.png", i)).path])
+            }
+            try ffmpeg(["-framerate", "2", "-i", folder.appendingPathComponent("f%02d.png").path, "-c:v", "ffv1", "-f", "matroska", url.path])
+        }
+    }
+}

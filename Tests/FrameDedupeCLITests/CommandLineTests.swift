@@ -11,7 +11,7 @@ struct CommandLineTests {
         for option in ["--fps", "--start", "--end", "--decode", "--stream", "--analysis-size", "--ssim-threshold", "--cut-threshold",
                        "--ssim-size", "--output", "--image-format", "--max-side", "--jpeg-quality", "--quiet", "--scorer",
                        "--embedding-threshold", "--embedding-cut-threshold", "--model", "--model-variant", "--network-input",
-                       "--batch", "--blas-threads"] {
+                       "--batch", "--blas-threads", "--stats"] {
             #expect(result.stdout.contains(option), "help lacks \(option)")
         }
         #expect(result.stdout.contains("Default 2"))
@@ -28,6 +28,22 @@ struct CommandLineTests {
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("scenes.json").path))
         let quiet = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "--quiet"])
         #expect(quiet.status == 0 && quiet.stderr.isEmpty)
+    }
+
+    @Test func statsHaveEveryFrameAndTheDecisions() throws {
+        let out = Fixtures.temporaryFolder("stats")
+        let csv = out.appendingPathComponent("stats.csv")
+        let result = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.appendingPathComponent("r").path, "-q", "--stats", csv.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        let header = try #require(rows.first)
+        #expect(header.contains("ssim_to_reference") && header.contains("embedding_to_previous") && header.contains("sharpness"))
+        #expect(rows.count == 21)
+        let decision = try #require(header.firstIndex(of: "decision"))
+        let time = try #require(header.firstIndex(of: "time"))
+        // The cuts are where the scenes start: 3 s and 6 s.
+        #expect(rows.dropFirst().filter { $0[decision] == "cut" }.map { Double($0[time]) } == [3, 6])
+        #expect(rows.dropFirst().allSatisfy { $0.count == header.count })
     }
 
     @Test func defaultOutputFolderIsNamedAfterTheInput() throws {

@@ -44,6 +44,18 @@ struct ScenesTests {
         #expect(list.frames.dropFirst().allSatisfy { $0.scores?.hashDistance == 0 && $0.scores?.ssimToReference == nil })
     }
 
+    @Test(arguments: [ScorerKind.both, .ssim])
+    func sharpestOfBlurredCopiesIsTheKeyframe(scorer: ScorerKind) throws {
+        var options = DedupeOptions()
+        options.scorer = scorer
+        let list = try findScenes(input: Fixtures.blurSeries().path, options: options, output: nil)
+        #expect(list.frames.count == Fixtures.blurSeriesSigmas.count)
+        #expect(list.scenes.count == 1)
+        let keyframe = try #require(list.scenes.first?.keyframe)
+        #expect(keyframe.frameIndex == Fixtures.blurSeriesSigmas.firstIndex(of: 0), "chose \(keyframe)")
+        #expect(keyframe.sharpness > 0 && keyframe.exposure > 0.5 && keyframe.centrality > 0.5)
+    }
+
     @Test func continuousMotionIsOneScene() throws {
         // bbb-720p.mp4: one continuous shot with strong motion, played forwards then backwards.
         let list = try findScenes(input: Fixtures.sample("bbb-720p.mp4").path, options: DedupeOptions(), output: nil)
