@@ -272,3 +272,35 @@ struct EmbeddingKernelTests {
         #expect(worst <= 1e-5, "max |difference| \(worst)")
     }
 }
+
+/// Not a timed test: prints ms per image when `FRAMEDEDUPE_BENCH_EMBEDDING` is set, for
+/// `scripts/bench-embedding.py`. Its value: `threads=1 batches=1,16 rounds=10` (any subset). OpenBLAS picks its
+/// kernels for the CPU unless `OPENBLAS_CORETYPE` says otherwise; the output names it. Run it alone, in release:
+/// `FRAMEDEDUPE_BENCH_EMBEDDING="threads=1" swift test -c release --filter EmbeddingBenchmark`.
+@Suite("EmbeddingBenchmark", .enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_BENCH_EMBEDDING"] != nil))
+struct EmbeddingBenchmark {
+    @Test func timePerImage() throws {
+        var options = ["threads": "1", "batches": "1,16", "rounds": "10"]
+        for pair in (ProcessInfo.processInfo.environment["FRAMEDEDUPE_BENCH_EMBEDDING"] ?? "").split(separator: " ") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            if parts.count == 2 { options[parts[0]] = parts[1] }
+        }
+        let kernels = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "OPENBLAS_CORETYPE=\($0)" } ?? "auto"
+        let threads = Int(options["threads"]!) ?? 1
+        setLinearAlgebraThreads(threads)
+        let model = try loadModel()
+        let image = try Golden.load("chelsea").image
+        for batch in options["batches"]!.split(separator: ",").compactMap({ Int($0) }) {
+            let images = [RGBImage](repeating: image, count: batch)
+            _ = model.embed(images)
+            var best = Duration.seconds(1000)
+            for _ in 0..<max(1, Int(options["rounds"]!) ?? 10) {
+                let start = ContinuousClock.now
+                _ = model.embed(images)
+                best = min(best, ContinuousClock.now - start)
+            }
+            let ms = (Double(best.components.seconds) * 1e3 + Double(best.components.attoseconds) * 1e-15) / Double(batch)
+            print("embedding-benchmark threads=\(threads) batch=\(batch) kernels=\(kernels) ms_per_image=\(String(format: "%.2f", ms))")
+        }
+    }
+}

@@ -57,7 +57,7 @@ public final class EfficientNetLite {
     var minimumGEMMRows = 1024
 
     /// Blocks run image by image go through in strips of about this many output pixels (whole rows).
-    var stripPixels = 256
+    var stripPixels = 512
 
     /// Loads the weights of an EfficientNet-Lite network from a safetensors file.
     ///
@@ -148,16 +148,18 @@ public final class EfficientNetLite {
         let w = workspace(for: n)
         var current = w.activations.0, next = w.activations.1
 
-        // Stem, image by image: im2col, then the GEMM onto the broadcast bias.
-        let g = stem.geometry
-        let stemPixels = g.outputHeight * g.outputWidth
-        for (index, image) in batch.enumerated() {
-            image.pixels.withUnsafeBufferPointer { stemColumns(pixels: $0.baseAddress!, geometry: g, columns: w.columns) }
-            let out = current + index * stemPixels * stem.outputs
-            broadcastRows(stem.bias, count: stem.outputs, rows: stemPixels, into: out)
-            gemm(rows: stemPixels, inputs: stem.columns, outputs: stem.outputs, a: w.columns, b: stem.weights, c: out)
+        // The stem is computed inside block 0, a strip at a time; the test hook gets it whole.
+        if let probe {
+            let g = stem.geometry
+            let count = g.outputHeight * g.outputWidth * stem.outputs
+            var values = [Float](repeating: 0, count: n * count)
+            values.withUnsafeMutableBufferPointer { buffer in
+                for (index, image) in batch.enumerated() {
+                    produceStem(image: image, rows: 0..<g.outputHeight, into: buffer.baseAddress! + index * count, in: w)
+                }
+                probe("stem", UnsafeBufferPointer(buffer), true)
+            }
         }
-        probe?("stem", UnsafeBufferPointer(start: current, count: n * stemPixels * stem.outputs), true)
 
         for block in blocks {
             let d = block.depthwise.geometry
@@ -168,8 +170,10 @@ public final class EfficientNetLite {
                 let m = min(chunk, n - start)
                 let input = current + start * inPixels * block.inputs
                 let output = next + start * outPixels * block.outputs
-                if m == 1 {
-                    runInStrips(block, input: input, output: output, in: w)
+                if block.expand == nil {
+                    runInStrips(block, producer: .stem(batch[start]), input: input, output: output, in: w)
+                } else if m == 1 {
+                    runInStrips(block, producer: .expand(input), input: input, output: output, in: w)
                 } else {
                     runWhole(block, images: m, input: input, output: output, in: w)
                 }
@@ -194,40 +198,70 @@ public final class EfficientNetLite {
         return w
     }
 
-    /// Runs a block on one image a strip of output rows at a time, so that the expanded tensor (the largest)
-    /// is produced into a small rolling buffer just ahead of the depthwise loop and consumed while it is in
-    /// cache, and the depthwise output is projected while it is in cache too.
-    private func runInStrips(_ block: Block, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, in w: Workspace) {
+    /// What computes the depthwise input of a block run in strips.
+    private enum Producer {
+        /// The block's expand convolution of its input.
+        case expand(UnsafePointer<Float>)
+        /// The stem convolution of the image (for block 0, which has no expand convolution).
+        case stem(RGBImage)
+    }
+
+    /// Runs a block on one image a strip of output rows at a time, so that its depthwise input (the
+    /// expanded tensor, the largest, or the stem's output) is produced into a small rolling buffer just
+    /// ahead of the depthwise loop and consumed while it is in cache, and the depthwise output is projected
+    /// while it is in cache too.
+    ///
+    /// - Parameters:
+    ///   - producer: What computes the depthwise input.
+    ///   - input: The block's input, for the residual (not read for block 0).
+    ///   - output: The block's output for this image.
+    private func runInStrips(
+        _ block: Block, producer: Producer, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, in w: Workspace
+    ) {
         let d = block.depthwise.geometry
         let mid = block.depthwise.channels
         let strip = block.stripRows(pixels: stripPixels)
-        let capacity = block.expand == nil ? d.inputHeight : block.expandedRowCapacity(stripRows: strip)
+        let capacity = block.expandedRowCapacity(stripRows: strip)
         let ring = DepthwiseRing(scratch: w.ring, held: w.held, channels: mid, geometry: d)
-        let inputRow = d.inputWidth * block.inputs, expandedRow = d.inputWidth * mid
+        let expandedRow = d.inputWidth * mid
         let outputRow = d.outputWidth * block.outputs
-        var expanded = 0  // input rows expanded so far
+        var expanded = 0  // input rows produced so far
         var oy = 0
         while oy < d.outputHeight {
             let end = min(oy + strip, d.outputHeight)
             let needed = min(d.inputHeight, (end - 1) * d.stride - d.top + d.kernel)
-            var source = UnsafePointer(input)
-            if let expand = block.expand {
-                while expanded < needed {  // rows expanded..<needed, split where the rolling buffer wraps
-                    let slot = expanded % capacity
-                    let rows = min(needed - expanded, capacity - slot)
-                    let c = w.expanded + slot * expandedRow
+            while expanded < needed {  // rows expanded..<needed, split where the rolling buffer wraps
+                let slot = expanded % capacity
+                let rows = min(needed - expanded, capacity - slot)
+                let c = w.expanded + slot * expandedRow
+                switch producer {
+                case .expand(let source):
+                    let expand = block.expand!
                     broadcastRows(expand.bias, count: mid, rows: rows * d.inputWidth, into: c)
-                    gemm(rows: rows * d.inputWidth, inputs: expand.inputs, outputs: mid, a: input + expanded * inputRow, b: expand.weights, c: c)
-                    expanded += rows
+                    gemm(
+                        rows: rows * d.inputWidth, inputs: expand.inputs, outputs: mid,
+                        a: source + expanded * d.inputWidth * expand.inputs, b: expand.weights, c: c)
+                case .stem(let image):
+                    produceStem(image: image, rows: expanded..<expanded + rows, into: c, in: w)
                 }
-                source = UnsafePointer(w.expanded)
+                expanded += rows
             }
             ring.run(
-                rows: oy..<end, input: source, inputRowCapacity: capacity, output: w.depthwise,
+                rows: oy..<end, input: w.expanded, inputRowCapacity: capacity, output: w.depthwise,
                 weights: block.depthwise.weights, bias: block.depthwise.bias)
             project(block, pixels: (end - oy) * d.outputWidth, input: input + oy * outputRow, output: output + oy * outputRow, in: w)
             oy = end
         }
+    }
+
+    /// Stem output rows `rows` of `image` (before ReLU6): im2col into `w.columns`, then the GEMM onto the
+    /// broadcast bias in `output`.
+    private func produceStem(image: RGBImage, rows: Range<Int>, into output: UnsafeMutablePointer<Float>, in w: Workspace) {
+        let g = stem.geometry
+        let pixels = rows.count * g.outputWidth
+        image.pixels.withUnsafeBufferPointer { stemColumns(pixels: $0.baseAddress!, geometry: g, rows: rows, columns: w.columns) }
+        broadcastRows(stem.bias, count: stem.outputs, rows: pixels, into: output)
+        gemm(rows: pixels, inputs: stem.columns, outputs: stem.outputs, a: w.columns, b: stem.weights, c: output)
     }
 
     /// Runs a block on `images` images at once: one GEMM for each 1×1 convolution, for the late blocks whose
@@ -333,8 +367,7 @@ public final class EfficientNetLite {
     private func workspace(for n: Int) -> Workspace {
         if let workspace, workspace.capacity >= n { return workspace }
         let g = stem.geometry
-        var activations = n * g.outputHeight * g.outputWidth * stem.outputs
-        var expanded = 0, depthwise = 0, ring = 0, kernel = 1
+        var activations = 0, expanded = 0, depthwise = 0, ring = 0, kernel = 1, columns = 0
         for block in blocks {
             let d = block.depthwise.geometry
             let mid = block.depthwise.channels
@@ -342,10 +375,12 @@ public final class EfficientNetLite {
             activations = max(activations, n * d.outputHeight * d.outputWidth * block.outputs)
             if m == 1 {
                 let strip = block.stripRows(pixels: stripPixels)
-                if block.expand != nil { expanded = max(expanded, block.expandedRowCapacity(stripRows: strip) * d.inputWidth * mid) }
+                let capacity = block.expandedRowCapacity(stripRows: strip)
+                expanded = max(expanded, capacity * d.inputWidth * mid)
                 depthwise = max(depthwise, strip * d.outputWidth * mid)
+                if block.expand == nil { columns = capacity * g.outputWidth * stem.columns }
             } else {
-                if block.expand != nil { expanded = max(expanded, m * d.inputHeight * d.inputWidth * mid) }
+                expanded = max(expanded, m * d.inputHeight * d.inputWidth * mid)
                 depthwise = max(depthwise, m * d.outputHeight * d.outputWidth * mid)
             }
             ring = max(ring, depthwiseScratchCount(channels: mid, geometry: d))
@@ -353,7 +388,7 @@ public final class EfficientNetLite {
         }
         let created = Workspace(
             capacity: n, activations: activations, expanded: expanded, depthwise: depthwise, ring: ring, kernel: kernel,
-            columns: g.outputHeight * g.outputWidth * stem.columns, head: n * featureHeight * featureWidth * head.outputs,
+            columns: max(columns, g.outputHeight * g.outputWidth * stem.columns), head: n * featureHeight * featureWidth * head.outputs,
             features: head.outputs, cells: Embedding.gridSide * Embedding.gridSide)
         workspace = created
         return created
@@ -441,6 +476,7 @@ struct Block {
     /// How many images of a batch of `batch` go through this block together: 1 while an image's output
     /// alone has `minimumRows` pixels, else enough images to reach it (capped at the batch).
     func chunk(batch: Int, minimumRows: Int) -> Int {
+        if expand == nil { return 1 }  // block 0 computes the stem itself, image by image
         let pixels = depthwise.geometry.outputHeight * depthwise.geometry.outputWidth
         return min(batch, max(1, minimumRows / pixels))
     }
@@ -621,8 +657,9 @@ private struct Loader {
             var expand: PointwiseLayer?
             if file.shape(of: prefix + "_expand_conv.weight") != nil {
                 expand = try pointwise(prefix + "_expand_conv.weight", batchNorm: prefix + "_bn0", inputs: channels)
-            } else if index != 0 {
-                // The depthwise loop applies ReLU6 to its input, right only for the stem's or an expand's output.
+            } else if index != 0 || (stride == 1 && channels == outputs) {
+                // Only block 0 may lack an expand convolution: it computes the stem itself, and the depthwise
+                // loop applies ReLU6 to its input, right only for the stem's or an expand's output.
                 throw incompatible("block \(index) has no expand convolution")
             }
             let mid = expand?.outputs ?? channels

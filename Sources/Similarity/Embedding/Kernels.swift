@@ -151,60 +151,76 @@ typealias Vector = SIMD8<Float>
                         taps[valid] = i
                         valid += 1
                     }
-                    // Wrapping arithmetic and walking pointers: no overflow checks in the loop.
                     let outRow = output + (oy &- rows.lowerBound) &* g.outputWidth &* c
-                    let step = s &* c, step2 = 2 &* s &* c, step3 = 3 &* s &* c, tile = 4 &* step
-                    let c2 = 2 &* c, c3 = 3 &* c
-                    var ch = 0
-                    while ch < c {
-                        let b = load(bias + ch)
-                        var ox = 0
-                        var o = outRow + ch
-                        var origin = ch  // offset of the current output's first input column in a ring row
-                        while ox &+ 4 <= g.outputWidth {
-                            var a0 = b, a1 = b, a2 = b, a3 = b
-                            for t in 0..<valid {
-                                var w = weights + (taps[t] &* k &* c &+ ch)
-                                var p = rowPointers[t] + origin
-                                for _ in 0..<k {
-                                    let wv = load(w)
-                                    a0 += wv * load(p)
-                                    a1 += wv * load(p + step)
-                                    a2 += wv * load(p + step2)
-                                    a3 += wv * load(p + step3)
-                                    w += c
-                                    p += c
-                                }
-                            }
-                            store(relu6(a0), o)
-                            store(relu6(a1), o + c)
-                            store(relu6(a2), o + c2)
-                            store(relu6(a3), o + c3)
-                            ox &+= 4
-                            o += 4 &* c
-                            origin &+= tile
-                        }
-                        while ox < g.outputWidth {
-                            var a = b
-                            for t in 0..<valid {
-                                var w = weights + (taps[t] &* k &* c &+ ch)
-                                var p = rowPointers[t] + origin
-                                for _ in 0..<k {
-                                    a += load(w) * load(p)
-                                    w += c
-                                    p += c
-                                }
-                            }
-                            store(relu6(a), o)
-                            ox &+= 1
-                            o += c
-                            origin &+= step
-                        }
-                        ch &+= Vector.scalarCount
+                    // Constant kernel sizes let the compiler unroll the tap loop.
+                    switch k {
+                    case 3: depthwiseRow(kernel: 3, stride: s, channels: c, width: g.outputWidth, rows: rowPointers, taps: taps, count: valid, weights: weights, bias: bias, output: outRow)
+                    case 5: depthwiseRow(kernel: 5, stride: s, channels: c, width: g.outputWidth, rows: rowPointers, taps: taps, count: valid, weights: weights, bias: bias, output: outRow)
+                    default: depthwiseRow(kernel: k, stride: s, channels: c, width: g.outputWidth, rows: rowPointers, taps: taps, count: valid, weights: weights, bias: bias, output: outRow)
                     }
                 }
             }
         }
+    }
+}
+
+/// One output row of ``DepthwiseRing``: for each 8-channel vector, four output pixels at a time, the taps
+/// of the `count` kernel rows `taps[0..<count]` read from the padded ring rows `rows[0..<count]`.
+/// Wrapping arithmetic and walking pointers keep overflow checks out of the loop.
+@inline(__always)
+private func depthwiseRow(
+    kernel k: Int, stride s: Int, channels c: Int, width: Int, rows: UnsafeMutablePointer<UnsafePointer<Float>>,
+    taps: UnsafeMutablePointer<Int>, count: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+    output: UnsafeMutablePointer<Float>
+) {
+    let step = s &* c, step2 = 2 &* s &* c, step3 = 3 &* s &* c, tile = 4 &* step
+    let c2 = 2 &* c, c3 = 3 &* c
+    var ch = 0
+    while ch < c {
+        let b = load(bias + ch)
+        var ox = 0
+        var o = output + ch
+        var origin = ch  // offset of the current output's first input column in a ring row
+        while ox &+ 4 <= width {
+            var a0 = b, a1 = b, a2 = b, a3 = b
+            for t in 0..<count {
+                var w = weights + (taps[t] &* k &* c &+ ch)
+                var p = rows[t] + origin
+                for _ in 0..<k {
+                    let wv = load(w)
+                    a0 += wv * load(p)
+                    a1 += wv * load(p + step)
+                    a2 += wv * load(p + step2)
+                    a3 += wv * load(p + step3)
+                    w += c
+                    p += c
+                }
+            }
+            store(relu6(a0), o)
+            store(relu6(a1), o + c)
+            store(relu6(a2), o + c2)
+            store(relu6(a3), o + c3)
+            ox &+= 4
+            o += 4 &* c
+            origin &+= tile
+        }
+        while ox < width {
+            var a = b
+            for t in 0..<count {
+                var w = weights + (taps[t] &* k &* c &+ ch)
+                var p = rows[t] + origin
+                for _ in 0..<k {
+                    a += load(w) * load(p)
+                    w += c
+                    p += c
+                }
+            }
+            store(relu6(a), o)
+            ox &+= 1
+            o += c
+            origin &+= step
+        }
+        ch &+= Vector.scalarCount
     }
 }
 
@@ -260,30 +276,42 @@ typealias Vector = SIMD8<Float>
 /// - Parameters:
 ///   - pixels: `H × W × 3` bytes.
 ///   - geometry: The stem's geometry.
-///   - columns: `Ho·Wo × k·k·3` floats.
-func stemColumns(pixels: UnsafePointer<UInt8>, geometry g: SamePadding, columns: UnsafeMutablePointer<Float>) {
+///   - rows: The output rows to lay out.
+///   - columns: `rows.count·Wo × k·k·3` floats.
+func stemColumns(pixels: UnsafePointer<UInt8>, geometry g: SamePadding, rows: Range<Int>, columns: UnsafeMutablePointer<Float>) {
     let k = g.kernel
-    let width = k * k * 3
+    let width = k &* k &* 3, span = k &* 3
     withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { table in
         for v in 0..<256 { table[v] = (Float(v) - 127) / 128 }
         let lut = table.baseAddress!
-        for oy in 0..<g.outputHeight {
-            for ox in 0..<g.outputWidth {
-                let row = columns + (oy * g.outputWidth + ox) * width
-                for i in 0..<k {
-                    let iy = oy * g.stride - g.top + i
-                    for j in 0..<k {
-                        let ix = ox * g.stride - g.left + j
-                        let d = row + (i * k + j) * 3
-                        if iy >= 0, iy < g.inputHeight, ix >= 0, ix < g.inputWidth {
-                            let s = pixels + (iy * g.inputWidth + ix) * 3
-                            d[0] = lut[Int(s[0])]
-                            d[1] = lut[Int(s[1])]
-                            d[2] = lut[Int(s[2])]
-                        } else {
-                            d[0] = 0
-                            d[1] = 0
-                            d[2] = 0
+        for oy in rows {
+            let rowBase = columns + (oy &- rows.lowerBound) &* g.outputWidth &* width
+            for i in 0..<k {
+                let iy = oy &* g.stride &- g.top &+ i
+                let inside = iy >= 0 && iy < g.inputHeight
+                let source = pixels + (inside ? iy &* g.inputWidth &* 3 : 0)
+                for ox in 0..<g.outputWidth {
+                    let d = rowBase + (ox &* width &+ i &* span)
+                    let ix = ox &* g.stride &- g.left
+                    if !inside {
+                        d.update(repeating: 0, count: span)
+                    } else if ix >= 0 && ix &+ k <= g.inputWidth {
+                        let s = source + ix &* 3
+                        for q in 0..<span { d[q] = lut[Int(s[q])] }
+                    } else {
+                        for j in 0..<k {
+                            let x = ix &+ j
+                            let e = d + j &* 3
+                            if x >= 0 && x < g.inputWidth {
+                                let s = source + x &* 3
+                                e[0] = lut[Int(s[0])]
+                                e[1] = lut[Int(s[1])]
+                                e[2] = lut[Int(s[2])]
+                            } else {
+                                e[0] = 0
+                                e[1] = 0
+                                e[2] = 0
+                            }
                         }
                     }
                 }

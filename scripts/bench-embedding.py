@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Benchmark the Swift EfficientNet-Lite0 against onnxruntime on the same weights; prints a Markdown table.
+
+Needs numpy, onnx and onnxruntime (`pip install onnx onnxruntime`), the converted weights
+(scripts/fetch-model.py) and the Swift toolchain. Steps:
+
+1. exports the network with scripts/export-onnx.py and checks that onnxruntime's output on the golden
+   images equals the reference's (Tests/SimilarityTests/Fixtures/embedding/golden.json): embedding cosine
+   and max |logit difference|, the same budget as the Swift tests;
+2. builds the tests in release mode and, alternating with onnxruntime for `--rounds` rounds, runs the
+   `EmbeddingBenchmark` test (enabled by `FRAMEDEDUPE_BENCH_EMBEDDING`), which prints ms per image;
+3. reports the best (minimum) ms per image of each, per thread count and batch size. On a machine shared
+   with other work the minimum is the figure that compares: the others move with the load.
+
+onnxruntime is given the same thread count (`intra_op_num_threads`) and normalised float NCHW input, so
+its figures leave out preprocessing, which is negligible. OpenBLAS picks its kernels for the CPU unless
+`OPENBLAS_CORETYPE` is set; the table says which.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnxruntime as ort
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIXTURES = os.path.join(REPO, "Tests", "SimilarityTests", "Fixtures", "embedding")
+
+
+def check_onnx(path):
+    golden = json.load(open(os.path.join(FIXTURES, "golden.json")))
+    session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    for name, entry in golden["images"].items():
+        size = golden["inputSize"]
+        rgb = np.fromfile(os.path.join(FIXTURES, entry["input"]), dtype=np.uint8).reshape(size, size, 3)
+        x = ((rgb.astype(np.float32) - 127) / 128).transpose(2, 0, 1)[None]
+        features, logits = session.run(None, {"input": x})
+        embedding = features[0] / np.linalg.norm(features[0])
+        cosine = float(embedding @ np.array(entry["embedding"]))
+        error = float(np.abs(logits[0] - np.array(entry["logits"])).max())
+        print(f"onnxruntime vs reference, {name}: cosine {cosine:.9f}, max |logit diff| {error:.2e}", file=sys.stderr)
+        if cosine < 0.9999 or error > 1e-2:
+            sys.exit("bench-embedding: the ONNX graph does not reproduce the reference; not benchmarking it")
+
+
+def time_onnx(session, size, batches, repeats):
+    x = np.random.default_rng(0).random((max(batches), 3, size, size), dtype=np.float32)
+    result = {}
+    for batch in batches:
+        xb = x[:batch]
+        session.run(None, {"input": xb})
+        best = float("inf")
+        for _ in range(repeats):
+            start = time.perf_counter()
+            session.run(None, {"input": xb})
+            best = min(best, time.perf_counter() - start)
+        result[batch] = best * 1000 / batch
+    return result
+
+
+def time_swift(scratch, threads, batches, repeats):
+    env = dict(os.environ, FRAMEDEDUPE_BENCH_EMBEDDING=f"threads={threads} batches={','.join(map(str, batches))} rounds={repeats}")
+    out = subprocess.run(
+        ["swift", "test", "--scratch-path", scratch, "-c", "release", "--skip-build", "--filter", "EmbeddingBenchmark"],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    result, kernels = {}, "?"
+    for m in re.finditer(r"embedding-benchmark threads=\d+ batch=(\d+) kernels=(\S+) ms_per_image=([\d.]+)", out):
+        result[int(m.group(1))] = float(m.group(3))
+        kernels = m.group(2)
+    if len(result) != len(batches):
+        sys.exit(f"bench-embedding: the Swift benchmark did not report:\n{out}")
+    return result, kernels
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", default="1,2", help="thread counts (default 1,2)")
+    parser.add_argument("--batches", default="1,16", help="batch sizes (default 1,16)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    parser.add_argument("--repeats", type=int, default=8, help="timed runs per round and batch (default 8)")
+    parser.add_argument("--scratch-path", default=os.path.join(REPO, ".build-bench"))
+    parser.add_argument("--skip-build", action="store_true")
+    args = parser.parse_args()
+    threads = [int(t) for t in args.threads.split(",")]
+    batches = [int(b) for b in args.batches.split(",")]
+
+    directory = tempfile.mkdtemp()
+    onnx_path = os.path.join(directory, "efficientnet-lite0.onnx")
+    subprocess.run([sys.executable, os.path.join(REPO, "scripts", "export-onnx.py"), "--out", onnx_path],
+                   check=True, stdout=subprocess.DEVNULL)
+    check_onnx(onnx_path)
+    if not args.skip_build:
+        subprocess.run(["swift", "build", "--scratch-path", args.scratch_path, "-c", "release", "--build-tests"],
+                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+
+    sessions = {}
+    for t in threads:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = t
+        options.inter_op_num_threads = 1
+        sessions[t] = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
+    best = {}
+    kernels = "?"
+    for _ in range(args.rounds):
+        for t in threads:
+            for impl, figures in (("onnxruntime", time_onnx(sessions[t], 224, batches, args.repeats)),
+                                  ("swift", None)):
+                if figures is None:
+                    figures, kernels = time_swift(args.scratch_path, t, batches, args.repeats)
+                for b, ms in figures.items():
+                    best[(impl, t, b)] = min(best.get((impl, t, b), float("inf")), ms)
+
+    print(f"EfficientNet-Lite0, ms per image (best of {args.rounds} rounds × {args.repeats} runs); "
+          f"onnxruntime {ort.__version__}; OpenBLAS kernels: {kernels}\n")
+    print("| threads | batch | framededupe (Swift, OpenBLAS) | onnxruntime | ratio |")
+    print("|---:|---:|---:|---:|---:|")
+    for t in threads:
+        for b in batches:
+            ours, theirs = best[("swift", t, b)], best[("onnxruntime", t, b)]
+            print(f"| {t} | {b} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
