@@ -24,6 +24,7 @@ public enum SceneListWriter {
                 ("embedding_to_previous", .optional(f.scores?.embeddingToPrevious)),
                 ("sharpness", .number(f.quality.sharpness, decimals: 3)),
                 ("exposure", .number(f.quality.exposure, decimals: 6)),
+                ("transition", .bool(f.transition)),
             ])
         }
         let scenes: [JSONValue] = list.scenes.map { s in
@@ -33,6 +34,7 @@ public enum SceneListWriter {
                 ("end", .seconds(s.end)),
                 ("frames", .int(s.frameCount)),
                 ("first_frame", .int(s.firstFrame)),
+                ("transition", .bool(s.transition)),
                 ("keyframe", .object([
                     ("index", .int(s.keyframe.frameIndex)),
                     ("pts", .int(s.keyframe.timestamp.pts)),
@@ -102,14 +104,14 @@ public enum SceneListWriter {
 
     /// The header of the `--stats` CSV.
     public static let statsHeader =
-        "index,frame,pts,time,scene,decision,ssim_to_reference,ssim_to_previous,embedding_to_reference,embedding_to_previous,hash_distance,sharpness,exposure,mean_luma"
+        "index,frame,pts,time,scene,decision,transition,ssim_to_reference,ssim_to_previous,embedding_to_reference,embedding_to_previous,hash_distance,sharpness,exposure,mean_luma"
 
     /// One `--stats` row: every score of a frame and what the rule decided (`first`, `cut` or `same`).
     public static func statsRow(_ f: FrameRecord) -> String {
         func n(_ v: Double?, _ d: Int = 6) -> String { v.map { formatNumber($0, decimals: d) } ?? "" }
         let decision = f.scores == nil ? (f.cut ? "cut" : "first") : (f.cut ? "cut" : "same")
         return [
-            String(f.index), String(f.ordinal), String(f.timestamp.pts), n(f.seconds), String(f.scene), decision,
+            String(f.index), String(f.ordinal), String(f.timestamp.pts), n(f.seconds), String(f.scene), decision, f.transition ? "1" : "0",
             n(f.scores?.ssimToReference), n(f.scores?.ssimToPrevious), n(f.scores?.embeddingToReference),
             n(f.scores?.embeddingToPrevious), f.scores.map { String($0.hashDistance) } ?? "",
             n(f.quality.sharpness, 3), n(f.quality.exposure), n(f.quality.meanLuma, 3),

@@ -185,3 +185,31 @@ extension Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// Real shots from `shots-360p.mp4` in the order A B A C B, 2 s each, cuts at 2, 4, 6, 8 s:
+    /// A = the coffee cup (0.2–2.2 s, then 0.8–2.8 s: the same shot, a little later in its zoom),
+    /// B = the bottle (3.2–5.2 s, then 3.6–5.6 s), C = the rocket (6.5–8.5 s).
+    public static let returningShotsCuts: [Double] = [2, 4, 6, 8]
+    public static let returningShotsContent = [0, 1, 0, 2, 1]
+
+    public static func returningShots() throws -> URL {
+        try cached("abacb.mp4") { url in
+            let segments: [(Double, Double)] = [(0.2, 2.2), (3.2, 5.2), (0.8, 2.8), (6.5, 8.5), (3.6, 5.6)]
+            let inputs = segments.flatMap { ["-ss", "\($0.0)", "-t", "2", "-i", sample("shots-360p.mp4").path] }
+            let graph = (0..<segments.count).map { "[\($0):v]fps=25,setpts=PTS-STARTPTS[v\($0)]" }.joined(separator: ";")
+                + ";" + (0..<segments.count).map { "[v\($0)]" }.joined() + "concat=n=\(segments.count):v=1[out]"
+            try ffmpeg(inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
+        }
+    }
+
+    /// Shot A (the coffee cup, 3 s) crossfading over 1 s into shot B (the rocket, 3 s): 5 s in all,
+    /// the crossfade from 2 to 3 s.
+    public static func crossfade() throws -> URL {
+        try cached("crossfade.mp4") { url in
+            try ffmpeg(["-ss", "0", "-t", "3", "-i", sample("shots-360p.mp4").path, "-ss", "6.5", "-t", "3", "-i", sample("shots-360p.mp4").path,
+                        "-filter_complex", "[0:v]fps=25,setpts=PTS-STARTPTS[a];[1:v]fps=25,setpts=PTS-STARTPTS[b];[a][b]xfade=transition=fade:duration=1:offset=2[out]",
+                        "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
+        }
+    }
+}
