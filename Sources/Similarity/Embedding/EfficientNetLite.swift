@@ -21,11 +21,13 @@ import Pixels
 ///
 /// Implementation: tensors are channels-last (NHWC), so every 1×1 convolution is one `cblas_sgemm` of
 /// `(N·H·W × Cin)` by `(Cin × Cout)`; the stem is an im2col plus `cblas_sgemm`; the depthwise convolution is
-/// a vectorised loop (``depthwiseConvolution(input:output:channels:geometry:weights:bias:scratch:)``) that
-/// also applies the producer's ReLU6. Biases (and the residual) are the GEMMs' initial `C` (β = 1).
-/// Activation buffers are allocated for the largest batch seen and reused: no allocation per image except
-/// the returned arrays. Early, high-resolution blocks run image by image (their GEMMs are large anyway and
-/// the tensors stay smaller); blocks at 14×14 and 7×7 run over the whole batch at once.
+/// a vectorised loop (``DepthwiseRing``) that also applies its producer's ReLU6. Biases (and the residual)
+/// are the GEMMs' initial `C` (β = 1), which costs what OpenBLAS's own zeroing of `C` would.
+/// Blocks at 56×56 and above (and block 0, which computes the stem) run image by image in strips of output
+/// rows: the expand GEMM (or the stem) writes a few rows ahead of the depthwise loop into a small rolling
+/// buffer, and each strip of depthwise output is projected at once, so the largest tensors never leave the
+/// cache. Smaller blocks run over several images at once so that their GEMMs have enough rows. Buffers
+/// are allocated for the largest batch seen and reused: no allocation per image except the returned arrays.
 ///
 /// Threads: OpenBLAS's thread count is global; set it with ``setLinearAlgebraThreads(_:)``.
 ///
@@ -123,7 +125,7 @@ public final class EfficientNetLite {
     public func classify(_ image: RGBImage) -> [Float] {
         let w = forward([image], probe: nil)
         return [Float](unsafeUninitializedCapacity: classCount) { logits, initialised in
-            logits.baseAddress!.update(from: classifierBias, count: classCount)
+            logits.baseAddress!.initialize(from: classifierBias, count: classCount)
             cblas_sgemv(
                 CblasRowMajor, CblasNoTrans, Int32(classCount), Int32(featureCount), 1, classifierWeights,
                 Int32(featureCount), w.pooled, 1, 1, logits.baseAddress!, 1)

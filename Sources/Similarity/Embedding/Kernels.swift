@@ -1,6 +1,7 @@
 // The network's hand-written kernels, on NHWC (channels-last) float32 tensors.
 //
-// Each fast kernel has a scalar reference beside it (`…Reference`), tested against each other.
+// The depthwise loop has a scalar reference beside it (`depthwiseConvolutionReference`), tested against
+// each other; the rest is covered by the network's comparison with the numpy reference.
 // Channel counts handled by the vectorised loops are multiples of 8 (EfficientNet rounds every width
 // to a multiple of 8; the loader checks it).
 
