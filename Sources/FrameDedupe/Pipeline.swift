@@ -27,8 +27,20 @@ public struct DedupeOptions: Sendable {
     public var maxSide: Int? = nil
     /// JPEG quality as FFmpeg's -q:v (2 best … 31 worst).
     public var jpegQuality: Int = 3
+    /// How scenes are grouped by content.
+    public var clustering = ClusterOptions()
+    /// Which images go to `unique/`.
+    public var keep: KeepPolicy = .cluster
 
     public init() {}
+}
+
+/// Which images go to `unique/`.
+public enum KeepPolicy: String, Sendable, CaseIterable {
+    /// One per cluster: its exemplar.
+    case cluster
+    /// One per scene: its keyframe (transition scenes excepted).
+    case scene
 }
 
 /// Where a run is, for a progress display.
@@ -41,12 +53,13 @@ public struct RunProgress: Sendable {
     public let scenes: Int
 }
 
-/// The scenes found in one input, with every sampled frame's scores.
+/// The scenes found in one input, with every sampled frame's scores, and their content clusters.
 public struct SceneList: Sendable {
     public let video: VideoInfo
     public let options: DedupeOptions
     public let frames: [FrameRecord]
     public let scenes: [Scene]
+    public let clusters: SceneClusters
     public let counts: DecodeCounts
     public let warnings: [String]
     /// The end of the analysed span in seconds from the stream's start.
@@ -191,13 +204,22 @@ public func findScenes(
     if let last = segmenter.finish(end: end) { try close(last.scene, keyframe: last.keyframe) }
 
     do { try statsFile?.finish() } catch { throw .output(error) }
-    let list = SceneList(video: finished.info, options: options, frames: frames, scenes: scenes,
+    var clusters = clusterScenes(scenes, options: options.clustering)
+    if let folder {
+        do {
+            try writeUniqueImages(&clusters, scenes: scenes, keep: options.keep, folder: folder)
+            try writeClusterFolders(clusters, scenes: scenes, folder: folder)
+        } catch { throw .output(error) }
+    }
+    let list = SceneList(video: finished.info, options: options, frames: frames, scenes: scenes, clusters: clusters,
                          counts: finished.counts, warnings: finished.warnings, end: end)
     if let folder {
         do {
             try folder.write(SceneListWriter.json(list), to: "scenes.json")
             try folder.write(SceneListWriter.csv(list), to: "scenes.csv")
-            try folder.commit(order: ["keyframes", "scenes.csv", "scenes.json"])
+            try folder.write(ClusterListWriter.json(list), to: "clusters.json")
+            try folder.write(ClusterListWriter.csv(list), to: "clusters.csv")
+            try folder.commit(order: ["keyframes", "unique", "clusters", "scenes.csv", "clusters.csv", "scenes.json", "clusters.json"])
         } catch { throw .output(error) }
     }
     return list
@@ -206,4 +228,53 @@ public func findScenes(
 /// `scene-0007_t000012.500.jpg`: scene number, then seconds from the start with millisecond precision.
 func keyframeName(scene: Int, seconds: Double, format: StillImageFormat) -> String {
     String(format: "scene-%04d_t%010.3f.", scene, max(0, seconds)) + format.fileExtension
+}
+
+/// `unique/`: hard links to (or copies of) the chosen keyframes: each cluster's exemplar, or every scene's
+/// keyframe with `--keep scene`, named `cluster-0003_t000012.500.jpg` / `scene-0007_t000012.500.jpg`.
+func writeUniqueImages(_ clusters: inout SceneClusters, scenes: [Scene], keep: KeepPolicy, folder: OutputFolder) throws(OutputError) {
+    let unique = try folder.stagedFolder("unique")
+    func place(_ keyframe: Keyframe, as name: String) throws(OutputError) -> String? {
+        guard let path = keyframe.path else { return nil }
+        let source = folder.staging.appendingPathComponent(path), target = unique.appendingPathComponent(name)
+        if link(source.path, target.path) != 0 {
+            do { try FileManager.default.copyItem(at: source, to: target) } catch {
+                throw OutputError(path: folder.url.appendingPathComponent("unique/\(name)").path, reason: OutputFolder.reason(error))
+            }
+        }
+        return "unique/\(name)"
+    }
+    let ext = scenes.first?.keyframe.path.map { ($0 as NSString).pathExtension } ?? "jpg"
+    switch keep {
+    case .cluster:
+        for i in clusters.clusters.indices {
+            let e = clusters.clusters[i].exemplar
+            let name = String(format: "cluster-%04d_t%010.3f.", clusters.clusters[i].id, max(0, e.keyframe.seconds)) + ext
+            clusters.clusters[i].exemplar.path = try place(e.keyframe, as: name)
+        }
+    case .scene:
+        for scene in scenes where !scene.transition {
+            let name = String(format: "scene-%04d_t%010.3f.", scene.id, max(0, scene.keyframe.seconds)) + ext
+            _ = try place(scene.keyframe, as: name)
+        }
+    }
+}
+
+/// `clusters/cluster_with_N/cluster_K/`: relative symlinks to the keyframes of cluster K's scenes,
+/// grouped by cluster size N (the layout imagecluster users know).
+func writeClusterFolders(_ clusters: SceneClusters, scenes: [Scene], folder: OutputFolder) throws(OutputError) {
+    let root = try folder.stagedFolder("clusters")
+    for cluster in clusters.clusters {
+        let dir = root.appendingPathComponent("cluster_with_\(cluster.scenes.count)/cluster_\(cluster.id)", isDirectory: true)
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw OutputError(path: folder.url.appendingPathComponent("clusters").path, reason: OutputFolder.reason(error))
+        }
+        for id in cluster.scenes {
+            guard let path = scenes[id].keyframe.path else { continue }
+            let name = (path as NSString).lastPathComponent
+            if symlink("../../../" + path, dir.appendingPathComponent(name).path) != 0 {
+                throw OutputError(path: dir.appendingPathComponent(name).path, reason: String(cString: strerror(errno)))
+            }
+        }
+    }
 }

@@ -17,6 +17,7 @@ public enum SceneListWriter {
                 ("pts", .int(f.timestamp.pts)),
                 ("time", .seconds(f.seconds)),
                 ("scene", .int(f.scene)),
+                ("cluster", list.clusters.clusterOfScene[f.scene].map { .int($0) } ?? .null),
                 ("ssim_to_reference", .optional(f.scores?.ssimToReference)),
                 ("ssim_to_previous", .optional(f.scores?.ssimToPrevious)),
                 ("hash_distance", f.scores.map { .int($0.hashDistance) } ?? .null),
@@ -30,6 +31,7 @@ public enum SceneListWriter {
         let scenes: [JSONValue] = list.scenes.map { s in
             .object([
                 ("id", .int(s.id)),
+                ("cluster", list.clusters.clusterOfScene[s.id].map { .int($0) } ?? .null),
                 ("start", .seconds(s.start)),
                 ("end", .seconds(s.end)),
                 ("frames", .int(s.frameCount)),
@@ -89,12 +91,12 @@ public enum SceneListWriter {
         return root.serialized() + "\n"
     }
 
-    /// One row per scene: `scene,start,end,frames,keyframe_time,keyframe_pts,keyframe_path`.
+    /// One row per scene: `scene,cluster,start,end,frames,transition,keyframe_time,keyframe_pts,keyframe_path`.
     public static func csv(_ list: SceneList) -> String {
-        var out = "scene,start,end,frames,keyframe_time,keyframe_pts,keyframe_path\n"
+        var out = "scene,cluster,start,end,frames,transition,keyframe_time,keyframe_pts,keyframe_path\n"
         for s in list.scenes {
             let fields = [
-                String(s.id), formatNumber(s.start, decimals: 6), formatNumber(s.end, decimals: 6), String(s.frameCount),
+                String(s.id), list.clusters.clusterOfScene[s.id].map(String.init) ?? "", formatNumber(s.start, decimals: 6), formatNumber(s.end, decimals: 6), String(s.frameCount), s.transition ? "1" : "0",
                 formatNumber(s.keyframe.seconds, decimals: 6), String(s.keyframe.timestamp.pts), csvField(s.keyframe.path ?? ""),
             ]
             out += fields.joined(separator: ",") + "\n"
@@ -126,5 +128,65 @@ public enum SceneListWriter {
     static func csvField(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// Serialises the clusters as `clusters.json` (schema version 1) and `clusters.csv`.
+public enum ClusterListWriter {
+    public static func json(_ list: SceneList) -> String {
+        let o = list.options.clustering
+        let clusters: [JSONValue] = list.clusters.clusters.map { c in
+            .object([
+                ("id", .int(c.id)),
+                ("scenes", .array(c.scenes.map { .int($0) })),
+                ("frames", .int(c.frames)),
+                ("span", .array([.seconds(c.start), .seconds(c.end)])),
+                ("exemplar", .object([
+                    ("scene", .int(c.exemplar.scene)),
+                    ("index", .int(c.exemplar.keyframe.frameIndex)),
+                    ("pts", .int(c.exemplar.keyframe.timestamp.pts)),
+                    ("time", .seconds(c.exemplar.keyframe.seconds)),
+                    ("path", c.exemplar.path.map { .string($0) } ?? .null),
+                    ("keyframe_path", c.exemplar.keyframe.path.map { .string($0) } ?? .null),
+                    ("centrality", .number(c.exemplar.centrality, decimals: 6)),
+                    ("sharpness", .number(c.exemplar.keyframe.sharpness, decimals: 3)),
+                    ("exposure", .number(c.exemplar.keyframe.exposure, decimals: 6)),
+                ])),
+            ])
+        }
+        let root: JSONValue = .object([
+            ("version", .int(1)),
+            ("input", .string(list.video.input)),
+            ("options", .object([
+                ("cluster_threshold", .number(o.threshold, decimals: 6)),
+                ("linkage", .string(o.linkage.rawValue)),
+                ("alpha", .number(o.alpha, decimals: 6)),
+                ("time_scale", .number(o.timeScale, decimals: 6)),
+                ("content", .string(list.scenes.contains { $0.embedding != nil } ? "embedding" : "ssim")),
+                ("spatial_check", .bool(o.spatialCheck)),
+                ("grid_threshold", .number(o.gridThreshold, decimals: 6)),
+                ("mirrored_match", .bool(o.mirroredMatch)),
+                ("keep", .string(list.options.keep.rawValue)),
+            ])),
+            ("spatial_check_vetoes", .int(list.clusters.vetoedPairs)),
+            ("complete", .bool(true)),
+            ("clusters", .array(clusters)),
+        ])
+        return root.serialized() + "\n"
+    }
+
+    /// One row per cluster: `cluster,scenes,frames,start,end,exemplar_scene,exemplar_time,exemplar_pts,exemplar_path`
+    /// (`scenes` space-separated).
+    public static func csv(_ list: SceneList) -> String {
+        var out = "cluster,scenes,frames,start,end,exemplar_scene,exemplar_time,exemplar_pts,exemplar_path\n"
+        for c in list.clusters.clusters {
+            out += [
+                String(c.id), c.scenes.map(String.init).joined(separator: " "), String(c.frames),
+                formatNumber(c.start, decimals: 6), formatNumber(c.end, decimals: 6), String(c.exemplar.scene),
+                formatNumber(c.exemplar.keyframe.seconds, decimals: 6), String(c.exemplar.keyframe.timestamp.pts),
+                SceneListWriter.csvField(c.exemplar.path ?? c.exemplar.keyframe.path ?? ""),
+            ].joined(separator: ",") + "\n"
+        }
+        return out
     }
 }

@@ -167,9 +167,14 @@ public struct Scene: Sendable, Equatable {
     public internal(set) var keyframe: Keyframe
     /// The scene's representative embedding: the L2-normalised mean of its non-transition frames' (nil without embeddings).
     public internal(set) var embedding: [Float]?
+    /// The mean of its frames' 3×3 feature grids (``Embedding/grid``), each cell L2-normalised: where things
+    /// are in the picture, for the spatial check before two scenes may share a cluster.
+    public internal(set) var grid: [Float]?
     /// True when every frame of the scene is a transition frame: such a scene never forms a cluster
     /// of its own and never gives an exemplar.
     public internal(set) var transition: Bool = false
+    /// The keyframe's luma at the SSIM scale, for comparing scenes without embeddings.
+    var keyframeLuma: LumaImage?
 }
 
 /// The image chosen to stand for a scene, with the scores that chose it.
@@ -223,21 +228,24 @@ public struct ExemplarChoice: Sendable, Equatable {
                 centrality[i] = total / Double(candidates.count - 1)
             }
         }
+        let chosen = pick(centrality: centrality, sharpness: candidates.map(\.quality.sharpness), exposure: candidates.map(\.quality.exposure))
+        return (chosen, centrality[chosen])
+    }
+
+    /// The index with the highest merit (exposure × sharpness relative to the sharpest near-tie) among
+    /// those whose centrality is within ``tieBand`` of the best; equal merit → more central → earlier.
+    public func pick(centrality: [Double], sharpness: [Double], exposure: [Double]) -> Int {
+        precondition(!centrality.isEmpty && centrality.count == sharpness.count && centrality.count == exposure.count)
         let best = centrality.max()!
-        let ties = candidates.indices.filter { centrality[$0] >= best - tieBand }
-        let sharpest = ties.map { candidates[$0].quality.sharpness }.max() ?? 0
-        func merit(_ i: Int) -> Double {
-            let q = candidates[i].quality
-            return q.exposure * (sharpest > 0 ? q.sharpness / sharpest : 1)
-        }
-        // Highest merit; equal merit → more central; then earlier (deterministic).
-        let chosen = ties.max { a, b in
+        let ties = centrality.indices.filter { centrality[$0] >= best - tieBand }
+        let sharpest = ties.map { sharpness[$0] }.max() ?? 0
+        func merit(_ i: Int) -> Double { exposure[i] * (sharpest > 0 ? sharpness[i] / sharpest : 1) }
+        return ties.max { a, b in
             let ma = merit(a), mb = merit(b)
             if ma != mb { return ma < mb }
             if centrality[a] != centrality[b] { return centrality[a] < centrality[b] }
             return a > b
         }!
-        return (chosen, centrality[chosen])
     }
 }
 
@@ -295,6 +303,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
                 keyframe: Keyframe(frameIndex: sample.index, timestamp: sample.timestamp, seconds: sample.seconds, path: nil))
             reference = frame
             embeddingSum = nil
+            gridSum = nil
             recentChanges.removeAll()
             if transition { transitionCandidates = [frame] } else { accumulate(frame) }
         }
@@ -306,6 +315,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
 
     private var nextSceneID = 0
     private var embeddingSum: [Double]?
+    private var gridSum: [Double]?
     /// Frames the keyframe is chosen from: at most `maxCandidates`, spread evenly over the scene
     /// (every `candidateStride`-th frame; when full, every other one is dropped and the stride doubles),
     /// so memory stays bounded however long the scene is.
@@ -340,9 +350,12 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
 
     private mutating func accumulate(_ frame: AnalyzedFrame) {
         offerCandidate(frame)
-        guard let vector = frame.embedding?.vector else { return }
+        guard let embedding = frame.embedding else { return }
+        let vector = embedding.vector, grid = embedding.grid
         if embeddingSum == nil { embeddingSum = [Double](repeating: 0, count: vector.count) }
+        if gridSum == nil { gridSum = [Double](repeating: 0, count: grid.count) }
         for i in vector.indices { embeddingSum![i] += Double(vector[i]) }
+        for i in grid.indices { gridSum![i] += Double(grid[i]) }
     }
 
     /// Finishes a scene: its mean embedding and its keyframe, chosen among the candidates.
@@ -358,11 +371,22 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
             let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
             scene.embedding = sum.map { Float(norm > 0 ? $0 / norm : 0) }
         }
+        if let sum = gridSum {
+            let cells = Embedding.gridSide * Embedding.gridSide, n = sum.count / cells
+            var grid = [Float](repeating: 0, count: sum.count)
+            for c in 0..<cells {
+                let cell = sum[c * n..<(c + 1) * n]
+                let norm = cell.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                for i in 0..<n { grid[c * n + i] = Float(norm > 0 ? sum[c * n + i] / norm : 0) }
+            }
+            scene.grid = grid
+        }
         let (index, centrality) = exemplarChoice.choose(candidates, centre: scene.embedding, ssim: ssimForChoice)
         let chosen = candidates[index]
         let s = chosen.sample
         scene.keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
                                   centrality: centrality, sharpness: chosen.quality.sharpness, exposure: chosen.quality.exposure)
+        scene.keyframeLuma = chosen.comparisonLuma
         candidates.removeAll()
         transitionCandidates.removeAll()
         candidateStride = 1

@@ -6,7 +6,7 @@ import Similarity
 
 /// Options shared by every subcommand that reads video.
 struct InputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001), or 'all' for every decoded frame. Default 2.", valueName: "rate"))
+    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001), or 'all' for every decoded frame.", valueName: "rate"))
     var fps: String = "2"
 
     @Option(help: ArgumentHelp("Start sampling this many seconds after the stream's start (seeks when the input allows). Default 0.", valueName: "seconds"))
@@ -15,16 +15,16 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop sampling this many seconds after the stream's start (exclusive). Default: the end.", valueName: "seconds"))
     var end: Double?
 
-    @Option(help: ArgumentHelp("Decode every frame ('all') or key frames only ('keyframes': several times faster; sampling density then follows the encoder's key-frame interval). Default all.", valueName: "all|keyframes"))
+    @Option(help: ArgumentHelp("Decode every frame ('all') or key frames only ('keyframes': several times faster; sampling density then follows the encoder's key-frame interval).", valueName: "all|keyframes"))
     var decode: DecodeMode = .all
 
     @Option(help: ArgumentHelp("Index of the video stream to read (as ffprobe numbers streams). Default: the best video stream.", valueName: "n"))
     var stream: Int?
 
-    @Option(help: ArgumentHelp("Shorter side in pixels of the luma used for hashes and as the source of the SSIM scale, 16 to 4096; smaller videos are not upscaled. Default 256.", valueName: "pixels"))
+    @Option(help: ArgumentHelp("Shorter side in pixels of the luma used for hashes and as the source of the SSIM scale, 16 to 4096; smaller videos are not upscaled.", valueName: "pixels"))
     var analysisSize: Int = 256
 
-    @Option(help: ArgumentHelp("Decoder threads, 0 = automatic. Default 0.", valueName: "n"))
+    @Option(help: ArgumentHelp("Decoder threads, 0 = automatic.", valueName: "n"))
     var threads: Int = 0
 
     @Flag(help: ArgumentHelp("Also decode non-reference frames that cannot be sampled (for measuring what skipping them saves).", visibility: .hidden))
@@ -70,16 +70,16 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The network's weights (a safetensors file written by scripts/fetch-model.py). Default: $FRAMEDEDUPE_MODEL, else ~/.local/share/framededupe/models/efficientnet-<variant>.safetensors.", valueName: "path"))
     var model: String?
 
-    @Option(help: ArgumentHelp("EfficientNet-Lite variant of the weights: lite0 (224 px input), lite1 (240 px) or lite2 (260 px). Default lite0.", valueName: "variant"))
+    @Option(help: ArgumentHelp("EfficientNet-Lite variant of the weights: lite0 (224 px input), lite1 (240 px) or lite2 (260 px).", valueName: "variant"))
     var modelVariant: EfficientNetVariant = .lite0
 
-    @Option(help: ArgumentHelp("How a frame is shown to the network: 'whole' (the whole frame resized to the square input) or 'center' (ImageNet's centred crop of 7/8 of the shorter side). Default whole.", valueName: "whole|center"))
+    @Option(help: ArgumentHelp("How a frame is shown to the network: 'whole' (the whole frame resized to the square input) or 'center' (ImageNet's centred crop of 7/8 of the shorter side).", valueName: "whole|center"))
     var networkInput: NetworkInput = .whole
 
-    @Option(help: ArgumentHelp("Frames embedded together, 1 to 256. Default 8.", valueName: "n"))
+    @Option(help: ArgumentHelp("Frames embedded together, 1 to 256.", valueName: "n"))
     var batch: Int = 8
 
-    @Option(help: ArgumentHelp("OpenBLAS threads for the network, 1 to 64 (the decoder has its own threads). Default 1.", valueName: "n"))
+    @Option(help: ArgumentHelp("OpenBLAS threads for the network, 1 to 64 (the decoder has its own threads).", valueName: "n"))
     var blasThreads: Int = 1
 
     func validate() throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Decoder
 import Foundation
 import FrameDedupe
+import Similarity
 
 /// The main job: scenes and keyframes of one video.
 struct RunCommand: ParsableCommand {
@@ -9,7 +10,8 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Find the scenes of a video and write one keyframe image per scene (the default subcommand).",
         discussion: """
-            Writes scenes.json, scenes.csv and keyframes/ into the output folder. Files appear only when the \
+            Writes scenes.json, scenes.csv, keyframes/ (one image per scene), clusters.json, clusters.csv, \
+            unique/ (one exemplar per content cluster) and clusters/ (symlinks by cluster) into the output folder. Files appear only when the \
             run succeeds; an interrupted or failed run leaves earlier results untouched.
             """)
 
@@ -19,35 +21,59 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Input and sampling")
     var inputOptions: InputOptions
 
-    @Option(help: ArgumentHelp("Signals that score frames: 'ssim' (pixels), 'embed' (the network's content embedding) or 'both' (the embedding finds cuts, SSIM to the scene's first frame confirms them). Default both.", valueName: "ssim|embed|both"))
+    @Option(help: ArgumentHelp("Signals that score frames: 'ssim' (pixels), 'embed' (the network's content embedding) or 'both' (the embedding finds cuts, SSIM to the scene's first frame confirms them).", valueName: "ssim|embed|both"))
     var scorer: ScorerKind = .both
 
-    @Option(help: ArgumentHelp("Pixels say 'cut' when a frame's SSIM to its scene's first frame is below this, 0 to 1. Default 0.5.", valueName: "ssim"))
+    @Option(help: ArgumentHelp("Pixels say 'cut' when a frame's SSIM to its scene's first frame is below this, 0 to 1.", valueName: "ssim"))
     var ssimThreshold: Double = 0.5
 
-    @Option(help: ArgumentHelp("...and (with --scorer ssim) its SSIM to the previous sampled frame is below this, so pans and zooms stay one scene, 0 to 1. Default 0.15.", valueName: "ssim"))
+    @Option(help: ArgumentHelp("...and (with --scorer ssim) its SSIM to the previous sampled frame is below this, so pans and zooms stay one scene, 0 to 1.", valueName: "ssim"))
     var cutThreshold: Double = 0.15
 
-    @Option(help: ArgumentHelp("Content says 'cut' when a frame's embedding cosine distance to its scene's first frame is above this, 0 to 2. Default 0.4.", valueName: "distance"))
+    @Option(help: ArgumentHelp("Content says 'cut' when a frame's embedding cosine distance to its scene's first frame is above this, 0 to 2.", valueName: "distance"))
     var embeddingThreshold: Double = 0.4
 
-    @Option(help: ArgumentHelp("...and its distance to the previous sampled frame is above this, 0 to 2. Default 0.4.", valueName: "distance"))
+    @Option(help: ArgumentHelp("...and its distance to the previous sampled frame is above this, 0 to 2.", valueName: "distance"))
     var embeddingCutThreshold: Double = 0.4
 
-    @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11 to 4096. Coarse is robust to motion. Default 32.", valueName: "pixels"))
+    @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11 to 4096. Coarse is robust to motion.", valueName: "pixels"))
     var ssimSize: Int = 32
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder. Default: ./<input name>.framededupe/ ('stdin.framededupe' for '-').", valueName: "dir"))
     var output: String?
 
-    @Option(help: ArgumentHelp("Image format of keyframes: jpg or png. Default jpg.", valueName: "jpg|png"))
+    @Option(help: ArgumentHelp("Image format of keyframes: jpg or png.", valueName: "jpg|png"))
     var imageFormat: StillImageFormat = .jpg
 
     @Option(help: ArgumentHelp("Longest side of keyframe images in pixels (never upscaled). Default: the video's size.", valueName: "pixels"))
     var maxSide: Int?
 
-    @Option(help: ArgumentHelp("JPEG quality as ffmpeg's -q:v, 2 (best) to 31. Default 3.", valueName: "q"))
+    @Option(help: ArgumentHelp("JPEG quality as ffmpeg's -q:v, 2 (best) to 31.", valueName: "q"))
     var jpegQuality: Int = 3
+
+    @Option(help: ArgumentHelp("Scenes closer than this join one content cluster: the distance d = (1 - alpha) * content + alpha * time, 0 to 1, where content is the cosine distance of the scenes' mean embeddings (1 - SSIM of their keyframes with --scorer ssim).", valueName: "distance"))
+    var clusterThreshold: Double = 0.35
+
+    @Option(help: ArgumentHelp("How cluster distances follow from scene distances: average, complete, single or ward.", valueName: "linkage"))
+    var linkage: Linkage = .average
+
+    @Option(help: ArgumentHelp("Weight of time in the scene distance, 0 (content only) to 1 (time only).", valueName: "alpha"))
+    var alpha: Double = 0
+
+    @Option(help: ArgumentHelp("Seconds of gap between two scenes at which their time distance reaches 1 (an absolute scale, never the video's length).", valueName: "seconds"))
+    var timeScale: Double = 60
+
+    @Flag(inversion: .prefixedNo, help: "Check where things are in the picture (3x3 feature grids) before two scenes may share a cluster, so look-alikes (two halves of one photograph, two set-ups of one set) stay apart.")
+    var spatialCheck = true
+
+    @Option(help: ArgumentHelp("Mean per-cell cosine distance of the feature grids above which the spatial check keeps two scenes apart, 0 to 2.", valueName: "distance"))
+    var gridThreshold: Double = 0.22
+
+    @Flag(inversion: .prefixedNo, help: "Count mirrored (left-right flipped) copies as the same content in the spatial check.")
+    var mirroredMatch = true
+
+    @Option(help: ArgumentHelp("Which images go to unique/: 'cluster' (one exemplar per content cluster) or 'scene' (every scene's keyframe).", valueName: "cluster|scene"))
+    var keep: KeepPolicy = .cluster
 
     @Option(help: ArgumentHelp("Also write every sampled frame's scores and the rule's decision to this CSV file (index, frame, pts, time, scene, decision, SSIM and embedding distances to the reference and previous frame, hash distance, sharpness, exposure, mean luma), for choosing thresholds.", valueName: "file"))
     var stats: String?
@@ -59,6 +85,10 @@ struct RunCommand: ParsableCommand {
         if !(0...1).contains(ssimThreshold) { throw ValidationError("--ssim-threshold must be 0 to 1, got \(ssimThreshold)") }
         if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11 to 4096, got \(ssimSize)") }
         if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0 to 1, got \(cutThreshold)") }
+        if !(0...1).contains(clusterThreshold) { throw ValidationError("--cluster-threshold must be 0 to 1, got \(clusterThreshold)") }
+        if !(0...1).contains(alpha) { throw ValidationError("--alpha must be 0 to 1, got \(alpha)") }
+        if !(timeScale > 0) { throw ValidationError("--time-scale must be a positive number of seconds, got \(timeScale)") }
+        if !(0...2).contains(gridThreshold) { throw ValidationError("--grid-threshold must be 0 to 2, got \(gridThreshold)") }
         if !(0...2).contains(embeddingThreshold) { throw ValidationError("--embedding-threshold must be 0 to 2, got \(embeddingThreshold)") }
         if !(0...2).contains(embeddingCutThreshold) { throw ValidationError("--embedding-cut-threshold must be 0 to 2, got \(embeddingCutThreshold)") }
         if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
@@ -73,6 +103,14 @@ struct RunCommand: ParsableCommand {
             ssimReference: ssimThreshold, ssimCut: cutThreshold,
             embeddingReference: embeddingThreshold, embeddingCut: embeddingCutThreshold)
         networkOptions.apply(to: &options)
+        options.clustering.threshold = clusterThreshold
+        options.clustering.linkage = linkage
+        options.clustering.alpha = alpha
+        options.clustering.timeScale = timeScale
+        options.clustering.spatialCheck = spatialCheck
+        options.clustering.gridThreshold = gridThreshold
+        options.clustering.mirroredMatch = mirroredMatch
+        options.keep = keep
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat
         options.maxSide = maxSide
@@ -95,7 +133,7 @@ struct RunCommand: ParsableCommand {
         for warning in list.warnings { Terminal.warning(input, warning) }
         if list.frames.isEmpty { Terminal.warning(input, "no frames were sampled") }
         if !inputOptions.quiet {
-            Terminal.write("\(input): \(list.frames.count) frames → \(list.scenes.count) scenes in \(String(format: "%.1f", terminal.elapsed)) s; results in \(folder.path)\n")
+            Terminal.write("\(input): \(list.frames.count) frames → \(list.scenes.count) scenes → \(list.clusters.clusters.count) clusters in \(String(format: "%.1f", terminal.elapsed)) s; results in \(folder.path)\n")
         }
     }
 
@@ -113,3 +151,5 @@ struct RunCommand: ParsableCommand {
 }
 
 extension StillImageFormat: ExpressibleByArgument {}
+extension Linkage: ExpressibleByArgument {}
+extension KeepPolicy: ExpressibleByArgument {}

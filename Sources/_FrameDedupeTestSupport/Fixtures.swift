@@ -213,3 +213,42 @@ extension Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// What each 2 s still of ``variantsClip()`` shows; the same name before the first "/" is the same content.
+    public static let variantsClipScenes = ["X", "L/left half", "X/crop 5%", "R/right half", "X/brightness +15%", "C", "X/mirrored", "D", "X/re-encoded"]
+
+    /// Nine 2 s stills with hard cuts: a real frame X (the coffee cup) and four near-duplicate variants of it,
+    /// separated by the left and right halves of another photograph (the rocket: look-alikes, not copies)
+    /// and two other shots (the bottle, the astronaut).
+    public static func variantsClip() throws -> URL {
+        try cached("variants.mkv") { url in
+            let folder = url.deletingLastPathComponent().appendingPathComponent("variants-frames")
+            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            func still(_ name: String, _ input: URL, at seconds: Double, _ filter: String) throws {
+                try ffmpeg(["-ss", "\(seconds)", "-i", input.path, "-frames:v", "1", "-vf", filter + ",scale=640:360,setsar=1",
+                            "-f", "image2", "-c:v", "png", folder.appendingPathComponent(name + ".png").path])
+            }
+            let shots = sample("shots-360p.mp4"), revisit = sample("revisit-360p.mp4")
+            try still("X", shots, at: 1, "null")
+            try still("L", shots, at: 7.5, "crop=iw/2:ih:0:0")
+            try still("Xc", shots, at: 1, "crop=iw*0.95:ih*0.95")
+            try still("R", shots, at: 7.5, "crop=iw/2:ih:iw/2:0")
+            try still("Xb", shots, at: 1, "lutyuv=y=clip(val*1.15\\,0\\,255)")
+            try still("C", shots, at: 4, "null")
+            try still("Xm", shots, at: 1, "hflip")
+            try still("D", revisit, at: 1, "null")
+            // Re-encoded at a very low bitrate, then decoded again.
+            let lowRate = folder.appendingPathComponent("low.mp4")
+            try ffmpeg(["-loop", "1", "-i", folder.appendingPathComponent("X.png").path, "-t", "1", "-c:v", "libx264", "-crf", "45",
+                        "-pix_fmt", "yuv420p", lowRate.path])
+            try still("Xr", lowRate, at: 0.5, "null")
+            let names = ["X", "L", "Xc", "R", "Xb", "C", "Xm", "D", "Xr"]
+            var inputs: [String] = []
+            for name in names { inputs += ["-loop", "1", "-framerate", "25", "-t", "2", "-i", folder.appendingPathComponent(name + ".png").path] }
+            let graph = names.indices.map { "[\($0):v]format=yuv420p[v\($0)]" }.joined(separator: ";") + ";"
+                + names.indices.map { "[v\($0)]" }.joined() + "concat=n=\(names.count):v=1[out]"
+            try ffmpeg(inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "ffv1", "-f", "matroska", url.path])
+        }
+    }
+}

@@ -11,10 +11,11 @@ struct CommandLineTests {
         for option in ["--fps", "--start", "--end", "--decode", "--stream", "--analysis-size", "--ssim-threshold", "--cut-threshold",
                        "--ssim-size", "--output", "--image-format", "--max-side", "--jpeg-quality", "--quiet", "--scorer",
                        "--embedding-threshold", "--embedding-cut-threshold", "--model", "--model-variant", "--network-input",
-                       "--batch", "--blas-threads", "--stats"] {
+                       "--batch", "--blas-threads", "--stats", "--cluster-threshold", "--linkage", "--alpha", "--time-scale",
+                       "--spatial-check", "--grid-threshold", "--mirrored-match", "--keep"] {
             #expect(result.stdout.contains(option), "help lacks \(option)")
         }
-        #expect(result.stdout.contains("Default 2"))
+        #expect(result.stdout.contains("(default: 2)"))
         let root = try Fixtures.framededupe(["--help"])
         #expect(root.status == 0 && root.stdout.contains("EXIT STATUS"))
     }
@@ -24,7 +25,7 @@ struct CommandLineTests {
         let result = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty, "data goes to files; stdout stays empty")
-        #expect(result.stderr.contains("20 frames → 3 scenes"))
+        #expect(result.stderr.contains("20 frames → 3 scenes → 3 clusters"))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("scenes.json").path))
         let quiet = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "--quiet"])
         #expect(quiet.status == 0 && quiet.stderr.isEmpty)

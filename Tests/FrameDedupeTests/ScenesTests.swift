@@ -33,7 +33,7 @@ struct ScenesTests {
         }
         // Nothing else is left in the folder: no staging, no temporary files.
         let entries = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(entries == ["keyframes", "scenes.csv", "scenes.json"])
+        #expect(entries == ["clusters", "clusters.csv", "clusters.json", "keyframes", "scenes.csv", "scenes.json", "unique"])
     }
 
     @Test func stillHeldFiveSecondsIsOneScene() throws {
@@ -83,7 +83,7 @@ struct ScenesTests {
         _ = try findScenes(input: input, options: options, output: a)
         options.reader.threads = 1
         _ = try findScenes(input: input, options: options, output: b)
-        for name in ["scenes.json", "scenes.csv"] {
+        for name in ["scenes.json", "scenes.csv", "clusters.json", "clusters.csv"] {
             #expect(try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)))
         }
     }
@@ -107,7 +107,7 @@ struct ScenesTests {
         // sampled frame is the first at or after it.
         #expect(frames.map { $0["pts"] as? Int } == (0..<20).map { k in (k * 6400 + 511) / 512 * 512 })
         let csv = try String(contentsOf: out.appendingPathComponent("scenes.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(csv.first == "scene,start,end,frames,keyframe_time,keyframe_pts,keyframe_path")
+        #expect(csv.first == "scene,cluster,start,end,frames,transition,keyframe_time,keyframe_pts,keyframe_path")
         #expect(csv.count == scenes.count + 1)
     }
 }
@@ -121,7 +121,8 @@ struct AtomicOutputTests {
         let missing = out.appendingPathComponent("missing.mp4").path
         #expect(throws: RunError.self) { try findScenes(input: missing, options: DedupeOptions(), output: out) }
         #expect(try Data(contentsOf: out.appendingPathComponent("scenes.json")) == before)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["keyframes", "scenes.csv", "scenes.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
+            == ["clusters", "clusters.csv", "clusters.json", "keyframes", "scenes.csv", "scenes.json", "unique"])
     }
 
     @Test func uncommittedStagingVanishes() throws {

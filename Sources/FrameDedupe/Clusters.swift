@@ -1,0 +1,169 @@
+import Pixels
+import Similarity
+
+/// How scenes are grouped by content.
+public struct ClusterOptions: Sendable, Equatable {
+    /// Merges stop at this distance (the mixed distance's units, 0–1).
+    public var threshold: Double = 0.35
+    public var linkage: Linkage = .average
+    /// Weight of time in `d = (1 − alpha)·d_content + alpha·d_time`, 0–1.
+    public var alpha: Double = 0
+    /// Seconds of gap at which `d_time` reaches 1.
+    public var timeScale: Double = 60
+    /// Check where things are in the picture before two scenes may share a cluster.
+    public var spatialCheck: Bool = true
+    /// Mean per-cell cosine distance of the 3×3 feature grids above which two scenes are look-alikes, not copies.
+    /// Measured on real frames (`Fixtures.variantsClip`): a frame and its 5% crop, +15% brightness, mirror
+    /// and low-bitrate re-encode are within 0.017–0.168 of each other (the better of direct and mirrored);
+    /// the left and right halves of one photograph, only 0.166 apart globally, are 0.264 apart at best.
+    public var gridThreshold: Double = 0.22
+    /// Mirrored copies count as the same content.
+    public var mirroredMatch: Bool = true
+
+    public init() {}
+}
+
+/// Scenes that show the same thing, wherever they are in time.
+public struct Cluster: Sendable, Equatable {
+    /// 0, 1, 2… by first appearance in time.
+    public let id: Int
+    /// Ids of its scenes, in time order.
+    public let scenes: [Int]
+    /// Sampled frames in its scenes.
+    public let frames: Int
+    /// The earliest start and the latest end of its scenes, in seconds.
+    public let start: Double
+    public let end: Double
+    public internal(set) var exemplar: Exemplar
+}
+
+/// The one frame chosen to stand for a cluster: one of its scenes' keyframes.
+public struct Exemplar: Sendable, Equatable {
+    public let scene: Int
+    public let keyframe: Keyframe
+    /// 1 − cosine distance of the scene's embedding to the cluster's mean (or mean SSIM of keyframes without embeddings).
+    public let centrality: Double
+    /// Path of its image in `unique/`, relative to the output folder, when written.
+    public internal(set) var path: String?
+}
+
+/// The clusters of a video's scenes and the merge tree they were cut from.
+public struct SceneClusters: Sendable {
+    /// The cluster of each scene (by scene id), nil for transition scenes.
+    public let clusterOfScene: [Int?]
+    public var clusters: [Cluster]
+    /// The merge tree over the non-transition scenes (leaf i is `leaves[i]`).
+    public let tree: MergeTree?
+    /// Scene ids of the tree's leaves.
+    public let leaves: [Int]
+    /// Pairs whose distance was raised to 1 by the spatial check (scene ids).
+    public let vetoedPairs: Int
+}
+
+/// Clusters scenes by content with a time-mixed distance, agglomeratively, cut at a threshold.
+///
+/// Distances: `d = (1 − alpha)·d_content + alpha·d_time` with `d_content` the cosine distance of the
+/// scenes' mean embeddings (clamped to 0–1) and `d_time = min(gap / timeScale, 1)`. Without embeddings
+/// (`--scorer ssim`), `d_content` is 1 − SSIM of the keyframes at the SSIM scale.
+///
+/// Spatial check: a global embedding cannot tell a copy from a look-alike (two camera set-ups of one
+/// set, two halves of one photograph sit at 0.07–0.2). So every pair closer than the threshold is
+/// checked cell by cell on the 3×3 feature grids: when the mean cell distance exceeds `gridThreshold`
+/// (and, with `mirroredMatch`, so does the mean against the other's grid with its columns swapped —
+/// the grid of a mirrored copy), the pair's distance becomes 1 and the two cannot merge directly.
+///
+/// Transition scenes take no part: they get no cluster.
+public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneClusters {
+    let leaves = scenes.filter { !$0.transition }.map(\.id)
+    var clusterOfScene = [Int?](repeating: nil, count: scenes.count)
+    guard !leaves.isEmpty else { return SceneClusters(clusterOfScene: clusterOfScene, clusters: [], tree: nil, leaves: [], vetoedPairs: 0) }
+    let members = leaves.map { id in scenes.first { $0.id == id }! }
+    let spans = members.map { $0.start...max($0.start, $0.end) }
+    let withEmbeddings = members.allSatisfy { $0.embedding != nil }
+    var distances: CondensedDistances
+    if withEmbeddings {
+        distances = CondensedDistances(embeddings: members.map { $0.embedding! }, spans: spans, alpha: options.alpha, timeScale: options.timeScale)
+    } else {
+        let ssim = StructuralSimilarity()
+        distances = CondensedDistances(count: members.count) { i, j in
+            let a = members[i].keyframeLuma, b = members[j].keyframeLuma
+            let content: Double
+            if let a, let b, a.width == b.width, a.height == b.height { content = min(max(1 - ssim.similarity(a, b), 0), 1) } else { content = 1 }
+            return (1 - options.alpha) * content + options.alpha * CondensedDistances.timeDistance(spans[i], spans[j], timeScale: options.timeScale)
+        }
+    }
+    var vetoed = 0
+    if options.spatialCheck, withEmbeddings, members.allSatisfy({ $0.grid != nil }), members.count > 1 {
+        var values = distances.values
+        var k = 0
+        for i in 0..<members.count {
+            for j in (i + 1)..<members.count {
+                defer { k += 1 }
+                guard Double(values[k]) <= options.threshold else { continue }
+                if !sameLayout(members[i].grid!, members[j].grid!, options: options) {
+                    values[k] = 1
+                    vetoed += 1
+                }
+            }
+        }
+        distances = CondensedDistances(count: members.count, values: values)
+    }
+    let tree = cluster(distances: distances, linkage: options.linkage)
+    let labels = tree.clusters(cutAt: options.threshold)
+    for (leaf, label) in zip(leaves, labels) { clusterOfScene[leaf] = label }
+
+    let count = (labels.max() ?? -1) + 1
+    var clusters: [Cluster] = []
+    let choice = ExemplarChoice()
+    let ssim = StructuralSimilarity()
+    for c in 0..<count {
+        let group = members.indices.filter { labels[$0] == c }.map { members[$0] }
+        var centrality = [Double](repeating: 1, count: group.count)
+        if withEmbeddings {
+            // The cluster's centre: the frame-weighted mean of its scenes' embeddings.
+            let n = group[0].embedding!.count
+            var centre = [Double](repeating: 0, count: n)
+            for s in group { for i in 0..<n { centre[i] += Double(s.frameCount) * Double(s.embedding![i]) } }
+            let norm = centre.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            for (g, s) in group.enumerated() {
+                var dot = 0.0
+                for i in 0..<n { dot += Double(s.embedding![i]) * centre[i] }
+                centrality[g] = norm > 0 ? dot / norm : 0
+            }
+        } else if group.count > 1 {
+            for (g, s) in group.enumerated() {
+                var total = 0.0
+                for other in group where other.id != s.id {
+                    if let a = s.keyframeLuma, let b = other.keyframeLuma, a.width == b.width, a.height == b.height { total += ssim.similarity(a, b) }
+                }
+                centrality[g] = total / Double(group.count - 1)
+            }
+        }
+        let chosen = choice.pick(centrality: centrality, sharpness: group.map(\.keyframe.sharpness), exposure: group.map(\.keyframe.exposure))
+        clusters.append(Cluster(
+            id: c, scenes: group.map(\.id), frames: group.reduce(0) { $0 + $1.frameCount },
+            start: group.map(\.start).min()!, end: group.map(\.end).max()!,
+            exemplar: Exemplar(scene: group[chosen].id, keyframe: group[chosen].keyframe, centrality: centrality[chosen], path: nil)))
+    }
+    return SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: tree, leaves: leaves, vetoedPairs: vetoed)
+}
+
+/// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).
+func sameLayout(_ a: [Float], _ b: [Float], options: ClusterOptions) -> Bool {
+    let side = Embedding.gridSide, n = a.count / (side * side)
+    func meanCellDistance(mirror: Bool) -> Double {
+        var total = 0.0
+        for row in 0..<side {
+            for column in 0..<side {
+                let ca = (row * side + column) * n
+                let cb = (row * side + (mirror ? side - 1 - column : column)) * n
+                var dot = 0.0
+                for i in 0..<n { dot += Double(a[ca + i]) * Double(b[cb + i]) }
+                total += 1 - dot
+            }
+        }
+        return total / Double(side * side)
+    }
+    if meanCellDistance(mirror: false) <= options.gridThreshold { return true }
+    return options.mirroredMatch && meanCellDistance(mirror: true) <= options.gridThreshold
+}
