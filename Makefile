@@ -4,6 +4,9 @@
 SWIFT ?= swift
 DEB_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev pkg-config ffmpeg
 SAMPLE ?= samples/shots-360p.mp4
+# Release builds on x86-64 machines with AVX2 and FMA compile for Haswell-class CPUs: the network's
+# hand-written depthwise loops then use 256-bit vectors (see BENCHMARKS.md). Override with CPU_FLAGS=.
+CPU_FLAGS ?= $(shell [ "$$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 DEMO_OUT ?= demo.framededupe
 
 .PHONY: all deps model build release test demo man bench clean
@@ -30,7 +33,7 @@ build: deps
 	$(SWIFT) build
 
 release: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(CPU_FLAGS)
 
 ## test: the whole test suite (what CI runs)
 test: deps model

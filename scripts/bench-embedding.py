@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,10 +65,10 @@ def time_onnx(session, size, batches, repeats):
     return result
 
 
-def time_swift(scratch, threads, batches, repeats):
+def time_swift(scratch, threads, batches, repeats, flags):
     env = dict(os.environ, FRAMEDEDUPE_BENCH_EMBEDDING=f"threads={threads} batches={','.join(map(str, batches))} rounds={repeats}")
     out = subprocess.run(
-        ["swift", "test", "--scratch-path", scratch, "-c", "release", "--skip-build", "--filter", "EmbeddingBenchmark"],
+        ["swift", "test", "--scratch-path", scratch, "-c", "release", *flags, "--skip-build", "--filter", "EmbeddingBenchmark"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
     result, kernels = {}, "?"
     for m in re.finditer(r"embedding-benchmark threads=\d+ batch=(\d+) kernels=(\S+) ms_per_image=([\d.]+)", out):
@@ -86,7 +87,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=8, help="timed runs per round and batch (default 8)")
     parser.add_argument("--scratch-path", default=os.path.join(REPO, ".build-bench"))
     parser.add_argument("--skip-build", action="store_true")
+    parser.add_argument("--cpu", default="", help="compile for this CPU (-target-cpu), e.g. haswell; default: baseline x86-64")
+    parser.add_argument("--write", action="store_true", help="also write the table into BENCHMARKS.md")
     args = parser.parse_args()
+    flags = ["-Xswiftc", "-target-cpu", "-Xswiftc", args.cpu] if args.cpu else []
     threads = [int(t) for t in args.threads.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
 
@@ -96,7 +100,7 @@ def main():
                    check=True, stdout=subprocess.DEVNULL)
     check_onnx(onnx_path)
     if not args.skip_build:
-        subprocess.run(["swift", "build", "--scratch-path", args.scratch_path, "-c", "release", "--build-tests"],
+        subprocess.run(["swift", "build", "--scratch-path", args.scratch_path, "-c", "release", *flags, "--build-tests"],
                        cwd=REPO, check=True, stdout=subprocess.DEVNULL)
 
     sessions = {}
@@ -105,25 +109,40 @@ def main():
         options.intra_op_num_threads = t
         options.inter_op_num_threads = 1
         sessions[t] = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
-    best = {}
+    # Each round gives each configuration its best of `repeats` runs; the table reports the median over rounds.
+    rounds = {}
     kernels = "?"
     for _ in range(args.rounds):
         for t in threads:
             for impl, figures in (("onnxruntime", time_onnx(sessions[t], 224, batches, args.repeats)),
                                   ("swift", None)):
                 if figures is None:
-                    figures, kernels = time_swift(args.scratch_path, t, batches, args.repeats)
+                    figures, kernels = time_swift(args.scratch_path, t, batches, args.repeats, flags)
                 for b, ms in figures.items():
-                    best[(impl, t, b)] = min(best.get((impl, t, b), float("inf")), ms)
+                    rounds.setdefault((impl, t, b), []).append(ms)
+    median = {k: statistics.median(v) for k, v in rounds.items()}
 
-    print(f"EfficientNet-Lite0, ms per image (best of {args.rounds} rounds × {args.repeats} runs); "
-          f"onnxruntime {ort.__version__}; OpenBLAS kernels: {kernels}\n")
-    print("| threads | batch | framededupe (Swift, OpenBLAS) | onnxruntime | ratio |")
-    print("|---:|---:|---:|---:|---:|")
+    command = "python3 scripts/bench-embedding.py" + (f" --cpu {args.cpu}" if args.cpu else "") + f" --rounds {args.rounds}"
+    lines = [f"EfficientNet-Lite0, ms per image: median over {args.rounds} alternating rounds of the best of {args.repeats} runs; "
+             f"onnxruntime {ort.__version__}; OpenBLAS kernels: {kernels}; Swift compiled for "
+             f"{args.cpu or 'baseline x86-64'}; `OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}`.", "",
+             f"Command: `{command}`", "",
+             "| threads | batch | framededupe (Swift, OpenBLAS) | onnxruntime | ratio |", "|---:|---:|---:|---:|---:|"]
     for t in threads:
         for b in batches:
-            ours, theirs = best[("swift", t, b)], best[("onnxruntime", t, b)]
-            print(f"| {t} | {b} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} |")
+            ours, theirs = median[("swift", t, b)], median[("onnxruntime", t, b)]
+            lines.append(f"| {t} | {b} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f}× |")
+    print("\n".join(lines))
+    if args.write:
+        marker = "embedding-" + (args.cpu or "baseline")
+        section = f"<!-- {marker}:begin (written by scripts/bench-embedding.py; do not edit by hand) -->\n" + "\n".join(lines) + f"\n<!-- {marker}:end -->"
+        path = os.path.join(REPO, "BENCHMARKS.md")
+        text = open(path).read()
+        if f"<!-- {marker}:begin" in text:
+            text = re.sub(rf"<!-- {marker}:begin.*?<!-- {marker}:end -->", lambda _: section, text, flags=re.S)
+        else:
+            text += "\n" + section + "\n"
+        open(path, "w").write(text)
 
 
 if __name__ == "__main__":
