@@ -36,7 +36,7 @@ let package = Package(
         // Fixture builders (real ffmpeg) and helpers shared by the test targets; not API.
         .target(name: "_FrameDedupeTestSupport", path: "Sources/_FrameDedupeTestSupport"),
         .testTarget(name: "DecoderTests", dependencies: ["Decoder", "_FrameDedupeTestSupport"]),
-        .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder", "_FrameDedupeTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
         .testTarget(name: "FrameDedupeCLITests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
     ],

@@ -252,3 +252,35 @@ extension Fixtures {
         }
     }
 }
+
+/// A small seeded generator (SplitMix64), so random test data is the same on every run.
+public struct SplitMix64: RandomNumberGenerator {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// The bytes of a file offered on a real pipe (non-seekable), as `cat file | framededupe -` would:
+/// open ``url`` with libavformat; a thread writes the bytes, and the pipe is closed when this is dropped.
+public final class PipedFile {
+    private let pipe = Pipe()
+    /// `pipe:N`, the libavformat URL of the pipe's reading end.
+    public var url: String { "pipe:\(pipe.fileHandleForReading.fileDescriptor)" }
+
+    public init(_ file: URL) throws {
+        let bytes = try Data(contentsOf: file)
+        let writing = pipe.fileHandleForWriting
+        Thread {
+            try? writing.write(contentsOf: bytes)
+            try? writing.close()
+        }.start()
+    }
+
+    deinit { try? pipe.fileHandleForReading.close() }
+}

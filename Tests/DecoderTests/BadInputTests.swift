@@ -16,15 +16,8 @@ func openError(_ input: String) -> DecoderError? {
 
 /// Feeds `file` to the reader through a real pipe (non-seekable), as `cat file | framededupe -` would.
 func readThroughPipe(_ file: URL) throws -> (frames: Int, warnings: [String]) {
-    let pipe = Pipe()
-    let bytes = try Data(contentsOf: file)
-    let writer = Thread {
-        try? pipe.fileHandleForWriting.write(contentsOf: bytes)
-        try? pipe.fileHandleForWriting.close()
-    }
-    writer.start()
-    defer { try? pipe.fileHandleForReading.close() }
-    let reader = try VideoReader(input: "pipe:\(pipe.fileHandleForReading.fileDescriptor)")
+    let piped = try PipedFile(file)
+    let reader = try VideoReader(input: piped.url)
     var n = 0
     while try reader.next() != nil { n += 1 }
     return (n, reader.warnings)
@@ -119,7 +112,7 @@ struct BadInputTests {
         let url = folder.appendingPathComponent("clean.h264")
         try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=8", "-c:v", "libx264", "-bf", "0", "-g", "25", "-pix_fmt", "yuv420p", url.path])
         var bytes = [UInt8](try Data(contentsOf: url))
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(state: 7)
         let middle = bytes.count / 2
         for i in stride(from: middle, to: middle + 4000, by: 3) { bytes[i] ^= UInt8(truncatingIfNeeded: generator.next()) | 1 }
         let damaged = folder.appendingPathComponent("damaged.h264")
@@ -132,18 +125,5 @@ struct BadInputTests {
         #expect(n > 100, "decoding stopped at the damage: \(n) frames")
         #expect(reader.counts.corruptPackets + reader.counts.corruptFrames > 0)
         #expect(reader.warnings.contains { $0.contains("corrupt") })
-    }
-}
-
-/// A small deterministic generator for test data.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

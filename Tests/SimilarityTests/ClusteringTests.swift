@@ -1,6 +1,7 @@
 import Foundation
 @_spi(Testing) import Similarity
 import Testing
+import _FrameDedupeTestSupport
 
 /// The SciPy golden files of `Fixtures/clustering`, written by `scripts/clustering-golden.py`.
 struct ClusteringFixtures {
@@ -111,18 +112,6 @@ private func numberedByFirstAppearance(_ labels: [Int]) -> Bool {
         }
     }
     return true
-}
-
-/// A small seeded generator (SplitMix64), so the random cases are the same on every run.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 /// Connected components of the graph joining items at distance ≤ `threshold`, numbered by first appearance.
