@@ -19,6 +19,8 @@ public struct ClusterOptions: Sendable, Equatable {
     public var gridThreshold: Double = 0.22
     /// Mirrored copies count as the same content.
     public var mirroredMatch: Bool = true
+    /// Clusters with fewer scenes than this are reported as singletons (they keep their scenes and exemplar).
+    public var minimumSize: Int = 1
 
     public init() {}
 }
@@ -35,6 +37,8 @@ public struct Cluster: Sendable, Equatable {
     public let start: Double
     public let end: Double
     public internal(set) var exemplar: Exemplar
+    /// True when it has fewer scenes than ``ClusterOptions/minimumSize``: reported, but not as a group.
+    public let singleton: Bool
 }
 
 /// The one frame chosen to stand for a cluster: one of its scenes' keyframes.
@@ -143,7 +147,8 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
         clusters.append(Cluster(
             id: c, scenes: group.map(\.id), frames: group.reduce(0) { $0 + $1.frameCount },
             start: group.map(\.start).min()!, end: group.map(\.end).max()!,
-            exemplar: Exemplar(scene: group[chosen].id, keyframe: group[chosen].keyframe, centrality: centrality[chosen], path: nil)))
+            exemplar: Exemplar(scene: group[chosen].id, keyframe: group[chosen].keyframe, centrality: centrality[chosen], path: nil),
+            singleton: group.count < options.minimumSize))
     }
     return SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: tree, leaves: leaves, vetoedPairs: vetoed)
 }

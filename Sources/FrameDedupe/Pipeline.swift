@@ -261,10 +261,10 @@ func writeUniqueImages(_ clusters: inout SceneClusters, scenes: [Scene], keep: K
 }
 
 /// `clusters/cluster_with_N/cluster_K/`: relative symlinks to the keyframes of cluster K's scenes,
-/// grouped by cluster size N (the layout imagecluster users know).
+/// grouped by cluster size N (the layout imagecluster users know); singletons (``ClusterOptions/minimumSize``) left out.
 func writeClusterFolders(_ clusters: SceneClusters, scenes: [Scene], folder: OutputFolder) throws(OutputError) {
     let root = try folder.stagedFolder("clusters")
-    for cluster in clusters.clusters {
+    for cluster in clusters.clusters where !cluster.singleton {
         let dir = root.appendingPathComponent("cluster_with_\(cluster.scenes.count)/cluster_\(cluster.id)", isDirectory: true)
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
             throw OutputError(path: folder.url.appendingPathComponent("clusters").path, reason: OutputFolder.reason(error))

@@ -141,6 +141,7 @@ public enum ClusterListWriter {
                 ("scenes", .array(c.scenes.map { .int($0) })),
                 ("frames", .int(c.frames)),
                 ("span", .array([.seconds(c.start), .seconds(c.end)])),
+                ("singleton", .bool(c.singleton)),
                 ("exemplar", .object([
                     ("scene", .int(c.exemplar.scene)),
                     ("index", .int(c.exemplar.keyframe.frameIndex)),
@@ -166,6 +167,7 @@ public enum ClusterListWriter {
                 ("spatial_check", .bool(o.spatialCheck)),
                 ("grid_threshold", .number(o.gridThreshold, decimals: 6)),
                 ("mirrored_match", .bool(o.mirroredMatch)),
+                ("min_cluster_size", .int(o.minimumSize)),
                 ("keep", .string(list.options.keep.rawValue)),
             ])),
             ("spatial_check_vetoes", .int(list.clusters.vetoedPairs)),
@@ -175,14 +177,14 @@ public enum ClusterListWriter {
         return root.serialized() + "\n"
     }
 
-    /// One row per cluster: `cluster,scenes,frames,start,end,exemplar_scene,exemplar_time,exemplar_pts,exemplar_path`
+    /// One row per cluster: `cluster,scenes,frames,start,end,singleton,exemplar_scene,exemplar_time,exemplar_pts,exemplar_path`
     /// (`scenes` space-separated).
     public static func csv(_ list: SceneList) -> String {
-        var out = "cluster,scenes,frames,start,end,exemplar_scene,exemplar_time,exemplar_pts,exemplar_path\n"
+        var out = "cluster,scenes,frames,start,end,singleton,exemplar_scene,exemplar_time,exemplar_pts,exemplar_path\n"
         for c in list.clusters.clusters {
             out += [
                 String(c.id), c.scenes.map(String.init).joined(separator: " "), String(c.frames),
-                formatNumber(c.start, decimals: 6), formatNumber(c.end, decimals: 6), String(c.exemplar.scene),
+                formatNumber(c.start, decimals: 6), formatNumber(c.end, decimals: 6), c.singleton ? "1" : "0", String(c.exemplar.scene),
                 formatNumber(c.exemplar.keyframe.seconds, decimals: 6), String(c.exemplar.keyframe.timestamp.pts),
                 SceneListWriter.csvField(c.exemplar.path ?? c.exemplar.keyframe.path ?? ""),
             ].joined(separator: ",") + "\n"

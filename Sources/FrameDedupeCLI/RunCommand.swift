@@ -72,6 +72,9 @@ struct RunCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Count mirrored (left-right flipped) copies as the same content in the spatial check.")
     var mirroredMatch = true
 
+    @Option(help: ArgumentHelp("Clusters with fewer scenes than this are reported as singletons: they keep their scenes and exemplar but get no folder in clusters/ and are flagged in clusters.json, 1 to 1000.", valueName: "scenes"))
+    var minClusterSize: Int = 1
+
     @Option(help: ArgumentHelp("Which images go to unique/: 'cluster' (one exemplar per content cluster) or 'scene' (every scene's keyframe).", valueName: "cluster|scene"))
     var keep: KeepPolicy = .cluster
 
@@ -86,6 +89,7 @@ struct RunCommand: ParsableCommand {
         if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11 to 4096, got \(ssimSize)") }
         if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0 to 1, got \(cutThreshold)") }
         if !(0...1).contains(clusterThreshold) { throw ValidationError("--cluster-threshold must be 0 to 1, got \(clusterThreshold)") }
+        if !(1...1000).contains(minClusterSize) { throw ValidationError("--min-cluster-size must be 1 to 1000, got \(minClusterSize)") }
         if !(0...1).contains(alpha) { throw ValidationError("--alpha must be 0 to 1, got \(alpha)") }
         if !(timeScale > 0) { throw ValidationError("--time-scale must be a positive number of seconds, got \(timeScale)") }
         if !(0...2).contains(gridThreshold) { throw ValidationError("--grid-threshold must be 0 to 2, got \(gridThreshold)") }
@@ -110,6 +114,7 @@ struct RunCommand: ParsableCommand {
         options.clustering.spatialCheck = spatialCheck
         options.clustering.gridThreshold = gridThreshold
         options.clustering.mirroredMatch = mirroredMatch
+        options.clustering.minimumSize = minClusterSize
         options.keep = keep
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat

@@ -99,6 +99,17 @@ struct ClustersTests {
         #expect((scenes["scenes"] as? [[String: Any]])?.map { $0["cluster"] as? Int } == [0, 1, 0, 2, 1])
     }
 
+    @Test func smallClustersAreReportedAsSingletons() throws {
+        let out = Fixtures.temporaryFolder("min-size")
+        var options = DedupeOptions()
+        options.clustering.minimumSize = 2
+        let list = try findScenes(input: Fixtures.returningShots().path, options: options, output: out)
+        #expect(list.clusters.clusters.map(\.singleton) == [false, false, true])
+        // The singleton keeps its exemplar in unique/ but has no folder in clusters/.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("unique").path).count == 3)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("clusters").path) == ["cluster_with_2"])
+    }
+
     @Test func keepSceneWritesEveryKeyframe() throws {
         let out = Fixtures.temporaryFolder("keep-scene")
         var options = DedupeOptions()
