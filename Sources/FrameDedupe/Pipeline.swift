@@ -31,6 +31,8 @@ public struct DedupeOptions: Sendable {
     public var clustering = ClusterOptions()
     /// Which images go to `unique/`.
     public var keep: KeepPolicy = .cluster
+    /// Also write the merge tree as `dendrogram.json` and `dendrogram.svg`.
+    public var dendrogram: Bool = false
 
     public init() {}
 }
@@ -219,7 +221,17 @@ public func findScenes(
             try folder.write(SceneListWriter.csv(list), to: "scenes.csv")
             try folder.write(ClusterListWriter.json(list), to: "clusters.json")
             try folder.write(ClusterListWriter.csv(list), to: "clusters.csv")
-            try folder.commit(order: ["keyframes", "unique", "clusters", "scenes.csv", "clusters.csv", "scenes.json", "clusters.json"])
+            if options.dendrogram, let tree = clusters.tree {
+                let labels = clusters.leaves.map { id in "s\(id) " + formatNumber(scenes[id].start, decimals: 1) + "s" }
+                let clusterOfLeaf = clusters.leaves.map { clusters.clusterOfScene[$0] ?? 0 }
+                try folder.write(Dendrogram.json(tree: tree, leafLabels: labels, leafSceneIDs: clusters.leaves,
+                                                 threshold: options.clustering.threshold, clusterOfLeaf: clusterOfLeaf), to: "dendrogram.json")
+                try folder.write(Dendrogram.svg(tree: tree, leafLabels: labels, threshold: options.clustering.threshold,
+                                                clusterOfLeaf: clusterOfLeaf,
+                                                title: "\(finished.info.input): \(clusters.leaves.count) scenes, \(clusters.clusters.count) clusters, \(options.clustering.linkage.rawValue) linkage"),
+                                 to: "dendrogram.svg")
+            }
+            try folder.commit(order: ["keyframes", "unique", "clusters", "dendrogram.svg", "scenes.csv", "clusters.csv", "dendrogram.json", "scenes.json", "clusters.json"])
         } catch { throw .output(error) }
     }
     return list

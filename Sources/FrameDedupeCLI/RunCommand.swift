@@ -75,6 +75,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Clusters with fewer scenes than this are reported as singletons: they keep their scenes and exemplar but get no folder in clusters/ and are flagged in clusters.json, 1 to 1000.", valueName: "scenes"))
     var minClusterSize: Int = 1
 
+    @Flag(help: "Also write the merge tree over the scenes as dendrogram.json (SciPy linkage-matrix rows) and dendrogram.svg (merge heights, the threshold, leaves labelled by scene and time).")
+    var dendrogram = false
+
     @Option(help: ArgumentHelp("Which images go to unique/: 'cluster' (one exemplar per content cluster) or 'scene' (every scene's keyframe).", valueName: "cluster|scene"))
     var keep: KeepPolicy = .cluster
 
@@ -116,6 +119,7 @@ struct RunCommand: ParsableCommand {
         options.clustering.mirroredMatch = mirroredMatch
         options.clustering.minimumSize = minClusterSize
         options.keep = keep
+        options.dendrogram = dendrogram
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat
         options.maxSide = maxSide

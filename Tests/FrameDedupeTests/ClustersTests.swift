@@ -110,6 +110,18 @@ struct ClustersTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("clusters").path) == ["cluster_with_2"])
     }
 
+    @Test func dendrogramFiles() throws {
+        let out = Fixtures.temporaryFolder("dendrogram")
+        var options = DedupeOptions()
+        options.dendrogram = true
+        _ = try findScenes(input: Fixtures.returningShots().path, options: options, output: out)
+        let svg = try String(contentsOf: out.appendingPathComponent("dendrogram.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
+        #expect(svg.components(separatedBy: "<path").count - 1 == 4, "5 scenes → 4 links")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("dendrogram.json"))) as? [String: Any])
+        #expect((json["merges"] as? [Any])?.count == 4 && (json["leaves"] as? [Any])?.count == 5)
+    }
+
     @Test func keepSceneWritesEveryKeyframe() throws {
         let out = Fixtures.temporaryFolder("keep-scene")
         var options = DedupeOptions()
