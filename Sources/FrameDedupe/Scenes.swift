@@ -269,7 +269,6 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         let sample = frame.sample
         var closed: (scene: Scene, keyframe: AnalyzedFrame)? = nil
         var scores: FrameScores? = nil
-        defer { previous = frame }
         var transition = frame.quality.exposure < transitionRule.blankExposure
         if let reference, let previous, var scene = current {
             let s = scorer.score(frame, reference: reference, previous: previous)
@@ -292,7 +291,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
                         if recentChanges.count > transitionRule.window { recentChanges.removeFirst() }
                     }
                 }
-                if transition { transitionCandidates.append(frame) } else { accumulate(frame) }
+                if transition { offerTransition(frame) } else { accumulate(frame) }
             }
         }
         if current == nil {
@@ -305,8 +304,9 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
             embeddingSum = nil
             gridSum = nil
             recentChanges.removeAll()
-            if transition { transitionCandidates = [frame] } else { accumulate(frame) }
+            if transition { offerTransition(frame) } else { accumulate(frame) }
         }
+        previous = frame
         let record = FrameRecord(
             index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds,
             scene: current!.id, scores: scores, quality: frame.quality, cut: closed != nil, transition: transition)
@@ -341,6 +341,11 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         }
     }
 
+    /// Keeps the first `maxCandidates` transition frames of the scene, in case it has nothing else.
+    private mutating func offerTransition(_ frame: AnalyzedFrame) {
+        if transitionCandidates.count < maxCandidates { transitionCandidates.append(frame) }
+    }
+
     /// The frame-to-frame change the transition rule watches: embedding distance, else 1 − SSIM.
     private func change(_ s: FrameScores) -> Double? {
         if let e = s.embeddingToPrevious { return e }
@@ -363,9 +368,11 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
     private mutating func close(_ scene: Scene) -> (scene: Scene, keyframe: AnalyzedFrame) {
         var scene = scene
         if candidates.isEmpty {
-            // Nothing but transition frames: the scene stands for no content of its own.
+            // Nothing but transition frames: the scene stands for no content of its own; its keyframe
+            // is still chosen among them, for the scene list.
             scene.transition = true
             for frame in transitionCandidates { accumulate(frame) }
+            candidates = transitionCandidates
         }
         if let sum = embeddingSum {
             let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()

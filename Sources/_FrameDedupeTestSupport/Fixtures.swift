@@ -284,3 +284,16 @@ public final class PipedFile {
 
     deinit { try? pipe.fileHandleForReading.close() }
 }
+
+extension Fixtures {
+    /// Shot A (the coffee cup) fading to black over 1 s, 2 s of black, then a cut to shot B (the rocket):
+    /// 0–2 s A, 2–3 s fade, 3–5 s black, 5–7 s B.
+    public static func fadeToBlack() throws -> URL {
+        try cached("fade-to-black.mp4") { url in
+            try ffmpeg(["-ss", "0", "-t", "3", "-i", sample("shots-360p.mp4").path, "-ss", "6.5", "-t", "2", "-i", sample("shots-360p.mp4").path,
+                        "-f", "lavfi", "-t", "2", "-i", "color=black:size=640x360:rate=25",
+                        "-filter_complex", "[0:v]fps=25,setpts=PTS-STARTPTS,fade=t=out:st=2:d=1[a];[1:v]fps=25,setpts=PTS-STARTPTS[b];[2:v]format=yuv420p[k];[a][k][b]concat=n=3:v=1[out]",
+                        "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
+        }
+    }
+}
