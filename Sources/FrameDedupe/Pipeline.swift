@@ -1,5 +1,6 @@
 import Decoder
 import Foundation
+import Pixels
 import Similarity
 
 /// Everything that decides what one run produces.
@@ -33,6 +34,8 @@ public struct DedupeOptions: Sendable {
     public var keep: KeepPolicy = .cluster
     /// Also write the merge tree as `dendrogram.json` and `dendrogram.svg`.
     public var dendrogram: Bool = false
+    /// With `--keep diverse`: the content distance (cosine, or 1 − SSIM without embeddings) beyond which a frame is new.
+    public var diversity: Double = 0.15
 
     public init() {}
 }
@@ -43,6 +46,17 @@ public enum KeepPolicy: String, Sendable, CaseIterable {
     case cluster
     /// One per scene: its keyframe (transition scenes excepted).
     case scene
+    /// Per cluster, its exemplar and every frame farther than ``DedupeOptions/diversity`` from all frames
+    /// already kept in the cluster (candidates: each scene's keyframe and up to 16 frames spread over it).
+    case diverse
+}
+
+/// A frame kept for `--keep diverse` beyond its scene's keyframe, written while its scene closed.
+struct DiverseFrame {
+    let scene: Int
+    let keyframe: Keyframe
+    let vector: [Float]?
+    let luma: LumaImage
 }
 
 /// Where a run is, for a progress display.
@@ -171,8 +185,12 @@ public func findScenes(
     } catch { throw .output(error) }
 
     var segmenter = SceneSegmenter(scorer: SimilarityScorer(kind: options.scorer), rule: options.rule)
+    if options.keep == .diverse { segmenter.diversity = options.diversity }
     var frames: [FrameRecord] = []
     var scenes: [Scene] = []
+    var diverse: [DiverseFrame] = []
+    let candidateFolder: URL?
+    do { candidateFolder = options.keep == .diverse ? try folder?.stagedFolder("candidates") : nil } catch { throw .output(error) }
 
     func close(_ scene: Scene, keyframe: AnalyzedFrame) throws(RunError) {
         var scene = scene
@@ -188,6 +206,24 @@ public func findScenes(
             scene.keyframe.path = "keyframes/\(name)"
         }
         scenes.append(scene)
+        for extra in segmenter.diverseFrames {
+            let s = extra.sample
+            var keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
+                                    centrality: 0, sharpness: extra.quality.sharpness, exposure: extra.quality.exposure)
+            if let candidateFolder {
+                let name = keyframeName(scene: scene.id, seconds: s.seconds, format: options.imageFormat)
+                do {
+                    let bytes = try encoder.encode(s.picture, maxSide: options.maxSide)
+                    try Data(bytes).write(to: candidateFolder.appendingPathComponent(name))
+                } catch let error as LibavError {
+                    throw .encoding(input, error)
+                } catch {
+                    throw .output(OutputError(path: output!.appendingPathComponent("unique").path, reason: OutputFolder.reason(error)))
+                }
+                keyframe.path = "candidates/\(name)"
+            }
+            diverse.append(DiverseFrame(scene: scene.id, keyframe: keyframe, vector: extra.embedding?.vector, luma: extra.comparisonLuma))
+        }
     }
 
     let stream = ScoredFrames(reader: reader, options: options, network: network)
@@ -209,7 +245,8 @@ public func findScenes(
     var clusters = clusterScenes(scenes, options: options.clustering)
     if let folder {
         do {
-            try writeUniqueImages(&clusters, scenes: scenes, keep: options.keep, folder: folder)
+            try writeUniqueImages(&clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse, folder: folder)
+            if candidateFolder != nil { try? FileManager.default.removeItem(at: folder.staging.appendingPathComponent("candidates")) }
             try writeClusterFolders(clusters, scenes: scenes, folder: folder)
         } catch { throw .output(error) }
     }
@@ -244,7 +281,9 @@ func keyframeName(scene: Int, seconds: Double, format: StillImageFormat) -> Stri
 
 /// `unique/`: hard links to (or copies of) the chosen keyframes: each cluster's exemplar, or every scene's
 /// keyframe with `--keep scene`, named `cluster-0003_t000012.500.jpg` / `scene-0007_t000012.500.jpg`.
-func writeUniqueImages(_ clusters: inout SceneClusters, scenes: [Scene], keep: KeepPolicy, folder: OutputFolder) throws(OutputError) {
+func writeUniqueImages(
+    _ clusters: inout SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], folder: OutputFolder
+) throws(OutputError) {
     let unique = try folder.stagedFolder("unique")
     func place(_ keyframe: Keyframe, as name: String) throws(OutputError) -> String? {
         guard let path = keyframe.path else { return nil }
@@ -268,6 +307,27 @@ func writeUniqueImages(_ clusters: inout SceneClusters, scenes: [Scene], keep: K
         for scene in scenes where !scene.transition {
             let name = String(format: "scene-%04d_t%010.3f.", scene.id, max(0, scene.keyframe.seconds)) + ext
             _ = try place(scene.keyframe, as: name)
+        }
+    case .diverse:
+        let ssim = StructuralSimilarity()
+        for i in clusters.clusters.indices {
+            let cluster = clusters.clusters[i]
+            let exemplarScene = scenes[cluster.exemplar.scene]
+            // The exemplar first, then every scene keyframe and diverse frame of the cluster in time order.
+            var kept: [(vector: [Float]?, luma: LumaImage?)] = [(exemplarScene.keyframeVector, exemplarScene.keyframeLuma)]
+            let name = String(format: "cluster-%04d_t%010.3f.", cluster.id, max(0, cluster.exemplar.keyframe.seconds)) + ext
+            clusters.clusters[i].exemplar.path = try place(cluster.exemplar.keyframe, as: name)
+            var pool: [(keyframe: Keyframe, vector: [Float]?, luma: LumaImage?)] = []
+            for id in cluster.scenes where id != cluster.exemplar.scene {
+                pool.append((scenes[id].keyframe, scenes[id].keyframeVector, scenes[id].keyframeLuma))
+            }
+            for d in diverse where cluster.scenes.contains(d.scene) { pool.append((d.keyframe, d.vector, d.luma)) }
+            pool.sort { $0.keyframe.frameIndex < $1.keyframe.frameIndex }
+            for p in pool where kept.allSatisfy({ contentDistance((p.vector, p.luma), $0, ssim: ssim) > diversity }) {
+                kept.append((p.vector, p.luma))
+                let name = String(format: "cluster-%04d_t%010.3f.", cluster.id, max(0, p.keyframe.seconds)) + ext
+                _ = try place(p.keyframe, as: name)
+            }
         }
     }
 }

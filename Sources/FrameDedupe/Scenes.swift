@@ -175,6 +175,20 @@ public struct Scene: Sendable, Equatable {
     public internal(set) var transition: Bool = false
     /// The keyframe's luma at the SSIM scale, for comparing scenes without embeddings.
     var keyframeLuma: LumaImage?
+    /// The keyframe's own embedding (not the scene's mean), for `--keep diverse`.
+    var keyframeVector: [Float]?
+}
+
+/// How different two frames' contents are: cosine distance of their embeddings when both have one,
+/// else 1 − SSIM of their lumas at the SSIM scale (1 when the sizes differ).
+func contentDistance(_ a: (vector: [Float]?, luma: LumaImage?), _ b: (vector: [Float]?, luma: LumaImage?), ssim: StructuralSimilarity) -> Double {
+    if let u = a.vector, let v = b.vector {
+        var dot = 0.0
+        for (x, y) in zip(u, v) { dot += Double(x) * Double(y) }
+        return 1 - dot
+    }
+    if let p = a.luma, let q = b.luma, p.width == q.width, p.height == q.height { return 1 - ssim.similarity(p, q) }
+    return 1
 }
 
 /// The image chosen to stand for a scene, with the scores that chose it.
@@ -324,6 +338,9 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
     private var framesInScene = 0
     public var maxCandidates = 16
     public var exemplarChoice = ExemplarChoice()
+    /// With `--keep diverse`: a candidate farther than this from the keyframe and every other frame
+    /// already kept is kept too (returned as the scene's diverse frames).
+    public var diversity: Double? = nil
     public var transitionRule = TransitionRule()
     /// Recent frame-to-frame changes of the open scene's non-transition frames.
     private var recentChanges: [Double] = []
@@ -340,6 +357,9 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
             candidateStride *= 2
         }
     }
+
+    /// The diverse frames of the scene closed last (besides its keyframe), with `diversity` set.
+    public private(set) var diverseFrames: [AnalyzedFrame] = []
 
     /// Keeps the first `maxCandidates` transition frames of the scene, in case it has nothing else.
     private mutating func offerTransition(_ frame: AnalyzedFrame) {
@@ -394,6 +414,20 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         scene.keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
                                   centrality: centrality, sharpness: chosen.quality.sharpness, exposure: chosen.quality.exposure)
         scene.keyframeLuma = chosen.comparisonLuma
+        scene.keyframeVector = chosen.embedding?.vector
+        diverseFrames = []
+        if let diversity, !scene.transition {
+            var kept = [chosen]
+            for c in candidates where c.sample.index != chosen.sample.index {
+                let far = kept.allSatisfy {
+                    contentDistance((c.embedding?.vector, c.comparisonLuma), ($0.embedding?.vector, $0.comparisonLuma), ssim: ssimForChoice) > diversity
+                }
+                if far {
+                    kept.append(c)
+                    diverseFrames.append(c)
+                }
+            }
+        }
         candidates.removeAll()
         transitionCandidates.removeAll()
         candidateStride = 1

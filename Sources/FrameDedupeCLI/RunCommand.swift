@@ -78,8 +78,11 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Also write the merge tree over the scenes as dendrogram.json (SciPy linkage-matrix rows) and dendrogram.svg (merge heights, the threshold, leaves labelled by scene and time).")
     var dendrogram = false
 
-    @Option(help: ArgumentHelp("Which images go to unique/: 'cluster' (one exemplar per content cluster) or 'scene' (every scene's keyframe).", valueName: "cluster|scene"))
+    @Option(help: ArgumentHelp("Which images go to unique/: 'cluster' (one exemplar per content cluster), 'scene' (every scene's keyframe) or 'diverse' (per cluster, the exemplar and every frame farther than --diversity from all frames kept in it: variety for training sets).", valueName: "cluster|scene|diverse"))
     var keep: KeepPolicy = .cluster
+
+    @Option(help: ArgumentHelp("With --keep diverse: the content distance (embedding cosine distance, or 1 - SSIM with --scorer ssim) beyond which a frame counts as new, 0 to 2.", valueName: "distance"))
+    var diversity: Double = 0.15
 
     @Option(help: ArgumentHelp("Also write every sampled frame's scores and the rule's decision to this CSV file (index, frame, pts, time, scene, decision, SSIM and embedding distances to the reference and previous frame, hash distance, sharpness, exposure, mean luma), for choosing thresholds.", valueName: "file"))
     var stats: String?
@@ -92,6 +95,7 @@ struct RunCommand: ParsableCommand {
         if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11 to 4096, got \(ssimSize)") }
         if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0 to 1, got \(cutThreshold)") }
         if !(0...1).contains(clusterThreshold) { throw ValidationError("--cluster-threshold must be 0 to 1, got \(clusterThreshold)") }
+        if !(0...2).contains(diversity) { throw ValidationError("--diversity must be 0 to 2, got \(diversity)") }
         if !(1...1000).contains(minClusterSize) { throw ValidationError("--min-cluster-size must be 1 to 1000, got \(minClusterSize)") }
         if !(0...1).contains(alpha) { throw ValidationError("--alpha must be 0 to 1, got \(alpha)") }
         if !(timeScale > 0) { throw ValidationError("--time-scale must be a positive number of seconds, got \(timeScale)") }
@@ -119,6 +123,7 @@ struct RunCommand: ParsableCommand {
         options.clustering.mirroredMatch = mirroredMatch
         options.clustering.minimumSize = minClusterSize
         options.keep = keep
+        options.diversity = diversity
         options.dendrogram = dendrogram
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat

@@ -140,6 +140,26 @@ struct ClustersTests {
         #expect((json["merges"] as? [Any])?.count == 4 && (json["leaves"] as? [Any])?.count == 5)
     }
 
+    @Test func keepDiverseKeepsMoreTheLowerTheDiversity() throws {
+        // bbb-720p.mp4: one shot with strong motion, one cluster.
+        var counts: [Int] = []
+        for diversity in [0.05, 0.1, 0.15, 2] {
+            let out = Fixtures.temporaryFolder("diverse")
+            var options = DedupeOptions()
+            options.keep = .diverse
+            options.diversity = diversity
+            let list = try findScenes(input: Fixtures.sample("bbb-720p.mp4").path, options: options, output: out)
+            #expect(list.clusters.clusters.count == 1)
+            let unique = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("unique").path)
+            #expect(unique.allSatisfy { $0.hasPrefix("cluster-0000_t") })
+            #expect(unique.contains((list.clusters.clusters[0].exemplar.path! as NSString).lastPathComponent))
+            #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("candidates").path))
+            counts.append(unique.count)
+        }
+        #expect(counts.last == 1, "nothing is farther than 2 from the exemplar: \(counts)")
+        #expect(zip(counts, counts.dropFirst()).allSatisfy { $0 >= $1 } && counts[0] > 2, "\(counts)")
+    }
+
     @Test func keepSceneWritesEveryKeyframe() throws {
         let out = Fixtures.temporaryFolder("keep-scene")
         var options = DedupeOptions()
