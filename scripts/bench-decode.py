@@ -80,7 +80,7 @@ def main():
         return
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | sampled frames/s | median peak RSS (MB) |", "|---|---|---:|---:|---:|---:|"]
-    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {'' if 'keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} |" for c, n, t, r, m in rows]
+    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {'' if '--decode keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} |" for c, n, t, r, m in rows]
     section = "\n".join([
         "<!-- decode:begin (written by scripts/bench-decode.py; do not edit by hand) -->",
         f"Machine: {os.cpu_count()} cores, {cpu}; {args.rounds} interleaved rounds, medians; {time.strftime('%Y-%m-%d')}.",
