@@ -10,6 +10,8 @@ public struct DedupeOptions: Sendable {
     public var scorer: ScorerKind = .both
     /// The scene-cut thresholds.
     public var rule = SceneBoundaryRule()
+    /// No cut within this many seconds of a scene's start: shorter scenes are absorbed into the one before.
+    public var minimumSceneLength: Double = 0
     /// Shorter side in pixels of the luma SSIM compares (area-downscaled from the analysis luma).
     /// Coarse on purpose: at 2 fps, pans and zooms move fine detail far more than a cut moves the composition.
     public var ssimShortSide: Int = 32
@@ -186,6 +188,7 @@ public func findScenes(
 
     var segmenter = SceneSegmenter(scorer: SimilarityScorer(kind: options.scorer), rule: options.rule)
     if options.keep == .diverse { segmenter.diversity = options.diversity }
+    segmenter.minimumSceneLength = options.minimumSceneLength
     var frames: [FrameRecord] = []
     var scenes: [Scene] = []
     var diverse: [DiverseFrame] = []

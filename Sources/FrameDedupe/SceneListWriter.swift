@@ -68,6 +68,7 @@ public enum SceneListWriter {
                 ("start", .optional(o.reader.start)),
                 ("end", .optional(o.reader.end)),
                 ("scorer", .string(o.scorer.rawValue)),
+                ("min_scene_length", .number(o.minimumSceneLength, decimals: 6)),
                 ("ssim_threshold", .number(o.rule.ssimReference, decimals: 6)),
                 ("cut_threshold", .number(o.rule.ssimCut, decimals: 6)),
                 ("embedding_threshold", .number(o.rule.embeddingReference, decimals: 6)),

@@ -287,7 +287,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         if let reference, let previous, var scene = current {
             let s = scorer.score(frame, reference: reference, previous: previous)
             scores = s
-            if rule.startsNewScene(s) {
+            if rule.startsNewScene(s) && sample.seconds - scene.start >= minimumSceneLength {
                 scene.end = sample.seconds
                 closed = close(scene)
                 current = nil
@@ -338,6 +338,8 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
     private var framesInScene = 0
     public var maxCandidates = 16
     public var exemplarChoice = ExemplarChoice()
+    /// No cut within this many seconds of a scene's start (`--min-scene-length`); 0 allows every cut.
+    public var minimumSceneLength: Double = 0
     /// With `--keep diverse`: a candidate farther than this from the keyframe and every other frame
     /// already kept is kept too (returned as the scene's diverse frames).
     public var diversity: Double? = nil

@@ -72,6 +72,9 @@ struct RunCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Count mirrored (left-right flipped) copies as the same content in the spatial check.")
     var mirroredMatch = true
 
+    @Option(help: ArgumentHelp("No cut within this many seconds of a scene's start: shorter scenes are absorbed into the scene before, 0 to 3600.", valueName: "seconds"))
+    var minSceneLength: Double = 0
+
     @Option(help: ArgumentHelp("Clusters with fewer scenes than this are reported as singletons: they keep their scenes and exemplar but get no folder in clusters/ and are flagged in clusters.json, 1 to 1000.", valueName: "scenes"))
     var minClusterSize: Int = 1
 
@@ -95,6 +98,7 @@ struct RunCommand: ParsableCommand {
         if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11 to 4096, got \(ssimSize)") }
         if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0 to 1, got \(cutThreshold)") }
         if !(0...1).contains(clusterThreshold) { throw ValidationError("--cluster-threshold must be 0 to 1, got \(clusterThreshold)") }
+        if !(0...3600).contains(minSceneLength) { throw ValidationError("--min-scene-length must be 0 to 3600 seconds, got \(minSceneLength)") }
         if !(0...2).contains(diversity) { throw ValidationError("--diversity must be 0 to 2, got \(diversity)") }
         if !(1...1000).contains(minClusterSize) { throw ValidationError("--min-cluster-size must be 1 to 1000, got \(minClusterSize)") }
         if !(0...1).contains(alpha) { throw ValidationError("--alpha must be 0 to 1, got \(alpha)") }
@@ -124,6 +128,7 @@ struct RunCommand: ParsableCommand {
         options.clustering.minimumSize = minClusterSize
         options.keep = keep
         options.diversity = diversity
+        options.minimumSceneLength = minSceneLength
         options.dendrogram = dendrogram
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat

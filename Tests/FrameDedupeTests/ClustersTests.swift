@@ -18,6 +18,29 @@ struct ClustersTests {
         #expect(list.clusters.clusters.map(\.frames) == [8, 8, 4])
     }
 
+    @Test func minimumSceneLengthAbsorbsShortScenes() throws {
+        // The A B A C B shots are 2 s long. With a 3 s minimum the cut to B at 2 s is suppressed (B joins A's
+        // scene); the return to A at 4 s matches the scene's reference, so it is no cut; C at 6 s cuts; the
+        // cut to B at 8 s is again within 3 s.
+        var options = DedupeOptions()
+        options.minimumSceneLength = 3
+        let list = try findScenes(input: Fixtures.returningShots().path, options: options, output: nil)
+        #expect(starts(list) == [0, 6])
+        #expect(zip(list.scenes, list.scenes.dropFirst()).allSatisfy { $1.start - $0.start >= 3 })
+    }
+
+    @Test func sameResultsWhateverTheThreadCounts() throws {
+        let a = Fixtures.temporaryFolder("threads-a"), b = Fixtures.temporaryFolder("threads-b")
+        var options = DedupeOptions()
+        _ = try findScenes(input: Fixtures.returningShots().path, options: options, output: a)
+        options.reader.threads = 1
+        options.linearAlgebraThreads = 2
+        _ = try findScenes(input: Fixtures.returningShots().path, options: options, output: b)
+        for name in ["scenes.json", "clusters.json", "scenes.csv", "clusters.csv"] {
+            #expect(try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)), "\(name) differs")
+        }
+    }
+
     @Test func timeDominatedDistanceKeepsEveryScene() throws {
         var options = DedupeOptions()
         options.clustering.alpha = 1
