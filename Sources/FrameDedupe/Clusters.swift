@@ -21,6 +21,9 @@ public struct ClusterOptions: Sendable, Equatable {
     public var mirroredMatch: Bool = true
     /// Clusters with fewer scenes than this are reported as singletons (they keep their scenes and exemplar).
     public var minimumSize: Int = 1
+    /// Project the scenes' embeddings onto their first this many principal components before measuring
+    /// content distance (0: off). Capped at scenes − 1.
+    public var principalComponents: Int = 0
 
     public init() {}
 }
@@ -62,6 +65,8 @@ public struct SceneClusters: Sendable {
     public let leaves: [Int]
     /// Pairs whose distance was raised to 1 by the spatial check (scene ids).
     public let vetoedPairs: Int
+    /// Principal components the embeddings were projected onto (0: none).
+    public var principalComponentsUsed: Int = 0
 }
 
 /// Clusters scenes by content with a time-mixed distance, agglomeratively, cut at a threshold.
@@ -76,6 +81,10 @@ public struct SceneClusters: Sendable {
 /// (and, with `mirroredMatch`, so does the mean against the other's grid with its columns swapped —
 /// the grid of a mirrored copy), the pair's distance becomes 1 and the two cannot merge directly.
 ///
+/// With `principalComponents` > 0 the embeddings are first centred and projected onto their leading
+/// principal components (``PrincipalComponents``), and content distance is the cosine distance of the
+/// projections: directions that vary little across this video's scenes stop counting.
+///
 /// Transition scenes take no part: they get no cluster.
 public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneClusters {
     let leaves = scenes.filter { !$0.transition }.map(\.id)
@@ -85,8 +94,15 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
     let spans = members.map { $0.start...max($0.start, $0.end) }
     let withEmbeddings = members.allSatisfy { $0.embedding != nil }
     var distances: CondensedDistances
+    var projectedTo = 0
     if withEmbeddings {
-        distances = CondensedDistances(embeddings: members.map { $0.embedding! }, spans: spans, alpha: options.alpha, timeScale: options.timeScale)
+        var vectors = members.map { $0.embedding! }
+        if options.principalComponents > 0,
+           let pca = PrincipalComponents(rows: vectors, count: min(options.principalComponents, members.count - 1, vectors[0].count)) {
+            vectors = vectors.map(pca.project)
+            projectedTo = pca.components.count
+        }
+        distances = CondensedDistances(embeddings: vectors, spans: spans, alpha: options.alpha, timeScale: options.timeScale)
     } else {
         let ssim = StructuralSimilarity()
         distances = CondensedDistances(count: members.count) { i, j in
@@ -150,7 +166,9 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
             exemplar: Exemplar(scene: group[chosen].id, keyframe: group[chosen].keyframe, centrality: centrality[chosen], path: nil),
             singleton: group.count < options.minimumSize))
     }
-    return SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: tree, leaves: leaves, vetoedPairs: vetoed)
+    var result = SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: tree, leaves: leaves, vetoedPairs: vetoed)
+    result.principalComponentsUsed = projectedTo
+    return result
 }
 
 /// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).

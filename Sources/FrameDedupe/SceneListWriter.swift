@@ -169,9 +169,11 @@ public enum ClusterListWriter {
                 ("grid_threshold", .number(o.gridThreshold, decimals: 6)),
                 ("mirrored_match", .bool(o.mirroredMatch)),
                 ("min_cluster_size", .int(o.minimumSize)),
+                ("pca", .int(o.principalComponents)),
                 ("keep", .string(list.options.keep.rawValue)),
             ])),
             ("spatial_check_vetoes", .int(list.clusters.vetoedPairs)),
+            ("principal_components_used", .int(list.clusters.principalComponentsUsed)),
             ("complete", .bool(true)),
             ("clusters", .array(clusters)),
         ])

@@ -72,6 +72,9 @@ struct RunCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Count mirrored (left-right flipped) copies as the same content in the spatial check.")
     var mirroredMatch = true
 
+    @Option(help: ArgumentHelp("Project the scenes' embeddings onto their first N principal components (OpenBLAS/LAPACK) before clustering, 0 (off) to 1280; capped at the number of scenes - 1.", valueName: "n"))
+    var pca: Int = 0
+
     @Option(help: ArgumentHelp("No cut within this many seconds of a scene's start: shorter scenes are absorbed into the scene before, 0 to 3600.", valueName: "seconds"))
     var minSceneLength: Double = 0
 
@@ -98,6 +101,7 @@ struct RunCommand: ParsableCommand {
         if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11 to 4096, got \(ssimSize)") }
         if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0 to 1, got \(cutThreshold)") }
         if !(0...1).contains(clusterThreshold) { throw ValidationError("--cluster-threshold must be 0 to 1, got \(clusterThreshold)") }
+        if !(0...1280).contains(pca) { throw ValidationError("--pca must be 0 to 1280, got \(pca)") }
         if !(0...3600).contains(minSceneLength) { throw ValidationError("--min-scene-length must be 0 to 3600 seconds, got \(minSceneLength)") }
         if !(0...2).contains(diversity) { throw ValidationError("--diversity must be 0 to 2, got \(diversity)") }
         if !(1...1000).contains(minClusterSize) { throw ValidationError("--min-cluster-size must be 1 to 1000, got \(minClusterSize)") }
@@ -129,6 +133,7 @@ struct RunCommand: ParsableCommand {
         options.keep = keep
         options.diversity = diversity
         options.minimumSceneLength = minSceneLength
+        options.clustering.principalComponents = pca
         options.dendrogram = dendrogram
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat

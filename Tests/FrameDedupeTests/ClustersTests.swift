@@ -18,6 +18,14 @@ struct ClustersTests {
         #expect(list.clusters.clusters.map(\.frames) == [8, 8, 4])
     }
 
+    @Test func principalComponentsKeepTheThreeContents() throws {
+        var options = DedupeOptions()
+        options.clustering.principalComponents = 3
+        let list = try findScenes(input: Fixtures.returningShots().path, options: options, output: nil)
+        #expect(list.clusters.principalComponentsUsed == 3)
+        #expect(list.clusters.clusterOfScene == Fixtures.returningShotsContent.map { Optional($0) })
+    }
+
     @Test func minimumSceneLengthAbsorbsShortScenes() throws {
         // The A B A C B shots are 2 s long. With a 3 s minimum the cut to B at 2 s is suppressed (B joins A's
         // scene); the return to A at 4 s matches the scene's reference, so it is no cut; C at 6 s cuts; the
