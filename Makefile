@@ -42,9 +42,10 @@ test: deps model
 ## demo: run framededupe on the bundled sample and show where the results are
 demo: release model
 	.build/release/framededupe $(SAMPLE) -o $(DEMO_OUT)
-	@echo "scenes:    $(DEMO_OUT)/scenes.json  $(DEMO_OUT)/scenes.csv"
-	@echo "keyframes: $(DEMO_OUT)/keyframes/"
-	@ls $(DEMO_OUT)/keyframes
+	@echo "scenes:    $(DEMO_OUT)/scenes.json  $(DEMO_OUT)/scenes.csv  (one keyframe each in $(DEMO_OUT)/keyframes/)"
+	@echo "clusters:  $(DEMO_OUT)/clusters.json  $(DEMO_OUT)/clusters.csv"
+	@echo "unique:    $(DEMO_OUT)/unique/ (one exemplar per content cluster):"
+	@ls $(DEMO_OUT)/unique
 
 ## man: regenerate man/framededupe.1 from the command-line definitions
 man: deps
