@@ -36,12 +36,15 @@ Ground truth, version 1 (`<clip>.truth.json`):
      "vfr": false, "codec": "h264", "width": 640, "height": 360,
      "sources": [{"id": "coffee", "file": "coffee.png", "licence": "CC0-1.0"}, ...],
      "shots": [{"id": 0, "start": 0.0, "end": 2.5, "content": 0, "source": "coffee",
-                "transform": "none", "motion": "zoom in 1.00->1.15"}, ...],
+                "transform": "none", "motion": "zoom 1.00->1.15, ...",
+                "fps": 2.0}, ...],     # "fps" per shot only in VFR clips
      "transitions": [{"start": 2.0, "end": 3.0, "kind": "crossfade"|"fade-black"}, ...],
      "content_groups": {"0": "coffee: zoom on the cup", ...}}
 
 - Times are seconds from the clip's first frame (framededupe's scenes.json convention): add
   `start_time` for container timestamps.
+- Shot lengths and transition lengths are whole frames (a "2.5 s" shot at 25 fps is 62 frames,
+  2.48 s): the truth's times are the frames' exact times, not the nominal ones.
 - `shots` partition [0, duration] in time order. A shot boundary is at each shot's start except
   the first. Across a transition the boundary is put at the transition's middle; boundaries inside
   a labelled transition (and frames inside it: crossfade mixes, black) are "don't care".
@@ -347,7 +350,8 @@ def clips():
         P("rocket", 3.0, 4, region=(0.5, 0.15, 0.5), zoom=(1.0, 1.08)), CUT(),
         P("rocket", 3.0, 5, region=(0.5, 0.85, 0.5), zoom=(1.0, 1.08)),
     ], groups={0: "hubble: upper-left galaxies", 1: "hubble: lower-right galaxies",
-               2: "astronaut: lower-left (shuttle model)", 3: "astronaut: upper-right (flag)",
+               2: "astronaut: lower left (orange sleeve, mission patch)",
+               3: "astronaut: upper right (the shuttle model)",
                4: "rocket: the nose and sky", 5: "rocket: the pad"}))
     # 6. Hard negatives: different photographs of similar subjects (grey ground textures).
     C.append(dict(name="hardneg-textures-360p.mp4", W=640, H=360, fps=25, codec="h264", items=[
