@@ -343,8 +343,10 @@ public final class VideoReader {
         }
         if let duration = info.duration, let last = lastPTS, options.end == nil, options.decode == .all {
             let reached = Double(last - info.startPTS) * info.timeBase.doubleValue
-            // More than a second (and 10%) short of the stated duration: the file is probably truncated.
-            if duration - reached > max(1.0, 0.1 * duration) {
+            // Some muxers state the end time (from 0) as the duration of a stream that starts later, so the
+            // last frame is compared with both readings. More than a second (and 10%) short of both: probably truncated.
+            let reachedFromZero = Double(last) * info.timeBase.doubleValue
+            if min(duration - reached, duration - reachedFromZero) > max(1.0, 0.1 * duration) {
                 warnings.append(String(format: "input ends at %.3f s but states a duration of %.3f s: truncated?", reached, duration))
             }
         }

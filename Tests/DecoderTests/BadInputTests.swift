@@ -100,6 +100,17 @@ struct BadInputTests {
         #expect(reader.warnings.contains { $0.contains("truncated") }, "warnings: \(reader.warnings)")
     }
 
+    @Test func lateStartIsNotTruncation() throws {
+        // Matroska states the end time (from 0) as the duration when the stream starts at 5 s.
+        let url = folder.appendingPathComponent("late.mkv")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=160x120:rate=10:duration=6", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                             "-output_ts_offset", "5", url.path])
+        let reader = try VideoReader(input: url.path)
+        while try reader.next() != nil {}
+        #expect(abs(reader.info.startSeconds - 5) < 0.01)
+        #expect(!reader.warnings.contains { $0.contains("truncated") }, "\(reader.warnings)")
+    }
+
     @Test func noSuchStream() throws {
         let clip = try Fixtures.variableRateClip()
         var options = ReaderOptions()
