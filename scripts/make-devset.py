@@ -407,6 +407,13 @@ def clips():
         P("brick", 2.5, 0, zoom=(1.0, 1.1), transform="noise"), FB(0.5, 0.5, 0.5),
         P("gravel", 3.0, 2, zoom=(1.0, 1.1)), CUT(), P("coffee", 2.5, 1, zoom=(1.0, 1.1), transform="crop5"),
     ], groups={0: "brick texture", 1: "coffee: zoom", 2: "gravel texture"}))
+    # 15. 1080p variants of chelsea among box and hubble shots.
+    cz = lambda t: P("chelsea", 2.4, 0, zoom=(1.0, 1.1), anchor=((0.5, 0.4), (0.5, 0.4)), transform=t)
+    C.append(dict(name="variants-1080p.mp4", W=1920, H=1080, fps=25, codec="h264", items=[
+        cz("none"), CUT(), V("box", 2.4, 1, ss=4.0, cy=0.3), CUT(), cz("lowbitrate"), CUT(),
+        P("hubble", 2.4, 2, zoom=(1.0, 1.1)), CUT(), cz("logo"), CUT(),
+        V("box", 2.4, 1, ss=4.0, cy=0.3, transform="crop5"), CUT(), cz("lowres"), CUT(), cz("noise"),
+    ], groups={0: "chelsea: zoom on the cat", 1: "box.mp4 from 4 s", 2: "hubble: slow zoom"}))
     return C
 
 
@@ -485,6 +492,10 @@ def assemble(clip, paths, sizes, workdir, ffver):
         for lim, e in reversed(parts[:-1]):
             expr = f"if(lt(N\\,{lim})\\,{e}\\,{expr})"
         vfr = f"setpts='{expr}',"
+    else:
+        # concat places a segment after the previous one's end-of-stream timestamp, which can be a
+        # frame early (the CLI then drops a frame): the timeline is the frame count.
+        vfr = f"setpts=N/({cfps})/TB,"
     g.append(f"[{cur}]{vfr}format=yuv420p[out]")
     inputs = []
     for f in files:
