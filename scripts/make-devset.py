@@ -27,6 +27,12 @@ near-duplicate transform applied, into a lossless intermediate (the "lowbitrate"
 encodes that intermediate at x264 CRF 42), then the shots are joined by cuts (`concat`), crossfades
 (`xfade`) or fades to black (`fade` out, black hold, `fade` in) and encoded once.
 
+Verification (after every run, unless --no-verify; exit status 1 on a problem): ffprobe's first
+packet time must be `start_time` and last packet time + one frame the end (within one frame), codec
+and size must match, a VFR clip must have unequal frame intervals, and wherever ffmpeg's scene score
+(> 0.2) fires within 3 frames of a labelled cut outside transitions it must fire on the cut's frame.
+A table is printed: clip, durations, start, shots, content groups, transitions, codec, size, rate.
+
 Ground truth, version 1 (`<clip>.truth.json`):
 
     {"version": 1, "clip": "abacb-360p.mp4", "recipe_sha256": "<hex>",
@@ -562,7 +568,22 @@ def verify(truth, path):
         problems.append("size")
     if truth["vfr"] and len({round(g, 3) for g in gaps}) < 2:
         problems.append("not VFR")
-    return dur, first, st, problems
+    # Cut alignment: where ffmpeg's scene score sees a change within 3 frames of a labelled cut
+    # (outside transitions), it must be on the cut's frame.
+    err = subprocess.run(["ffmpeg", "-hide_banner", "-nostdin", "-copyts", "-i", path, "-vf",
+                        "scale=160:-2,select='gt(scene,0.2)',showinfo", "-f", "null", "-"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
+    seen = [float(x.split(":")[1]) - first for x in err.split() if x.startswith("pts_time:")]
+    checked = 0
+    for sh in truth["shots"][1:]:
+        b = sh["start"]
+        if any(a["start"] - 1e-6 <= b <= a["end"] + 1e-6 for a in truth["transitions"]):
+            continue
+        near = [x for x in seen if abs(x - b) <= 3 * gaps[0]]
+        if near and not any(abs(x - b) < 1e-3 for x in near):
+            problems.append(f"cut at {b} seen at {near}")
+        checked += bool(near)
+    return dur, first, st, problems, checked
 
 
 # ---------------------------------------------------------------- main
@@ -649,11 +670,11 @@ def main():
                       "width": truth["width"], "height": truth["height"], "vfr": truth["vfr"],
                       "recipe_sha256": rsha})
         if not a.no_verify:
-            d, st0, st, problems = verify(truth, cpath)
+            d, st0, st, problems, checked = verify(truth, cpath)
             rows.append((clip["name"], truth["duration"], d, st0, len(truth["shots"]),
                          len(truth["content_groups"]), len(truth["transitions"]), st["codec_name"],
                          f"{st['width']}x{st['height']}", "VFR" if truth["vfr"] else st["r_frame_rate"],
-                         "; ".join(problems) or "ok"))
+                         checked, "; ".join(problems) or "ok"))
     if not only:
         with open(os.path.join(out, "index.json"), "w") as fh:
             json.dump({"version": 1, "clips": index}, fh, indent=1)
@@ -662,7 +683,7 @@ def main():
     if not a.keep_work:
         shutil.rmtree(workdir, ignore_errors=True)
     if rows:
-        hdr = ("clip", "truth s", "probed s", "start", "shots", "groups", "trans", "codec", "size", "rate", "check")
+        hdr = ("clip", "truth s", "probed s", "start", "shots", "groups", "trans", "codec", "size", "rate", "cuts seen", "check")
         wd = [max(len(str(r[i])) if not isinstance(r[i], float) else 7 for r in rows + [hdr]) for i in range(len(hdr))]
         fmt = lambda r: "  ".join((f"{v:7.3f}" if isinstance(v, float) else str(v)).ljust(wd[i]) for i, v in enumerate(r))
         print(fmt(hdr))
