@@ -235,7 +235,11 @@ public func findScenes(
         do { frame = try stream.next() } catch { throw .input(input, error) }
         guard let frame else { break }
         let (record, closed) = segmenter.add(frame)
-        if let closed { try close(closed.scene, keyframe: closed.keyframe) }
+        if let closed {
+            try close(closed.scene, keyframe: closed.keyframe)
+            // A short scene found to be the middle of a gradual transition: its frames are transition frames.
+            for i in segmenter.reclassifiedFrames where i < frames.count { frames[i].transition = true }
+        }
         frames.append(record)
         do { try statsFile?.write(SceneListWriter.statsRow(record) + "\n") } catch { throw .output(error) }
         progress?(RunProgress(position: frame.sample.seconds, duration: duration, sampledFrames: frames.count, scenes: scenes.count + 1))

@@ -130,7 +130,7 @@ public struct FrameRecord: Sendable, Equatable {
     public let cut: Bool
     /// True for a frame in a gradual transition or a blank (near-black/white) frame: kept in its scene's
     /// span but never its keyframe and not part of its embedding (see ``TransitionRule``).
-    public let transition: Bool
+    public internal(set) var transition: Bool
 }
 
 /// Marks transition frames: a frame that did not start a scene but changed far more from the previous
@@ -289,11 +289,12 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
             scores = s
             if rule.startsNewScene(s) && sample.seconds - scene.start >= minimumSceneLength {
                 scene.end = sample.seconds
-                closed = close(scene)
+                closed = close(scene, next: frame)
                 current = nil
             } else {
                 scene.frameCount += 1
                 current = scene
+                if shortSceneFrames.count <= maximumTransitionFrames { shortSceneFrames.append(frame) }
                 if let change = change(s) {
                     let level = recentChanges.isEmpty
                         ? (s.embeddingToPrevious != nil ? 0.05 : 0.2)
@@ -315,6 +316,8 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
                 id: id, start: sample.seconds, end: sample.seconds, firstFrame: sample.index, frameCount: 1,
                 keyframe: Keyframe(frameIndex: sample.index, timestamp: sample.timestamp, seconds: sample.seconds, path: nil))
             reference = frame
+            frameBeforeScene = closed != nil ? previous : nil
+            shortSceneFrames = [frame]
             embeddingSum = nil
             gridSum = nil
             recentChanges.removeAll()
@@ -360,6 +363,13 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         }
     }
 
+    /// The last frame of the scene before the open one, when the open one started with a cut.
+    private var frameBeforeScene: AnalyzedFrame?
+    /// Every frame of the open scene while it is short enough to be a gradual transition.
+    private var shortSceneFrames: [AnalyzedFrame] = []
+    /// Frames of the scene closed last that turned out to be transition frames (by sample index).
+    public private(set) var reclassifiedFrames: [Int] = []
+
     /// The diverse frames of the scene closed last (besides its keyframe), with `diversity` set.
     public private(set) var diverseFrames: [AnalyzedFrame] = []
 
@@ -387,8 +397,36 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
 
     /// Finishes a scene: its mean embedding and its keyframe, chosen among the candidates.
     /// Returns the scene and the chosen frame (whose picture is to be written).
-    private mutating func close(_ scene: Scene) -> (scene: Scene, keyframe: AnalyzedFrame) {
+    /// A very short scene cut on both sides whose frames all lie between the frame before it and the frame
+    /// after it is the middle of a gradual transition (a crossfade, a fade in), not content of its own.
+    ///
+    /// "Between" means each frame is closer to both neighbours than they are to each other (embedding
+    /// distance, or 1 − SSIM without embeddings). A genuinely short shot of something else is far from both.
+    public var maximumTransitionFrames = 2
+
+    private func isGradualTransition(_ frames: [AnalyzedFrame], before: AnalyzedFrame?, after: AnalyzedFrame?) -> Bool {
+        guard let before, let after, !frames.isEmpty, frames.count <= maximumTransitionFrames else { return false }
+        func d(_ a: AnalyzedFrame, _ b: AnalyzedFrame) -> Double {
+            contentDistance((a.embedding?.vector, a.comparisonLuma), (b.embedding?.vector, b.comparisonLuma), ssim: ssimForChoice)
+        }
+        let across = d(before, after)
+        return frames.allSatisfy { d(before, $0) < across && d($0, after) < across }
+    }
+
+    private mutating func close(_ scene: Scene, next: AnalyzedFrame? = nil) -> (scene: Scene, keyframe: AnalyzedFrame) {
         var scene = scene
+        reclassifiedFrames = []
+        if scene.frameCount == shortSceneFrames.count, !candidates.isEmpty {
+            // The content frames of a short scene, and the frame just before the first of them (the previous
+            // scene's last frame, or a blank frame this scene starts with).
+            let firstContent = shortSceneFrames.firstIndex { f in candidates.contains { $0.sample.index == f.sample.index } }!
+            let before = firstContent > 0 ? shortSceneFrames[firstContent - 1] : frameBeforeScene
+            if isGradualTransition(candidates, before: before, after: next) {
+                reclassifiedFrames = candidates.map(\.sample.index)
+                transitionCandidates = shortSceneFrames
+                candidates = []
+            }
+        }
         if candidates.isEmpty {
             // Nothing but transition frames: the scene stands for no content of its own; its keyframe
             // is still chosen among them, for the scene list.
@@ -432,6 +470,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         }
         candidates.removeAll()
         transitionCandidates.removeAll()
+        shortSceneFrames.removeAll()
         candidateStride = 1
         framesInScene = 0
         return (scene, chosen)

@@ -47,6 +47,18 @@ struct CommandLineTests {
         #expect(rows.dropFirst().allSatisfy { $0.count == header.count })
     }
 
+    /// Separate processes: OpenBLAS's thread count is global to a process, and OpenBLAS 0.3.21 is not safe
+    /// for multi-threaded calls made concurrently (as parallel tests in one process would make).
+    @Test func sameResultsWhateverTheThreadCounts() throws {
+        let a = Fixtures.temporaryFolder("threads-a"), b = Fixtures.temporaryFolder("threads-b")
+        let input = try Fixtures.returningShots().path
+        #expect(try Fixtures.framededupe([input, "-o", a.path, "-q"]).status == 0)
+        #expect(try Fixtures.framededupe([input, "-o", b.path, "-q", "--threads", "1", "--blas-threads", "2"]).status == 0)
+        for name in ["scenes.json", "clusters.json", "scenes.csv", "clusters.csv"] {
+            #expect(try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)), "\(name) differs")
+        }
+    }
+
     @Test func defaultOutputFolderIsNamedAfterTheInput() throws {
         let work = Fixtures.temporaryFolder("default-out")
         let clip = work.appendingPathComponent("my clip.mp4")  // a space in the name

@@ -37,18 +37,6 @@ struct ClustersTests {
         #expect(zip(list.scenes, list.scenes.dropFirst()).allSatisfy { $1.start - $0.start >= 3 })
     }
 
-    @Test func sameResultsWhateverTheThreadCounts() throws {
-        let a = Fixtures.temporaryFolder("threads-a"), b = Fixtures.temporaryFolder("threads-b")
-        var options = DedupeOptions()
-        _ = try findScenes(input: Fixtures.returningShots().path, options: options, output: a)
-        options.reader.threads = 1
-        options.linearAlgebraThreads = 2
-        _ = try findScenes(input: Fixtures.returningShots().path, options: options, output: b)
-        for name in ["scenes.json", "clusters.json", "scenes.csv", "clusters.csv"] {
-            #expect(try Data(contentsOf: a.appendingPathComponent(name)) == Data(contentsOf: b.appendingPathComponent(name)), "\(name) differs")
-        }
-    }
-
     @Test func timeDominatedDistanceKeepsEveryScene() throws {
         var options = DedupeOptions()
         options.clustering.alpha = 1
