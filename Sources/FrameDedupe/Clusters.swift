@@ -19,6 +19,8 @@ public struct ClusterOptions: Sendable, Equatable {
     public var gridThreshold: Double = 0.22
     /// Mirrored copies count as the same content.
     public var mirroredMatch: Bool = true
+    /// Grids shifted by one cell (the same view further along a pan) count as the same layout.
+    public var shiftedMatch: Bool = true
     /// Clusters with fewer scenes than this are reported as singletons (they keep their scenes and exemplar).
     public var minimumSize: Int = 1
     /// Project the scenes' embeddings onto their first this many principal components before measuring
@@ -79,7 +81,9 @@ public struct SceneClusters: Sendable {
 /// set, two halves of one photograph sit at 0.07–0.2). So every pair closer than the threshold is
 /// checked cell by cell on the 3×3 feature grids: when the mean cell distance exceeds `gridThreshold`
 /// (and, with `mirroredMatch`, so does the mean against the other's grid with its columns swapped —
-/// the grid of a mirrored copy), the pair's distance becomes 1 and the two cannot merge directly.
+/// the grid of a mirrored copy; and, with `shiftedMatch`, so do the means over the overlapping cells
+/// with the other's grid shifted by one cell in any direction — the same view further along a pan),
+/// the pair's distance becomes 1 and the two cannot merge directly.
 ///
 /// With `principalComponents` > 0 the embeddings are first centred and projected onto their leading
 /// principal components (``PrincipalComponents``), and content distance is the cosine distance of the
@@ -174,19 +178,26 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
 /// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).
 func sameLayout(_ a: [Float], _ b: [Float], options: ClusterOptions) -> Bool {
     let side = Embedding.gridSide, n = a.count / (side * side)
-    func meanCellDistance(mirror: Bool) -> Double {
-        var total = 0.0
+    /// Mean cell distance over the cells that overlap when b is shifted by (dx, dy) cells (and mirrored).
+    func meanCellDistance(mirror: Bool, dx: Int, dy: Int) -> Double {
+        var total = 0.0, cells = 0
         for row in 0..<side {
             for column in 0..<side {
+                let r = row + dy, c = column + dx
+                guard r >= 0, r < side, c >= 0, c < side else { continue }
                 let ca = (row * side + column) * n
-                let cb = (row * side + (mirror ? side - 1 - column : column)) * n
+                let cb = (r * side + (mirror ? side - 1 - c : c)) * n
                 var dot = 0.0
                 for i in 0..<n { dot += Double(a[ca + i]) * Double(b[cb + i]) }
                 total += 1 - dot
+                cells += 1
             }
         }
-        return total / Double(side * side)
+        return total / Double(cells)
     }
-    if meanCellDistance(mirror: false) <= options.gridThreshold { return true }
-    return options.mirroredMatch && meanCellDistance(mirror: true) <= options.gridThreshold
+    let shifts = options.shiftedMatch ? [-1, 0, 1] : [0]
+    for mirror in options.mirroredMatch ? [false, true] : [false] {
+        for dy in shifts { for dx in shifts where meanCellDistance(mirror: mirror, dx: dx, dy: dy) <= options.gridThreshold { return true } }
+    }
+    return false
 }

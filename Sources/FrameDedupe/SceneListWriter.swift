@@ -168,6 +168,7 @@ public enum ClusterListWriter {
                 ("spatial_check", .bool(o.spatialCheck)),
                 ("grid_threshold", .number(o.gridThreshold, decimals: 6)),
                 ("mirrored_match", .bool(o.mirroredMatch)),
+                ("shifted_match", .bool(o.shiftedMatch)),
                 ("min_cluster_size", .int(o.minimumSize)),
                 ("pca", .int(o.principalComponents)),
                 ("keep", .string(list.options.keep.rawValue)),

@@ -72,6 +72,9 @@ struct RunCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Count mirrored (left-right flipped) copies as the same content in the spatial check.")
     var mirroredMatch = true
 
+    @Flag(inversion: .prefixedNo, help: "Let the spatial check compare grids shifted by one cell too, so the same view further along a pan still matches.")
+    var shiftedMatch = true
+
     @Option(help: ArgumentHelp("Project the scenes' embeddings onto their first N principal components (OpenBLAS/LAPACK) before clustering, 0 (off) to 1280; capped at the number of scenes - 1.", valueName: "n"))
     var pca: Int = 0
 
@@ -129,6 +132,7 @@ struct RunCommand: ParsableCommand {
         options.clustering.spatialCheck = spatialCheck
         options.clustering.gridThreshold = gridThreshold
         options.clustering.mirroredMatch = mirroredMatch
+        options.clustering.shiftedMatch = shiftedMatch
         options.clustering.minimumSize = minClusterSize
         options.keep = keep
         options.diversity = diversity

@@ -12,7 +12,7 @@ struct CommandLineTests {
                        "--ssim-size", "--output", "--image-format", "--max-side", "--jpeg-quality", "--quiet", "--scorer",
                        "--embedding-threshold", "--embedding-cut-threshold", "--model", "--model-variant", "--network-input",
                        "--batch", "--blas-threads", "--stats", "--cluster-threshold", "--linkage", "--alpha", "--time-scale",
-                       "--spatial-check", "--grid-threshold", "--mirrored-match", "--keep", "--min-cluster-size", "--dendrogram", "--diversity", "--min-scene-length", "--pca"] {
+                       "--spatial-check", "--grid-threshold", "--mirrored-match", "--keep", "--min-cluster-size", "--dendrogram", "--diversity", "--min-scene-length", "--pca", "--shifted-match"] {
             #expect(result.stdout.contains(option), "help lacks \(option)")
         }
         #expect(result.stdout.contains("(default: 2)"))
