@@ -276,14 +276,12 @@ public final class VideoReader {
     /// The presentation-order ordinal of a frame with this pts: how many packets came before it.
     private func passOrdinal(_ pts: Int64) -> Int {
         guard sawAnyPacket else { return counts.decodedFrames - 1 }
-        var kept: [Int64] = []
-        kept.reserveCapacity(pendingPacketPTS.count)
-        for p in pendingPacketPTS {
-            if p < pts { passedPackets += 1 } else { kept.append(p) }
-        }
+        // In place: this runs for every decoded frame.
+        let before = pendingPacketPTS.count
+        pendingPacketPTS.removeAll { $0 < pts }
+        passedPackets += before - pendingPacketPTS.count
         // The frame's own packet.
-        if let i = kept.firstIndex(of: pts) { kept.remove(at: i) }
-        pendingPacketPTS = kept
+        if let i = pendingPacketPTS.firstIndex(of: pts) { pendingPacketPTS.remove(at: i) }
         defer { passedPackets += 1 }
         return passedPackets
     }

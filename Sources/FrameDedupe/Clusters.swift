@@ -187,9 +187,7 @@ func sameLayout(_ a: [Float], _ b: [Float], options: ClusterOptions) -> Bool {
                 guard r >= 0, r < side, c >= 0, c < side else { continue }
                 let ca = (row * side + column) * n
                 let cb = (r * side + (mirror ? side - 1 - c : c)) * n
-                var dot = 0.0
-                for i in 0..<n { dot += Double(a[ca + i]) * Double(b[cb + i]) }
-                total += 1 - dot
+                total += 1 - dot(a[ca..<(ca + n)], b[cb..<(cb + n)])
                 cells += 1
             }
         }

@@ -159,18 +159,9 @@ public final class NPYWriter {
 
 /// Writes a whole text file atomically: a temporary name beside it, then `rename(2)`.
 public func writeAtomically(_ text: String, to url: URL) throws(OutputError) {
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-        try Data(text.utf8).write(to: temporary)
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw OutputError(path: url.path, reason: OutputFolder.reason(error))
-    }
-    if rename(temporary.path, url.path) != 0 {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw OutputError(path: url.path, reason: "cannot move into place (\(reason))")
-    }
+    let file = try AtomicFile(url: url)
+    try file.write(text)
+    try file.finish()
 }
 
 extension EmbeddedFrame {

@@ -179,14 +179,18 @@ public struct Scene: Sendable, Equatable {
     var keyframeVector: [Float]?
 }
 
+/// The dot product of two equally long float runs, accumulated in Double.
+func dot(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+    precondition(a.count == b.count, "vectors of different lengths")
+    var sum = 0.0
+    for (x, y) in zip(a, b) { sum += Double(x) * Double(y) }
+    return sum
+}
+
 /// How different two frames' contents are: cosine distance of their embeddings when both have one,
 /// else 1 − SSIM of their lumas at the SSIM scale (1 when the sizes differ).
 func contentDistance(_ a: (vector: [Float]?, luma: LumaImage?), _ b: (vector: [Float]?, luma: LumaImage?), ssim: StructuralSimilarity) -> Double {
-    if let u = a.vector, let v = b.vector {
-        var dot = 0.0
-        for (x, y) in zip(u, v) { dot += Double(x) * Double(y) }
-        return 1 - dot
-    }
+    if let u = a.vector, let v = b.vector { return 1 - dot(u[...], v[...]) }
     if let p = a.luma, let q = b.luma, p.width == q.width, p.height == q.height { return 1 - ssim.similarity(p, q) }
     return 1
 }
@@ -227,11 +231,7 @@ public struct ExemplarChoice: Sendable, Equatable {
         precondition(!candidates.isEmpty)
         var centrality = [Double](repeating: 1, count: candidates.count)
         if let centre, candidates.allSatisfy({ $0.embedding != nil }) {
-            for (i, c) in candidates.enumerated() {
-                var dot = 0.0
-                for (a, b) in zip(c.embedding!.vector, centre) { dot += Double(a) * Double(b) }
-                centrality[i] = dot
-            }
+            for (i, c) in candidates.enumerated() { centrality[i] = dot(c.embedding!.vector[...], centre[...]) }
         } else if candidates.count > 1 {
             for i in candidates.indices {
                 var total = 0.0
