@@ -229,24 +229,29 @@ public func findScenes(
         }
     }
 
+    func record(_ step: SceneSegmenter<SimilarityScorer>.Step) throws(RunError) {
+        if let closed = step.closed {
+            try close(closed.scene, keyframe: closed.keyframe)
+            // A short scene found to be the middle of a gradual transition: its frames are transition frames.
+            for i in segmenter.reclassifiedFrames where i < frames.count { frames[i].transition = true }
+        }
+        frames.append(step.record)
+        do { try statsFile?.write(SceneListWriter.statsRow(step.record) + "\n") } catch { throw .output(error) }
+    }
+
     let stream = ScoredFrames(reader: reader, options: options, network: network)
     while true {
         let frame: AnalyzedFrame?
         do { frame = try stream.next() } catch { throw .input(input, error) }
         guard let frame else { break }
-        let (record, closed) = segmenter.add(frame)
-        if let closed {
-            try close(closed.scene, keyframe: closed.keyframe)
-            // A short scene found to be the middle of a gradual transition: its frames are transition frames.
-            for i in segmenter.reclassifiedFrames where i < frames.count { frames[i].transition = true }
-        }
-        frames.append(record)
-        do { try statsFile?.write(SceneListWriter.statsRow(record) + "\n") } catch { throw .output(error) }
+        if let step = segmenter.add(frame) { try record(step) }
         progress?(RunProgress(position: frame.sample.seconds, duration: duration, sampledFrames: frames.count, scenes: scenes.count + 1))
     }
     let finished = stream.source.finishedReader
     let end = finished.endOfLastFrame ?? 0
-    if let last = segmenter.finish(end: end) { try close(last.scene, keyframe: last.keyframe) }
+    let (last, lastScene) = segmenter.finish(end: end)
+    if let last { try record(last) }
+    if let lastScene { try close(lastScene.scene, keyframe: lastScene.keyframe) }
 
     do { try statsFile?.finish() } catch { throw .output(error) }
     var clusters = clusterScenes(scenes, options: options.clustering)

@@ -73,6 +73,7 @@ public enum SceneListWriter {
                 ("cut_threshold", .number(o.rule.ssimCut, decimals: 6)),
                 ("embedding_threshold", .number(o.rule.embeddingReference, decimals: 6)),
                 ("embedding_cut_threshold", .number(o.rule.embeddingCut, decimals: 6)),
+                ("cut_ratio", .number(o.scorer.usesEmbedding ? o.rule.cutRatio : o.rule.pixelCutRatio, decimals: 6)),
                 ("model", o.scorer.usesEmbedding ? .string("efficientnet-" + o.modelVariant.rawValue) : .null),
                 ("network_input", o.scorer.usesEmbedding ? .string(o.networkInput.rawValue) : .null),
                 ("analysis_short_side", .int(o.reader.analysisShortSide)),
@@ -107,7 +108,7 @@ public enum SceneListWriter {
 
     /// The header of the `--stats` CSV.
     public static let statsHeader =
-        "index,frame,pts,time,scene,decision,transition,ssim_to_reference,ssim_to_previous,embedding_to_reference,embedding_to_previous,hash_distance,sharpness,exposure,mean_luma"
+        "index,frame,pts,time,scene,decision,transition,ssim_to_reference,ssim_to_previous,embedding_to_reference,embedding_to_previous,hash_distance,sharpness,exposure,mean_luma,change,change_level,next_change,cut_rule"
 
     /// One `--stats` row: every score of a frame and what the rule decided (`first`, `cut` or `same`).
     public static func statsRow(_ f: FrameRecord) -> String {
@@ -118,6 +119,7 @@ public enum SceneListWriter {
             n(f.scores?.ssimToReference), n(f.scores?.ssimToPrevious), n(f.scores?.embeddingToReference),
             n(f.scores?.embeddingToPrevious), f.scores.map { String($0.hashDistance) } ?? "",
             n(f.quality.sharpness, 3), n(f.quality.exposure), n(f.quality.meanLuma, 3),
+            n(f.scores.flatMap(SceneBoundaryRule.change)), n(f.context?.recentLevel), n(f.context?.nextChange), f.cutKind?.rawValue ?? "",
         ].joined(separator: ",")
     }
 

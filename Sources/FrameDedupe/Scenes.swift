@@ -42,6 +42,9 @@ public enum ScorerKind: String, Sendable, CaseIterable {
 /// Scores a frame against its scene's reference frame and the frame before it.
 public protocol FrameScorer {
     mutating func score(_ frame: AnalyzedFrame, reference: AnalyzedFrame, previous: AnalyzedFrame) -> FrameScores
+    /// The change from one frame to another in the measure ``SceneBoundaryRule/change(_:)`` reads from
+    /// the scores: embedding distance when embeddings are scored, else 1 − SSIM (0 for identical hashes).
+    mutating func change(from: AnalyzedFrame, to: AnalyzedFrame) -> Double?
 }
 
 /// Hashes first, then SSIM and/or the embedding distance: a frame whose 64-bit hashes equal the
@@ -66,6 +69,12 @@ public struct SimilarityScorer: FrameScorer {
         return scores
     }
 
+    public mutating func change(from a: AnalyzedFrame, to b: AnalyzedFrame) -> Double? {
+        if kind.usesEmbedding, let u = a.embedding, let v = b.embedding { return Double(u.cosineDistance(to: v)) }
+        if kind.usesSSIM { return a.hash.distance(to: b.hash) == 0 ? 0 : 1 - similarity(a, b) }
+        return nil
+    }
+
     private func similarity(_ a: AnalyzedFrame, _ b: AnalyzedFrame) -> Double {
         // The picture size changed mid-stream: nothing in common by definition.
         guard a.comparisonLuma.width == b.comparisonLuma.width, a.comparisonLuma.height == b.comparisonLuma.height else { return 0 }
@@ -73,26 +82,89 @@ public struct SimilarityScorer: FrameScorer {
     }
 }
 
+/// How a frame's change from the previous frame compares with the scene's recent changes and with the
+/// frame after it: the context an adaptive cut rule needs besides the frame's own scores.
+public struct ChangeContext: Sendable, Equatable {
+    /// Mean change (see ``SceneBoundaryRule/change(_:)``) of the scene's last few non-transition frames;
+    /// nil when the scene has none yet.
+    public var recentLevel: Double?
+    /// How many changes ``recentLevel`` averages.
+    public var recentCount: Int
+    /// The next sampled frame's change from this frame; nil at the end of the stream.
+    public var nextChange: Double?
+    /// The next sampled frame's change from the frame *before* this one: small when this frame was a
+    /// flash or a brief occlusion that the picture comes back from. nil at the end of the stream.
+    public var nextToPrevious: Double?
+
+    public init(recentLevel: Double? = nil, recentCount: Int = 0, nextChange: Double? = nil, nextToPrevious: Double? = nil) {
+        self.recentLevel = recentLevel
+        self.recentCount = recentCount
+        self.nextChange = nextChange
+        self.nextToPrevious = nextToPrevious
+    }
+}
+
+/// Which part of ``SceneBoundaryRule`` cut.
+public enum CutKind: String, Sendable {
+    /// A large change to different content (a hard cut between unrelated shots).
+    case jump
+    /// A change small in absolute terms but far above the scene's recent level of change, after which the
+    /// picture is calm again (a cut between similar shots: two regions of one set, a variant of the shot).
+    case adaptive
+}
+
 /// The decision, separate from the scores: does a frame with these scores start a new scene?
 ///
-/// A signal says "cut" when the frame has drifted from its scene's reference *and* changed abruptly
-/// from the previous frame (a pan or zoom drifts without an abrupt change; a cut does both):
-/// - pixels (`--scorer ssim`): SSIM to the reference < `ssimReference` and SSIM to the previous < `ssimCut`;
-/// - content (`--scorer embed`): embedding distance to the reference > `embeddingReference` and to the
-///   previous > `embeddingCut`.
+/// Cuts and duplicates are different questions. A cut is decided from the frame-to-frame **change**
+/// (the embedding's cosine distance to the previous sampled frame; 1 − SSIM to it with `--scorer ssim`)
+/// judged against the scene's **recent level** of change (the mean over its last 4 non-transition frames,
+/// floored at 0.02 for embeddings and 0.05 for pixels), with one frame of lookahead. The reference frame
+/// (the scene's first) only confirms that the content has left the scene; a slow pan or zoom drifts far
+/// from its reference without ever changing abruptly, so it stays one scene.
 ///
-/// With both (`--scorer both`, the default) the content signal finds the cut and the pixels must
-/// confirm that the frame has left the reference (SSIM to the reference < `ssimReference`): a
-/// brightness jump or a flash changes pixels but not content, and is no cut; an embedding jump on a
-/// frame whose pixels still match the reference is no cut either. (Measured on the samples at 2 fps:
-/// embedding distance to the previous frame is 0.78–0.83 at every cut and ≤ 0.23 inside shots, while
-/// SSIM to the previous frame separates them only by 0.13 vs 0.19 at its best scale.)
-/// Frames settled by identical hashes never cut.
+/// With embeddings (`--scorer embed|both`) a frame cuts when
+/// - **jump**: its change > `embeddingCut` (0.4) and ≥ `jumpRatio` (2) × the recent level, its distance to
+///   the reference > `embeddingReference` (0.4), and the next frame does not come back (its distance to
+///   the frame before this one is at least half this frame's change: not a flash or a passing occlusion); or
+/// - **adaptive**: its change ≥ `minimumContentChange` (0.06) and ≥ `cutRatio` (4) × the recent level
+///   (measured over at least 2 frames), and the next frame is calm (its change ≤ `calmRatio` (2) × the
+///   recent level): a cut between similar pictures stands out from a still or slowly moving scene, and
+///   the new shot is steady after it, while a burst of motion inside a shot keeps changing;
+/// and with `--scorer both` the pixels confirm it: SSIM to the previous frame ≤ `pixelConfirmation` (0.7)
+/// or SSIM to the reference < `ssimReference` (0.5). A brightness jump changes pixels but not content, and
+/// is no cut; an embedding jump on a frame whose pixels have not moved is no cut either.
+///
+/// With pixels only (`--scorer ssim`) a frame cuts when
+/// - **jump**: SSIM to the reference < `ssimReference` and SSIM to the previous frame < `ssimCut`
+///   (0.15), and the next frame does not come back; or
+/// - **adaptive**: its change ≥ `minimumPixelChange` (0.6) and ≥ `pixelCutRatio` (2) × the recent level,
+///   and the next frame's change ≤ `pixelCalmRatio` (1.5) × the recent level.
+///
+/// Frames settled by identical hashes never cut. Measured on the dev set (`scripts/make-devset.py`) at
+/// 2 fps: within shots the embedding change stays ≤ 0.28 and ≤ 1.9× its recent level; at cuts between
+/// unrelated shots it is 0.56–0.95; between two regions of one photograph it is 0.09 (4–9× the level).
+/// The ratios and floors were chosen on that set and hold over a range (ratio 3–5, calm 1.5–2, minimum
+/// 0.04–0.08 give the same cuts there).
 public struct SceneBoundaryRule: Sendable, Equatable {
     public var ssimReference: Double
     public var ssimCut: Double
     public var embeddingReference: Double
     public var embeddingCut: Double
+    /// Adaptive cut: how many times the recent level the content change must be (`--cut-ratio`).
+    public var cutRatio: Double = 4
+    public var minimumContentChange: Double = 0.06
+    public var calmRatio: Double = 2
+    public var jumpRatio: Double = 2
+    public var pixelConfirmation: Double = 0.7
+    /// Adaptive cut with pixels only: the same, for 1 − SSIM (which saturates near 1, so smaller ratios).
+    public var pixelCutRatio: Double = 2
+    public var minimumPixelChange: Double = 0.6
+    public var pixelCalmRatio: Double = 1.5
+    /// Floors of the recent level, so a perfectly still scene does not make every speck a cut.
+    public var contentLevelFloor: Double = 0.02
+    public var pixelLevelFloor: Double = 0.05
+    /// Adaptive cuts need a recent level measured over at least this many frames.
+    public var minimumLevelFrames: Int = 2
 
     public init(ssimReference: Double = 0.5, ssimCut: Double = 0.15, embeddingReference: Double = 0.4, embeddingCut: Double = 0.4) {
         self.ssimReference = ssimReference
@@ -101,15 +173,41 @@ public struct SceneBoundaryRule: Sendable, Equatable {
         self.embeddingCut = embeddingCut
     }
 
-    public func startsNewScene(_ s: FrameScores) -> Bool {
-        if s.hashDistance == 0 { return false }
+    /// The frame-to-frame change the rule watches: the embedding distance to the previous frame, else
+    /// 1 − SSIM to it (0 when identical hashes skipped SSIM); nil when neither was scored.
+    public static func change(_ s: FrameScores) -> Double? {
+        if let e = s.embeddingToPrevious { return e }
+        if let p = s.ssimToPrevious { return 1 - p }
+        return s.ssimToReference != nil || s.hashDistance == 0 ? 0 : nil
+    }
+
+    /// Whether the frame starts a new scene, and by which part of the rule.
+    public func cut(_ s: FrameScores, context c: ChangeContext) -> CutKind? {
+        if s.hashDistance == 0 { return nil }
         let hasPixels = s.ssimToReference != nil || s.ssimToPrevious != nil
-        let pixelDrift = (s.ssimToReference ?? 1) < ssimReference
-        if let toReference = s.embeddingToReference, let toPrevious = s.embeddingToPrevious {
-            let contentCut = toReference > embeddingReference && toPrevious > embeddingCut
-            return hasPixels ? contentCut && pixelDrift : contentCut
+        func comesBack(_ change: Double) -> Bool { c.nextToPrevious.map { $0 < 0.5 * change } ?? false }
+        if let change = s.embeddingToPrevious {
+            let pixelsMoved = !hasPixels || (s.ssimToPrevious ?? 1) <= pixelConfirmation || (s.ssimToReference ?? 1) < ssimReference
+            guard pixelsMoved else { return nil }
+            let level = max(c.recentLevel ?? 0, contentLevelFloor)
+            if change > embeddingCut, change >= jumpRatio * level, (s.embeddingToReference ?? change) > embeddingReference, !comesBack(change) {
+                return .jump
+            }
+            if c.recentCount >= minimumLevelFrames, change >= minimumContentChange, change >= cutRatio * level,
+               let next = c.nextChange, next <= calmRatio * level {
+                return .adaptive
+            }
+            return nil
         }
-        return hasPixels && pixelDrift && (s.ssimToPrevious ?? 1) < ssimCut
+        guard hasPixels else { return nil }
+        let change = 1 - (s.ssimToPrevious ?? 1)
+        if (s.ssimToReference ?? 1) < ssimReference, (s.ssimToPrevious ?? 1) < ssimCut, !comesBack(change) { return .jump }
+        let level = max(c.recentLevel ?? 0, pixelLevelFloor)
+        if c.recentCount >= minimumLevelFrames, change >= minimumPixelChange, change >= pixelCutRatio * level,
+           let next = c.nextChange, next <= pixelCalmRatio * level {
+            return .adaptive
+        }
+        return nil
     }
 }
 
@@ -127,7 +225,11 @@ public struct FrameRecord: Sendable, Equatable {
     /// True when this frame started its scene.
     public var startsScene: Bool { scores == nil || cut }
     /// True when the rule cut here (false for the very first frame).
-    public let cut: Bool
+    public var cut: Bool { cutKind != nil }
+    /// Which part of the rule cut here; nil when it did not.
+    public let cutKind: CutKind?
+    /// The recent level of change and the lookahead the rule judged the frame with (nil for a scene's first frame).
+    public let context: ChangeContext?
     /// True for a frame in a gradual transition or a blank (near-black/white) frame: kept in its scene's
     /// span but never its keyframe and not part of its embedding (see ``TransitionRule``).
     public internal(set) var transition: Bool
@@ -278,16 +380,43 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         self.rule = rule
     }
 
-    /// Adds the next frame; returns its record and the scene it closed (with its keyframe), if it started a new one.
-    public mutating func add(_ frame: AnalyzedFrame) -> (record: FrameRecord, closed: (scene: Scene, keyframe: AnalyzedFrame)?) {
+    /// What the segmenter decided about one frame: its record, and the scene it closed (with that scene's
+    /// chosen keyframe) when the frame started a new one.
+    public typealias Step = (record: FrameRecord, closed: (scene: Scene, keyframe: AnalyzedFrame)?)
+
+    /// Adds the next frame. The rule looks one frame ahead, so decisions lag by one frame: returns the
+    /// decision on the frame added before this one (nil for the first frame). ``finish(end:)`` decides the last.
+    public mutating func add(_ frame: AnalyzedFrame) -> Step? {
+        defer { pending = frame }
+        guard let pending else { return nil }
+        return decide(pending, next: frame)
+    }
+
+    /// The frame added last, not yet decided (it waits for the next one).
+    private var pending: AnalyzedFrame?
+
+    private mutating func decide(_ frame: AnalyzedFrame, next: AnalyzedFrame?) -> Step {
         let sample = frame.sample
         var closed: (scene: Scene, keyframe: AnalyzedFrame)? = nil
         var scores: FrameScores? = nil
+        var cutKind: CutKind? = nil
+        var context: ChangeContext? = nil
         var transition = frame.quality.exposure < transitionRule.blankExposure
         if let reference, let previous, var scene = current {
             let s = scorer.score(frame, reference: reference, previous: previous)
             scores = s
-            if rule.startsNewScene(s) && sample.seconds - scene.start >= minimumSceneLength {
+            var c = ChangeContext(
+                recentLevel: recentChanges.isEmpty ? nil : recentChanges.reduce(0, +) / Double(recentChanges.count),
+                recentCount: recentChanges.count, nextChange: next.flatMap { scorer.change(from: frame, to: $0) })
+            cutKind = rule.cut(s, context: c)
+            if cutKind == .jump, let next {
+                // Only a jump asks whether the picture comes back: compare the next frame with the one before this.
+                c.nextToPrevious = scorer.change(from: previous, to: next)
+                cutKind = rule.cut(s, context: c)
+            }
+            context = c
+            if cutKind != nil && sample.seconds - scene.start < minimumSceneLength { cutKind = nil }
+            if cutKind != nil {
                 scene.end = sample.seconds
                 closed = close(scene, next: frame)
                 current = nil
@@ -295,7 +424,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
                 scene.frameCount += 1
                 current = scene
                 if shortSceneFrames.count <= maximumTransitionFrames { shortSceneFrames.append(frame) }
-                if let change = change(s) {
+                if let change = SceneBoundaryRule.change(s) {
                     let level = recentChanges.isEmpty
                         ? (s.embeddingToPrevious != nil ? 0.05 : 0.2)
                         : recentChanges.reduce(0, +) / Double(recentChanges.count)
@@ -326,7 +455,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         previous = frame
         let record = FrameRecord(
             index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds,
-            scene: current!.id, scores: scores, quality: frame.quality, cut: closed != nil, transition: transition)
+            scene: current!.id, scores: scores, quality: frame.quality, cutKind: cutKind, context: context, transition: transition)
         return (record, closed)
     }
 
@@ -376,13 +505,6 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
     /// Keeps the first `maxCandidates` transition frames of the scene, in case it has nothing else.
     private mutating func offerTransition(_ frame: AnalyzedFrame) {
         if transitionCandidates.count < maxCandidates { transitionCandidates.append(frame) }
-    }
-
-    /// The frame-to-frame change the transition rule watches: embedding distance, else 1 − SSIM.
-    private func change(_ s: FrameScores) -> Double? {
-        if let e = s.embeddingToPrevious { return e }
-        if let p = s.ssimToPrevious { return 1 - p }
-        return nil
     }
 
     private mutating func accumulate(_ frame: AnalyzedFrame) {
@@ -476,14 +598,17 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         return (scene, chosen)
     }
 
-    /// The open scene, ended at `end` seconds, with its keyframe; nil if no frame came.
-    public mutating func finish(end: Double) -> (scene: Scene, keyframe: AnalyzedFrame)? {
-        guard var scene = current else { return nil }
+    /// No more frames: decides the frame still held back (`last`) and closes the open scene, ended at
+    /// `end` seconds, with its keyframe (`scene`; nil if no frame came).
+    public mutating func finish(end: Double) -> (last: Step?, scene: (scene: Scene, keyframe: AnalyzedFrame)?) {
+        let last = pending.map { decide($0, next: nil) }
+        pending = nil
+        guard var scene = current else { return (last, nil) }
         scene.end = max(end, scene.start)
         current = nil
         reference = nil
         previous = nil
-        return close(scene)
+        return (last, close(scene))
     }
 
 }

@@ -21,20 +21,23 @@ struct RunCommand: ParsableCommand {
     @OptionGroup(title: "Input and sampling")
     var inputOptions: InputOptions
 
-    @Option(help: ArgumentHelp("Signals that score frames: 'ssim' (pixels), 'embed' (the network's content embedding) or 'both' (the embedding finds cuts, SSIM to the scene's first frame confirms them).", valueName: "ssim|embed|both"))
+    @Option(help: ArgumentHelp("Signals that score frames: 'ssim' (pixels), 'embed' (the network's content embedding) or 'both' (the embedding finds cuts, the pixels confirm them).", valueName: "ssim|embed|both"))
     var scorer: ScorerKind = .both
 
-    @Option(help: ArgumentHelp("Pixels say 'cut' when a frame's SSIM to its scene's first frame is below this, 0 to 1.", valueName: "ssim"))
+    @Option(help: ArgumentHelp("A frame has left its scene in pixels when its SSIM to the scene's first frame is below this (confirms content cuts; with --scorer ssim, part of a jump cut), 0 to 1.", valueName: "ssim"))
     var ssimThreshold: Double = 0.5
 
-    @Option(help: ArgumentHelp("...and (with --scorer ssim) its SSIM to the previous sampled frame is below this, so pans and zooms stay one scene, 0 to 1.", valueName: "ssim"))
+    @Option(help: ArgumentHelp("With --scorer ssim, a jump cut also needs SSIM to the previous sampled frame below this, 0 to 1.", valueName: "ssim"))
     var cutThreshold: Double = 0.15
 
-    @Option(help: ArgumentHelp("Content says 'cut' when a frame's embedding cosine distance to its scene's first frame is above this, 0 to 2.", valueName: "distance"))
+    @Option(help: ArgumentHelp("A jump cut needs the frame's embedding cosine distance to its scene's first frame above this (the content has left the scene), 0 to 2.", valueName: "distance"))
     var embeddingThreshold: Double = 0.4
 
-    @Option(help: ArgumentHelp("...and its distance to the previous sampled frame is above this, 0 to 2.", valueName: "distance"))
+    @Option(help: ArgumentHelp("...and its distance to the previous sampled frame above this and at least twice the scene's recent level of change, 0 to 2.", valueName: "distance"))
     var embeddingCutThreshold: Double = 0.4
+
+    @Option(help: ArgumentHelp("Adaptive cuts: a smaller change cuts when it is at least this many times the scene's recent level of change (the mean over its last 4 frames) and the next frame is calm again, 1 to 100. Default: 4 with embeddings, 2 with --scorer ssim.", valueName: "ratio"))
+    var cutRatio: Double?
 
     @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11 to 4096. Coarse is robust to motion.", valueName: "pixels"))
     var ssimSize: Int = 32
@@ -113,6 +116,7 @@ struct RunCommand: ParsableCommand {
         if !(0...2).contains(gridThreshold) { throw ValidationError("--grid-threshold must be 0 to 2, got \(gridThreshold)") }
         if !(0...2).contains(embeddingThreshold) { throw ValidationError("--embedding-threshold must be 0 to 2, got \(embeddingThreshold)") }
         if !(0...2).contains(embeddingCutThreshold) { throw ValidationError("--embedding-cut-threshold must be 0 to 2, got \(embeddingCutThreshold)") }
+        if let cutRatio, !(1...100).contains(cutRatio) { throw ValidationError("--cut-ratio must be 1 to 100, got \(cutRatio)") }
         if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
     }
@@ -124,6 +128,10 @@ struct RunCommand: ParsableCommand {
         options.rule = SceneBoundaryRule(
             ssimReference: ssimThreshold, ssimCut: cutThreshold,
             embeddingReference: embeddingThreshold, embeddingCut: embeddingCutThreshold)
+        if let cutRatio {
+            options.rule.cutRatio = cutRatio
+            options.rule.pixelCutRatio = cutRatio
+        }
         networkOptions.apply(to: &options)
         options.clustering.threshold = clusterThreshold
         options.clustering.linkage = linkage

@@ -297,3 +297,19 @@ extension Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// One continuous 20 s camera move over a real frame (`bbb-720p.mp4` at 5 s): a zoom from 1× to 3×
+    /// while panning from the top-left corner to the bottom-right, 640×360 at 25 fps. Its last frames
+    /// share nothing with its first (SSIM to the first frame falls to ~0.05, the embedding distance
+    /// passes 0.55), yet no two frames 0.5 s apart differ much: one shot that drifts past every fixed
+    /// threshold a reference-only rule could use.
+    public static func slowZoomAndPan() throws -> URL {
+        try cached("slow-zoom-pan.mp4") { url in
+            try ffmpeg(["-ss", "5", "-i", sample("bbb-720p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", url.path + ".png"])
+            try ffmpeg(["-loop", "1", "-framerate", "25", "-i", url.path + ".png", "-vf",
+                        "zoompan=z='1+0.004*on':x='on*(iw-iw/zoom)/500':y='on*(ih-ih/zoom)/500':d=500:s=640x360:fps=25,format=yuv420p",
+                        "-frames:v", "500", "-c:v", "libx264", "-f", "mp4", url.path])
+        }
+    }
+}

@@ -62,6 +62,25 @@ struct ScenesTests {
         #expect(list.scenes.count == 1)
     }
 
+    /// A 20 s zoom and pan whose end shares nothing with its start: the reference comparison alone would cut
+    /// it into many scenes; judged frame to frame against its own level of change it is one shot.
+    @Test(arguments: [ScorerKind.both, .embed, .ssim])
+    func slowZoomAndPanIsOneScene(scorer: ScorerKind) throws {
+        var options = DedupeOptions()
+        options.scorer = scorer
+        let list = try findScenes(input: Fixtures.slowZoomAndPan().path, options: options, output: nil)
+        #expect(list.frames.count == 40)
+        #expect(list.scenes.count == 1, "cuts at \(list.frames.filter(\.cut).map(\.seconds))")
+        // The fixture does drift past the reference thresholds (otherwise this test could not fail).
+        let rule = options.rule
+        if scorer.usesEmbedding {
+            #expect(list.frames.compactMap(\.scores?.embeddingToReference).max()! > rule.embeddingReference)
+        }
+        if scorer.usesSSIM {
+            #expect(list.frames.compactMap(\.scores?.ssimToReference).min()! < rule.ssimReference)
+        }
+    }
+
     @Test func maxSideAndPNG() throws {
         let out = Fixtures.temporaryFolder("png")
         var options = DedupeOptions()
