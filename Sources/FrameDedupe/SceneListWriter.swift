@@ -74,6 +74,7 @@ public enum SceneListWriter {
                 ("embedding_threshold", .number(o.rule.embeddingReference, decimals: 6)),
                 ("embedding_cut_threshold", .number(o.rule.embeddingCut, decimals: 6)),
                 ("cut_ratio", .number(o.scorer.usesEmbedding ? o.rule.cutRatio : o.rule.pixelCutRatio, decimals: 6)),
+                ("min_cut_change", .number(o.scorer.usesEmbedding ? o.rule.minimumContentChange : o.rule.minimumPixelChange, decimals: 6)),
                 ("model", o.scorer.usesEmbedding ? .string("efficientnet-" + o.modelVariant.rawValue) : .null),
                 ("network_input", o.scorer.usesEmbedding ? .string(o.networkInput.rawValue) : .null),
                 ("analysis_short_side", .int(o.reader.analysisShortSide)),

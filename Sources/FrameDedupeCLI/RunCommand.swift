@@ -39,6 +39,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Adaptive cuts: a smaller change cuts when it is at least this many times the scene's recent level of change (the mean over its last 4 frames) and the next frame is calm again, 1 to 100. Default: 4 with embeddings, 2 with --scorer ssim.", valueName: "ratio"))
     var cutRatio: Double?
 
+    @Option(help: ArgumentHelp("Adaptive cuts: the smallest change that can cut (embedding cosine distance; 1 - SSIM with --scorer ssim), 0 to 2. Default: 0.06 with embeddings, 0.6 with --scorer ssim.", valueName: "change"))
+    var minCutChange: Double?
+
     @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11 to 4096. Coarse is robust to motion.", valueName: "pixels"))
     var ssimSize: Int = 32
 
@@ -117,6 +120,7 @@ struct RunCommand: ParsableCommand {
         if !(0...2).contains(embeddingThreshold) { throw ValidationError("--embedding-threshold must be 0 to 2, got \(embeddingThreshold)") }
         if !(0...2).contains(embeddingCutThreshold) { throw ValidationError("--embedding-cut-threshold must be 0 to 2, got \(embeddingCutThreshold)") }
         if let cutRatio, !(1...100).contains(cutRatio) { throw ValidationError("--cut-ratio must be 1 to 100, got \(cutRatio)") }
+        if let minCutChange, !(0...2).contains(minCutChange) { throw ValidationError("--min-cut-change must be 0 to 2, got \(minCutChange)") }
         if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
     }
@@ -131,6 +135,10 @@ struct RunCommand: ParsableCommand {
         if let cutRatio {
             options.rule.cutRatio = cutRatio
             options.rule.pixelCutRatio = cutRatio
+        }
+        if let minCutChange {
+            options.rule.minimumContentChange = minCutChange
+            options.rule.minimumPixelChange = minCutChange
         }
         networkOptions.apply(to: &options)
         options.clustering.threshold = clusterThreshold
