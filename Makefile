@@ -9,7 +9,7 @@ SAMPLE ?= samples/shots-360p.mp4
 CPU_FLAGS ?= $(shell [ "$$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 DEMO_OUT ?= demo.framededupe
 
-.PHONY: all deps model build release test demo man bench clean
+.PHONY: all deps model build release test demo man bench bench-peers clean
 
 all: build
 
@@ -52,9 +52,15 @@ man: deps
 	$(SWIFT) package --allow-writing-to-package-directory generate-manual --configuration debug --authors "framededupe developers"
 	cp .build/plugins/GenerateManual/outputs/FrameDedupeCLI/framededupe.1 man/framededupe.1
 
-## bench: speed benchmarks (not part of CI); writes figures to BENCHMARKS.md
-bench: release
-	python3 scripts/bench-decode.py
+## bench: the speed suite (not part of CI; ~30 min, wants a quiet machine): kernels, network vs onnxruntime,
+## end to end vs ffmpeg, memory vs input length, clustering; writes BENCHMARKS.md. BENCH_ARGS=--quick checks it works.
+bench: release model
+	python3 scripts/bench-speed.py --cpu="$(word 4,$(CPU_FLAGS))" $(BENCH_ARGS)
+
+## bench-peers: PySceneDetect, ffmpeg mpdecimate/scene, imagededup on the labelled dev set, scored by
+## `framededupe eval` (not part of CI; own virtualenv in .cache/peers-venv, several GB); writes BENCHMARKS.md
+bench-peers: release model
+	python3 scripts/bench-peers.py --skip-build $(BENCH_ARGS)
 
 clean:
 	rm -rf .build $(DEMO_OUT)

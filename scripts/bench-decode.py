@@ -5,10 +5,11 @@ For each clip, every variant runs ROUNDS times, interleaved (ours, ffmpeg, ours,
 that the machine's background load hits all of them alike; medians of wall time and peak RSS are
 written to BENCHMARKS.md between the markers of the "decode" section, with the command.
 
-    python3 scripts/bench-decode.py [--rounds 5] [--binary .build/release/framededupe] [clips...]
+    python3 scripts/bench-decode.py [--rounds 5] [--binary .build/release/framededupe] [--benchmarks FILE] [clips...]
 
-Default clips: the 720p and 1080p real clips built by scripts/make-bench-clips.sh (60 s each).
-Standard library only.
+Default clips: the 360p, 720p and 1080p real clips built by scripts/make-bench-clips.sh (60 s each).
+Standard library only. scripts/bench-speed.py runs it as part of the whole speed suite and imports
+`timed`, `machine` and `write_section` from it.
 """
 import argparse
 import os
@@ -35,12 +36,31 @@ def timed(cmd):
     return wall, rss_kb / 1024
 
 
+def machine():
+    """One line naming the machine: cores, CPU model and the 1-minute load average now."""
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    return f"{os.cpu_count()} cores, {cpu}, load average {os.getloadavg()[0]:.2f} at the start"
+
+
+def write_section(path, name, body, heading, writer):
+    """Puts `body` between the `name` markers of the Markdown file at `path` (replacing what was there), or, when the
+    markers are missing, appends `heading` and the marked section. `writer` names the script in the begin marker."""
+    section = f"<!-- {name}:begin (written by {writer}; do not edit by hand) -->\n{body.strip()}\n<!-- {name}:end -->"
+    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    if f"<!-- {name}:begin" in text:
+        text = re.sub(rf"<!-- {name}:begin.*?<!-- {name}:end -->", lambda _: section, text, flags=re.S)
+    else:
+        text = text.rstrip("\n") + f"\n\n## {heading}\n\n" + section + "\n"
+    open(path, "w").write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("clips", nargs="*")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/framededupe"))
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch BENCHMARKS.md")
+    ap.add_argument("--benchmarks", default=os.path.join(ROOT, "BENCHMARKS.md"), help="the Markdown file to write (default BENCHMARKS.md)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"bench-decode: {args.binary} missing: run 'swift build -c release' first")
@@ -49,11 +69,12 @@ def main():
     clips = args.clips or subprocess.run([os.path.join(ROOT, "scripts/make-bench-clips.sh")], check=True,
                                          capture_output=True, text=True).stdout.split()
     out = tempfile.mkdtemp(prefix="bench-decode-")
+    noted = machine()
     variants = [
         ("ffmpeg -vf fps=2 -f null (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-i", c, "-vf", "fps=2", "-f", "null", "-"]),
         ("framededupe --scorer ssim (SSIM scenes + keyframes)", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim"]),
         ("framededupe --scorer ssim, non-ref skipping off", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim", "--decode-unsampled"]),
-        ("framededupe --scorer both (SSIM + EfficientNet-Lite0, 1 BLAS thread)", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "both"]),
+        ("framededupe defaults (--scorer both: SSIM + EfficientNet-Lite0, 1 BLAS thread)", lambda c: [args.binary, c, "-q", "-o", out, "--fps", "2"]),
         ("framededupe --scorer ssim --decode keyframes", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim", "--decode", "keyframes"]),
         ("ffmpeg -skip_frame nokey (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", "-i", c, "-f", "null", "-"]),
     ]
@@ -78,26 +99,17 @@ def main():
     shutil.rmtree(out, ignore_errors=True)
     if args.no_write:
         return
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
     table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | sampled frames/s | median peak RSS (MB) |", "|---|---|---:|---:|---:|---:|"]
     table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {'' if '--decode keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} |" for c, n, t, r, m in rows]
-    section = "\n".join([
-        "<!-- decode:begin (written by scripts/bench-decode.py; do not edit by hand) -->",
-        f"Machine: {os.cpu_count()} cores, {cpu}; {args.rounds} interleaved rounds, medians; {time.strftime('%Y-%m-%d')}.",
+    body = "\n".join([
+        f"Machine: {noted}; {args.rounds} interleaved round{'s' if args.rounds > 1 else ''}, medians; {time.strftime('%Y-%m-%d')}.",
         "",
         f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds}` (clips from `scripts/make-bench-clips.sh`: 60 s of real footage, H.264 with B-frames).",
         "",
         *table,
-        "<!-- decode:end -->",
     ])
-    path = os.path.join(ROOT, "BENCHMARKS.md")
-    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    if "<!-- decode:begin" in text:
-        text = re.sub(r"<!-- decode:begin.*?<!-- decode:end -->", lambda _: section, text, flags=re.S)
-    else:
-        text += "\n## Decode and SSIM scenes vs ffmpeg decode-only\n\n" + section + "\n"
-    open(path, "w").write(text)
-    print(f"wrote {path}")
+    write_section(args.benchmarks, "decode", body, "Decode and SSIM scenes vs ffmpeg decode-only", "scripts/bench-decode.py")
+    print(f"wrote {args.benchmarks}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Builds two ~60 s real-footage clips for speed benchmarks, NOT committed:
+# Builds three ~60 s real-footage clips for speed benchmarks, NOT committed:
+#   .cache/bench/bench-360p.mp4    640x360, 25 fps, 60.00 s
 #   .cache/bench/bench-720p.mp4    1280x720, 25 fps, 60.00 s
 #   .cache/bench/bench-1080p.mp4   1920x1080, 25 fps, 60.00 s
 # H.264 with x264's defaults (preset medium, CRF 23, B-frames, keyint 250),
 # yuv420p, faststart, no audio. Prints the paths of the clips on stdout.
+#
+#   scripts/make-bench-clips.sh [--force] [--loop MINUTES]...
+#
+# With --loop (repeatable), builds and prints instead the long inputs of the
+# memory benchmark: .cache/bench/bench-360p-loop<MINUTES>min.mp4, the 360p clip
+# played MINUTES times in a row (-stream_loop, stream copy: no re-encode, so
+# even 120 minutes take seconds; 60 s is exactly 6 GOPs, every loop starts on a
+# key frame).
 #
 # Content: a ~34.6 s sequence of the same sources as samples/ (fetched and
 # checked by scripts/make-samples.sh --sources-only), upscaled with lanczos,
@@ -24,7 +33,16 @@ CACHE="${FRAMEDEDUPE_CACHE:-$ROOT/.cache}"
 OUT="$CACHE/bench"
 DURATION=60
 FORCE=0
-[[ "${1:-}" == "--force" ]] && FORCE=1
+LOOPS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --force) FORCE=1 ;;
+    --loop) [[ "${2:-}" =~ ^[1-9][0-9]*$ ]] || { echo "make-bench-clips: --loop needs a whole number of minutes" >&2; exit 2; }
+            LOOPS+=("$2"); shift ;;
+    *) echo "usage: scripts/make-bench-clips.sh [--force] [--loop MINUTES]..." >&2; exit 2 ;;
+  esac
+  shift
+done
 
 SRC="$("$ROOT/scripts/make-samples.sh" --sources-only)"
 mkdir -p "$OUT"
@@ -58,5 +76,22 @@ build() { # build W H NAME
   printf '%s\n' "$out"
 }
 
+loop() { # loop BASE MINUTES: the 60 s 360p clip played MINUTES times
+  local base="$1" minutes="$2" out
+  out="$OUT/bench-360p-loop${minutes}min.mp4"
+  if [[ -f "$out" && $FORCE -eq 0 ]]; then printf '%s\n' "$out"; return; fi
+  echo "make-bench-clips: building $out" >&2
+  "${FF[@]}" -stream_loop $((minutes - 1)) -i "$base" -map 0:v -c copy \
+    -map_metadata -1 -movflags +faststart "$out.partial.mp4"
+  mv "$out.partial.mp4" "$out"
+  printf '%s\n' "$out"
+}
+
+if [[ ${#LOOPS[@]} -gt 0 ]]; then
+  base="$(build 640 360 bench-360p)"
+  for m in "${LOOPS[@]}"; do loop "$base" "$m"; done
+  exit 0
+fi
+build 640 360 bench-360p
 build 1280 720 bench-720p
 build 1920 1080 bench-1080p
