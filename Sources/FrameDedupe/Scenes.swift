@@ -136,7 +136,7 @@ public enum CutKind: String, Sendable {
 ///
 /// With pixels only (`--scorer ssim`) a frame cuts when
 /// - **jump**: SSIM to the reference < `ssimReference` and SSIM to the previous frame < `ssimCut`
-///   (0.15), and the next frame does not come back; or
+///   (0.25), and the next frame does not come back; or
 /// - **adaptive**: its change ≥ `minimumPixelChange` (0.6) and ≥ `pixelCutRatio` (2) × the recent level,
 ///   and the next frame's change ≤ `pixelCalmRatio` (1.5) × the recent level.
 ///
@@ -166,7 +166,7 @@ public struct SceneBoundaryRule: Sendable, Equatable {
     /// Adaptive cuts need a recent level measured over at least this many frames.
     public var minimumLevelFrames: Int = 2
 
-    public init(ssimReference: Double = 0.5, ssimCut: Double = 0.15, embeddingReference: Double = 0.4, embeddingCut: Double = 0.4) {
+    public init(ssimReference: Double = 0.5, ssimCut: Double = 0.25, embeddingReference: Double = 0.4, embeddingCut: Double = 0.4) {
         self.ssimReference = ssimReference
         self.ssimCut = ssimCut
         self.embeddingReference = embeddingReference

@@ -28,7 +28,7 @@ struct RunCommand: ParsableCommand {
     var ssimThreshold: Double = 0.5
 
     @Option(help: ArgumentHelp("With --scorer ssim, a jump cut also needs SSIM to the previous sampled frame below this, 0 to 1.", valueName: "ssim"))
-    var cutThreshold: Double = 0.15
+    var cutThreshold: Double = 0.25
 
     @Option(help: ArgumentHelp("A jump cut needs the frame's embedding cosine distance to its scene's first frame above this (the content has left the scene), 0 to 2.", valueName: "distance"))
     var embeddingThreshold: Double = 0.4
@@ -57,8 +57,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("JPEG quality as ffmpeg's -q:v, 2 (best) to 31.", valueName: "q"))
     var jpegQuality: Int = 3
 
-    @Option(help: ArgumentHelp("Scenes closer than this join one content cluster: the distance d = (1 - alpha) * content + alpha * time, 0 to 1, where content is the cosine distance of the scenes' mean embeddings (1 - SSIM of their keyframes with --scorer ssim).", valueName: "distance"))
-    var clusterThreshold: Double = 0.35
+    @Option(help: ArgumentHelp("Scenes closer than this join one content cluster: the distance d = (1 - alpha) * content + alpha * time, 0 to 1, where content is the cosine distance of the scenes' mean embeddings (1 - SSIM of their keyframes with --scorer ssim). Default: 0.35 (0.7 with --scorer ssim).", valueName: "distance"))
+    var clusterThreshold: Double?
 
     @Option(help: ArgumentHelp("How cluster distances follow from scene distances: average, complete, single or ward.", valueName: "linkage"))
     var linkage: Linkage = .average
@@ -109,7 +109,7 @@ struct RunCommand: ParsableCommand {
         if !(0...1).contains(ssimThreshold) { throw ValidationError("--ssim-threshold must be 0 to 1, got \(ssimThreshold)") }
         if !(11...4096).contains(ssimSize) { throw ValidationError("--ssim-size must be 11 to 4096, got \(ssimSize)") }
         if !(0...1).contains(cutThreshold) { throw ValidationError("--cut-threshold must be 0 to 1, got \(cutThreshold)") }
-        if !(0...1).contains(clusterThreshold) { throw ValidationError("--cluster-threshold must be 0 to 1, got \(clusterThreshold)") }
+        if let clusterThreshold, !(0...1).contains(clusterThreshold) { throw ValidationError("--cluster-threshold must be 0 to 1, got \(clusterThreshold)") }
         if !(0...1280).contains(pca) { throw ValidationError("--pca must be 0 to 1280, got \(pca)") }
         if !(0...3600).contains(minSceneLength) { throw ValidationError("--min-scene-length must be 0 to 3600 seconds, got \(minSceneLength)") }
         if !(0...2).contains(diversity) { throw ValidationError("--diversity must be 0 to 2, got \(diversity)") }
@@ -141,7 +141,7 @@ struct RunCommand: ParsableCommand {
             options.rule.minimumPixelChange = minCutChange
         }
         networkOptions.apply(to: &options)
-        options.clustering.threshold = clusterThreshold
+        options.clustering.threshold = clusterThreshold ?? ClusterOptions.defaultThreshold(scorer: scorer)
         options.clustering.linkage = linkage
         options.clustering.alpha = alpha
         options.clustering.timeScale = timeScale

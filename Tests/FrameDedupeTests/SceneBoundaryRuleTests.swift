@@ -82,7 +82,7 @@ struct SceneBoundaryRuleTests {
             FrameScores(hashDistance: 20, ssimToReference: reference, ssimToPrevious: previous)
         }
         let still = ChangeContext(recentLevel: 0.1, recentCount: 4, nextChange: 0.1, nextToPrevious: 0.9)
-        // Jump: SSIM to the reference < 0.5 and to the previous < 0.15.
+        // Jump: SSIM to the reference < 0.5 and to the previous < 0.25.
         #expect(rule.cut(pixels(previous: 0.1, reference: 0.1), context: still) == .jump)
         // Adaptive: change 0.65 ≥ 0.6 and ≥ 2 × 0.1, next calm (≤ 1.5 × 0.1).
         #expect(rule.cut(pixels(previous: 0.35, reference: 0.3), context: still) == .adaptive)
