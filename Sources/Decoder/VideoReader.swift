@@ -51,6 +51,9 @@ public struct VideoInfo: Sendable {
     public let duration: Double?
     /// The stream's average frame rate when known.
     public let averageFrameRate: Rational?
+    /// The file's start time in seconds (the earliest of its streams, ffprobe's `format=start_time`), when
+    /// known. ffmpeg measures `-ss`, the `select` filter's `t` and its outputs' timestamps from it.
+    public let fileStartSeconds: Double?
 }
 
 /// Counts of what went wrong or was skipped while decoding; none of these stop a run.
@@ -109,6 +112,7 @@ public final class VideoReader {
     private var finished = false
     private var lastPTS: Int64?
     private var lastDuration: Int64 = 0
+    private var lastOrdinal = 0
     /// pts of packets sent but not yet passed by an output frame (for exact ordinals).
     private var pendingPacketPTS: [Int64] = []
     private var passedPackets = 0
@@ -181,7 +185,9 @@ public final class VideoReader {
             codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
             streamIndex: Int(index), width: Int(parameters.pointee.width), height: Int(parameters.pointee.height),
             timeBase: timeBase, startPTS: start == cff_nopts_value ? 0 : start, duration: duration,
-            averageFrameRate: rate.num > 0 && rate.den > 0 ? Rational(Int64(rate.num), Int64(rate.den)) : nil)
+            averageFrameRate: rate.num > 0 && rate.den > 0 ? Rational(Int64(rate.num), Int64(rate.den)) : nil,
+            fileStartSeconds: format.pointer.pointee.start_time == cff_nopts_value
+                ? nil : Double(format.pointer.pointee.start_time) / Double(cff_time_base))
         if start != cff_nopts_value { setClock(startPTS: start) }
         if let s = options.start, s > 0, seekable {
             // Seek to the key frame at or before the start; frames before it are decoded and dropped.
@@ -240,8 +246,10 @@ public final class VideoReader {
             pts = (lastPTS ?? info.startPTS) + max(lastDuration, 1)
         }
         let ordinal = passOrdinal(pts)
-        if let last = lastPTS, pts > last { lastDuration = pts - last }
+        // One frame's interval, also when frames that cannot be sampled were skipped in between.
+        if let last = lastPTS, pts > last { lastDuration = (pts - last) / Int64(max(1, ordinal - lastOrdinal)) }
         lastPTS = pts
+        lastOrdinal = ordinal
         if frame.pointer.pointee.flags & cff_frame_flag_corrupt != 0 || frame.pointer.pointee.decode_error_flags != 0 {
             counts.corruptFrames += 1
             return nil

@@ -82,6 +82,25 @@ public struct SceneList: Sendable {
     public let warnings: [String]
     /// The end of the analysed span in seconds from the stream's start.
     public let end: Double
+    /// The images `unique/` holds (or would hold, when nothing is written), ordered by name.
+    public let uniqueImages: [UniqueImage]
+}
+
+/// One image of `unique/`: a cluster's exemplar, a scene's keyframe (`--keep scene`) or a further frame
+/// of a cluster (`--keep diverse`).
+public struct UniqueImage: Sendable, Equatable {
+    /// Its name in `unique/`: `cluster-0003_t000012.500.jpg` or `scene-0007_t000012.500.jpg`.
+    public let name: String
+    /// The scene it comes from.
+    public let scene: Int
+    /// The scene's content cluster (nil only for a transition scene's keyframe, which is never chosen).
+    public let cluster: Int?
+    /// The frame; its `path` is where the image was written first (`keyframes/…`), relative to the output folder.
+    public let keyframe: Keyframe
+    /// True for a cluster's exemplar (a `cluster-…` name; with `--keep scene` every image stands for its scene).
+    public let isExemplar: Bool
+    /// `unique/<name>`, relative to the output folder, when written.
+    public internal(set) var path: String?
 }
 
 /// Why a run failed, sorted by who can fix it.
@@ -162,10 +181,14 @@ final class ScoredFrames {
 ///   - network: a loaded network to reuse across inputs; nil loads one when the scorer needs it.
 ///   - stats: a CSV file for every frame's scores and decision (``SceneListWriter/statsHeader``), written as frames are scored.
 ///   - progress: called after each sampled frame.
+///   - sceneClosed: called with each scene as soon as it is final (its frames, span, keyframe and image
+///     path no longer change; its cluster is known only at the end), while the input is still being read.
+///     The image itself appears in the output folder when the run finishes. An error thrown here stops the run.
 /// - Returns: the scene list, as also written to `scenes.json`.
 public func findScenes(
     input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite? = nil,
-    stats: URL? = nil, progress: ((RunProgress) -> Void)? = nil
+    stats: URL? = nil, progress: ((RunProgress) -> Void)? = nil,
+    sceneClosed: ((Scene) throws(OutputError) -> Void)? = nil
 ) throws(RunError) -> SceneList {
     var network = network
     if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
@@ -209,6 +232,7 @@ public func findScenes(
             scene.keyframe.path = "keyframes/\(name)"
         }
         scenes.append(scene)
+        do { try sceneClosed?(scene) } catch { throw .output(error) }
         for extra in segmenter.diverseFrames {
             let s = extra.sample
             var keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
@@ -255,15 +279,17 @@ public func findScenes(
 
     do { try statsFile?.finish() } catch { throw .output(error) }
     var clusters = clusterScenes(scenes, options: options.clustering)
+    var unique = chooseUniqueImages(clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse,
+                                    fileExtension: options.imageFormat.fileExtension)
     if let folder {
         do {
-            try writeUniqueImages(&clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse, folder: folder)
+            try writeUniqueImages(&unique, clusters: &clusters, folder: folder)
             if candidateFolder != nil { try? FileManager.default.removeItem(at: folder.staging.appendingPathComponent("candidates")) }
             try writeClusterFolders(clusters, scenes: scenes, folder: folder)
         } catch { throw .output(error) }
     }
     let list = SceneList(video: finished.info, options: options, frames: frames, scenes: scenes, clusters: clusters,
-                         counts: finished.counts, warnings: finished.warnings, end: end)
+                         counts: finished.counts, warnings: finished.warnings, end: end, uniqueImages: unique)
     if let folder {
         do {
             try folder.write(SceneListWriter.json(list), to: "scenes.json")
@@ -291,55 +317,66 @@ func keyframeName(scene: Int, seconds: Double, format: StillImageFormat) -> Stri
     String(format: "scene-%04d_t%010.3f.", scene, max(0, seconds)) + format.fileExtension
 }
 
-/// `unique/`: hard links to (or copies of) the chosen keyframes: each cluster's exemplar, or every scene's
-/// keyframe with `--keep scene`, named `cluster-0003_t000012.500.jpg` / `scene-0007_t000012.500.jpg`.
-func writeUniqueImages(
-    _ clusters: inout SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], folder: OutputFolder
-) throws(OutputError) {
+/// The images `unique/` gets, ordered by name (as `ls unique/` lists them): each cluster's exemplar, or every
+/// non-transition scene's keyframe with `--keep scene`, or with `--keep diverse` per cluster the exemplar and
+/// every further frame farther than `diversity` from all kept in it. Chosen whether or not images are written.
+func chooseUniqueImages(
+    _ clusters: SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], fileExtension ext: String
+) -> [UniqueImage] {
+    func name(_ prefix: String, _ id: Int, _ keyframe: Keyframe) -> String {
+        prefix + String(format: "-%04d_t%010.3f.", id, max(0, keyframe.seconds)) + ext
+    }
+    var images: [UniqueImage] = []
+    switch keep {
+    case .cluster:
+        for c in clusters.clusters {
+            images.append(UniqueImage(name: name("cluster", c.id, c.exemplar.keyframe), scene: c.exemplar.scene, cluster: c.id,
+                                      keyframe: c.exemplar.keyframe, isExemplar: true))
+        }
+    case .scene:
+        for scene in scenes where !scene.transition {
+            images.append(UniqueImage(name: name("scene", scene.id, scene.keyframe), scene: scene.id,
+                                      cluster: clusters.clusterOfScene[scene.id], keyframe: scene.keyframe, isExemplar: false))
+        }
+    case .diverse:
+        let ssim = StructuralSimilarity()
+        for cluster in clusters.clusters {
+            let exemplarScene = scenes[cluster.exemplar.scene]
+            // The exemplar first, then every scene keyframe and diverse frame of the cluster in time order.
+            var kept: [(vector: [Float]?, luma: LumaImage?)] = [(exemplarScene.keyframeVector, exemplarScene.keyframeLuma)]
+            images.append(UniqueImage(name: name("cluster", cluster.id, cluster.exemplar.keyframe), scene: cluster.exemplar.scene,
+                                      cluster: cluster.id, keyframe: cluster.exemplar.keyframe, isExemplar: true))
+            var pool: [(scene: Int, keyframe: Keyframe, vector: [Float]?, luma: LumaImage?)] = []
+            for id in cluster.scenes where id != cluster.exemplar.scene {
+                pool.append((id, scenes[id].keyframe, scenes[id].keyframeVector, scenes[id].keyframeLuma))
+            }
+            for d in diverse where cluster.scenes.contains(d.scene) { pool.append((d.scene, d.keyframe, d.vector, d.luma)) }
+            pool.sort { $0.keyframe.frameIndex < $1.keyframe.frameIndex }
+            for p in pool where kept.allSatisfy({ contentDistance((p.vector, p.luma), $0, ssim: ssim) > diversity }) {
+                kept.append((p.vector, p.luma))
+                images.append(UniqueImage(name: name("cluster", cluster.id, p.keyframe), scene: p.scene, cluster: cluster.id,
+                                          keyframe: p.keyframe, isExemplar: false))
+            }
+        }
+    }
+    return images.sorted { $0.name < $1.name }
+}
+
+/// `unique/`: hard links to (or copies of) the chosen images' keyframes; sets their paths and the exemplars' paths.
+func writeUniqueImages(_ images: inout [UniqueImage], clusters: inout SceneClusters, folder: OutputFolder) throws(OutputError) {
     let unique = try folder.stagedFolder("unique")
-    func place(_ keyframe: Keyframe, as name: String) throws(OutputError) -> String? {
-        guard let path = keyframe.path else { return nil }
+    for i in images.indices {
+        guard let path = images[i].keyframe.path else { continue }
+        let name = images[i].name
         let source = folder.staging.appendingPathComponent(path), target = unique.appendingPathComponent(name)
         if link(source.path, target.path) != 0 {
             do { try FileManager.default.copyItem(at: source, to: target) } catch {
                 throw OutputError(path: folder.url.appendingPathComponent("unique/\(name)").path, reason: OutputFolder.reason(error))
             }
         }
-        return "unique/\(name)"
-    }
-    let ext = scenes.first?.keyframe.path.map { ($0 as NSString).pathExtension } ?? "jpg"
-    switch keep {
-    case .cluster:
-        for i in clusters.clusters.indices {
-            let e = clusters.clusters[i].exemplar
-            let name = String(format: "cluster-%04d_t%010.3f.", clusters.clusters[i].id, max(0, e.keyframe.seconds)) + ext
-            clusters.clusters[i].exemplar.path = try place(e.keyframe, as: name)
-        }
-    case .scene:
-        for scene in scenes where !scene.transition {
-            let name = String(format: "scene-%04d_t%010.3f.", scene.id, max(0, scene.keyframe.seconds)) + ext
-            _ = try place(scene.keyframe, as: name)
-        }
-    case .diverse:
-        let ssim = StructuralSimilarity()
-        for i in clusters.clusters.indices {
-            let cluster = clusters.clusters[i]
-            let exemplarScene = scenes[cluster.exemplar.scene]
-            // The exemplar first, then every scene keyframe and diverse frame of the cluster in time order.
-            var kept: [(vector: [Float]?, luma: LumaImage?)] = [(exemplarScene.keyframeVector, exemplarScene.keyframeLuma)]
-            let name = String(format: "cluster-%04d_t%010.3f.", cluster.id, max(0, cluster.exemplar.keyframe.seconds)) + ext
-            clusters.clusters[i].exemplar.path = try place(cluster.exemplar.keyframe, as: name)
-            var pool: [(keyframe: Keyframe, vector: [Float]?, luma: LumaImage?)] = []
-            for id in cluster.scenes where id != cluster.exemplar.scene {
-                pool.append((scenes[id].keyframe, scenes[id].keyframeVector, scenes[id].keyframeLuma))
-            }
-            for d in diverse where cluster.scenes.contains(d.scene) { pool.append((d.keyframe, d.vector, d.luma)) }
-            pool.sort { $0.keyframe.frameIndex < $1.keyframe.frameIndex }
-            for p in pool where kept.allSatisfy({ contentDistance((p.vector, p.luma), $0, ssim: ssim) > diversity }) {
-                kept.append((p.vector, p.luma))
-                let name = String(format: "cluster-%04d_t%010.3f.", cluster.id, max(0, p.keyframe.seconds)) + ext
-                _ = try place(p.keyframe, as: name)
-            }
+        images[i].path = "unique/\(name)"
+        if images[i].isExemplar, let c = images[i].cluster, let k = clusters.clusters.firstIndex(where: { $0.id == c }) {
+            clusters.clusters[k].exemplar.path = images[i].path
         }
     }
 }

@@ -28,26 +28,7 @@ public enum SceneListWriter {
                 ("transition", .bool(f.transition)),
             ])
         }
-        let scenes: [JSONValue] = list.scenes.map { s in
-            .object([
-                ("id", .int(s.id)),
-                ("cluster", list.clusters.clusterOfScene[s.id].map { .int($0) } ?? .null),
-                ("start", .seconds(s.start)),
-                ("end", .seconds(s.end)),
-                ("frames", .int(s.frameCount)),
-                ("first_frame", .int(s.firstFrame)),
-                ("transition", .bool(s.transition)),
-                ("keyframe", .object([
-                    ("index", .int(s.keyframe.frameIndex)),
-                    ("pts", .int(s.keyframe.timestamp.pts)),
-                    ("time", .seconds(s.keyframe.seconds)),
-                    ("path", s.keyframe.path.map { .string($0) } ?? .null),
-                    ("centrality", .number(s.keyframe.centrality, decimals: 6)),
-                    ("sharpness", .number(s.keyframe.sharpness, decimals: 3)),
-                    ("exposure", .number(s.keyframe.exposure, decimals: 6)),
-                ])),
-            ])
-        }
+        let scenes: [JSONValue] = list.scenes.map { s in .object(sceneMembers(s, cluster: .known(list.clusters.clusterOfScene[s.id]))) }
         let o = list.options
         let root: JSONValue = .object([
             ("version", .int(schemaVersion)),
@@ -94,15 +75,58 @@ public enum SceneListWriter {
         return root.serialized() + "\n"
     }
 
+    /// A scene's cluster as a scene's record gives it: known (nil for a transition scene), or not yet known.
+    enum SceneCluster {
+        case known(Int?)
+        case notYetKnown
+    }
+
+    /// The members of a scene's object in `scenes.json` (`cluster` left out while it is not yet known);
+    /// `folder` is put before the keyframe's path (nil: relative to the output folder, as in the files).
+    static func sceneMembers(_ s: Scene, cluster: SceneCluster, folder: String? = nil) -> [(String, JSONValue)] {
+        var members: [(String, JSONValue)] = [("id", .int(s.id))]
+        if case .known(let c) = cluster { members.append(("cluster", c.map { .int($0) } ?? .null)) }
+        members += [
+            ("start", .seconds(s.start)),
+            ("end", .seconds(s.end)),
+            ("frames", .int(s.frameCount)),
+            ("first_frame", .int(s.firstFrame)),
+            ("transition", .bool(s.transition)),
+            ("keyframe", .object([
+                ("index", .int(s.keyframe.frameIndex)),
+                ("pts", .int(s.keyframe.timestamp.pts)),
+                ("time", .seconds(s.keyframe.seconds)),
+                ("path", s.keyframe.path.map { .string(joined(folder, $0)) } ?? .null),
+                ("centrality", .number(s.keyframe.centrality, decimals: 6)),
+                ("sharpness", .number(s.keyframe.sharpness, decimals: 3)),
+                ("exposure", .number(s.keyframe.exposure, decimals: 6)),
+            ])),
+        ]
+        return members
+    }
+
+    /// `folder/path`, or `path` alone without a folder.
+    static func joined(_ folder: String?, _ path: String) -> String {
+        guard let folder else { return path }
+        return folder.hasSuffix("/") ? folder + path : folder + "/" + path
+    }
+
+    /// The columns of `scenes.csv`.
+    static let csvColumns = ["scene", "cluster", "start", "end", "frames", "transition", "keyframe_time", "keyframe_pts", "keyframe_path"]
+
+    /// A scene's `scenes.csv` fields, unquoted (see ``csvColumns``).
+    static func csvFields(_ s: Scene, cluster: Int?, folder: String? = nil) -> [String] {
+        [
+            String(s.id), cluster.map(String.init) ?? "", formatNumber(s.start, decimals: 6), formatNumber(s.end, decimals: 6), String(s.frameCount), s.transition ? "1" : "0",
+            formatNumber(s.keyframe.seconds, decimals: 6), String(s.keyframe.timestamp.pts), s.keyframe.path.map { joined(folder, $0) } ?? "",
+        ]
+    }
+
     /// One row per scene: `scene,cluster,start,end,frames,transition,keyframe_time,keyframe_pts,keyframe_path`.
     public static func csv(_ list: SceneList) -> String {
-        var out = "scene,cluster,start,end,frames,transition,keyframe_time,keyframe_pts,keyframe_path\n"
+        var out = csvColumns.joined(separator: ",") + "\n"
         for s in list.scenes {
-            let fields = [
-                String(s.id), list.clusters.clusterOfScene[s.id].map(String.init) ?? "", formatNumber(s.start, decimals: 6), formatNumber(s.end, decimals: 6), String(s.frameCount), s.transition ? "1" : "0",
-                formatNumber(s.keyframe.seconds, decimals: 6), String(s.keyframe.timestamp.pts), csvField(s.keyframe.path ?? ""),
-            ]
-            out += fields.joined(separator: ",") + "\n"
+            out += csvFields(s, cluster: list.clusters.clusterOfScene[s.id]).map(csvField).joined(separator: ",") + "\n"
         }
         return out
     }
@@ -139,26 +163,7 @@ public enum SceneListWriter {
 public enum ClusterListWriter {
     public static func json(_ list: SceneList) -> String {
         let o = list.options.clustering
-        let clusters: [JSONValue] = list.clusters.clusters.map { c in
-            .object([
-                ("id", .int(c.id)),
-                ("scenes", .array(c.scenes.map { .int($0) })),
-                ("frames", .int(c.frames)),
-                ("span", .array([.seconds(c.start), .seconds(c.end)])),
-                ("singleton", .bool(c.singleton)),
-                ("exemplar", .object([
-                    ("scene", .int(c.exemplar.scene)),
-                    ("index", .int(c.exemplar.keyframe.frameIndex)),
-                    ("pts", .int(c.exemplar.keyframe.timestamp.pts)),
-                    ("time", .seconds(c.exemplar.keyframe.seconds)),
-                    ("path", c.exemplar.path.map { .string($0) } ?? .null),
-                    ("keyframe_path", c.exemplar.keyframe.path.map { .string($0) } ?? .null),
-                    ("centrality", .number(c.exemplar.centrality, decimals: 6)),
-                    ("sharpness", .number(c.exemplar.keyframe.sharpness, decimals: 3)),
-                    ("exposure", .number(c.exemplar.keyframe.exposure, decimals: 6)),
-                ])),
-            ])
-        }
+        let clusters: [JSONValue] = list.clusters.clusters.map { .object(clusterMembers($0)) }
         let root: JSONValue = .object([
             ("version", .int(1)),
             ("input", .string(list.video.input)),
@@ -184,17 +189,47 @@ public enum ClusterListWriter {
         return root.serialized() + "\n"
     }
 
+    /// The members of a cluster's object in `clusters.json`; `folder` is put before image paths (nil: relative).
+    static func clusterMembers(_ c: Cluster, folder: String? = nil) -> [(String, JSONValue)] {
+        [
+            ("id", .int(c.id)),
+            ("scenes", .array(c.scenes.map { .int($0) })),
+            ("frames", .int(c.frames)),
+            ("span", .array([.seconds(c.start), .seconds(c.end)])),
+            ("singleton", .bool(c.singleton)),
+            ("exemplar", .object([
+                ("scene", .int(c.exemplar.scene)),
+                ("index", .int(c.exemplar.keyframe.frameIndex)),
+                ("pts", .int(c.exemplar.keyframe.timestamp.pts)),
+                ("time", .seconds(c.exemplar.keyframe.seconds)),
+                ("path", c.exemplar.path.map { .string(SceneListWriter.joined(folder, $0)) } ?? .null),
+                ("keyframe_path", c.exemplar.keyframe.path.map { .string(SceneListWriter.joined(folder, $0)) } ?? .null),
+                ("centrality", .number(c.exemplar.centrality, decimals: 6)),
+                ("sharpness", .number(c.exemplar.keyframe.sharpness, decimals: 3)),
+                ("exposure", .number(c.exemplar.keyframe.exposure, decimals: 6)),
+            ])),
+        ]
+    }
+
+    /// The columns of `clusters.csv`.
+    static let csvColumns = ["cluster", "scenes", "frames", "start", "end", "singleton", "exemplar_scene", "exemplar_time", "exemplar_pts", "exemplar_path"]
+
+    /// A cluster's `clusters.csv` fields, unquoted (see ``csvColumns``).
+    static func csvFields(_ c: Cluster, folder: String? = nil) -> [String] {
+        [
+            String(c.id), c.scenes.map(String.init).joined(separator: " "), String(c.frames),
+            formatNumber(c.start, decimals: 6), formatNumber(c.end, decimals: 6), c.singleton ? "1" : "0", String(c.exemplar.scene),
+            formatNumber(c.exemplar.keyframe.seconds, decimals: 6), String(c.exemplar.keyframe.timestamp.pts),
+            (c.exemplar.path ?? c.exemplar.keyframe.path).map { SceneListWriter.joined(folder, $0) } ?? "",
+        ]
+    }
+
     /// One row per cluster: `cluster,scenes,frames,start,end,singleton,exemplar_scene,exemplar_time,exemplar_pts,exemplar_path`
     /// (`scenes` space-separated).
     public static func csv(_ list: SceneList) -> String {
-        var out = "cluster,scenes,frames,start,end,singleton,exemplar_scene,exemplar_time,exemplar_pts,exemplar_path\n"
+        var out = csvColumns.joined(separator: ",") + "\n"
         for c in list.clusters.clusters {
-            out += [
-                String(c.id), c.scenes.map(String.init).joined(separator: " "), String(c.frames),
-                formatNumber(c.start, decimals: 6), formatNumber(c.end, decimals: 6), c.singleton ? "1" : "0", String(c.exemplar.scene),
-                formatNumber(c.exemplar.keyframe.seconds, decimals: 6), String(c.exemplar.keyframe.timestamp.pts),
-                SceneListWriter.csvField(c.exemplar.path ?? c.exemplar.keyframe.path ?? ""),
-            ].joined(separator: ",") + "\n"
+            out += csvFields(c).map(SceneListWriter.csvField).joined(separator: ",") + "\n"
         }
         return out
     }

@@ -13,6 +13,28 @@ struct RunCommand: ParsableCommand {
             Writes scenes.json, scenes.csv, keyframes/ (one image per scene), clusters.json, clusters.csv, \
             unique/ (one exemplar per content cluster) and clusters/ (symlinks by cluster) into the output folder. Files appear only when the \
             run succeeds; an interrupted or failed run leaves earlier results untouched.
+
+            --print also writes results to standard output, which then carries nothing else: as JSON Lines (scenes \
+            streamed as each becomes final), JSON, CSV, TSV, image paths, timestamps, or lists ffmpeg reads back: an \
+            ffconcat script of the kept scenes, a select expression, FFMETADATA1 chapters. The output folder is still \
+            written (first, so printed paths exist) unless --no-output or -o -. A reader that closes the pipe early \
+            (| head) ends the run quietly with status 0.
+
+            EXAMPLES:
+              The unique images, for a script:
+                framededupe clip.mp4 --print0 | xargs -0 cp -t dataset/
+              The times of the unique frames, from ffmpeg:
+                ffmpeg -i in.avi -f nut - | framededupe - --print unique --format timestamps
+              The deduplicated cut (one segment per cluster):
+                framededupe clip.mp4 --print unique --format ffconcat > cut.ffconcat
+                ffmpeg -f concat -safe 0 -i cut.ffconcat -c copy cut.mp4
+              The unique frames, extracted by ffmpeg:
+                ffmpeg -i clip.mp4 -vf "select='$(framededupe -q --no-output clip.mp4 --print unique --format select)',setpts=N/FRAME_RATE/TB" u%03d.png
+              A chapter per scene:
+                framededupe --no-output film.mkv --print scenes --format chapters > chapters.txt
+                ffmpeg -i film.mkv -i chapters.txt -map_metadata 1 -c copy film-chapters.mkv
+              Scenes as JSON Lines while the video is read, and no folder:
+                framededupe clip.mp4 -o -
             """)
 
     @Argument(help: ArgumentHelp("A video file, a URL libavformat can open, or '-' for standard input (e.g. ffmpeg ... -f nut -).", valueName: "input"))
@@ -45,8 +67,14 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11 to 4096. Coarse is robust to motion.", valueName: "pixels"))
     var ssimSize: Int = 32
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder. Default: ./<input name>.framededupe/ ('stdin.framededupe' for '-').", valueName: "dir"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder. Default: ./<input name>.framededupe/ ('stdin.framededupe' for '-'). '-': no folder, results on standard output (--no-output, and --print scenes unless --print says otherwise).", valueName: "dir"))
     var output: String?
+
+    @Flag(help: "Write no output folder: only what --print, --stats and --select-file ask for (no images, so image paths are null).")
+    var noOutput = false
+
+    @OptionGroup(title: "Results on standard output")
+    var printOptions: PrintOptions
 
     @Option(help: ArgumentHelp("Image format of keyframes: jpg or png.", valueName: "jpg|png"))
     var imageFormat: StillImageFormat = .jpg
@@ -123,7 +151,12 @@ struct RunCommand: ParsableCommand {
         if let minCutChange, !(0...2).contains(minCutChange) { throw ValidationError("--min-cut-change must be 0 to 2, got \(minCutChange)") }
         if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
+        if noOutput, let output, output != "-" { throw ValidationError("--no-output writes no folder, yet -o names one (\(output))") }
+        try printOptions.validate(inputs: [input], writesImages: writesFolder, outputIsStandardOutput: output == "-")
     }
+
+    /// False with `--no-output` or `-o -`.
+    var writesFolder: Bool { !noOutput && output != "-" }
 
     func run() throws {
         var options = DedupeOptions()
@@ -159,25 +192,47 @@ struct RunCommand: ParsableCommand {
         options.imageFormat = imageFormat
         options.maxSide = maxSide
         options.jpegQuality = jpegQuality
-        let folder = URL(fileURLWithPath: output ?? RunCommand.defaultOutput(for: input), isDirectory: true)
+        let folderName = writesFolder ? output ?? RunCommand.defaultOutput(for: input) : nil
+        let folder = folderName.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        var printer = printOptions.printer(outputIsStandardOutput: output == "-")
 
         var terminal = Terminal(quiet: inputOptions.quiet)
         let name = input
         let list: SceneList
         do {
-            list = try findScenes(input: input, options: options, output: folder, stats: stats.map { URL(fileURLWithPath: $0) }) {
-                terminal.progress($0, name: name)
+            var sceneClosed: ((Scene) throws(OutputError) -> Void)? = nil
+            if let streaming = printer, streaming.streamsScenes {
+                sceneClosed = { (scene: Scene) throws(OutputError) in try StandardOutput.write(streaming.closedScene(scene, input: name, folder: folderName)) }
             }
+            list = try findScenes(input: input, options: options, output: folder, stats: stats.map { URL(fileURLWithPath: $0) },
+                                  progress: { terminal.progress($0, name: name) }, sceneClosed: sceneClosed)
         } catch {
             terminal.clearProgress()
+            if case .output(let e) = error, e.isClosedStandardOutput { throw Failure(status: .ok) }  // `| head`: stop quietly
             Terminal.error(error.description)
+            if var printer { try? StandardOutput.write(printer.end()) }
             throw Failure(status: Status(error))
         }
         terminal.clearProgress()
         for warning in list.warnings { Terminal.warning(input, warning) }
         if list.frames.isEmpty { Terminal.warning(input, "no frames were sampled") }
+        do {
+            if let selectFile = printOptions.selectFile {
+                let frames = ResultPrinter(results: printer?.results ?? .unique, format: .select)
+                try writeAtomically(frames.selectScript(list), to: URL(fileURLWithPath: selectFile))
+            }
+            if printer != nil {
+                try StandardOutput.write(printer!.finished(list, folder: folderName))
+                try StandardOutput.write(printer!.end())
+            }
+        } catch {
+            if error.isClosedStandardOutput { throw Failure(status: .ok) }
+            Terminal.error(error.description)
+            throw Failure(status: .outputUnwritable)
+        }
         if !inputOptions.quiet {
-            Terminal.write("\(input): \(list.frames.count) frames → \(list.scenes.count) scenes → \(list.clusters.clusters.count) clusters in \(String(format: "%.1f", terminal.elapsed)) s; results in \(folder.path)\n")
+            let written = folder.map { "results in \($0.path)" } ?? "no output folder"
+            Terminal.write("\(input): \(list.frames.count) frames → \(list.scenes.count) scenes → \(list.clusters.clusters.count) clusters in \(String(format: "%.1f", terminal.elapsed)) s; \(written)\n")
         }
     }
 

@@ -54,7 +54,12 @@ enum StandardOutput {
     static let closed = "closed by the reader"
 
     static func writeLine(_ line: String) throws(OutputError) {
-        var bytes = Array((line + "\n").utf8)
+        try write(line + "\n")
+    }
+
+    /// Writes `text` as it is (nothing when empty).
+    static func write(_ text: String) throws(OutputError) {
+        var bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
             let n = bytes.withUnsafeMutableBytes { Foundation.write(STDOUT_FILENO, $0.baseAddress! + offset, $0.count - offset) }
@@ -65,4 +70,9 @@ enum StandardOutput {
             offset += n
         }
     }
+}
+
+extension OutputError {
+    /// True when standard output's reader has gone (`| head`): the run then stops quietly with status 0.
+    var isClosedStandardOutput: Bool { path == StandardOutput.name && reason == StandardOutput.closed }
 }

@@ -313,3 +313,16 @@ extension Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// ``returningShots()`` (cuts at 2, 4, 6, 8 s) with its video starting 1.5 s after a silent audio track, in
+    /// Matroska: the file starts at 0 while the video's first frame is at 1.521 s (Matroska's millisecond
+    /// clock), so times from the video's first frame and ffmpeg's timeline (from the file's start) differ.
+    public static func lateVideo() throws -> URL {
+        let shots = try returningShots()
+        return try cached("late-video.mkv") { url in
+            try ffmpeg(["-f", "lavfi", "-t", "11", "-i", "anullsrc=r=48000:cl=mono", "-itsoffset", "1.5", "-i", shots.path,
+                        "-map", "0:a", "-map", "1:v", "-c:v", "copy", "-c:a", "aac", "-shortest", "-f", "matroska", url.path])
+        }
+    }
+}
