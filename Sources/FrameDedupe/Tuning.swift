@@ -1,0 +1,256 @@
+import Decoder
+import Foundation
+import Similarity
+
+/// One setting of everything `tune` varies: the scene-cut rule and the content clustering.
+public struct TuningSetting: Sendable, Equatable, Hashable {
+    public var cutRatio: Double
+    public var minimumContentChange: Double
+    public var embeddingCut: Double
+    public var clusterThreshold: Double
+    public var linkage: Linkage
+    public var alpha: Double
+    public var gridThreshold: Double
+
+    public init(cutRatio: Double, minimumContentChange: Double, embeddingCut: Double,
+                clusterThreshold: Double, linkage: Linkage, alpha: Double, gridThreshold: Double) {
+        self.cutRatio = cutRatio
+        self.minimumContentChange = minimumContentChange
+        self.embeddingCut = embeddingCut
+        self.clusterThreshold = clusterThreshold
+        self.linkage = linkage
+        self.alpha = alpha
+        self.gridThreshold = gridThreshold
+    }
+
+    /// The shipped defaults, as a setting.
+    public init(_ options: DedupeOptions) {
+        self.init(cutRatio: options.scorer.usesEmbedding ? options.rule.cutRatio : options.rule.pixelCutRatio,
+                  minimumContentChange: options.scorer.usesEmbedding ? options.rule.minimumContentChange : options.rule.minimumPixelChange,
+                  embeddingCut: options.scorer.usesEmbedding ? options.rule.embeddingCut : options.rule.ssimCut,
+                  clusterThreshold: options.clustering.threshold, linkage: options.clustering.linkage,
+                  alpha: options.clustering.alpha, gridThreshold: options.clustering.gridThreshold)
+    }
+
+    /// `options` with this setting applied. With `--scorer ssim` the cut fields stand for the pixel rule's
+    /// ratio, minimum change and jump threshold (SSIM to the previous frame).
+    public func applied(to options: DedupeOptions) -> DedupeOptions {
+        var o = options
+        if o.scorer.usesEmbedding {
+            o.rule.cutRatio = cutRatio
+            o.rule.minimumContentChange = minimumContentChange
+            o.rule.embeddingCut = embeddingCut
+        } else {
+            o.rule.pixelCutRatio = cutRatio
+            o.rule.minimumPixelChange = minimumContentChange
+            o.rule.ssimCut = embeddingCut
+        }
+        o.clustering.threshold = clusterThreshold
+        o.clustering.linkage = linkage
+        o.clustering.alpha = alpha
+        o.clustering.gridThreshold = gridThreshold
+        return o
+    }
+
+    /// The command-line options that select this setting.
+    public func arguments(scorer: ScorerKind) -> [String] {
+        func n(_ v: Double) -> String { formatNumber(v, decimals: 3) }
+        let cut = ["--cut-ratio", n(cutRatio), "--min-cut-change", n(minimumContentChange)]
+            + (scorer.usesEmbedding ? ["--embedding-cut-threshold", n(embeddingCut)] : ["--cut-threshold", n(embeddingCut)])
+        return cut + ["--cluster-threshold", n(clusterThreshold), "--linkage", linkage.rawValue, "--alpha", n(alpha),
+                      "--grid-threshold", n(gridThreshold)]
+    }
+}
+
+/// The values a tuning run tries: every combination of them.
+public struct TuningGrid: Sendable, Equatable {
+    public var cutRatios: [Double]
+    public var minimumContentChanges: [Double]
+    public var embeddingCuts: [Double]
+    public var clusterThresholds: [Double]
+    public var linkages: [Linkage]
+    public var alphas: [Double]
+    public var gridThresholds: [Double]
+
+    /// Around the defaults, wide enough to show where they sit: 3 × 3 × 3 cut rules and
+    /// 9 × 4 × 2 × 3 clusterings.
+    public static func standard(scorer: ScorerKind) -> TuningGrid {
+        TuningGrid(
+            cutRatios: scorer.usesEmbedding ? [3, 4, 6] : [1.5, 2, 3],
+            minimumContentChanges: scorer.usesEmbedding ? [0.04, 0.06, 0.1] : [0.5, 0.6, 0.7],
+            embeddingCuts: scorer.usesEmbedding ? [0.3, 0.4, 0.5] : [0.1, 0.15, 0.25],
+            clusterThresholds: [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6],
+            linkages: Linkage.allCases, alphas: [0, 0.2], gridThresholds: [0.15, 0.22, 0.3])
+    }
+
+    public var cutRules: [(ratio: Double, minimum: Double, jump: Double)] {
+        cutRatios.flatMap { r in minimumContentChanges.flatMap { m in embeddingCuts.map { (r, m, $0) } } }
+    }
+
+    public var clusterings: [(threshold: Double, linkage: Linkage, alpha: Double, grid: Double)] {
+        clusterThresholds.flatMap { t in linkages.flatMap { l in alphas.flatMap { a in gridThresholds.map { (t, l, a, $0) } } } }
+    }
+
+    public var count: Int { cutRules.count * clusterings.count }
+}
+
+/// The sampled frames of one clip, decoded and scored once (hashes, SSIM lumas, embeddings), so that
+/// every setting of a tuning run segments and clusters them again without decoding or running the network.
+public struct AnalyzedClip {
+    public let frames: [AnalyzedFrame]
+    /// The end of the last decoded frame, seconds.
+    public let end: Double
+
+    /// Decodes and scores `input` once. Holds every sampled frame in memory (pictures included): for the
+    /// short clips of a dev set, not for films.
+    /// - Parameter network: a loaded network to reuse across clips; nil loads one when the scorer needs it.
+    public init(input: String, options: DedupeOptions, network: EfficientNetLite?) throws(RunError) {
+        var network = network
+        if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
+        let reader: VideoReader
+        do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
+        let stream = ScoredFrames(reader: reader, options: options, network: options.scorer.usesEmbedding ? network : nil)
+        var frames: [AnalyzedFrame] = []
+        while true {
+            let frame: AnalyzedFrame?
+            do { frame = try stream.next() } catch { throw .input(input, error) }
+            guard let frame else { break }
+            frames.append(frame)
+        }
+        self.frames = frames
+        end = stream.source.finishedReader.endOfLastFrame ?? frames.last?.sample.seconds ?? 0
+    }
+
+    /// The scenes these frames give under `options` (the same segmenter `findScenes` runs), without images.
+    public func scenes(options: DedupeOptions) -> (frames: [FrameRecord], scenes: [Scene]) {
+        var segmenter = SceneSegmenter(scorer: SimilarityScorer(kind: options.scorer), rule: options.rule)
+        segmenter.minimumSceneLength = options.minimumSceneLength
+        var records: [FrameRecord] = []
+        var scenes: [Scene] = []
+        func take(_ step: SceneSegmenter<SimilarityScorer>.Step) {
+            if let closed = step.closed {
+                scenes.append(closed.scene)
+                for i in segmenter.reclassifiedFrames where i < records.count { records[i].transition = true }
+            }
+            records.append(step.record)
+        }
+        for frame in frames {
+            if let step = segmenter.add(frame) { take(step) }
+        }
+        let (last, lastScene) = segmenter.finish(end: end)
+        if let last { take(last) }
+        if let lastScene { scenes.append(lastScene.scene) }
+        return (records, scenes)
+    }
+}
+
+extension ClipResult {
+    /// What a run with `--keep cluster` would have written, from scenes and clusters in memory.
+    public init(frames: [FrameRecord], scenes: [Scene], clusters: SceneClusters) {
+        self.init(sceneStarts: scenes.map(\.start),
+                  frames: frames.map { Frame(time: $0.seconds, cluster: clusters.clusterOfScene[$0.scene]) },
+                  exemplarTimes: clusters.clusters.map(\.exemplar.keyframe.seconds))
+    }
+}
+
+/// The scores of one setting over a set of clips.
+public struct TunedSetting: Sendable {
+    public let setting: TuningSetting
+    public let evaluation: Evaluation
+
+    /// The objective `tune` ranks by: the mean of scene-boundary F1 and cluster-pair F1 (both pooled over clips).
+    public var objective: Double { (evaluation.boundaries.f1 + evaluation.clusters.f1) / 2 }
+    /// Pooled exemplar coverage (covered content groups / content groups).
+    public var coverage: Double { evaluation.exemplars.coverage }
+}
+
+/// A threshold sweep over a labelled set: every clip decoded and scored once, then segmented and clustered
+/// again for every setting of the grid, each scored with ``Evaluation``.
+public struct ThresholdSweep {
+    public let grid: TuningGrid
+    public let options: DedupeOptions
+    public let tolerance: Double
+    /// One evaluation per clip for every setting, in the grid's order (cut rules outer, clusterings inner).
+    private var perSetting: [[ClipEvaluation]]
+    public private(set) var clips: [String] = []
+
+    public init(grid: TuningGrid, options: DedupeOptions, tolerance: Double = Evaluation.defaultTolerance) {
+        self.grid = grid
+        self.options = options
+        self.tolerance = tolerance
+        perSetting = Array(repeating: [], count: grid.count)
+    }
+
+    /// Every setting of the grid, in order.
+    public var settings: [TuningSetting] {
+        grid.cutRules.flatMap { cut in
+            grid.clusterings.map { c in
+                TuningSetting(cutRatio: cut.ratio, minimumContentChange: cut.minimum, embeddingCut: cut.jump,
+                              clusterThreshold: c.threshold, linkage: c.linkage, alpha: c.alpha, gridThreshold: c.grid)
+            }
+        }
+    }
+
+    /// Scores every setting on one clip. Only this clip's frames are held meanwhile.
+    public mutating func add(clip name: String, truth: GroundTruth, analyzed: AnalyzedClip) {
+        clips.append(name)
+        var index = 0
+        for cut in grid.cutRules {
+            var o = options
+            TuningSetting(cutRatio: cut.ratio, minimumContentChange: cut.minimum, embeddingCut: cut.jump,
+                          clusterThreshold: 0, linkage: .average, alpha: 0, gridThreshold: 0).applyCutRule(to: &o)
+            let (frames, scenes) = analyzed.scenes(options: o)
+            for c in grid.clusterings {
+                o.clustering.threshold = c.threshold
+                o.clustering.linkage = c.linkage
+                o.clustering.alpha = c.alpha
+                o.clustering.gridThreshold = c.grid
+                let clusters = clusterScenes(scenes, options: o.clustering)
+                let result = ClipResult(frames: frames, scenes: scenes, clusters: clusters)
+                perSetting[index].append(ClipEvaluation(clip: name, truth: truth, result: result, tolerance: tolerance))
+                index += 1
+            }
+        }
+    }
+
+    /// Every setting with its scores, best objective first among those whose pooled coverage reaches
+    /// `minimumCoverage`, then the others (ties: the earlier setting in the grid).
+    public func ranked(minimumCoverage: Double) -> [TunedSetting] {
+        let all = zip(settings, perSetting).map { TunedSetting(setting: $0, evaluation: Evaluation(tolerance: tolerance, clips: $1)) }
+        return all.enumerated().sorted { a, b in
+            let fa = a.element.coverage >= minimumCoverage, fb = b.element.coverage >= minimumCoverage
+            if fa != fb { return fa }
+            if a.element.objective != b.element.objective { return a.element.objective > b.element.objective }
+            return a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// The settings no other setting beats on scene F1, cluster F1 and redundancy at once (among those at
+    /// `minimumCoverage`), by objective; one setting per distinct triple of scores.
+    public func pareto(minimumCoverage: Double) -> [TunedSetting] {
+        let feasible = ranked(minimumCoverage: minimumCoverage).filter { $0.coverage >= minimumCoverage }
+        func scores(_ t: TunedSetting) -> (Double, Double, Double) {
+            (t.evaluation.boundaries.f1, t.evaluation.clusters.f1, -t.evaluation.exemplars.redundancy)
+        }
+        var seen: [String] = []
+        return feasible.filter { t in
+            let s = scores(t)
+            let dominated = feasible.contains { o in
+                let q = scores(o)
+                return q.0 >= s.0 && q.1 >= s.1 && q.2 >= s.2 && (q.0 > s.0 || q.1 > s.1 || q.2 > s.2)
+            }
+            let key = "\(s.0) \(s.1) \(s.2)"
+            guard !dominated, !seen.contains(key) else { return false }
+            seen.append(key)
+            return true
+        }
+    }
+}
+
+extension TuningSetting {
+    func applyCutRule(to options: inout DedupeOptions) {
+        options = TuningSetting(cutRatio: cutRatio, minimumContentChange: minimumContentChange, embeddingCut: embeddingCut,
+                                clusterThreshold: options.clustering.threshold, linkage: options.clustering.linkage,
+                                alpha: options.clustering.alpha, gridThreshold: options.clustering.gridThreshold).applied(to: options)
+    }
+}
