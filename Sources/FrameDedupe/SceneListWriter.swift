@@ -44,23 +44,7 @@ public enum SceneListWriter {
             ("analysed_until", .seconds(list.end)),
             ("sampling_fps", o.reader.sampling == .all ? .string("all") : .number(samplingRate(o.reader.sampling) ?? 0, decimals: 6)),
             ("decode", .string(o.reader.decode.rawValue)),
-            ("options", .object([
-                ("fps", .string(o.reader.sampling.description)),
-                ("start", .optional(o.reader.start)),
-                ("end", .optional(o.reader.end)),
-                ("scorer", .string(o.scorer.rawValue)),
-                ("min_scene_length", .number(o.minimumSceneLength, decimals: 6)),
-                ("ssim_threshold", .number(o.rule.ssimReference, decimals: 6)),
-                ("cut_threshold", .number(o.rule.ssimCut, decimals: 6)),
-                ("embedding_threshold", .number(o.rule.embeddingReference, decimals: 6)),
-                ("embedding_cut_threshold", .number(o.rule.embeddingCut, decimals: 6)),
-                ("cut_ratio", .number(o.scorer.usesEmbedding ? o.rule.cutRatio : o.rule.pixelCutRatio, decimals: 6)),
-                ("min_cut_change", .number(o.scorer.usesEmbedding ? o.rule.minimumContentChange : o.rule.minimumPixelChange, decimals: 6)),
-                ("model", o.scorer.usesEmbedding ? .string("efficientnet-" + o.modelVariant.rawValue) : .null),
-                ("network_input", o.scorer.usesEmbedding ? .string(o.networkInput.rawValue) : .null),
-                ("analysis_short_side", .int(o.reader.analysisShortSide)),
-                ("ssim_short_side", .int(o.ssimShortSide)),
-            ])),
+            ("options", options(o)),
             ("counts", .object([
                 ("packets", .int(list.counts.packets)),
                 ("sampled_frames", .int(list.counts.sampledFrames)),
@@ -73,6 +57,34 @@ public enum SceneListWriter {
             ("scenes", .array(scenes)),
         ])
         return root.serialized() + "\n"
+    }
+
+    /// `scenes.json`'s `options`: everything that decides its contents and the images beside it (a later run
+    /// with the same options may skip the input, see ``completeResults(in:input:options:)``).
+    static func options(_ o: DedupeOptions) -> JSONValue {
+        .object([
+            ("fps", .string(o.reader.sampling.description)),
+            ("start", .optional(o.reader.start)),
+            ("end", .optional(o.reader.end)),
+            ("stream", o.reader.stream.map { .int($0) } ?? .null),
+            ("scorer", .string(o.scorer.rawValue)),
+            ("min_scene_length", .number(o.minimumSceneLength, decimals: 6)),
+            ("ssim_threshold", .number(o.rule.ssimReference, decimals: 6)),
+            ("cut_threshold", .number(o.rule.ssimCut, decimals: 6)),
+            ("embedding_threshold", .number(o.rule.embeddingReference, decimals: 6)),
+            ("embedding_cut_threshold", .number(o.rule.embeddingCut, decimals: 6)),
+            ("cut_ratio", .number(o.scorer.usesEmbedding ? o.rule.cutRatio : o.rule.pixelCutRatio, decimals: 6)),
+            ("min_cut_change", .number(o.scorer.usesEmbedding ? o.rule.minimumContentChange : o.rule.minimumPixelChange, decimals: 6)),
+            ("model", o.scorer.usesEmbedding ? .string("efficientnet-" + o.modelVariant.rawValue) : .null),
+            ("network_input", o.scorer.usesEmbedding ? .string(o.networkInput.rawValue) : .null),
+            // Batches change the network's sums in their last bits.
+            ("batch", o.scorer.usesEmbedding ? .int(o.batchSize) : .null),
+            ("analysis_short_side", .int(o.reader.analysisShortSide)),
+            ("ssim_short_side", .int(o.ssimShortSide)),
+            ("image_format", .string(o.imageFormat.rawValue)),
+            ("max_side", o.maxSide.map { .int($0) } ?? .null),
+            ("jpeg_quality", .int(o.jpegQuality)),
+        ])
     }
 
     /// A scene's cluster as a scene's record gives it: known (nil for a transition scene), or not yet known.
@@ -162,31 +174,38 @@ public enum SceneListWriter {
 /// Serialises the clusters as `clusters.json` (schema version 1) and `clusters.csv`.
 public enum ClusterListWriter {
     public static func json(_ list: SceneList) -> String {
-        let o = list.options.clustering
         let clusters: [JSONValue] = list.clusters.clusters.map { .object(clusterMembers($0)) }
         let root: JSONValue = .object([
             ("version", .int(1)),
             ("input", .string(list.video.input)),
-            ("options", .object([
-                ("cluster_threshold", .number(o.threshold, decimals: 6)),
-                ("linkage", .string(o.linkage.rawValue)),
-                ("alpha", .number(o.alpha, decimals: 6)),
-                ("time_scale", .number(o.timeScale, decimals: 6)),
-                ("content", .string(list.scenes.contains { $0.embedding != nil } ? "embedding" : "ssim")),
-                ("spatial_check", .bool(o.spatialCheck)),
-                ("grid_threshold", .number(o.gridThreshold, decimals: 6)),
-                ("mirrored_match", .bool(o.mirroredMatch)),
-                ("shifted_match", .bool(o.shiftedMatch)),
-                ("min_cluster_size", .int(o.minimumSize)),
-                ("pca", .int(o.principalComponents)),
-                ("keep", .string(list.options.keep.rawValue)),
-            ])),
+            ("options", options(list.options)),
             ("spatial_check_vetoes", .int(list.clusters.vetoedPairs)),
             ("principal_components_used", .int(list.clusters.principalComponentsUsed)),
             ("complete", .bool(true)),
             ("clusters", .array(clusters)),
         ])
         return root.serialized() + "\n"
+    }
+
+    /// `clusters.json`'s `options`: everything that decides the clusters and the images of `unique/` and `clusters/`.
+    static func options(_ options: DedupeOptions) -> JSONValue {
+        let o = options.clustering
+        return .object([
+            ("cluster_threshold", .number(o.threshold, decimals: 6)),
+            ("linkage", .string(o.linkage.rawValue)),
+            ("alpha", .number(o.alpha, decimals: 6)),
+            ("time_scale", .number(o.timeScale, decimals: 6)),
+            ("content", .string(options.scorer.usesEmbedding ? "embedding" : "ssim")),
+            ("spatial_check", .bool(o.spatialCheck)),
+            ("grid_threshold", .number(o.gridThreshold, decimals: 6)),
+            ("mirrored_match", .bool(o.mirroredMatch)),
+            ("shifted_match", .bool(o.shiftedMatch)),
+            ("min_cluster_size", .int(o.minimumSize)),
+            ("pca", .int(o.principalComponents)),
+            ("keep", .string(options.keep.rawValue)),
+            ("diversity", options.keep == .diverse ? .number(options.diversity, decimals: 6) : .null),
+            ("dendrogram", .bool(options.dendrogram)),
+        ])
     }
 
     /// The members of a cluster's object in `clusters.json`; `folder` is put before image paths (nil: relative).

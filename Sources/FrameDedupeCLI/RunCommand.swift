@@ -20,7 +20,17 @@ struct RunCommand: ParsableCommand {
             written (first, so printed paths exist) unless --no-output or -o -. A reader that closes the pipe early \
             (| head) ends the run quietly with status 0.
 
+            Several inputs: each gets its own folder, <name>.framededupe/ or, with -o DIR, DIR/<name>/ (inputs \
+            with the same stem are told apart by extension, then by parent folders). An input that fails is \
+            reported on one line and the others finish (status 5). An input whose folder already holds complete \
+            results made with the same options (recorded in scenes.json) is skipped unless --force; with --print, \
+            --select-file or --stats every input is analysed.
+
             EXAMPLES:
+              Every video of a folder, two at a time, a folder each in results/ (a rerun skips finished ones):
+                framededupe -j 2 -o results videos/*.mp4
+              A training set from a folder of videos, varied frames of each in train/<name>/unique/:
+                framededupe -j 2 --keep diverse -o train videos/*.mkv
               The unique images, for a script:
                 framededupe clip.mp4 --print0 | xargs -0 cp -t dataset/
               The times of the unique frames, from ffmpeg:
@@ -37,8 +47,14 @@ struct RunCommand: ParsableCommand {
                 framededupe clip.mp4 -o -
             """)
 
-    @Argument(help: ArgumentHelp("A video file, a URL libavformat can open, or '-' for standard input (e.g. ffmpeg ... -f nut -).", valueName: "input"))
-    var input: String
+    @Argument(help: ArgumentHelp("Video files, URLs libavformat can open, or '-' for standard input (e.g. ffmpeg ... -f nut -), each with its own output folder.", valueName: "input"))
+    var inputs: [String]
+
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: ArgumentHelp("Inputs analysed at once, 1 to 64, each with its own network and decoder (~100 MB more memory per job at 720p) and one OpenBLAS thread.", valueName: "n"))
+    var jobs: Int = 1
+
+    @Flag(help: "Analyse inputs again even when their output folder already holds complete results made with the same options.")
+    var force = false
 
     @OptionGroup(title: "Input and sampling")
     var inputOptions: InputOptions
@@ -152,13 +168,21 @@ struct RunCommand: ParsableCommand {
         if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
         if noOutput, let output, output != "-" { throw ValidationError("--no-output writes no folder, yet -o names one (\(output))") }
-        try printOptions.validate(inputs: [input], writesImages: writesFolder, outputIsStandardOutput: output == "-")
+        try printOptions.validate(inputs: inputs, writesImages: writesFolder, outputIsStandardOutput: output == "-")
+        if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input ('-') can be read only once") }
+        if !(1...64).contains(jobs) { throw ValidationError("-j must be 1 to 64, got \(jobs)") }
+        if jobs > 1 && networkOptions.blasThreads > 1 {
+            // OpenBLAS 0.3.21 is not safe for multi-threaded calls made concurrently.
+            throw ValidationError("-j \(jobs) runs one OpenBLAS thread per input: leave --blas-threads at 1")
+        }
+        if stats != nil && inputs.count > 1 { throw ValidationError("--stats writes one input's frames; give one input") }
     }
 
     /// False with `--no-output` or `-o -`.
     var writesFolder: Bool { !noOutput && output != "-" }
 
-    func run() throws {
+    /// The options of every input's analysis.
+    func dedupeOptions() throws -> DedupeOptions {
         var options = DedupeOptions()
         options.reader = try inputOptions.readerOptions()
         options.scorer = scorer
@@ -192,48 +216,61 @@ struct RunCommand: ParsableCommand {
         options.imageFormat = imageFormat
         options.maxSide = maxSide
         options.jpegQuality = jpegQuality
-        let folderName = writesFolder ? output ?? RunCommand.defaultOutput(for: input) : nil
-        let folder = folderName.map { URL(fileURLWithPath: $0, isDirectory: true) }
-        var printer = printOptions.printer(outputIsStandardOutput: output == "-")
+        return options
+    }
 
-        var terminal = Terminal(quiet: inputOptions.quiet)
-        let name = input
-        let list: SceneList
-        do {
-            var sceneClosed: ((Scene) throws(OutputError) -> Void)? = nil
-            if let streaming = printer, streaming.streamsScenes {
-                sceneClosed = { (scene: Scene) throws(OutputError) in try StandardOutput.write(streaming.closedScene(scene, input: name, folder: folderName)) }
-            }
-            list = try findScenes(input: input, options: options, output: folder, stats: stats.map { URL(fileURLWithPath: $0) },
-                                  progress: { terminal.progress($0, name: name) }, sceneClosed: sceneClosed)
-        } catch {
-            terminal.clearProgress()
-            if case .output(let e) = error, e.isClosedStandardOutput { throw Failure(status: .ok) }  // `| head`: stop quietly
-            Terminal.error(error.description)
-            if var printer { try? StandardOutput.write(printer.end()) }
-            throw Failure(status: Status(error))
+    func run() throws {
+        let options = try dedupeOptions()
+        let began = Date()
+        var inputs: [String] = []
+        for input in self.inputs {
+            if inputs.contains(input) { Terminal.warning(input, "given more than once; analysed once") } else { inputs.append(input) }
         }
-        terminal.clearProgress()
-        for warning in list.warnings { Terminal.warning(input, warning) }
-        if list.frames.isEmpty { Terminal.warning(input, "no frames were sampled") }
-        do {
-            if let selectFile = printOptions.selectFile {
-                let frames = ResultPrinter(results: printer?.results ?? .unique, format: .select)
-                try writeAtomically(frames.selectScript(list), to: URL(fileURLWithPath: selectFile))
+        let folders = OutputNames.folders(for: inputs, output: output, writesFolder: writesFolder)
+        let printer = printOptions.printer(outputIsStandardOutput: output == "-")
+        let out = BatchOutput(printer: printer)
+        // Resume only when the folder is all that is asked for: --print, --select-file and --stats need the analysis.
+        let resumable = !force && printer == nil && printOptions.selectFile == nil && stats == nil
+        let skip = inputs.indices.map { i in resumable && folders[i].map { completeResults(in: URL(fileURLWithPath: $0, isDirectory: true), input: inputs[i], options: options) } == true }
+        let job = InputJob(options: options, stats: stats.map { URL(fileURLWithPath: $0) }, selectFile: printOptions.selectFile,
+                           selectResults: printer?.results ?? .unique, quiet: inputOptions.quiet, showProgress: jobs == 1)
+
+        // One network per concurrent input, loaded before any input so that missing weights stop the run at once.
+        let analysed = inputs.indices.filter { !skip[$0] }
+        var network: EfficientNetLite? = nil
+        if options.scorer.usesEmbedding && !analysed.isEmpty {
+            do { network = try loadNetwork(options) } catch {
+                Terminal.error(error.description)
+                throw Failure(status: Status(error))
             }
-            if printer != nil {
-                try StandardOutput.write(printer!.finished(list, folder: folderName))
-                try StandardOutput.write(printer!.end())
+        }
+        var outcomes = [InputOutcome](repeating: .notStarted, count: inputs.count)
+        let jobs = min(self.jobs, max(1, analysed.count))
+        if jobs == 1 {
+            for i in inputs.indices {
+                outcomes[i] = skip[i] ? job.skip(i, input: inputs[i], folder: folders[i], output: out)
+                    : job.analyse(i, input: inputs[i], folder: folders[i], network: network, output: out)
             }
-        } catch {
-            if error.isClosedStandardOutput { throw Failure(status: .ok) }
+        } else {
+            network = nil
+            outcomes = job.analyseConcurrently(inputs: inputs, folders: folders, skip: skip, jobs: jobs, output: out)
+        }
+
+        do { try out.end() } catch {
             Terminal.error(error.description)
             throw Failure(status: .outputUnwritable)
         }
-        if !inputOptions.quiet {
-            let written = folder.map { "results in \($0.path)" } ?? "no output folder"
-            Terminal.write("\(input): \(list.frames.count) frames → \(list.scenes.count) scenes → \(list.clusters.clusters.count) clusters in \(String(format: "%.1f", terminal.elapsed)) s; \(written)\n")
+        let failures = outcomes.compactMap { if case .failed(let status) = $0 { status } else { nil } }
+        if inputs.count > 1 && !inputOptions.quiet && !out.readerGone {
+            let done = outcomes.filter { if case .analysed = $0 { true } else { false } }.count
+            var line = "framededupe: \(inputs.count) inputs: \(done) analysed, \(skip.filter { $0 }.count) skipped (complete results already there), \(failures.count) failed"
+            let stopped = outcomes.filter { if case .notStarted = $0 { true } else { false } }.count
+            if stopped > 0 { line += ", \(stopped) not started (standard output closed)" }
+            Terminal.write(line + String(format: " in %.1f s\n", Date().timeIntervalSince(began)))
         }
+        if failures.isEmpty { return }
+        // Every input failed: say how; some did: partial.
+        throw Failure(status: failures.count == inputs.count ? failures[0] : .partial)
     }
 
     /// `clip.mp4` → `./clip.framededupe`; a URL uses its last path component; "-" → `stdin.framededupe`.

@@ -326,3 +326,15 @@ extension Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// `shots-360p.mp4` with its first 4 KiB (the `ftyp` and `moov` boxes: the index) zeroed: a file named
+    /// like a video that no demuxer can open.
+    public static func corruptClip() throws -> URL {
+        try cached("corrupt.mp4") { url in
+            var bytes = try Data(contentsOf: sample("shots-360p.mp4"))
+            bytes.replaceSubrange(0..<4096, with: Data(count: 4096))
+            try bytes.write(to: url)
+        }
+    }
+}
