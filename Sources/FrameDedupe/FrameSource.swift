@@ -98,6 +98,9 @@ final class FrameSource {
         }
     }
 
+    /// Stops decoding without waiting: frames already prepared are still handed out by ``next()``, then it returns nil.
+    func stopReading() { queue.cancel() }
+
     /// Stops decoding early (if it has not ended) and waits for the decoding thread.
     func join() {
         guard !joined else { return }

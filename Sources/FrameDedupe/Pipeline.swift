@@ -71,6 +71,29 @@ public struct RunProgress: Sendable {
     public let scenes: Int
 }
 
+/// A request to stop runs early (SIGINT, SIGTERM), safe to make from any thread: each run stops reading its
+/// input, finishes the frames already decoded, and writes valid results marked incomplete.
+public final class Interruption: @unchecked Sendable {
+    private let lock = NSLock()
+    private var received: Int32?
+
+    public init() {}
+
+    /// Records the request and the signal that made it; false when one had been made already.
+    @discardableResult
+    public func request(signal: Int32) -> Bool {
+        lock.withLock {
+            guard received == nil else { return false }
+            received = signal
+            return true
+        }
+    }
+
+    /// The signal of the first request, nil while none was made.
+    public var signal: Int32? { lock.withLock { received } }
+    public var isRequested: Bool { signal != nil }
+}
+
 /// The scenes found in one input, with every sampled frame's scores, and their content clusters.
 public struct SceneList: Sendable {
     public let video: VideoInfo
@@ -84,6 +107,8 @@ public struct SceneList: Sendable {
     public let end: Double
     /// The images `unique/` holds (or would hold, when nothing is written), ordered by name.
     public let uniqueImages: [UniqueImage]
+    /// False when the run was interrupted: the results cover the input up to ``end`` only.
+    public let complete: Bool
 }
 
 /// One image of `unique/`: a cluster's exemplar, a scene's keyframe (`--keep scene`) or a further frame
@@ -181,13 +206,15 @@ final class ScoredFrames {
 ///   - network: a loaded network to reuse across inputs; nil loads one when the scorer needs it.
 ///   - stats: a CSV file for every frame's scores and decision (``SceneListWriter/statsHeader``), written as frames are scored.
 ///   - progress: called after each sampled frame.
+///   - interruption: when requested, the input stops being read; the frames already decoded are finished
+///     and the results (scenes so far, their clusters, images) written as usual, marked incomplete.
 ///   - sceneClosed: called with each scene as soon as it is final (its frames, span, keyframe and image
 ///     path no longer change; its cluster is known only at the end), while the input is still being read.
 ///     The image itself appears in the output folder when the run finishes. An error thrown here stops the run.
 /// - Returns: the scene list, as also written to `scenes.json`.
 public func findScenes(
     input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite? = nil,
-    stats: URL? = nil, progress: ((RunProgress) -> Void)? = nil,
+    stats: URL? = nil, progress: ((RunProgress) -> Void)? = nil, interruption: Interruption? = nil,
     sceneClosed: ((Scene) throws(OutputError) -> Void)? = nil
 ) throws(RunError) -> SceneList {
     var network = network
@@ -264,15 +291,27 @@ public func findScenes(
     }
 
     let stream = ScoredFrames(reader: reader, options: options, network: network)
+    var interrupted = false
+    var lastSeconds: Double? = nil
     while true {
+        if !interrupted, interruption?.isRequested == true {
+            interrupted = true
+            stream.source.stopReading()  // frames already decoded are still handed out, then the stream ends
+        }
         let frame: AnalyzedFrame?
         do { frame = try stream.next() } catch { throw .input(input, error) }
         guard let frame else { break }
+        lastSeconds = frame.sample.seconds
         if let step = segmenter.add(frame) { try record(step) }
         progress?(RunProgress(position: frame.sample.seconds, duration: duration, sampledFrames: frames.count, scenes: scenes.count + 1))
     }
     let finished = stream.source.finishedReader
-    let end = finished.endOfLastFrame ?? 0
+    var end = finished.endOfLastFrame ?? 0
+    if interrupted, let lastSeconds {
+        // The decoder may have gone past the last frame handed out (frames dropped when reading stopped).
+        let frameInterval = finished.info.averageFrameRate.map { 1 / $0.doubleValue } ?? 0
+        end = min(end, lastSeconds + frameInterval)
+    }
     let (last, lastScene) = segmenter.finish(end: end)
     if let last { try record(last) }
     if let lastScene { try close(lastScene.scene, keyframe: lastScene.keyframe) }
@@ -288,8 +327,10 @@ public func findScenes(
             try writeClusterFolders(clusters, scenes: scenes, folder: folder)
         } catch { throw .output(error) }
     }
+    var warnings = finished.warnings
+    if interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", end)) }
     let list = SceneList(video: finished.info, options: options, frames: frames, scenes: scenes, clusters: clusters,
-                         counts: finished.counts, warnings: finished.warnings, end: end, uniqueImages: unique)
+                         counts: finished.counts, warnings: warnings, end: end, uniqueImages: unique, complete: !interrupted)
     if let folder {
         do {
             try folder.write(SceneListWriter.json(list), to: "scenes.json")

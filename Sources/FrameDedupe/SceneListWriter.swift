@@ -52,7 +52,7 @@ public enum SceneListWriter {
                 ("corrupt_frames", .int(list.counts.corruptFrames)),
             ])),
             ("warnings", .array(list.warnings.map { .string($0) })),
-            ("complete", .bool(true)),
+            ("complete", .bool(list.complete)),
             ("frames", .array(frames)),
             ("scenes", .array(scenes)),
         ])
@@ -181,7 +181,7 @@ public enum ClusterListWriter {
             ("options", options(list.options)),
             ("spatial_check_vetoes", .int(list.clusters.vetoedPairs)),
             ("principal_components_used", .int(list.clusters.principalComponentsUsed)),
-            ("complete", .bool(true)),
+            ("complete", .bool(list.complete)),
             ("clusters", .array(clusters)),
         ])
         return root.serialized() + "\n"

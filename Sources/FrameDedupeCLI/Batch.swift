@@ -59,6 +59,8 @@ enum InputOutcome: Sendable {
     /// Its complete results with the same options were already there.
     case skipped
     case failed(Status)
+    /// Stopped by a signal: its results so far are written, marked incomplete.
+    case interrupted
     /// Not started: standard output's reader had gone, or the run was stopped.
     case notStarted
 }
@@ -139,6 +141,8 @@ struct InputJob: Sendable {
     let quiet: Bool
     /// A live progress line (one input at a time only).
     let showProgress: Bool
+    /// Set by SIGINT/SIGTERM: the inputs being analysed stop early, no other starts.
+    let interruption: Interruption
 
     /// Input `index` already has complete results with these options in `folder`.
     func skip(_ index: Int, input: String, folder: String?, output: BatchOutput) -> InputOutcome {
@@ -151,7 +155,7 @@ struct InputJob: Sendable {
     ///
     /// - Parameter network: the network to use, nil to load one (when the scorer needs it).
     func analyse(_ index: Int, input: String, folder: String?, network: EfficientNetLite?, output: BatchOutput) -> InputOutcome {
-        guard !output.readerGone else { return .notStarted }
+        guard !output.readerGone, !interruption.isRequested else { return .notStarted }
         var terminal = Terminal(quiet: quiet || !showProgress)
         let list: SceneList
         do {
@@ -160,7 +164,8 @@ struct InputJob: Sendable {
                 sceneClosed = { (scene: Scene) throws(OutputError) in try output.closedScene(scene, input: input, folder: folder) }
             }
             list = try findScenes(input: input, options: options, output: folder.map { URL(fileURLWithPath: $0, isDirectory: true) },
-                                  network: network, stats: stats, progress: { terminal.progress($0, name: input) }, sceneClosed: sceneClosed)
+                                  network: network, stats: stats, progress: { terminal.progress($0, name: input) }, interruption: interruption,
+                                  sceneClosed: sceneClosed)
         } catch {
             terminal.clearProgress()
             if case .output(let e) = error, e.isClosedStandardOutput { return .notStarted }  // `| head`: stop quietly
@@ -182,10 +187,11 @@ struct InputJob: Sendable {
         }
         output.finished(index, list: list, folder: folder)
         if !quiet && !output.readerGone {
-            let written = folder.map { "results in \($0)" } ?? "no output folder"
+            var written = folder.map { "results in \($0)" } ?? "no output folder"
+            if !list.complete { written = "interrupted at \(String(format: "%.1f", list.end)) s; partial " + written }
             Terminal.write("\(input): \(list.frames.count) frames → \(list.scenes.count) scenes → \(list.clusters.clusters.count) clusters in \(String(format: "%.1f", terminal.elapsed)) s; \(written)\n")
         }
-        return .analysed(frames: list.frames.count, scenes: list.scenes.count, clusters: list.clusters.clusters.count)
+        return list.complete ? .analysed(frames: list.frames.count, scenes: list.scenes.count, clusters: list.clusters.clusters.count) : .interrupted
     }
 
     /// `jobs` threads take the inputs in order, each with its own network (not thread-safe) and one OpenBLAS
@@ -198,7 +204,7 @@ struct InputJob: Sendable {
             let thread = Thread {
                 defer { done.leave() }
                 var network: EfficientNetLite? = nil
-                while let i = state.take() {
+                while let i = state.take(), !interruption.isRequested {
                     if skip[i] {
                         state.set(i, self.skip(i, input: inputs[i], folder: folders[i], output: output))
                         continue

@@ -9,7 +9,10 @@ enum Status: Int32 {
     case inputUnreadable = 3
     case outputUnwritable = 4
     case partial = 5
+    /// SIGINT (128 + 2), as shells report it.
     case interrupted = 130
+    /// SIGTERM (128 + 15).
+    case terminated = 143
 
     init(_ error: RunError) {
         switch error {

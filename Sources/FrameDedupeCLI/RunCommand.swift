@@ -12,7 +12,9 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Writes scenes.json, scenes.csv, keyframes/ (one image per scene), clusters.json, clusters.csv, \
             unique/ (one exemplar per content cluster) and clusters/ (symlinks by cluster) into the output folder. Files appear only when the \
-            run succeeds; an interrupted or failed run leaves earlier results untouched.
+            run succeeds; a failed run leaves earlier results untouched. SIGINT (Ctrl-C) or SIGTERM stops reading, finishes the \
+            frames in flight and writes valid partial results marked "complete": false (exit 130, or 143 for SIGTERM); a second \
+            signal quits at once.
 
             --print also writes results to standard output, which then carries nothing else: as JSON Lines (scenes \
             streamed as each becomes final), JSON, CSV, TSV, image paths, timestamps, or lists ffmpeg reads back: an \
@@ -232,8 +234,12 @@ struct RunCommand: ParsableCommand {
         // Resume only when the folder is all that is asked for: --print, --select-file and --stats need the analysis.
         let resumable = !force && printer == nil && printOptions.selectFile == nil && stats == nil
         let skip = inputs.indices.map { i in resumable && folders[i].map { completeResults(in: URL(fileURLWithPath: $0, isDirectory: true), input: inputs[i], options: options) } == true }
+        let interruption = Interruption()
+        let signals = Terminal.stopOnSignals(interruption)
+        defer { withExtendedLifetime(signals) {} }
         let job = InputJob(options: options, stats: stats.map { URL(fileURLWithPath: $0) }, selectFile: printOptions.selectFile,
-                           selectResults: printer?.results ?? .unique, quiet: inputOptions.quiet, showProgress: jobs == 1)
+                           selectResults: printer?.results ?? .unique, quiet: inputOptions.quiet, showProgress: jobs == 1,
+                           interruption: interruption)
 
         // One network per concurrent input, loaded before any input so that missing weights stop the run at once.
         let analysed = inputs.indices.filter { !skip[$0] }
@@ -264,10 +270,13 @@ struct RunCommand: ParsableCommand {
         if inputs.count > 1 && !inputOptions.quiet && !out.readerGone {
             let done = outcomes.filter { if case .analysed = $0 { true } else { false } }.count
             var line = "framededupe: \(inputs.count) inputs: \(done) analysed, \(skip.filter { $0 }.count) skipped (complete results already there), \(failures.count) failed"
+            let interrupted = outcomes.filter { if case .interrupted = $0 { true } else { false } }.count
+            if interrupted > 0 { line += ", \(interrupted) interrupted (partial results)" }
             let stopped = outcomes.filter { if case .notStarted = $0 { true } else { false } }.count
-            if stopped > 0 { line += ", \(stopped) not started (standard output closed)" }
+            if stopped > 0 { line += ", \(stopped) not started (\(interruption.isRequested ? "stopped by a signal" : "standard output closed"))" }
             Terminal.write(line + String(format: " in %.1f s\n", Date().timeIntervalSince(began)))
         }
+        if let signal = interruption.signal { throw Failure(status: signal == SIGTERM ? .terminated : .interrupted) }
         if failures.isEmpty { return }
         // Every input failed: say how; some did: partial.
         throw Failure(status: failures.count == inputs.count ? failures[0] : .partial)

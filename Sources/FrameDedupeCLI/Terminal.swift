@@ -47,6 +47,28 @@ struct Terminal {
     }
 }
 
+extension Terminal {
+    /// Turns SIGINT and SIGTERM into a request on `interruption`: runs then stop reading, finish the frames in
+    /// flight and write what they found, marked incomplete. A second signal ends the process at once
+    /// (status 128 + signal; the unfinished output folder's staging is removed by the next run).
+    ///
+    /// - Returns: the signal sources, to be kept alive for as long as signals should be handled.
+    static func stopOnSignals(_ interruption: Interruption) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)  // delivered to the source instead
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                guard interruption.request(signal: number) else { _exit(128 + number) }
+                let name = number == SIGINT ? "SIGINT" : "SIGTERM"
+                let clear = isatty(STDERR_FILENO) != 0 ? "\r\u{1B}[K" : ""
+                Terminal.write(clear + "framededupe: \(name): finishing the frames in flight and writing what was found (again to quit at once)\n")
+            }
+            source.resume()
+            return source
+        }
+    }
+}
+
 /// Data on standard output, written with write(2) so a closed pipe is an error we can act on
 /// (SIGPIPE is ignored at start-up), not a silent death.
 enum StandardOutput {

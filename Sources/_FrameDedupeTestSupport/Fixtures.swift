@@ -338,3 +338,12 @@ extension Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// `shots-360p.mp4` played 12 times (120 s, stream copy): long enough to interrupt a run midway.
+    public static func longClip() throws -> URL {
+        try cached("long-120s.mp4") { url in
+            try ffmpeg(["-stream_loop", "11", "-i", sample("shots-360p.mp4").path, "-c", "copy", "-f", "mp4", url.path])
+        }
+    }
+}
