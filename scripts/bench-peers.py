@@ -63,6 +63,17 @@ FF = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "info"]
 SAMPLING_FPS = 2
 
 
+def _load_bench_decode():
+    """scripts/bench-decode.py (its file name has a hyphen: loaded by path), for machine() and write_section()."""
+    spec = importlib.util.spec_from_file_location("bench_decode", os.path.join(ROOT, "scripts", "bench-decode.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench_decode = _load_bench_decode()
+
+
 def log(*a):
     print("bench-peers:", *a, file=sys.stderr, flush=True)
 
@@ -98,12 +109,16 @@ def venv_python():
     return python
 
 
-def peer_versions(python):
+def peer_versions(python, revision):
     code = ("import json, importlib.metadata as m; print(json.dumps({p: m.version(p) for p in "
             "['scenedetect', 'opencv-python', 'imagededup', 'torch']}))")
     versions = json.loads(run([python, "-c", code]).stdout)
     versions["ffmpeg"] = run(["ffmpeg", "-version"]).stdout.split("\n")[0].split()[2]
-    versions["framededupe"] = run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.strip()
+    if revision is None:
+        revision = run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]).stdout.strip()
+        if run(["git", "-C", ROOT, "status", "--porcelain", "--", "Sources", "Package.swift"]).stdout.strip():
+            revision += " with uncommitted changes"
+    versions["framededupe"] = revision
     return versions
 
 
@@ -305,7 +320,7 @@ def pick(total, *paths):
     raise KeyError(f"none of {paths} in the eval report's total: {json.dumps(total)[:2000]}")
 
 
-def table(results, versions, command, clips):
+def table(results, versions, command, clips, machine):
     rows = ["| peer | scene P | scene R | scene F1 | cluster pair F1 | ARI | exemplar coverage | redundancy | exemplars | run time (s) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for peer, (total, seconds) in results.items():
@@ -324,7 +339,9 @@ def table(results, versions, command, clips):
         f"Versions: PySceneDetect {v['scenedetect']} (OpenCV {v['opencv-python']}), ffmpeg {v['ffmpeg']}, "
         f"imagededup {v['imagededup']} (torch {v['torch']}), framededupe {v['framededupe']} (`make release`); "
         f"{time.strftime('%Y-%m-%d')}.", "",
-        f"Command: `{command}` (adapters and their choices: the script's docstring).", "",
+        f"Command: `{command}` (adapters and their choices: the script's docstring). Run time: wall seconds summed "
+        f"over the clips, one process per clip and peer, on {machine or 'this machine'}: a shared machine's times, "
+        "to compare within the table only; the quality figures do not depend on the load.", "",
         *rows])
 
 
@@ -336,6 +353,8 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "framededupe"),
                     help="framededupe, for its own row and for `eval` (default the `make release` build)")
     ap.add_argument("--skip-build", action="store_true", help="do not run `make release` first")
+    ap.add_argument("--revision", help="what the table calls the framededupe measured (default: this checkout's "
+                                       "commit, noting uncommitted changes under Sources/)")
     ap.add_argument("--score-only", action="store_true", help="rescore the result folders already written")
     ap.add_argument("--no-write", action="store_true", help="print the table only; do not touch BENCHMARKS.md")
     args = ap.parse_args()
@@ -355,11 +374,12 @@ def main():
     if args.clips:
         clips = [c for c in clips if c in args.clips.split(",")]
     python = venv_python()
-    versions = peer_versions(python)
+    versions = peer_versions(python, args.revision)
     # Seconds per peer and clip, kept across runs so that --score-only and --peers subsets still have them all.
     run_file = os.path.join(RESULTS, "run-times.json")
     seconds = json.load(open(run_file)) if os.path.exists(run_file) else {}
     if not args.score_only:
+        seconds["_machine"] = bench_decode.machine()
         for clip in clips:
             path = os.path.join(args.devset, clip)
             times = frame_times(path)
@@ -392,14 +412,10 @@ def main():
         sys.exit(f"bench-peers: no run of {', '.join(f'{p} on {c}' for p, c in missing[:5])}: run without --score-only")
     results = {p: (evaluate(args.binary, truths, p), sum(seconds[p][c] for c in clips)) for p in peers}
     command = "python3 scripts/bench-peers.py" + (f" --peers {args.peers}" if peers != list(PEERS) else "")
-    body = table(results, versions, command, clips)
+    body = table(results, versions, command, clips, seconds.get("_machine"))
     print(body)
     if args.no_write:
         return
-    # bench-decode.py's section writer (its file name has a hyphen: loaded by path).
-    spec = importlib.util.spec_from_file_location("bench_decode", os.path.join(ROOT, "scripts", "bench-decode.py"))
-    bench_decode = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench_decode)
     path = os.path.join(ROOT, "BENCHMARKS.md")
     bench_decode.write_section(path, "peers", body, "Peers on the dev set, scored by `framededupe eval`", "scripts/bench-peers.py")
     log(f"wrote {path}")
