@@ -12,12 +12,16 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     case noDecoder(codec: String)
     /// An MP4/MOV whose index (moov) sits at the end, read from a pipe that cannot seek back to it.
     case indexAtEndOnPipe
+    /// An MP4/MOV without its index (moov): cut short, or a recording that was never finished.
+    case indexMissing
+    /// The stream was read to its end but not one frame decoded: `packets` read, the decoder's first complaint.
+    case undecodable(packets: Int, reason: String?)
     case libav(LibavError)
 
     public var description: String {
         switch self {
         case .notFound: "no such file"
-        case .isDirectory: "is a directory, not a video"
+        case .isDirectory: "is a directory, not a video (for numbered images give a pattern such as 'dir/%04d.png')"
         case .permissionDenied: "permission denied"
         case .notMedia(let why): "not a video file (\(why))"
         case .textArtDemuxer(let name): "not a video file (only the '\(name)' text-art reader accepts these bytes)"
@@ -26,6 +30,9 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
         case .noDecoder(let codec): "no decoder for codec '\(codec)' in this libavcodec"
         case .indexAtEndOnPipe:
             "MP4/MOV with its index at the end cannot be read from a pipe; remux with '-movflags +faststart', or pipe NUT/Matroska ('-f nut -')"
+        case .indexMissing: "MP4/MOV without its index (no 'moov' box): the file is truncated, or its recording was never finished"
+        case .undecodable(0, _): "has a video stream without any frame"
+        case .undecodable(let n, let why): "not one frame could be decoded from \(n) video packets" + (why.map { " (\($0))" } ?? "")
         case .libav(let e): e.description
         }
     }

@@ -71,6 +71,9 @@ public struct DecodeCounts: Sendable, Equatable {
     public var sampledFrames = 0
     /// Read errors after which the rest of the input was lost.
     public var readErrors = 0
+    /// Decoded frames not sampled because their timestamps went back behind the furthest time
+    /// already reached (concatenated recordings, a camera clock reset).
+    public var framesBehind = 0
 }
 
 /// One sampled frame: when it is, which decoded frame it was, and its pixels for analysis.
@@ -111,7 +114,17 @@ public final class VideoReader {
     private var draining = false
     private var finished = false
     private var lastPTS: Int64?
+    /// The furthest pts decoded (timestamps can go back at a discontinuity).
+    private var maxPTS: Int64?
     private var lastDuration: Int64 = 0
+    /// One frame's duration at the stream's nominal rate, for frames that carry no timestamp.
+    private var nominalFrameDuration: Int64 = 1
+    /// A frame came out of the decoder undamaged.
+    private var decodedGoodFrame = false
+    /// The first decoding error, for the message when no frame decodes at all.
+    private var firstDecodeError: String?
+    /// Where timestamps first went back: from (pts), to (pts).
+    private var firstJumpBack: (from: Int64, to: Int64)?
     private var lastOrdinal = 0
     /// pts of packets sent but not yet passed by an output frame (for exact ordinals).
     private var pendingPacketPTS: [Int64] = []
@@ -126,12 +139,14 @@ public final class VideoReader {
         self.options = options
         VideoReader.quietLibav()
         let url = input == "-" ? "pipe:0" : input
-        if !input.contains("://") && input != "-" && !input.hasPrefix("pipe:") {
+        let isLocalFile = !input.contains("://") && input != "-" && !input.hasPrefix("pipe:")
+        if isLocalFile && !VideoReader.isImageSequence(input) {
             try VideoReader.checkLocalFile(input)
         }
         do {
             format = try FormatContext(url: url)
         } catch {
+            if error.isInvalidData && isLocalFile { try VideoReader.explainUnopenableFile(input) }
             if error.isInvalidData { throw .notMedia(error.message) }
             if error.code == cff_error_from_errno(ENOENT) { throw .notFound }
             if error.code == cff_error_from_errno(EACCES) { throw .permissionDenied }
@@ -188,6 +203,10 @@ public final class VideoReader {
             averageFrameRate: rate.num > 0 && rate.den > 0 ? Rational(Int64(rate.num), Int64(rate.den)) : nil,
             fileStartSeconds: format.pointer.pointee.start_time == cff_nopts_value
                 ? nil : Double(format.pointer.pointee.start_time) / Double(cff_time_base))
+        let nominal = av_guess_frame_rate(format.pointer, stream, nil)
+        if nominal.num > 0 && nominal.den > 0 && tb.num > 0 {
+            nominalFrameDuration = max(1, Int64(tb.den) * Int64(nominal.den) / (Int64(tb.num) * Int64(nominal.num)))
+        }
         if start != cff_nopts_value { setClock(startPTS: start) }
         if let s = options.start, s > 0, seekable {
             // Seek to the key frame at or before the start; frames before it are decoded and dropped.
@@ -209,14 +228,15 @@ public final class VideoReader {
     /// Seconds from the stream's start to the end of the last decoded frame (its pts plus the
     /// previous frame interval), nil before any frame.
     public var endOfLastFrame: Double? {
-        lastPTS.map { Double($0 + lastDuration - info.startPTS) * info.timeBase.doubleValue }
+        maxPTS.map { Double($0 + lastDuration - info.startPTS) * info.timeBase.doubleValue }
     }
 
     /// The next sampled frame, or nil when the input (or `--end`) is reached.
     ///
     /// Corrupt packets and frames are skipped and counted in ``counts``; a read error after some
     /// frames ends the input with a warning rather than an error.
-    /// - Throws: ``DecoderError`` only for failures that make the rest of the input unreadable before any frame.
+    /// - Throws: ``DecoderError`` only for failures that make the rest of the input unreadable before any frame,
+    ///   and at the end (``DecoderError/undecodable(packets:reason:)``) when not a single frame could be decoded.
     public func next() throws(DecoderError) -> SampledFrame? {
         while !finished {
             let received = avcodec_receive_frame(codec.pointer, frame.pointer)
@@ -224,6 +244,7 @@ public final class VideoReader {
             do { step = try codecStep(received, "decode") } catch {
                 // A frame the decoder could not reconstruct: skip it and go on.
                 counts.corruptFrames += 1
+                if firstDecodeError == nil { firstDecodeError = error.message }
                 continue
             }
             switch step {
@@ -235,6 +256,11 @@ public final class VideoReader {
                 finish()
             }
         }
+        if !decodedGoodFrame && counts.readErrors == 0 && !(counts.packets == 0 && options.start != nil) {
+            // Nothing at all could be decoded: the input is unreadable, not an empty result.
+            if counts.packets == 0 && !seekable && info.container.hasPrefix("mov") { throw .indexAtEndOnPipe }
+            throw .undecodable(packets: counts.packets, reason: firstDecodeError)
+        }
         return nil
     }
 
@@ -243,15 +269,26 @@ public final class VideoReader {
         counts.decodedFrames += 1
         var pts = frame.pointer.pointee.best_effort_timestamp
         if pts == cff_nopts_value {
-            pts = (lastPTS ?? info.startPTS) + max(lastDuration, 1)
+            // No timestamp at all (raw H.264, Matroska muxed with negative times): one frame interval
+            // after the previous frame, at the interval seen so far or else the stream's nominal rate.
+            pts = lastPTS.map { $0 + (lastDuration > 0 ? lastDuration : nominalFrameDuration) } ?? info.startPTS
         }
         let ordinal = passOrdinal(pts)
         // One frame's interval, also when frames that cannot be sampled were skipped in between.
         if let last = lastPTS, pts > last { lastDuration = (pts - last) / Int64(max(1, ordinal - lastOrdinal)) }
+        if let last = lastPTS, pts < last, firstJumpBack == nil { firstJumpBack = (last, pts) }
+        let behind = maxPTS.map { pts < $0 } ?? false
+        maxPTS = max(maxPTS ?? pts, pts)
         lastPTS = pts
         lastOrdinal = ordinal
         if frame.pointer.pointee.flags & cff_frame_flag_corrupt != 0 || frame.pointer.pointee.decode_error_flags != 0 {
             counts.corruptFrames += 1
+            return nil
+        }
+        decodedGoodFrame = true
+        if behind {
+            // Behind a time already reached (timestamps went back): the sampling clock has passed it.
+            counts.framesBehind += 1
             return nil
         }
         if clock == nil { setClock(startPTS: pts) }
@@ -336,6 +373,7 @@ public final class VideoReader {
                 counts.corruptPackets += 1
             } else if code < 0 {
                 counts.corruptPackets += 1
+                if firstDecodeError == nil { firstDecodeError = libavMessage(code) }
             }
             return
         }
@@ -347,7 +385,11 @@ public final class VideoReader {
         if counts.decodedFrames == 0 && counts.readErrors == 0 && !seekable && info.container.hasPrefix("mov") {
             warnings.append("no frames: an MP4/MOV read from a pipe needs its index first ('-movflags +faststart') or NUT/Matroska")
         }
-        if let duration = info.duration, let last = lastPTS, options.end == nil, options.decode == .all {
+        if let jump = firstJumpBack {
+            let seconds = { (pts: Int64) in String(format: "%.3f s", Double(pts - self.info.startPTS) * self.info.timeBase.doubleValue) }
+            warnings.append("timestamps go back (from \(seconds(jump.from)) to \(seconds(jump.to))): frames are sampled again only past \(seconds(jump.from)); \(counts.framesBehind) decoded frames skipped")
+        }
+        if let duration = info.duration, let last = maxPTS, options.end == nil, options.decode == .all {
             let reached = Double(last - info.startPTS) * info.timeBase.doubleValue
             // Some muxers state the end time (from 0) as the duration of a stream that starts later, so the
             // last frame is compared with both readings. More than a second (and 10%) short of both: probably truncated.
@@ -366,6 +408,22 @@ public final class VideoReader {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound }
         if isDirectory.boolValue { throw .isDirectory }
         guard FileManager.default.isReadableFile(atPath: path) else { throw .permissionDenied }
+    }
+
+    /// A numbered image sequence that libavformat's `image2` reader opens (`frames/%04d.png`): a name with a
+    /// printf-style `%d` that is not itself a file.
+    static func isImageSequence(_ path: String) -> Bool {
+        path.range(of: #"%0?[0-9]*d"#, options: .regularExpression) != nil && !FileManager.default.fileExists(atPath: path)
+    }
+
+    /// Says more than "invalid data" where the file's first bytes tell why no demuxer accepts it.
+    private static func explainUnopenableFile(_ path: String) throws(DecoderError) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
+        if head.isEmpty { throw .notMedia("the file is empty") }
+        // ISO base media (MP4, MOV, 3GP) starts with a box, usually 'ftyp': an MP4 that no reader opens lacks its index.
+        if head.count >= 8 && (head[4..<8].elementsEqual("ftyp".utf8) || head[4..<8].elementsEqual("mdat".utf8)) { throw .indexMissing }
     }
 
     /// libav logs to stderr by default; the tool reports problems itself, once, in its own words.

@@ -18,15 +18,18 @@ public struct OutputError: Error, CustomStringConvertible, Sendable {
 /// (`.framededupe-staging-<pid>`), on the same file system, and moved into place by `rename(2)`
 /// when the run succeeds: JSON last, so a `scenes.json` that exists always describes complete
 /// image folders beside it. A run that fails or is killed leaves the previous results untouched;
-/// its staging folder is removed by the next run.
+/// its staging folder is removed by the next run. A run that fails leaves no folder it created.
 public final class OutputFolder {
     public let url: URL
     public let staging: URL
     private var committed = false
+    /// The folder did not exist before this run.
+    private let created: Bool
 
     public init(_ url: URL) throws(OutputError) {
         self.url = url
         let fm = FileManager.default
+        created = !fm.fileExists(atPath: url.path)
         do {
             try fm.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
@@ -46,7 +49,10 @@ public final class OutputFolder {
     }
 
     deinit {
-        if !committed { try? FileManager.default.removeItem(at: staging) }
+        if !committed {
+            try? FileManager.default.removeItem(at: staging)
+            if created { rmdir(url.path) }  // only if empty: a folder this run made and filled with nothing
+        }
     }
 
     /// A staged subfolder (created on first use) for images.
@@ -77,23 +83,28 @@ public final class OutputFolder {
     /// Moves the staged entries into place in the given order (folders before the JSON that names them).
     ///
     /// An entry already in the destination is replaced: moved aside into staging first, then deleted.
+    /// When a move fails, the moves made so far are undone, so the folder holds the previous results, whole.
     public func commit(order: [String]) throws(OutputError) {
         let fm = FileManager.default
         let staged = (try? fm.contentsOfDirectory(atPath: staging.path)) ?? []
         let names = order.filter(staged.contains) + staged.filter { !order.contains($0) }.sorted()
         let aside = staging.appendingPathComponent(".replaced", isDirectory: true)
+        var moves: [(from: String, to: String)] = []
+        func move(_ from: String, _ to: String, failure: String) throws(OutputError) {
+            guard rename(from, to) != 0 else { return moves.append((from, to)) }
+            let error = OutputError(path: url.appendingPathComponent((to as NSString).lastPathComponent).path,
+                                    reason: "\(failure) (\(String(cString: strerror(errno))))")
+            for done in moves.reversed() { rename(done.to, done.from) }
+            throw error
+        }
         for name in names {
             let from = staging.appendingPathComponent(name)
             let to = url.appendingPathComponent(name)
             if fm.fileExists(atPath: to.path) || (try? fm.destinationOfSymbolicLink(atPath: to.path)) != nil {
                 try? fm.createDirectory(at: aside, withIntermediateDirectories: true)
-                if rename(to.path, aside.appendingPathComponent(name).path) != 0 {
-                    throw OutputError(path: to.path, reason: "cannot replace (\(String(cString: strerror(errno))))")
-                }
+                try move(to.path, aside.appendingPathComponent(name).path, failure: "cannot replace")
             }
-            if rename(from.path, to.path) != 0 {
-                throw OutputError(path: to.path, reason: "cannot move into place (\(String(cString: strerror(errno))))")
-            }
+            try move(from.path, to.path, failure: "cannot move into place")
         }
         committed = true
         try? fm.removeItem(at: staging)
@@ -113,9 +124,6 @@ public final class OutputFolder {
 
     static func reason(_ error: any Error) -> String {
         let ns = error as NSError
-        if let posix = ns.userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(posix.code)))
-        }
         if ns.domain == NSCocoaErrorDomain {
             switch ns.code {
             case NSFileWriteNoPermissionError: return "permission denied"
@@ -123,6 +131,10 @@ public final class OutputFolder {
             case NSFileWriteVolumeReadOnlyError: return "read-only file system"
             default: break
             }
+        }
+        // Foundation on Linux puts a Swift `POSIXError` there (EFBIG, EIO, …), which `as? NSError` does not match.
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? any Error, (underlying as NSError).domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32((underlying as NSError).code)))
         }
         return ns.localizedDescription
     }

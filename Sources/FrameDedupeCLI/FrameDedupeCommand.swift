@@ -32,7 +32,13 @@ struct FrameDedupeCommand: ParsableCommand {
         defaultSubcommand: RunCommand.self)
 
     static func main() {
+        // A standard stream the caller closed (`<&-`) would be taken by the next file opened: '-' would then
+        // read, or --print write, an unrelated file. Each is held open on /dev/null instead.
+        for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(fd, F_GETFD) == -1 {
+            _ = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY)  // the lowest free descriptor: fd
+        }
         signal(SIGPIPE, SIG_IGN)  // a closed stdout is handled where data is written
+        signal(SIGXFSZ, SIG_IGN)  // a file-size limit (ulimit -f) fails the write (EFBIG, status 4) instead of killing us
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -10,8 +10,25 @@ struct Terminal {
 
     init(quiet: Bool) { self.quiet = quiet }
 
-    static func error(_ line: String) { write("framededupe: \(line)\n") }
-    static func warning(_ input: String, _ line: String) { write("framededupe: \(input): warning: \(line)\n") }
+    static func error(_ line: String) { write("framededupe: \(oneLine(line))\n") }
+    static func warning(_ input: String, _ line: String) { write("framededupe: \(oneLine(input)): warning: \(oneLine(line))\n") }
+
+    /// `text` with control characters escaped (`\n`, `\t`, `\x1b`), so that a message naming a file whose name
+    /// holds a newline stays one line.
+    static func oneLine(_ text: String) -> String {
+        var line = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": line.append(contentsOf: #"\n"#.unicodeScalars)
+            case "\r": line.append(contentsOf: #"\r"#.unicodeScalars)
+            case "\t": line.append(contentsOf: #"\t"#.unicodeScalars)
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                line.append(contentsOf: String(format: #"\x%02x"#, scalar.value).unicodeScalars)
+            default: line.append(scalar)
+            }
+        }
+        return String(line)
+    }
 
     static func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))

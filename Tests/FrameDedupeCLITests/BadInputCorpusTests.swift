@@ -1,0 +1,493 @@
+import Foundation
+import Testing
+import _FrameDedupeTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The corpus of bad inputs of issue 7 (`scripts/make-bad-inputs.sh`, built from the samples by the real
+/// ffmpeg), each run through the real binary, bounded in time: a one-line error naming the file and the
+/// cause with the documented status, or a complete result with its warnings and skip counts; never a
+/// crash, a hang, a memory blow-up or a partial output folder.
+@Suite("Bad inputs: the corpus through the binary")
+struct BadInputCorpusTests {
+    /// What a run on one file of the corpus must give.
+    enum Outcome: Sendable {
+        /// Status 3 and one line on stderr naming the input and holding `cause`; no output folder.
+        case unreadable(cause: String)
+        /// Status 0, a complete output folder with at least `frames` sampled frames; stderr holds exactly one
+        /// warning line per entry of `warnings`, each containing it.
+        case result(frames: Int, warnings: [String])
+    }
+
+    struct Case: Sendable, CustomTestStringConvertible {
+        let file: String
+        let outcome: Outcome
+        var arguments: [String] = []
+        var testDescription: String { file.replacingOccurrences(of: "\n", with: "\\n") }
+    }
+
+    static let weirdName = "name with spaces é 日本\nsecond line.mp4"
+    static let weirdBadName = "not a video é 日本\nsecond line.mp4"
+
+    static let cases: [Case] = [
+        Case(file: "truncated-index-at-end.mp4", outcome: .unreadable(cause: "without its index (no 'moov' box): the file is truncated")),
+        Case(file: "truncated-faststart.mp4", outcome: .result(frames: 8, warnings: ["input ends at 3.800 s but states a duration of 10.000 s: truncated?"])),
+        Case(file: "random.mp4", outcome: .unreadable(cause: "not a video file")),
+        Case(file: "random.bin", outcome: .unreadable(cause: "not a video file")),
+        Case(file: "random.dat", outcome: .unreadable(cause: "not a video file")),
+        Case(file: "empty.mp4", outcome: .unreadable(cause: "not a video file (the file is empty)")),
+        Case(file: "text.mp4", outcome: .unreadable(cause: "not a video file")),
+        Case(file: "notes.txt", outcome: .unreadable(cause: "not a video file")),
+        Case(file: "audio-only.m4a", outcome: .unreadable(cause: "has no video stream")),
+        Case(file: "all-packets-corrupt.mkv", outcome: .unreadable(cause: "not one frame could be decoded from 250 video packets")),
+        Case(file: "damaged-middle.h264", outcome: .result(frames: 19, warnings: ["corrupt frames"])),
+        Case(file: "damaged-middle.mp4", outcome: .result(frames: 19, warnings: ["corrupt frames"])),
+        Case(file: "one-frame.mp4", outcome: .result(frames: 1, warnings: [])),
+        Case(file: "tiny-2x2.mp4", outcome: .result(frames: 4, warnings: [])),
+        Case(file: "thin-2048x16.mkv", outcome: .result(frames: 4, warnings: [])),
+        Case(file: "huge-dimensions-container.mp4", outcome: .result(frames: 20, warnings: [])),
+        Case(file: "huge-dimensions-codec.avi", outcome: .unreadable(cause: "not one frame could be decoded from 50 video packets")),
+        Case(file: "large-dimensions-codec.avi", outcome: .unreadable(cause: "not one frame could be decoded from 50 video packets")),
+        Case(file: "negative-timestamps.ts", outcome: .result(frames: 8, warnings: [])),
+        // Read back without any timestamp: times follow from the frame rate (before, all 100 frames fell in one slot).
+        Case(file: "negative-timestamps.mkv", outcome: .result(frames: 8, warnings: [])),
+        Case(file: "huge-timestamps.mkv", outcome: .result(frames: 8, warnings: [])),
+        Case(file: "timestamp-wrap.ts", outcome: .result(frames: 12, warnings: [])),
+        Case(file: "timestamp-jump-forward.ts", outcome: .result(frames: 12, warnings: [])),
+        Case(file: "timestamp-jump-back.ts", outcome: .result(frames: 12, warnings: ["timestamps go back (from 102.880 s to 0.000 s)"])),
+        Case(file: "timestamp-reset.ts", outcome: .result(frames: 12, warnings: [])),
+        Case(file: "setpts-jump.mkv", outcome: .result(frames: 16, warnings: [])),
+        Case(file: "frame-rate-change.ts", outcome: .result(frames: 18, warnings: [])),
+        Case(file: "images", outcome: .unreadable(cause: "is a directory, not a video")),
+        // The text file among the PNGs is one corrupt packet, skipped and counted.
+        Case(file: "images/%03d.png", outcome: .result(frames: 9, warnings: ["skipped 1 corrupt packets"]), arguments: ["--fps", "all"]),
+        Case(file: weirdName, outcome: .result(frames: 20, warnings: [])),
+        Case(file: weirdBadName, outcome: .unreadable(cause: "not a video file")),
+    ]
+
+    /// Seconds any one run may take before it is killed and the test fails (normally about one).
+    static let timeLimit = 60.0
+    /// Peak resident memory any one run may reach (normally 100–130 MB).
+    static let memoryLimitKiB = 1_500_000
+
+    @Test(arguments: cases)
+    func corpusFile(_ c: Case) throws {
+        let corpus = try BadInputCorpus.folder()
+        let input = corpus.appendingPathComponent(c.file).path
+        let out = Fixtures.temporaryFolder("corpus").appendingPathComponent("out")
+        let run = try BoundedRun(Fixtures.binary.path, [input, "-o", out.path, "-q"] + c.arguments)
+        try run.expectFinished()
+        let lines = run.stderrLines
+        switch c.outcome {
+        case .unreadable(let cause):
+            #expect(run.status == 3, "status \(String(describing: run.status)); stderr: \(run.stderr)")
+            #expect(lines.count == 1, "stderr: \(run.stderr)")
+            let escaped = input.replacingOccurrences(of: "\n", with: "\\n")
+            #expect(lines.first?.hasPrefix("framededupe: \(escaped): ") == true, "the line names the input: \(run.stderr)")
+            #expect(lines.first?.contains(cause) == true, "cause '\(cause)' missing: \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out.path), "a failed input leaves no output folder")
+        case .result(let frames, let warnings):
+            #expect(run.status == 0, "status \(String(describing: run.status)); stderr: \(run.stderr)")
+            #expect(lines.count == warnings.count, "stderr: \(run.stderr)")
+            for warning in warnings {
+                #expect(lines.contains { $0.contains(": warning: ") && $0.contains(warning) }, "warning '\(warning)' missing: \(run.stderr)")
+            }
+            let list = try OutputCheck.completeResults(in: out)
+            let sampled = (list["frames"] as? [Any])?.count ?? 0
+            #expect(sampled >= frames, "\(sampled) frames sampled, \(frames) expected")
+            #expect(((list["warnings"] as? [String]) ?? []).count == warnings.count)
+        }
+    }
+
+    @Test func unreadableFile() throws {
+        let corpus = try BadInputCorpus.folder()
+        let out = Fixtures.temporaryFolder("corpus-000").appendingPathComponent("out")
+        // Root reads a mode-000 file anyway: run as root without the capabilities that override permissions.
+        let run = try BoundedRun(try Permissions.asOrdinaryUser(), [Fixtures.binary.path, corpus.appendingPathComponent("unreadable.mp4").path, "-o", out.path, "-q"])
+        try run.expectFinished()
+        #expect(run.status == 3, "stderr: \(run.stderr)")
+        #expect(run.stderrLines.count == 1 && run.stderr.contains("unreadable.mp4: permission denied"), "stderr: \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path))
+    }
+
+    @Test func outputFolderNotWritable() throws {
+        let work = Fixtures.temporaryFolder("corpus-ro")
+        let readOnly = work.appendingPathComponent("read-only")
+        try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: true)
+        chmod(readOnly.path, 0o555)
+        defer { chmod(readOnly.path, 0o755) }
+        let wrapper = try Permissions.asOrdinaryUser()
+        for (out, cause) in [(readOnly.appendingPathComponent("new"), "cannot create folder (permission denied)"), (readOnly, "folder is not writable")] {
+            let run = try BoundedRun(wrapper, [Fixtures.binary.path, Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "-q", "--scorer", "ssim"])
+            try run.expectFinished()
+            #expect(run.status == 4, "stderr: \(run.stderr)")
+            #expect(run.stderrLines.count == 1 && run.stderr.contains(out.path + ": " + cause), "stderr: \(run.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: readOnly.path).isEmpty)
+    }
+
+    /// A full disk while results are replaced: status 4, one line, and the earlier results are still there, byte for byte.
+    @Test func fullDiskKeepsTheEarlierResults() throws {
+        let work = Fixtures.temporaryFolder("corpus-full")
+        let disk = work.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        let small = try SmallDisk(disk)
+        defer { small.release() }
+        print("full disk: \(small.kind)")
+        let out = disk.appendingPathComponent("results")
+        let first = try BoundedRun(Fixtures.binary.path, [Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "-q", "--scorer", "ssim", "--max-side", "160"])
+        try first.expectFinished()
+        try #require(first.status == 0, "stderr: \(first.stderr)")
+        let before = try OutputCheck.snapshot(out)
+        try small.fill()
+        // Larger images than before (PNG at full size), into the same folder and into a new one.
+        for (target, leavesFolder) in [(out, true), (disk.appendingPathComponent("new"), false)] {
+            let run = try BoundedRun(small.wrapper + [Fixtures.binary.path, Fixtures.sample("bbb-720p.mp4").path, "-o", target.path, "-q",
+                                                     "--scorer", "ssim", "--image-format", "png"])
+            try run.expectFinished()
+            #expect(run.status == 4, "stderr: \(run.stderr)")
+            #expect(run.stderrLines.count == 1 && run.stderr.contains(target.path) && run.stderr.contains(small.cause), "stderr: \(run.stderr)")
+            #expect(FileManager.default.fileExists(atPath: target.path) == leavesFolder, "a failed run leaves no folder it created")
+        }
+        #expect(try OutputCheck.snapshot(out) == before, "the earlier results changed")
+        _ = try OutputCheck.completeResults(in: out)
+    }
+
+    /// A move into place that fails halfway (here: the old clusters.json is a mount point) puts the earlier results back.
+    @Test func failedCommitPutsTheEarlierResultsBack() throws {
+        guard getuid() == 0 else { try Test.cancel("needs root to bind-mount over a result file") }
+        let out = Fixtures.temporaryFolder("corpus-commit").appendingPathComponent("results")
+        let shots = Fixtures.sample("shots-360p.mp4").path
+        let first = try BoundedRun(Fixtures.binary.path, [shots, "-o", out.path, "-q", "--scorer", "ssim"])
+        try first.expectFinished()
+        try #require(first.status == 0, "stderr: \(first.stderr)")
+        let before = try OutputCheck.snapshot(out)
+        let pinned = out.appendingPathComponent("clusters.json")
+        let mount = try Fixtures.run("mount", ["--bind", pinned.path, pinned.path])
+        guard mount.status == 0 else { try Test.cancel("cannot bind-mount here: \(mount.stderr)") }
+        defer { _ = try? Fixtures.run("umount", [pinned.path]) }
+        let second = try BoundedRun(Fixtures.binary.path, [shots, "-o", out.path, "-q", "--scorer", "ssim", "--max-side", "64"])
+        try second.expectFinished()
+        #expect(second.status == 4 && second.stderr.contains("clusters.json: cannot replace"), "stderr: \(second.stderr)")
+        _ = try Fixtures.run("umount", [pinned.path])
+        #expect(try OutputCheck.snapshot(out) == before, "the earlier results changed")
+    }
+
+    /// Standard input closed by the writer: part way through a file, before any byte, or never opened.
+    @Test func standardInputClosedEarly() throws {
+        let shots = try Data(contentsOf: Fixtures.sample("shots-360p.mp4"))
+        let nut = Fixtures.temporaryFolder("corpus-stdin").appendingPathComponent("shots.nut")
+        try Fixtures.ffmpeg(["-i", Fixtures.sample("shots-360p.mp4").path, "-c", "copy", "-f", "nut", nut.path])
+        let nutBytes = try Data(contentsOf: nut)
+        let cases: [(BoundedRun.Input, Int32, String?)] = [
+            (.bytes(shots.prefix(60_000)), 0, "truncated?"),        // faststart MP4, cut by the writer
+            (.bytes(nutBytes.prefix(nutBytes.count / 2)), 0, nil),  // NUT, cut by the writer
+            (.bytes(Data()), 3, "-: not a video file"),           // nothing written
+            (.closed, 3, "-: not a video file"),                  // no standard input at all: read as empty
+        ]
+        for (stdin, status, message) in cases {
+            let out = Fixtures.temporaryFolder("corpus-stdin").appendingPathComponent("out")
+            let run = try BoundedRun(Fixtures.binary.path, ["-", "-o", out.path, "-q"], stdin: stdin)
+            try run.expectFinished()
+            #expect(run.status == status, "stderr: \(run.stderr)")
+            if let message { #expect(run.stderrLines.contains { $0.contains(message) }, "stderr: \(run.stderr)") }
+            if status == 0 {
+                _ = try OutputCheck.completeResults(in: out)
+            } else {
+                #expect(run.stderrLines.count == 1 && !FileManager.default.fileExists(atPath: out.path), "stderr: \(run.stderr)")
+            }
+        }
+    }
+
+    /// The whole corpus in one call, two at a time: every bad input is reported on one line and the others finish.
+    @Test func wholeCorpusInOneRun() throws {
+        let corpus = try BadInputCorpus.folder()
+        let out = Fixtures.temporaryFolder("corpus-all").appendingPathComponent("out")
+        let inputs = Self.cases.map { corpus.appendingPathComponent($0.file).path }
+        let run = try BoundedRun(Fixtures.binary.path, ["-j", "2", "-q", "--scorer", "ssim", "-o", out.path] + inputs, timeLimit: 4 * Self.timeLimit)
+        try run.expectFinished()
+        #expect(run.status == 5, "stderr: \(run.stderr)")
+        let failing = Self.cases.filter { if case .unreadable = $0.outcome { true } else { false } }
+        let errors = run.stderrLines.filter { !$0.contains(": warning: ") }
+        #expect(errors.count == failing.count, "stderr: \(run.stderr)")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        #expect(folders.count == Self.cases.count - failing.count, "folders: \(folders)")
+        for folder in folders { _ = try OutputCheck.completeResults(in: out.appendingPathComponent(folder)) }
+    }
+
+    @Test func embedOnAnUndecodableFileLeavesNothing() throws {
+        let corpus = try BadInputCorpus.folder()
+        let out = Fixtures.temporaryFolder("corpus-embed")
+        let npy = out.appendingPathComponent("e.npy")
+        let run = try BoundedRun(Fixtures.binary.path, ["embed", corpus.appendingPathComponent("all-packets-corrupt.mkv").path, "-o", npy.path, "-q"])
+        try run.expectFinished()
+        #expect(run.status == 3 && run.stderrLines.count == 1, "stderr: \(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
+    }
+}
+
+/// The corpus, built once per test process by the script.
+enum BadInputCorpus {
+    private static let built: Result<URL, CorpusError> = {
+        let folder = Fixtures.cache.appendingPathComponent("bad-inputs", isDirectory: true)
+        do {
+            let result = try Fixtures.run("bash", [Fixtures.packageRoot.appendingPathComponent("scripts/make-bad-inputs.sh").path, folder.path])
+            guard result.status == 0 else { return .failure(CorpusError(command: "scripts/make-bad-inputs.sh", stderr: result.stderr)) }
+            return .success(folder)
+        } catch {
+            return .failure(CorpusError(command: "scripts/make-bad-inputs.sh", stderr: "\(error)"))
+        }
+    }()
+
+    static func folder() throws -> URL { try built.get() }
+}
+
+struct CorpusError: Error, CustomStringConvertible {
+    let command: String
+    let stderr: String
+    var description: String { "\(command) failed: \(stderr)" }
+}
+
+/// Checks of an output folder.
+enum OutputCheck {
+    /// The folder holds complete results: `scenes.json` and `clusters.json` parse and say complete, every image they
+    /// name is a whole JPEG or PNG, `unique/` and `clusters/` point at existing images, and nothing is left half-written.
+    /// - Returns: `scenes.json`.
+    @discardableResult
+    static func completeResults(in folder: URL) throws -> [String: Any] {
+        let fm = FileManager.default
+        let scenes = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("scenes.json"))) as? [String: Any])
+        _ = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("clusters.json"))) as? [String: Any])
+        #expect(scenes["complete"] as? Bool == true)
+        for name in ["scenes.csv", "clusters.csv"] { #expect(fm.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name) missing") }
+        for scene in (scenes["scenes"] as? [[String: Any]]) ?? [] {
+            guard let path = (scene["keyframe"] as? [String: Any])?["path"] as? String else { continue }
+            #expect(isWholeImage(folder.appendingPathComponent(path)), "\(path) is not a whole image")
+        }
+        for sub in ["unique", "clusters"] {
+            let root = folder.appendingPathComponent(sub)
+            guard let walker = fm.enumerator(atPath: root.path) else { continue }
+            for case let path as String in walker where path.hasSuffix(".jpg") || path.hasSuffix(".png") {
+                #expect(isWholeImage(root.appendingPathComponent(path)), "\(sub)/\(path) is not a whole image")
+            }
+        }
+        let leftovers = (fm.enumerator(atPath: folder.path)?.allObjects as? [String] ?? []).filter {
+            $0.contains(".framededupe-staging-") || $0.contains(".tmp-") || $0.hasPrefix("partial-")
+        }
+        #expect(leftovers.isEmpty, "left behind: \(leftovers)")
+        return scenes
+    }
+
+    /// A JPEG from its start marker to its end marker, or a PNG from its signature to its IEND chunk (symlinks followed).
+    static func isWholeImage(_ url: URL) -> Bool {
+        guard let bytes = try? [UInt8](Data(contentsOf: url.resolvingSymlinksInPath())), bytes.count > 8 else { return false }
+        if bytes.starts(with: [0xFF, 0xD8]) { return bytes.suffix(2) == [0xFF, 0xD9] }
+        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return bytes.suffix(8).starts(with: Array("IEND".utf8)) }
+        return false
+    }
+
+    /// Every file's bytes and every symlink's target under `folder`, by relative path.
+    static func snapshot(_ folder: URL) throws -> [String: Data] {
+        let fm = FileManager.default
+        var files: [String: Data] = [:]
+        for case let path as String in fm.enumerator(atPath: folder.path)! {
+            let url = folder.appendingPathComponent(path)
+            if let target = try? fm.destinationOfSymbolicLink(atPath: url.path) {
+                files[path] = Data(("-> " + target).utf8)
+            } else if let data = try? Data(contentsOf: url) {
+                files[path] = data
+            }
+        }
+        return files
+    }
+}
+
+/// Running as an ordinary user would, when the tests run as root (as in containers): root reads and writes
+/// through any file permission, so the binary runs under `setpriv` without CAP_DAC_OVERRIDE and
+/// CAP_DAC_READ_SEARCH, the capabilities that let it.
+enum Permissions {
+    /// The command prefix (empty when not root); cancels the test when root cannot drop those capabilities.
+    static func asOrdinaryUser() throws -> [String] {
+        guard getuid() == 0 else { return [] }
+        for dir in ["/usr/bin", "/bin", "/usr/sbin", "/sbin"] where FileManager.default.isExecutableFile(atPath: dir + "/setpriv") {
+            return [dir + "/setpriv", "--bounding-set=-dac_override,-dac_read_search"]
+        }
+        try Test.cancel("running as root without setpriv (util-linux): root ignores file permissions")
+    }
+}
+
+/// A file system that fills up: a 1 MiB tmpfs mounted over the folder when root may mount here (then filled
+/// with a filler file), else a file-size limit (`ulimit -f`, a writer gets EFBIG) on the binary.
+final class SmallDisk {
+    let folder: URL
+    let kind: String
+    /// The command prefix that runs the binary on the full disk.
+    private(set) var wrapper: [String] = []
+    /// What the error line says.
+    let cause: String
+    private var mounted = false
+
+    init(_ folder: URL) throws {
+        self.folder = folder
+        if getuid() == 0, let mount = try? Fixtures.run("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", folder.path]), mount.status == 0 {
+            mounted = true
+            kind = "a 1 MiB tmpfs, filled"
+            cause = "no space left on device"
+        } else {
+            kind = "no tmpfs (cannot mount here): a file-size limit of 64 KiB (ulimit -f)"
+            cause = "File too large"
+        }
+    }
+
+    /// Fills the tmpfs to its last byte; with a file-size limit, sets the limit for the next runs.
+    func fill() throws {
+        guard mounted else {
+            wrapper = ["/bin/bash", "-c", "ulimit -f 64 && exec \"$0\" \"$@\""]
+            return
+        }
+        let filler = folder.appendingPathComponent("filler")
+        _ = FileManager.default.createFile(atPath: filler.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: filler)
+        defer { try? handle.close() }
+        let chunk = Data(count: 4096)
+        while (try? handle.write(contentsOf: chunk)) != nil {}
+    }
+
+    func release() {
+        if mounted { _ = try? Fixtures.run("umount", ["-l", folder.path]) }
+    }
+}
+
+/// One run of a program with a time limit (killed and reported when it is exceeded), its peak memory
+/// (from wait4), and standard input fed, empty, or closed.
+struct BoundedRun {
+    enum Input {
+        /// These bytes, then end of file (the writer closes its end).
+        case bytes(Data)
+        /// /dev/null.
+        case null
+        /// File descriptor 0 closed in the child.
+        case closed
+    }
+
+    let command: [String]
+    /// The exit status, nil when killed by a signal.
+    private(set) var status: Int32?
+    private(set) var signal: Int32?
+    private(set) var timedOut = false
+    private(set) var stdout = ""
+    private(set) var stderr = ""
+    private(set) var maxRSSKiB = 0
+    private(set) var seconds = 0.0
+
+    var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
+
+    init(_ program: String, _ arguments: [String], stdin: Input = .null, timeLimit: Double = BadInputCorpusTests.timeLimit) throws {
+        try self.init([program] + arguments, stdin: stdin, timeLimit: timeLimit)
+    }
+
+    init(_ prefix: [String], _ arguments: [String], stdin: Input = .null, timeLimit: Double = BadInputCorpusTests.timeLimit) throws {
+        try self.init(prefix + arguments, stdin: stdin, timeLimit: timeLimit)
+    }
+
+    init(_ command: [String], stdin: Input = .null, timeLimit: Double = BadInputCorpusTests.timeLimit) throws {
+        self.command = command
+        // Our end of a pipe to a child that has exited must not kill the test process.
+        Glibc.signal(SIGPIPE, SIG_IGN)
+        func makePipe() throws -> (read: Int32, write: Int32) {
+            var fds: [Int32] = [0, 0]
+            guard pipe(&fds) == 0 else { throw CorpusError(command: "pipe", stderr: String(cString: strerror(errno))) }
+            // Not inherited by other tests' children (pipe2 is not imported; the window in between is tiny).
+            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+            return (fds[0], fds[1])
+        }
+        let out = try makePipe(), err = try makePipe()
+        var input: (read: Int32, write: Int32)? = nil
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        switch stdin {
+        case .bytes:
+            let p = try makePipe()
+            input = p
+            posix_spawn_file_actions_adddup2(&actions, p.read, 0)
+        case .null:
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        case .closed:
+            posix_spawn_file_actions_addclose(&actions, 0)
+        }
+        posix_spawn_file_actions_adddup2(&actions, out.write, 1)
+        posix_spawn_file_actions_adddup2(&actions, err.write, 2)
+        let argv = command.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let started = Date()
+        var pid: pid_t = 0
+        let spawned = posix_spawnp(&pid, command[0], &actions, nil, argv, environ)
+        close(out.write)
+        close(err.write)
+        if let input { close(input.read) }
+        guard spawned == 0 else {
+            close(out.read)
+            close(err.read)
+            if let input { close(input.write) }
+            throw CorpusError(command: command.joined(separator: " "), stderr: "posix_spawn: \(String(cString: strerror(spawned)))")
+        }
+        let group = DispatchGroup()
+        nonisolated(unsafe) var outData = Data(), errData = Data()
+        for (fd, sink) in [(out.read, 0), (err.read, 1)] {
+            group.enter()
+            DispatchQueue.global().async {
+                let data = FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile()
+                if sink == 0 { outData = data } else { errData = data }
+                group.leave()
+            }
+        }
+        if case .bytes(let bytes) = stdin, let input {
+            group.enter()
+            DispatchQueue.global().async {
+                bytes.withUnsafeBytes { raw in
+                    var offset = 0
+                    while offset < raw.count {
+                        let n = write(input.write, raw.baseAddress! + offset, raw.count - offset)
+                        if n < 0 && errno == EINTR { continue }
+                        if n <= 0 { break }  // the reader has gone
+                        offset += n
+                    }
+                }
+                close(input.write)
+                group.leave()
+            }
+        }
+        var waitStatus: Int32 = 0
+        var usage = rusage()
+        while true {
+            let reaped = wait4(pid, &waitStatus, WNOHANG, &usage)
+            if reaped == pid { break }
+            if reaped < 0 && errno != EINTR { throw CorpusError(command: command.joined(separator: " "), stderr: "wait4: \(String(cString: strerror(errno)))") }
+            if Date().timeIntervalSince(started) > timeLimit {
+                timedOut = true
+                kill(pid, SIGKILL)
+                _ = wait4(pid, &waitStatus, 0, &usage)
+                break
+            }
+            usleep(20_000)
+        }
+        seconds = Date().timeIntervalSince(started)
+        group.wait()
+        stdout = String(decoding: outData, as: UTF8.self)
+        stderr = String(decoding: errData, as: UTF8.self)
+        maxRSSKiB = usage.ru_maxrss
+        // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift does not import.
+        if waitStatus & 0x7F == 0 { status = (waitStatus >> 8) & 0xFF } else { signal = waitStatus & 0x7F }
+    }
+
+    /// Fails the test when the run hung (killed at the time limit), crashed (a signal) or used too much memory.
+    func expectFinished(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let name = command.map { $0.replacingOccurrences(of: "\n", with: "\\n") }.joined(separator: " ")
+        try #require(!timedOut, "hung: killed after \(Int(seconds)) s: \(name)", sourceLocation: sourceLocation)
+        try #require(signal == nil, "crashed with signal \(signal ?? 0): \(name)\nstderr: \(stderr)", sourceLocation: sourceLocation)
+        #expect(maxRSSKiB < BadInputCorpusTests.memoryLimitKiB, "peak memory \(maxRSSKiB / 1024) MB: \(name)", sourceLocation: sourceLocation)
+    }
+}
