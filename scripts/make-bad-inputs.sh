@@ -6,6 +6,7 @@
 #
 #   scripts/make-bad-inputs.sh [DIR]    build into DIR (default .cache/bad-inputs); prints DIR
 #
+# Matroska is written with -fflags +bitexact (no random segment UID, no date).
 # Rebuilt only when this script changes (DIR/.complete holds its checksum). Needs bash, ffmpeg with
 # libx264, awk, od, dd, sha256sum. What each file is: the list below and DIR/MANIFEST.
 set -euo pipefail
@@ -65,7 +66,7 @@ manifest audio-only.m4a "the sample's AAC audio alone: no video stream"
 # --- damaged streams -----------------------------------------------------------------------------
 # Every video packet's bytes scrambled by the noise bitstream filter; the container and the codec's
 # headers (avcC) are intact, so it opens, but no packet decodes.
-ff -i "$SHOTS" -c copy -bsf:v noise=amount=1 -f matroska all-packets-corrupt.mkv
+ff -i "$SHOTS" -c copy -bsf:v noise=amount=1 -fflags +bitexact -f matroska all-packets-corrupt.mkv
 manifest all-packets-corrupt.mkv "valid Matroska and codec headers, every video packet scrambled"
 # Raw H.264 (Annex B) with 16 runs of 64 random bytes, 1 KiB apart, from the middle on.
 ff -i "$SHOTS" -c copy -bsf:v h264_mp4toannexb -f h264 damaged-middle.h264
@@ -87,7 +88,7 @@ ff -ss 7.5 -i "$SHOTS" -frames:v 1 -c:v libx264 -pix_fmt yuv420p one-frame.mp4
 manifest one-frame.mp4 "a single frame"
 ff_shots 0 2 tiny-2x2.mp4 -vf scale=2:2
 manifest tiny-2x2.mp4 "2x2 pixels"
-ff_shots 0 2 thin-2048x16.mkv -vf scale=2048:16
+ff_shots 0 2 thin-2048x16.mkv -vf scale=2048:16 -fflags +bitexact
 manifest thin-2048x16.mkv "2048x16 pixels"
 
 # --- absurd declared dimensions ------------------------------------------------------------------
@@ -117,9 +118,9 @@ manifest large-dimensions-codec.avi "Motion JPEG whose frame headers declare 160
 # --- timestamps ----------------------------------------------------------------------------------
 ff_shots 0 4 negative-timestamps.ts -output_ts_offset -5 -avoid_negative_ts disabled -f mpegts
 manifest negative-timestamps.ts "MPEG-TS whose timestamps start at -5 s"
-ff_shots 0 4 negative-timestamps.mkv -output_ts_offset -5 -avoid_negative_ts disabled -f matroska
+ff_shots 0 4 negative-timestamps.mkv -output_ts_offset -5 -avoid_negative_ts disabled -fflags +bitexact -f matroska
 manifest negative-timestamps.mkv "Matroska muxed with timestamps from -5 s (read back without timestamps)"
-ff_shots 0 4 huge-timestamps.mkv -output_ts_offset 1000000000 -f matroska
+ff_shots 0 4 huge-timestamps.mkv -output_ts_offset 1000000000 -fflags +bitexact -f matroska
 manifest huge-timestamps.mkv "Matroska starting at 10^9 s (31 years)"
 # MPEG-TS timestamps are 33 bits of 90 kHz: they wrap after 95443.7 s. Start 3 s before the wrap.
 ff_shots 0 6 timestamp-wrap.ts -output_ts_offset 95440.7 -f mpegts
@@ -138,7 +139,7 @@ manifest timestamp-jump-forward.ts "two MPEG-TS files concatenated: timestamps j
 manifest timestamp-jump-back.ts "three MPEG-TS files concatenated: 0-3 s, 100-103 s, then 0-3 s again (timestamps go back)"
 manifest timestamp-reset.ts "two MPEG-TS files concatenated: 100-103 s, then 0-3 s"
 # Within one Matroska stream: setpts adds 100 s from frame 100 on.
-ff_shots 0 8 setpts-jump.mkv -vf "setpts=PTS+if(gte(N\,100)\,100/TB\,0)" -fps_mode passthrough -f matroska
+ff_shots 0 8 setpts-jump.mkv -vf "setpts=PTS+if(gte(N\,100)\,100/TB\,0)" -fps_mode passthrough -fflags +bitexact -f matroska
 manifest setpts-jump.mkv "Matroska whose timestamps jump 100 s forward at frame 100 (setpts)"
 # Frame rate 25 fps for 3 s, then 50 fps for 3 s, then 5 fps for 3 s, in one MPEG-TS.
 ff -ss 0 -t 9 -i "$SHOTS" -an -filter_complex \
