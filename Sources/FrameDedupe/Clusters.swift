@@ -182,8 +182,8 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
 }
 
 /// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).
-func sameLayout(_ a: [Float], _ b: [Float], options: ClusterOptions) -> Bool {
-    let side = Embedding.gridSide, n = a.count / (side * side)
+func sameLayout(_ a: FeatureGrid, _ b: FeatureGrid, options: ClusterOptions) -> Bool {
+    let side = a.side
     /// Mean cell distance over the cells that overlap when b is shifted by (dx, dy) cells (and mirrored).
     func meanCellDistance(mirror: Bool, dx: Int, dy: Int) -> Double {
         var total = 0.0, cells = 0
@@ -191,9 +191,7 @@ func sameLayout(_ a: [Float], _ b: [Float], options: ClusterOptions) -> Bool {
             for column in 0..<side {
                 let r = row + dy, c = column + dx
                 guard r >= 0, r < side, c >= 0, c < side else { continue }
-                let ca = (row * side + column) * n
-                let cb = (r * side + (mirror ? side - 1 - c : c)) * n
-                total += 1 - dot(a[ca..<(ca + n)], b[cb..<(cb + n)])
+                total += 1 - a.cosine(cell: row * side + column, b, cell: r * side + (mirror ? side - 1 - c : c))
                 cells += 1
             }
         }
@@ -204,4 +202,61 @@ func sameLayout(_ a: [Float], _ b: [Float], options: ClusterOptions) -> Bool {
         for dy in shifts { for dx in shifts where meanCellDistance(mirror: mirror, dx: dx, dy: dy) <= options.gridThreshold { return true } }
     }
     return false
+}
+
+/// Where things are in a scene's picture: the mean of its frames' feature grids (``Embedding/grid``:
+/// `side`×`side` cells of the network's last feature map), kept for the spatial check with 8 bits per
+/// channel.
+///
+/// A scene is held until the clusters are formed at the end of the input, so its grid is most of what
+/// memory grows by with length: 9 × 1280 floats (46 KB) a scene as Float, 11.5 KB as bytes. Each cell
+/// is scaled by its largest channel (the features are ReLU6 outputs, never negative) and rounded; cosine
+/// similarities of cells are computed exactly on the rounded values. Rounding moves a cell's cosine by
+/// about 1e-4 on real frames, three orders below the grid threshold (0.22).
+public struct FeatureGrid: Sendable, Equatable {
+    public let side: Int
+    public let channels: Int
+    /// `side × side` cells of `channels` bytes, row-major.
+    let cells: [UInt8]
+    /// Each cell's Euclidean norm of its bytes.
+    let norms: [Double]
+
+    /// - Parameter sum: `side × side × channels` non-negative values (any scale per cell).
+    public init(sum: [Double], side: Int) {
+        let count = side * side, n = sum.count / count
+        precondition(n * count == sum.count, "grid size is not side² × channels")
+        self.side = side
+        channels = n
+        var cells = [UInt8](repeating: 0, count: sum.count)
+        var norms = [Double](repeating: 0, count: count)
+        for c in 0..<count {
+            let largest = sum[c * n..<(c + 1) * n].max() ?? 0
+            guard largest > 0 else { continue }
+            var squares = 0
+            for i in 0..<n {
+                let q = Int((max(sum[c * n + i], 0) / largest * 255).rounded())
+                cells[c * n + i] = UInt8(q)
+                squares += q * q
+            }
+            norms[c] = Double(squares).squareRoot()
+        }
+        self.cells = cells
+        self.norms = norms
+    }
+
+    /// Cosine similarity of cell `i` of this grid and cell `j` of `other` (0 when either is empty).
+    public func cosine(cell i: Int, _ other: FeatureGrid, cell j: Int) -> Double {
+        precondition(channels == other.channels, "grids of different networks")
+        guard norms[i] > 0, other.norms[j] > 0 else { return 0 }
+        let n = channels
+        var sum = 0
+        cells.withUnsafeBufferPointer { a in
+            other.cells.withUnsafeBufferPointer { b in
+                var s: UInt32 = 0
+                for k in 0..<n { s &+= UInt32(a[i * n + k]) &* UInt32(b[j * n + k]) }
+                sum = Int(s)
+            }
+        }
+        return Double(sum) / (norms[i] * other.norms[j])
+    }
 }

@@ -269,15 +269,15 @@ public struct Scene: Sendable, Equatable {
     public internal(set) var keyframe: Keyframe
     /// The scene's representative embedding: the L2-normalised mean of its non-transition frames' (nil without embeddings).
     public internal(set) var embedding: [Float]?
-    /// The mean of its frames' 3×3 feature grids (``Embedding/grid``), each cell L2-normalised: where things
-    /// are in the picture, for the spatial check before two scenes may share a cluster.
-    public internal(set) var grid: [Float]?
+    /// The mean of its frames' 3×3 feature grids (``Embedding/grid``): where things are in the picture, for
+    /// the spatial check before two scenes may share a cluster.
+    public internal(set) var grid: FeatureGrid?
     /// True when every frame of the scene is a transition frame: such a scene never forms a cluster
     /// of its own and never gives an exemplar.
     public internal(set) var transition: Bool = false
     /// The keyframe's luma at the SSIM scale, for comparing scenes without embeddings.
     var keyframeLuma: LumaImage?
-    /// The keyframe's own embedding (not the scene's mean), for `--keep diverse`.
+    /// The keyframe's own embedding (not the scene's mean), for `--keep diverse` (nil otherwise: 5 KB a scene).
     var keyframeVector: [Float]?
 }
 
@@ -560,23 +560,14 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
             let norm = sum.reduce(0) { $0 + $1 * $1 }.squareRoot()
             scene.embedding = sum.map { Float(norm > 0 ? $0 / norm : 0) }
         }
-        if let sum = gridSum {
-            let cells = Embedding.gridSide * Embedding.gridSide, n = sum.count / cells
-            var grid = [Float](repeating: 0, count: sum.count)
-            for c in 0..<cells {
-                let cell = sum[c * n..<(c + 1) * n]
-                let norm = cell.reduce(0) { $0 + $1 * $1 }.squareRoot()
-                for i in 0..<n { grid[c * n + i] = Float(norm > 0 ? sum[c * n + i] / norm : 0) }
-            }
-            scene.grid = grid
-        }
+        if let sum = gridSum { scene.grid = FeatureGrid(sum: sum, side: Embedding.gridSide) }
         let (index, centrality) = exemplarChoice.choose(candidates, centre: scene.embedding, ssim: ssimForChoice)
         let chosen = candidates[index]
         let s = chosen.sample
         scene.keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
                                   centrality: centrality, sharpness: chosen.quality.sharpness, exposure: chosen.quality.exposure)
         scene.keyframeLuma = chosen.comparisonLuma
-        scene.keyframeVector = chosen.embedding?.vector
+        scene.keyframeVector = diversity != nil ? chosen.embedding?.vector : nil
         diverseFrames = []
         if let diversity, !scene.transition {
             var kept = [chosen]
