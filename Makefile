@@ -9,7 +9,7 @@ SAMPLE ?= samples/shots-360p.mp4
 CPU_FLAGS ?= $(shell [ "$$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 DEMO_OUT ?= demo.framededupe
 
-.PHONY: all deps model build release test demo man bench bench-peers clean
+.PHONY: all deps model build release test sanitize demo man bench bench-peers clean
 
 all: build
 
@@ -38,6 +38,11 @@ release: deps
 ## test: the whole test suite (what CI runs)
 test: deps model
 	$(SWIFT) test
+
+## sanitize: the test suite under AddressSanitizer (+ LeakSanitizer) and ThreadSanitizer, in .build-asan and
+## .build-tsan; SANITIZERS=address for one. Reports what they find; CI runs the ASan half.
+sanitize: deps model
+	scripts/sanitize.sh $(SANITIZERS)
 
 ## demo: run framededupe on the bundled sample and show where the results are
 demo: release model
