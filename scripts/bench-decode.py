@@ -72,10 +72,10 @@ def main():
     noted = machine()
     variants = [
         ("ffmpeg -vf fps=2 -f null (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-i", c, "-vf", "fps=2", "-f", "null", "-"]),
-        ("framededupe --scorer ssim (SSIM scenes + keyframes)", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim"]),
-        ("framededupe --scorer ssim, non-ref skipping off", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim", "--decode-unsampled"]),
-        ("framededupe defaults (--scorer both: SSIM + EfficientNet-Lite0, 1 BLAS thread)", lambda c: [args.binary, c, "-q", "-o", out, "--fps", "2"]),
-        ("framededupe --scorer ssim --decode keyframes", lambda c: [args.binary, c, "-q", "-o", out, "--scorer", "ssim", "--decode", "keyframes"]),
+        ("framededupe --scorer ssim (SSIM scenes + keyframes)", lambda c: [args.binary, c, "-q", "--force", "-o", out, "--scorer", "ssim"]),
+        ("framededupe --scorer ssim, non-ref skipping off", lambda c: [args.binary, c, "-q", "--force", "-o", out, "--scorer", "ssim", "--decode-unsampled"]),
+        ("framededupe defaults (--scorer both: SSIM + EfficientNet-Lite0, 1 BLAS thread)", lambda c: [args.binary, c, "-q", "--force", "-o", out, "--fps", "2"]),
+        ("framededupe --scorer ssim --decode keyframes", lambda c: [args.binary, c, "-q", "--force", "-o", out, "--scorer", "ssim", "--decode", "keyframes"]),
         ("ffmpeg -skip_frame nokey (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", "-i", c, "-f", "null", "-"]),
     ]
     rows = []

@@ -185,7 +185,7 @@ def bench_memory(args, cpu):
         for r in range(rounds):
             for m, clip in zip(minutes, clips):
                 folder = os.path.join(out, f"{m}min")
-                cmd = [args.binary, clip, "-q", "-o", folder, "--fps", "2"]
+                cmd = [args.binary, clip, "-q", "-o", folder, "--fps", "2", "--force"]  # --force: resume would skip a finished folder
                 log(f"memory round {r + 1}/{rounds}: {m} min: $", " ".join(cmd))
                 wall, rss, samples = run_sampled(cmd)
                 scenes = json.load(open(os.path.join(folder, "scenes.json")))
