@@ -6,16 +6,18 @@
 #
 #   scripts/make-bad-inputs.sh [DIR]    build into DIR (default .cache/bad-inputs); prints DIR
 #
-# Matroska is written with -fflags +bitexact (no random segment UID, no date).
-# Rebuilt only when this script changes (DIR/.complete holds its checksum). Needs bash, ffmpeg with
-# libx264, awk, od, dd, sha256sum. What each file is: the list below and DIR/MANIFEST.
+# Matroska is written with -fflags +bitexact (no random segment UID, no date). Inputs the fuzzer
+# crashed on (scripts/fuzz/regressions/, kept once fixed) join the corpus as fuzz-<name>.
+# Rebuilt only when this script or those inputs change (DIR/.complete holds their checksum).
+# Needs bash, ffmpeg with libx264, awk, od, dd, sha256sum. What each file is: the list below and DIR/MANIFEST.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/.cache/bad-inputs}"
 SHOTS="$ROOT/samples/shots-360p.mp4"    # 640x360 H.264, 25 fps, 10 s, index (moov) first
 BBB="$ROOT/samples/bbb-720p.mp4"        # 1280x720 H.264 + AAC, 10.56 s
-STAMP="$(sha256sum "${BASH_SOURCE[0]}" | cut -c1-16)"
+REGRESSIONS="$ROOT/scripts/fuzz/regressions"   # inputs the fuzzer crashed on (scripts/fuzz.sh), once fixed
+STAMP="$(cat "${BASH_SOURCE[0]}" $(find "$REGRESSIONS" -type f 2>/dev/null | sort) | sha256sum | cut -c1-16)"
 
 if [ -f "$OUT/.complete" ] && [ "$(cat "$OUT/.complete")" = "$STAMP" ]; then echo "$OUT"; exit 0; fi
 mkdir -p "$OUT"
@@ -163,6 +165,13 @@ manifest "not a video é 日本\\nsecond line.mp4" "a text file under such a nam
 cp "$SHOTS" unreadable.mp4
 chmod 000 unreadable.mp4
 manifest unreadable.mp4 "a valid clip with mode 000 (root can still read it)"
+
+# --- fuzzing's finds -----------------------------------------------------------------------------
+for f in "$REGRESSIONS"/*; do
+  [ -f "$f" ] || continue
+  cp "$f" "fuzz-$(basename "$f")"
+  manifest "fuzz-$(basename "$f")" "an input scripts/fuzz.sh crashed the decoder with (fixed since)"
+done
 
 echo "$STAMP" > .complete
 echo "$OUT"
