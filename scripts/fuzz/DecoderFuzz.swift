@@ -7,9 +7,12 @@ import Decoder
 import Foundation
 
 private let path = "/dev/shm/framededupe-fuzz-\(getpid()).bin"
+/// Registered on first use: libFuzzer ends with exit().
+private let removedAtExit: Int32 = atexit { unlink(path) }
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func decoderFuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    _ = removedAtExit
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes: data, count: size)) else { fatalError("cannot write \(path)") }
     var options = ReaderOptions()
     options.sampling = .all
