@@ -191,25 +191,20 @@ public struct ThresholdSweep {
         }
     }
 
-    /// Scores every setting on one clip. Only this clip's frames are held meanwhile.
+    /// Scores every setting on one clip. Only this clip's frames are held meanwhile. The clip is segmented
+    /// once per cut rule (settings come cut rules outer) and clustered once per setting.
     public mutating func add(clip name: String, truth: GroundTruth, analyzed: AnalyzedClip) {
         clips.append(name)
-        var index = 0
-        for cut in grid.cutRules {
-            var o = options
-            TuningSetting(cutRatio: cut.ratio, minimumContentChange: cut.minimum, embeddingCut: cut.jump,
-                          clusterThreshold: 0, linkage: .average, alpha: 0, gridThreshold: 0).applyCutRule(to: &o)
-            let (frames, scenes) = analyzed.scenes(options: o)
-            for c in grid.clusterings {
-                o.clustering.threshold = c.threshold
-                o.clustering.linkage = c.linkage
-                o.clustering.alpha = c.alpha
-                o.clustering.gridThreshold = c.grid
-                let clusters = clusterScenes(scenes, options: o.clustering)
-                let result = ClipResult(frames: frames, scenes: scenes, clusters: clusters)
-                perSetting[index].append(ClipEvaluation(clip: name, truth: truth, result: result, tolerance: tolerance))
-                index += 1
+        var segmented: (rule: SceneBoundaryRule, frames: [FrameRecord], scenes: [Scene])?
+        for (index, setting) in settings.enumerated() {
+            let o = setting.applied(to: options)
+            if segmented?.rule != o.rule {
+                let (frames, scenes) = analyzed.scenes(options: o)
+                segmented = (o.rule, frames, scenes)
             }
+            let (_, frames, scenes) = segmented!
+            let result = ClipResult(frames: frames, scenes: scenes, clusters: clusterScenes(scenes, options: o.clustering))
+            perSetting[index].append(ClipEvaluation(clip: name, truth: truth, result: result, tolerance: tolerance))
         }
     }
 
@@ -244,13 +239,5 @@ public struct ThresholdSweep {
             seen.append(key)
             return true
         }
-    }
-}
-
-extension TuningSetting {
-    func applyCutRule(to options: inout DedupeOptions) {
-        options = TuningSetting(cutRatio: cutRatio, minimumContentChange: minimumContentChange, embeddingCut: embeddingCut,
-                                clusterThreshold: options.clustering.threshold, linkage: options.clustering.linkage,
-                                alpha: options.clustering.alpha, gridThreshold: options.clustering.gridThreshold).applied(to: options)
     }
 }
