@@ -2,7 +2,7 @@
 # On a fresh Debian machine: `make demo` (runs on the bundled sample) and `make test`.
 
 SWIFT ?= swift
-DEB_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev pkg-config ffmpeg
+DEB_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev libsqlite3-dev pkg-config ffmpeg
 SAMPLE ?= samples/shots-360p.mp4
 # Release builds on x86-64 machines with AVX2 and FMA compile for Haswell-class CPUs: the network's
 # hand-written depthwise loops then use 256-bit vectors (see BENCHMARKS.md). Override with CPU_FLAGS=.

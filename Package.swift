@@ -10,6 +10,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // SQLite for the corpus index (issue 8); needs Debian's libsqlite3-dev (the Makefile installs it).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -28,16 +31,26 @@ let package = Package(
         // The numeric kernels (SSIM, the network) are optimised even in debug builds: unoptimised they run
         // 20–50× slower, which would make the test suite (which runs the real network) take many minutes.
         .target(name: "Similarity", dependencies: ["COpenBLAS", "Pixels"], swiftSettings: [.unsafeFlags(["-O"])]),
-        .target(name: "FrameDedupe", dependencies: ["Decoder", "Similarity", "Pixels"]),
+        .target(
+            name: "FrameDedupe",
+            dependencies: ["Decoder", "Similarity", "Pixels", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Cross-video deduplication over a persistent index of scenes (SQLite through GRDB).
+        .target(name: "Corpus", dependencies: ["FrameDedupe", "Similarity", .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(
             name: "FrameDedupeCLI",
-            dependencies: ["FrameDedupe", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "FrameDedupe", "Corpus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Fixture builders (real ffmpeg) and helpers shared by the test targets; not API.
         .target(name: "_FrameDedupeTestSupport", path: "Sources/_FrameDedupeTestSupport"),
         .testTarget(name: "DecoderTests", dependencies: ["Decoder", "_FrameDedupeTestSupport"]),
         .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder", "_FrameDedupeTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "_FrameDedupeTestSupport"]),
         .testTarget(name: "FrameDedupeCLITests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,5 @@
+import Testing
+@testable import Corpus
+
+@Suite("Corpus index")
+struct CorpusIndexTests {}
