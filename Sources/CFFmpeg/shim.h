@@ -13,6 +13,7 @@
 #include <libavutil/log.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
+#include <libavutil/sha.h>
 
 /// AVERROR(EAGAIN): the send/receive loop wants more input or output first.
 static inline int cff_error_eagain(void) { return AVERROR(EAGAIN); }

@@ -1,3 +1,302 @@
-// Cross-video deduplication: a persistent index of scenes from many videos (issue 8).
-import FrameDedupe
+import Foundation
 import GRDB
+
+/// One scene as the corpus index keeps it.
+public struct IndexedScene: Sendable, Equatable {
+    /// The scene's id in its video (`scenes.json`'s `id`).
+    public var number: Int
+    /// Seconds from the stream's start.
+    public var start: Double
+    public var end: Double
+    public var keyframeTime: Double
+    /// The keyframe image, relative to the index's keyframe folder (``CorpusIndex/keyframeRoot``).
+    public var keyframePath: String?
+    /// The scene's mean embedding, unit length (as read back: rounded to the index's precision).
+    public var embedding: [Float]
+    /// The 64-bit pHash of the keyframe image.
+    public var perceptualHash: UInt64?
+}
+
+/// One video file as the index knows it.
+public struct IndexedVideo: Sendable, Equatable {
+    /// Row id in the index (0 before it is stored).
+    public var id: Int64 = 0
+    /// The path as given when it was added, made absolute.
+    public var path: String
+    public var size: Int64
+    /// SHA-256 of the file's bytes (64 hex digits): the same bytes under another name are the same video.
+    public var sha256: String
+    public var duration: Double?
+    /// The container's metadata tags (title, comment, …), for `--group-by meta:KEY`.
+    public var tags: [String: String]
+    /// Its folder under the keyframe root (scenes.json, keyframes/), relative to the root.
+    public var folder: String
+    public var scenes: [IndexedScene]
+}
+
+/// Why the index could not be used.
+public struct IndexError: Error, CustomStringConvertible, Sendable {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// A persistent index of the scenes of many videos: SQLite through GRDB, in WAL mode (readers never wait for the
+/// writer), the schema versioned by GRDB migrations.
+///
+/// Each video is written in one transaction: a process killed while adding a video leaves the index as it was before
+/// that video. Keyframe images live beside the database, in `<index>.keyframes/<first 16 hex digits of the file's
+/// SHA-256>/` (the per-video results folder: `scenes.json`, `keyframes/`).
+///
+/// Tables: `video` (path, size, sha256, duration, tags), `scene` (video, number, span, keyframe, embedding blob, pHash,
+/// cluster), `cluster` (group key, centroid, radius, size: what incremental deduplication compares new scenes with
+/// first) and `setting` (the threshold and grouping the clusters were made with, the embedding precision).
+public final class CorpusIndex: @unchecked Sendable {
+    public let path: String
+    let pool: DatabasePool
+    /// How new embeddings are stored (the index keeps the precision it was created with: see ``precision``).
+    public let precision: EmbeddingPrecision
+
+    /// `<index>.keyframes`, where each video's images are kept.
+    public var keyframeRoot: URL { URL(fileURLWithPath: path + ".keyframes", isDirectory: true) }
+
+    /// Opens (creating when missing) the index at `path`.
+    /// - Parameters:
+    ///   - precision: the storage of embeddings for a new index; an existing index keeps its own.
+    ///   - create: false refuses a missing index (for commands that only read).
+    public init(path: String, precision: EmbeddingPrecision = .half, create: Bool = true) throws(IndexError) {
+        self.path = path
+        if !create && !FileManager.default.fileExists(atPath: path) { throw IndexError(path: path, reason: "no such index (make one with 'framededupe index add VIDEO… --index \(path)')") }
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(60)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("v1: videos, scenes, clusters") { db in
+                try db.execute(sql: """
+                    CREATE TABLE video (
+                        id INTEGER PRIMARY KEY,
+                        path TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        sha256 TEXT NOT NULL UNIQUE,
+                        duration REAL,
+                        tags TEXT NOT NULL DEFAULT '{}',
+                        folder TEXT NOT NULL,
+                        added TEXT NOT NULL
+                    );
+                    CREATE TABLE cluster (
+                        id INTEGER PRIMARY KEY,
+                        group_key TEXT NOT NULL,
+                        centroid BLOB NOT NULL,
+                        radius REAL NOT NULL,
+                        size INTEGER NOT NULL
+                    );
+                    CREATE TABLE scene (
+                        id INTEGER PRIMARY KEY,
+                        video INTEGER NOT NULL REFERENCES video(id) ON DELETE CASCADE,
+                        number INTEGER NOT NULL,
+                        start REAL NOT NULL,
+                        "end" REAL NOT NULL,
+                        keyframe_time REAL NOT NULL,
+                        keyframe_path TEXT,
+                        embedding BLOB NOT NULL,
+                        precision INTEGER NOT NULL,
+                        phash INTEGER,
+                        cluster INTEGER REFERENCES cluster(id) ON DELETE SET NULL,
+                        UNIQUE (video, number)
+                    );
+                    CREATE INDEX scene_cluster ON scene(cluster);
+                    CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    """)
+            }
+            try migrator.migrate(pool)
+            let stored = try pool.write { db -> Int? in
+                if let value = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'precision'") { return Int(value) }
+                try db.execute(sql: "INSERT INTO setting (key, value) VALUES ('precision', ?)", arguments: [String(precision.rawValue)])
+                return nil
+            }
+            self.precision = stored.flatMap(EmbeddingPrecision.init(rawValue:)) ?? precision
+        } catch let error as DatabaseError {
+            throw IndexError(path: path, reason: error.message ?? "\(error)")
+        } catch {
+            throw IndexError(path: path, reason: "\(error)")
+        }
+    }
+
+    /// Runs `body` in a write transaction, mapping database errors to ``IndexError``.
+    func write<T>(_ body: (Database) throws -> T) throws(IndexError) -> T {
+        do { return try pool.write(body) } catch { throw failure(error) }
+    }
+
+    func read<T>(_ body: (Database) throws -> T) throws(IndexError) -> T {
+        do { return try pool.read(body) } catch { throw failure(error) }
+    }
+
+    func failure(_ error: any Error) -> IndexError {
+        if let e = error as? IndexError { return e }
+        if let e = error as? DatabaseError { return IndexError(path: path, reason: e.message ?? "\(e)") }
+        return IndexError(path: path, reason: "\(error)")
+    }
+
+    /// The video with this content, if indexed.
+    public func video(sha256: String) throws(IndexError) -> IndexedVideo? {
+        try read { db in try Row.fetchOne(db, sql: "SELECT * FROM video WHERE sha256 = ?", arguments: [sha256]).map(Self.video) }
+    }
+
+    /// Every video, in the order they were added.
+    public func videos() throws(IndexError) -> [IndexedVideo] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM video ORDER BY id").map(Self.video) }
+    }
+
+    static func video(_ row: Row) -> IndexedVideo {
+        let tagText: String = row["tags"]
+        let tags = (try? JSONSerialization.jsonObject(with: Data(tagText.utf8))) as? [String: String] ?? [:]
+        var v = IndexedVideo(path: row["path"], size: row["size"], sha256: row["sha256"], duration: row["duration"], tags: tags,
+                             folder: row["folder"], scenes: [])
+        v.id = row["id"]
+        return v
+    }
+
+    /// What adding a video did.
+    public enum AddOutcome: Sendable, Equatable {
+        /// Stored with this many scenes; `replaced` names an earlier entry for the same path with other content, now gone.
+        case added(scenes: Int, replaced: IndexedVideo?)
+        /// The same content (SHA-256) was indexed already, under this path: nothing changed.
+        case alreadyIndexed(IndexedVideo)
+    }
+
+    /// Stores a video and its scenes in one transaction. An entry with the same content is left alone (a no-op);
+    /// an entry with the same path but other content (the file changed) is replaced in the same transaction.
+    /// - Parameter pause: for the crash test only: called inside the transaction after half the scenes are written.
+    public func add(_ video: IndexedVideo, pause: (() -> Void)? = nil) throws(IndexError) -> AddOutcome {
+        let precision = precision
+        return try write { db -> AddOutcome in
+            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE sha256 = ?", arguments: [video.sha256]) {
+                return .alreadyIndexed(Self.video(existing))
+            }
+            let old = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE path = ?", arguments: [video.path]).map(Self.video)
+            if let old { try Self.deleteVideo(old.id, db: db) }
+            let tags = String(decoding: (try? JSONSerialization.data(withJSONObject: video.tags, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO video (path, size, sha256, duration, tags, folder, added) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [video.path, video.size, video.sha256, video.duration, tags, video.folder,
+                                       ISO8601DateFormatter().string(from: Date())])
+            let id = db.lastInsertedRowID
+            let statement = try db.makeStatement(sql: """
+                INSERT INTO scene (video, number, start, "end", keyframe_time, keyframe_path, embedding, precision, phash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (i, s) in video.scenes.enumerated() {
+                if i == video.scenes.count / 2 { pause?() }
+                try statement.execute(arguments: [id, s.number, s.start, s.end, s.keyframeTime, s.keyframePath, precision.encode(s.embedding),
+                                                  precision.rawValue, s.perceptualHash.map { Int64(bitPattern: $0) }])
+            }
+            if video.scenes.isEmpty { pause?() }
+            return .added(scenes: video.scenes.count, replaced: old)
+        }
+    }
+
+    /// Removes a video's scenes from their clusters (clusters left with fewer members are re-split on the next
+    /// `dedupe`), then the video.
+    static func deleteVideo(_ id: Int64, db: Database) throws {
+        // Clusters that lose members may fall apart: mark them for re-clustering (their scenes lose the cluster).
+        try db.execute(sql: """
+            UPDATE scene SET cluster = NULL WHERE cluster IN (SELECT DISTINCT cluster FROM scene WHERE video = ? AND cluster IS NOT NULL)
+            """, arguments: [id])
+        try db.execute(sql: "DELETE FROM cluster WHERE id NOT IN (SELECT DISTINCT cluster FROM scene WHERE cluster IS NOT NULL)")
+        try db.execute(sql: "DELETE FROM video WHERE id = ?", arguments: [id])
+    }
+
+    /// Removes the video at `path` (as added, or the same file by content); returns it, nil when it was not indexed.
+    /// Its keyframe folder is deleted after the transaction commits.
+    public func remove(path: String) throws(IndexError) -> IndexedVideo? {
+        let absolute = Self.absolute(path)
+        let sha = FileManager.default.fileExists(atPath: path) ? try? ContentIdentity.of(path).sha256 : nil
+        let removed = try write { db -> IndexedVideo? in
+            var row = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE path = ?", arguments: [absolute])
+            if row == nil, let sha { row = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE sha256 = ?", arguments: [sha]) }
+            guard let row else { return nil }
+            let video = Self.video(row)
+            try Self.deleteVideo(video.id, db: db)
+            return video
+        }
+        if let removed { try? FileManager.default.removeItem(at: keyframeRoot.appendingPathComponent(removed.folder)) }
+        return removed
+    }
+
+    /// `path` made absolute against the working directory (standardised: no `.` or `..`).
+    public static func absolute(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    /// Counts and sizes, for `index stats`.
+    public struct Statistics: Sendable, Equatable {
+        public var videos: Int
+        public var scenes: Int
+        public var clusters: Int
+        /// Scenes not yet in a cluster (added since the last `dedupe`).
+        public var unclustered: Int
+        public var precision: EmbeddingPrecision
+        /// The threshold and grouping of the clusters, when there are any.
+        public var threshold: Double?
+        public var groupBy: String?
+        /// Bytes of the database file (and its WAL).
+        public var databaseBytes: Int64
+        public var embeddingBytes: Int64
+        public var seconds: Double
+    }
+
+    public func statistics() throws(IndexError) -> Statistics {
+        let (videos, scenes, clusters, unclustered, bytes, seconds, threshold, groupBy) = try read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM video") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scene") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cluster") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM scene WHERE cluster IS NULL") ?? 0,
+             try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(LENGTH(embedding)), 0) FROM scene") ?? 0,
+             try Double.fetchOne(db, sql: "SELECT COALESCE(SUM(\"end\" - start), 0) FROM scene") ?? 0,
+             try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'threshold'").flatMap(Double.init),
+             try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'group_by'"))
+        }
+        var fileBytes: Int64 = 0
+        for suffix in ["", "-wal"] {
+            if let size = (try? FileManager.default.attributesOfItem(atPath: path + suffix))?[.size] as? NSNumber { fileBytes += size.int64Value }
+        }
+        return Statistics(videos: videos, scenes: scenes, clusters: clusters, unclustered: unclustered, precision: precision,
+                          threshold: clusters > 0 ? threshold : nil, groupBy: clusters > 0 ? groupBy.flatMap { $0.isEmpty ? nil : $0 } : nil,
+                          databaseBytes: fileBytes, embeddingBytes: bytes, seconds: seconds)
+    }
+
+    /// One stored scene with its video, as listed by ``scenes()``.
+    public struct SceneRow: Sendable {
+        public let id: Int64
+        public let video: IndexedVideo
+        public let scene: IndexedScene
+        public let cluster: Int64?
+    }
+
+    /// Every scene, by video (in the order added) then by number; embeddings decoded and re-normalised.
+    public func scenes() throws(IndexError) -> [SceneRow] {
+        let precision = precision
+        return try read { db in
+            var videos: [Int64: IndexedVideo] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM video") { let v = Self.video(row); videos[v.id] = v }
+            return try Row.fetchAll(db, sql: "SELECT * FROM scene ORDER BY video, number").map { row in
+                SceneRow(id: row["id"], video: videos[row["video"]]!, scene: Self.scene(row, precision: precision), cluster: row["cluster"])
+            }
+        }
+    }
+
+    static func scene(_ row: Row, precision: EmbeddingPrecision) -> IndexedScene {
+        let stored = EmbeddingPrecision(rawValue: row["precision"]) ?? precision
+        let data: Data = row["embedding"]
+        let hash: Int64? = row["phash"]
+        return IndexedScene(number: row["number"], start: row["start"], end: row["end"], keyframeTime: row["keyframe_time"],
+                            keyframePath: row["keyframe_path"], embedding: normalised(stored.decode(data) ?? []),
+                            perceptualHash: hash.map { UInt64(bitPattern: $0) })
+    }
+
+    /// Checks the database file (`PRAGMA integrity_check`): "ok", or SQLite's list of problems.
+    public func integrityCheck() throws(IndexError) -> String {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+}

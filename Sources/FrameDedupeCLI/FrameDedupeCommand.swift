@@ -28,7 +28,7 @@ struct FrameDedupeCommand: ParsableCommand {
             5 partial (some inputs failed); 130 interrupted.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self],
+        subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self, IndexCommand.self],
         defaultSubcommand: RunCommand.self)
 
     static func main() {

@@ -1,0 +1,268 @@
+import Foundation
+import GRDB
+import Similarity
+
+/// Which videos may share a corpus cluster: all of them, or only those with the same key.
+public enum CorpusGrouping: Sendable, Equatable, CustomStringConvertible {
+    /// Every video with every other.
+    case none
+    /// Videos in the same folder.
+    case directory
+    /// Videos whose paths give the same match of the pattern (its first capture group when it has one, else the whole
+    /// match); a path the pattern does not match is a group of its own.
+    case pattern(String)
+    /// Videos whose container metadata tag KEY has the same value; a video without the tag is a group of its own.
+    case metadata(String)
+
+    /// `dir`, `regex:PATTERN` or `meta:KEY`; nil for anything else.
+    public init?(parsing text: String) {
+        if text == "dir" { self = .directory }
+        else if text.hasPrefix("regex:"), text.count > 6 { self = .pattern(String(text.dropFirst(6))) }
+        else if text.hasPrefix("meta:"), text.count > 5 { self = .metadata(String(text.dropFirst(5))) }
+        else { return nil }
+    }
+
+    /// As given on the command line (`""` for ``none``): what the index records with its clusters.
+    public var description: String {
+        switch self {
+        case .none: ""
+        case .directory: "dir"
+        case .pattern(let p): "regex:" + p
+        case .metadata(let k): "meta:" + k
+        }
+    }
+
+    /// A regular expression that does not compile, described for the user; nil when it is fine.
+    public var problem: String? {
+        if case .pattern(let p) = self {
+            do { _ = try NSRegularExpression(pattern: p) } catch { return "--group-by regex:\(p): not a regular expression" }
+        }
+        return nil
+    }
+
+    /// The video's group key: videos share clusters only when their keys are equal.
+    public func key(for video: IndexedVideo) -> String {
+        let ownGroup = "\u{1}" + video.sha256  // a group nothing else is in
+        switch self {
+        case .none: return ""
+        case .directory: return (video.path as NSString).deletingLastPathComponent
+        case .pattern(let p):
+            guard let regex = try? NSRegularExpression(pattern: p) else { return ownGroup }
+            let text = video.path as NSString
+            guard let m = regex.firstMatch(in: video.path, range: NSRange(location: 0, length: text.length)) else { return ownGroup }
+            let range = m.numberOfRanges > 1 && m.range(at: 1).location != NSNotFound ? m.range(at: 1) : m.range
+            return text.substring(with: range)
+        case .metadata(let k): return video.tags[k] ?? video.tags.first { $0.key.lowercased() == k.lowercased() }?.value ?? ownGroup
+        }
+    }
+}
+
+/// What one `dedupe` did.
+public struct DedupeSummary: Sendable, Equatable {
+    /// Scenes that were in no cluster before (all of them when the clusters were rebuilt).
+    public var newScenes: Int
+    /// True when earlier clusters were kept and only new scenes compared with them.
+    public var incremental: Bool
+    /// Earlier clusters whose members were read because a new scene might join them (centroid test passed).
+    public var candidateClusters: Int
+    /// Earlier clusters in the index before this run.
+    public var earlierClusters: Int
+    /// Clusters after the run.
+    public var clusters: Int
+}
+
+/// Disjoint sets over 0..<n (union by size, path halving).
+struct DisjointSets {
+    private var parent: [Int]
+    private var size: [Int]
+    init(count: Int) { parent = Array(0..<count); size = Array(repeating: 1, count: count) }
+    mutating func find(_ x: Int) -> Int {
+        var x = x
+        while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
+        return x
+    }
+    mutating func union(_ a: Int, _ b: Int) {
+        var a = find(a), b = find(b)
+        if a == b { return }
+        if size[a] < size[b] { swap(&a, &b) }
+        parent[b] = a
+        size[a] += size[b]
+    }
+}
+
+extension CorpusIndex {
+    /// Scene counts above which the batch range search uses the approximate ``InvertedFileIndex`` instead of exact search.
+    public static let approximateAbove = 100_000
+
+    /// Groups near-duplicate scenes of all videos into corpus clusters: the connected components of the graph that links
+    /// two scenes (of videos with the same group key) when the cosine distance of their mean embeddings is below
+    /// `threshold` (single linkage).
+    ///
+    /// Incremental: when the index holds clusters made with the same threshold and grouping, only scenes added since
+    /// are compared: first with every cluster's centroid c and radius r (the largest distance of a member from c, in
+    /// Euclidean distance of unit vectors, where cosine distance T is √(2T)): a scene x can be closer than T to a member
+    /// only when ‖x − c‖ ≤ √(2T) + r (triangle inequality); then with the members of the clusters that pass, and with
+    /// each other. A new scene joins the cluster it links to, merges the clusters it links together, or founds a new
+    /// one. Connected components do not depend on the order scenes arrive in and the centroid test never drops a link,
+    /// so the partition equals a batch run's over the same scenes (up to distances within float rounding of the threshold).
+    /// - Parameters:
+    ///   - threshold: cosine distance, 0 to 2.
+    ///   - rebuild: forget the earlier clusters and cluster every scene again.
+    public func dedupe(threshold: Double, grouping: CorpusGrouping = .none, rebuild: Bool = false) throws(IndexError) -> DedupeSummary {
+        let precision = precision
+        let approximateAbove = Self.approximateAbove
+        return try write { db -> DedupeSummary in
+            let settings = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT key, value FROM setting").map { ($0["key"] as String, $0["value"] as String) })
+            let same = settings["threshold"].flatMap(Double.init) == threshold && (settings["group_by"] ?? "") == grouping.description
+            if !same || rebuild {
+                try db.execute(sql: "UPDATE scene SET cluster = NULL WHERE cluster IS NOT NULL")
+                try db.execute(sql: "DELETE FROM cluster")
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES ('threshold', ?), ('group_by', ?)",
+                           arguments: [String(threshold), grouping.description])
+            var keyOfVideo: [Int64: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM video") { let v = Self.video(row); keyOfVideo[v.id] = grouping.key(for: v) }
+
+            // The new scenes.
+            struct Member { let id: Int64; let key: String; let vector: [Float]; let cluster: Int64? }
+            func member(_ row: Row) -> Member {
+                let stored = EmbeddingPrecision(rawValue: row["precision"]) ?? precision
+                return Member(id: row["id"], key: keyOfVideo[row["video"]] ?? "", vector: normalised(stored.decode(row["embedding"]) ?? []), cluster: row["cluster"])
+            }
+            let fresh = try Row.fetchAll(db, sql: "SELECT id, video, embedding, precision, cluster FROM scene WHERE cluster IS NULL ORDER BY video, number").map(member)
+            struct Earlier { let id: Int64; let key: String; let centroid: [Float]; let radius: Double }
+            let earlier = try Row.fetchAll(db, sql: "SELECT * FROM cluster ORDER BY id").map { row in
+                Earlier(id: row["id"], key: row["group_key"], centroid: EmbeddingPrecision.single.decode(row["centroid"]) ?? [], radius: row["radius"])
+            }
+            var summary = DedupeSummary(newScenes: fresh.count, incremental: !earlier.isEmpty, candidateClusters: 0, earlierClusters: earlier.count, clusters: earlier.count)
+            guard !fresh.isEmpty, let dimension = fresh.first?.vector.count, dimension > 0 else { return summary }
+            let minimumSimilarity = Float(1 - threshold).nextUp  // closer than threshold: similarity above 1 − T
+            let reach = (2 * threshold).squareRoot()
+
+            // Centroid test: which earlier clusters can a new scene reach?
+            var candidates = Set<Int64>()
+            let groups = Dictionary(grouping: fresh.indices, by: { fresh[$0].key })
+            for (key, indices) in groups {
+                let clusters = earlier.filter { $0.key == key && $0.centroid.count == dimension }
+                guard !clusters.isEmpty else { continue }
+                let queries = VectorRows(dimension: dimension, values: indices.flatMap { fresh[$0].vector })
+                let centroids = VectorRows(dimension: dimension, values: clusters.flatMap(\.centroid))
+                let squaredNorms = clusters.map { c in c.centroid.reduce(0) { $0 + Double($1) * Double($1) } }
+                ExactSearch().forEachBlock(queries: queries, rows: centroids) { _, r0, qn, rn, scores in
+                    for i in 0..<qn {
+                        for j in 0..<rn {
+                            let c = clusters[r0 + j]
+                            let distance = max(0, 1 - 2 * Double(scores[i * rn + j]) + squaredNorms[r0 + j]).squareRoot()
+                            if distance <= reach + c.radius + 1e-4 { candidates.insert(c.id) }
+                        }
+                    }
+                }
+            }
+            summary.candidateClusters = candidates.count
+            var members: [Member] = []
+            let candidateList = candidates.sorted()
+            for start in stride(from: 0, to: candidateList.count, by: 500) {
+                let chunk = candidateList[start..<min(start + 500, candidateList.count)]
+                members += try Row.fetchAll(db, sql: "SELECT id, video, embedding, precision, cluster FROM scene WHERE cluster IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                                            arguments: StatementArguments(Array(chunk))).map(member)
+            }
+
+            // Links: new × new and new × members of candidate clusters, within each group. Nodes: new scenes, then members.
+            var sets = DisjointSets(count: fresh.count + members.count)
+            let memberGroups = Dictionary(grouping: members.indices, by: { members[$0].key })
+            for (key, indices) in groups {
+                let queries = VectorRows(dimension: dimension, values: indices.flatMap { fresh[$0].vector })
+                if queries.count > approximateAbove {
+                    let ivf = InvertedFileIndex(rows: queries)
+                    for (i, found) in ivf.within(queries, minimumSimilarity: minimumSimilarity).enumerated() {
+                        for n in found { sets.union(indices[i], indices[n.index]) }
+                    }
+                } else {
+                    for (i, found) in ExactSearch().within(queries, in: queries, minimumSimilarity: minimumSimilarity).enumerated() {
+                        for n in found { sets.union(indices[i], indices[n.index]) }
+                    }
+                }
+                if let m = memberGroups[key] {
+                    let rows = VectorRows(dimension: dimension, values: m.flatMap { members[$0].vector })
+                    for (i, found) in ExactSearch().within(queries, in: rows, minimumSimilarity: minimumSimilarity).enumerated() {
+                        for n in found { sets.union(indices[i], fresh.count + m[n.index]) }
+                    }
+                }
+            }
+            // Members of one earlier cluster stay together.
+            var firstOfCluster: [Int64: Int] = [:]
+            for (j, m) in members.enumerated() {
+                if let f = firstOfCluster[m.cluster!] { sets.union(f, fresh.count + j) } else { firstOfCluster[m.cluster!] = fresh.count + j }
+            }
+
+            // Components that hold a new scene: the cluster each becomes.
+            var components: [Int: [Int]] = [:]
+            for node in 0..<(fresh.count + members.count) { components[sets.find(node), default: []].append(node) }
+            for (_, nodes) in components.sorted(by: { $0.key < $1.key }) where nodes.contains(where: { $0 < fresh.count }) {
+                let all = nodes.map { $0 < fresh.count ? fresh[$0] : members[$0 - fresh.count] }
+                let earlierIDs = Set(all.compactMap(\.cluster)).sorted()
+                var centroid = [Float](repeating: 0, count: dimension)
+                for m in all { for k in 0..<dimension { centroid[k] += m.vector[k] } }
+                for k in 0..<dimension { centroid[k] /= Float(all.count) }
+                var radius = 0.0
+                for m in all {
+                    var s = 0.0
+                    for k in 0..<dimension { let d = Double(m.vector[k] - centroid[k]); s += d * d }
+                    radius = max(radius, s.squareRoot())
+                }
+                let blob = EmbeddingPrecision.single.encode(centroid)
+                let target: Int64
+                if let first = earlierIDs.first {
+                    target = first
+                    try db.execute(sql: "UPDATE cluster SET centroid = ?, radius = ?, size = ? WHERE id = ?", arguments: [blob, radius, all.count, target])
+                    for other in earlierIDs.dropFirst() {
+                        try db.execute(sql: "UPDATE scene SET cluster = ? WHERE cluster = ?", arguments: [target, other])
+                        try db.execute(sql: "DELETE FROM cluster WHERE id = ?", arguments: [other])
+                    }
+                } else {
+                    try db.execute(sql: "INSERT INTO cluster (group_key, centroid, radius, size) VALUES (?, ?, ?, ?)", arguments: [all[0].key, blob, radius, all.count])
+                    target = db.lastInsertedRowID
+                }
+                for m in all where m.cluster == nil {
+                    try db.execute(sql: "UPDATE scene SET cluster = ? WHERE id = ?", arguments: [target, m.id])
+                }
+            }
+            summary.clusters = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cluster") ?? 0
+            return summary
+        }
+    }
+
+    /// One corpus cluster: its scenes (by video in the order added, then time) and its exemplar.
+    public struct CorpusCluster: Sendable {
+        /// 0, 1, 2… in the order of each cluster's first scene.
+        public let number: Int
+        public let scenes: [SceneRow]
+        /// Index into ``scenes``: the scene whose embedding is nearest the cluster's mean (ties: the first).
+        public let exemplar: Int
+        /// Each scene's cosine similarity to the cluster's mean embedding (normalised).
+        public let centrality: [Double]
+    }
+
+    /// The clusters of the last ``dedupe(threshold:grouping:rebuild:)``; scenes added since are left out.
+    public func clusters() throws(IndexError) -> [CorpusCluster] {
+        let rows = try scenes()
+        var byCluster: [Int64: [SceneRow]] = [:]
+        var order: [Int64] = []
+        for row in rows {
+            guard let c = row.cluster else { continue }
+            if byCluster[c] == nil { order.append(c) }
+            byCluster[c, default: []].append(row)
+        }
+        return order.enumerated().map { number, id in
+            let scenes = byCluster[id]!
+            let d = scenes[0].scene.embedding.count
+            var mean = [Float](repeating: 0, count: d)
+            for s in scenes where s.scene.embedding.count == d { for k in 0..<d { mean[k] += s.scene.embedding[k] } }
+            mean = normalised(mean)
+            let centrality = scenes.map { s in zip(s.scene.embedding, mean).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+            var best = 0
+            for i in centrality.indices where centrality[i] > centrality[best] { best = i }
+            return CorpusCluster(number: number, scenes: scenes, exemplar: best, centrality: centrality)
+        }
+    }
+}
