@@ -9,7 +9,7 @@ SAMPLE ?= samples/shots-360p.mp4
 CPU_FLAGS ?= $(shell [ "$$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
 DEMO_OUT ?= demo.framededupe
 
-.PHONY: all deps model build release test sanitize demo man bench bench-peers clean
+.PHONY: all deps model models build release test sanitize demo man bench bench-peers clean
 
 all: build
 
@@ -29,6 +29,11 @@ deps:
 model:
 	python3 scripts/fetch-model.py
 
+## models: also Lite1 and Lite2 (--model-variant), which the tests check against the numpy reference too
+models: model
+	python3 scripts/fetch-model.py --variant lite1
+	python3 scripts/fetch-model.py --variant lite2
+
 build: deps
 	$(SWIFT) build
 
@@ -36,12 +41,12 @@ release: deps
 	$(SWIFT) build -c release $(CPU_FLAGS)
 
 ## test: the whole test suite (what CI runs)
-test: deps model
+test: deps models
 	$(SWIFT) test
 
 ## sanitize: the test suite under AddressSanitizer (+ LeakSanitizer) and ThreadSanitizer, in .build-asan and
 ## .build-tsan; SANITIZERS=address for one. Reports what they find; CI runs the ASan half.
-sanitize: deps model
+sanitize: deps models
 	scripts/sanitize.sh $(SANITIZERS)
 
 ## demo: run framededupe on the bundled sample and show where the results are

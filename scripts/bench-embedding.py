@@ -14,7 +14,9 @@ Needs numpy, onnx and onnxruntime (`pip install onnx onnxruntime`), the converte
 
 onnxruntime is given the same thread count (`intra_op_num_threads`) and normalised float NCHW input, so
 its figures leave out preprocessing, which is negligible. OpenBLAS picks its kernels for the CPU unless
-`OPENBLAS_CORETYPE` is set; the table says which.
+`OPENBLAS_CORETYPE` is set; the table says which. onnxruntime (MLAS) always picks its own kernels for
+the CPU (AVX-512 where there is AVX-512), so when the environment forces older OpenBLAS kernels,
+`--openblas-kernels environment,auto` adds rows with OpenBLAS's own choice: both at their best.
 """
 
 import argparse
@@ -65,8 +67,12 @@ def time_onnx(session, size, batches, repeats):
     return result
 
 
-def time_swift(scratch, threads, batches, repeats, flags):
+def time_swift(scratch, threads, batches, repeats, flags, kernels="environment"):
     env = dict(os.environ, FRAMEDEDUPE_BENCH_EMBEDDING=f"threads={threads} batches={','.join(map(str, batches))} rounds={repeats}")
+    if kernels == "auto":
+        env.pop("OPENBLAS_CORETYPE", None)
+    elif kernels != "environment":
+        env["OPENBLAS_CORETYPE"] = kernels
     out = subprocess.run(
         ["swift", "test", "--scratch-path", scratch, "-c", "release", *flags, "--skip-build", "--filter", "EmbeddingBenchmark"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
@@ -88,6 +94,9 @@ def main():
     parser.add_argument("--scratch-path", default=os.path.join(REPO, ".build-bench"))
     parser.add_argument("--skip-build", action="store_true")
     parser.add_argument("--cpu", default="", help="compile for this CPU (-target-cpu), e.g. haswell; default: baseline x86-64")
+    parser.add_argument("--openblas-kernels", default="environment",
+                        help="comma-separated: environment (OPENBLAS_CORETYPE as set), auto (unset: OpenBLAS "
+                             "picks for the CPU) or a core type (e.g. SkylakeX); default environment")
     parser.add_argument("--write", action="store_true", help="also write the table into BENCHMARKS.md")
     args = parser.parse_args()
     flags = ["-Xswiftc", "-target-cpu", "-Xswiftc", args.cpu] if args.cpu else []
@@ -111,27 +120,31 @@ def main():
         sessions[t] = ort.InferenceSession(onnx_path, options, providers=["CPUExecutionProvider"])
     # Each round gives each configuration its best of `repeats` runs; the table reports the median over rounds.
     rounds = {}
-    kernels = "?"
+    choices = [k for k in args.openblas_kernels.split(",") if k]
+    kernels = {k: "?" for k in choices}  # the core name OpenBLAS reports for each choice
     for _ in range(args.rounds):
         for t in threads:
-            for impl, figures in (("onnxruntime", time_onnx(sessions[t], 224, batches, args.repeats)),
-                                  ("swift", None)):
-                if figures is None:
-                    figures, kernels = time_swift(args.scratch_path, t, batches, args.repeats, flags)
+            for b, ms in time_onnx(sessions[t], 224, batches, args.repeats).items():
+                rounds.setdefault(("onnxruntime", t, b), []).append(ms)
+            for choice in choices:
+                figures, kernels[choice] = time_swift(args.scratch_path, t, batches, args.repeats, flags, choice)
                 for b, ms in figures.items():
-                    rounds.setdefault((impl, t, b), []).append(ms)
+                    rounds.setdefault((choice, t, b), []).append(ms)
     median = {k: statistics.median(v) for k, v in rounds.items()}
 
-    command = "python3 scripts/bench-embedding.py" + (f" --cpu {args.cpu}" if args.cpu else "") + f" --rounds {args.rounds}"
+    command = ("python3 scripts/bench-embedding.py" + (f" --cpu {args.cpu}" if args.cpu else "") + f" --rounds {args.rounds}"
+               + (f" --openblas-kernels {args.openblas_kernels}" if choices != ["environment"] else ""))
     lines = [f"EfficientNet-Lite0, ms per image: median over {args.rounds} alternating rounds of the best of {args.repeats} runs; "
-             f"onnxruntime {ort.__version__}; OpenBLAS kernels: {kernels}; Swift compiled for "
-             f"{args.cpu or 'baseline x86-64'}; `OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}`.", "",
+             f"onnxruntime {ort.__version__} (its own kernels for the CPU); Swift compiled for "
+             f"{args.cpu or 'baseline x86-64'}; environment `OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}`.", "",
              f"Command: `{command}`", "",
-             "| threads | batch | framededupe (Swift, OpenBLAS) | onnxruntime | ratio |", "|---:|---:|---:|---:|---:|"]
-    for t in threads:
-        for b in batches:
-            ours, theirs = median[("swift", t, b)], median[("onnxruntime", t, b)]
-            lines.append(f"| {t} | {b} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f}× |")
+             "| threads | batch | OpenBLAS kernels | framededupe (Swift, OpenBLAS) | onnxruntime | ratio |",
+             "|---:|---:|---|---:|---:|---:|"]
+    for choice in choices:
+        for t in threads:
+            for b in batches:
+                ours, theirs = median[(choice, t, b)], median[("onnxruntime", t, b)]
+                lines.append(f"| {t} | {b} | {kernels[choice]} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f}× |")
     print("\n".join(lines))
     if args.write:
         marker = "embedding-" + (args.cpu or "baseline")

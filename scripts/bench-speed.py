@@ -121,6 +121,8 @@ def bench_embedding(args, cpu):
         cmd += ["--cpu", cpu]
     if args.quick:
         cmd += ["--repeats", "2"]
+    if os.environ.get("OPENBLAS_CORETYPE"):  # forced kernels: also OpenBLAS's own choice, as onnxruntime makes its own
+        cmd += ["--openblas-kernels", "environment,auto"]
     noted = decode_bench.machine()
     body = run(cmd, stdout=subprocess.PIPE, text=True).stdout
     if "| threads | batch |" not in body:

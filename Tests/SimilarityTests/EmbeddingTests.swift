@@ -9,16 +9,22 @@ import Testing
 
 /// Loads EfficientNet-Lite0 from `$FRAMEDEDUPE_MODEL` or the default location; a missing file fails the
 /// test with the command to run.
-private func loadModel() throws -> EfficientNetLite {
-    let url = EfficientNetVariant.lite0.defaultModelLocation()
+private func loadModel(_ variant: EfficientNetVariant = .lite0) throws -> EfficientNetLite {
+    let url = variant.defaultModelLocation()
     guard FileManager.default.fileExists(atPath: url.path) else {
-        Issue.record("no model at \(url.path): run `python3 scripts/fetch-model.py` first (it downloads and converts the weights)")
-        throw EmbeddingModelError.missing(path: url.path, variant: .lite0)
+        let option = variant == .lite0 ? "" : " --variant \(variant.rawValue)"
+        Issue.record("no model at \(url.path): run `python3 scripts/fetch-model.py\(option)` first (it downloads and converts the weights)")
+        throw EmbeddingModelError.missing(path: url.path, variant: variant)
     }
-    return try EfficientNetLite(contentsOf: url)
+    return try EfficientNetLite(contentsOf: url, variant: variant)
 }
 
-private let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("embedding")
+/// The reference's files for a variant: `Fixtures/embedding` (lite0), `Fixtures/embedding-lite1`, `…-lite2`,
+/// written by `scripts/reference-forward.py [--variant V --fixtures DIR]`.
+private func fixtures(_ variant: EfficientNetVariant) -> URL {
+    Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+        .appendingPathComponent(variant == .lite0 ? "embedding" : "embedding-\(variant.rawValue)")
+}
 
 /// One image's entry in `golden.json`.
 private struct Golden: Decodable {
@@ -35,14 +41,17 @@ private struct Golden: Decodable {
     let logits: [Float]
     let grid: [Float]
 
-    static func load(_ name: String) throws -> (golden: Golden, image: RGBImage) {
+    static func load(_ name: String, variant: EfficientNetVariant = .lite0) throws -> (golden: Golden, image: RGBImage) {
         struct File: Decodable {
+            let variant: String
             let inputSize: Int
             let images: [String: Golden]
         }
-        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: fixtures.appendingPathComponent("golden.json")))
+        let folder = fixtures(variant)
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: folder.appendingPathComponent("golden.json")))
+        #expect(file.variant == variant.rawValue && file.inputSize == variant.inputSize)
         let golden = try #require(file.images[name])
-        let bytes = try Data(contentsOf: fixtures.appendingPathComponent(golden.input))
+        let bytes = try Data(contentsOf: folder.appendingPathComponent(golden.input))
         return (golden, RGBImage(width: file.inputSize, height: file.inputSize, pixels: [UInt8](bytes)))
     }
 }
@@ -65,14 +74,14 @@ private func mirrored(_ image: RGBImage) -> RGBImage {
     return RGBImage(width: image.width, height: image.height, pixels: pixels)
 }
 
-@Suite("EfficientNet-Lite0 against the numpy reference")
+@Suite("EfficientNet-Lite0, -Lite1 and -Lite2 against the numpy reference")
 struct EmbeddingGoldenTests {
     /// The embedding, grid, logits and top-5 classes agree with the float64 reference.
     /// Budget: float32 against float64 gives ~1e-6 in the logits; anything above 1e-3 is a bug.
-    @Test(arguments: ["chelsea", "coffee"])
-    func matchesReference(name: String) throws {
-        let model = try loadModel()
-        let (golden, image) = try Golden.load(name)
+    @Test(arguments: EfficientNetVariant.allCases, ["chelsea", "coffee"])
+    func matchesReference(variant: EfficientNetVariant, name: String) throws {
+        let model = try loadModel(variant)
+        let (golden, image) = try Golden.load(name, variant: variant)
         let embedding = try #require(model.embed([image]).first)
         let logits = model.classify(image)
 
@@ -93,10 +102,10 @@ struct EmbeddingGoldenTests {
     /// Each layer's mean and max |x| agree with the reference, so a padding or layout mistake shows at the
     /// first layer where it happens. Tolerance: 1e-4 relative to the layer's max |x| (float32 rounding
     /// through 16 blocks is ~1e-6 of it).
-    @Test(arguments: ["chelsea", "coffee"])
-    func layersMatchReference(name: String) throws {
-        let model = try loadModel()
-        let (golden, image) = try Golden.load(name)
+    @Test(arguments: EfficientNetVariant.allCases, ["chelsea", "coffee"])
+    func layersMatchReference(variant: EfficientNetVariant, name: String) throws {
+        let model = try loadModel(variant)
+        let (golden, image) = try Golden.load(name, variant: variant)
         let summaries = model.layerSummaries(image)
         #expect(summaries.map(\.name) == golden.layers.map(\.name))
         for (ours, theirs) in zip(summaries, golden.layers) {
@@ -285,7 +294,8 @@ struct EmbeddingBenchmark {
             let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
             if parts.count == 2 { options[parts[0]] = parts[1] }
         }
-        let kernels = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"].map { "OPENBLAS_CORETYPE=\($0)" } ?? "auto"
+        let forced = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] != nil
+        let kernels = linearAlgebraKernels + (forced ? "(OPENBLAS_CORETYPE)" : "(auto)")
         let threads = Int(options["threads"]!) ?? 1
         setLinearAlgebraThreads(threads)
         let model = try loadModel()
