@@ -50,6 +50,7 @@ public enum SceneListWriter {
                 ("sampled_frames", .int(list.counts.sampledFrames)),
                 ("corrupt_packets", .int(list.counts.corruptPackets)),
                 ("corrupt_frames", .int(list.counts.corruptFrames)),
+                ("frames_behind", .int(list.counts.framesBehind)),
             ])),
             ("warnings", .array(list.warnings.map { .string($0) })),
             ("complete", .bool(list.complete)),

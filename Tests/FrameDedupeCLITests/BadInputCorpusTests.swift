@@ -101,6 +101,24 @@ struct BadInputCorpusTests {
         }
     }
 
+    /// The frames skipped behind a timestamp jump are counted in `scenes.json` too, not only in the warning.
+    @Test func framesBehindAJumpAreCounted() throws {
+        let corpus = try BadInputCorpus.folder()
+        let out = Fixtures.temporaryFolder("corpus-behind").appendingPathComponent("out")
+        let run = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent("timestamp-jump-back.ts").path, "-o", out.path, "-q", "--scorer", "ssim"])
+        try run.expectFinished()
+        try #require(run.status == 0, "stderr: \(run.stderr)")
+        let counts = try #require(try OutputCheck.completeResults(in: out)["counts"] as? [String: Any])
+        let behind = try #require(counts["frames_behind"] as? Int)
+        #expect(behind > 0)
+        #expect(run.stderr.contains("; \(behind) decoded frames skipped"), "the warning gives the same count: \(run.stderr)")
+        // An input without a jump counts none.
+        let clean = Fixtures.temporaryFolder("corpus-behind").appendingPathComponent("clean")
+        let plain = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent("timestamp-jump-forward.ts").path, "-o", clean.path, "-q", "--scorer", "ssim"])
+        try plain.expectFinished()
+        #expect((try OutputCheck.completeResults(in: clean)["counts"] as? [String: Any])?["frames_behind"] as? Int == 0)
+    }
+
     @Test func unreadableFile() throws {
         let corpus = try BadInputCorpus.folder()
         let out = Fixtures.temporaryFolder("corpus-000").appendingPathComponent("out")
