@@ -48,7 +48,7 @@ public struct VideoAnalysis: Sendable {
                                        keyframePath: keyframe, embedding: embedding, perceptualHash: hash))
         }
         return IndexedVideo(path: CorpusIndex.absolute(path), size: id.size, sha256: id.sha256, duration: list.video.duration,
-                            tags: [:], folder: folder, scenes: scenes)
+                            tags: ContainerTags.read(path), folder: folder, scenes: scenes)
     }
 
     /// The 64-bit pHash of an image file (decoded by libav), nil when it cannot be read.

@@ -17,6 +17,8 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The stream was read to its end but not one frame decoded: `packets` read, the decoder's first complaint.
     case undecodable(packets: Int, reason: String?)
     case libav(LibavError)
+    /// A folder without a single picture libavformat recognises (`files`: how many other files it holds).
+    case noImages(files: Int)
 
     public var description: String {
         switch self {
@@ -34,6 +36,7 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
         case .undecodable(0, _): "has a video stream without any frame"
         case .undecodable(let n, let why): "not one frame could be decoded from \(n) video packets" + (why.map { " (\($0))" } ?? "")
         case .libav(let e): e.description
+        case .noImages(let n): "is a folder without any image" + (n > 0 ? " (\(n) other \(n == 1 ? "file" : "files"))" : "")
         }
     }
 }

@@ -66,11 +66,16 @@ final class FormatContext {
     let pointer: UnsafeMutablePointer<AVFormatContext>
 
     /// Opens `url` (a path, any URL libavformat accepts, or `pipe:0`).
-    init(url: String, options: [String: String] = [:]) throws(LibavError) {
+    ///
+    /// - Parameters:
+    ///   - format: the demuxer to use (`rawvideo`, `image2`), nil to let libavformat probe.
+    ///   - options: the demuxer's options (`video_size`, `framerate`, …).
+    init(url: String, format: String? = nil, options: [String: String] = [:]) throws(LibavError) {
         var context: UnsafeMutablePointer<AVFormatContext>? = nil
         var dictionary: OpaquePointer? = nil
         for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
-        let code = avformat_open_input(&context, url, nil, &dictionary)
+        let demuxer = format.flatMap { av_find_input_format($0) }
+        let code = avformat_open_input(&context, url, demuxer, &dictionary)
         av_dict_free(&dictionary)
         // On failure avformat_open_input frees the context itself.
         guard code >= 0, let context else { throw LibavError(code: code, operation: "open") }

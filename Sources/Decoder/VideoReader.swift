@@ -28,6 +28,12 @@ public struct ReaderOptions: Sendable {
     public var skipUnsampledNonReference: Bool = true
     /// Decoder threads; 0 lets libavcodec choose (frame threading on all cores).
     public var threads: Int = 0
+    /// Headerless raw video (read by libavformat's `rawvideo` demuxer); nil for any other input.
+    public var raw: RawVideoFormat? = nil
+    /// For a folder of images or a numbered pattern: where the pictures' times come from.
+    public var imageTime: ImageTime = .rate
+    /// With ``ImageTime/rate``: pictures per second.
+    public var imageRate: Rational = Rational(1, 1)
 
     public init() {}
 }
@@ -54,6 +60,9 @@ public struct VideoInfo: Sendable {
     /// The file's start time in seconds (the earliest of its streams, ffprobe's `format=start_time`), when
     /// known. ffmpeg measures `-ss`, the `select` filter's `t` and its outputs' timestamps from it.
     public let fileStartSeconds: Double?
+    /// For a folder of images or a numbered pattern: the pictures in sequence order (paths as the input spells
+    /// them); the frame with ordinal k is file k. Nil for video.
+    public internal(set) var imageFiles: [String]? = nil
 }
 
 /// Counts of what went wrong or was skipped while decoding; none of these stop a run.
@@ -74,6 +83,8 @@ public struct DecodeCounts: Sendable, Equatable {
     /// Decoded frames not sampled because their timestamps went back behind the furthest time
     /// already reached (concatenated recordings, a camera clock reset).
     public var framesBehind = 0
+
+    public init() {}
 }
 
 /// One sampled frame: when it is, which decoded frame it was, and its pixels for analysis.
@@ -90,6 +101,8 @@ public struct SampledFrame: Sendable {
     public let luma: LumaImage
     /// The full picture, for export and the embedding network.
     public let picture: Picture
+    /// The picture's file, for a folder of images or a numbered pattern.
+    public let source: String?
 }
 
 /// Reads one video input through libav and hands out sampled frames one at a time.
@@ -131,6 +144,8 @@ public final class VideoReader {
     private var passedPackets = 0
     private var sawAnyPacket = false
     private let seekable: Bool
+    /// A folder of images or a numbered pattern (its temporary links live as long as the reader).
+    private let images: ImageSequence?
 
     /// Opens `input`: a file path, a URL libavformat accepts, or "-" for standard input.
     ///
@@ -138,13 +153,28 @@ public final class VideoReader {
     public init(input: String, options: ReaderOptions = ReaderOptions()) throws(DecoderError) {
         self.options = options
         VideoReader.quietLibav()
-        let url = input == "-" ? "pipe:0" : input
+        var url = input == "-" ? "pipe:0" : input
         let isLocalFile = !input.contains("://") && input != "-" && !input.hasPrefix("pipe:")
-        if isLocalFile && !VideoReader.isImageSequence(input) {
-            try VideoReader.checkLocalFile(input)
+        var demuxerName: String? = nil
+        var demuxerOptions: [String: String] = [:]
+        if let raw = options.raw {
+            if isLocalFile { try VideoReader.checkLocalFile(input) }
+            demuxerName = "rawvideo"
+            demuxerOptions = raw.demuxerOptions
+            images = nil
+        } else if isLocalFile && ImageSequence.isImageSequence(input) {
+            let sequence = try ImageSequence(input: input, time: options.imageTime)
+            url = sequence.url
+            demuxerName = "image2"
+            // Times from the files: one picture per pts unit, mapped onto their capture times as frames come out.
+            demuxerOptions = ["framerate": sequence.microseconds == nil ? options.imageRate.description : "1"]
+            images = sequence
+        } else {
+            if isLocalFile { try VideoReader.checkLocalFile(input) }
+            images = nil
         }
         do {
-            format = try FormatContext(url: url)
+            format = try FormatContext(url: url, format: demuxerName, options: demuxerOptions)
         } catch {
             if error.isInvalidData && isLocalFile { try VideoReader.explainUnopenableFile(input) }
             if error.isInvalidData { throw .notMedia(error.message) }
@@ -185,15 +215,21 @@ public final class VideoReader {
         codec = try CodecContext(decoderFor: parameters, threads: options.threads)
         if options.decode == .keyframes { codec.pointer.pointee.skip_frame = AVDISCARD_NONKEY }
 
-        let tb = stream.pointee.time_base
-        let timeBase = Rational(Int64(tb.num), Int64(max(tb.den, 1)))
-        let start = stream.pointee.start_time
+        var tb = stream.pointee.time_base
+        var start = stream.pointee.start_time
         var duration: Double? = nil
         if stream.pointee.duration != cff_nopts_value && stream.pointee.duration > 0 {
-            duration = Double(stream.pointee.duration) * timeBase.doubleValue
+            duration = Double(stream.pointee.duration) * Double(tb.num) / Double(max(tb.den, 1))
         } else if format.pointer.pointee.duration != cff_nopts_value && format.pointer.pointee.duration > 0 {
             duration = Double(format.pointer.pointee.duration) / Double(cff_time_base)
         }
+        if let times = images?.microseconds {
+            // Capture times: microseconds from the first picture; the duration reaches the last picture.
+            tb = AVRational(num: 1, den: 1_000_000)
+            start = 0
+            duration = Double(times.last ?? 0) / 1e6
+        }
+        let timeBase = Rational(Int64(tb.num), Int64(max(tb.den, 1)))
         let rate = stream.pointee.avg_frame_rate
         info = VideoInfo(
             input: input, container: demuxer,
@@ -201,8 +237,10 @@ public final class VideoReader {
             streamIndex: Int(index), width: Int(parameters.pointee.width), height: Int(parameters.pointee.height),
             timeBase: timeBase, startPTS: start == cff_nopts_value ? 0 : start, duration: duration,
             averageFrameRate: rate.num > 0 && rate.den > 0 ? Rational(Int64(rate.num), Int64(rate.den)) : nil,
-            fileStartSeconds: format.pointer.pointee.start_time == cff_nopts_value
+            fileStartSeconds: format.pointer.pointee.start_time == cff_nopts_value || images?.microseconds != nil
                 ? nil : Double(format.pointer.pointee.start_time) / Double(cff_time_base))
+        info.imageFiles = images?.files
+        if let images { warnings += images.warnings }
         let nominal = av_guess_frame_rate(format.pointer, stream, nil)
         if nominal.num > 0 && nominal.den > 0 && tb.num > 0 {
             nominalFrameDuration = max(1, Int64(tb.den) * Int64(nominal.den) / (Int64(tb.num) * Int64(nominal.num)))
@@ -267,7 +305,7 @@ public final class VideoReader {
     private func handleDecodedFrame() throws(DecoderError) -> SampledFrame? {
         defer { frame.unref() }
         counts.decodedFrames += 1
-        var pts = frame.pointer.pointee.best_effort_timestamp
+        var pts = captureTime(frame.pointer.pointee.best_effort_timestamp)
         if pts == cff_nopts_value {
             // No timestamp at all (raw H.264, Matroska muxed with negative times): one frame interval
             // after the previous frame, at the interval seen so far or else the stream's nominal rate.
@@ -315,7 +353,14 @@ public final class VideoReader {
         return SampledFrame(
             index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp,
             seconds: Double(pts - info.startPTS) * info.timeBase.doubleValue,
-            luma: luma, picture: Picture(frame: held))
+            luma: luma, picture: Picture(frame: held),
+            source: info.imageFiles.flatMap { ordinal < $0.count ? $0[ordinal] : nil })
+    }
+
+    /// For pictures timed by their files: the pts (the picture's number) as its capture time in microseconds.
+    private func captureTime(_ pts: Int64) -> Int64 {
+        guard let times = images?.microseconds, pts != cff_nopts_value, pts >= 0, pts < times.count else { return pts }
+        return times[Int(pts)]
     }
 
     /// The presentation-order ordinal of a frame with this pts: how many packets came before it.
@@ -355,7 +400,7 @@ public final class VideoReader {
             defer { packet.unref() }
             guard packet.pointer.pointee.stream_index == streamIndex else { continue }
             counts.packets += 1
-            let pts = packet.pointer.pointee.pts
+            let pts = captureTime(packet.pointer.pointee.pts)
             if pts != cff_nopts_value {
                 sawAnyPacket = true
                 pendingPacketPTS.append(pts)
@@ -408,12 +453,6 @@ public final class VideoReader {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound }
         if isDirectory.boolValue { throw .isDirectory }
         guard FileManager.default.isReadableFile(atPath: path) else { throw .permissionDenied }
-    }
-
-    /// A numbered image sequence that libavformat's `image2` reader opens (`frames/%04d.png`): a name with a
-    /// printf-style `%d` that is not itself a file.
-    static func isImageSequence(_ path: String) -> Bool {
-        path.range(of: #"%0?[0-9]*d"#, options: .regularExpression) != nil && !FileManager.default.fileExists(atPath: path)
     }
 
     /// Says more than "invalid data" where the file's first bytes tell why no demuxer accepts it.

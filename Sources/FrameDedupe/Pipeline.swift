@@ -38,6 +38,8 @@ public struct DedupeOptions: Sendable {
     public var dendrogram: Bool = false
     /// With `--keep diverse`: the content distance (cosine, or 1 − SSIM without embeddings) beyond which a frame is new.
     public var diversity: Double = 0.15
+    /// Also write `report.html` (``ReportWriter``) into the output folder.
+    public var report: Bool = true
 
     public init() {}
 }
@@ -230,6 +232,8 @@ public func findScenes(
         keyframeFolder = try folder?.stagedFolder("keyframes")
     } catch { throw .output(error) }
     let encoder = StillImageEncoder(format: options.imageFormat, jpegQuality: options.jpegQuality)
+    let thumbnailEncoder = StillImageEncoder(format: .jpg, jpegQuality: 6)
+    var thumbnails: [Int: [UInt8]] = [:]
     let statsFile: AtomicFile?
     do {
         statsFile = try stats.map { (url: URL) throws(OutputError) in try AtomicFile(url: url) }
@@ -257,6 +261,7 @@ public func findScenes(
                 throw .output(OutputError(path: output!.appendingPathComponent("keyframes/\(name)").path, reason: OutputFolder.reason(error)))
             }
             scene.keyframe.path = "keyframes/\(name)"
+            if options.report { thumbnails[scene.id] = try? thumbnailEncoder.encode(keyframe.sample.picture, maxSide: ReportWriter.thumbnailSide) }
         }
         scenes.append(scene)
         do { try sceneClosed?(scene) } catch { throw .output(error) }
@@ -347,7 +352,8 @@ public func findScenes(
                                                 title: "\(finished.info.input): \(clusters.leaves.count) scenes, \(clusters.clusters.count) clusters, \(options.clustering.linkage.rawValue) linkage"),
                                  to: "dendrogram.svg")
             }
-            try folder.commit(order: ["keyframes", "unique", "clusters", "dendrogram.svg", "scenes.csv", "clusters.csv", "dendrogram.json", "scenes.json", "clusters.json"])
+            if options.report { try folder.write(ReportWriter.html(list, thumbnails: thumbnails), to: "report.html") }
+            try folder.commit(order: ["keyframes", "unique", "clusters", "dendrogram.svg", "report.html", "scenes.csv", "clusters.csv", "dendrogram.json", "scenes.json", "clusters.json"])
         } catch { throw .output(error) }
     }
     return list

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// True when `scenes.json` and `clusters.json` are there, of this schema version, marked complete, name the
 /// same input (as given on the command line), record the same options (`options` in both, and the decode
-/// mode) and, for a local file, are newer than the file. Anything unreadable or different is false: the
+/// mode), `report.html` is there when a report is asked for, and, for a local file, they are newer than the file. Anything unreadable or different is false: the
 /// input is then analysed again, which is always safe.
 public func completeResults(in folder: URL, input: String, options: DedupeOptions) -> Bool {
     guard input != "-" else { return false }  // what comes down a pipe may differ from last time
@@ -16,6 +16,7 @@ public func completeResults(in folder: URL, input: String, options: DedupeOption
     /// The JSON text as the same parser reads it, so numbers compare as the files hold them.
     func parsed(_ value: JSONValue) -> Any? { try? JSONSerialization.jsonObject(with: Data(value.serialized().utf8)) }
     guard let scenes = object("scenes.json"), let clusters = object("clusters.json") else { return false }
+    if options.report && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("report.html").path) { return false }
     for file in [scenes, clusters] {
         guard file["version"] as? Int == SceneListWriter.schemaVersion, file["complete"] as? Bool == true,
               file["input"] as? String == input else { return false }

@@ -85,6 +85,9 @@ public enum SceneListWriter {
             ("image_format", .string(o.imageFormat.rawValue)),
             ("max_side", o.maxSide.map { .int($0) } ?? .null),
             ("jpeg_quality", .int(o.jpegQuality)),
+            ("raw", o.reader.raw.map { .string($0.description) } ?? .null),
+            ("image_time", .string(o.reader.imageTime.rawValue)),
+            ("image_rate", .string(o.reader.imageRate.description)),
         ])
     }
 
@@ -113,7 +116,7 @@ public enum SceneListWriter {
                 ("centrality", .number(s.keyframe.centrality, decimals: 6)),
                 ("sharpness", .number(s.keyframe.sharpness, decimals: 3)),
                 ("exposure", .number(s.keyframe.exposure, decimals: 6)),
-            ])),
+            ] + (s.keyframe.source.map { [("source", .string($0))] } ?? []))),
         ]
         return members
     }
@@ -227,7 +230,7 @@ public enum ClusterListWriter {
                 ("centrality", .number(c.exemplar.centrality, decimals: 6)),
                 ("sharpness", .number(c.exemplar.keyframe.sharpness, decimals: 3)),
                 ("exposure", .number(c.exemplar.keyframe.exposure, decimals: 6)),
-            ])),
+            ] + (c.exemplar.keyframe.source.map { [("source", .string($0))] } ?? []))),
         ]
     }
 

@@ -311,6 +311,8 @@ public struct Keyframe: Sendable, Equatable {
     public internal(set) var sharpness: Double = 0
     /// ``PictureQuality/exposure`` of the frame.
     public internal(set) var exposure: Double = 1
+    /// The picture's file, for a folder of images or a numbered pattern (nil for video).
+    public internal(set) var source: String? = nil
 }
 
 /// Chooses a scene's keyframe among candidate frames: the most central (medoid-like), with
@@ -443,7 +445,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
             nextSceneID += 1
             current = Scene(
                 id: id, start: sample.seconds, end: sample.seconds, firstFrame: sample.index, frameCount: 1,
-                keyframe: Keyframe(frameIndex: sample.index, timestamp: sample.timestamp, seconds: sample.seconds, path: nil))
+                keyframe: Keyframe(frameIndex: sample.index, timestamp: sample.timestamp, seconds: sample.seconds, path: nil, source: sample.source))
             reference = frame
             frameBeforeScene = closed != nil ? previous : nil
             shortSceneFrames = [frame]
@@ -565,7 +567,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         let chosen = candidates[index]
         let s = chosen.sample
         scene.keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
-                                  centrality: centrality, sharpness: chosen.quality.sharpness, exposure: chosen.quality.exposure)
+                                  centrality: centrality, sharpness: chosen.quality.sharpness, exposure: chosen.quality.exposure, source: s.source)
         scene.keyframeLuma = chosen.comparisonLuma
         scene.keyframeVector = diversity != nil ? chosen.embedding?.vector : nil
         diverseFrames = []

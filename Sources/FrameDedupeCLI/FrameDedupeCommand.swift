@@ -39,6 +39,7 @@ struct FrameDedupeCommand: ParsableCommand {
         }
         signal(SIGPIPE, SIG_IGN)  // a closed stdout is handled where data is written
         signal(SIGXFSZ, SIG_IGN)  // a file-size limit (ulimit -f) fails the write (EFBIG, status 4) instead of killing us
+        Log.bootstrap()
         do {
             var command = try parseAsRoot()
             try command.run()

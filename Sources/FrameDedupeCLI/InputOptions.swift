@@ -6,8 +6,17 @@ import Similarity
 
 /// Options shared by every subcommand that reads video.
 struct InputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001), or 'all' for every decoded frame.", valueName: "rate"))
-    var fps: String = "2"
+    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001), or 'all' for every decoded frame. Default: 2 (all for a folder of images or a numbered pattern).", valueName: "rate"))
+    var fps: String?
+
+    @Option(help: ArgumentHelp("The input is headerless raw video (ffmpeg ... -f rawvideo -pix_fmt gray|rgb24|yuv420p -), in a file or on standard input ('-'): its picture size, libavutil pixel format and frame rate, e.g. 640x360:gray:25 or 1280x720:yuv420p:30000/1001.", valueName: "WIDTHxHEIGHT:PIXFMT:RATE"))
+    var raw: String?
+
+    @Option(help: ArgumentHelp("For a folder of images or a numbered pattern (dir/%04d.png): the pictures' times. 'rate': --image-rate pictures a second in order of name; 'mtime': each file's modification time; 'exif': each photograph's EXIF DateTimeOriginal (the file's time when it has none). With mtime and exif the pictures are taken in time order (ties by name), and times count in scene times and in --alpha's time distance.", valueName: "rate|mtime|exif"))
+    var imageTime: ImageTime = .rate
+
+    @Option(help: ArgumentHelp("With --image-time rate: pictures per second of the sequence's time axis (a number or fraction).", valueName: "rate"))
+    var imageRate: String = "1"
 
     @Option(help: ArgumentHelp("Start sampling this many seconds after the stream's start (seeks when the input allows). Default 0.", valueName: "seconds"))
     var start: Double?
@@ -30,11 +39,27 @@ struct InputOptions: ParsableArguments {
     @Flag(help: ArgumentHelp("Also decode non-reference frames that cannot be sampled (for measuring what skipping them saves).", visibility: .hidden))
     var decodeUnsampled = false
 
-    @Flag(name: .shortAndLong, help: "No progress line and no summary on stderr (errors and warnings are still printed).")
+    @Flag(name: .shortAndLong, help: "Errors only on stderr: no progress, no summary, no warnings (implies --progress never).")
     var quiet = false
+
+    @Flag(name: .short, help: "More on stderr: -v what each input is and how it went, -vv also every scene's cut decision with its scores.")
+    var verbose: Int
+
+    @Option(help: ArgumentHelp("Progress on stderr: 'auto' (a bar with position, frames/s and ETA when stderr is a terminal; a line per finished input and a batch summary always), 'always' (the bar even into a file or pipe), 'never' (only warnings and errors), or 'jsonl' (one JSON event per line instead, for GUIs: start, progress, finish, skip, error, summary; see the manual).", valueName: "auto|always|never|jsonl"))
+    var progress: ProgressMode = .auto
 
     func validate() throws {
         _ = try sampling()
+        if let raw {
+            do { _ = try RawVideoFormat(parsing: raw) } catch { throw ValidationError("--raw: \(error)") }
+        }
+        guard let rate = Rational(parsing: imageRate), rate.numerator > 0 else {
+            throw ValidationError("--image-rate takes a positive number or a fraction like 30000/1001; got '\(imageRate)'")
+        }
+        _ = rate
+        if quiet && verbose > 0 { throw ValidationError("-q and -v contradict each other") }
+        // Every subcommand that reads video validates these options before it runs: the log's level is set here.
+        configureLog()
         if let start, start < 0 { throw ValidationError("--start must be ≥ 0 seconds, got \(start)") }
         if let end, end <= (start ?? 0) { throw ValidationError("--end must be after --start") }
         if !(16...4096).contains(analysisSize) { throw ValidationError("--analysis-size must be 16 to 4096, got \(analysisSize)") }
@@ -42,6 +67,7 @@ struct InputOptions: ParsableArguments {
     }
 
     func sampling() throws -> SamplingRate {
+        guard let fps else { return .perSecond(Rational(2, 1)) }
         if fps == "all" { return .all }
         guard let rate = Rational(parsing: fps), rate.numerator > 0 else {
             throw ValidationError("--fps takes a positive number, a fraction like 30000/1001, or 'all'; got '\(fps)'")
@@ -59,11 +85,26 @@ struct InputOptions: ParsableArguments {
         o.analysisShortSide = analysisSize
         o.threads = threads
         o.skipUnsampledNonReference = !decodeUnsampled
+        o.raw = try raw.map { try RawVideoFormat(parsing: $0) }
+        o.imageTime = imageTime
+        o.imageRate = Rational(parsing: imageRate) ?? Rational(1, 1)
         return o
     }
+
+    /// ``readerOptions()`` for one input: a folder of images or a numbered pattern samples every picture unless
+    /// --fps says otherwise.
+    func readerOptions(for input: String) throws -> ReaderOptions {
+        var o = try readerOptions()
+        if fps == nil && raw == nil && isImageSequence(input) { o.sampling = .all }
+        return o
+    }
+
+    /// Sets the log's level from -v and -q.
+    func configureLog() { Log.configure(verbose: verbose, quiet: quiet) }
 }
 
 extension DecodeMode: ExpressibleByArgument {}
+extension ImageTime: ExpressibleByArgument {}
 
 /// Options of the embedding network, shared by every subcommand that runs it.
 struct NetworkOptions: ParsableArguments {

@@ -58,6 +58,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Analyse inputs again even when their output folder already holds complete results made with the same options.")
     var force = false
 
+    @OptionGroup var resumeOptions: ResumeOptions
+
     @OptionGroup(title: "Input and sampling")
     var inputOptions: InputOptions
 
@@ -90,6 +92,9 @@ struct RunCommand: ParsableCommand {
 
     @Flag(help: "Write no output folder: only what --print, --stats and --select-file ask for (no images, so image paths are null).")
     var noOutput = false
+
+    @Flag(help: "Do not write report.html into the output folder (one self-contained page: the scenes on a timeline coloured by cluster, each cluster's thumbnails, every frame's scores with the thresholds and cuts, a PCA map of the scenes' embeddings).")
+    var noReport = false
 
     @OptionGroup(title: "Results on standard output")
     var printOptions: PrintOptions
@@ -200,6 +205,7 @@ struct RunCommand: ParsableCommand {
             options.rule.minimumPixelChange = minCutChange
         }
         networkOptions.apply(to: &options)
+        resumeOptions.apply(to: &options)
         options.clustering.threshold = clusterThreshold ?? ClusterOptions.defaultThreshold(scorer: scorer)
         options.clustering.linkage = linkage
         options.clustering.alpha = alpha
@@ -214,6 +220,7 @@ struct RunCommand: ParsableCommand {
         options.minimumSceneLength = minSceneLength
         options.clustering.principalComponents = pca
         options.dendrogram = dendrogram
+        options.report = !noReport
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat
         options.maxSide = maxSide
@@ -222,6 +229,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        inputOptions.configureLog()
         let options = try dedupeOptions()
         let began = Date()
         var inputs: [String] = []
@@ -231,15 +239,17 @@ struct RunCommand: ParsableCommand {
         let folders = OutputNames.folders(for: inputs, output: output, writesFolder: writesFolder)
         let printer = printOptions.printer(outputIsStandardOutput: output == "-")
         let out = BatchOutput(printer: printer)
-        // Resume only when the folder is all that is asked for: --print, --select-file and --stats need the analysis.
-        let resumable = !force && printer == nil && printOptions.selectFile == nil && stats == nil
-        let skip = inputs.indices.map { i in resumable && folders[i].map { completeResults(in: URL(fileURLWithPath: $0, isDirectory: true), input: inputs[i], options: options) } == true }
         let interruption = Interruption()
         let signals = Terminal.stopOnSignals(interruption)
         defer { withExtendedLifetime(signals) {} }
-        let job = InputJob(options: options, stats: stats.map { URL(fileURLWithPath: $0) }, selectFile: printOptions.selectFile,
-                           selectResults: printer?.results ?? .unique, quiet: inputOptions.quiet, showProgress: jobs == 1,
-                           interruption: interruption)
+        let progress = ProgressReporter(mode: inputOptions.progress, quiet: inputOptions.quiet, inputs: inputs.count, live: jobs == 1)
+        let job = InputJob(options: options, inputOptions: inputOptions, stats: stats.map { URL(fileURLWithPath: $0) }, selectFile: printOptions.selectFile,
+                           selectResults: printer?.results ?? .unique, progress: progress, interruption: interruption)
+        // Resume: --select-file and --stats need the analysis; --print reads a skipped input's results back from its folder.
+        let resumable = !force && printOptions.selectFile == nil && stats == nil
+        let skip = inputs.indices.map { i in
+            resumable && folders[i].map { completeResults(in: URL(fileURLWithPath: $0, isDirectory: true), input: inputs[i], options: job.options(for: inputs[i])) } == true
+        }
 
         // One network per concurrent input, loaded before any input so that missing weights stop the run at once.
         let analysed = inputs.indices.filter { !skip[$0] }
@@ -267,14 +277,18 @@ struct RunCommand: ParsableCommand {
             throw Failure(status: .outputUnwritable)
         }
         let failures = outcomes.compactMap { if case .failed(let status) = $0 { status } else { nil } }
-        if inputs.count > 1 && !inputOptions.quiet && !out.readerGone {
+        if inputs.count > 1 && !out.readerGone {
             let done = outcomes.filter { if case .analysed = $0 { true } else { false } }.count
-            var line = "framededupe: \(inputs.count) inputs: \(done) analysed, \(skip.filter { $0 }.count) skipped (complete results already there), \(failures.count) failed"
+            let skipped = skip.filter { $0 }.count
+            var line = "framededupe: \(inputs.count) inputs: \(done) analysed, \(skipped) skipped (complete results already there), \(failures.count) failed"
             let interrupted = outcomes.filter { if case .interrupted = $0 { true } else { false } }.count
             if interrupted > 0 { line += ", \(interrupted) interrupted (partial results)" }
             let stopped = outcomes.filter { if case .notStarted = $0 { true } else { false } }.count
             if stopped > 0 { line += ", \(stopped) not started (\(interruption.isRequested ? "stopped by a signal" : "standard output closed"))" }
-            Terminal.write(line + String(format: " in %.1f s\n", Date().timeIntervalSince(began)))
+            let seconds = Date().timeIntervalSince(began)
+            progress.summary(line: line + String(format: " in %.1f s", seconds),
+                             counts: ["analysed": done, "skipped": skipped, "failed": failures.count, "interrupted": interrupted, "not_started": stopped],
+                             seconds: seconds)
         }
         if let signal = interruption.signal { throw Failure(status: signal == SIGTERM ? .terminated : .interrupted) }
         if failures.isEmpty { return }
@@ -285,12 +299,25 @@ struct RunCommand: ParsableCommand {
     /// `clip.mp4` → `./clip.framededupe`; a URL uses its last path component; "-" → `stdin.framededupe`.
     static func defaultOutput(for input: String) -> String { stem(of: input) + ".framededupe" }
 
-    /// The input's name without folder and extension: "clip" for "dir/clip.mp4" or "https://…/clip.mp4", "stdin" for "-".
+    /// The input's name without folder and extension: "clip" for "dir/clip.mp4" or "https://…/clip.mp4", "stdin" for "-";
+    /// a folder's own name ("photos" for "trip/photos/"); for a numbered pattern the name without its number field
+    /// ("shot" for "shot%03d.png", the folder's name for "frames/%04d.png").
     static func stem(of input: String) -> String {
         if input == "-" { return "stdin" }
         var name = input
         if let url = URL(string: input), url.scheme != nil, !url.lastPathComponent.isEmpty { name = url.lastPathComponent }
-        let stem = (URL(fileURLWithPath: name).lastPathComponent as NSString).deletingPathExtension
+        var isDirectory: ObjCBool = false
+        if !input.contains("://"), FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
+            let folder = URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent
+            return folder.isEmpty || folder == "/" ? "images" : folder
+        }
+        var stem = (URL(fileURLWithPath: name).lastPathComponent as NSString).deletingPathExtension
+        if isImageSequence(input), stem.range(of: #"%0?[0-9]*d"#, options: .regularExpression) != nil {
+            stem = stem.replacingOccurrences(of: #"%0?[0-9]*d"#, with: "", options: .regularExpression)
+                .trimmingCharacters(in: CharacterSet(charactersIn: "_-. "))
+            if stem.isEmpty { stem = URL(fileURLWithPath: input).deletingLastPathComponent().standardizedFileURL.lastPathComponent }
+            if stem.isEmpty || stem == "/" { stem = "images" }
+        }
         return stem.isEmpty ? "output" : stem
     }
 }

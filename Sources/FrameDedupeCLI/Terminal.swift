@@ -1,7 +1,7 @@
 import Foundation
 import FrameDedupe
 
-/// Chatter on stderr: progress when stderr is a terminal, warnings and errors always.
+/// Chatter on stderr: a progress line when stderr is a terminal; warnings and errors through the log (``Log``).
 struct Terminal {
     let quiet: Bool
     let isTerminal = isatty(STDERR_FILENO) != 0
@@ -10,8 +10,10 @@ struct Terminal {
 
     init(quiet: Bool) { self.quiet = quiet }
 
-    static func error(_ line: String) { write("framededupe: \(oneLine(line))\n") }
-    static func warning(_ input: String, _ line: String) { write("framededupe: \(oneLine(input)): warning: \(oneLine(line))\n") }
+    /// An error line, `framededupe: <message>` (the message names the file), through the log.
+    static func error(_ line: String) { Log.error(line) }
+    /// A warning about `input`, `framededupe: <input>: warning: <message>`, through the log.
+    static func warning(_ input: String, _ line: String) { Log.warning(input, line) }
 
     /// `text` with control characters escaped (`\n`, `\t`, `\x1b`), so that a message naming a file whose name
     /// holds a newline stays one line.
@@ -30,8 +32,9 @@ struct Terminal {
         return String(line)
     }
 
+    /// Writes `text` to stderr as it is (clearing a progress bar first).
     static func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        StatusLine.shared.write(text)
     }
 
     var elapsed: Double { Date().timeIntervalSince(began) }
@@ -55,12 +58,11 @@ struct Terminal {
             line += String(format: "%.1f s", p.position)
         }
         line += String(format: "  %d frames  %d scenes  %.1fx realtime", p.sampledFrames, p.scenes, speed)
-        Terminal.write("\r\u{1B}[K" + line)
+        StatusLine.shared.draw(String(line.prefix(StatusLine.columns - 1)))
     }
 
     func clearProgress() {
-        guard isTerminal, !quiet, lastDraw > 0 else { return }
-        Terminal.write("\r\u{1B}[K")
+        StatusLine.shared.clear()
     }
 }
 
@@ -77,8 +79,7 @@ extension Terminal {
             source.setEventHandler {
                 guard interruption.request(signal: number) else { _exit(128 + number) }
                 let name = number == SIGINT ? "SIGINT" : "SIGTERM"
-                let clear = isatty(STDERR_FILENO) != 0 ? "\r\u{1B}[K" : ""
-                Terminal.write(clear + "framededupe: \(name): finishing the frames in flight and writing what was found (again to quit at once)\n")
+                Terminal.write("framededupe: \(name): finishing the frames in flight and writing what was found (again to quit at once)\n")
             }
             source.resume()
             return source

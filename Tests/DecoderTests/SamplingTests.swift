@@ -129,3 +129,85 @@ struct ClockTests {
         #expect(clock.nextTarget == 50000)
     }
 }
+
+@Suite("Raw video and image sequences")
+struct InputKindTests {
+    @Test(arguments: ["gray", "rgb24", "yuv420p"])
+    func rawVideoDecodesLikeTheContainer(pixelFormat: String) throws {
+        let raw = Fixtures.temporaryFolder("raw").appendingPathComponent("clip.raw")
+        try Fixtures.ffmpeg(["-i", Fixtures.sample("shots-360p.mp4").path, "-f", "rawvideo", "-pix_fmt", pixelFormat, raw.path])
+        let fromRaw = try sampledFrames(raw.path) { $0.raw = try! RawVideoFormat(parsing: "640x360:\(pixelFormat):25") }
+        let fromFile = try sampledFrames(Fixtures.sample("shots-360p.mp4").path)
+        #expect(fromRaw.map(\.seconds) == fromFile.map(\.seconds))
+        #expect(fromRaw.map(\.ordinal) == fromFile.map(\.ordinal))
+        // The same pictures: ffmpeg's conversion to gray or RGB maps limited-range luma onto full range, so the
+        // levels differ by a linear map; their correlation is all but 1.
+        for (a, b) in zip(fromRaw, fromFile) {
+            #expect(a.luma.width == b.luma.width && a.luma.height == b.luma.height)
+            let x = a.luma.pixels.map(Double.init), y = b.luma.pixels.map(Double.init)
+            let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
+            let sxy = zip(x, y).map { ($0 - mx) * ($1 - my) }.reduce(0, +)
+            let sxx = x.map { ($0 - mx) * ($0 - mx) }.reduce(0, +), syy = y.map { ($0 - my) * ($0 - my) }.reduce(0, +)
+            #expect(sxy / (sxx * syy).squareRoot() > 0.99)
+        }
+    }
+
+    @Test func rawFormatsAreChecked() {
+        for bad in ["640x360:gray", "640:gray:25", "0x360:gray:25", "640x360:grey:25", "640x360:gray:0", "640x360:gray:fast", "x:gray:25"] {
+            #expect(throws: RawVideoFormatError.self, "\(bad)") { try RawVideoFormat(parsing: bad) }
+        }
+        let ok = try? RawVideoFormat(parsing: "1280x720:yuv420p:30000/1001")
+        #expect(ok?.width == 1280 && ok?.height == 720 && ok?.rate == Rational(30000, 1001))
+    }
+
+    @Test func captureTimesFromExif() {
+        let cases: [([UInt8], Double)] = [
+            (Fixtures.exifTIFF(date: "2024:05:01 12:00:00"), 1_714_564_800),
+            (Fixtures.exifTIFF(date: "2024:05:01 12:00:00", bigEndian: true), 1_714_564_800),
+            (Fixtures.exifTIFF(date: "2024:05:01 12:00:00", subSeconds: "25"), 1_714_564_800.25),
+            (Fixtures.exifTIFF(date: "2024:05:01 14:00:00", offset: "+02:00"), 1_714_564_800),
+            (Fixtures.exifTIFF(date: "1999:12:31 23:59:59", offset: "-05:30"), 946_684_799 + 5.5 * 3600),
+        ]
+        for (tiff, expected) in cases { #expect(CaptureTime.read(bytes: tiff) == expected) }
+        #expect(CaptureTime.read(bytes: Fixtures.exifTIFF(date: "0000:00:00 00:00:00")) == nil)
+        #expect(CaptureTime.read(bytes: Array("not a picture".utf8)) == nil)
+    }
+
+    @Test func captureTimeOfARealJPEGAgreesWithLibavcodec() throws {
+        let folder = Fixtures.temporaryFolder("exif")
+        let photo = folder.appendingPathComponent("photo.jpg")
+        try Data(Fixtures.withCaptureTime(try Fixtures.sampleFrame(3), "2023:08:14 09:30:15", subSeconds: "5")).write(to: photo)
+        #expect(CaptureTime.read(path: photo.path) == 1_692_005_415.5)
+        // libavcodec's mjpeg decoder reads the same tag from the same bytes.
+        let probe = try Fixtures.run("ffprobe", ["-v", "error", "-show_entries", "frame_tags=DateTimeOriginal", "-of", "csv=p=0", photo.path])
+        #expect(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "2023:08:14 09:30:15")
+        // A JPEG without EXIF (as ffmpeg writes it) has none.
+        #expect(CaptureTime.read(path: try Fixtures.sampleFrames().appendingPathComponent("frame-01.jpg").path) == nil)
+    }
+
+    @Test func aFolderIsReadInNameOrderAndSkipsWhatIsNoImage() throws {
+        let folder = Fixtures.temporaryFolder("folder")
+        for n in [1, 7, 13] { try Data(try Fixtures.sampleFrame(n)).write(to: folder.appendingPathComponent(String(format: "b-%02d.jpg", n))) }
+        try Data("notes".utf8).write(to: folder.appendingPathComponent("a-notes.txt"))
+        let frames = try sampledFrames(folder.path) { $0.sampling = .all; $0.imageRate = Rational(2, 1) }
+        #expect(frames.map(\.source) == ["b-01.jpg", "b-07.jpg", "b-13.jpg"].map { folder.path + "/" + $0 })
+        #expect(frames.map(\.seconds) == [0, 0.5, 1])
+        let reader = try VideoReader(input: folder.path)
+        #expect(reader.warnings.contains { $0.contains("1 file that is not an image: a-notes.txt") })
+        #expect(reader.info.imageFiles?.count == 3)
+    }
+
+    @Test func modificationTimesOrderAndTimeThePictures() throws {
+        let folder = Fixtures.temporaryFolder("mtime")
+        let base = Date(timeIntervalSince1970: 1_700_000_000)
+        // Names in one order, times in the other: 30 s apart.
+        for (i, n) in [1, 7, 13].enumerated() {
+            let url = folder.appendingPathComponent(String(format: "p%d.jpg", i))
+            try Data(try Fixtures.sampleFrame(n)).write(to: url)
+            try FileManager.default.setAttributes([.modificationDate: base.addingTimeInterval(Double(2 - i) * 30)], ofItemAtPath: url.path)
+        }
+        let frames = try sampledFrames(folder.path) { $0.sampling = .all; $0.imageTime = .mtime }
+        #expect(frames.map { ($0.source! as NSString).lastPathComponent } == ["p2.jpg", "p1.jpg", "p0.jpg"])
+        #expect(frames.map(\.seconds) == [0, 30, 60])
+    }
+}

@@ -60,7 +60,8 @@ struct BadInputCorpusTests {
         Case(file: "timestamp-reset.ts", outcome: .result(frames: 12, warnings: [])),
         Case(file: "setpts-jump.mkv", outcome: .result(frames: 16, warnings: [])),
         Case(file: "frame-rate-change.ts", outcome: .result(frames: 18, warnings: [])),
-        Case(file: "images", outcome: .unreadable(cause: "is a directory, not a video")),
+        // A folder is one sequence of its images (every picture sampled); what is not an image is skipped and named.
+        Case(file: "images", outcome: .result(frames: 9, warnings: ["skipped 2 files that are not images: 004.png, notes.txt"])),
         // The text file among the PNGs is one corrupt packet, skipped and counted.
         Case(file: "images/%03d.png", outcome: .result(frames: 9, warnings: ["skipped 1 corrupt packets"]), arguments: ["--fps", "all"]),
         Case(file: weirdName, outcome: .result(frames: 20, warnings: [])),
@@ -77,7 +78,7 @@ struct BadInputCorpusTests {
         let corpus = try BadInputCorpus.folder()
         let input = corpus.appendingPathComponent(c.file).path
         let out = Fixtures.temporaryFolder("corpus").appendingPathComponent("out")
-        let run = try BoundedRun(Fixtures.binary.path, [input, "-o", out.path, "-q"] + c.arguments)
+        let run = try BoundedRun(Fixtures.binary.path, [input, "-o", out.path, "--progress", "never"] + c.arguments)
         try run.expectFinished()
         let lines = run.stderrLines
         switch c.outcome {
@@ -105,7 +106,7 @@ struct BadInputCorpusTests {
     @Test func framesBehindAJumpAreCounted() throws {
         let corpus = try BadInputCorpus.folder()
         let out = Fixtures.temporaryFolder("corpus-behind").appendingPathComponent("out")
-        let run = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent("timestamp-jump-back.ts").path, "-o", out.path, "-q", "--scorer", "ssim"])
+        let run = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent("timestamp-jump-back.ts").path, "-o", out.path, "--progress", "never", "--scorer", "ssim"])
         try run.expectFinished()
         try #require(run.status == 0, "stderr: \(run.stderr)")
         let counts = try #require(try OutputCheck.completeResults(in: out)["counts"] as? [String: Any])
@@ -114,7 +115,7 @@ struct BadInputCorpusTests {
         #expect(run.stderr.contains("; \(behind) decoded frames skipped"), "the warning gives the same count: \(run.stderr)")
         // An input without a jump counts none.
         let clean = Fixtures.temporaryFolder("corpus-behind").appendingPathComponent("clean")
-        let plain = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent("timestamp-jump-forward.ts").path, "-o", clean.path, "-q", "--scorer", "ssim"])
+        let plain = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent("timestamp-jump-forward.ts").path, "-o", clean.path, "--progress", "never", "--scorer", "ssim"])
         try plain.expectFinished()
         #expect((try OutputCheck.completeResults(in: clean)["counts"] as? [String: Any])?["frames_behind"] as? Int == 0)
     }
@@ -123,7 +124,7 @@ struct BadInputCorpusTests {
         let corpus = try BadInputCorpus.folder()
         let out = Fixtures.temporaryFolder("corpus-000").appendingPathComponent("out")
         // Root reads a mode-000 file anyway: run as root without the capabilities that override permissions.
-        let run = try BoundedRun(try Permissions.asOrdinaryUser(), [Fixtures.binary.path, corpus.appendingPathComponent("unreadable.mp4").path, "-o", out.path, "-q"])
+        let run = try BoundedRun(try Permissions.asOrdinaryUser(), [Fixtures.binary.path, corpus.appendingPathComponent("unreadable.mp4").path, "-o", out.path, "--progress", "never"])
         try run.expectFinished()
         #expect(run.status == 3, "stderr: \(run.stderr)")
         #expect(run.stderrLines.count == 1 && run.stderr.contains("unreadable.mp4: permission denied"), "stderr: \(run.stderr)")
@@ -138,7 +139,7 @@ struct BadInputCorpusTests {
         defer { chmod(readOnly.path, 0o755) }
         let wrapper = try Permissions.asOrdinaryUser()
         for (out, cause) in [(readOnly.appendingPathComponent("new"), "cannot create folder (permission denied)"), (readOnly, "folder is not writable")] {
-            let run = try BoundedRun(wrapper, [Fixtures.binary.path, Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "-q", "--scorer", "ssim"])
+            let run = try BoundedRun(wrapper, [Fixtures.binary.path, Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "--progress", "never", "--scorer", "ssim"])
             try run.expectFinished()
             #expect(run.status == 4, "stderr: \(run.stderr)")
             #expect(run.stderrLines.count == 1 && run.stderr.contains(out.path + ": " + cause), "stderr: \(run.stderr)")
@@ -155,14 +156,14 @@ struct BadInputCorpusTests {
         defer { small.release() }
         print("full disk: \(small.kind)")
         let out = disk.appendingPathComponent("results")
-        let first = try BoundedRun(Fixtures.binary.path, [Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "-q", "--scorer", "ssim", "--max-side", "160"])
+        let first = try BoundedRun(Fixtures.binary.path, [Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "--progress", "never", "--scorer", "ssim", "--max-side", "160"])
         try first.expectFinished()
         try #require(first.status == 0, "stderr: \(first.stderr)")
         let before = try OutputCheck.snapshot(out)
         try small.fill()
         // Larger images than before (PNG at full size), into the same folder and into a new one.
         for (target, leavesFolder) in [(out, true), (disk.appendingPathComponent("new"), false)] {
-            let run = try BoundedRun(small.wrapper + [Fixtures.binary.path, Fixtures.sample("bbb-720p.mp4").path, "-o", target.path, "-q",
+            let run = try BoundedRun(small.wrapper + [Fixtures.binary.path, Fixtures.sample("bbb-720p.mp4").path, "-o", target.path, "--progress", "never",
                                                      "--scorer", "ssim", "--image-format", "png"])
             try run.expectFinished()
             #expect(run.status == 4, "stderr: \(run.stderr)")
@@ -178,7 +179,7 @@ struct BadInputCorpusTests {
         guard getuid() == 0 else { try Test.cancel("needs root to bind-mount over a result file") }
         let out = Fixtures.temporaryFolder("corpus-commit").appendingPathComponent("results")
         let shots = Fixtures.sample("shots-360p.mp4").path
-        let first = try BoundedRun(Fixtures.binary.path, [shots, "-o", out.path, "-q", "--scorer", "ssim"])
+        let first = try BoundedRun(Fixtures.binary.path, [shots, "-o", out.path, "--progress", "never", "--scorer", "ssim"])
         try first.expectFinished()
         try #require(first.status == 0, "stderr: \(first.stderr)")
         let before = try OutputCheck.snapshot(out)
@@ -186,7 +187,7 @@ struct BadInputCorpusTests {
         let mount = try Fixtures.run("mount", ["--bind", pinned.path, pinned.path])
         guard mount.status == 0 else { try Test.cancel("cannot bind-mount here: \(mount.stderr)") }
         defer { _ = try? Fixtures.run("umount", [pinned.path]) }
-        let second = try BoundedRun(Fixtures.binary.path, [shots, "-o", out.path, "-q", "--scorer", "ssim", "--max-side", "64"])
+        let second = try BoundedRun(Fixtures.binary.path, [shots, "-o", out.path, "--progress", "never", "--scorer", "ssim", "--max-side", "64"])
         try second.expectFinished()
         #expect(second.status == 4 && second.stderr.contains("clusters.json: cannot replace"), "stderr: \(second.stderr)")
         _ = try Fixtures.run("umount", [pinned.path])
@@ -207,7 +208,7 @@ struct BadInputCorpusTests {
         ]
         for (stdin, status, message) in cases {
             let out = Fixtures.temporaryFolder("corpus-stdin").appendingPathComponent("out")
-            let run = try BoundedRun(Fixtures.binary.path, ["-", "-o", out.path, "-q"], stdin: stdin)
+            let run = try BoundedRun(Fixtures.binary.path, ["-", "-o", out.path, "--progress", "never"], stdin: stdin)
             try run.expectFinished()
             #expect(run.status == status, "stderr: \(run.stderr)")
             if let message { #expect(run.stderrLines.contains { $0.contains(message) }, "stderr: \(run.stderr)") }
@@ -224,7 +225,7 @@ struct BadInputCorpusTests {
         let corpus = try BadInputCorpus.folder()
         let out = Fixtures.temporaryFolder("corpus-all").appendingPathComponent("out")
         let inputs = Self.cases.map { corpus.appendingPathComponent($0.file).path }
-        let run = try BoundedRun(Fixtures.binary.path, ["-j", "2", "-q", "--scorer", "ssim", "-o", out.path] + inputs, timeLimit: 4 * Self.timeLimit)
+        let run = try BoundedRun(Fixtures.binary.path, ["-j", "2", "--progress", "never", "--scorer", "ssim", "-o", out.path] + inputs, timeLimit: 4 * Self.timeLimit)
         try run.expectFinished()
         #expect(run.status == 5, "stderr: \(run.stderr)")
         let failing = Self.cases.filter { if case .unreadable = $0.outcome { true } else { false } }
@@ -241,7 +242,7 @@ struct BadInputCorpusTests {
         let corpus = try BadInputCorpus.folder()
         for name in try FileManager.default.contentsOfDirectory(atPath: corpus.path) where name.hasPrefix("fuzz-") {
             let out = Fixtures.temporaryFolder("corpus-fuzz").appendingPathComponent("out")
-            let run = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent(name).path, "-o", out.path, "-q"])
+            let run = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent(name).path, "-o", out.path, "--progress", "never"])
             try run.expectFinished()
             #expect(run.status == 0 || run.status == 3, "\(name): stderr: \(run.stderr)")
             if run.status == 0 { try OutputCheck.completeResults(in: out) } else { #expect(!FileManager.default.fileExists(atPath: out.path)) }
@@ -252,7 +253,7 @@ struct BadInputCorpusTests {
         let corpus = try BadInputCorpus.folder()
         let out = Fixtures.temporaryFolder("corpus-embed")
         let npy = out.appendingPathComponent("e.npy")
-        let run = try BoundedRun(Fixtures.binary.path, ["embed", corpus.appendingPathComponent("all-packets-corrupt.mkv").path, "-o", npy.path, "-q"])
+        let run = try BoundedRun(Fixtures.binary.path, ["embed", corpus.appendingPathComponent("all-packets-corrupt.mkv").path, "-o", npy.path, "--progress", "never"])
         try run.expectFinished()
         #expect(run.status == 3 && run.stderrLines.count == 1, "stderr: \(run.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)

@@ -95,7 +95,7 @@ struct BatchTests {
 
     @Test func inputsWithTheSameNameGetTheirOwnFolders() throws {
         let work = try inputs(["x/clip.mp4": "revisit-360p.mp4", "y/clip.mp4": "revisit-360p.mp4", "clip.mkv": "revisit-360p.mp4", "other.mp4": "revisit-360p.mp4"])
-        let result = try Fixtures.run("/bin/sh", ["-c", "cd \"$1\" && \"$2\" -q --scorer ssim x/clip.mp4 y/clip.mp4 clip.mkv other.mp4 x/clip.mp4", "sh",
+        let result = try Fixtures.run("/bin/sh", ["-c", "cd \"$1\" && \"$2\" --progress never --scorer ssim x/clip.mp4 y/clip.mp4 clip.mkv other.mp4 x/clip.mp4", "sh",
                                                   work.path, Fixtures.binary.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stderr.contains("x/clip.mp4: warning: given more than once"), "stderr: \(result.stderr)")

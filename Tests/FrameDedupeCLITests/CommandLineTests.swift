@@ -15,7 +15,10 @@ struct CommandLineTests {
                        "--spatial-check", "--grid-threshold", "--mirrored-match", "--keep", "--min-cluster-size", "--dendrogram", "--diversity", "--min-scene-length", "--pca", "--shifted-match"] {
             #expect(result.stdout.contains(option), "help lacks \(option)")
         }
-        #expect(result.stdout.contains("(default: 2)"))
+        for option in ["--raw", "--image-time", "--image-rate", "--progress", "--no-report"] {
+            #expect(result.stdout.contains(option), "help lacks \(option)")
+        }
+        #expect(result.stdout.contains("default: auto)") && result.stdout.contains("(default: 256)"))
         let root = try Fixtures.framededupe(["--help"])
         #expect(root.status == 0 && root.stdout.contains("EXIT STATUS"))
     }
@@ -92,7 +95,7 @@ struct CommandLineTests {
         let missing = folder.appendingPathComponent("nothing here.mp4").path
         let text = folder.appendingPathComponent("notes.txt")
         try Data(String(repeating: "plain text\n", count: 100).utf8).write(to: text)
-        for (input, cause) in [(missing, "no such file"), (text.path, "not a video"), (folder.path, "directory")] {
+        for (input, cause) in [(missing, "no such file"), (text.path, "not a video"), (folder.path, "folder without any image (1 other file)")] {
             let result = try Fixtures.framededupe([input, "-o", folder.appendingPathComponent("out").path])
             #expect(result.status == 3, "\(input): \(result.stderr)")
             let lines = result.stderr.split(separator: "\n")

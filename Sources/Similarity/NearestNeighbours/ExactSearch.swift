@@ -5,6 +5,11 @@ import COpenBLAS
 public struct Neighbour: Sendable, Equatable {
     public let index: Int
     public let similarity: Float
+
+    public init(index: Int, similarity: Float) {
+        self.index = index
+        self.similarity = similarity
+    }
 }
 
 /// A set of vectors stored row after row (row-major `count × dimension` floats), as OpenBLAS multiplies them.

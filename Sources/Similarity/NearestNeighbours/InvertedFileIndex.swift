@@ -91,6 +91,9 @@ public struct InvertedFileIndex: Sendable {
     }
 
     public var listCount: Int { centroids.count }
+    /// The rows as the index holds them, list after list (row `i` here is row ``originalIndex(_:)`` of the input).
+    public var rows: VectorRows { ordered }
+    public func originalIndex(_ i: Int) -> Int { ids[i] }
     public var count: Int { ids.count }
 
     /// The nearest centroid of each row (largest inner product; ties to the lower list).

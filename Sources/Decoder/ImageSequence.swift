@@ -1,0 +1,293 @@
+import CFFmpeg
+import Foundation
+
+/// Where the times of a folder of images (or a numbered pattern) come from.
+public enum ImageTime: String, Sendable, CaseIterable {
+    /// One image every 1/R seconds (`--image-rate R`), in order of name.
+    case rate
+    /// Each file's modification time; images in that order (ties by name).
+    case mtime
+    /// Each image's EXIF `DateTimeOriginal` (with `SubSecTimeOriginal` and `OffsetTimeOriginal` when present),
+    /// else `DateTimeDigitized`, else `DateTime`, else its modification time (with a warning); in that order.
+    case exif
+}
+
+/// True for a local folder (read as a sequence of images) and for a numbered pattern such as `shot%03d.png`
+/// that is not itself a file.
+public func isImageSequence(_ input: String) -> Bool {
+    input != "-" && !input.contains("://") && ImageSequence.isImageSequence(input)
+}
+
+/// The pictures of a folder, or of a numbered pattern (`shot%03d.png`), read as one sequence by libavformat's
+/// `image2` demuxer.
+///
+/// A folder's files are probed by libavformat (the `*_pipe` image readers); files that are not pictures, and
+/// pictures of another codec than most of them (one `image2` stream has one decoder), are skipped and
+/// reported. The pictures are then presented to `image2` as `%06d.<ext>` through a temporary folder of
+/// symbolic links (removed in `deinit`), in the sequence's order: by name, or by capture time. A pattern read
+/// at a rate goes to `image2` as it is.
+final class ImageSequence {
+    /// The pictures in sequence order, as the user would spell their paths (frame ordinal k is file k).
+    let files: [String]
+    /// Each picture's time in microseconds from the first, or nil at `image2`'s rate.
+    let microseconds: [Int64]?
+    /// What `image2` opens: the pattern itself or `<links>/%06d.<ext>`.
+    let url: String
+    /// Files skipped and images without a capture time, each a line for the user.
+    let warnings: [String]
+    private let links: URL?
+
+    /// - Parameters:
+    ///   - input: a folder, or a pattern with a printf-style `%d` (`%03d`).
+    ///   - time: where times come from.
+    /// - Throws: ``DecoderError`` when the folder holds no picture at all, or cannot be listed.
+    init(input: String, time: ImageTime) throws(DecoderError) {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        let folder = fm.fileExists(atPath: input, isDirectory: &isDirectory) && isDirectory.boolValue
+        var warnings: [String] = []
+        var files: [String]
+        if folder {
+            guard let names = try? fm.contentsOfDirectory(atPath: input) else { throw .permissionDenied }
+            let base = input.hasSuffix("/") ? input : input + "/"
+            var candidates: [(path: String, codec: AVCodecID)] = []
+            var notImages: [String] = []
+            // Byte order, as `ls` sorts in the C locale.
+            for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
+                let path = base + name
+                var sub: ObjCBool = false
+                guard fm.fileExists(atPath: path, isDirectory: &sub), !sub.boolValue else { continue }
+                if let codec = ImageSequence.imageCodec(path) { candidates.append((path, codec)) } else { notImages.append(name) }
+            }
+            guard !candidates.isEmpty else { throw .noImages(files: notImages.count) }
+            var byCodec: [AVCodecID: Int] = [:]
+            for c in candidates { byCodec[c.codec, default: 0] += 1 }
+            let codec = byCodec.max { $0.value < $1.value || ($0.value == $1.value && $0.key.rawValue > $1.key.rawValue) }!.key
+            let otherCodec = candidates.filter { $0.codec != codec }.map { ($0.path as NSString).lastPathComponent }
+            files = candidates.filter { $0.codec == codec }.map(\.path)
+            if !notImages.isEmpty {
+                warnings.append("skipped \(notImages.count) \(notImages.count == 1 ? "file that is not an image" : "files that are not images"): \(ImageSequence.listed(notImages))")
+            }
+            if !otherCodec.isEmpty {
+                let name = String(cString: avcodec_get_name(codec))
+                warnings.append("skipped \(otherCodec.count) \(otherCodec.count == 1 ? "image" : "images") not in \(name) like the other \(files.count): \(ImageSequence.listed(otherCodec))")
+            }
+        } else {
+            files = ImageSequence.numberedFiles(input)
+            guard !files.isEmpty else { throw .notFound }
+        }
+        var microseconds: [Int64]? = nil
+        if time != .rate {
+            var seconds: [Double] = []
+            var withoutCapture = 0
+            for path in files {
+                if time == .exif, let t = CaptureTime.read(path: path) { seconds.append(t); continue }
+                if time == .exif { withoutCapture += 1 }
+                let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+                seconds.append(modified?.timeIntervalSince1970 ?? 0)
+            }
+            if withoutCapture > 0 {
+                warnings.append("\(withoutCapture) of \(files.count) images have no EXIF capture time: their file modification times are used")
+            }
+            let order = files.indices.sorted { seconds[$0] != seconds[$1] ? seconds[$0] < seconds[$1] : $0 < $1 }
+            files = order.map { files[$0] }
+            let first = seconds[order[0]]
+            microseconds = order.map { Int64(((seconds[$0] - first) * 1e6).rounded()) }
+        }
+        self.files = files
+        self.microseconds = microseconds
+        self.warnings = warnings
+        if !folder && time == .rate {
+            url = input
+            links = nil
+            return
+        }
+        // A folder of links named 000000.<ext>, 000001.<ext>, … in sequence order.
+        let links = fm.temporaryDirectory.appendingPathComponent("framededupe-images-\(getpid())-\(UUID().uuidString)", isDirectory: true)
+        do { try fm.createDirectory(at: links, withIntermediateDirectories: true) } catch {
+            throw .libav(LibavError(code: cff_error_from_errno(EACCES), operation: "create \(links.path)"))
+        }
+        self.links = links
+        var ext = (files[0] as NSString).pathExtension.lowercased()
+        if ext.isEmpty, let codec = ImageSequence.imageCodec(files[0]) {
+            ext = String(cString: avcodec_get_name(codec)) == "mjpeg" ? "jpg" : String(cString: avcodec_get_name(codec))
+        }
+        for (i, path) in files.enumerated() {
+            let target = path.hasPrefix("/") ? path : fm.currentDirectoryPath + "/" + path
+            symlink(target, links.appendingPathComponent(String(format: "%06d.", i) + ext).path)
+        }
+        url = links.path + "/%06d." + ext
+    }
+
+    deinit {
+        if let links { try? FileManager.default.removeItem(at: links) }
+    }
+
+    /// True for a folder, and for a pattern with a printf-style `%d` that is not itself a file.
+    static func isImageSequence(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return isDirectory.boolValue }
+        return path.range(of: #"%0?[0-9]*d"#, options: .regularExpression) != nil
+    }
+
+    /// The files `image2` reads for a pattern: from the first number of 0 to 4 that exists (its
+    /// `start_number_range`), then each following number until one is missing.
+    static func numberedFiles(_ pattern: String) -> [String] {
+        func name(_ n: Int) -> String? {
+            var buffer = [CChar](repeating: 0, count: 4096)
+            guard av_get_frame_filename2(&buffer, Int32(buffer.count), pattern, Int32(n), 0) == 0 else { return nil }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+        let fm = FileManager.default
+        guard var n = (0..<5).first(where: { name($0).map(fm.fileExists) == true }) else { return [] }
+        var files: [String] = []
+        while let path = name(n), fm.fileExists(atPath: path) {
+            files.append(path)
+            n += 1
+        }
+        return files
+    }
+
+    /// The codec of a picture file as libavformat's image readers (`jpeg_pipe`, `png_pipe`, …) recognise its
+    /// first bytes; nil when none does.
+    static func imageCodec(_ path: String) -> AVCodecID? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
+        guard !head.isEmpty else { return nil }
+        var buffer = head + [UInt8](repeating: 0, count: Int(AVPROBE_PADDING_SIZE))
+        var score: Int32 = 0
+        let format: UnsafePointer<AVInputFormat>? = buffer.withUnsafeMutableBufferPointer { bytes in
+            "".withCString { empty in
+                var probe = AVProbeData(filename: empty, buf: bytes.baseAddress, buf_size: Int32(head.count), mime_type: nil)
+                return av_probe_input_format2(&probe, 1, &score)
+            }
+        }
+        guard let format, String(cString: format.pointee.name).hasSuffix("_pipe"), format.pointee.raw_codec_id != 0 else { return nil }
+        return AVCodecID(rawValue: UInt32(format.pointee.raw_codec_id))
+    }
+
+    /// Up to three names, then how many more.
+    private static func listed(_ names: [String]) -> String {
+        names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
+    }
+}
+
+/// The capture time a photograph records in its EXIF data (JPEG APP1 `Exif`, or a TIFF file's own IFDs).
+///
+/// Our own small reader, used before any picture is decoded (libavcodec's `mjpeg` decoder exports the same
+/// tags as frame metadata, but only while decoding, and the sequence's order and time axis are needed
+/// first). It reads IFD0 and the Exif sub-IFD: `DateTimeOriginal` (0x9003), else `DateTimeDigitized`
+/// (0x9004), else IFD0's `DateTime` (0x0132); `SubSecTimeOriginal` (0x9291) adds the fraction and
+/// `OffsetTimeOriginal` (0x9011) the time zone. Without a zone the time is read as UTC: only differences
+/// between the pictures of one camera matter.
+public enum CaptureTime {
+    /// Seconds since 1970 of the picture at `path`, nil when it records none (or is not JPEG/TIFF).
+    public static func read(path: String) -> Double? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        // EXIF sits in the first 64 KB of a JPEG (an APP segment is at most 64 KB).
+        guard let head = try? handle.read(upToCount: 1 << 17) else { return nil }
+        return read(bytes: [UInt8](head))
+    }
+
+    public static func read(bytes: [UInt8]) -> Double? {
+        if bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 { return jpeg(bytes) }
+        if bytes.count >= 8, (bytes[0] == 0x49 && bytes[1] == 0x49) || (bytes[0] == 0x4D && bytes[1] == 0x4D) { return tiff(bytes[...]) }
+        return nil
+    }
+
+    /// Walks the JPEG's marker segments up to the start of scan, looking for APP1 `Exif\0\0`.
+    private static func jpeg(_ b: [UInt8]) -> Double? {
+        var i = 2
+        while i + 4 <= b.count {
+            guard b[i] == 0xFF else { return nil }
+            let marker = b[i + 1]
+            if marker == 0xFF { i += 1; continue }  // fill byte
+            if marker == 0xD8 || (0xD0...0xD7).contains(marker) || marker == 0x01 { i += 2; continue }
+            if marker == 0xDA || marker == 0xD9 { return nil }  // start of scan, end of image: no EXIF before them
+            let length = Int(b[i + 2]) << 8 | Int(b[i + 3])
+            guard length >= 2 else { return nil }
+            let body = i + 4, end = min(b.count, i + 2 + length)
+            if marker == 0xE1, end - body > 6, b[body..<body + 6].elementsEqual([0x45, 0x78, 0x69, 0x66, 0, 0]) {
+                return tiff(b[(body + 6)..<end])
+            }
+            i += 2 + length
+        }
+        return nil
+    }
+
+    /// Reads the capture time from a TIFF structure (byte order mark, 42, offset of IFD0).
+    static func tiff(_ t: ArraySlice<UInt8>) -> Double? {
+        let t = Array(t)
+        guard t.count >= 8 else { return nil }
+        let little = t[0] == 0x49
+        func u16(_ o: Int) -> Int? {
+            guard o >= 0, o + 2 <= t.count else { return nil }
+            return little ? Int(t[o]) | Int(t[o + 1]) << 8 : Int(t[o]) << 8 | Int(t[o + 1])
+        }
+        func u32(_ o: Int) -> Int? {
+            guard let a = u16(o), let b = u16(o + 2) else { return nil }
+            return little ? a | b << 16 : a << 16 | b
+        }
+        guard u16(2) == 42, let ifd0 = u32(4) else { return nil }
+        /// Tag → (type, count, value offset or inline position) of one IFD.
+        func entries(_ offset: Int) -> [Int: (type: Int, count: Int, at: Int)] {
+            guard let n = u16(offset), n < 1000 else { return [:] }
+            var out: [Int: (Int, Int, Int)] = [:]
+            for k in 0..<n {
+                let e = offset + 2 + 12 * k
+                guard let tag = u16(e), let type = u16(e + 2), let count = u32(e + 4) else { break }
+                let size = [1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 7: 1, 9: 4, 10: 8][type, default: 1] * count
+                let at = size <= 4 ? e + 8 : (u32(e + 8) ?? -1)
+                out[tag] = (type, count, at)
+            }
+            return out
+        }
+        func ascii(_ entry: (type: Int, count: Int, at: Int)?) -> String? {
+            guard let entry, entry.type == 2, entry.at >= 0, entry.count > 0, entry.at + entry.count <= t.count else { return nil }
+            let bytes = t[entry.at..<(entry.at + entry.count)].prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        }
+        let first = entries(ifd0)
+        var exif: [Int: (type: Int, count: Int, at: Int)] = [:]
+        if let pointer = first[0x8769], let offset = u32(pointer.at) { exif = entries(offset) }
+        let candidates: [(String?, String?, String?)] = [
+            (ascii(exif[0x9003]), ascii(exif[0x9291]), ascii(exif[0x9011])),
+            (ascii(exif[0x9004]), ascii(exif[0x9292]), ascii(exif[0x9012])),
+            (ascii(first[0x0132]), ascii(exif[0x9290]), ascii(exif[0x9010])),
+        ]
+        for (date, fraction, zone) in candidates {
+            if let date, var seconds = parse(date) {
+                if let fraction, !fraction.isEmpty, fraction.allSatisfy(\.isNumber), let f = Double("0." + fraction) { seconds += f }
+                if let zone, let offset = zoneOffset(zone) { seconds -= offset }
+                return seconds
+            }
+        }
+        return nil
+    }
+
+    /// `YYYY:MM:DD HH:MM:SS` as seconds since 1970 (UTC); nil when malformed or blank (`0000:00:00 …`).
+    static func parse(_ text: String) -> Double? {
+        let fields = text.split(whereSeparator: { $0 == ":" || $0 == " " || $0 == "-" || $0 == "T" }).compactMap { Int($0) }
+        guard fields.count == 6 else { return nil }
+        let (y, m, d, hh, mm, ss) = (fields[0], fields[1], fields[2], fields[3], fields[4], fields[5])
+        guard y >= 1, (1...12).contains(m), (1...31).contains(d), (0...23).contains(hh), (0...59).contains(mm), (0...60).contains(ss) else { return nil }
+        // Days from 1970-01-01 to the civil date (Howard Hinnant's days_from_civil).
+        let yy = m <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return Double(days * 86400 + hh * 3600 + mm * 60 + ss)
+    }
+
+    /// `+02:00` → 7200 seconds.
+    static func zoneOffset(_ text: String) -> Double? {
+        guard text.count == 6, let sign = text.first, sign == "+" || sign == "-" else { return nil }
+        let parts = text.dropFirst().split(separator: ":").compactMap { Int($0) }
+        guard parts.count == 2 else { return nil }
+        return Double(sign == "-" ? -1 : 1) * Double(parts[0] * 3600 + parts[1] * 60)
+    }
+}

@@ -1,5 +1,0 @@
-import Testing
-@testable import Corpus
-
-@Suite("Corpus index")
-struct CorpusIndexTests {}
