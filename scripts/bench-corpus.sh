@@ -26,7 +26,7 @@ if [ ! -f "$real" ]; then
     for clip in samples/*.mp4 .cache/devset/*.mp4; do
         [ -f "$clip" ] || continue
         part=".cache/bench-corpus/$(basename "$clip").npy"
-        "$bin" embed -q --fps 5 "$clip" -o "$part"
+        [ -f "$part" ] || "$bin" embed -q --fps 5 "$clip" -o "$part"
         parts="$parts $part"
     done
     python3 - "$real" $parts <<'PY'

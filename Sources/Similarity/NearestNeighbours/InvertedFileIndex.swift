@@ -111,23 +111,28 @@ public struct InvertedFileIndex: Sendable {
         return best
     }
 
-    /// Calls `body(query, list row range)` for each query and each of its ``probes`` nearest lists.
-    private func forEachProbe(_ queries: VectorRows, probes: Int, _ body: (Int, Range<Int>) -> Void) {
+    /// Calls `body(queries, scores)` once per probed list with the queries that probe it: `scores[i * n + j]` is the
+    /// inner product of query `queries[i]` with row `j` of the list (`n` rows, ``ordered`` rows from `offsets[list]`).
+    /// Queries are grouped by list so each list is read once per call and multiplied by `sgemm`, not once per query.
+    private func forEachProbedList(_ queries: VectorRows, probes: Int, _ body: (_ list: Int, _ queries: [Int], _ scores: UnsafeBufferPointer<Float>) -> Void) {
         let nearestLists = ExactSearch().nearest(queries, in: centroids, k: probes)
-        for (q, lists) in nearestLists.enumerated() {
-            for l in lists { body(q, offsets[l.index]..<offsets[l.index + 1]) }
-        }
-    }
-
-    /// Inner products of query `q` with rows `range` of ``ordered`` (one `sgemv`).
-    private func scores(_ queries: VectorRows, _ q: Int, _ range: Range<Int>, into buffer: inout [Float]) {
-        if buffer.count < range.count { buffer = [Float](repeating: 0, count: range.count) }
+        var queriesOfList = [[Int]](repeating: [], count: listCount)
+        for (q, lists) in nearestLists.enumerated() { for l in lists { queriesOfList[l.index].append(q) } }
         let d = dimension
-        ordered.values.withUnsafeBufferPointer { a in
-            queries.values.withUnsafeBufferPointer { x in
-                buffer.withUnsafeMutableBufferPointer { y in
-                    cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(range.count), Int32(d), 1, a.baseAddress! + range.lowerBound * d, Int32(d),
-                                x.baseAddress! + q * d, 1, 0, y.baseAddress!, 1)
+        var gathered: [Float] = [], scores: [Float] = []
+        for (list, qs) in queriesOfList.enumerated() where !qs.isEmpty {
+            let start = offsets[list], n = offsets[list + 1] - start
+            guard n > 0 else { continue }
+            gathered.removeAll(keepingCapacity: true)
+            for q in qs { gathered.append(contentsOf: queries.row(q)) }
+            if scores.count < qs.count * n { scores = [Float](repeating: 0, count: qs.count * n) }
+            ordered.values.withUnsafeBufferPointer { rows in
+                gathered.withUnsafeBufferPointer { g in
+                    scores.withUnsafeMutableBufferPointer { c in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(qs.count), Int32(n), Int32(d), 1,
+                                    g.baseAddress!, Int32(d), rows.baseAddress! + start * d, Int32(d), 0, c.baseAddress!, Int32(n))
+                        body(list, qs, UnsafeBufferPointer(rebasing: c[0..<(qs.count * n)]))
+                    }
                 }
             }
         }
@@ -137,12 +142,12 @@ public struct InvertedFileIndex: Sendable {
     public func nearest(_ queries: VectorRows, k: Int, probes: Int? = nil) -> [[Neighbour]] {
         precondition(queries.dimension == dimension)
         var heaps = (0..<queries.count).map { _ in TopNeighbours(k: max(0, min(k, count))) }
-        var buffer: [Float] = []
-        forEachProbe(queries, probes: min(listCount, probes ?? self.probes)) { q, range in
-            guard !range.isEmpty else { return }
-            scores(queries, q, range, into: &buffer)
-            for j in 0..<range.count where heaps[q].admits(buffer[j]) {
-                heaps[q].offer(Neighbour(index: ids[range.lowerBound + j], similarity: buffer[j]))
+        forEachProbedList(queries, probes: min(listCount, probes ?? self.probes)) { list, qs, scores in
+            let start = offsets[list], n = offsets[list + 1] - start
+            for (i, q) in qs.enumerated() {
+                for j in 0..<n where heaps[q].admits(scores[i * n + j]) {
+                    heaps[q].offer(Neighbour(index: ids[start + j], similarity: scores[i * n + j]))
+                }
             }
         }
         return heaps.map { $0.sorted() }
@@ -152,12 +157,12 @@ public struct InvertedFileIndex: Sendable {
     public func within(_ queries: VectorRows, minimumSimilarity: Float, probes: Int? = nil) -> [[Neighbour]] {
         precondition(queries.dimension == dimension)
         var found = [[Neighbour]](repeating: [], count: queries.count)
-        var buffer: [Float] = []
-        forEachProbe(queries, probes: min(listCount, probes ?? self.probes)) { q, range in
-            guard !range.isEmpty else { return }
-            scores(queries, q, range, into: &buffer)
-            for j in 0..<range.count where buffer[j] >= minimumSimilarity {
-                found[q].append(Neighbour(index: ids[range.lowerBound + j], similarity: buffer[j]))
+        forEachProbedList(queries, probes: min(listCount, probes ?? self.probes)) { list, qs, scores in
+            let start = offsets[list], n = offsets[list + 1] - start
+            for (i, q) in qs.enumerated() {
+                for j in 0..<n where scores[i * n + j] >= minimumSimilarity {
+                    found[q].append(Neighbour(index: ids[start + j], similarity: scores[i * n + j]))
+                }
             }
         }
         return found.map { $0.sorted { $0.index < $1.index } }
