@@ -12,20 +12,30 @@ struct FrameDedupeCommand: ParsableCommand {
             near-duplicate frames into scenes (SSIM against the scene's first frame and the previous frame, \
             perceptual hashes first), and writes scenes.json, scenes.csv and one keyframe image per scene.
 
-            EXAMPLES:
-              Scenes and keyframes of a clip, into ./clip.framededupe/:
+            EXAMPLES (each runs as it stands beside clip.mp4, videos/ and photos/; README.md has the same):
+              Unique frames from a clip: one image per kind of content, in clip.framededupe/unique/
                 framededupe clip.mp4
-              One frame a second, results in out/:
-                framededupe --fps 1 -o out talk.mkv
-              Key frames only, several times faster on long films:
-                framededupe --decode keyframes film.mkv
-              From a pipe:
-                ffmpeg -i in.avi -f nut - | framededupe - -o out
-              The keyframe images, for scripts:
-                jq -r '.scenes[].keyframe.path' out/scenes.json
+                ls clip.framededupe/unique/
+              A training set from a folder of videos: varied frames of each in train/<name>/unique/
+                framededupe -j 2 --keep diverse -o train videos/*.mp4
+              Piping from ffmpeg: any container on standard input, or raw frames with --raw
+                ffmpeg -v error -i clip.mp4 -f nut - | framededupe - --print unique --format timestamps
+                ffmpeg -v error -i clip.mp4 -f rawvideo -pix_fmt gray - | framededupe - --raw 640x360:gray:25 -o from-raw
+              Cutting a deduplicated video: one segment per cluster, in time order
+                framededupe clip.mp4 --print unique --format ffconcat > cut.ffconcat
+                ffmpeg -v error -f concat -safe 0 -i cut.ffconcat -c copy cut.mp4
+              JSON for scripts: each cluster's exemplar, its time and its image, with jq
+                framededupe -q clip.mp4 --print clusters --format json | jq -r '.[] | "\\(.id) \\(.exemplar.time) \\(.exemplar.path)"'
+              Tuning thresholds from --stats: time, change, recent level and rule of each cut; then a stricter cut ratio
+                framededupe -q clip.mp4 --no-output --stats stats.csv
+                awk -F, 'NR == 1 || $6 == "cut"' stats.csv | cut -d, -f4,16,17,19
+                framededupe clip.mp4 --cut-ratio 6 -o stricter
+              A photo folder on its capture times (EXIF DateTimeOriginal): photos hours apart do not share a cluster
+                framededupe photos --image-time exif --alpha 0.3 --time-scale 3600
 
             EXIT STATUS: 0 ok; 1 internal error; 2 usage error; 3 input unreadable; 4 output unwritable; \
-            5 partial (some inputs failed); 130 interrupted.
+            5 partial (some inputs failed); 130 interrupted (SIGINT); 143 terminated (SIGTERM). Both signals \
+            leave valid partial results marked "complete": false.
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self, IndexCommand.self],

@@ -31,3 +31,32 @@ struct ManualTests {
     /// The generator writes `\` as `\\` in running text.
     private func mdocEscaped(_ text: String) -> String { text.replacingOccurrences(of: "\\", with: "\\\\") }
 }
+
+/// README's examples run as they stand (scripts/check-examples.sh), and the man page carries the same commands.
+@Suite("README and man page examples")
+struct ExamplesTests {
+    private var readme: String { (try? String(contentsOf: Fixtures.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)) ?? "" }
+
+    /// The command lines of README's examples block.
+    private var commands: [String] {
+        guard let start = readme.range(of: "<!-- examples:begin -->"), let end = readme.range(of: "<!-- examples:end -->") else { return [] }
+        return readme[start.upperBound..<end.lowerBound].split(separator: "\n").map(String.init)
+            .filter { !$0.hasPrefix("#") && !$0.hasPrefix("```") && !$0.isEmpty }
+    }
+
+    @Test func theManPageHasEveryReadmeExample() throws {
+        let manual = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("man/framededupe.1"), encoding: .utf8)
+        #expect(commands.count >= 10)
+        for command in commands {
+            #expect(manual.contains(command.replacingOccurrences(of: "\\", with: "\\\\")), "man page lacks '\(command)': update FrameDedupeCommand's discussion and run 'make man'")
+        }
+        #expect(manual.contains("143 terminated (SIGTERM)"))
+    }
+
+    @Test func everyReadmeExampleRuns() throws {
+        let result = try Fixtures.run("bash", [Fixtures.packageRoot.appendingPathComponent("scripts/check-examples.sh").path],
+                                      environment: ["FRAMEDEDUPE": Fixtures.binary.path])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("check-examples: \(commands.count) commands ran"), "stdout: \(result.stdout)")
+    }
+}
