@@ -76,7 +76,8 @@ public enum ReportWriter {
                 } else {
                     out += "<figure class=\"\(kind)\"><div class=\"blank\" title=\"\(escaped(label))\"></div>"
                 }
-                out += "<figcaption>\(id == c.exemplar.scene ? "★ " : "")s\(id) · \(n(s.keyframe.seconds, 1)) s</figcaption></figure>"
+                let when = s.keyframe.source.map { escaped(($0 as NSString).lastPathComponent) } ?? "\(n(s.keyframe.seconds, 1)) s"
+                out += "<figcaption>\(id == c.exemplar.scene ? "★ " : "")s\(id) · \(when)</figcaption></figure>"
             }
             out += "</div>\n"
         }
@@ -126,9 +127,11 @@ public enum ReportWriter {
             let points = values.map { "\(n(x($0.0))),\(n(y($0.1)))" }.joined(separator: " ")
             return "<polyline class=\"curve\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"1.5\" points=\"\(points)\"><title>\(name)</title></polyline>\n"
         }
-        let ssim = list.frames.compactMap { f in f.scores?.ssimToPrevious.map { (f.seconds, $0) } }
+        // SSIM is left out (null) where the perceptual hashes were equal: those frames are identical, SSIM 1.
+        let pixels = list.options.scorer.usesSSIM
+        let ssim = list.frames.compactMap { f in f.scores.flatMap { s in pixels ? (f.seconds, s.ssimToPrevious ?? 1) : nil } }
         let change = list.frames.compactMap { f in f.scores?.embeddingToPrevious.map { (f.seconds, $0) } }
-        let reference = list.frames.compactMap { f in f.scores?.ssimToReference.map { (f.seconds, $0) } }
+        let reference = list.frames.compactMap { f in f.scores.flatMap { s in pixels ? (f.seconds, s.ssimToReference ?? 1) : nil } }
         svg += polyline(reference, stroke: "#6baed6", name: "SSIM to the scene's first frame")
         svg += polyline(ssim, stroke: "#1f77b4", name: "SSIM to the previous frame")
         svg += polyline(change, stroke: "#ff7f0e", name: "embedding change (cosine distance to the previous frame)")
