@@ -3,10 +3,11 @@
 //
 // Usage: bench-corpus N random|real:FILE.npy [QUERIES] [K]
 //   random: unit vectors uniform on the 1280-d sphere (no structure: the worst case for an IVF).
-//   real:FILE.npy: an N0 x 1280 float32 .npy of real frame embeddings (framededupe embed); row i of the corpus is real
-//     row (i mod N0) plus Gaussian noise of 0.004-0.012 per value, re-normalised (cosine distance 0.02-0.17 from its
-//     source: the spread of re-encoded, rescaled and cropped copies), so the corpus has the structure of real
-//     footage's near-duplicates at any size. Queries are drawn the same way with another seed.
+//   real:FILE.npy: an N0 x 1280 float32 .npy of real frame embeddings (framededupe embed, frames in time order); each
+//     corpus row is a random point between a real frame and another frame up to 60 rows away (mostly the same shot),
+//     (1 - w) e_i + w e_j with w uniform in 0-1, plus Gaussian noise of 0.002-0.006 per value, re-normalised: new
+//     vectors on the real embeddings' own manifold at any size, not copies of the N0 frames (with copies, a query's
+//     10 nearest would just be copies of one frame). Queries are drawn the same way with another seed.
 // Prints one line: n, data, lists, probes, build s, exact s/query, ivf s/query, recall@K, peak RSS MB.
 
 #if canImport(Glibc)
@@ -57,9 +58,10 @@ func makeRows(_ n: Int, data: String, seed: UInt64, dimension d: Int, real: (row
     var v = [Float](repeating: 0, count: d)
     for i in 0..<n {
         if let real {
-            let source = i % real.rows
-            let noise = Float(0.004 + 0.008 * g.uniform())
-            for k in 0..<d { v[k] = real.values[source * d + k] + noise * g.gaussian() }
+            let a = Int(g.next() % UInt64(real.rows))
+            let b = min(real.rows - 1, max(0, a + Int(g.next() % 121) - 60))
+            let w = Float(g.uniform()), noise = Float(0.002 + 0.004 * g.uniform())
+            for k in 0..<d { v[k] = (1 - w) * real.values[a * d + k] + w * real.values[b * d + k] + noise * g.gaussian() }
         } else {
             for k in 0..<d { v[k] = g.gaussian() }
         }
@@ -84,7 +86,7 @@ struct CorpusBenchmark {
         let k = arguments.count > 4 ? Int(arguments[4])! : 10
         let real = data.hasPrefix("real:") ? readNPY(String(data.dropFirst(5))) : nil
         let d = real?.columns ?? 1280
-        let label = real == nil ? "random" : "real (\(real!.rows) frames + noise)"
+        let label = real == nil ? "random" : "real-based (between \(real!.rows) real frames)"
         var rows: VectorRows? = makeRows(n, data: data, seed: 1, dimension: d, real: real)
         let queries = makeRows(queryCount, data: data, seed: 2, dimension: d, real: real)
 
