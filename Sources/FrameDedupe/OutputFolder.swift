@@ -80,6 +80,32 @@ public final class OutputFolder {
         try write(Array(text.utf8), to: relativePath)
     }
 
+    /// Writes a staged file in pieces: `body` calls its argument with each piece of text in order, so a long
+    /// file is never held whole in memory.
+    func write(to relativePath: String, streaming body: (_ emit: (String) throws(OutputError) -> Void) throws(OutputError) -> Void) throws(OutputError) {
+        let target = staging.appendingPathComponent(relativePath)
+        func failure() -> OutputError { OutputError(path: url.appendingPathComponent(relativePath).path, reason: String(cString: strerror(errno))) }
+        let fd = open(target.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw failure() }
+        defer { close(fd) }
+        try body { (text: String) throws(OutputError) in
+            var text = text
+            let written = text.withUTF8 { bytes in
+                var done = 0
+                while done < bytes.count {
+                    let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return false
+                    }
+                    done += n
+                }
+                return true
+            }
+            if !written { throw failure() }
+        }
+    }
+
     /// Moves the staged entries into place in the given order (folders before the JSON that names them).
     ///
     /// An entry already in the destination is replaced: moved aside into staging first, then deleted.
@@ -105,6 +131,7 @@ public final class OutputFolder {
                 try move(to.path, aside.appendingPathComponent(name).path, failure: "cannot replace")
             }
             try move(from.path, to.path, failure: "cannot move into place")
+            TestKill.point("commit")
         }
         committed = true
         try? fm.removeItem(at: staging)

@@ -38,6 +38,9 @@ public struct DedupeOptions: Sendable {
     public var dendrogram: Bool = false
     /// With `--keep diverse`: the content distance (cosine, or 1 − SSIM without embeddings) beyond which a frame is new.
     public var diversity: Double = 0.15
+    /// Go on from the checkpoint an earlier run of the same input and options left in the output folder
+    /// (`--resume`, see ``Checkpoint``) instead of starting afresh.
+    public var resume: Bool = false
     /// Also write `report.html` (``ReportWriter``) into the output folder.
     public var report: Bool = true
 
@@ -169,6 +172,13 @@ final class ScoredFrames {
     private var ready: [AnalyzedFrame] = []
     private var readyIndex = 0
     private var ended = false
+    /// Position (0, 1, 2… among the frames handed out) of the first frame of `ready`: batches start at multiples
+    /// of the batch size, so a resumed run embeds exactly the batches an uninterrupted one does.
+    private var batchStart = 0
+    /// A run that checkpoints: whole batches are logged, and batches it logged before are not embedded again.
+    var checkpoint: Checkpoint?
+    /// Frames before this position are not needed (a resumed run restored them): they are not embedded.
+    var neededFrom = 0
 
     init(reader: VideoReader, options: DedupeOptions, network: EfficientNetLite?) {
         self.network = network
@@ -181,19 +191,32 @@ final class ScoredFrames {
     func next() throws(DecoderError) -> AnalyzedFrame? {
         if readyIndex == ready.count {
             guard !ended else { return nil }
+            batchStart += ready.count
             ready.removeAll(keepingCapacity: true)
             readyIndex = 0
             while ready.count < batchSize, let frame = try source.next() { ready.append(frame) }
             if ready.count < batchSize { ended = true }
-            if let network, !ready.isEmpty {
-                let embeddings = network.embed(ready.map { $0.networkInput! })
-                for i in ready.indices { ready[i].embedding = embeddings[i] }
+            if let network, !ready.isEmpty, batchStart + ready.count > neededFrom {
+                if ready.count == batchSize, let stored = checkpoint?.embeddings(batchAt: batchStart) {
+                    for i in ready.indices { ready[i].embedding = stored[i] }
+                } else {
+                    let embeddings = network.embed(ready.map { $0.networkInput! })
+                    for i in ready.indices { ready[i].embedding = embeddings[i] }
+                    if checkpointError == nil {
+                        do { try checkpoint?.logEmbeddings(first: batchStart, embeddings) } catch { checkpointError = error }
+                    }
+                }
             }
             if ready.isEmpty { return nil }
         }
         defer { readyIndex += 1 }
         return ready[readyIndex]
     }
+
+    /// The position of the frame ``next()`` returned last.
+    var position: Int { batchStart + readyIndex - 1 }
+    /// Set when the checkpoint could not be written.
+    private(set) var checkpointError: OutputError?
 }
 
 /// Finds the scenes of one input and writes them, with a keyframe image each, to `output`.
@@ -231,6 +254,27 @@ public func findScenes(
         folder = try output.map { (url: URL) throws(OutputError) in try OutputFolder(url) }
         keyframeFolder = try folder?.stagedFolder("keyframes")
     } catch { throw .output(error) }
+    // A checkpoint next to the results, for a local file analysed into a folder (not for what is written as frames come: --stats).
+    var checkpoint: Checkpoint? = nil
+    if let output, folder != nil {
+        if input == "-" || input.contains("://") || stats != nil {
+            if options.resume {
+                checkpointNote(input, input == "-" ? "standard input cannot be resumed (a pipe cannot be read again); analysed from the start"
+                               : input.contains("://") ? "a URL cannot be resumed; analysed from the start" : "--stats runs cannot be resumed; analysed from the start")
+            }
+            Checkpoint.remove(in: output)
+        } else {
+            do {
+                checkpoint = try Checkpoint(output: output, input: input, options: options, resume: options.resume, note: { checkpointNote(input, $0) })
+            } catch { throw .output(error) }
+        }
+    }
+    // Removed when the run fails or its results are complete; kept for --resume after an interruption.
+    var keepCheckpoint = false
+    defer {
+        if !keepCheckpoint { checkpoint?.remove() }
+        withExtendedLifetime(folder) {}  // the checkpoint goes first, so that a folder this run created can go too
+    }
     let encoder = StillImageEncoder(format: options.imageFormat, jpegQuality: options.jpegQuality)
     let thumbnailEncoder = StillImageEncoder(format: .jpg, jpegQuality: 6)
     var thumbnails: [Int: [UInt8]] = [:]
@@ -251,12 +295,12 @@ public func findScenes(
 
     func close(_ scene: Scene, keyframe: AnalyzedFrame) throws(RunError) {
         var scene = scene
-        if let keyframeFolder {
+        if let keyframeFolder = checkpoint?.keyframes ?? keyframeFolder {
             let name = keyframeName(scene: scene.id, seconds: scene.keyframe.seconds, format: options.imageFormat)
             let bytes: [UInt8]
             do { bytes = try encoder.encode(keyframe.sample.picture, maxSide: options.maxSide) } catch { throw .encoding(input, error) }
             do {
-                try Data(bytes).write(to: keyframeFolder.appendingPathComponent(name))
+                try writeImage(bytes, to: keyframeFolder.appendingPathComponent(name))
             } catch {
                 throw .output(OutputError(path: output!.appendingPathComponent("keyframes/\(name)").path, reason: OutputFolder.reason(error)))
             }
@@ -269,11 +313,11 @@ public func findScenes(
             let s = extra.sample
             var keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
                                     centrality: 0, sharpness: extra.quality.sharpness, exposure: extra.quality.exposure)
-            if let candidateFolder {
+            if let candidateFolder = candidateFolder.map({ checkpoint?.candidates ?? $0 }) {
                 let name = keyframeName(scene: scene.id, seconds: s.seconds, format: options.imageFormat)
                 do {
                     let bytes = try encoder.encode(s.picture, maxSide: options.maxSide)
-                    try Data(bytes).write(to: candidateFolder.appendingPathComponent(name))
+                    try writeImage(bytes, to: candidateFolder.appendingPathComponent(name))
                 } catch let error as LibavError {
                     throw .encoding(input, error)
                 } catch {
@@ -284,6 +328,22 @@ public func findScenes(
             diverse.append(DiverseFrame(scene: scene.id, keyframe: keyframe, vector: extra.embedding?.vector, luma: extra.comparisonLuma))
         }
     }
+
+    /// Images under the checkpoint are written to a temporary name and renamed: a name there always holds a whole image.
+    func writeImage(_ bytes: [UInt8], to url: URL) throws {
+        if let checkpoint { try checkpoint.writeImage(bytes, to: url) } else { try Data(bytes).write(to: url) }
+    }
+
+    // What an earlier run left: its closed scenes, their frames and images.
+    var restart = checkpoint?.restored.restart
+    if let restored = checkpoint?.restored, restart != nil {
+        frames = restored.frames
+        scenes = restored.scenes
+        diverse = restored.diverse
+        for (id, thumbnail) in restored.thumbnails { thumbnails[id] = thumbnail }
+        for scene in scenes { do { try sceneClosed?(scene) } catch { throw .output(error) } }
+    }
+    var loggedFrames = frames.count, loggedDiverse = diverse.count
 
     func record(_ step: SceneSegmenter<SimilarityScorer>.Step) throws(RunError) {
         if let closed = step.closed {
@@ -296,6 +356,9 @@ public func findScenes(
     }
 
     let stream = ScoredFrames(reader: reader, options: options, network: network)
+    stream.checkpoint = checkpoint
+    if let restart { stream.neededFrom = restart.position - 1 }
+    var frameBeforeRestart: AnalyzedFrame? = nil
     var interrupted = false
     var lastSeconds: Double? = nil
     while true {
@@ -305,10 +368,40 @@ public func findScenes(
         }
         let frame: AnalyzedFrame?
         do { frame = try stream.next() } catch { throw .input(input, error) }
+        if let error = stream.checkpointError { throw .output(error) }
         guard let frame else { break }
         lastSeconds = frame.sample.seconds
-        if let step = segmenter.add(frame) { try record(step) }
+        if let r = restart {
+            // Resuming: the frames of the scenes closed before are decoded again, not scored; the segmenter
+            // goes on from the frame that opened the scene still open.
+            if stream.position == r.position - 1 { frameBeforeRestart = frame }
+            if stream.position == r.position, let before = frameBeforeRestart {
+                segmenter.resume(first: frame, before: before, transition: r.transition, sceneID: r.sceneID)
+                restart = nil
+                frameBeforeRestart = nil
+            }
+        } else if let step = segmenter.add(frame) {
+            try record(step)
+            if let closed = step.closed, let checkpoint {
+                let scene = scenes[scenes.count - 1]
+                do {
+                    try checkpoint.logScene(SceneCheckpoint(
+                        position: stream.position - 1, transition: step.record.transition, records: Array(frames[loggedFrames...]),
+                        reclassified: segmenter.reclassifiedFrames, scene: scene, diverse: Array(diverse[loggedDiverse...]),
+                        thumbnail: thumbnails[closed.scene.id]))
+                } catch { throw .output(error) }
+                loggedFrames = frames.count
+                loggedDiverse = diverse.count
+            }
+        }
         progress?(RunProgress(position: frame.sample.seconds, duration: duration, sampledFrames: frames.count, scenes: scenes.count + 1))
+    }
+    if restart != nil {
+        // The input ended (or the run was interrupted) before the frame the checkpoint goes on from.
+        guard interrupted else {
+            throw .output(OutputError(path: checkpoint!.folder.path, reason: "does not match the input (it ends before the checkpoint's last scene); run again without --resume"))
+        }
+        frames.removeAll { $0.scene >= scenes.count }
     }
     let finished = stream.source.finishedReader
     var end = finished.endOfLastFrame ?? 0
@@ -327,6 +420,7 @@ public func findScenes(
                                     fileExtension: options.imageFormat.fileExtension)
     if let folder {
         do {
+            try checkpoint?.stageImages(scenes.compactMap(\.keyframe.path) + diverse.compactMap(\.keyframe.path), in: folder)
             try writeUniqueImages(&unique, clusters: &clusters, folder: folder)
             if candidateFolder != nil { try? FileManager.default.removeItem(at: folder.staging.appendingPathComponent("candidates")) }
             try writeClusterFolders(clusters, scenes: scenes, folder: folder)
@@ -338,7 +432,7 @@ public func findScenes(
                          counts: finished.counts, warnings: warnings, end: end, uniqueImages: unique, complete: !interrupted)
     if let folder {
         do {
-            try folder.write(SceneListWriter.json(list), to: "scenes.json")
+            try folder.write(to: "scenes.json") { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in try SceneListWriter.writeJSON(list, emit) }
             try folder.write(SceneListWriter.csv(list), to: "scenes.csv")
             try folder.write(ClusterListWriter.json(list), to: "clusters.json")
             try folder.write(ClusterListWriter.csv(list), to: "clusters.csv")
@@ -353,10 +447,21 @@ public func findScenes(
                                  to: "dendrogram.svg")
             }
             if options.report { try folder.write(ReportWriter.html(list, thumbnails: thumbnails), to: "report.html") }
+            if interrupted, let checkpoint {
+                try checkpoint.sync()
+                keepCheckpoint = true  // --resume goes on from it
+            }
             try folder.commit(order: ["keyframes", "unique", "clusters", "dendrogram.svg", "report.html", "scenes.csv", "clusters.csv", "dendrogram.json", "scenes.json", "clusters.json"])
+            TestKill.point("end")
         } catch { throw .output(error) }
     }
     return list
+}
+
+/// A line on stderr about a checkpoint (the input's name on one line).
+private func checkpointNote(_ input: String, _ message: String) {
+    let name = input.unicodeScalars.map { $0.properties.generalCategory == .control ? $0.escaped(asASCII: true) : String($0) }.joined()
+    FileHandle.standardError.write(Data("framededupe: \(name): \(message)\n".utf8))
 }
 
 /// `scene-0007_t000012.500.jpg`: scene number, then seconds from the start with millisecond precision.

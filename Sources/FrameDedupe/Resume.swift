@@ -6,7 +6,7 @@ import Foundation
 /// True when `scenes.json` and `clusters.json` are there, of this schema version, marked complete, name the
 /// same input (as given on the command line), record the same options (`options` in both, and the decode
 /// mode), `report.html` is there when a report is asked for, and, for a local file, they are newer than the file. Anything unreadable or different is false: the
-/// input is then analysed again, which is always safe.
+/// input is then analysed again, which is always safe. When true, a checkpoint left in the folder is removed.
 public func completeResults(in folder: URL, input: String, options: DedupeOptions) -> Bool {
     guard input != "-" else { return false }  // what comes down a pipe may differ from last time
     func object(_ name: String) -> [String: Any]? {
@@ -32,5 +32,8 @@ public func completeResults(in folder: URL, input: String, options: DedupeOption
               let changed = (try? fm.attributesOfItem(atPath: input))?[.modificationDate] as? Date,
               changed <= made else { return false }
     }
+    // A checkpoint beside complete results is stale (a run killed after moving its results into place, before
+    // removing it): nothing is left to resume.
+    Checkpoint.remove(in: folder)
     return true
 }

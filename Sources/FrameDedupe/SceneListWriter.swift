@@ -9,28 +9,64 @@ public enum SceneListWriter {
     public static let schemaVersion = 1
 
     public static func json(_ list: SceneList) -> String {
-        let v = list.video
-        let frames: [JSONValue] = list.frames.map { f in
-            .object([
-                ("index", .int(f.index)),
-                ("frame", .int(f.ordinal)),
-                ("pts", .int(f.timestamp.pts)),
-                ("time", .seconds(f.seconds)),
-                ("scene", .int(f.scene)),
-                ("cluster", list.clusters.clusterOfScene[f.scene].map { .int($0) } ?? .null),
-                ("ssim_to_reference", .optional(f.scores?.ssimToReference)),
-                ("ssim_to_previous", .optional(f.scores?.ssimToPrevious)),
-                ("hash_distance", f.scores.map { .int($0.hashDistance) } ?? .null),
-                ("embedding_to_reference", .optional(f.scores?.embeddingToReference)),
-                ("embedding_to_previous", .optional(f.scores?.embeddingToPrevious)),
-                ("sharpness", .number(f.quality.sharpness, decimals: 3)),
-                ("exposure", .number(f.quality.exposure, decimals: 6)),
-                ("transition", .bool(f.transition)),
-            ])
+        var text = ""
+        writeJSON(list) { text += $0 }
+        return text
+    }
+
+    /// `scenes.json` in pieces, to `emit` in order: the frames (most of the file on a long input) a few hundred at
+    /// a time, so the whole text is never held in memory. The same bytes as ``json(_:)``.
+    static func writeJSON<E: Error>(_ list: SceneList, _ emit: (String) throws(E) -> Void) throws(E) {
+        // The frames' place in the text of the rest, marked by a string no input name holds.
+        let marker = "\u{1}frames\u{1}"
+        let text = root(list, frames: .string(marker)).serialized() + "\n"
+        let placeholder = "\"frames\": " + JSONValue.string(marker).serialized()
+        let at = text.range(of: placeholder)!
+        try emit(String(text[..<at.lowerBound]) + "\"frames\": ")
+        if list.frames.isEmpty {
+            try emit("[]")
+        } else {
+            // As JSONValue writes an array of objects in the root object: one per line, indented twice.
+            var chunk = "["
+            for (i, f) in list.frames.enumerated() {
+                chunk += i > 0 ? ",\n    " : "\n    "
+                frame(f, list).write(to: &chunk, indent: 2, pretty: false)
+                if chunk.utf8.count >= 1 << 16 {
+                    try emit(chunk)
+                    chunk = ""
+                }
+            }
+            try emit(chunk + "\n  ]")
         }
+        try emit(String(text[at.upperBound...]))
+    }
+
+    /// A frame's object in `scenes.json`'s `frames`.
+    private static func frame(_ f: FrameRecord, _ list: SceneList) -> JSONValue {
+        .object([
+            ("index", .int(f.index)),
+            ("frame", .int(f.ordinal)),
+            ("pts", .int(f.timestamp.pts)),
+            ("time", .seconds(f.seconds)),
+            ("scene", .int(f.scene)),
+            ("cluster", list.clusters.clusterOfScene[f.scene].map { .int($0) } ?? .null),
+            ("ssim_to_reference", .optional(f.scores?.ssimToReference)),
+            ("ssim_to_previous", .optional(f.scores?.ssimToPrevious)),
+            ("hash_distance", f.scores.map { .int($0.hashDistance) } ?? .null),
+            ("embedding_to_reference", .optional(f.scores?.embeddingToReference)),
+            ("embedding_to_previous", .optional(f.scores?.embeddingToPrevious)),
+            ("sharpness", .number(f.quality.sharpness, decimals: 3)),
+            ("exposure", .number(f.quality.exposure, decimals: 6)),
+            ("transition", .bool(f.transition)),
+        ])
+    }
+
+    /// `scenes.json`'s root object, with `frames` as its frames' value.
+    private static func root(_ list: SceneList, frames: JSONValue) -> JSONValue {
+        let v = list.video
         let scenes: [JSONValue] = list.scenes.map { s in .object(sceneMembers(s, cluster: .known(list.clusters.clusterOfScene[s.id]))) }
         let o = list.options
-        let root: JSONValue = .object([
+        return .object([
             ("version", .int(schemaVersion)),
             ("input", .string(v.input)),
             ("container", .string(v.container)),
@@ -54,10 +90,9 @@ public enum SceneListWriter {
             ])),
             ("warnings", .array(list.warnings.map { .string($0) })),
             ("complete", .bool(list.complete)),
-            ("frames", .array(frames)),
+            ("frames", frames),
             ("scenes", .array(scenes)),
         ])
-        return root.serialized() + "\n"
     }
 
     /// `scenes.json`'s `options`: everything that decides its contents and the images beside it (a later run

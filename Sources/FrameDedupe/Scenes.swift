@@ -591,6 +591,27 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         return (scene, chosen)
     }
 
+    /// Puts a fresh segmenter where one was right after the step that closed scene `sceneID − 1` and
+    /// opened scene `sceneID` with `first` (a resumed run, see ``Checkpoint``): `before` is the frame
+    /// decided just before `first`, `transition` what that step recorded for `first`. The next ``add(_:)``
+    /// takes the frame after `first`, exactly as in the run that was interrupted.
+    mutating func resume(first: AnalyzedFrame, before: AnalyzedFrame, transition: Bool, sceneID: Int) {
+        precondition(current == nil && pending == nil, "resume a fresh segmenter only")
+        let sample = first.sample
+        nextSceneID = sceneID + 1
+        current = Scene(
+            id: sceneID, start: sample.seconds, end: sample.seconds, firstFrame: sample.index, frameCount: 1,
+            keyframe: Keyframe(frameIndex: sample.index, timestamp: sample.timestamp, seconds: sample.seconds, path: nil, source: sample.source))
+        reference = first
+        previous = first
+        frameBeforeScene = before
+        shortSceneFrames = [first]
+        embeddingSum = nil
+        gridSum = nil
+        recentChanges.removeAll()
+        if transition { offerTransition(first) } else { accumulate(first) }
+    }
+
     /// No more frames: decides the frame still held back (`last`) and closes the open scene, ended at
     /// `end` seconds, with its keyframe (`scene`; nil if no frame came).
     public mutating func finish(end: Double) -> (last: Step?, scene: (scene: Scene, keyframe: AnalyzedFrame)?) {

@@ -58,6 +58,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Analyse inputs again even when their output folder already holds complete results made with the same options.")
     var force = false
 
+    @OptionGroup var resumeOptions: ResumeOptions
 
     @OptionGroup(title: "Input and sampling")
     var inputOptions: InputOptions
@@ -204,6 +205,7 @@ struct RunCommand: ParsableCommand {
             options.rule.minimumPixelChange = minCutChange
         }
         networkOptions.apply(to: &options)
+        resumeOptions.apply(to: &options)
         options.clustering.threshold = clusterThreshold ?? ClusterOptions.defaultThreshold(scorer: scorer)
         options.clustering.linkage = linkage
         options.clustering.alpha = alpha

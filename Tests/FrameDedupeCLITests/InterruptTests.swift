@@ -72,12 +72,9 @@ struct InterruptTests {
         let long = work.appendingPathComponent("long.mp4")
         try FileManager.default.copyItem(at: try Fixtures.longClip(), to: long)
         let process = try start([long.path, short.path, "-o", out.path], stderr: log)
-        // Mid-run: a few scenes of the long input closed (their keyframes are in its staging folder).
-        let staged = out.appendingPathComponent("long")
-        wait {
-            let staging = (try? FileManager.default.contentsOfDirectory(atPath: staged.path))?.first { $0.hasPrefix(".framededupe-staging") }
-            return staging.map { (try? FileManager.default.contentsOfDirectory(atPath: staged.appendingPathComponent("\($0)/keyframes").path).count) ?? 0 >= 4 } ?? false
-        }
+        // Mid-run: a few scenes of the long input closed (their keyframes are in its checkpoint, see ResumeCheckpointTests).
+        let keyframes = out.appendingPathComponent("long/.framededupe-checkpoint/keyframes")
+        wait { ((try? FileManager.default.contentsOfDirectory(atPath: keyframes.path))?.filter { !$0.hasPrefix(".") }.count ?? 0) >= 4 }
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 143)

@@ -33,7 +33,7 @@ struct ScenesTests {
         }
         // Nothing else is left in the folder: no staging, no temporary files.
         let entries = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(entries == ["clusters", "clusters.csv", "clusters.json", "keyframes", "scenes.csv", "scenes.json", "unique"])
+        #expect(entries == ["clusters", "clusters.csv", "clusters.json", "keyframes", "report.html", "scenes.csv", "scenes.json", "unique"])
     }
 
     @Test func stillHeldFiveSecondsIsOneScene() throws {
@@ -141,7 +141,7 @@ struct AtomicOutputTests {
         #expect(throws: RunError.self) { try findScenes(input: missing, options: DedupeOptions(), output: out) }
         #expect(try Data(contentsOf: out.appendingPathComponent("scenes.json")) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-            == ["clusters", "clusters.csv", "clusters.json", "keyframes", "scenes.csv", "scenes.json", "unique"])
+            == ["clusters", "clusters.csv", "clusters.json", "keyframes", "report.html", "scenes.csv", "scenes.json", "unique"])
     }
 
     @Test func uncommittedStagingVanishes() throws {
