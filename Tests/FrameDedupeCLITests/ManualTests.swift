@@ -28,8 +28,10 @@ struct ManualTests {
         #expect(checked > 10)
     }
 
-    /// The generator writes `\` as `\\` in running text.
-    private func mdocEscaped(_ text: String) -> String { text.replacingOccurrences(of: "\\", with: "\\\\") }
+    /// The generator writes `\` as `\\` in running text, and drops `…` (U+2026) from option help.
+    private func mdocEscaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "…", with: "")
+    }
 }
 
 /// README's examples run as they stand (scripts/check-examples.sh), and the man page carries the same commands.
