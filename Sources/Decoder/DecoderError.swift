@@ -23,7 +23,7 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         switch self {
         case .notFound: "no such file"
-        case .isDirectory: "is a directory, not a video (for numbered images give a pattern such as 'dir/%04d.png')"
+        case .isDirectory: "is a directory, not raw video (--raw reads one file or standard input; without it a folder is read as images)"
         case .permissionDenied: "permission denied"
         case .notMedia(let why): "not a video file (\(why))"
         case .textArtDemuxer(let name): "not a video file (only the '\(name)' text-art reader accepts these bytes)"
