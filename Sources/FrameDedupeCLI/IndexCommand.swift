@@ -256,7 +256,7 @@ struct IndexDedupeCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write the clusters ('-' for standard output).", valueName: "file"))
     var output: String = "corpus-clusters.json"
 
-    @Option(help: ArgumentHelp("Also write one exemplar image per corpus cluster into this folder (cluster-000000.jpg, …): the deduplicated set.", valueName: "dir"))
+    @Option(help: ArgumentHelp("Also write one exemplar image per corpus cluster into this folder (cluster-000000.jpg, cluster-000001.jpg and so on): the deduplicated set.", valueName: "dir"))
     var export: String?
 
     @Flag(name: .shortAndLong, help: "No summary on stderr.")
@@ -433,7 +433,7 @@ struct IndexExportCommand: ParsableCommand {
         discussion: """
             Columns: file, sha256, size, scene, start, end, keyframe_time, keyframe, phash (16 hex digits), cluster (the \
             index's cluster id, empty before 'index dedupe'), then the embedding: jsonl as one array 'embedding', csv as \
-            e0 … e1279.
+            e0 to e1279.
             """)
 
     @OptionGroup var location: IndexLocation
