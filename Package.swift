@@ -57,7 +57,11 @@ let package = Package(
             dependencies: ["Decoder", "Similarity", "Pixels", .product(name: "Logging", package: "swift-log")]
         ),
         // Cross-video deduplication over a persistent index of scenes (SQLite through GRDB).
-        .target(name: "Corpus", dependencies: ["FrameDedupe", "Similarity", .product(name: "GRDB", package: "GRDB.swift")]),
+        // -enable-testing: its tests use internals (@testable), and the benchmark scripts build the tests in release.
+        .target(
+            name: "Corpus", dependencies: ["FrameDedupe", "Similarity", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: [.unsafeFlags(["-enable-testing"])]
+        ),
         .executableTarget(
             name: "FrameDedupeCLI",
             dependencies: [
