@@ -105,23 +105,6 @@ struct CommandLineIndexTests {
         #expect(try index.statistics().videos == 0)
     }
 
-    /// Starts the built binary with `arguments`, its stderr to a file.
-    private func start(_ arguments: [String], stderr: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = Fixtures.binary
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        try process.run()
-        return process
-    }
-
-    private func wait(until ready: () -> Bool) {
-        let deadline = Date().addingTimeInterval(120)
-        while !ready() && Date() < deadline { usleep(20_000) }
-    }
 
     /// What the index holds, read straight from SQLite: videos' sha256, and each scene's video and number.
     private func contents(_ db: String) throws -> (integrity: String, videos: [String], scenes: [String]) {
@@ -144,8 +127,8 @@ struct CommandLineIndexTests {
 
         // Killed inside the video's transaction, half its scenes written.
         let log = work.appendingPathComponent("stderr.txt")
-        let p = try start(["index", "add", clips.trimmed.path, "--index", db, "--pause-in-transaction", "60"], stderr: log)
-        wait { (try? String(contentsOf: log, encoding: .utf8))?.contains("paused inside the transaction") == true }
+        let p = try Fixtures.startFramededupe(["index", "add", clips.trimmed.path, "--index", db, "--pause-in-transaction", "60"], stderr: log)
+        Fixtures.wait { (try? String(contentsOf: log, encoding: .utf8))?.contains("paused inside the transaction") == true }
         #expect(try String(contentsOf: log, encoding: .utf8).contains("paused inside the transaction"))
         kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
@@ -155,9 +138,9 @@ struct CommandLineIndexTests {
         #expect(afterTransaction.videos == before.videos && afterTransaction.scenes == before.scenes)
 
         // Killed while decoding (before its transaction began).
-        let q = try start(["index", "add", long.path, "--index", db], stderr: log)
+        let q = try Fixtures.startFramededupe(["index", "add", long.path, "--index", db], stderr: log)
         let root = URL(fileURLWithPath: db + ".keyframes")
-        wait {  // the video's keyframes start to appear in its staging folder
+        Fixtures.wait {  // the video's keyframes start to appear in its staging folder
             let folders = (try? FileManager.default.subpathsOfDirectory(atPath: root.path)) ?? []
             return folders.contains { $0.contains(".framededupe-staging") && $0.hasSuffix(".jpg") }
         }

@@ -5,24 +5,6 @@ import _FrameDedupeTestSupport
 /// SIGINT and SIGTERM sent to the real binary mid-run: valid partial results, exit 130 / 143.
 @Suite("Interrupting a run")
 struct InterruptTests {
-    /// Starts the built binary with `arguments`, its stderr to a file.
-    private func start(_ arguments: [String], stderr: URL) throws -> Process {
-        let process = Process()
-        process.executableURL = Fixtures.binary
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: stderr)
-        try process.run()
-        return process
-    }
-
-    /// Waits (up to two minutes) until `ready` holds, checking every 50 ms.
-    private func wait(until ready: () -> Bool) {
-        let deadline = Date().addingTimeInterval(120)
-        while !ready() && Date() < deadline { usleep(50_000) }
-    }
 
     private func json(_ url: URL) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
@@ -32,11 +14,11 @@ struct InterruptTests {
         let work = Fixtures.temporaryFolder("sigint")
         let out = work.appendingPathComponent("out"), stats = work.appendingPathComponent("stats.csv")
         let log = work.appendingPathComponent("stderr.txt")
-        let process = try start([try Fixtures.longClip().path, "-o", out.path, "--stats", stats.path], stderr: log)
+        let process = try Fixtures.startFramededupe([try Fixtures.longClip().path, "-o", out.path, "--stats", stats.path], stderr: log)
         // Mid-run: some 20 s of the 120 s input scored (the stats file grows frame by frame, under a temporary
         // name until the run ends).
         let growing = work.appendingPathComponent(".stats.csv.tmp-\(process.processIdentifier)")
-        wait { ((try? String(contentsOf: growing, encoding: .utf8))?.split(separator: "\n").count ?? 0) > 40 }
+        Fixtures.wait { ((try? String(contentsOf: growing, encoding: .utf8))?.split(separator: "\n").count ?? 0) > 40 }
         process.interrupt()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 130)
@@ -71,10 +53,10 @@ struct InterruptTests {
         try FileManager.default.copyItem(at: Fixtures.sample("revisit-360p.mp4"), to: short)
         let long = work.appendingPathComponent("long.mp4")
         try FileManager.default.copyItem(at: try Fixtures.longClip(), to: long)
-        let process = try start([long.path, short.path, "-o", out.path], stderr: log)
+        let process = try Fixtures.startFramededupe([long.path, short.path, "-o", out.path], stderr: log)
         // Mid-run: a few scenes of the long input closed (their keyframes are in its checkpoint, see ResumeCheckpointTests).
         let keyframes = out.appendingPathComponent("long/.framededupe-checkpoint/keyframes")
-        wait { ((try? FileManager.default.contentsOfDirectory(atPath: keyframes.path))?.filter { !$0.hasPrefix(".") }.count ?? 0) >= 4 }
+        Fixtures.wait { ((try? FileManager.default.contentsOfDirectory(atPath: keyframes.path))?.filter { !$0.hasPrefix(".") }.count ?? 0) >= 4 }
         process.terminate()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 143)
