@@ -15,7 +15,7 @@ mkdir -p "$out"
 swiftc -O -parse-as-library -module-name ClusteringBenchmark \
     -I Sources/COpenBLAS $(pkg-config --cflags-only-I openblas | sed 's/-I/-Xcc -I/g') \
     $(pkg-config --libs openblas) \
-    Sources/Similarity/Clustering.swift Sources/Similarity/Clustering/*.swift scripts/bench-clustering.swift \
+    Sources/Similarity/Clustering.swift Sources/Similarity/Clustering/*.swift scripts/bench-clustering.swift scripts/bench-support.swift \
     -o "$out/bench-clustering"
 [ $# -gt 0 ] || set -- 1000 10000 20000
 for n in "$@"; do

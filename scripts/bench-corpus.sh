@@ -16,7 +16,7 @@ mkdir -p "$out" .cache/bench-corpus
 swiftc -O -parse-as-library -module-name CorpusBenchmark \
     -I Sources/COpenBLAS $(pkg-config --cflags-only-I openblas | sed 's/-I/-Xcc -I/g') \
     $(pkg-config --libs openblas) \
-    Sources/Similarity/NearestNeighbours/*.swift scripts/bench-corpus.swift \
+    Sources/Similarity/NearestNeighbours/*.swift scripts/bench-corpus.swift scripts/bench-support.swift \
     -o "$out/bench-corpus"
 real=${REAL:-.cache/bench-corpus/real.npy}
 if [ ! -f "$real" ]; then

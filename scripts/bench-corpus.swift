@@ -15,33 +15,6 @@ import Glibc
 #endif
 import Foundation
 
-func now() -> Double {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
-}
-
-func peakMegabytes() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_maxrss) / 1024
-}
-
-struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    mutating func gaussian() -> Float {
-        Float((-2 * log(max(uniform(), 1e-12))).squareRoot() * cos(2 * .pi * uniform()))
-    }
-}
-
 /// Rows of an .npy file of float32 (C order, 2-D).
 func readNPY(_ path: String) -> (rows: Int, columns: Int, values: [Float]) {
     let data = FileManager.default.contents(atPath: path)!
@@ -53,7 +26,7 @@ func readNPY(_ path: String) -> (rows: Int, columns: Int, values: [Float]) {
 }
 
 func makeRows(_ n: Int, data: String, seed: UInt64, dimension d: Int, real: (rows: Int, columns: Int, values: [Float])?) -> VectorRows {
-    var g = Generator(state: seed)
+    var g = SplitMix64(state: seed)
     var values = [Float](repeating: 0, count: n * d)
     var v = [Float](repeating: 0, count: d)
     for i in 0..<n {
