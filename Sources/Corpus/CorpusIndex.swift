@@ -50,7 +50,9 @@ public struct IndexError: Error, CustomStringConvertible, Sendable {
 ///
 /// Tables: `video` (path, size, sha256, duration, tags), `scene` (video, number, span, keyframe, embedding blob, pHash,
 /// cluster), `cluster` (group key, centroid, radius, size: what incremental deduplication compares new scenes with
-/// first) and `setting` (the threshold and grouping the clusters were made with, the embedding precision).
+/// first), `setting` (the threshold and grouping the clusters were made with, the embedding precision) and
+/// `approximate_index` (the inverted-file index of all scenes that `search` uses beyond ``approximateAbove`` scenes:
+/// centroids and tuning; each scene's list is in `scene.list`).
 public final class CorpusIndex: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
@@ -108,6 +110,27 @@ public final class CorpusIndex: @unchecked Sendable {
                     );
                     CREATE INDEX scene_cluster ON scene(cluster);
                     CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    """)
+            }
+            migrator.registerMigration("v2: the stored approximate index") { db in
+                // The inverted-file index `search` uses beyond `approximateAbove` scenes (NearestSceneIndex.swift): its
+                // centroids and tuning in one row, each scene's list beside the scene (NULL: added since it was built).
+                try db.execute(sql: """
+                    ALTER TABLE scene ADD COLUMN list INTEGER;
+                    CREATE TABLE approximate_index (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        dimension INTEGER NOT NULL,
+                        lists INTEGER NOT NULL,
+                        probes INTEGER NOT NULL,
+                        exhaustive INTEGER NOT NULL,
+                        target_recall REAL,
+                        measured_recall REAL,
+                        sample_queries INTEGER,
+                        tried TEXT NOT NULL DEFAULT '',
+                        scenes INTEGER NOT NULL,
+                        built TEXT NOT NULL,
+                        centroids BLOB NOT NULL
+                    );
                     """)
             }
             try migrator.migrate(pool)
@@ -244,6 +267,8 @@ public final class CorpusIndex: @unchecked Sendable {
         public var databaseBytes: Int64
         public var embeddingBytes: Int64
         public var seconds: Double
+        /// The stored approximate index, when there is one.
+        public var approximateIndex: StoredApproximateIndex?
     }
 
     public func statistics() throws(IndexError) -> Statistics {
@@ -263,7 +288,7 @@ public final class CorpusIndex: @unchecked Sendable {
         }
         return Statistics(videos: videos, scenes: scenes, clusters: clusters, unclustered: unclustered, precision: precision,
                           threshold: clusters > 0 ? threshold : nil, groupBy: clusters > 0 ? groupBy.flatMap { $0.isEmpty ? nil : $0 } : nil,
-                          databaseBytes: fileBytes, embeddingBytes: bytes, seconds: seconds)
+                          databaseBytes: fileBytes, embeddingBytes: bytes, seconds: seconds, approximateIndex: try storedApproximateIndex())
     }
 
     /// One stored scene with its video, as listed by ``scenes()``.

@@ -58,7 +58,9 @@ struct IndexAddCommand: ParsableCommand {
             with --float32) and the keyframe's pHash. Transition scenes are left out. A file whose content is indexed \
             already (same SHA-256, whatever its name) is skipped, and said so; a file at an indexed path whose content \
             changed replaces the old entry. A process killed while adding leaves the index as it was before the video \
-            in progress. SIGINT/SIGTERM: the video in progress is not stored, the ones before it are (status 130/143).
+            in progress. SIGINT/SIGTERM: the video in progress is not stored, the ones before it are (status 130/143). \
+            Past 100,000 scenes, 'add' also builds the approximate index 'index search' uses (see 'index search') when \
+            the index has none, or when more than 10% of its scenes were added or removed since it was built.
             """)
 
     @Argument(help: ArgumentHelp("Video files to add.", valueName: "video"))
@@ -143,6 +145,16 @@ struct IndexAddCommand: ParsableCommand {
                            + String(format: " in %.1f s\n", Date().timeIntervalSince(began)))
         }
         if let signal = interruption.signal { throw Failure(status: signal == SIGTERM ? .terminated : .interrupted) }
+        // Past 100,000 scenes: the approximate index 'search' uses, built now (not at the first search) when there is
+        // none or the one stored is stale.
+        let building = Date()
+        let refreshed = try reporting(.outputUnwritable) { () throws(IndexError) in try index.refreshApproximateIndex() }
+        if let a = refreshed, !inputOptions.quiet {
+            Terminal.write("framededupe: \(Terminal.oneLine(location.index)): approximate index of \(a.scenes) scenes built"
+                           + String(format: " in %.1f s: ", Date().timeIntervalSince(building))
+                           + (a.exhaustive ? "search stays exact (recall \(IndexStatsCommand.targetText(a.targetRecall)) out of reach below half its \(a.lists) lists)"
+                              : "\(a.lists) lists, \(a.probes) probed a query, recall@10 " + (a.measuredRecall.map { String(format: "%.3f", $0) } ?? "not measured")) + "\n")
+        }
         if failures.isEmpty { return }
         throw Failure(status: failures.count == videos.count ? failures[0] : .partial)
     }
@@ -370,7 +382,17 @@ enum CorpusClustersJSON {
 
 struct IndexStatsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "What the index holds: videos, scenes, clusters, sizes (one 'name: value' a line, or JSON).")
+        commandName: "stats", abstract: "What the index holds: videos, scenes, clusters, sizes (one 'name: value' a line, or JSON).",
+        discussion: """
+            search_index says how 'index search' finds neighbours: 'exact' (up to 100,000 scenes, whatever is stored), 'approximate' (the \
+            stored inverted-file index), 'approximate, stale' (more than 10% of its scenes added or removed since it \
+            was built: the next search or 'index add' rebuilds it), 'exact (self-tuned)' (the stored index found recall \
+            0.95 out of reach below half its lists, so search is exact) or 'none stored' (the next search builds it). \
+            With a stored index: ann_lists, ann_probes (lists probed a query, chosen by the self-check), \
+            ann_target_recall, ann_measured_recall (recall@10 against exact search on ann_sample_queries indexed scenes, \
+            each leaving itself out), ann_tried (probes:recall of each step), ann_scenes (scenes it was built over), \
+            ann_changed_scenes (added plus removed since), ann_built.
+            """)
 
     @OptionGroup var location: IndexLocation
 
@@ -386,7 +408,7 @@ struct IndexStatsCommand: ParsableCommand {
             ("threshold", s.threshold.map { .number($0, decimals: 6) } ?? .null), ("group_by", s.groupBy.map { .string($0) } ?? .null),
             ("embedding_precision", .string(s.precision == .half ? "float16" : "float32")),
             ("embedding_bytes", .int(Int(s.embeddingBytes))), ("database_bytes", .int(Int(s.databaseBytes))),
-        ]
+        ] + Self.approximateIndexValues(s.approximateIndex, scenes: s.scenes)
         let text = json ? JSONValue.object(values).serialized() + "\n"
             : values.map { key, value in "\(key): \(value.serialized(pretty: false).trimmingCharacters(in: CharacterSet(charactersIn: "\"")))\n" }.joined()
         do { try StandardOutput.write(text) } catch {
@@ -394,6 +416,26 @@ struct IndexStatsCommand: ParsableCommand {
             Terminal.error(error.description)
             throw Failure(status: .outputUnwritable)
         }
+    }
+}
+
+extension IndexStatsCommand {
+    /// "0.95" (the recall a self-tuning aimed at), or "the target" when unknown.
+    static func targetText(_ target: Double?) -> String {
+        target.map { String(format: "%.2f", $0) } ?? "the target"
+    }
+
+    static func approximateIndexValues(_ a: StoredApproximateIndex?, scenes: Int) -> [(String, JSONValue)] {
+        guard let a else { return [("search_index", .string(scenes > CorpusIndex.approximateAbove ? "none stored" : "exact"))] }
+        let state = scenes <= CorpusIndex.approximateAbove ? "exact" : a.exhaustive ? "exact (self-tuned)" : "approximate"
+        return [
+            ("search_index", .string(a.isStale ? state + ", stale" : state)),
+            ("ann_lists", .int(a.lists)), ("ann_probes", .int(a.probes)),
+            ("ann_target_recall", a.targetRecall.map { .number($0, decimals: 4) } ?? .null),
+            ("ann_measured_recall", a.measuredRecall.map { .number($0, decimals: 4) } ?? .null),
+            ("ann_sample_queries", a.sampleQueries.map { .int($0) } ?? .null), ("ann_tried", .string(a.tried)),
+            ("ann_scenes", .int(a.scenes)), ("ann_changed_scenes", .int(a.changedScenes)), ("ann_built", .string(a.built)),
+        ]
     }
 }
 
@@ -510,7 +552,11 @@ struct IndexSearchCommand: ParsableCommand {
             One JSON object a line on standard output per query (the image, or each scene of the video): \
             {"query": {"scene", "start", "end"}, "results": [{"rank", "similarity", "distance", "file", "scene", "start", \
             "end", "keyframe", "keyframe_time"}]}. Exact search (OpenBLAS matrix products) up to 100,000 indexed scenes; \
-            beyond, an inverted-file index over k-means lists (see BENCHMARKS.md for its recall).
+            beyond, an inverted-file index over k-means lists, stored in the index and reused while no more than 10% of \
+            its scenes were added or removed since it was built (else built again, and stored, by this search or the \
+            next 'index add'). When built it tunes itself: it measures its recall@10 against exact search on 256 indexed \
+            scenes and doubles the lists probed until the recall is 0.95, or searches exactly when that needs over half \
+            the lists. -v says which; 'index stats' shows the lists, probes and recall.
             """)
 
     @Argument(help: ArgumentHelp("An image or a video file.", valueName: "image|video"))
@@ -542,12 +588,14 @@ struct IndexSearchCommand: ParsableCommand {
             throw Failure(status: Status(error))
         }
         let queries = list.scenes.filter { $0.embedding != nil && (!$0.transition || list.scenes.count == 1) }
-        let rows = try reporting(.inputUnreadable) { () throws(IndexError) in try index.scenes() }
-        guard let dimension = rows.first?.scene.embedding.count, !queries.isEmpty else { return }
-        let base = VectorRows(dimension: dimension, values: rows.flatMap(\.scene.embedding))
+        guard !queries.isEmpty else { return }
+        let began = Date()
+        let search = try reporting(.inputUnreadable) { () throws(IndexError) in try index.nearestSceneIndex() }
+        let rows = search.scenes
+        guard let dimension = rows.first?.scene.embedding.count else { return }
+        if !inputOptions.quiet { describe(search, index: location.index, seconds: Date().timeIntervalSince(began)) }
         let q = VectorRows(dimension: dimension, values: queries.flatMap { $0.embedding! })
-        let found = rows.count > CorpusIndex.approximateAbove ? InvertedFileIndex(rows: base).nearest(q, k: top)
-            : ExactSearch().nearest(q, in: base, k: top)
+        let found = search.nearest(q, k: top)
         do {
             for (scene, neighbours) in zip(queries, found) {
                 let results: [JSONValue] = neighbours.enumerated().map { rank, n in
@@ -571,6 +619,27 @@ struct IndexSearchCommand: ParsableCommand {
             if error.isClosedStandardOutput { return }
             Terminal.error(error.description)
             throw Failure(status: .outputUnwritable)
+        }
+    }
+
+    /// How the search runs: a line on stderr when an approximate index was built (slow: the user should know why),
+    /// with -v otherwise.
+    func describe(_ search: NearestSceneIndex, index: String, seconds: Double) {
+        let n = search.scenes.count
+        guard let ivf = search.approximate else {
+            Log.info(index, "\(n) scenes: exact search (up to \(CorpusIndex.approximateAbove) scenes)")
+            return
+        }
+        let how = ivf.exhaustive
+            ? "exact search (its self-check found recall \(IndexStatsCommand.targetText(ivf.tuning?.targetRecall)) out of reach below half its \(ivf.listCount) lists)"
+            : "\(ivf.listCount) lists, \(ivf.probes) probed a query, recall@10 \(ivf.tuning.map { String(format: "%.3f", $0.measuredRecall) } ?? "not measured")"
+                + (ivf.tuning.map { " measured on \($0.sampleQueries) scenes" } ?? "")
+        switch search.method {
+        case .exact: break
+        case .stored: Log.info(index, "\(n) scenes: stored approximate index, " + how)
+        case .built(let reason):
+            Terminal.write("framededupe: \(Terminal.oneLine(index)): \(n) scenes: approximate index built (\(reason))" + String(format: " in %.1f s: ", seconds) + how + "\n")
+            if let failure = search.storeFailure { Terminal.warning(index, "the approximate index could not be stored (\(failure)): the next search builds it again") }
         }
     }
 }

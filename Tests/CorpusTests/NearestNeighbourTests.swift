@@ -51,7 +51,7 @@ struct NearestNeighbourTests {
         }
     }
 
-    @Test func invertedFileRecallAtTheDefaultsIsAtLeast95Percent() {
+    @Test func invertedFileRecallAtTheDefaultsIsAtLeast95Percent() throws {
         // 6,000 rows in 30 groups of 50 shots (4 rows a shot: a query's 10 nearest span several shots of its group);
         // 150 queries drawn from the same distribution.
         let rows = clustered(6_000, groups: 30, centres: 1_500, seed: 3, memberSeed: 4), queries = clustered(150, groups: 30, centres: 1_500, seed: 3, memberSeed: 5)
@@ -67,5 +67,46 @@ struct NearestNeighbourTests {
         #expect(recall(ivf.nearest(queries, k: 10, probes: ivf.listCount), exact: exact) == 1)
         // The same seed builds the same index.
         #expect(InvertedFileIndex(rows: rows).nearest(queries, k: 10) == approximate)
+        // Clustered data: the self-check accepts the default probes, and says so.
+        let tuning = try #require(ivf.tuning)
+        #expect(ivf.probes == InvertedFileIndex.defaultProbes(lists: ivf.listCount) && !ivf.exhaustive, "\(tuning)")
+        #expect(tuning.tried.count == 1 && tuning.measuredRecall >= 0.95 && tuning.sampleQueries == 256)
+    }
+
+    /// Unit vectors uniform on the sphere: no real neighbours, the worst case for an IVF.
+    func uniform(_ n: Int, dimension: Int, seed: UInt64) -> VectorRows {
+        var corpus = SyntheticCorpus(generator: SplitMix64(state: seed))
+        var rows = VectorRows(dimension: dimension)
+        for _ in 0..<n { rows.append(normalised((0..<dimension).map { _ in corpus.gaussian() })) }
+        return rows
+    }
+
+    /// The self-tuned index keeps its recall on data where the defaults miss most neighbours: measured on queries
+    /// that are not in its self-check sample (fresh vectors from the same distribution), against exact search.
+    @Test(arguments: [(32, false), (1280, true)])
+    func selfTunedRecallOnUniformlyRandomVectors(dimension: Int, fallsBackToExact: Bool) throws {
+        // 32 values: the defaults reach recall ~0.67, probes doubled twice reach 0.95; 1,280 values: nothing below
+        // half the lists does, and the index searches exactly.
+        let n = dimension == 32 ? 20_000 : 4_000
+        let rows = uniform(n, dimension: dimension, seed: 11), queries = uniform(200, dimension: dimension, seed: 12)
+        let ivf = InvertedFileIndex(rows: rows)
+        let tuning = try #require(ivf.tuning)
+        let exact = ExactSearch().nearest(queries, in: rows, k: 10)
+        let r = recall(ivf.nearest(queries, k: 10), exact: exact)
+        #expect(r >= 0.95, "recall \(r) on other queries, \(tuning)")
+        #expect(ivf.exhaustive == fallsBackToExact, "\(tuning)")
+        // The defaults alone fall short (what the tuning is for), and the steps doubled the probes.
+        #expect(recall(ivf.nearest(queries, k: 10, probes: InvertedFileIndex.defaultProbes(lists: ivf.listCount)), exact: exact) < 0.9)
+        #expect(tuning.tried.count >= 2 && tuning.tried[1].probes == 2 * tuning.tried[0].probes)
+        if fallsBackToExact {
+            #expect(r == 1 && tuning.tried.last!.probes == InvertedFileIndex.maximumProbes(lists: ivf.listCount))
+            #expect(tuning.tried.last!.recall < Tuning.acceptedRecall(target: 0.95, sampleQueries: tuning.sampleQueries, k: 10))
+        } else {
+            #expect(ivf.probes <= InvertedFileIndex.maximumProbes(lists: ivf.listCount) && tuning.measuredRecall >= 0.95)
+        }
+        // Seeded: the same rows give the same tuning.
+        #expect(InvertedFileIndex(rows: rows).tuning == tuning)
     }
 }
+
+typealias Tuning = InvertedFileIndex.Tuning
