@@ -1,5 +1,6 @@
-// Corpus nearest-neighbour benchmark: exact search (OpenBLAS sgemm in blocks) against the inverted-file index
-// (k-means lists, nprobe) at the shipped defaults. Compiled with the NearestNeighbours sources by scripts/bench-corpus.sh.
+// Corpus nearest-neighbour benchmark: exact search (OpenBLAS sgemm in blocks) against the inverted-file index at
+// the shipped defaults: √n lists, nprobe self-tuned to recall@10 ≥ 0.95 (or exact search when that needs over half the
+// lists). Compiled with the NearestNeighbours sources by scripts/bench-corpus.sh.
 //
 // Usage: bench-corpus N random|real:FILE.npy [QUERIES] [K]
 //   random: unit vectors uniform on the 1280-d sphere (no structure: the worst case for an IVF).
@@ -7,8 +8,11 @@
 //     corpus row is a random point between a real frame and another frame up to 60 rows away (mostly the same shot),
 //     (1 - w) e_i + w e_j with w uniform in 0-1, plus Gaussian noise of 0.002-0.006 per value, re-normalised: new
 //     vectors on the real embeddings' own manifold at any size, not copies of the N0 frames (with copies, a query's
-//     10 nearest would just be copies of one frame). Queries are drawn the same way with another seed.
-// Prints one line: n, data, lists, probes, build s, exact s/query, ivf s/query, recall@K, peak RSS MB.
+//     10 nearest would just be copies of one frame). Queries are drawn the same way with another seed: none is in the
+//     index's self-check sample (which is rows of the index).
+// Prints a human line on stderr and one Markdown table row on stdout: rows, data, lists, probes chosen (or "exact"),
+// build s (k-means + self-tuning), self-measured recall, exact ms/query, search ms/query, recall@K of the search
+// against exact on the QUERIES, recall@K at the untuned default probes, peak RSS MB.
 
 #if canImport(Glibc)
 import Glibc
@@ -64,7 +68,7 @@ struct CorpusBenchmark {
         let queries = makeRows(queryCount, data: data, seed: 2, dimension: d, real: real)
 
         let t0 = now()
-        var ivf = InvertedFileIndex(rows: rows!)
+        let ivf = InvertedFileIndex(rows: rows!)
         let build = now() - t0
         rows = nil  // the index holds its own copy, list by list; exact search runs on that copy
 
@@ -73,17 +77,23 @@ struct CorpusBenchmark {
         let exactSeconds = (now() - t1) / Double(queryCount)
 
         let t2 = now()
-        let approximate = ivf.nearest(queries, k: k)
-        let ivfSeconds = (now() - t2) / Double(queryCount)
-        let r = recall(approximate, exact: exact)
-        var line = String(format: "n=%d data=%@ lists=%d probes=%d build_s=%.2f exact_ms_per_query=%.2f ivf_ms_per_query=%.3f recall@%d=%.4f peak_rss_mb=%.0f",
-                          n, label, ivf.listCount, ivf.probes, build, exactSeconds * 1000, ivfSeconds * 1000, k, r, peakMegabytes())
-        for p in [ivf.probes / 2, ivf.probes * 2] where p >= 1 && p <= ivf.listCount {
-            ivf.probes = p
-            let t = now()
-            let found = ivf.nearest(queries, k: k)
-            line += String(format: " | probes=%d: ivf_ms_per_query=%.3f recall=%.4f", p, (now() - t) / Double(queryCount) * 1000, recall(found, exact: exact))
+        let found = ivf.nearest(queries, k: k)  // as `index search` runs it: the tuned probes, or exact
+        let searchSeconds = (now() - t2) / Double(queryCount)
+        let r = recall(found, exact: exact)
+        let defaults = InvertedFileIndex.defaultProbes(lists: ivf.listCount)
+        let atDefaults = recall(ivf.nearest(queries, k: k, probes: defaults), exact: exact)
+        let tuning = ivf.tuning!
+        let steps = tuning.tried.map { String(format: "%d:%.3f", $0.probes, $0.recall) }.joined(separator: " ")
+        let peak = peakMegabytes()
+        let probes = ivf.exhaustive ? "exact (\(steps))" : "\(ivf.probes) (\(steps))"
+        FileHandle.standardError.write(Data(String(format: "n=%d data=%@ lists=%d probes=%@ build_s=%.2f self_recall=%.4f exact_ms_per_query=%.2f search_ms_per_query=%.3f recall@%d=%.4f recall_at_default_probes_%d=%.4f peak_rss_mb=%.0f\n",
+                                                       n, label, ivf.listCount, probes, build, tuning.measuredRecall, exactSeconds * 1000, searchSeconds * 1000, k, r, defaults, atDefaults, peak).utf8))
+        func grouped(_ x: Int) -> String {
+            let digits = Array(String(x))
+            return String(digits.enumerated().flatMap { i, c in (i > 0 && (digits.count - i) % 3 == 0) ? [",", c] : [c] })
         }
-        print(line)
+        print("| \(grouped(n)) | \(real == nil ? "random" : "real-based") | \(grouped(ivf.listCount)) | \(probes) | "
+              + String(format: "%.1f | %.3f | %.2f | %.3f | %.3f | %.3f | ", build, tuning.measuredRecall, exactSeconds * 1000, searchSeconds * 1000, r, atDefaults)
+              + "\(grouped(Int(peak.rounded()))) |")
     }
 }
