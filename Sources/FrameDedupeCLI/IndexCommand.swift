@@ -573,6 +573,10 @@ struct IndexSearchCommand: ParsableCommand {
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
 
+    /// For the tests: the number of scenes past which the approximate index is used (a few real clips then take that path).
+    @Option(help: ArgumentHelp("", visibility: .private))
+    var approximateAbove: Int = CorpusIndex.approximateAbove
+
     func validate() throws {
         if !(1...1000).contains(top) { throw ValidationError("--top must be 1 to 1000, got \(top)") }
     }
@@ -590,7 +594,7 @@ struct IndexSearchCommand: ParsableCommand {
         let queries = list.scenes.filter { $0.embedding != nil && (!$0.transition || list.scenes.count == 1) }
         guard !queries.isEmpty else { return }
         let began = Date()
-        let search = try reporting(.inputUnreadable) { () throws(IndexError) in try index.nearestSceneIndex() }
+        let search = try reporting(.inputUnreadable) { () throws(IndexError) in try index.nearestSceneIndex(approximateAbove: approximateAbove) }
         let rows = search.scenes
         guard let dimension = rows.first?.scene.embedding.count else { return }
         if !inputOptions.quiet { describe(search, index: location.index, seconds: Date().timeIntervalSince(began)) }
@@ -627,7 +631,7 @@ struct IndexSearchCommand: ParsableCommand {
     func describe(_ search: NearestSceneIndex, index: String, seconds: Double) {
         let n = search.scenes.count
         guard let ivf = search.approximate else {
-            Log.info(index, "\(n) scenes: exact search (up to \(CorpusIndex.approximateAbove) scenes)")
+            Log.info(index, "\(n) scenes: exact search (up to \(approximateAbove) scenes)")
             return
         }
         let how = ivf.exhaustive

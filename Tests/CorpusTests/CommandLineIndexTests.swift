@@ -61,7 +61,8 @@ struct CommandLineIndexTests {
         // stats, export, search, remove.
         let stats = try Fixtures.framededupe(["index", "stats", "--index", db])
         #expect(stats.status == 0 && stats.stdout.contains("videos: 5\nscenes: 12\n") && stats.stdout.contains("clusters: 6\n"), "\(stats.stdout)")
-        #expect(stats.stdout.contains("embedding_bytes: \(12 * 2560)\n"))
+        #expect(stats.stdout.contains("embedding_bytes: \(12 * 2560)\n") && stats.stdout.contains("search_index: exact\n"))
+        #expect(!stats.stdout.contains("ann_"))
         let csv = try Fixtures.framededupe(["index", "export", "--index", db, "--format", "csv"])
         let lines = csv.stdout.split(separator: "\n")
         #expect(csv.status == 0 && lines.count == 13 && lines[0].split(separator: ",").count == 10 + 1280)
@@ -77,6 +78,18 @@ struct CommandLineIndexTests {
         let top3 = Set(results.prefix(3).map { (($0["file"] as? String ?? "") as NSString).lastPathComponent + "#" + String($0["scene"] as? Int ?? -1) })
         #expect(top3 == [o + "#2", r + "#2", t + "#1"], "\(search.stdout)")
         #expect((results.first?["distance"] as? Double ?? 1) < 0.1 && (results.last?["distance"] as? Double ?? 0) > 0.4)
+        #expect(!search.stderr.contains("approximate"), "\(search.stderr)")
+        // The approximate path (a hidden option lowers its 100,000-scene threshold): the first search builds the
+        // index and stores it, the second reads it back; both give exact search's results on these 12 scenes.
+        let built = try Fixtures.framededupe(["index", "search", frame.path, "--index", db, "--top", "4", "--approximate-above", "0"])
+        #expect(built.status == 0 && built.stderr.contains("12 scenes: approximate index built (none was stored)"), "\(built.stderr)")
+        #expect(built.stdout == search.stdout)
+        let reused = try Fixtures.framededupe(["index", "search", frame.path, "--index", db, "--top", "4", "--approximate-above", "0", "-v"])
+        #expect(reused.status == 0 && reused.stderr.contains("12 scenes: stored approximate index, "), "\(reused.stderr)")
+        #expect(!reused.stderr.contains("built") && reused.stdout == search.stdout)
+        let annStats = try Fixtures.framededupe(["index", "stats", "--index", db])
+        #expect(annStats.stdout.contains("search_index: exact\n") && annStats.stdout.contains("ann_lists: 3\n")
+                && annStats.stdout.contains("ann_scenes: 12\nann_changed_scenes: 0\n"), "\(annStats.stdout)")
 
         let remove = try Fixtures.framededupe(["index", "remove", clips.reencoded.path, "--index", db])
         #expect(remove.status == 0, "\(remove.stderr)")

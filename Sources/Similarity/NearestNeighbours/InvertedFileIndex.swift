@@ -19,8 +19,8 @@ public struct InvertedFileIndex: Sendable {
         public var k: Int
         /// Rows of the index used as queries (each leaves itself out of its own results: leave-one-out).
         public var sampleQueries: Int
-        /// Recall@``k`` against exact search over the sample at the chosen ``InvertedFileIndex/probes`` (at the largest
-        /// tried when the index fell back to exact search).
+        /// Recall@``k`` against exact search over the sample at the chosen ``InvertedFileIndex/probes``; 1 when the
+        /// index fell back to exact search (``tried`` then says what its lists gave).
         public var measuredRecall: Double
         /// The probes tried, in order, and the recall measured at each.
         public var tried: [Probe]
