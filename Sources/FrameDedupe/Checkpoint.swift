@@ -54,6 +54,15 @@ final class Checkpoint {
     }
     private(set) var restored = Restored()
 
+    /// Hands over what an earlier run left and keeps only where to go on from (the closed scenes, frames and
+    /// thumbnails are not held twice for the rest of the run).
+    func takeRestored() -> Restored {
+        let taken = restored
+        restored = Restored()
+        restored.restart = taken.restart
+        return taken
+    }
+
     /// Opens the checkpoint of `output` for `input`: with `resume`, goes on from the one there when it was
     /// made for the same input and options (else says why on `note` and starts afresh); without, starts afresh.
     init(output: URL, input: String, options: DedupeOptions, resume: Bool, note: (String) -> Void) throws(OutputError) {

@@ -223,7 +223,10 @@ final class ScoredFrames {
 ///
 /// Frames stream through: decoding runs on its own thread ahead of the scorers by at most two
 /// batches, and only the open scene's reference and previous frames are held, so memory does not
-/// grow with the input's length (the per-frame records are small). Images are written as scenes close.
+/// grow with the input's length. Images are written as scenes close; the closed scenes' embeddings,
+/// grids, lumas and report thumbnails wait on disk (``ClosedScenes``) and come back for clustering only
+/// after the decoder and every picture are released (the per-frame records, ~0.25 KB each, stay in memory).
+/// `report.html` and `scenes.json` are written in pieces, never held whole.
 ///
 /// - Parameters:
 ///   - input: a path, a URL, or "-" for standard input.
@@ -245,9 +248,9 @@ public func findScenes(
     var network = network
     if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
     if !options.scorer.usesEmbedding { network = nil }
-    let reader: VideoReader
+    var reader: VideoReader?
     do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
-    let duration = reader.info.duration
+    let duration = reader!.info.duration
     let folder: OutputFolder?
     let keyframeFolder: URL?
     do {
@@ -277,7 +280,6 @@ public func findScenes(
     }
     let encoder = StillImageEncoder(format: options.imageFormat, jpegQuality: options.jpegQuality)
     let thumbnailEncoder = StillImageEncoder(format: .jpg, jpegQuality: 6)
-    var thumbnails: [Int: [UInt8]] = [:]
     let statsFile: AtomicFile?
     do {
         statsFile = try stats.map { (url: URL) throws(OutputError) in try AtomicFile(url: url) }
@@ -288,13 +290,17 @@ public func findScenes(
     if options.keep == .diverse { segmenter.diversity = options.diversity }
     segmenter.minimumSceneLength = options.minimumSceneLength
     var frames: [FrameRecord] = []
-    var scenes: [Scene] = []
+    // The closed scenes, their embeddings, grids, lumas and thumbnails spilled to disk until the input is read.
+    let closedScenes = ClosedScenes(spillingIn: folder?.staging ?? URL(fileURLWithPath: NSTemporaryDirectory(), isDirectory: true))
     var diverse: [DiverseFrame] = []
     let candidateFolder: URL?
     do { candidateFolder = options.keep == .diverse ? try folder?.stagedFolder("candidates") : nil } catch { throw .output(error) }
 
-    func close(_ scene: Scene, keyframe: AnalyzedFrame) throws(RunError) {
+    /// Writes a closed scene's images and keeps it; returns it whole with its thumbnail, for the checkpoint.
+    @discardableResult
+    func close(_ scene: Scene, keyframe: AnalyzedFrame) throws(RunError) -> (scene: Scene, thumbnail: [UInt8]?) {
         var scene = scene
+        var thumbnail: [UInt8]? = nil
         if let keyframeFolder = checkpoint?.keyframes ?? keyframeFolder {
             let name = keyframeName(scene: scene.id, seconds: scene.keyframe.seconds, format: options.imageFormat)
             let bytes: [UInt8]
@@ -305,9 +311,9 @@ public func findScenes(
                 throw .output(OutputError(path: output!.appendingPathComponent("keyframes/\(name)").path, reason: OutputFolder.reason(error)))
             }
             scene.keyframe.path = "keyframes/\(name)"
-            if options.report { thumbnails[scene.id] = try? thumbnailEncoder.encode(keyframe.sample.picture, maxSide: ReportWriter.thumbnailSide) }
+            if options.report { thumbnail = try? thumbnailEncoder.encode(keyframe.sample.picture, maxSide: ReportWriter.thumbnailSide) }
         }
-        scenes.append(scene)
+        closedScenes.append(scene, thumbnail: thumbnail)
         do { try sceneClosed?(scene) } catch { throw .output(error) }
         for extra in segmenter.diverseFrames {
             let s = extra.sample
@@ -327,6 +333,7 @@ public func findScenes(
             }
             diverse.append(DiverseFrame(scene: scene.id, keyframe: keyframe, vector: extra.embedding?.vector, luma: extra.comparisonLuma))
         }
+        return (scene, thumbnail)
     }
 
     /// Images under the checkpoint are written to a temporary name and renamed: a name there always holds a whole image.
@@ -336,83 +343,99 @@ public func findScenes(
 
     // What an earlier run left: its closed scenes, their frames and images.
     var restart = checkpoint?.restored.restart
-    if let restored = checkpoint?.restored, restart != nil {
+    if let restored = checkpoint?.takeRestored(), restart != nil {
         frames = restored.frames
-        scenes = restored.scenes
         diverse = restored.diverse
-        for (id, thumbnail) in restored.thumbnails { thumbnails[id] = thumbnail }
-        for scene in scenes { do { try sceneClosed?(scene) } catch { throw .output(error) } }
+        for scene in restored.scenes {
+            closedScenes.append(scene, thumbnail: restored.thumbnails[scene.id])
+            do { try sceneClosed?(scene) } catch { throw .output(error) }
+        }
     }
     var loggedFrames = frames.count, loggedDiverse = diverse.count
 
-    func record(_ step: SceneSegmenter<SimilarityScorer>.Step) throws(RunError) {
-        if let closed = step.closed {
-            try close(closed.scene, keyframe: closed.keyframe)
+    /// Records a step of the segmenter; returns the scene it closed, whole, with its thumbnail.
+    @discardableResult
+    func record(_ step: SceneSegmenter<SimilarityScorer>.Step) throws(RunError) -> (scene: Scene, thumbnail: [UInt8]?)? {
+        var closed: (scene: Scene, thumbnail: [UInt8]?)? = nil
+        if let step = step.closed {
+            closed = try close(step.scene, keyframe: step.keyframe)
             // A short scene found to be the middle of a gradual transition: its frames are transition frames.
             for i in segmenter.reclassifiedFrames where i < frames.count { frames[i].transition = true }
         }
         frames.append(step.record)
         do { try statsFile?.write(SceneListWriter.statsRow(step.record) + "\n") } catch { throw .output(error) }
+        return closed
     }
 
-    let stream = ScoredFrames(reader: reader, options: options, network: network)
-    stream.checkpoint = checkpoint
-    if let restart { stream.neededFrom = restart.position - 1 }
-    var frameBeforeRestart: AnalyzedFrame? = nil
     var interrupted = false
-    var lastSeconds: Double? = nil
-    while true {
-        if !interrupted, interruption?.isRequested == true {
-            interrupted = true
-            stream.source.stopReading()  // frames already decoded are still handed out, then the stream ends
-        }
-        let frame: AnalyzedFrame?
-        do { frame = try stream.next() } catch { throw .input(input, error) }
-        if let error = stream.checkpointError { throw .output(error) }
-        guard let frame else { break }
-        lastSeconds = frame.sample.seconds
-        if let r = restart {
-            // Resuming: the frames of the scenes closed before are decoded again, not scored; the segmenter
-            // goes on from the frame that opened the scene still open.
-            if stream.position == r.position - 1 { frameBeforeRestart = frame }
-            if stream.position == r.position, let before = frameBeforeRestart {
-                segmenter.resume(first: frame, before: before, transition: r.transition, sceneID: r.sceneID)
-                restart = nil
-                frameBeforeRestart = nil
+    let video: VideoInfo, counts: DecodeCounts, readerWarnings: [String], end: Double
+    do {
+        // Everything that decodes and holds pictures lives in this block only: the reader (libav's contexts and the
+        // container's index), the frame queue, the segmenter's candidate frames go before the results are made.
+        let stream = ScoredFrames(reader: reader!, options: options, network: network)
+        reader = nil
+        stream.checkpoint = checkpoint
+        if let restart { stream.neededFrom = restart.position - 1 }
+        var frameBeforeRestart: AnalyzedFrame? = nil
+        var lastSeconds: Double? = nil
+        while true {
+            if !interrupted, interruption?.isRequested == true {
+                interrupted = true
+                stream.source.stopReading()  // frames already decoded are still handed out, then the stream ends
             }
-        } else if let step = segmenter.add(frame) {
-            try record(step)
-            if let closed = step.closed, let checkpoint {
-                let scene = scenes[scenes.count - 1]
-                do {
-                    try checkpoint.logScene(SceneCheckpoint(
-                        position: stream.position - 1, transition: step.record.transition, records: Array(frames[loggedFrames...]),
-                        reclassified: segmenter.reclassifiedFrames, scene: scene, diverse: Array(diverse[loggedDiverse...]),
-                        thumbnail: thumbnails[closed.scene.id]))
-                } catch { throw .output(error) }
-                loggedFrames = frames.count
-                loggedDiverse = diverse.count
+            let frame: AnalyzedFrame?
+            do { frame = try stream.next() } catch { throw .input(input, error) }
+            if let error = stream.checkpointError { throw .output(error) }
+            guard let frame else { break }
+            lastSeconds = frame.sample.seconds
+            if let r = restart {
+                // Resuming: the frames of the scenes closed before are decoded again, not scored; the segmenter
+                // goes on from the frame that opened the scene still open.
+                if stream.position == r.position - 1 { frameBeforeRestart = frame }
+                if stream.position == r.position, let before = frameBeforeRestart {
+                    segmenter.resume(first: frame, before: before, transition: r.transition, sceneID: r.sceneID)
+                    restart = nil
+                    frameBeforeRestart = nil
+                }
+            } else if let step = segmenter.add(frame) {
+                let closed = try record(step)
+                if let closed, let checkpoint {
+                    do {
+                        try checkpoint.logScene(SceneCheckpoint(
+                            position: stream.position - 1, transition: step.record.transition, records: Array(frames[loggedFrames...]),
+                            reclassified: segmenter.reclassifiedFrames, scene: closed.scene, diverse: Array(diverse[loggedDiverse...]),
+                            thumbnail: closed.thumbnail))
+                    } catch { throw .output(error) }
+                    loggedFrames = frames.count
+                    loggedDiverse = diverse.count
+                }
             }
+            progress?(RunProgress(position: frame.sample.seconds, duration: duration, sampledFrames: frames.count, scenes: closedScenes.count + 1))
         }
-        progress?(RunProgress(position: frame.sample.seconds, duration: duration, sampledFrames: frames.count, scenes: scenes.count + 1))
-    }
-    if restart != nil {
-        // The input ended (or the run was interrupted) before the frame the checkpoint goes on from.
-        guard interrupted else {
-            throw .output(OutputError(path: checkpoint!.folder.path, reason: "does not match the input (it ends before the checkpoint's last scene); run again without --resume"))
+        if restart != nil {
+            // The input ended (or the run was interrupted) before the frame the checkpoint goes on from.
+            guard interrupted else {
+                throw .output(OutputError(path: checkpoint!.folder.path, reason: "does not match the input (it ends before the checkpoint's last scene); run again without --resume"))
+            }
+            frames.removeAll { $0.scene >= closedScenes.count }
         }
-        frames.removeAll { $0.scene >= scenes.count }
+        let finished = stream.source.finishedReader
+        var endOfAnalysis = finished.endOfLastFrame ?? 0
+        if interrupted, let lastSeconds {
+            // The decoder may have gone past the last frame handed out (frames dropped when reading stopped).
+            let frameInterval = finished.info.averageFrameRate.map { 1 / $0.doubleValue } ?? 0
+            endOfAnalysis = min(endOfAnalysis, lastSeconds + frameInterval)
+        }
+        (video, counts, readerWarnings, end) = (finished.info, finished.counts, finished.warnings, endOfAnalysis)
+        let (last, lastScene) = segmenter.finish(end: end)
+        if let last { try record(last) }
+        if let lastScene { try close(lastScene.scene, keyframe: lastScene.keyframe) }
     }
-    let finished = stream.source.finishedReader
-    var end = finished.endOfLastFrame ?? 0
-    if interrupted, let lastSeconds {
-        // The decoder may have gone past the last frame handed out (frames dropped when reading stopped).
-        let frameInterval = finished.info.averageFrameRate.map { 1 / $0.doubleValue } ?? 0
-        end = min(end, lastSeconds + frameInterval)
-    }
-    let (last, lastScene) = segmenter.finish(end: end)
-    if let last { try record(last) }
-    if let lastScene { try close(lastScene.scene, keyframe: lastScene.keyframe) }
+    // The pictures and libav's buffers were freed above; hand the pages back to the system before the closed
+    // scenes come back from disk, so the end's peak (clustering, the results) stays under the decoding's.
+    releaseFreedMemory()
+    let scenes: [Scene]
+    do { scenes = try closedScenes.whole() } catch { throw .output(error) }
 
     do { try statsFile?.finish() } catch { throw .output(error) }
     var clusters = clusterScenes(scenes, options: options.clustering)
@@ -426,10 +449,10 @@ public func findScenes(
             try writeClusterFolders(clusters, scenes: scenes, folder: folder)
         } catch { throw .output(error) }
     }
-    var warnings = finished.warnings
+    var warnings = readerWarnings
     if interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", end)) }
-    let list = SceneList(video: finished.info, options: options, frames: frames, scenes: scenes, clusters: clusters,
-                         counts: finished.counts, warnings: warnings, end: end, uniqueImages: unique, complete: !interrupted)
+    let list = SceneList(video: video, options: options, frames: frames, scenes: scenes, clusters: clusters,
+                         counts: counts, warnings: warnings, end: end, uniqueImages: unique, complete: !interrupted)
     if let folder {
         do {
             try folder.write(to: "scenes.json") { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in try SceneListWriter.writeJSON(list, emit) }
@@ -443,10 +466,14 @@ public func findScenes(
                                                  threshold: options.clustering.threshold, clusterOfLeaf: clusterOfLeaf), to: "dendrogram.json")
                 try folder.write(Dendrogram.svg(tree: tree, leafLabels: labels, threshold: options.clustering.threshold,
                                                 clusterOfLeaf: clusterOfLeaf,
-                                                title: "\(finished.info.input): \(clusters.leaves.count) scenes, \(clusters.clusters.count) clusters, \(options.clustering.linkage.rawValue) linkage"),
+                                                title: "\(video.input): \(clusters.leaves.count) scenes, \(clusters.clusters.count) clusters, \(options.clustering.linkage.rawValue) linkage"),
                                  to: "dendrogram.svg")
             }
-            if options.report { try folder.write(ReportWriter.html(list, thumbnails: thumbnails), to: "report.html") }
+            if options.report {
+                try folder.write(to: "report.html") { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in
+                    try ReportWriter.write(list, thumbnail: closedScenes.thumbnail, emit)
+                }
+            }
             if interrupted, let checkpoint {
                 try checkpoint.sync()
                 keepCheckpoint = true  // --resume goes on from it
@@ -457,6 +484,20 @@ public func findScenes(
     }
     return list
 }
+
+/// Returns the heap's free pages to the system (glibc keeps freed memory in its arenas: the decoding thread's
+/// pictures would otherwise stay counted in the process's resident memory while the results are made).
+func releaseFreedMemory() {
+    #if canImport(Glibc)
+    _ = glibcMallocTrim(0)
+    #endif
+}
+
+#if canImport(Glibc)
+/// glibc's `malloc_trim(3)` (in `<malloc.h>`, which the Glibc module does not export).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
 
 /// A line on stderr about a checkpoint (the input's name on one line).
 private func checkpointNote(_ input: String, _ message: String) {

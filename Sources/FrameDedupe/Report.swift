@@ -14,27 +14,45 @@ public enum ReportWriter {
     /// - Parameters:
     ///   - thumbnails: JPEG bytes of each scene's keyframe by scene id (scenes without one are drawn as a blank).
     public static func html(_ list: SceneList, thumbnails: [Int: [UInt8]]) -> String {
-        var page = Page()
+        var text = ""
+        write(list, thumbnail: { thumbnails[$0] }) { text += $0 }
+        return text
+    }
+
+    /// The page in pieces of about 64 KB, to `emit` in order (the same bytes as ``html(_:thumbnails:)``): on a long
+    /// input the thumbnails (one per scene, asked for one at a time) and the frames' marks make it several MB, never
+    /// held whole.
+    static func write<E: Error>(_ list: SceneList, thumbnail: (Int) -> [UInt8]?, _ emit: (String) throws(E) -> Void) throws(E) {
+        var buffer = ""
+        func add(_ text: String) throws(E) {
+            buffer += text
+            if buffer.utf8.count >= 1 << 16 {
+                try emit(buffer)
+                buffer = ""
+            }
+        }
         let v = list.video
         let title = "framededupe: " + (v.input as NSString).lastPathComponent
-        page += "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
-        page += "<title>\(escaped(title))</title>\n<style>\(style)</style>\n</head>\n<body>\n"
-        page += "<h1>\(escaped(v.input))</h1>\n"
+        try add("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n")
+        try add("<title>\(escaped(title))</title>\n<style>\(style)</style>\n</head>\n<body>\n")
+        try add("<h1>\(escaped(v.input))</h1>\n")
         var facts = "\(list.frames.count) frames → \(list.scenes.count) scenes → \(list.clusters.clusters.count) clusters"
         facts += " · \(escaped(v.container)) / \(escaped(v.codec)) \(v.width)×\(v.height)"
         facts += " · sampled \(list.options.reader.sampling == .all ? "every frame" : "at \(list.options.reader.sampling) frames/s")"
         facts += String(format: " · analysed 0–%.1f s", list.end)
         if !list.complete { facts += " · <strong>interrupted: partial results</strong>" }
-        page += "<p class=\"facts\">\(facts)</p>\n"
+        try add("<p class=\"facts\">\(facts)</p>\n")
         if !list.warnings.isEmpty {
-            page += "<ul class=\"warnings\">" + list.warnings.map { "<li>\(escaped($0))</li>" }.joined() + "</ul>\n"
+            try add("<ul class=\"warnings\">" + list.warnings.map { "<li>\(escaped($0))</li>" }.joined() + "</ul>\n")
         }
-        page += "<h2>Scenes on the timeline</h2>\n" + timeline(list)
-        page += "<h2>Clusters: exemplar first, then each scene's keyframe</h2>\n" + clusterStrips(list, thumbnails: thumbnails)
-        page += "<h2>Scores of every sampled frame</h2>\n" + scoreCurves(list)
-        page += "<h2>Map of the scenes' embeddings (first two principal components)</h2>\n" + embeddingMap(list)
-        page += "<p class=\"foot\">Written by framededupe. Hover over a scene, frame or point for its numbers.</p>\n</body>\n</html>\n"
-        return page.text
+        try add("<h2>Scenes on the timeline</h2>\n" + timeline(list))
+        try add("<h2>Clusters: exemplar first, then each scene's keyframe</h2>\n")
+        try clusterStrips(list, thumbnail: thumbnail, add)
+        try add("<h2>Scores of every sampled frame</h2>\n")
+        try scoreCurves(list, add)
+        try add("<h2>Map of the scenes' embeddings (first two principal components)</h2>\n" + embeddingMap(list))
+        try add("<p class=\"foot\">Written by framededupe. Hover over a scene, frame or point for its numbers.</p>\n</body>\n</html>\n")
+        try emit(buffer)
     }
 
     // MARK: Parts
@@ -61,7 +79,7 @@ public enum ReportWriter {
     }
 
     /// Per cluster: its colour, size, then its exemplar (framed) and its other scenes' keyframes as thumbnails.
-    static func clusterStrips(_ list: SceneList, thumbnails: [Int: [UInt8]]) -> String {
+    static func clusterStrips<E: Error>(_ list: SceneList, thumbnail: (Int) -> [UInt8]?, _ emit: (String) throws(E) -> Void) throws(E) {
         var out = "<div class=\"clusters\">\n"
         for c in list.clusters.clusters {
             out += "<div class=\"cluster\"><div class=\"name\"><span class=\"swatch\" style=\"background:\(colour(c.id))\"></span>"
@@ -71,7 +89,7 @@ public enum ReportWriter {
                 let s = list.scenes[id]
                 let label = "scene \(id) at \(n(s.keyframe.seconds, 3)) s" + (s.keyframe.source.map { " (\(($0 as NSString).lastPathComponent))" } ?? "")
                 let kind = id == c.exemplar.scene ? "exemplar" : "member"
-                if let jpeg = thumbnails[id] {
+                if let jpeg = thumbnail(id) {
                     out += "<figure class=\"\(kind)\"><img src=\"data:image/jpeg;base64,\(Data(jpeg).base64EncodedString())\" alt=\"\(escaped(label))\" title=\"\(escaped(label))\"/>"
                 } else {
                     out += "<figure class=\"\(kind)\"><div class=\"blank\" title=\"\(escaped(label))\"></div>"
@@ -80,17 +98,19 @@ public enum ReportWriter {
                 out += "<figcaption>\(id == c.exemplar.scene ? "★ " : "")s\(id) · \(when)</figcaption></figure>"
             }
             out += "</div>\n"
+            try emit(out)
+            out = ""
         }
         let transitions = list.scenes.filter(\.transition)
         if !transitions.isEmpty {
             out += "<p class=\"note\">Transition scenes (no cluster): " + transitions.map { "s\($0.id) at \(n($0.start, 1)) s" }.joined(separator: ", ") + "</p>\n"
         }
-        return out + "</div>\n"
+        try emit(out + "</div>\n")
     }
 
     /// SSIM to the previous frame, the embedding change (cosine distance to the previous frame), the thresholds
     /// as dashed lines, cuts as vertical lines (jump / adaptive), transition frames as grey marks.
-    static func scoreCurves(_ list: SceneList) -> String {
+    static func scoreCurves<E: Error>(_ list: SceneList, _ emit: (String) throws(E) -> Void) throws(E) {
         let width = 1000.0, height = 260.0, left = 40.0, right = 10.0, top = 10.0, bottom = 40.0
         let span = max(list.end, list.frames.last?.seconds ?? 0, 1e-3)
         let plotHeight = height - top - bottom
@@ -144,6 +164,10 @@ public enum ReportWriter {
             if let k = f.cutKind { tip += ", \(k.rawValue) cut" }
             let v = s.embeddingToPrevious ?? s.ssimToPrevious ?? 0
             svg += "<circle cx=\"\(n(x(f.seconds)))\" cy=\"\(n(y(v)))\" r=\"2\" fill=\"\(s.embeddingToPrevious != nil ? "#ff7f0e" : "#1f77b4")\"><title>\(escaped(tip))</title></circle>\n"
+            if svg.utf8.count >= 1 << 16 {
+                try emit(svg)
+                svg = ""
+            }
         }
         svg += axis(from: 0, to: span, y: top + plotHeight + 4, x: x)
         svg += "</svg>\n"
@@ -153,7 +177,7 @@ public enum ReportWriter {
         if !change.isEmpty { legend += "<span style=\"color:#ff7f0e\">━ embedding change from the previous frame</span> " }
         legend += "<span style=\"color:#d62728\">│ jump cut</span> <span style=\"color:#9467bd\">│ adaptive cut</span> <span style=\"color:#999999\">╷ transition frame</span>"
         for (label, _, stroke) in thresholds { legend += " <span style=\"color:\(stroke)\">┅ \(escaped(label))</span>" }
-        return svg + legend + "</p>\n"
+        try emit(svg + legend + "</p>\n")
     }
 
     /// The scenes' mean embeddings projected on their first two principal components; one point per scene.
@@ -218,11 +242,6 @@ public enum ReportWriter {
     static func escaped(_ s: String) -> String { Dendrogram.escape(s) }
 
     private static func n(_ x: Double, _ decimals: Int = 1) -> String { String(format: "%.\(decimals)f", x) }
-
-    private struct Page {
-        var text = ""
-        static func += (page: inout Page, s: String) { page.text += s }
-    }
 
     private static let style = """
         body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1100px}\

@@ -622,6 +622,7 @@ public struct SceneSegmenter<Scorer: FrameScorer> {
         current = nil
         reference = nil
         previous = nil
+        defer { frameBeforeScene = nil }  // its picture is not needed any more
         return (last, close(scene))
     }
 

@@ -1,0 +1,140 @@
+import Foundation
+import Pixels
+
+/// The scenes a run has closed, while its input is still being read: in memory only what is small (span,
+/// keyframe, flags); their bulky parts — the mean embedding (5 KB), the 3×3 feature grid (11.5 KB), the keyframe's
+/// luma, the `--keep diverse` keyframe vector — and the report's thumbnail (~5 KB) go to an unlinked temporary
+/// file as each scene closes. They come back only for clustering and the report, after the decoder, the frame
+/// queue and the frames held for keyframes are gone, so what grows with the input's length (about 20 KB a scene,
+/// 18 MB at two hours of 720p) is not held during decoding and the peak of memory does not grow with the input.
+///
+/// The file is made in `folder` (the output's staging folder: the disk the results go to, not a RAM-backed
+/// `/tmp`) and unlinked at once, so it disappears with the process whatever happens. Spilling is a saving, never
+/// a failure: when the file cannot be made or written (a full disk), the scenes stay in memory as before.
+@_spi(Testing) public final class ClosedScenes {
+    /// The closed scenes in order, without their bulky parts when the file holds them.
+    public private(set) var light: [Scene] = []
+    /// Where each scene's bulky parts are in the file (nil: kept in memory, in `light` itself).
+    private var places: [Place?] = []
+    private struct Place {
+        let offset: Int64
+        let size: Int
+        /// The thumbnail's bytes follow the scene's record; -1: no thumbnail.
+        let thumbnailSize: Int
+    }
+    /// Thumbnails not spilled (no file, or a write failed), by scene id.
+    private var thumbnailsInMemory: [Int: [UInt8]] = [:]
+    private var file: SpillFile?
+    private let folder: URL?
+
+    /// - Parameter folder: where to make the temporary file; nil keeps everything in memory.
+    public init(spillingIn folder: URL?) {
+        self.folder = folder
+        file = folder.flatMap { SpillFile(in: $0) }
+    }
+
+    public var count: Int { light.count }
+
+    /// Keeps a closed scene (whole: its embedding, grid and lumas) and its report thumbnail.
+    public func append(_ scene: Scene, thumbnail: [UInt8]?) {
+        if let file, scene.embedding != nil || scene.grid != nil || scene.keyframeLuma != nil || thumbnail != nil {
+            var e = CheckpointEncoder()
+            e.scene(scene)
+            let record = e.bytes
+            let offset = file.end
+            if file.append(record), thumbnail.map({ file.append($0) }) ?? true {
+                var stripped = scene
+                stripped.embedding = nil
+                stripped.grid = nil
+                stripped.keyframeLuma = nil
+                stripped.keyframeVector = nil
+                light.append(stripped)
+                places.append(Place(offset: offset, size: record.count, thumbnailSize: thumbnail?.count ?? -1))
+                return
+            }
+            self.file = nil  // cannot write (a full disk): what is spilled already stays readable through `places`
+            spillFailed = file
+        }
+        light.append(scene)
+        places.append(nil)
+        if let thumbnail { thumbnailsInMemory[scene.id] = thumbnail }
+    }
+
+    /// The file a failed write left: still read for the scenes spilled before.
+    private var spillFailed: SpillFile?
+
+    /// Every closed scene whole, read back from the file (written by this process a moment ago: only a failing
+    /// disk makes that fail).
+    public func whole() throws(OutputError) -> [Scene] {
+        var scenes = light
+        for (i, place) in places.enumerated() {
+            guard let place else { continue }
+            guard let bytes = (file ?? spillFailed)?.read(at: place.offset, count: place.size) else {
+                throw OutputError(path: folder?.path ?? "", reason: "cannot read back a temporary file (\(String(cString: strerror(errno))))")
+            }
+            var d = CheckpointDecoder(bytes)
+            guard let scene = try? d.scene(), scene.id == light[i].id else {
+                throw OutputError(path: folder?.path ?? "", reason: "a temporary file changed under the run")
+            }
+            scenes[i] = scene
+        }
+        return scenes
+    }
+
+    /// The report thumbnail of scene `id` (read from the file when spilled).
+    public func thumbnail(_ id: Int) -> [UInt8]? {
+        if let t = thumbnailsInMemory[id] { return t }
+        let i = id >= 0 && id < light.count && light[id].id == id ? id : light.firstIndex { $0.id == id }
+        guard let i, let place = places[i], place.thumbnailSize >= 0 else { return nil }
+        return (file ?? spillFailed)?.read(at: place.offset + Int64(place.size), count: place.thumbnailSize)
+    }
+}
+
+/// An unlinked temporary file, appended to and read back at offsets; closed in `deinit`.
+final class SpillFile {
+    private let fd: Int32
+    private(set) var end: Int64 = 0
+
+    /// Nil when no file can be made in `folder`.
+    init?(in folder: URL) {
+        var template = Array(folder.appendingPathComponent(".framededupe-spill-XXXXXX").path.utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { return nil }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        self.fd = fd
+    }
+
+    deinit { close(fd) }
+
+    /// Appends `bytes`; false when they could not all be written.
+    func append(_ bytes: [UInt8]) -> Bool {
+        let ok = bytes.withUnsafeBytes { p in
+            Self.whole(p.count) { done in pwrite(fd, p.baseAddress! + done, p.count - done, off_t(end) + off_t(done)) }
+        }
+        if ok { end += Int64(bytes.count) }
+        return ok
+    }
+
+    /// `count` bytes at `offset`; nil when they cannot be read.
+    func read(at offset: Int64, count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let ok = bytes.withUnsafeMutableBytes { p in
+            Self.whole(p.count) { done in pread(fd, p.baseAddress! + done, p.count - done, off_t(offset) + off_t(done)) }
+        }
+        return ok ? bytes : nil
+    }
+
+    /// Repeats `transfer` (given the bytes done so far, returns how many more it moved) until `count` bytes are
+    /// done; false on an error or the end of the file.
+    private static func whole(_ count: Int, _ transfer: (Int) -> Int) -> Bool {
+        var done = 0
+        while done < count {
+            let n = transfer(done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+@_spi(Testing) import FrameDedupe
+import Testing
+import _FrameDedupeTestSupport
+
+/// ``ClosedScenes``: the closed scenes' embeddings, grids, lumas and thumbnails spilled to an unlinked file while a
+/// run decodes, so memory does not grow with the input's length; what comes back must be exactly what went in.
+@Suite("Closed scenes spilled to disk while decoding")
+struct ClosedScenesTests {
+    /// Real scenes (embeddings, grids, keyframe lumas) and real JPEG keyframes standing in for the thumbnails.
+    static func realScenes() throws -> (scenes: [Scene], images: [Int: [UInt8]]) {
+        let out = Fixtures.temporaryFolder("spill-source")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let list = try findScenes(input: Fixtures.sample("revisit-360p.mp4").path, options: DedupeOptions(), output: out)
+        var images: [Int: [UInt8]] = [:]
+        for scene in list.scenes {
+            if let path = scene.keyframe.path { images[scene.id] = try [UInt8](Data(contentsOf: out.appendingPathComponent(path))) }
+        }
+        return (list.scenes, images)
+    }
+
+    @Test func spilledScenesComeBackExactly() throws {
+        let (scenes, images) = try Self.realScenes()
+        #expect(scenes.count >= 3 && scenes.allSatisfy { $0.embedding != nil && $0.grid != nil })
+        let folder = Fixtures.temporaryFolder("spill")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let closed = ClosedScenes(spillingIn: folder)
+        for scene in scenes { closed.append(scene, thumbnail: images[scene.id]) }
+        // Held in memory without their bulky parts; nothing visible left in the folder (the file is unlinked).
+        #expect(closed.light.allSatisfy { $0.embedding == nil && $0.grid == nil })
+        #expect(closed.light.map(\.keyframe) == scenes.map(\.keyframe))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        #expect(try closed.whole() == scenes)
+        for scene in scenes {
+            #expect(closed.thumbnail(scene.id) == images[scene.id], "scene \(scene.id)")
+        }
+        #expect(closed.thumbnail(scenes.count) == nil)
+    }
+
+    /// Without a folder, or when no file can be made there, the scenes stay in memory and come back the same.
+    @Test(arguments: [false, true])
+    func keptInMemoryWhenNoFileCanBeMade(hasFolder: Bool) throws {
+        let (scenes, images) = try Self.realScenes()
+        let missing = Fixtures.temporaryFolder("spill-gone")
+        try FileManager.default.removeItem(at: missing)
+        let closed = ClosedScenes(spillingIn: hasFolder ? missing : nil)
+        for scene in scenes { closed.append(scene, thumbnail: images[scene.id]) }
+        #expect(closed.light == scenes)
+        #expect(try closed.whole() == scenes)
+        #expect(closed.thumbnail(scenes.last!.id) == images[scenes.last!.id])
+    }
+}
