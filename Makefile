@@ -4,9 +4,14 @@
 SWIFT ?= swift
 DEB_PACKAGES := libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libopenblas-dev libsqlite3-dev pkg-config ffmpeg
 SAMPLE ?= samples/shots-360p.mp4
-# Release builds on x86-64 machines with AVX2 and FMA compile for Haswell-class CPUs: the network's
-# hand-written depthwise loops then use 256-bit vectors (see BENCHMARKS.md). Override with CPU_FLAGS=.
-CPU_FLAGS ?= $(shell [ "$$(uname -m)" = x86_64 ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo 2>/dev/null && echo "-Xswiftc -target-cpu -Xswiftc haswell")
+# Release builds on x86-64 machines compile for the machine's class of CPU, as Package.swift does for the
+# numeric kernels in every build: Skylake-SP where there is AVX-512 (the depthwise loops then use 512-bit
+# vectors), else Haswell where there are AVX2 and FMA (256-bit). See BENCHMARKS.md. Override with CPU_FLAGS=.
+X86_CPU := $(shell [ "$$(uname -m)" = x86_64 ] && f=$$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null) && \
+	if echo "$$f" | grep -qw avx512f && echo "$$f" | grep -qw avx512bw && echo "$$f" | grep -qw avx512dq && \
+	   echo "$$f" | grep -qw avx512vl && echo "$$f" | grep -qw avx512cd; then echo skylake-avx512; \
+	elif echo "$$f" | grep -qw avx2 && echo "$$f" | grep -qw fma; then echo haswell; fi)
+CPU_FLAGS ?= $(if $(X86_CPU),-Xswiftc -target-cpu -Xswiftc $(X86_CPU))
 DEMO_OUT ?= demo.framededupe
 
 .PHONY: all deps model models build release test sanitize demo man bench bench-peers clean

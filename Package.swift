@@ -3,8 +3,9 @@ import Foundation
 import PackageDescription
 
 /// Flags for the numeric kernels (Similarity): optimised even in debug builds, and on an x86-64 machine
-/// with AVX2 and FMA compiled for it (Haswell, 2013, and later), so the hand-written loops use 256-bit
-/// vectors and fused multiply-adds in every build the tests run, not only in `make release`. The result
+/// with AVX2 and FMA compiled for it (Haswell, 2013, and later; with AVX-512 for Skylake-SP, 2017), so the
+/// hand-written loops use 256-bit (512-bit) vectors and fused multiply-adds in every build the tests run,
+/// not only in `make release`. The result
 /// runs on the building machine's kind of CPU, like `-march=native`: set FRAMEDEDUPE_PORTABLE=1 to build
 /// for baseline x86-64 (then the kernels multiply and add separately; results differ by rounding only).
 let kernelSettings: [SwiftSetting] = {
@@ -13,7 +14,10 @@ let kernelSettings: [SwiftSetting] = {
     let portable = ProcessInfo.processInfo.environment["FRAMEDEDUPE_PORTABLE"] == "1"
     let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
         .split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? []
-    if !portable && flags.contains("avx2") && flags.contains("fma") {
+    if !portable && ["avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd"].allSatisfy(flags.contains) {
+        // AVX-512 (Skylake-SP, 2017, and later): the depthwise loops use 16-lane vectors (WIDE_VECTORS).
+        settings += [.unsafeFlags(["-target-cpu", "skylake-avx512"]), .define("FUSED_MULTIPLY_ADD"), .define("WIDE_VECTORS")]
+    } else if !portable && flags.contains("avx2") && flags.contains("fma") {
         settings += [.unsafeFlags(["-target-cpu", "haswell"]), .define("FUSED_MULTIPLY_ADD")]
     }
     #elseif arch(arm64)

@@ -63,10 +63,13 @@ def run(cmd, **kw):
 
 
 def target_cpu():
-    """The -target-cpu `make release` uses: haswell on x86-64 with AVX2 and FMA (the Makefile's CPU_FLAGS rule)."""
+    """The -target-cpu `make release` uses (the Makefile's X86_CPU, as Package.swift for the kernels):
+    skylake-avx512 on x86-64 with AVX-512, haswell with AVX2 and FMA."""
     if platform.machine() != "x86_64":
         return ""
     flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
+    if all(f in flags for f in ("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd")):
+        return "skylake-avx512"
     return "haswell" if "avx2" in flags and "fma" in flags else ""
 
 

@@ -21,13 +21,15 @@ import Pixels
 ///
 /// Implementation: tensors are channels-last (NHWC), so every 1×1 convolution is one `cblas_sgemm` of
 /// `(N·H·W × Cin)` by `(Cin × Cout)`; the stem is an im2col plus `cblas_sgemm`; the depthwise convolution is
-/// a vectorised loop (``DepthwiseRing``) that also applies its producer's ReLU6. Biases (and the residual)
-/// are the GEMMs' initial `C` (β = 1), which costs what OpenBLAS's own zeroing of `C` would.
+/// a vectorised loop (``DepthwiseRing``) that also applies its producer's ReLU6, specialised for each kernel
+/// size and stride. Biases (and the residual) are the GEMMs' initial `C` (β = 1), which costs what
+/// OpenBLAS's own zeroing of `C` would.
 /// Blocks at 56×56 and above (and block 0, which computes the stem) run image by image in strips of output
 /// rows: the expand GEMM (or the stem) writes a few rows ahead of the depthwise loop into a small rolling
 /// buffer, and each strip of depthwise output is projected at once, so the largest tensors never leave the
-/// cache. Smaller blocks run over several images at once so that their GEMMs have enough rows. Buffers
-/// are allocated for the largest batch seen and reused: no allocation per image except the returned arrays.
+/// cache. Smaller blocks run their projections over several images at once so that those GEMMs have
+/// enough rows. Buffers are allocated for the largest batch seen and reused: no allocation per image except
+/// the returned arrays.
 ///
 /// Threads: OpenBLAS's thread count is global; set it with ``setLinearAlgebraThreads(_:)``.
 ///
@@ -266,21 +268,22 @@ public final class EfficientNetLite {
         gemm(rows: pixels, inputs: stem.columns, outputs: stem.outputs, a: w.columns, b: stem.weights, c: output)
     }
 
-    /// Runs a block on `images` images at once: one GEMM for each 1×1 convolution, for the late blocks whose
-    /// images are small, so that the GEMMs have enough rows.
+    /// Runs a block on `images` images at once, for the late blocks whose images are small: the expand GEMM
+    /// image by image (its output, the widest tensor, then stays in cache for the depthwise loop), the
+    /// projection as one GEMM over all the images, so that it has enough rows.
     private func runWhole(_ block: Block, images m: Int, input: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>, in w: Workspace) {
         let d = block.depthwise.geometry
         let mid = block.depthwise.channels
         let inPixels = d.inputHeight * d.inputWidth, outPixels = d.outputHeight * d.outputWidth
-        var source = UnsafePointer(input)
-        if let expand = block.expand {
-            broadcastRows(expand.bias, count: mid, rows: m * inPixels, into: w.expanded)
-            gemm(rows: m * inPixels, inputs: expand.inputs, outputs: mid, a: input, b: expand.weights, c: w.expanded)
-            source = UnsafePointer(w.expanded)
-        }
         for i in 0..<m {
+            var source = UnsafePointer(input + i * inPixels * block.inputs)
+            if let expand = block.expand {
+                broadcastRows(expand.bias, count: mid, rows: inPixels, into: w.expanded)
+                gemm(rows: inPixels, inputs: expand.inputs, outputs: mid, a: source, b: expand.weights, c: w.expanded)
+                source = UnsafePointer(w.expanded)
+            }
             DepthwiseRing(scratch: w.ring, held: w.held, channels: mid, geometry: d).run(
-                rows: 0..<d.outputHeight, input: source + i * inPixels * mid, inputRowCapacity: d.inputHeight,
+                rows: 0..<d.outputHeight, input: source, inputRowCapacity: d.inputHeight,
                 output: w.depthwise + i * outPixels * mid, weights: block.depthwise.weights, bias: block.depthwise.bias)
         }
         project(block, pixels: m * outPixels, input: input, output: output, in: w)
@@ -382,7 +385,7 @@ public final class EfficientNetLite {
                 depthwise = max(depthwise, strip * d.outputWidth * mid)
                 if block.expand == nil { columns = capacity * g.outputWidth * stem.columns }
             } else {
-                expanded = max(expanded, m * d.inputHeight * d.inputWidth * mid)
+                expanded = max(expanded, d.inputHeight * d.inputWidth * mid)  // expanded one image at a time
                 depthwise = max(depthwise, m * d.outputHeight * d.outputWidth * mid)
             }
             ring = max(ring, depthwiseScratchCount(channels: mid, geometry: d))

@@ -52,6 +52,54 @@ typealias Vector = SIMD8<Float>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: Vector.self)
 }
 
+#if WIDE_VECTORS
+/// The depthwise loops' vector where the build targets AVX-512 (`WIDE_VECTORS`, set by Package.swift on
+/// x86-64 hosts that have it): 16 lanes, and 32 registers to hold a 5×5 kernel's weights.
+typealias WideVector = SIMD16<Float>
+#else
+typealias WideVector = SIMD8<Float>
+#endif
+
+@inline(__always) func loadLanes<V: KernelVector>(_ p: UnsafePointer<Float>, as _: V.Type) -> V {
+    UnsafeRawPointer(p).loadUnaligned(as: V.self)
+}
+
+@inline(__always) func storeLanes<V: KernelVector>(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+}
+
+/// The vector types the depthwise loops run on. Their arithmetic is written per concrete type: the
+/// standard library's generic comparisons and `addingProduct`, specialised for a generic `SIMD` type,
+/// compile to a loop over the lanes, where on the concrete types they are single instructions.
+protocol KernelVector: SIMD where Scalar == Float {
+    /// ``multiplyAdd(_:_:_:)``.
+    static func multiplyAdd(_ a: Self, _ w: Self, _ x: Self) -> Self
+    /// ``relu6(_:)``.
+    static func relu6(_ v: Self) -> Self
+}
+
+extension SIMD8: KernelVector where Scalar == Float {
+    @inline(__always) static func multiplyAdd(_ a: Self, _ w: Self, _ x: Self) -> Self { Similarity.multiplyAdd(a, w, x) }
+    @inline(__always) static func relu6(_ v: Self) -> Self { Similarity.relu6(v) }
+}
+
+extension SIMD16: KernelVector where Scalar == Float {
+    @inline(__always) static func multiplyAdd(_ a: Self, _ w: Self, _ x: Self) -> Self {
+        #if FUSED_MULTIPLY_ADD
+        a.addingProduct(w, x)
+        #else
+        a + w * x
+        #endif
+    }
+
+    @inline(__always) static func relu6(_ v: Self) -> Self {
+        var r = v
+        r.replace(with: 0, where: v .< 0)
+        r.replace(with: 6, where: r .> 6)
+        return r
+    }
+}
+
 /// `a + w · x` per lane: one fused multiply-add instruction where the build targets a CPU that has them
 /// (`FUSED_MULTIPLY_ADD`, set by Package.swift on x86-64 hosts with AVX2 and FMA, and on arm64); a
 /// multiply and an add otherwise — `addingProduct` without hardware FMA would call `fmaf` per lane.
@@ -72,9 +120,10 @@ typealias Vector = SIMD8<Float>
     return r
 }
 
-/// Scratch floats a ``DepthwiseRing`` needs: `k` padded input rows.
+/// Scratch floats a ``DepthwiseRing`` needs: `k` padded input rows and one row of zeros, each row
+/// ``DepthwiseRing/rowPixels(_:)`` pixels long.
 @_spi(Testing) public func depthwiseScratchCount(channels: Int, geometry g: SamePadding) -> Int {
-    g.kernel * g.paddedWidth * channels
+    (g.kernel + 1) * DepthwiseRing.rowPixels(g) * channels
 }
 
 /// Depthwise k×k convolution of one image with ReLU6 on its input and BN-folded bias and ReLU6 on its
@@ -83,17 +132,27 @@ typealias Vector = SIMD8<Float>
 ///
 /// The ReLU6 on the input is the producer's activation (expand or stem convolution), fused here so the
 /// expanded tensor is not read and written once more. Input rows are activated into a ring of `k`
-/// zero-bordered rows (O(width) memory) as the output rows need them, so the inner loop has no bounds
-/// checks; it runs over 8-channel vectors, four output pixels at a time. The ring remembers which input
-/// rows it holds between calls of ``run(rows:input:inputRowCapacity:output:weights:bias:)``, which must
-/// come in increasing row order, so a producer can compute the input a strip at a time just ahead of it.
+/// zero-bordered rows (O(width) memory) as the output rows need them; kernel rows above or below the image
+/// read a row of zeros, so the inner loop has no bounds checks and no cases. It runs over vectors of 8
+/// channels (16 with AVX-512, when the width is a multiple of 16), four output pixels at a time, with the
+/// vector's k×k weights held in registers across the row (32 registers hold a 5×5 kernel, 16 do not);
+/// a row whose width is not a multiple of four ends with one more group of four, read from zero columns
+/// past the padding, of which only the real pixels are stored. Every output is the same sum in the same
+/// order (bias, then the taps row by row), so results do not depend on where a pixel falls in its group.
+/// The ring remembers which input rows it holds between calls of
+/// ``run(rows:input:inputRowCapacity:output:weights:bias:)``, which must come in increasing row order, so a
+/// producer can compute the input a strip at a time just ahead of it.
 @_spi(Testing) public struct DepthwiseRing {
     let scratch: UnsafeMutablePointer<Float>
     let held: UnsafeMutablePointer<Int>
     let channels: Int
     let geometry: SamePadding
 
-    /// Starts one image: zeroes the padding columns and forgets the rows held.
+    /// Pixels in one ring row: the padded row the outputs read, plus the columns a last group of four
+    /// outputs reads past it (three more outputs' strides).
+    static func rowPixels(_ g: SamePadding) -> Int { g.paddedWidth + 3 * g.stride }
+
+    /// Starts one image: zeroes the padding columns and the zero row, and forgets the rows held.
     ///
     /// - Parameters:
     ///   - scratch: ``depthwiseScratchCount(channels:geometry:)`` floats.
@@ -107,7 +166,7 @@ typealias Vector = SIMD8<Float>
         self.channels = channels
         self.geometry = g
         let c = channels
-        let rowFloats = g.paddedWidth * c
+        let rowFloats = Self.rowPixels(g) * c
         let leftFloats = g.left * c
         let rightStart = (g.left + min(g.inputWidth, g.paddedWidth - g.left)) * c
         for slot in 0..<g.kernel {
@@ -115,6 +174,7 @@ typealias Vector = SIMD8<Float>
             row.initialize(repeating: 0, count: leftFloats)
             (row + rightStart).initialize(repeating: 0, count: rowFloats - rightStart)
         }
+        (scratch + g.kernel * rowFloats).initialize(repeating: 0, count: rowFloats)
         held.initialize(repeating: -1, count: g.kernel)
     }
 
@@ -134,103 +194,143 @@ typealias Vector = SIMD8<Float>
     ) {
         let g = geometry
         let k = g.kernel, s = g.stride, c = channels
-        let rowFloats = g.paddedWidth * c
+        let rowFloats = Self.rowPixels(g) * c
         let copied = min(g.inputWidth, g.paddedWidth - g.left)  // input columns the padded row holds
         let leftFloats = g.left * c
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: k) { tapsBuffer in
-            let taps = tapsBuffer.baseAddress!  // kernel rows of the current output row inside the input
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rowsBuffer in
-                let rowPointers = rowsBuffer.baseAddress!
-                for oy in rows {
-                    let base = oy * s - g.top
-                    var valid = 0
-                    for i in max(0, -base)..<min(k, g.inputHeight - base) {
-                        let iy = base + i
-                        let slot = iy % k
-                        let row = scratch + slot * rowFloats
-                        if held[slot] != iy {
-                            held[slot] = iy
-                            let source = input + (iy % inputRowCapacity) &* g.inputWidth &* c
-                            let destination = row + leftFloats
-                            var p = 0
-                            let n = copied &* c
-                            while p < n {
-                                store(relu6(load(source + p)), destination + p)
-                                p &+= Vector.scalarCount
-                            }
+        let zeros = UnsafePointer(scratch + k * rowFloats)
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: k) { rowsBuffer in
+            let rowPointers = rowsBuffer.baseAddress!
+            for oy in rows {
+                let base = oy * s - g.top
+                for i in 0..<k {
+                    let iy = base + i
+                    guard iy >= 0 && iy < g.inputHeight else {
+                        rowPointers[i] = zeros
+                        continue
+                    }
+                    let slot = iy % k
+                    let row = scratch + slot * rowFloats
+                    if held[slot] != iy {
+                        held[slot] = iy
+                        let source = input + (iy % inputRowCapacity) &* g.inputWidth &* c
+                        let destination = row + leftFloats
+                        var p = 0
+                        let n = copied &* c
+                        while p &+ WideVector.scalarCount <= n {
+                            storeLanes(WideVector.relu6(loadLanes(source + p, as: WideVector.self)), destination + p)
+                            p &+= WideVector.scalarCount
                         }
-                        rowPointers[valid] = UnsafePointer(row)
-                        taps[valid] = i
-                        valid += 1
+                        while p < n {
+                            store(relu6(load(source + p)), destination + p)
+                            p &+= Vector.scalarCount
+                        }
                     }
-                    let outRow = output + (oy &- rows.lowerBound) &* g.outputWidth &* c
-                    // Constant kernel sizes let the compiler unroll the tap loop.
-                    switch k {
-                    case 3: depthwiseRow(kernel: 3, stride: s, channels: c, width: g.outputWidth, rows: rowPointers, taps: taps, count: valid, weights: weights, bias: bias, output: outRow)
-                    case 5: depthwiseRow(kernel: 5, stride: s, channels: c, width: g.outputWidth, rows: rowPointers, taps: taps, count: valid, weights: weights, bias: bias, output: outRow)
-                    default: depthwiseRow(kernel: k, stride: s, channels: c, width: g.outputWidth, rows: rowPointers, taps: taps, count: valid, weights: weights, bias: bias, output: outRow)
-                    }
+                    rowPointers[i] = UnsafePointer(row)
+                }
+                let outRow = output + (oy &- rows.lowerBound) &* g.outputWidth &* c
+                let rows = UnsafePointer(rowPointers)
+                // The kernel size and stride as constants, so the tap loops unroll and the weights stay in
+                // registers.
+                if c % WideVector.scalarCount == 0 {
+                    depthwiseRow(kernel: k, stride: s, vector: WideVector.self, channels: c, width: g.outputWidth, rows: rows, weights: weights, bias: bias, output: outRow)
+                } else {
+                    depthwiseRow(kernel: k, stride: s, vector: Vector.self, channels: c, width: g.outputWidth, rows: rows, weights: weights, bias: bias, output: outRow)
                 }
             }
         }
     }
 }
 
-/// One output row of ``DepthwiseRing``: for each 8-channel vector, four output pixels at a time, the taps
-/// of the `count` kernel rows `taps[0..<count]` read from the padded ring rows `rows[0..<count]`.
-/// Wrapping arithmetic and walking pointers keep overflow checks out of the loop.
+/// A depthwise kernel size and stride known at compile time.
+enum DepthwiseShape<let kernel: Int, let stride: Int> {}
+
+/// One output row of ``DepthwiseRing``, on vectors of `V`: the kernel size and stride made constants, so
+/// the tap loops unroll and the weights stay in registers.
 @inline(__always)
-private func depthwiseRow(
-    kernel k: Int, stride s: Int, channels c: Int, width: Int, rows: UnsafeMutablePointer<UnsafePointer<Float>>,
-    taps: UnsafeMutablePointer<Int>, count: Int, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-    output: UnsafeMutablePointer<Float>
+private func depthwiseRow<V: KernelVector>(
+    kernel k: Int, stride s: Int, vector: V.Type, channels c: Int, width: Int, rows: UnsafePointer<UnsafePointer<Float>>,
+    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+) {
+    switch (k, s) {
+    case (3, 1): depthwiseRow(DepthwiseShape<3, 1>.self, V.self, channels: c, width: width, rows: rows, weights: weights, bias: bias, output: output)
+    case (3, 2): depthwiseRow(DepthwiseShape<3, 2>.self, V.self, channels: c, width: width, rows: rows, weights: weights, bias: bias, output: output)
+    case (5, 1): depthwiseRow(DepthwiseShape<5, 1>.self, V.self, channels: c, width: width, rows: rows, weights: weights, bias: bias, output: output)
+    case (5, 2): depthwiseRow(DepthwiseShape<5, 2>.self, V.self, channels: c, width: width, rows: rows, weights: weights, bias: bias, output: output)
+    default: depthwiseRow(kernel: k, stride: s, channels: c, width: width, rows: rows, weights: weights, bias: bias, output: output)
+    }
+}
+
+/// One output row of ``DepthwiseRing`` for a kernel size and stride fixed at compile time: for each
+/// vector of channels, its `k×k` weights loaded once, then four output pixels at a time (see
+/// ``DepthwiseRing`` for the last group).
+@inline(__always)
+private func depthwiseRow<let k: Int, let s: Int, V: KernelVector>(
+    _: DepthwiseShape<k, s>.Type, _: V.Type, channels c: Int, width: Int, rows: UnsafePointer<UnsafePointer<Float>>,
+    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
 ) {
     let step = s &* c, step2 = 2 &* s &* c, step3 = 3 &* s &* c, tile = 4 &* step
-    let c2 = 2 &* c, c3 = 3 &* c
     var ch = 0
     while ch < c {
-        let b = load(bias + ch)
-        var ox = 0
+        var w = InlineArray<k, InlineArray<k, V>>(repeating: InlineArray(repeating: .zero))
+        for i in 0..<k {
+            for j in 0..<k { w[i][j] = loadLanes(weights + ((i &* k &+ j) &* c &+ ch), as: V.self) }
+        }
+        let b = loadLanes(bias + ch, as: V.self)
         var o = output + ch
-        var origin = ch  // offset of the current output's first input column in a ring row
-        while ox &+ 4 <= width {
+        var origin = ch  // offset of the current group's first input column in a ring row
+        var ox = 0
+        while ox < width {
             var a0 = b, a1 = b, a2 = b, a3 = b
-            for t in 0..<count {
-                var w = weights + (taps[t] &* k &* c &+ ch)
-                var p = rows[t] + origin
-                for _ in 0..<k {
-                    let wv = load(w)
-                    a0 = multiplyAdd(a0, wv, load(p))
-                    a1 = multiplyAdd(a1, wv, load(p + step))
-                    a2 = multiplyAdd(a2, wv, load(p + step2))
-                    a3 = multiplyAdd(a3, wv, load(p + step3))
-                    w += c
+            for i in 0..<k {
+                var p = rows[i] + origin
+                for j in 0..<k {
+                    let wv = w[i][j]
+                    a0 = V.multiplyAdd(a0, wv, loadLanes(p, as: V.self))
+                    a1 = V.multiplyAdd(a1, wv, loadLanes(p + step, as: V.self))
+                    a2 = V.multiplyAdd(a2, wv, loadLanes(p + step2, as: V.self))
+                    a3 = V.multiplyAdd(a3, wv, loadLanes(p + step3, as: V.self))
                     p += c
                 }
             }
-            store(relu6(a0), o)
-            store(relu6(a1), o + c)
-            store(relu6(a2), o + c2)
-            store(relu6(a3), o + c3)
+            storeLanes(V.relu6(a0), o)
+            let left = width &- ox
+            if left >= 4 {
+                storeLanes(V.relu6(a1), o + c)
+                storeLanes(V.relu6(a2), o + 2 &* c)
+                storeLanes(V.relu6(a3), o + 3 &* c)
+            } else {
+                if left > 1 { storeLanes(V.relu6(a1), o + c) }
+                if left > 2 { storeLanes(V.relu6(a2), o + 2 &* c) }
+            }
             ox &+= 4
             o += 4 &* c
             origin &+= tile
         }
-        while ox < width {
+        ch &+= V.scalarCount
+    }
+}
+
+/// ``depthwiseRow(kernel:stride:vector:channels:width:rows:weights:bias:output:)`` for any other kernel size and stride (not used by
+/// the EfficientNet-Lite variants, whose kernels are 3 and 5 with strides 1 and 2).
+private func depthwiseRow(
+    kernel k: Int, stride s: Int, channels c: Int, width: Int, rows: UnsafePointer<UnsafePointer<Float>>,
+    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>
+) {
+    var ch = 0
+    while ch < c {
+        let b = load(bias + ch)
+        for ox in 0..<width {
             var a = b
-            for t in 0..<count {
-                var w = weights + (taps[t] &* k &* c &+ ch)
-                var p = rows[t] + origin
+            for i in 0..<k {
+                var p = rows[i] + (ox &* s &* c &+ ch)
+                var w = weights + (i &* k &* c &+ ch)
                 for _ in 0..<k {
                     a = multiplyAdd(a, load(w), load(p))
-                    w += c
                     p += c
+                    w += c
                 }
             }
-            store(relu6(a), o)
-            ox &+= 1
-            o += c
-            origin &+= step
+            store(relu6(a), output + (ox &* c &+ ch))
         }
         ch &+= Vector.scalarCount
     }
