@@ -22,6 +22,7 @@ the CPU (AVX-512 where there is AVX-512), so when the environment forces older O
 import argparse
 import json
 import os
+import platform
 import re
 import statistics
 import subprocess
@@ -65,6 +66,16 @@ def time_onnx(session, size, batches, repeats):
             best = min(best, time.perf_counter() - start)
         result[batch] = best * 1000 / batch
     return result
+
+
+def kernel_cpu():
+    """What Package.swift compiles the Similarity target for on this machine (its kernelSettings rule)."""
+    if os.environ.get("FRAMEDEDUPE_PORTABLE") == "1" or platform.machine() != "x86_64":
+        return "the build's default CPU"
+    flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
+    if all(f in flags for f in ("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd")):
+        return "skylake-avx512, 16-lane depthwise"
+    return "haswell" if "avx2" in flags and "fma" in flags else "baseline x86-64"
 
 
 def time_swift(scratch, threads, batches, repeats, flags, kernels="environment"):
@@ -135,8 +146,9 @@ def main():
     command = ("python3 scripts/bench-embedding.py" + (f" --cpu {args.cpu}" if args.cpu else "") + f" --rounds {args.rounds}"
                + (f" --openblas-kernels {args.openblas_kernels}" if choices != ["environment"] else ""))
     lines = [f"EfficientNet-Lite0, ms per image: median over {args.rounds} alternating rounds of the best of {args.repeats} runs; "
-             f"onnxruntime {ort.__version__} (its own kernels for the CPU); Swift compiled for "
-             f"{args.cpu or 'baseline x86-64'}; environment `OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}`.", "",
+             f"onnxruntime {ort.__version__} (its own kernels for the CPU); the network's kernels (Similarity) compiled for "
+             f"{kernel_cpu()} (Package.swift's choice for this CPU), the rest for {args.cpu or 'baseline x86-64'}; "
+             f"environment `OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}`.", "",
              f"Command: `{command}`", "",
              "| threads | batch | OpenBLAS kernels | framededupe (Swift, OpenBLAS) | onnxruntime | ratio |",
              "|---:|---:|---|---:|---:|---:|"]
