@@ -268,8 +268,8 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/framededupe"))
     ap.add_argument("--scratch-path", default=os.path.join(ROOT, ".build-bench"), help="build folder of the release test build")
     ap.add_argument("--skip-build", action="store_true", help="use the existing release binary and test build")
-    ap.add_argument("--cpu", help="-target-cpu of both release builds, '' for baseline x86-64 (default: haswell on "
-                                  "x86-64 with AVX2 and FMA, the Makefile's rule)")
+    ap.add_argument("--cpu", help="-target-cpu of both release builds, '' for baseline x86-64 (default: the Makefile's "
+                                  "rule: skylake-avx512 with AVX-512, haswell with AVX2 and FMA)")
     args = ap.parse_args()
     args.rounds = args.rounds or (1 if args.quick else 5)
     parts = [p for p in args.only.split(",") if p]
