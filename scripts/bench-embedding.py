@@ -20,9 +20,9 @@ the CPU (AVX-512 where there is AVX-512), so when the environment forces older O
 """
 
 import argparse
+import importlib.util
 import json
 import os
-import platform
 import re
 import statistics
 import subprocess
@@ -69,13 +69,15 @@ def time_onnx(session, size, batches, repeats):
 
 
 def kernel_cpu():
-    """What Package.swift compiles the Similarity target for on this machine (its kernelSettings rule)."""
-    if os.environ.get("FRAMEDEDUPE_PORTABLE") == "1" or platform.machine() != "x86_64":
+    """What Package.swift compiles the Similarity target for on this machine: the rule bench-speed.py's
+    target_cpu() shares with the Makefile, unless FRAMEDEDUPE_PORTABLE=1."""
+    if os.environ.get("FRAMEDEDUPE_PORTABLE") == "1":
         return "the build's default CPU"
-    flags = next((l.split(":", 1)[1].split() for l in open("/proc/cpuinfo") if l.startswith("flags")), [])
-    if all(f in flags for f in ("avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512cd")):
-        return "skylake-avx512, 16-lane depthwise"
-    return "haswell" if "avx2" in flags and "fma" in flags else "baseline x86-64"
+    spec = importlib.util.spec_from_file_location("bench_speed", os.path.join(REPO, "scripts", "bench-speed.py"))
+    bench_speed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_speed)
+    cpu = bench_speed.target_cpu()
+    return {"skylake-avx512": "skylake-avx512, 16-lane depthwise", "": "the build's default CPU"}.get(cpu, cpu)
 
 
 def time_swift(scratch, threads, batches, repeats, flags, kernels="environment"):
