@@ -248,9 +248,9 @@ struct EmbeddingKernelTests {
     }
 
     /// The vectorised depthwise loop equals the scalar `Double` reference to float rounding, on inputs
-    /// that exercise ReLU6 on both sides, every padding case and the last, partial group of four pixels;
-    /// with 24 channels (8-lane vectors), 32 and 48 (16-lane vectors where the build has AVX-512), and a
-    /// 7×7 kernel (the loop for kernel sizes without a specialisation).
+    /// (plus their producer's bias) that exercise ReLU6 on both sides, every padding case and the last,
+    /// partial group of four pixels; with 24 channels (8-lane vectors), 32 and 48 (16-lane vectors where
+    /// the build has AVX-512), and a 7×7 kernel (the loop for kernel sizes without a specialisation).
     @Test(arguments: [
         (3, 1, 7, 9, 24), (3, 2, 8, 8, 24), (5, 2, 15, 13, 24), (5, 1, 6, 11, 24), (5, 2, 28, 28, 24), (3, 2, 1, 3, 24),
         (3, 1, 7, 9, 32), (3, 2, 8, 8, 48), (5, 2, 15, 13, 32), (5, 1, 7, 7, 48), (5, 1, 14, 14, 16), (7, 1, 9, 6, 16),
@@ -266,17 +266,21 @@ struct EmbeddingKernelTests {
         let input = (0..<height * width * channels).map { _ in random(8) }
         let weights = (0..<kernel * kernel * channels).map { _ in random(1) }
         let bias = (0..<channels).map { _ in random(2) }
-        let expected = depthwiseConvolutionReference(input: input, channels: channels, geometry: g, weights: weights, bias: bias)
+        let inputBias = (0..<channels).map { _ in random(3) }
+        let expected = depthwiseConvolutionReference(
+            input: input, inputBias: inputBias, channels: channels, geometry: g, weights: weights, bias: bias)
         var output = [Float](repeating: .nan, count: g.outputHeight * g.outputWidth * channels)
         var scratch = [Float](repeating: .nan, count: depthwiseScratchCount(channels: channels, geometry: g))
         input.withUnsafeBufferPointer { i in
             weights.withUnsafeBufferPointer { w in
                 bias.withUnsafeBufferPointer { b in
-                    output.withUnsafeMutableBufferPointer { o in
-                        scratch.withUnsafeMutableBufferPointer { s in
-                            depthwiseConvolution(
-                                input: i.baseAddress!, output: o.baseAddress!, channels: channels, geometry: g,
-                                weights: w.baseAddress!, bias: b.baseAddress!, scratch: s.baseAddress!)
+                    inputBias.withUnsafeBufferPointer { ib in
+                        output.withUnsafeMutableBufferPointer { o in
+                            scratch.withUnsafeMutableBufferPointer { s in
+                                depthwiseConvolution(
+                                    input: i.baseAddress!, inputBias: ib.baseAddress!, output: o.baseAddress!, channels: channels,
+                                    geometry: g, weights: w.baseAddress!, bias: b.baseAddress!, scratch: s.baseAddress!)
+                            }
                         }
                     }
                 }

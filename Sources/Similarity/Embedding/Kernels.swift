@@ -93,10 +93,7 @@ extension SIMD16: KernelVector where Scalar == Float {
     }
 
     @inline(__always) static func relu6(_ v: Self) -> Self {
-        var r = v
-        r.replace(with: 0, where: v .< 0)
-        r.replace(with: 6, where: r .> 6)
-        return r
+        unsafeBitCast(clampedToSix(unsafeBitCast(v, to: SIMD16<Int32>.self)), to: Self.self)
     }
 }
 
@@ -111,13 +108,26 @@ extension SIMD16: KernelVector where Scalar == Float {
     #endif
 }
 
-/// `min(max(v, 0), 6)` per lane. Written with masks: `clamped(lowerBound:upperBound:)` and `pointwiseMax`
-/// compile to out-of-line scalar loops (NaN-aware), which made this the hottest function of the network.
+/// `min(max(v, 0), 6)` per lane (a NaN becomes 0 or 6, by its sign).
+///
+/// Computed on the bit patterns (``clampedToSix(_:)``), with no comparison mask. The float forms all
+/// misbehave somewhere: `clamped(lowerBound:upperBound:)` and `pointwiseMax` compile to out-of-line scalar
+/// loops (NaN-aware), and `replace(with:where:)` selects lane by lane, which LLVM turns into one
+/// `vmaxps`/`vminps` pair in some places and, for 16 lanes, in others into a comparison mask rebuilt four
+/// lanes at a time (~20 instructions instead of 2; it was most of the depthwise loop's stores).
 @inline(__always) func relu6(_ v: Vector) -> Vector {
-    var r = v
-    r.replace(with: 0, where: v .< 0)
-    r.replace(with: 6, where: r .> 6)
-    return r
+    unsafeBitCast(clampedToSix(unsafeBitCast(v, to: SIMD8<Int32>.self)), to: Vector.self)
+}
+
+/// ReLU6 on IEEE-754 single bit patterns, as integers: a float with its sign bit set is negative as an
+/// `Int32` (so `max(x, 0)` clears it to +0.0), and non-negative floats order as their bit patterns (so
+/// `min(x, 6.0)` is an integer minimum). Both are written with shifts and masks, which LLVM recognises as
+/// `vpmaxsd`/`vpminsd` in every context. Exact: every result is the input or 0 or 6.
+@inline(__always) func clampedToSix<V: SIMD>(_ x: V) -> V where V.Scalar == Int32 {
+    let positive = x & ~(x &>> 31)
+    let six = V(repeating: 0x40C0_0000)  // 6.0
+    let over = positive &- six
+    return six &+ (over & (over &>> 31))
 }
 
 /// Scratch floats a ``DepthwiseRing`` needs: `k` padded input rows and one row of zeros, each row
@@ -126,12 +136,14 @@ extension SIMD16: KernelVector where Scalar == Float {
     (g.kernel + 1) * DepthwiseRing.rowPixels(g) * channels
 }
 
-/// Depthwise k×k convolution of one image with ReLU6 on its input and BN-folded bias and ReLU6 on its
-/// output: `out[y, x, c] = relu6(bias[c] + Σ_{i,j} w[i, j, c] · relu6(in[y·s − top + i, x·s − left + j, c]))`,
+/// Depthwise k×k convolution of one image with its producer's bias and ReLU6 on its input and BN-folded
+/// bias and ReLU6 on its output:
+/// `out[y, x, c] = relu6(bias[c] + Σ_{i,j} w[i, j, c] · relu6(in[y·s − top + i, x·s − left + j, c] + inputBias[c]))`,
 /// with TF "SAME" zero padding (see ``SamePadding``), computed a group of output rows at a time.
 ///
-/// The ReLU6 on the input is the producer's activation (expand or stem convolution), fused here so the
-/// expanded tensor is not read and written once more. Input rows are activated into a ring of `k`
+/// The input bias and ReLU6 are the producer's (expand or stem convolution), fused here so the expanded
+/// tensor, the network's largest, is written once (by its GEMM, with β = 0) and read once, instead of
+/// being filled with the bias first and activated in place. Input rows are activated into a ring of `k`
 /// zero-bordered rows (O(width) memory) as the output rows need them; kernel rows above or below the image
 /// read a row of zeros, so the inner loop has no bounds checks and no cases. It runs over vectors of 8
 /// channels (16 with AVX-512, when the width is a multiple of 16), four output pixels at a time, with the
@@ -182,15 +194,16 @@ extension SIMD16: KernelVector where Scalar == Float {
     ///
     /// - Parameters:
     ///   - rows: Output rows, after those of the previous call.
-    ///   - input: The producer's output before its activation, rows of `W × C` floats; input row `y` is at
-    ///     row `y % inputRowCapacity` (a rolling buffer; pass `H` for a whole image).
+    ///   - input: The producer's output before its bias and activation, rows of `W × C` floats; input row
+    ///     `y` is at row `y % inputRowCapacity` (a rolling buffer; pass `H` for a whole image).
     ///   - inputRowCapacity: The number of rows `input` holds.
+    ///   - inputBias: `C` floats, the producer's bias (BN-folded), added to `input` before the ReLU6.
     ///   - output: Where output row `rows.lowerBound` goes; rows of `Wo × C` floats follow.
     ///   - weights: `k × k × C` floats, `[i][j][c]` (BN-folded).
     ///   - bias: `C` floats (BN-folded).
     public func run(
-        rows: Range<Int>, input: UnsafePointer<Float>, inputRowCapacity: Int, output: UnsafeMutablePointer<Float>,
-        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>
+        rows: Range<Int>, input: UnsafePointer<Float>, inputRowCapacity: Int, inputBias: UnsafePointer<Float>,
+        output: UnsafeMutablePointer<Float>, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>
     ) {
         let g = geometry
         let k = g.kernel, s = g.stride, c = channels
@@ -213,16 +226,10 @@ extension SIMD16: KernelVector where Scalar == Float {
                     if held[slot] != iy {
                         held[slot] = iy
                         let source = input + (iy % inputRowCapacity) &* g.inputWidth &* c
-                        let destination = row + leftFloats
-                        var p = 0
-                        let n = copied &* c
-                        while p &+ WideVector.scalarCount <= n {
-                            storeLanes(WideVector.relu6(loadLanes(source + p, as: WideVector.self)), destination + p)
-                            p &+= WideVector.scalarCount
-                        }
-                        while p < n {
-                            store(relu6(load(source + p)), destination + p)
-                            p &+= Vector.scalarCount
+                        if c % WideVector.scalarCount == 0 {
+                            activateRow(WideVector.self, source, bias: inputBias, channels: c, pixels: copied, into: row + leftFloats)
+                        } else {
+                            activateRow(Vector.self, source, bias: inputBias, channels: c, pixels: copied, into: row + leftFloats)
                         }
                     }
                     rowPointers[i] = UnsafePointer(row)
@@ -238,6 +245,24 @@ extension SIMD16: KernelVector where Scalar == Float {
                 }
             }
         }
+    }
+}
+
+/// `relu6(source + bias)` for `pixels` pixels of `channels` floats (a multiple of `V`'s lanes).
+@inline(__always)
+private func activateRow<V: KernelVector>(
+    _: V.Type, _ source: UnsafePointer<Float>, bias: UnsafePointer<Float>, channels c: Int, pixels: Int,
+    into destination: UnsafeMutablePointer<Float>
+) {
+    var p = 0
+    let n = pixels &* c
+    while p < n {
+        var ch = 0
+        while ch < c {
+            storeLanes(V.relu6(loadLanes(source + (p &+ ch), as: V.self) + loadLanes(bias + ch, as: V.self)), destination + (p &+ ch))
+            ch &+= V.scalarCount
+        }
+        p &+= c
     }
 }
 
@@ -339,7 +364,8 @@ private func depthwiseRow(
 /// ``DepthwiseRing`` over a whole image.
 ///
 /// - Parameters:
-///   - input: `H × W × C` floats, the producer's output before its activation.
+///   - input: `H × W × C` floats, the producer's output before its bias and activation.
+///   - inputBias: `C` floats, the producer's bias.
 ///   - output: `Ho × Wo × C` floats.
 ///   - channels: `C`, a multiple of 8.
 ///   - geometry: Sizes, kernel, stride and padding.
@@ -347,20 +373,20 @@ private func depthwiseRow(
 ///   - bias: `C` floats (BN-folded).
 ///   - scratch: ``depthwiseScratchCount(channels:geometry:)`` floats.
 @_spi(Testing) public func depthwiseConvolution(
-    input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Int, geometry g: SamePadding,
-    weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
+    input: UnsafePointer<Float>, inputBias: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, channels: Int,
+    geometry g: SamePadding, weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>
 ) {
     withUnsafeTemporaryAllocation(of: Int.self, capacity: g.kernel) { held in
         DepthwiseRing(scratch: scratch, held: held.baseAddress!, channels: channels, geometry: g).run(
-            rows: 0..<g.outputHeight, input: input, inputRowCapacity: g.inputHeight, output: output,
+            rows: 0..<g.outputHeight, input: input, inputRowCapacity: g.inputHeight, inputBias: inputBias, output: output,
             weights: weights, bias: bias)
     }
 }
 
-/// Scalar reference for ``depthwiseConvolution(input:output:channels:geometry:weights:bias:scratch:)``,
+/// Scalar reference for ``depthwiseConvolution(input:inputBias:output:channels:geometry:weights:bias:scratch:)``,
 /// accumulating in `Double`: same definition, no ring, no vectors.
 @_spi(Testing) public func depthwiseConvolutionReference(
-    input: [Float], channels c: Int, geometry g: SamePadding, weights: [Float], bias: [Float]
+    input: [Float], inputBias: [Float], channels c: Int, geometry g: SamePadding, weights: [Float], bias: [Float]
 ) -> [Float] {
     var output = [Float](repeating: 0, count: g.outputHeight * g.outputWidth * c)
     for oy in 0..<g.outputHeight {
@@ -371,7 +397,7 @@ private func depthwiseRow(
                     for j in 0..<g.kernel {
                         let iy = oy * g.stride - g.top + i, ix = ox * g.stride - g.left + j
                         guard iy >= 0, iy < g.inputHeight, ix >= 0, ix < g.inputWidth else { continue }
-                        let x = min(max(Double(input[(iy * g.inputWidth + ix) * c + ch]), 0), 6)
+                        let x = min(max(Double(input[(iy * g.inputWidth + ix) * c + ch] + inputBias[ch]), 0), 6)
                         sum += Double(weights[(i * g.kernel + j) * c + ch]) * x
                     }
                 }
