@@ -9,8 +9,9 @@ Needs numpy, onnx and onnxruntime (`pip install onnx onnxruntime`), the converte
    and max |logit difference|, the same budget as the Swift tests;
 2. builds the tests in release mode and, alternating with onnxruntime for `--rounds` rounds, runs the
    `EmbeddingBenchmark` test (enabled by `FRAMEDEDUPE_BENCH_EMBEDDING`), which prints ms per image;
-3. reports the best (minimum) ms per image of each, per thread count and batch size. On a machine shared
-   with other work the minimum is the figure that compares: the others move with the load.
+3. reports, per thread count and batch size, the median over rounds of each round's best (minimum) ms per
+   image, by the wall clock and by the process's CPU time. On a machine shared with other guests the CPU
+   time is the steadier of the two: it leaves out the time the hypervisor gives to others (steal).
 
 onnxruntime is given the same thread count (`intra_op_num_threads`) and normalised float NCHW input, so
 its figures leave out preprocessing, which is negligible. OpenBLAS picks its kernels for the CPU unless
@@ -59,12 +60,13 @@ def time_onnx(session, size, batches, repeats):
     for batch in batches:
         xb = x[:batch]
         session.run(None, {"input": xb})
-        best = float("inf")
+        best, best_cpu = float("inf"), float("inf")
         for _ in range(repeats):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             session.run(None, {"input": xb})
+            best_cpu = min(best_cpu, time.process_time() - start_cpu)
             best = min(best, time.perf_counter() - start)
-        result[batch] = best * 1000 / batch
+        result[batch] = (best * 1000 / batch, best_cpu * 1000 / batch)
     return result
 
 
@@ -80,6 +82,20 @@ def kernel_cpu():
     return {"skylake-avx512": "skylake-avx512, 16-lane depthwise", "": "the build's default CPU"}.get(cpu, cpu)
 
 
+def cpu_description():
+    """The CPU's model name, family and model from /proc/cpuinfo (the figures depend on the machine)."""
+    fields = {}
+    for line in open("/proc/cpuinfo"):
+        if ":" in line:
+            key, value = (x.strip() for x in line.split(":", 1))
+            fields.setdefault(key, value)
+        elif fields:
+            break
+    if "model name" not in fields:
+        return "unknown CPU"
+    return f"{fields['model name']} (family {fields.get('cpu family', '?')}, model {fields.get('model', '?')})"
+
+
 def time_swift(scratch, threads, batches, repeats, flags, kernels="environment"):
     env = dict(os.environ, FRAMEDEDUPE_BENCH_EMBEDDING=f"threads={threads} batches={','.join(map(str, batches))} rounds={repeats}")
     if kernels == "auto":
@@ -90,8 +106,8 @@ def time_swift(scratch, threads, batches, repeats, flags, kernels="environment")
         ["swift", "test", "--scratch-path", scratch, "-c", "release", *flags, "--skip-build", "--filter", "EmbeddingBenchmark"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
     result, kernels = {}, "?"
-    for m in re.finditer(r"embedding-benchmark threads=\d+ batch=(\d+) kernels=(\S+) ms_per_image=([\d.]+)", out):
-        result[int(m.group(1))] = float(m.group(3))
+    for m in re.finditer(r"embedding-benchmark threads=\d+ batch=(\d+) kernels=(\S+) ms_per_image=([\d.]+) cpu_ms_per_image=([\d.]+)", out):
+        result[int(m.group(1))] = (float(m.group(3)), float(m.group(4)))
         kernels = m.group(2)
     if len(result) != len(batches):
         sys.exit(f"bench-embedding: the Swift benchmark did not report:\n{out}")
@@ -143,22 +159,25 @@ def main():
                 figures, kernels[choice] = time_swift(args.scratch_path, t, batches, args.repeats, flags, choice)
                 for b, ms in figures.items():
                     rounds.setdefault((choice, t, b), []).append(ms)
-    median = {k: statistics.median(v) for k, v in rounds.items()}
+    median = {k: tuple(statistics.median(x[i] for x in v) for i in range(2)) for k, v in rounds.items()}
 
     command = ("python3 scripts/bench-embedding.py" + (f" --cpu {args.cpu}" if args.cpu else "") + f" --rounds {args.rounds}"
                + (f" --openblas-kernels {args.openblas_kernels}" if choices != ["environment"] else ""))
     lines = [f"EfficientNet-Lite0, ms per image: median over {args.rounds} alternating rounds of the best of {args.repeats} runs; "
              f"onnxruntime {ort.__version__} (its own kernels for the CPU); the network's kernels (Similarity) compiled for "
              f"{kernel_cpu()} (Package.swift's choice for this CPU), the rest for {args.cpu or 'baseline x86-64'}; "
-             f"environment `OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}`.", "",
+             f"environment `OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '')}`; CPU: {cpu_description()}.", "",
              f"Command: `{command}`", "",
-             "| threads | batch | OpenBLAS kernels | framededupe (Swift, OpenBLAS) | onnxruntime | ratio |",
-             "|---:|---:|---|---:|---:|---:|"]
+             "Wall: elapsed time. CPU: the process's CPU time (all threads), which leaves out what the hypervisor "
+             "takes for other guests (steal); with 1 thread it is the figure that compares best on a shared machine.", "",
+             "| threads | batch | OpenBLAS kernels | framededupe wall | onnxruntime wall | ratio | framededupe CPU | onnxruntime CPU | CPU ratio |",
+             "|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for choice in choices:
         for t in threads:
             for b in batches:
-                ours, theirs = median[(choice, t, b)], median[("onnxruntime", t, b)]
-                lines.append(f"| {t} | {b} | {kernels[choice]} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f}× |")
+                (ours, ours_cpu), (theirs, theirs_cpu) = median[(choice, t, b)], median[("onnxruntime", t, b)]
+                lines.append(f"| {t} | {b} | {kernels[choice]} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f}× "
+                             f"| {ours_cpu:.2f} | {theirs_cpu:.2f} | {ours_cpu / theirs_cpu:.2f}× |")
     print("\n".join(lines))
     if args.write:
         marker = "embedding-" + (args.cpu or "baseline")

@@ -22,7 +22,9 @@ public struct DedupeOptions: Sendable {
     public var networkInput: NetworkInput = .whole
     /// Frames embedded together (larger batches make the network's matrix products more efficient).
     public var batchSize: Int = 8
-    /// OpenBLAS threads for the network (the decoder has its own threads).
+    /// Threads for the network (the decoder has its own threads): a batch is split between them by frame
+    /// (``EfficientNetLite/threads``); a single frame, and the clustering's matrix products, use this many
+    /// OpenBLAS threads.
     public var linearAlgebraThreads: Int = 1
     /// Image format of exported keyframes.
     public var imageFormat: StillImageFormat = .jpg
@@ -155,6 +157,7 @@ public func loadNetwork(_ options: DedupeOptions) throws(RunError) -> EfficientN
     let url = options.model ?? options.modelVariant.defaultModelLocation()
     do {
         let network = try EfficientNetLite(contentsOf: url, variant: options.modelVariant)
+        network.threads = options.linearAlgebraThreads
         setLinearAlgebraThreads(options.linearAlgebraThreads)
         return network
     } catch let error as EmbeddingModelError {

@@ -120,7 +120,9 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Frames embedded together, 1 to 256.", valueName: "n"))
     var batch: Int = 8
 
-    @Option(help: ArgumentHelp("OpenBLAS threads for the network, 1 to 64 (the decoder has its own threads).", valueName: "n"))
+    @Option(help: ArgumentHelp(
+        "Threads for the network, 1 to 64: a batch's frames are split between them (a single frame uses as many OpenBLAS threads). The decoder has its own threads.",
+        valueName: "n"))
     var blasThreads: Int = 1
 
     func validate() throws {

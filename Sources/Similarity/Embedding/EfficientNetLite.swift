@@ -1,4 +1,5 @@
 import COpenBLAS
+import Dispatch
 import Foundation
 import Pixels
 
@@ -32,7 +33,9 @@ import Pixels
 /// enough rows. Buffers are allocated for the largest batch seen and reused: no allocation per image except
 /// the returned arrays.
 ///
-/// Threads: OpenBLAS's thread count is global; set it with ``setLinearAlgebraThreads(_:)``.
+/// Threads: ``threads`` splits a batch of several images between threads, each running the whole network
+/// on its share with single-threaded OpenBLAS; a single image uses OpenBLAS's own threads, whose count is
+/// global (``setLinearAlgebraThreads(_:)``).
 ///
 /// - Important: Not thread-safe. An instance owns its activation buffers, so it must be used by one task
 ///   at a time; it is deliberately not `Sendable`. To run several inferences in parallel, create one
@@ -55,7 +58,20 @@ public final class EfficientNetLite {
     private let classifierBias: UnsafeMutablePointer<Float>
     private let featureHeight: Int
     private let featureWidth: Int
-    private var workspace: Workspace?
+    /// Workspaces for the shares of a batch split between ``threads``: one per thread.
+    private var workspaces: [Workspace?] = [nil]
+
+    /// Threads that embed a batch of several images together, each a contiguous share of the images
+    /// (1 to 64; default 1). While they run OpenBLAS is held to one thread (its count is global, and
+    /// restored afterwards), so they do not compete with its threads. Splitting by image keeps the cores busy
+    /// through the depthwise loops, which OpenBLAS's threads do not share, and through the small matrix
+    /// products of the late layers, where they mostly wait for each other. A single image runs on
+    /// OpenBLAS's threads as set by ``setLinearAlgebraThreads(_:)``. Because that count is global, two
+    /// networks should not split batches at the same time (the command line runs one thread per network
+    /// when it runs several).
+    public var threads = 1 {
+        didSet { threads = min(max(threads, 1), 64) }
+    }
 
     /// Blocks whose output has at least this many pixels per image run image by image (in strips); smaller
     /// ones are batched so each GEMM has at least about this many rows. Chosen by measurement.
@@ -117,8 +133,35 @@ public final class EfficientNetLite {
     /// - Returns: One ``Embedding`` per image, in order.
     public func embed(_ batch: [RGBImage]) -> [Embedding] {
         guard !batch.isEmpty else { return [] }
-        let w = forward(batch, probe: nil)
-        return (0..<batch.count).map { embedding(of: $0, in: w) }
+        let parts = min(threads, batch.count)
+        guard parts > 1 else {
+            let w = forward(batch, probe: nil, in: workspace(for: batch.count, part: 0))
+            return (0..<batch.count).map { embedding(of: $0, in: w) }
+        }
+        let shares = (0..<parts).map { p in batch.count * p / parts..<batch.count * (p + 1) / parts }
+        let spaces = shares.indices.map { workspace(for: shares[$0].count, part: $0) }  // before the threads start
+        let blasThreads = openblas_get_num_threads()
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(blasThreads) }
+        var results = [[Embedding]](repeating: [], count: parts)
+        results.withUnsafeMutableBufferPointer { out in
+            let shared = SharedBatch(network: self, workspaces: spaces, results: out)
+            DispatchQueue.concurrentPerform(iterations: parts) { p in
+                let images = Array(batch[shares[p]])
+                let w = shared.network.forward(images, probe: nil, in: shared.workspaces[p])
+                shared.results[p] = (0..<images.count).map { shared.network.embedding(of: $0, in: w) }
+            }
+        }
+        return results.flatMap { $0 }
+    }
+
+    /// What the threads of ``embed(_:)`` share. Unchecked: during the split the network is only read (its
+    /// weights and scheduling parameters), and each thread writes only its own workspace and its own
+    /// element of `results`.
+    private struct SharedBatch: @unchecked Sendable {
+        let network: EfficientNetLite
+        let workspaces: [Workspace]
+        let results: UnsafeMutableBufferPointer<[Embedding]>
     }
 
     /// The ImageNet-1k logits (before softmax) for one image, for verification.
@@ -126,7 +169,7 @@ public final class EfficientNetLite {
     /// - Parameter image: An image of exactly ``inputSize`` × ``inputSize`` pixels.
     /// - Returns: ``classCount`` logits, `_fc.weight · average(head) + _fc.bias`, in ImageNet class order.
     public func classify(_ image: RGBImage) -> [Float] {
-        let w = forward([image], probe: nil)
+        let w = forward([image], probe: nil, in: workspace(for: 1, part: 0))
         return [Float](unsafeUninitializedCapacity: classCount) { logits, initialised in
             logits.baseAddress!.initialize(from: classifierBias, count: classCount)
             cblas_sgemv(
@@ -142,15 +185,17 @@ public final class EfficientNetLite {
     /// applied to them (the stem's output is stored before its activation, which the next layer fuses).
     typealias Probe = (_ name: String, _ values: UnsafeBufferPointer<Float>, _ pendingReLU6: Bool) -> Void
 
-    /// Runs the network on `batch`, leaving the head's activated output and its averages in the workspace.
-    private func forward(_ batch: [RGBImage], probe: Probe?) -> Workspace {
+    /// Runs the network on `batch`, leaving the head's activated output and its averages in `w`, which
+    /// holds at least `batch.count` images. Reads nothing of `self` that changes, so calls on separate
+    /// workspaces may run at once.
+    private func forward(_ batch: [RGBImage], probe: Probe?, in w: Workspace) -> Workspace {
         for image in batch {
             precondition(
                 image.width == inputSize && image.height == inputSize,
                 "EfficientNet-\(variant.rawValue) needs \(inputSize)×\(inputSize) images, got \(image.width)×\(image.height)")
         }
         let n = batch.count
-        let w = workspace(for: n)
+        precondition(w.capacity >= n)
         var current = w.activations.0, next = w.activations.1
 
         // The stem is computed inside block 0, a strip at a time; the test hook gets it whole.
@@ -363,9 +408,10 @@ public final class EfficientNetLite {
         }
     }
 
-    /// The workspace for a batch of `n`, reallocated only when `n` exceeds every batch seen before.
-    private func workspace(for n: Int) -> Workspace {
-        if let workspace, workspace.capacity >= n { return workspace }
+    /// The workspace of share `part` for `n` images, reallocated only when `n` exceeds every share seen before.
+    private func workspace(for n: Int, part: Int) -> Workspace {
+        while workspaces.count <= part { workspaces.append(nil) }
+        if let workspace = workspaces[part], workspace.capacity >= n { return workspace }
         let g = stem.geometry
         var activations = 0, expanded = 0, depthwise = 0, ring = 0, kernel = 1, columns = 0
         for block in blocks {
@@ -390,7 +436,7 @@ public final class EfficientNetLite {
             capacity: n, activations: activations, expanded: expanded, depthwise: depthwise, ring: ring, kernel: kernel,
             columns: max(columns, g.outputHeight * g.outputWidth * stem.columns), head: n * featureHeight * featureWidth * head.outputs,
             features: head.outputs, cells: Embedding.gridSide * Embedding.gridSide)
-        workspace = created
+        workspaces[part] = created
         return created
     }
 }
@@ -412,7 +458,7 @@ extension EfficientNetLite {
     /// add) and after the head (after ReLU6), as `scripts/reference-forward.py` records them.
     @_spi(Testing) public func layerSummaries(_ image: RGBImage) -> [LayerSummary] {
         var summaries: [LayerSummary] = []
-        _ = forward([image]) { name, values, pendingReLU6 in
+        let probe: Probe = { name, values, pendingReLU6 in
             var sum = 0.0, largest = 0.0
             for v in values {
                 let x = pendingReLU6 ? min(max(Double(v), 0), 6) : Double(v)
@@ -421,6 +467,7 @@ extension EfficientNetLite {
             }
             summaries.append(LayerSummary(name: name, mean: sum / Double(values.count), maxAbs: largest))
         }
+        _ = forward([image], probe: probe, in: workspace(for: 1, part: 0))
         return summaries
     }
 
@@ -428,7 +475,7 @@ extension EfficientNetLite {
     @_spi(Testing) public func tune(batchingRows: Int? = nil, stripPixels: Int? = nil) {
         if let batchingRows { minimumGEMMRows = max(1, batchingRows) }
         if let stripPixels { self.stripPixels = max(1, stripPixels) }
-        workspace = nil
+        workspaces = [nil]
     }
 }
 
