@@ -51,18 +51,21 @@ struct EmbedCommand: ParsableCommand {
         networkOptions.apply(to: &options)
         let format = resolvedFormat
         let path = output ?? (RunCommand.stem(of: input) + ".embeddings." + format.rawValue)
-        var terminal = Terminal(quiet: inputOptions.quiet)
+        let progress = ProgressReporter(mode: inputOptions.progress, quiet: inputOptions.quiet, inputs: 1)
+        let began = Date()
         let input = input
+        let show: (RunProgress) -> Void = { progress.update($0, index: 0, input: input, elapsed: Date().timeIntervalSince(began)) }
+        progress.started(0, input: input)
         do {
             let result: EmbeddingRun
             switch format {
             case .jsonl where path == "-":
-                result = try embedFrames(input: input, options: options, progress: { terminal.progress($0, name: input) }) { (frame: EmbeddedFrame) throws(OutputError) in
+                result = try embedFrames(input: input, options: options, progress: show) { (frame: EmbeddedFrame) throws(OutputError) in
                     try StandardOutput.writeLine(frame.jsonLine())
                 }
             case .jsonl:
                 let file = try AtomicFile(url: URL(fileURLWithPath: path))
-                result = try embedFrames(input: input, options: options, progress: { terminal.progress($0, name: input) }) { (frame: EmbeddedFrame) throws(OutputError) in
+                result = try embedFrames(input: input, options: options, progress: show) { (frame: EmbeddedFrame) throws(OutputError) in
                     try file.write(frame.jsonLine() + "\n")
                 }
                 try file.finish()
@@ -70,7 +73,7 @@ struct EmbedCommand: ParsableCommand {
                 let url = URL(fileURLWithPath: path)
                 let writer = try NPYWriter(url: url, columns: 1280)
                 var rows: [JSONValue] = []
-                result = try embedFrames(input: input, options: options, progress: { terminal.progress($0, name: input) }) { (frame: EmbeddedFrame) throws(OutputError) in
+                result = try embedFrames(input: input, options: options, progress: show) { (frame: EmbeddedFrame) throws(OutputError) in
                     try writer.append(frame.embedding.vector)
                     rows.append(.object([
                         ("index", .int(frame.index)), ("frame", .int(frame.ordinal)), ("pts", .int(frame.timestamp.pts)),
@@ -93,20 +96,20 @@ struct EmbedCommand: ParsableCommand {
                 ])
                 try writeAtomically(sidecar.serialized() + "\n", to: URL(fileURLWithPath: path + ".json"))
             }
-            terminal.clearProgress()
+            StatusLine.shared.clear()
             for warning in result.warnings { Terminal.warning(input, warning) }
-            if !inputOptions.quiet {
-                Terminal.write("\(input): \(result.frames) frames embedded in \(String(format: "%.1f", terminal.elapsed)) s → \(path)\n")
-            }
+            progress.embedded(0, input: input, frames: result.frames, seconds: Date().timeIntervalSince(began), output: path)
         } catch let error as RunError {
-            terminal.clearProgress()
+            StatusLine.shared.clear()
             if case .output(let e) = error, e.path == StandardOutput.name, e.reason == StandardOutput.closed {
                 throw Failure(status: .ok)  // the reader of our output went away (e.g. `| head`): stop quietly
             }
             Terminal.error(error.description)
+            progress.failed(0, input: input, status: Status(error), message: error.description)
             throw Failure(status: Status(error))
         } catch let error as OutputError {
             Terminal.error(error.description)
+            progress.failed(0, input: input, status: .outputUnwritable, message: error.description)
             throw Failure(status: .outputUnwritable)
         }
     }

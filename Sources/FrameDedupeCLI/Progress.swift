@@ -135,6 +135,16 @@ final class ProgressReporter: @unchecked Sendable {
               "clusters": list.clusters.clusters.count, "seconds": round3(seconds), "complete": list.complete, "output": folder as Any])
     }
 
+    /// `framededupe embed` is done with `input`: its line (`N frames embedded in T s → FILE`) or finish event
+    /// (with `frames`, `seconds`, `complete` and `output`, the file; no scenes or clusters).
+    func embedded(_ index: Int, input: String, frames: Int, seconds: Double, output: String) {
+        StatusLine.shared.clear()
+        if writesLines {
+            StatusLine.shared.writeLine("\(Terminal.oneLine(input)): \(frames) frames embedded in \(String(format: "%.1f", seconds)) s → \(Terminal.oneLine(output))")
+        }
+        emit(["event": "finish", "input": input, "index": index, "frames": frames, "seconds": round3(seconds), "complete": true, "output": output])
+    }
+
     func skipped(_ index: Int, input: String, folder: String?) {
         if writesLines {
             StatusLine.shared.writeLine("\(Terminal.oneLine(input)): complete results with the same options already in \(Terminal.oneLine(folder ?? "")); skipped (--force analyses it again)")

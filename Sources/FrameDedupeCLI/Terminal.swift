@@ -1,15 +1,9 @@
 import Foundation
 import FrameDedupe
 
-/// Chatter on stderr: a progress line when stderr is a terminal; warnings and errors through the log (``Log``).
-struct Terminal {
-    let quiet: Bool
-    let isTerminal = isatty(STDERR_FILENO) != 0
-    private var lastDraw: Double = 0
-    private let began = Date()
-
-    init(quiet: Bool) { self.quiet = quiet }
-
+/// Chatter on stderr: warnings and errors through the log (``Log``), text that clears a progress bar first
+/// (the bar itself is ``ProgressReporter``'s).
+enum Terminal {
     /// An error line, `framededupe: <message>` (the message names the file), through the log.
     static func error(_ line: String) { Log.error(line) }
     /// A warning about `input`, `framededupe: <input>: warning: <message>`, through the log.
@@ -35,34 +29,6 @@ struct Terminal {
     /// Writes `text` to stderr as it is (clearing a progress bar first).
     static func write(_ text: String) {
         StatusLine.shared.write(text)
-    }
-
-    var elapsed: Double { Date().timeIntervalSince(began) }
-
-    /// Redraws the progress line at most 10 times a second.
-    mutating func progress(_ p: RunProgress, name: String) {
-        guard isTerminal, !quiet else { return }
-        let now = elapsed
-        guard now - lastDraw >= 0.1 else { return }
-        lastDraw = now
-        let speed = now > 0 ? p.position / now : 0
-        var line = "\(name): "
-        if let d = p.duration, d > 0 {
-            let fraction = min(max(p.position / d, 0), 1)
-            let width = 24
-            let filled = Int(fraction * Double(width))
-            line += "[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] "
-            line += String(format: "%.1f/%.1f s", p.position, d)
-            if fraction > 0.01 { line += String(format: "  ETA %.0f s", now / fraction - now) }
-        } else {
-            line += String(format: "%.1f s", p.position)
-        }
-        line += String(format: "  %d frames  %d scenes  %.1fx realtime", p.sampledFrames, p.scenes, speed)
-        StatusLine.shared.draw(String(line.prefix(StatusLine.columns - 1)))
-    }
-
-    func clearProgress() {
-        StatusLine.shared.clear()
     }
 }
 

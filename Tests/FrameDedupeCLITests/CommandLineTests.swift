@@ -152,6 +152,28 @@ struct EmbedCommandTests {
         #expect(object["pts"] as? Int == 0)
     }
 
+    /// `--progress` as for `run`: JSON events (start, finish with the frame count and the file), the line per input
+    /// on a pipe with `auto`, nothing with `never`.
+    @Test func progressModes() throws {
+        let out = Fixtures.temporaryFolder("embed-progress")
+        let sample = Fixtures.sample("revisit-360p.mp4").path
+        let npy = out.appendingPathComponent("e.npy").path
+        let events = try Fixtures.framededupe(["embed", sample, "-o", npy, "--progress", "jsonl"])
+        #expect(events.status == 0, "stderr: \(events.stderr)")
+        let objects = try events.stderr.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "not JSON: \($0)")
+        }
+        #expect(objects.first?["event"] as? String == "start" && objects.first?["input"] as? String == sample)
+        let finish = try #require(objects.last)
+        #expect(finish["event"] as? String == "finish")
+        #expect(finish["frames"] as? Int == 12 && finish["output"] as? String == npy && finish["complete"] as? Bool == true)
+
+        let line = try Fixtures.framededupe(["embed", sample, "-o", npy, "--progress", "auto"])
+        #expect(line.status == 0 && line.stderr.contains("12 frames embedded in") && line.stderr.hasSuffix("→ \(npy)\n"), "stderr: \(line.stderr)")
+        let never = try Fixtures.framededupe(["embed", sample, "-o", npy, "--progress", "never"])
+        #expect(never.status == 0 && never.stderr.isEmpty, "stderr: \(never.stderr)")
+    }
+
     @Test func missingModelSaysWhatToRun() throws {
         let result = try Fixtures.framededupe(["embed", Fixtures.sample("shots-360p.mp4").path, "--model", "/nonexistent/model.safetensors", "-o", "/tmp/x.npy"])
         #expect(result.status == 3)
