@@ -21,18 +21,36 @@ public func isImageSequence(_ input: String) -> Bool {
 /// The pictures of a folder, or of a numbered pattern (`shot%03d.png`), read as one sequence by libavformat's
 /// `image2` demuxer.
 ///
-/// A folder's files are probed by libavformat (the `*_pipe` image readers); files that are not pictures, and
-/// pictures of another codec than most of them (one `image2` stream has one decoder), are skipped and
-/// reported. The pictures are then presented to `image2` as `%06d.<ext>` through a temporary folder of
-/// symbolic links (removed in `deinit`), in the sequence's order: by name, or by capture time. A pattern read
-/// at a rate goes to `image2` as it is.
+/// A folder's files are probed by libavformat (the `*_pipe` image readers); files that are not pictures are
+/// skipped and reported. The pictures are then presented to `image2` as `%06d.<ext>` through a temporary
+/// folder of symbolic links (removed in `deinit`), in the sequence's order: by name, or by capture time. One
+/// `image2` stream has one decoder, so a folder that mixes formats (JPEG photographs and PNG screenshots) is
+/// read as consecutive ``Segment``s of one format each, one after the other. A pattern read at a rate goes to
+/// `image2` as it is.
 final class ImageSequence {
+    /// Consecutive pictures of one format: one `image2` input.
+    struct Segment {
+        /// What `image2` opens: the pattern itself or `<links>/<k>/%06d.<ext>`.
+        let url: String
+        /// The position of its first picture in ``ImageSequence/files`` (its pictures' numbers start at 0).
+        let first: Int
+        /// The codec of its pictures (`mjpeg`, `png`, …).
+        let codec: String
+    }
+
     /// The pictures in sequence order, as the user would spell their paths (frame ordinal k is file k).
     let files: [String]
     /// Each picture's time in microseconds from the first, or nil at `image2`'s rate.
     let microseconds: [Int64]?
-    /// What `image2` opens: the pattern itself or `<links>/%06d.<ext>`.
-    let url: String
+    /// The sequence's runs of one format, in order; at least one.
+    let segments: [Segment]
+    /// What `image2` opens first: ``segments``' first URL.
+    var url: String { segments[0].url }
+    /// The pictures' codecs, each once, in order of first appearance.
+    var codecs: [String] {
+        var seen = Set<String>()
+        return segments.map(\.codec).filter { seen.insert($0).inserted }
+    }
     /// Files skipped and images without a capture time, each a line for the user.
     let warnings: [String]
     private let links: URL?
@@ -47,6 +65,7 @@ final class ImageSequence {
         let folder = fm.fileExists(atPath: input, isDirectory: &isDirectory) && isDirectory.boolValue
         var warnings: [String] = []
         var files: [String]
+        var codecs: [String: AVCodecID] = [:]  // by path; filled for a folder's pictures
         if folder {
             guard let names = try? fm.contentsOfDirectory(atPath: input) else { throw .permissionDenied }
             let base = input.hasSuffix("/") ? input : input + "/"
@@ -60,17 +79,10 @@ final class ImageSequence {
                 if let codec = ImageSequence.imageCodec(path) { candidates.append((path, codec)) } else { notImages.append(name) }
             }
             guard !candidates.isEmpty else { throw .noImages(files: notImages.count) }
-            var byCodec: [AVCodecID: Int] = [:]
-            for c in candidates { byCodec[c.codec, default: 0] += 1 }
-            let codec = byCodec.max { $0.value < $1.value || ($0.value == $1.value && $0.key.rawValue > $1.key.rawValue) }!.key
-            let otherCodec = candidates.filter { $0.codec != codec }.map { ($0.path as NSString).lastPathComponent }
-            files = candidates.filter { $0.codec == codec }.map(\.path)
+            files = candidates.map(\.path)
+            for c in candidates { codecs[c.path] = c.codec }
             if !notImages.isEmpty {
                 warnings.append("skipped \(notImages.count) \(notImages.count == 1 ? "file that is not an image" : "files that are not images"): \(ImageSequence.listed(notImages))")
-            }
-            if !otherCodec.isEmpty {
-                let name = String(cString: avcodec_get_name(codec))
-                warnings.append("skipped \(otherCodec.count) \(otherCodec.count == 1 ? "image" : "images") not in \(name) like the other \(files.count): \(ImageSequence.listed(otherCodec))")
             }
         } else {
             files = ImageSequence.numberedFiles(input)
@@ -98,25 +110,41 @@ final class ImageSequence {
         self.microseconds = microseconds
         self.warnings = warnings
         if !folder && time == .rate {
-            url = input
+            let codec = ImageSequence.imageCodec(files[0]).map { String(cString: avcodec_get_name($0)) } ?? "?"
+            segments = [Segment(url: input, first: 0, codec: codec)]
             links = nil
             return
         }
-        // A folder of links named 000000.<ext>, 000001.<ext>, … in sequence order.
+        // Runs of one codec, in sequence order (a pattern's files all go to one decoder, as `image2` reads them).
+        var runs: [Range<Int>] = []
+        for i in files.indices {
+            if let last = runs.last, codecs[files[i]] == codecs[files[last.lowerBound]] {
+                runs[runs.count - 1] = last.lowerBound..<i + 1
+            } else {
+                runs.append(i..<i + 1)
+            }
+        }
+        // Folders of links named 000000.<ext>, 000001.<ext>, … in sequence order, one per run.
         let links = fm.temporaryDirectory.appendingPathComponent("framededupe-images-\(getpid())-\(UUID().uuidString)", isDirectory: true)
-        do { try fm.createDirectory(at: links, withIntermediateDirectories: true) } catch {
-            throw .libav(LibavError(code: cff_error_from_errno(EACCES), operation: "create \(links.path)"))
-        }
         self.links = links
-        var ext = (files[0] as NSString).pathExtension.lowercased()
-        if ext.isEmpty, let codec = ImageSequence.imageCodec(files[0]) {
-            ext = String(cString: avcodec_get_name(codec)) == "mjpeg" ? "jpg" : String(cString: avcodec_get_name(codec))
+        var segments: [Segment] = []
+        for (k, run) in runs.enumerated() {
+            let folder = runs.count == 1 ? links : links.appendingPathComponent("\(k)", isDirectory: true)
+            do { try fm.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw .libav(LibavError(code: cff_error_from_errno(EACCES), operation: "create \(folder.path)"))
+            }
+            let codec = codecs[files[run.lowerBound]] ?? ImageSequence.imageCodec(files[run.lowerBound])
+            let codecName = codec.map { String(cString: avcodec_get_name($0)) } ?? "?"
+            // `image2` takes the decoder from the pattern's extension: the first file's own when it has one.
+            var ext = (files[run.lowerBound] as NSString).pathExtension.lowercased()
+            if ext.isEmpty || runs.count > 1, codec != nil { ext = codecName == "mjpeg" ? "jpg" : codecName }
+            for (i, path) in files[run].enumerated() {
+                let target = path.hasPrefix("/") ? path : fm.currentDirectoryPath + "/" + path
+                symlink(target, folder.appendingPathComponent(String(format: "%06d.", i) + ext).path)
+            }
+            segments.append(Segment(url: folder.path + "/%06d." + ext, first: run.lowerBound, codec: codecName))
         }
-        for (i, path) in files.enumerated() {
-            let target = path.hasPrefix("/") ? path : fm.currentDirectoryPath + "/" + path
-            symlink(target, links.appendingPathComponent(String(format: "%06d.", i) + ext).path)
-        }
-        url = links.path + "/%06d." + ext
+        self.segments = segments
     }
 
     deinit {

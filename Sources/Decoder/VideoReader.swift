@@ -116,8 +116,8 @@ public final class VideoReader {
     public private(set) var warnings: [String] = []
 
     private let options: ReaderOptions
-    private let format: FormatContext
-    private let codec: CodecContext
+    private var format: FormatContext
+    private var codec: CodecContext
     private let streamIndex: Int32
     private let packet = Packet()
     private let frame = Frame()
@@ -146,6 +146,11 @@ public final class VideoReader {
     private let seekable: Bool
     /// A folder of images or a numbered pattern (its temporary links live as long as the reader).
     private let images: ImageSequence?
+    /// The image segment being read (``ImageSequence/segments``), and its demuxer's options.
+    private var segment = 0
+    private var imageDemuxerOptions: [String: String] = [:]
+    /// Added to the pts of every packet: the number of the current image segment's first picture.
+    private var ptsOffset: Int64 = 0
 
     /// Opens `input`: a file path, a URL libavformat accepts, or "-" for standard input.
     ///
@@ -168,6 +173,7 @@ public final class VideoReader {
             demuxerName = "image2"
             // Times from the files: one picture per pts unit, mapped onto their capture times as frames come out.
             demuxerOptions = ["framerate": sequence.microseconds == nil ? options.imageRate.description : "1"]
+            imageDemuxerOptions = demuxerOptions
             images = sequence
         } else {
             if isLocalFile { try VideoReader.checkLocalFile(input) }
@@ -228,12 +234,16 @@ public final class VideoReader {
             tb = AVRational(num: 1, den: 1_000_000)
             start = 0
             duration = Double(times.last ?? 0) / 1e6
+        } else if let images, images.segments.count > 1 {
+            // At a rate, one picture per pts unit: the first segment's stream knows only its own.
+            duration = Double(images.files.count) * Double(tb.num) / Double(max(tb.den, 1))
         }
         let timeBase = Rational(Int64(tb.num), Int64(max(tb.den, 1)))
         let rate = stream.pointee.avg_frame_rate
         info = VideoInfo(
             input: input, container: demuxer,
-            codec: String(cString: avcodec_get_name(parameters.pointee.codec_id)),
+            codec: images.flatMap { $0.segments.count > 1 ? $0.codecs.joined(separator: "+") : nil }
+                ?? String(cString: avcodec_get_name(parameters.pointee.codec_id)),
             streamIndex: Int(index), width: Int(parameters.pointee.width), height: Int(parameters.pointee.height),
             timeBase: timeBase, startPTS: start == cff_nopts_value ? 0 : start, duration: duration,
             averageFrameRate: rate.num > 0 && rate.den > 0 ? Rational(Int64(rate.num), Int64(rate.den)) : nil,
@@ -252,6 +262,30 @@ public final class VideoReader {
             if av_seek_frame(format.pointer, index, target, AVSEEK_FLAG_BACKWARD) < 0 {
                 warnings.append("could not seek to \(s) s; decoding from the start")
             }
+        }
+    }
+
+    /// Goes on with the next run of pictures of another format: its own `image2` input and decoder. One that
+    /// cannot be opened is skipped with a warning (its pictures are lost, the rest are read).
+    private func openImageSegment(_ index: Int, of images: ImageSequence) {
+        segment = index
+        let s = images.segments[index]
+        let end = index + 1 < images.segments.count ? images.segments[index + 1].first : images.files.count
+        do {
+            let next = try FormatContext(url: s.url, format: "image2", options: imageDemuxerOptions)
+            let found = avformat_find_stream_info(next.pointer, nil)
+            guard found >= 0, next.streamCount > 0 else { throw LibavError(code: found < 0 ? found : cff_error_from_errno(EINVAL), operation: "read") }
+            let decoder = try CodecContext(decoderFor: next.stream(0).pointee.codecpar, threads: options.threads)
+            if options.decode == .keyframes { decoder.pointer.pointee.skip_frame = AVDISCARD_NONKEY }
+            format = next
+            codec = decoder
+            ptsOffset = Int64(s.first)
+            draining = false
+        } catch {
+            let reason = (error as? LibavError)?.message ?? "\(error)"
+            let names = images.files[s.first..<end].map { ($0 as NSString).lastPathComponent }
+            warnings.append("skipped \(names.count) \(s.codec) \(names.count == 1 ? "image" : "images") that could not be opened (\(reason)): \(names.prefix(3).joined(separator: ", "))\(names.count > 3 ? " and \(names.count - 3) more" : "")")
+            if index + 1 < images.segments.count { openImageSegment(index + 1, of: images) } else { finish() }
         }
     }
 
@@ -291,7 +325,11 @@ public final class VideoReader {
             case .again:
                 try feedDecoder()
             case .endOfStream:
-                finish()
+                if let images, segment + 1 < images.segments.count {
+                    openImageSegment(segment + 1, of: images)
+                } else {
+                    finish()
+                }
             }
         }
         if !decodedGoodFrame && counts.readErrors == 0 && !(counts.packets == 0 && options.start != nil) {
@@ -400,6 +438,11 @@ public final class VideoReader {
             defer { packet.unref() }
             guard packet.pointer.pointee.stream_index == streamIndex else { continue }
             counts.packets += 1
+            if ptsOffset != 0 {
+                let p = packet.pointer
+                if p.pointee.pts != cff_nopts_value { p.pointee.pts += ptsOffset }
+                if p.pointee.dts != cff_nopts_value { p.pointee.dts += ptsOffset }
+            }
             let pts = captureTime(packet.pointer.pointee.pts)
             if pts != cff_nopts_value {
                 sawAnyPacket = true

@@ -197,6 +197,37 @@ struct InputKindTests {
         #expect(reader.info.imageFiles?.count == 3)
     }
 
+    /// JPEGs and PNGs (one of another size) interleaved: every picture, in order, each run of one format read
+    /// by its own decoder; also when capture times reorder them.
+    @Test func aFolderMixingFormatsIsReadWhole() throws {
+        let folder = Fixtures.temporaryFolder("mixed")
+        let base = Date(timeIntervalSince1970: 1_700_000_000)
+        for (i, n) in [1, 7, 13, 19].enumerated() {
+            let jpeg = folder.appendingPathComponent("p\(i).jpg")
+            try Data(try Fixtures.sampleFrame(n)).write(to: jpeg)
+            if i % 2 == 1 {
+                let png = folder.appendingPathComponent("p\(i).png")
+                try Fixtures.ffmpeg(["-i", jpeg.path] + (i == 3 ? ["-vf", "scale=160:90"] : []) + [png.path])
+                try FileManager.default.removeItem(at: jpeg)
+            }
+            let name = "p\(i)." + (i % 2 == 1 ? "png" : "jpg")
+            // Times: p0 and p1 swapped, so the runs are png, jpg, jpg, png.
+            let seconds = [10.0, 0, 20, 30][i]
+            try FileManager.default.setAttributes([.modificationDate: base.addingTimeInterval(seconds)], ofItemAtPath: folder.appendingPathComponent(name).path)
+        }
+        let frames = try sampledFrames(folder.path) { $0.sampling = .all }
+        #expect(frames.map { ($0.source! as NSString).lastPathComponent } == ["p0.jpg", "p1.png", "p2.jpg", "p3.png"])
+        #expect(frames.map(\.seconds) == [0, 1, 2, 3])
+        #expect(frames.map(\.ordinal) == [0, 1, 2, 3])
+        #expect(frames.map { $0.picture.width } == [640, 640, 640, 160])
+        let reader = try VideoReader(input: folder.path)
+        #expect(reader.info.codec == "mjpeg+png" && reader.info.duration == 4 && reader.warnings.isEmpty, "\(reader.info) \(reader.warnings)")
+
+        let timed = try sampledFrames(folder.path) { $0.sampling = .all; $0.imageTime = .mtime }
+        #expect(timed.map { ($0.source! as NSString).lastPathComponent } == ["p1.png", "p0.jpg", "p2.jpg", "p3.png"])
+        #expect(timed.map(\.seconds) == [0, 10, 20, 30])
+    }
+
     @Test func modificationTimesOrderAndTimeThePictures() throws {
         let folder = Fixtures.temporaryFolder("mtime")
         let base = Date(timeIntervalSince1970: 1_700_000_000)
