@@ -256,7 +256,8 @@ public final class VideoReader {
             nominalFrameDuration = max(1, Int64(tb.den) * Int64(nominal.den) / (Int64(tb.num) * Int64(nominal.num)))
         }
         if start != cff_nopts_value { setClock(startPTS: start) }
-        if let s = options.start, s > 0, seekable {
+        // (Not across the runs of a folder mixing formats: the first run's input holds only its own pictures.)
+        if let s = options.start, s > 0, seekable, (images?.segments.count ?? 1) == 1 {
             // Seek to the key frame at or before the start; frames before it are decoded and dropped.
             let target = info.startPTS + Int64((s / timeBase.doubleValue).rounded(.down))
             if av_seek_frame(format.pointer, index, target, AVSEEK_FLAG_BACKWARD) < 0 {
