@@ -6,7 +6,13 @@ import Similarity
 
 /// A file's identity for the index: its SHA-256 (libavutil's `av_sha`) and size.
 public enum ContentIdentity {
+    /// - Throws: ``RunError/input(_:_:)`` when `path` cannot be read, or is a folder: the index holds video files,
+    ///   one digest each, and a folder given to `index add` is more likely one of videos than a photo sequence.
     public static func of(_ path: String) throws(RunError) -> (sha256: String, size: Int64) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw .input(path, .notMedia("a folder; the index takes video files, e.g. 'index add \(path.hasSuffix("/") ? path : path + "/")*.mp4'"))
+        }
         do { return try ContentDigest.file(at: path) } catch { throw .input(path, error) }
     }
 }

@@ -114,6 +114,9 @@ struct CommandLineIndexTests {
         try "not a video".write(to: text, atomically: true, encoding: .utf8)
         let bad = try Fixtures.framededupe(["index", "add", text.path, "--index", db])
         #expect(bad.status == 3 && bad.stderr.contains("notes.txt: not a video file"), "\(bad.stderr)")
+        let folder = try Fixtures.framededupe(["index", "add", work.path, "--index", db])
+        #expect(folder.status == 3 && folder.stderr.contains("not a video file (a folder; the index takes video files, e.g. 'index add \(work.path)/*.mp4')"),
+                "\(folder.stderr)")
         let index = try CorpusIndex(path: db, create: false)
         #expect(try index.statistics().videos == 0)
     }
