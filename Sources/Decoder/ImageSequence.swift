@@ -32,8 +32,8 @@ final class ImageSequence {
     struct Segment {
         /// What `image2` opens: the pattern itself or `<links>/<k>/%06d.<ext>`.
         let url: String
-        /// The position of its first picture in ``ImageSequence/files`` (its pictures' numbers start at 0).
-        let first: Int
+        /// Its pictures' positions in ``ImageSequence/files`` (their numbers in its input start at 0).
+        let pictures: Range<Int>
         /// The codec of its pictures (`mjpeg`, `png`, …).
         let codec: String
     }
@@ -65,7 +65,7 @@ final class ImageSequence {
         let folder = fm.fileExists(atPath: input, isDirectory: &isDirectory) && isDirectory.boolValue
         var warnings: [String] = []
         var files: [String]
-        var codecs: [String: AVCodecID] = [:]  // by path; filled for a folder's pictures
+        var codecOf: [String: AVCodecID] = [:]  // by path; filled for a folder's pictures
         if folder {
             guard let names = try? fm.contentsOfDirectory(atPath: input) else { throw .permissionDenied }
             let base = input.hasSuffix("/") ? input : input + "/"
@@ -80,7 +80,7 @@ final class ImageSequence {
             }
             guard !candidates.isEmpty else { throw .noImages(files: notImages.count) }
             files = candidates.map(\.path)
-            for c in candidates { codecs[c.path] = c.codec }
+            for c in candidates { codecOf[c.path] = c.codec }
             if !notImages.isEmpty {
                 warnings.append("skipped \(notImages.count) \(notImages.count == 1 ? "file that is not an image" : "files that are not images"): \(ImageSequence.listed(notImages))")
             }
@@ -111,14 +111,14 @@ final class ImageSequence {
         self.warnings = warnings
         if !folder && time == .rate {
             let codec = ImageSequence.imageCodec(files[0]).map { String(cString: avcodec_get_name($0)) } ?? "?"
-            segments = [Segment(url: input, first: 0, codec: codec)]
+            segments = [Segment(url: input, pictures: files.indices, codec: codec)]
             links = nil
             return
         }
         // Runs of one codec, in sequence order (a pattern's files all go to one decoder, as `image2` reads them).
         var runs: [Range<Int>] = []
         for i in files.indices {
-            if let last = runs.last, codecs[files[i]] == codecs[files[last.lowerBound]] {
+            if let last = runs.last, codecOf[files[i]] == codecOf[files[last.lowerBound]] {
                 runs[runs.count - 1] = last.lowerBound..<i + 1
             } else {
                 runs.append(i..<i + 1)
@@ -133,7 +133,7 @@ final class ImageSequence {
             do { try fm.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
                 throw .libav(LibavError(code: cff_error_from_errno(EACCES), operation: "create \(folder.path)"))
             }
-            let codec = codecs[files[run.lowerBound]] ?? ImageSequence.imageCodec(files[run.lowerBound])
+            let codec = codecOf[files[run.lowerBound]] ?? ImageSequence.imageCodec(files[run.lowerBound])
             let codecName = codec.map { String(cString: avcodec_get_name($0)) } ?? "?"
             // `image2` takes the decoder from the pattern's extension: the first file's own when it has one.
             var ext = (files[run.lowerBound] as NSString).pathExtension.lowercased()
@@ -142,7 +142,7 @@ final class ImageSequence {
                 let target = path.hasPrefix("/") ? path : fm.currentDirectoryPath + "/" + path
                 symlink(target, folder.appendingPathComponent(String(format: "%06d.", i) + ext).path)
             }
-            segments.append(Segment(url: folder.path + "/%06d." + ext, first: run.lowerBound, codec: codecName))
+            segments.append(Segment(url: folder.path + "/%06d." + ext, pictures: run, codec: codecName))
         }
         self.segments = segments
     }
@@ -196,7 +196,7 @@ final class ImageSequence {
     }
 
     /// Up to three names, then how many more.
-    private static func listed(_ names: [String]) -> String {
+    static func listed(_ names: [String]) -> String {
         names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "")
     }
 }

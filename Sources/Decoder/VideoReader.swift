@@ -271,7 +271,6 @@ public final class VideoReader {
     private func openImageSegment(_ index: Int, of images: ImageSequence) {
         segment = index
         let s = images.segments[index]
-        let end = index + 1 < images.segments.count ? images.segments[index + 1].first : images.files.count
         do {
             let next = try FormatContext(url: s.url, format: "image2", options: imageDemuxerOptions)
             let found = avformat_find_stream_info(next.pointer, nil)
@@ -280,12 +279,12 @@ public final class VideoReader {
             if options.decode == .keyframes { decoder.pointer.pointee.skip_frame = AVDISCARD_NONKEY }
             format = next
             codec = decoder
-            ptsOffset = Int64(s.first)
+            ptsOffset = Int64(s.pictures.lowerBound)
             draining = false
         } catch {
             let reason = (error as? LibavError)?.message ?? "\(error)"
-            let names = images.files[s.first..<end].map { ($0 as NSString).lastPathComponent }
-            warnings.append("skipped \(names.count) \(s.codec) \(names.count == 1 ? "image" : "images") that could not be opened (\(reason)): \(names.prefix(3).joined(separator: ", "))\(names.count > 3 ? " and \(names.count - 3) more" : "")")
+            let names = images.files[s.pictures].map { ($0 as NSString).lastPathComponent }
+            warnings.append("skipped \(names.count) \(s.codec) \(names.count == 1 ? "image" : "images") that could not be opened (\(reason)): \(ImageSequence.listed(names))")
             if index + 1 < images.segments.count { openImageSegment(index + 1, of: images) } else { finish() }
         }
     }
