@@ -230,15 +230,15 @@ public struct ClipResult: Sendable, Equatable {
             throw EvaluationInputError(path: folder.path, reason: "no such folder")
         }
         guard isFolder.boolValue else { throw EvaluationInputError(path: folder.path, reason: "not a folder") }
-        let scenesURL = folder.appendingPathComponent("scenes.json")
+        let scenesURL = folder.appendingPathComponent(ResultsLayout.scenesFile)
         guard FileManager.default.fileExists(atPath: scenesURL.path) else {
             throw EvaluationInputError(path: scenesURL.path, reason: "missing (not a framededupe result folder?)")
         }
-        let record = try decodeVersioned(SceneListRecord.self, from: try readInput(scenesURL), version: SceneListWriter.schemaVersion,
-                                         kind: "scenes.json", name: scenesURL.path)
-        let frames = record.frames.map { Frame(time: $0.time, cluster: $0.cluster) }
+        let timeline = try decodeVersioned(ScenesFile.Timeline.self, from: try readInput(scenesURL), version: ScenesFile.currentVersion,
+                                           kind: "scenes.json", name: scenesURL.path)
+        let frames = timeline.frames.map { Frame(time: $0.time, cluster: $0.cluster) }
 
-        let unique = folder.appendingPathComponent("unique")
+        let unique = folder.appendingPathComponent(ResultsLayout.uniqueFolder)
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: unique.path) } catch {
             let missing = !FileManager.default.fileExists(atPath: unique.path)
@@ -253,29 +253,13 @@ public struct ClipResult: Sendable, Equatable {
             }
             exemplarTimes.append(nearest(named, in: frameTimes, within: 0.0005 + Evaluation.timeSlack) ?? named)
         }
-        self.init(sceneStarts: record.scenes.map(\.start), frames: frames, exemplarTimes: exemplarTimes)
+        self.init(sceneStarts: timeline.sceneStarts, frames: frames, exemplarTimes: exemplarTimes)
     }
 
-    /// The time in an exemplar's file name: the number after the last `_t`, before the extension.
-    ///
-    /// framededupe names `unique/` images `cluster-0003_t000012.500.jpg` (`--keep cluster`, and every
-    /// image of a cluster with `--keep diverse`) or `scene-0007_t000012.500.png` (`--keep scene`):
-    /// seconds from the clip's first frame with millisecond precision, zero-padded to 10 characters
-    /// (longer past 999999 s).
-    /// - Returns: the seconds, or nil when the name has no `_t<number>` before its extension.
-    public static func exemplarTime(fileName: String) -> Double? {
-        guard let dot = fileName.lastIndex(of: "."), let marker = fileName[..<dot].range(of: "_t", options: .backwards) else { return nil }
-        let number = fileName[marker.upperBound..<dot]
-        guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let seconds = Double(number) else { return nil }
-        return seconds
-    }
-}
-
-private struct SceneListRecord: Decodable {
-    struct FrameRecord: Decodable { let time: Double, cluster: Int? }
-    struct SceneRecord: Decodable { let start: Double }
-    let frames: [FrameRecord]
-    let scenes: [SceneRecord]
+    /// The time in the name of an image of `unique/` (``ImageName``): `cluster-0003_t000012.500.jpg` (`--keep cluster`,
+    /// and every image of a cluster with `--keep diverse`) or `scene-0007_t000012.500.png` (`--keep scene`).
+    /// - Returns: the seconds, or nil for a name of another form.
+    public static func exemplarTime(fileName: String) -> Double? { ImageName(parsing: fileName)?.seconds }
 }
 
 /// The element of sorted `values` nearest to `x`, if it is within `distance`.

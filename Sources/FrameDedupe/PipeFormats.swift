@@ -104,8 +104,8 @@ public struct ResultPrinter: Sendable {
     /// The line for a scene that has just closed (only when ``streamsScenes``): its `scenes.json` object with
     /// `input` first and without `cluster` (not known until the input ends).
     public func closedScene(_ scene: Scene, input: String, folder: String?) -> String {
-        JSONValue.object([("input", .string(input))] + SceneListWriter.sceneMembers(scene, cluster: .notYetKnown, folder: folder))
-            .serialized(pretty: false) + "\n"
+        let members = JSONValue(encoding: SceneEntry(scene, cluster: nil, folder: folder)).members.filter { $0.0 != SceneEntry.CodingKeys.cluster.stringValue }
+        return JSONValue.object([("input", .string(input))] + members).serialized(pretty: false) + "\n"
     }
 
     /// The text for one finished input (after the output's header when it is the first).
@@ -129,7 +129,7 @@ public struct ResultPrinter: Sendable {
             let clock = MediaClock(list.video)
             for t in times(list) { out += String(format: "%.3f", floorTo(clock.ffmpeg(t), places: 3)) + "\n" }
         case .paths:
-            for path in imagePaths(list) { out += SceneListWriter.joined(folder, path) + terminator }
+            for path in imagePaths(list) { out += ResultsLayout.joined(folder, path) + terminator }
         case .ffconcat:
             out += ffconcat(list)
         case .select:
@@ -179,15 +179,15 @@ public struct ResultPrinter: Sendable {
     /// an image's cluster, scene, frame and path.
     private func records(_ list: SceneList, folder: String?) -> [JSONValue] {
         let input: (String, JSONValue) = ("input", .string(list.video.input))
-        func path(_ p: String?) -> JSONValue { p.map { .string(SceneListWriter.joined(folder, $0)) } ?? .null }
+        func path(_ p: String?) -> JSONValue { p.map { .string(ResultsLayout.joined(folder, $0)) } ?? .null }
         func frame(_ k: Keyframe) -> [(String, JSONValue)] { [("index", .int(k.frameIndex)), ("pts", .int(k.timestamp.pts)), ("time", .seconds(k.seconds))] }
         switch results {
         case .scenes:
             return list.scenes.map { s in
-                .object([input] + SceneListWriter.sceneMembers(s, cluster: .known(list.clusters.clusterOfScene[s.id]), folder: folder))
+                .object([input] + JSONValue(encoding: SceneEntry(s, cluster: list.clusters.clusterOfScene[s.id], folder: folder)).members)
             }
         case .clusters:
-            return list.clusters.clusters.map { .object([input] + ClusterListWriter.clusterMembers($0, folder: folder)) }
+            return list.clusters.clusters.map { .object([input] + JSONValue(encoding: ClusterEntry($0, folder: folder)).members) }
         case .keyframes:
             return list.scenes.map { s in
                 .object([input, ("scene", .int(s.id)), ("cluster", list.clusters.clusterOfScene[s.id].map { .int($0) } ?? .null),
@@ -204,7 +204,7 @@ public struct ResultPrinter: Sendable {
     /// CSV/TSV rows, unquoted, `input` first (see ``columns``).
     private func rows(_ list: SceneList, folder: String?) -> [[String]] {
         let input = list.video.input
-        func path(_ p: String?) -> String { p.map { SceneListWriter.joined(folder, $0) } ?? "" }
+        func path(_ p: String?) -> String { p.map { ResultsLayout.joined(folder, $0) } ?? "" }
         func frame(_ k: Keyframe) -> [String] { [String(k.frameIndex), String(k.timestamp.pts), formatNumber(k.seconds, decimals: 6)] }
         switch results {
         case .scenes:

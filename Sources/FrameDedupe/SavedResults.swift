@@ -14,71 +14,55 @@ import Foundation
 ///     the file's start time and frame rate, not all of which `scenes.json` records).
 /// - Returns: nil when the files are missing, of another schema, or unreadable.
 public func savedSceneList(in folder: URL, video: VideoInfo, options: DedupeOptions) -> SceneList? {
-    func object(_ name: String) -> [String: Any]? {
-        guard let data = try? Data(contentsOf: folder.appendingPathComponent(name)) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    }
-    guard let scenesFile = object("scenes.json"), let clustersFile = object("clusters.json"),
-          scenesFile["version"] as? Int == SceneListWriter.schemaVersion,
-          let sceneObjects = scenesFile["scenes"] as? [[String: Any]], let clusterObjects = clustersFile["clusters"] as? [[String: Any]],
-          let frameObjects = scenesFile["frames"] as? [[String: Any]] else { return nil }
-    let timeBase = (scenesFile["time_base"] as? String).flatMap(Rational.init(parsing:)) ?? video.timeBase
-    func double(_ any: Any?) -> Double? { (any as? NSNumber)?.doubleValue }
-    func int(_ any: Any?) -> Int? { (any as? NSNumber)?.intValue }
-
-    func keyframe(_ o: [String: Any]) -> Keyframe? {
-        guard let index = int(o["index"]), let pts = (o["pts"] as? NSNumber)?.int64Value, let time = double(o["time"]) else { return nil }
-        return Keyframe(frameIndex: index, timestamp: Timestamp(pts: pts, timeBase: timeBase), seconds: time, path: o["path"] as? String,
-                        centrality: double(o["centrality"]) ?? 1, sharpness: double(o["sharpness"]) ?? 0, exposure: double(o["exposure"]) ?? 1,
-                        source: o["source"] as? String)
-    }
+    guard let scenesFile = try? ScenesFile(contentsOf: folder.appendingPathComponent(ResultsLayout.scenesFile)),
+          let clustersFile = try? ClustersFile(contentsOf: folder.appendingPathComponent(ResultsLayout.clustersFile)),
+          scenesFile.version == ScenesFile.currentVersion else { return nil }
+    let timeBase = scenesFile.timeBaseValue ?? video.timeBase
     var scenes: [Scene] = []
-    var clusterOfScene: [Int?] = []
-    for o in sceneObjects {
-        guard let id = int(o["id"]), id == scenes.count, let start = double(o["start"]), let end = double(o["end"]),
-              let frames = int(o["frames"]), let first = int(o["first_frame"]), let k = (o["keyframe"] as? [String: Any]).flatMap(keyframe) else { return nil }
-        scenes.append(Scene(id: id, start: start, end: end, firstFrame: first, frameCount: frames, keyframe: k, transition: o["transition"] as? Bool ?? false))
-        clusterOfScene.append(int(o["cluster"]))
+    for entry in scenesFile.scenes {
+        guard entry.id == scenes.count else { return nil }
+        scenes.append(Scene(entry, timeBase: timeBase))
     }
+    let clusterOfScene = scenesFile.scenes.map(\.cluster)
     var clusters: [Cluster] = []
-    for o in clusterObjects {
-        guard let id = int(o["id"]), let members = (o["scenes"] as? [NSNumber])?.map(\.intValue), let frames = int(o["frames"]),
-              let span = (o["span"] as? [NSNumber])?.map(\.doubleValue), span.count == 2,
-              let e = o["exemplar"] as? [String: Any], let scene = int(e["scene"]), scenes.indices.contains(scene) else { return nil }
-        var k = scenes[scene].keyframe
-        k.path = e["keyframe_path"] as? String
-        let exemplar = Exemplar(scene: scene, keyframe: k, centrality: double(e["centrality"]) ?? 1, path: e["path"] as? String)
-        clusters.append(Cluster(id: id, scenes: members, frames: frames, start: span[0], end: span[1], exemplar: exemplar,
-                                singleton: o["singleton"] as? Bool ?? false))
+    for entry in clustersFile.clusters {
+        let e = entry.exemplar
+        guard entry.span.count == 2, scenes.indices.contains(e.scene) else { return nil }
+        var k = scenes[e.scene].keyframe
+        k.path = e.keyframePath
+        clusters.append(Cluster(id: entry.id, scenes: entry.scenes, frames: entry.frames, start: entry.span[0], end: entry.span[1],
+                                exemplar: Exemplar(scene: e.scene, keyframe: k, centrality: e.centrality, path: e.path), singleton: entry.singleton))
     }
-    // unique/: each image's frame, found by its time among the frame records (names carry the time in ms).
+    let unique = savedUniqueImages(in: folder, frames: scenesFile.frames, scenes: scenes, clusterOfScene: clusterOfScene,
+                                   clusters: clusters, timeBase: timeBase)
+    let sceneClusters = SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: nil, leaves: [], vetoedPairs: clustersFile.spatialCheckVetoes)
+    var counts = DecodeCounts()
+    counts.packets = scenesFile.counts.packets
+    counts.sampledFrames = scenesFile.counts.sampledFrames
+    counts.corruptPackets = scenesFile.counts.corruptPackets
+    counts.corruptFrames = scenesFile.counts.corruptFrames
+    return SceneList(video: video, options: options, frames: [], scenes: scenes, clusters: sceneClusters, counts: counts,
+                     warnings: scenesFile.warnings, end: scenesFile.analysedUntil, uniqueImages: unique, complete: scenesFile.complete)
+}
+
+/// The images of `folder/unique/`, each with its frame, found by its time among `frames` (names carry the time in ms).
+private func savedUniqueImages(
+    in folder: URL, frames: [FrameEntry], scenes: [Scene], clusterOfScene: [Int?], clusters: [Cluster], timeBase: Rational
+) -> [UniqueImage] {
     var unique: [UniqueImage] = []
-    let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("unique").path)) ?? []).sorted()
+    let uniqueFolder = folder.appendingPathComponent(ResultsLayout.uniqueFolder)
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: uniqueFolder.path)) ?? []).sorted()
     for name in names where !name.hasPrefix(".") {
-        let parts = name.split(separator: "_", maxSplits: 1)
-        let pieces = parts.count == 2 ? parts[1].dropFirst().split(separator: ".") : []
-        guard parts.count == 2, let id = Int(parts[0].split(separator: "-").last ?? ""), parts[1].hasPrefix("t"), pieces.count >= 2,
-              let t = Double(pieces[0] + "." + pieces[1]) else { continue }
-        let isCluster = name.hasPrefix("cluster-")
-        guard let frame = frameObjects.min(by: { abs((double($0["time"]) ?? .infinity) - t) < abs((double($1["time"]) ?? .infinity) - t) }),
-              let index = int(frame["index"]), let pts = (frame["pts"] as? NSNumber)?.int64Value, let time = double(frame["time"]),
-              abs(time - t) < 0.0011, let sceneID = int(frame["scene"]), scenes.indices.contains(sceneID) else { continue }
-        let cluster = isCluster ? id : clusterOfScene[sceneID]
-        let exemplar = isCluster ? clusters.first { $0.id == id }.map { $0.exemplar.keyframe.frameIndex == index } ?? false : false
-        var k = scenes[sceneID].keyframe
-        if k.frameIndex != index {
-            k = Keyframe(frameIndex: index, timestamp: Timestamp(pts: pts, timeBase: timeBase), seconds: time, path: nil)
+        guard let image = ImageName(parsing: name), let frame = frames.min(by: { abs($0.time - image.seconds) < abs($1.time - image.seconds) }),
+              abs(frame.time - image.seconds) < 0.0011, scenes.indices.contains(frame.scene) else { continue }
+        let isCluster = image.kind == .cluster
+        let exemplar = isCluster ? clusters.first { $0.id == image.id }.map { $0.exemplar.keyframe.frameIndex == frame.index } ?? false : false
+        var k = scenes[frame.scene].keyframe
+        if k.frameIndex != frame.index {
+            k = Keyframe(frameIndex: frame.index, timestamp: Timestamp(pts: frame.pts, timeBase: timeBase), seconds: frame.time, path: nil)
         }
-        unique.append(UniqueImage(name: name, scene: sceneID, cluster: cluster, keyframe: k, isExemplar: exemplar, path: "unique/\(name)"))
+        unique.append(UniqueImage(name: name, scene: frame.scene, cluster: isCluster ? image.id : clusterOfScene[frame.scene], keyframe: k,
+                                  isExemplar: exemplar, path: ResultsLayout.uniqueFolder + "/" + name))
     }
-    let sceneClusters = SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: nil, leaves: [], vetoedPairs: int(clustersFile["spatial_check_vetoes"]) ?? 0)
-    let counts = scenesFile["counts"] as? [String: Any] ?? [:]
-    var decodeCounts = DecodeCounts()
-    decodeCounts.packets = int(counts["packets"]) ?? 0
-    decodeCounts.sampledFrames = int(counts["sampled_frames"]) ?? 0
-    decodeCounts.corruptPackets = int(counts["corrupt_packets"]) ?? 0
-    decodeCounts.corruptFrames = int(counts["corrupt_frames"]) ?? 0
-    return SceneList(video: video, options: options, frames: [], scenes: scenes, clusters: sceneClusters, counts: decodeCounts,
-                     warnings: scenesFile["warnings"] as? [String] ?? [], end: double(scenesFile["analysed_until"]) ?? 0,
-                     uniqueImages: unique, complete: scenesFile["complete"] as? Bool ?? false)
+    return unique
 }
