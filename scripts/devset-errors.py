@@ -68,19 +68,18 @@ def errors(truth, res, tol):
     tb = [s["start"] for s in shots[1:]]
     det = sorted(s["start"] for s in res["scenes"])[1:]
     mt, md = match(tb, det, trans, tol)
-    events = {e["first"] if e["type"] == "cut" else None: e for e in truth.get("events", [])}
     for i, t in enumerate(tb):
         if i not in mt:
             tr = in_trans(t, trans)
             kind = tr.get("type", tr["kind"]) if tr else "cut"
-            out.append(("missed cut", f"missed {kind} at {t:.3f} s (shot {i} {gname(shots[i]['content'])} -> "
-                                      f"{i + 1} {gname(shots[i + 1]['content'])})"))
+            out.append(("missed cut", f"missed {kind} at {t:.3f} s (shot {i}, group {gname(shots[i]['content'])} -> "
+                                      f"shot {i + 1}, group {gname(shots[i + 1]['content'])})"))
     for j, d in enumerate(det):
         if j not in md and not in_trans(d, trans, tol):
             s = shot_at(d, shots)
             flash = [e for e in truth.get("events", []) if e["type"] == "flash" and abs(e["first"] - d) <= tol]
             out.append(("false cut", f"false cut at {d:.3f} s inside shot {s['id'] if s else '?'}"
-                                     + (f" {gname(s['content'])}" if s else "") + (" (at a flash)" if flash else "")))
+                                     + (f", group {gname(s['content'])}" if s else "") + (" (at a flash)" if flash else "")))
     # clusters
     frames = [(f["time"], f["cluster"]) for f in res["frames"] if not in_trans(f["time"], trans)]
     lab = []
@@ -133,8 +132,8 @@ def errors(truth, res, tol):
         if p["relation"] == "copy" and not same:
             out.append(("copy not joined", f"copy not joined: shots {p['a']} and {p['b']} ({p['detail']}), clusters {ca[0][0]} / {cb[0][0]}"))
         if p["relation"] == "lookalike" and same:
-            out.append(("look-alike merged", f"look-alike merged: shots {p['a']} {gname(shots[p['a']]['content'])} and "
-                                             f"{p['b']} {gname(shots[p['b']]['content'])} ({p['detail']}) in cluster {ca[0][0]}"))
+            out.append(("look-alike merged", f"look-alike merged: shots {p['a']} (group {gname(shots[p['a']]['content'])}) and "
+                                             f"{p['b']} (group {gname(shots[p['b']]['content'])}) ({p['detail']}) in cluster {ca[0][0]}"))
     return out
 
 

@@ -764,13 +764,13 @@ def _scorebug():
             f"fontsize=h/20:x=w*0.27:y=h*0.06")
 
 
-SLIDES = {
-    1: ("Unique frames in video", ["Decode with libav, sample at 2 fps", "Score: SSIM + embedding",
+SLIDES = {     # no commas, colons or quotes: each line is one drawtext text
+    1: ("Unique frames in video", ["Decode with libav and sample at 2 fps", "Score with SSIM and an embedding",
                                    "Group scenes into clusters", "Export one exemplar per cluster"]),
-    2: ("How a cut is found", ["Embedding change vs its recent level", "SSIM to the previous frame",
+    2: ("How a cut is found", ["Embedding change against its recent level", "SSIM to the previous frame",
                                "Hash distance as a cheap check", "Transitions are absorbed"]),
-    3: ("How clusters are formed", ["Distance = content + time", "Agglomerative, average linkage",
-                                    "Geometric check before a merge", "Exemplar: sharp and central"]),
+    3: ("How clusters are formed", ["Distance mixes content and time", "Agglomerative with average linkage",
+                                    "Geometric check before a merge", "Exemplar is sharp and central"]),
     4: ("Results on the dev set", ["Boundary F1 per clip", "Cluster-pair F1 per clip",
                                    "Exemplar coverage and redundancy", "Tune part and sealed part"]),
 }
@@ -779,12 +779,12 @@ SLIDES = {
 def _slide(n, dark=False):
     title, bullets = SLIDES[n]
     bg, fg, bar = ("0x1e2430", "0xe8e8e8", "0x3a6fd8") if dark else ("0xf6f4ee", "0x202020", "0x2a5cc0")
-    body = "\n".join("-  " + b for b in bullets)
+    lines = "".join(f"drawtext=fontfile={SANS}:text='-  {b}':fontcolor={fg}:fontsize=40:x=90:y={190 + 80 * i},"
+                    for i, b in enumerate(bullets))
     return ["-f", "lavfi", "-i", f"color=c={bg}:s=1280x720:d=1",
             "-vf", f"drawbox=x=0:y=0:w=iw:h=ih*0.16:color={bar}@1:t=fill,"
-            f"drawtext=fontfile={FONT}:text='{title}':fontcolor=white:fontsize=52:x=60:y=34,"
-            f"drawtext=fontfile={SANS}:text='{body}':fontcolor={fg}:fontsize=40:line_spacing=28:x=90:y=190,"
-            f"drawtext=fontfile={SANS}:text='{n} / 4':fontcolor=0x808080:fontsize=26:x=w-120:y=h-50,"
+            f"drawtext=fontfile={FONT}:text='{title}':fontcolor=white:fontsize=52:x=60:y=34,{lines}"
+            f"drawtext=fontfile={SANS}:text='{n} of 4':fontcolor=0x808080:fontsize=26:x=w-130:y=h-50,"
             "format=rgb24", "-frames:v", "1"]
 
 
@@ -820,7 +820,7 @@ DERIVED = {
     "cup-pb169": (["cup"], "video", _vf("scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
     "tos-window": (["tos"], "video", _vf("scale=512:288:flags=lanczos,pad=640:360:64:36:black,setsar=1")),
     # broadcast graphics
-    "city-news": (["city"], "video", _vf(_ticker("CITY LIGHTS AT NIGHT"))),
+    "city-news": (["city"], "video", _vf("crop=720:404:0:0," + _ticker("CITY LIGHTS AT NIGHT"))),   # 405 lines: odd
     "vtest-news": (["vtest"], "video", _vf(_ticker("STATION REOPENS TODAY"))),
     "cami-news": (["cami"], "video", _vf(_ticker("LLAMA SEEN ON THE ROAD"))),
     "graf1-news": (["graf1"], "image", ["-i", "{0}", "-vf", "scale=1280:-2," + _ticker("NEW MURAL UNVEILED") + ",format=rgb24",
@@ -1104,9 +1104,9 @@ def clips_v2():
         _flashes=[[0, 40 - 21, 41 - 21, False], [1, 60, 62, False], [3, 0, 1, True]]))
     C.append(dict(name="film-sintel-tos-1080p.mp4", W=1920, H=1080, fps=24, codec="h264", items=(
         FILM("sintel", [(96, 118, 0), (118, 140, 1)]) + [CUT()] + FILM("tos", [(185, 220, 2), (220, 240, 3)]) + [CUT()]
-        + FILM("sintel", [(176, 209, 4), (209, 240, 5)])),
+        + FILM("sintel", [(176, 209, 4), (209, 240, 5)]) + [CUT()] + FILM("tos", [(65, 185, 6)])),
         groups={0: SINTEL_NAMES["s3"], 1: SINTEL_NAMES["s4"], 2: TOS_NAMES["holo"], 3: TOS_NAMES["celia"],
-                4: SINTEL_NAMES["s6"], 5: SINTEL_NAMES["s7"]}, _kind="film", _label=by_eye,
+                4: SINTEL_NAMES["s6"], 5: SINTEL_NAMES["s7"], 6: TOS_NAMES["lab"]}, _kind="film", _label=by_eye,
         _src_trans=[[3, TOS_MORPH[0] - 220, TOS_MORPH[1] - 220, "dissolve"]],
         _pairs=[[4, 5, "lookalike", "same place, other camera"]]))
     return C
