@@ -15,8 +15,8 @@ Python standard library only. The rules follow `framededupe eval`:
   an unmatched detection inside a transition is ignored. Unmatched true: "missed cut at t (type)";
   unmatched detected: "false cut at t" (with the shot it falls in).
 - clusters, on the sampled frames outside transitions (`cluster: null` is a cluster of its own):
-  two content groups "merged" when one cluster holds at least 2 frames and 25% of the frames of
-  each; a group "split" when at least two clusters each hold 2 frames and 20% of its frames.
+  content groups "merged" when one cluster holds at least 2 frames and 25% of the frames of each
+  of them (one error per cluster, naming the groups); a group "split" when at least two clusters each hold 2 frames and 20% of its frames.
 - exemplars (unique/, timed by their names): a group with none in any of its shots; an exemplar
   of a group that already has one (redundant) or in a transition.
 - labelled pairs (truth "pairs"): the majority clusters of the two shots' frames; a "copy" pair in
@@ -99,10 +99,10 @@ def errors(truth, res, tol):
         return f" [labelled {ps[0]['relation']}: {ps[0]['detail']}]" if ps else ""
     for c, cnt in sorted(by_c.items(), key=lambda x: str(x[0])):
         gs = sorted(g for g, n in cnt.items() if n >= 2 and n >= 0.25 * size[g])
-        for a in range(len(gs)):
-            for b in range(a + 1, len(gs)):
-                out.append(("groups merged", f"groups {gname(gs[a])} and {gname(gs[b])} merged in cluster {c}"
-                                             + pair_note(gs[a], gs[b])))
+        if len(gs) > 1:
+            notes = "".join(pair_note(gs[i], gs[j]) for i in range(len(gs)) for j in range(i + 1, len(gs)))
+            out.append(("groups merged", f"{len(gs)} groups merged in cluster {c}: "
+                                         + ", ".join(gname(g) for g in gs) + notes))
     for g, cnt in sorted(by_g.items()):
         cs = [c for c, n in cnt.items() if n >= 2 and n >= 0.2 * size[g]]
         if len(cs) > 1:
@@ -129,6 +129,7 @@ def errors(truth, res, tol):
         if not ca or not cb:
             continue
         same = ca[0][0] == cb[0][0]
+        out.append(("pair " + p["relation"], "right" if same == (p["relation"] == "copy") else "wrong"))
         if p["relation"] == "copy" and not same:
             out.append(("copy not joined", f"copy not joined: shots {p['a']} and {p['b']} ({p['detail']}), clusters {ca[0][0]} / {cb[0][0]}"))
         if p["relation"] == "lookalike" and same:
@@ -149,6 +150,71 @@ def load_result(folder):
     return {"scenes": sc["scenes"], "frames": sc["frames"], "exemplars": ex}
 
 
+BEGIN, END = "<!-- devset-v2:begin (written by scripts/devset-errors.py --benchmarks; do not edit by hand) -->", \
+    "<!-- devset-v2:end -->"
+
+
+def write_benchmarks(a, index, report, summary, pairs, parts):
+    """The section between BEGIN and END of a.benchmarks: both parts' totals, per-clip rows, errors."""
+    import datetime
+    import platform
+    import subprocess
+    ev = {}
+    for p in parts:
+        with open(os.path.join(a.results, f"eval-{p}.json")) as fh:
+            ev[p] = json.load(fh)
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+    rev = subprocess.run(["git", "-C", ROOT, "log", "-1", "--format=%h", "--", "Sources", "Package.swift"],
+                         capture_output=True, text=True).stdout.strip()     # what the binary is built from
+    kinds = {c["clip"]: c.get("kind", "?") for c in index["clips"]}
+    f3 = lambda x: f"{x:.3f}"
+    L = [BEGIN, "",
+         f"{len(index['clips'])} clips of `scripts/make-devset.py` (v2), {sum(ev[p]['total']['clips'] for p in parts)} scored; "
+         f"framededupe at {rev} (the last commit to Sources/ or Package.swift; `make release`), default options; CPU {cpu} ({os.cpu_count()} cores); "
+         f"{datetime.date.today().isoformat()}; tolerance {a.tolerance} s.", "",
+         "Commands: `python3 scripts/make-devset.py && make release && scripts/devset-eval.sh && "
+         "python3 scripts/devset-errors.py --benchmarks BENCHMARKS.md`.", "",
+         "| part | clips | boundary P / R / F1 | cluster-pair P / R / F1 | ARI pooled | exemplar coverage pooled (mean) | "
+         "redundancy pooled (mean) | copies joined | look-alikes apart |",
+         "|---|---:|---|---|---:|---|---|---:|---:|"]
+    for p in parts:
+        t = ev[p]["total"]
+        b, c, e = t["boundaries"], t["clusters"], t["exemplars"]
+        pc = lambda rel: f"{pairs[p]['pair ' + rel, 'right']}/{pairs[p]['pair ' + rel, 'right'] + pairs[p]['pair ' + rel, 'wrong']}"
+        L.append(f"| **{p}** | {t['clips']} | {f3(b['precision'])} / {f3(b['recall'])} / **{f3(b['f1'])}** | "
+                 f"{f3(c['precision'])} / {f3(c['recall'])} / **{f3(c['f1'])}** | {f3(c['adjusted_rand_index_pooled'])} | "
+                 f"**{f3(e['coverage_pooled'])}** ({f3(e['coverage_mean'])}) | {f3(e['redundancy_pooled'])} "
+                 f"({f3(e['redundancy_mean'])}) | {pc('copy')} | {pc('lookalike')} |")
+    L += ["", "Per clip (boundaries TP/FP/FN, F1; cluster-pair F1; groups covered / groups; exemplars, redundant):", ""]
+    for p in parts:
+        L += [f"**{p}**", "", "| clip | kind | boundaries TP/FP/FN | F1 | cluster-pair F1 | covered / groups | exemplars (redundant) |",
+              "|---|---|---|---:|---:|---|---|"]
+        for c in ev[p]["clips"]:
+            b, cl, e = c["boundaries"], c["clusters"], c["exemplars"]
+            L.append(f"| {c['clip']} | {kinds.get(c['clip'], '?')} | {b['true_positives']}/{b['false_positives']}/"
+                     f"{b['false_negatives']} | {f3(b['f1'])} | {f3(cl['f1'])} | {e['covered_groups']} / {e['groups']} | "
+                     f"{e['exemplars']} ({e['redundant']}) |")
+        L.append("")
+    L += ["Wrong decisions (`scripts/devset-errors.py`; rules in its docstring), counted per part:", "",
+          "| error | " + " | ".join(parts) + " |", "|---|" + "---:|" * len(parts)]
+    for k in sorted({k for s in summary.values() for k in s}):
+        L.append(f"| {k} | " + " | ".join(str(summary[p][k]) for p in parts) + " |")
+    L += ["", "Per clip:", ""]
+    for r in report:
+        if r["errors"]:
+            L.append(f"- `{r['clip']}` ({r['split']}, {r['kind']}): " + "; ".join(e["text"] for e in r["errors"]))
+    L += ["", END]
+    with open(a.benchmarks) as fh:
+        text = fh.read()
+    if BEGIN.split(" (")[0] in text:
+        i, j = text.index(BEGIN.split(" (")[0]), text.index(END) + len(END)
+        text = text[:i] + "\n".join(L) + text[j:]
+    else:
+        text = text.rstrip("\n") + "\n\n## Dev set v2: tune and sealed parts\n\n" + "\n".join(L) + "\n"
+    with open(a.benchmarks, "w") as fh:
+        fh.write(text)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--devset", default=os.environ.get("DEVSET", os.path.join(ROOT, ".cache", "devset")))
@@ -156,10 +222,13 @@ def main():
     ap.add_argument("--split", default="all", choices=("tune", "sealed", "all"))
     ap.add_argument("--tolerance", type=float, default=0.5)
     ap.add_argument("--json", help="also write the list as JSON")
+    ap.add_argument("--benchmarks", metavar="FILE", help="rewrite the dev-set v2 section of FILE (BENCHMARKS.md) "
+                    "from RESULTS/eval-tune.json, RESULTS/eval-sealed.json (written by devset-eval.sh) and this list")
     a = ap.parse_args()
     with open(os.path.join(a.devset, "index.json")) as fh:
         index = json.load(fh)
     report, summary = [], collections.defaultdict(collections.Counter)
+    pairs = collections.defaultdict(collections.Counter)
     parts = ("tune", "sealed") if a.split == "all" else (a.split,)
     for part in parts:
         print(f"== {part} part")
@@ -172,7 +241,11 @@ def main():
             if not os.path.isdir(folder):
                 print(f"{truth['clip']}: no result folder {folder}")
                 continue
-            errs = errors(truth, load_result(folder), a.tolerance)
+            found = errors(truth, load_result(folder), a.tolerance)
+            errs = [e for e in found if not e[0].startswith("pair ")]
+            for kind, verdict in found:
+                if kind.startswith("pair "):
+                    pairs[part][kind, verdict] += 1
             print(f"{truth['clip']} [{c.get('kind', '?')}]: " + ("ok" if not errs else f"{len(errs)} error(s)"))
             for kind, text in errs:
                 print(f"    {text}")
@@ -184,6 +257,12 @@ def main():
     print("error".ljust(20) + "".join(p.rjust(8) for p in parts))
     for k in kinds:
         print(k.ljust(20) + "".join(str(summary[p][k]).rjust(8) for p in parts))
+    for p in parts:
+        print(f"labelled pairs decided right ({p}): " + ", ".join(
+            f"{rel} {pairs[p]['pair ' + rel, 'right']}/{pairs[p]['pair ' + rel, 'right'] + pairs[p]['pair ' + rel, 'wrong']}"
+            for rel in ("copy", "lookalike")))
+    if a.benchmarks:
+        write_benchmarks(a, index, report, summary, pairs, parts)
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"version": 1, "tolerance": a.tolerance, "clips": report}, fh, indent=1)
