@@ -7,7 +7,8 @@
 #     scripts/devset-eval.sh [--split tune|sealed|all] [framededupe run options...]
 #
 # The dev set is split (index.json, each clip's "split"; the rule is in make-devset.py and in
-# index.json's "split_rule"): about a third of each kind of footage is `sealed`. NOBODY TUNES ON THE
+# index.json's "split_rule"): the 15 v1 clips, on which the defaults were tuned, are `tune`, and about
+# a third of each kind of new footage is `sealed` (15 of 48 clips). NOBODY TUNES ON THE
 # SEALED PART: no default, threshold, rule or model is chosen by looking at its scores or its clips;
 # tune on `--split tune` (or `framededupe tune` with a truth folder of the tune part only), and report
 # the sealed part beside it, untouched, once the choice is made.
