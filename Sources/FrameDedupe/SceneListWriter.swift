@@ -20,7 +20,7 @@ public enum SceneListWriter {
         try ScenesFile(list, frames: []).write(frames: frames, emit)
     }
 
-    /// `scenes.json`'s `options` as JSON: `JSONValue(encoding: AnalysisOptionsRecord(o))` (the checkpoint records it).
+    /// `scenes.json`'s `options` as JSON (the checkpoint records it; ``AnalysisOptionsRecord/jsonLine`` is the same on one line).
     static func options(_ o: DedupeOptions) -> JSONValue { JSONValue(encoding: AnalysisOptionsRecord(o)) }
 
     /// The columns of `scenes.csv`.
@@ -71,7 +71,7 @@ public enum ClusterListWriter {
     /// `clusters.json` of `list` (``ClustersFile/json``).
     public static func json(_ list: SceneList) -> String { ClustersFile(list).json }
 
-    /// `clusters.json`'s `options` as JSON: `JSONValue(encoding: ClusteringOptionsRecord(options))` (the checkpoint records it).
+    /// `clusters.json`'s `options` as JSON (the checkpoint records it; ``ClusteringOptionsRecord/jsonLine`` is the same on one line).
     static func options(_ options: DedupeOptions) -> JSONValue { JSONValue(encoding: ClusteringOptionsRecord(options)) }
 
     /// The columns of `clusters.csv`.

@@ -63,6 +63,7 @@ struct ResultsTypesTests {
             }
 
             """)
+        #expect(file.options.jsonLine.hasPrefix(#"{"cluster_threshold": 0.35, "linkage": "average", "alpha": 0, "#))
         var withoutSource = file
         withoutSource.clusters[0].exemplar.source = nil
         #expect(!withoutSource.json.contains("source"))

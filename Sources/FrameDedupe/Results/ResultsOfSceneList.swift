@@ -112,6 +112,16 @@ extension AnalysisOptionsRecord {
     }
 }
 
+extension AnalysisOptionsRecord {
+    /// The record on one line, as `scenes.json` writes its numbers: what a checkpoint records of the options.
+    public var jsonLine: String { JSONValue(encoding: self).serialized(pretty: false) }
+}
+
+extension ClusteringOptionsRecord {
+    /// The record on one line, as `clusters.json` writes its numbers: what a checkpoint records of the options.
+    public var jsonLine: String { JSONValue(encoding: self).serialized(pretty: false) }
+}
+
 extension ClustersFile {
     /// `clusters.json` of `list`.
     public init(_ list: SceneList) {
