@@ -56,20 +56,17 @@ let package = Package(
         // The numeric kernels (SSIM, the network) are optimised even in debug builds: unoptimised they run
         // 20–50× slower, which would make the test suite (which runs the real network) take many minutes.
         .target(name: "Similarity", dependencies: ["COpenBLAS", "Pixels"], swiftSettings: kernelSettings),
-        .target(
-            name: "FrameDedupe",
-            dependencies: ["Decoder", "Similarity", "Pixels", .product(name: "Logging", package: "swift-log")]
-        ),
+        .target(name: "FrameDedupe", dependencies: ["Decoder", "Similarity", "Pixels"]),
         // Cross-video deduplication over a persistent index of scenes (SQLite through GRDB).
         // -enable-testing: its tests use internals (@testable), and the benchmark scripts build the tests in release.
         .target(
-            name: "Corpus", dependencies: ["FrameDedupe", "Similarity", .product(name: "GRDB", package: "GRDB.swift")],
+            name: "Corpus", dependencies: ["FrameDedupe", "Decoder", "Similarity", "Pixels", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: [.unsafeFlags(["-enable-testing"])]
         ),
         .executableTarget(
             name: "FrameDedupeCLI",
             dependencies: [
-                "FrameDedupe", "Corpus",
+                "FrameDedupe", "Corpus", "Decoder", "Similarity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -77,9 +74,12 @@ let package = Package(
         // Fixture builders (real ffmpeg) and helpers shared by the test targets; not API.
         .target(name: "_FrameDedupeTestSupport", path: "Sources/_FrameDedupeTestSupport"),
         .testTarget(name: "DecoderTests", dependencies: ["Decoder", "_FrameDedupeTestSupport"]),
-        .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder", "_FrameDedupeTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "_FrameDedupeTestSupport"]),
+        .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder", "Pixels", "_FrameDedupeTestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "Decoder", "Similarity", "_FrameDedupeTestSupport"]),
+        .testTarget(
+            name: "CorpusTests",
+            dependencies: ["Corpus", "FrameDedupe", "Decoder", "Similarity", "_FrameDedupeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "FrameDedupeCLITests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
