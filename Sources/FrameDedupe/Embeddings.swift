@@ -30,23 +30,21 @@ public func embedFrames(
 ) throws(RunError) -> EmbeddingRun {
     let network: EfficientNetLite
     if let given { network = given } else { network = try loadNetwork(options) }
-    let reader: VideoReader
-    do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
-    let duration = reader.info.duration
-    let stream = ScoredFrames(reader: reader, options: options, network: network)
+    let source = try openFrames(input: input, options: options, network: network)
+    let duration = source.duration
     var n = 0
-    while true {
-        let frame: AnalyzedFrame?
-        do { frame = try stream.next() } catch { throw .input(input, error) }
-        guard let frame, let embedding = frame.embedding else { break }
-        let s = frame.sample
-        do {
+    try runStages(Embedder<Picture>(network: network, batchSize: options.batchSize), inputs: { () throws(RunError) -> NetworkFrame<Picture>? in
+        do throws(DecoderError) { return try source.next() } catch { throw .input(input, error) }
+    }, end: { () throws(RunError) -> Double in 0 }, into: { (frame: StageFrame<Picture>) throws(RunError) in
+        let s = frame.signals
+        guard let embedding = s.embedding else { return }
+        do throws(OutputError) {
             try each(EmbeddedFrame(index: s.index, ordinal: s.ordinal, timestamp: s.timestamp, seconds: s.seconds, embedding: embedding))
         } catch { throw .output(error) }
         n += 1
         progress?(RunProgress(position: s.seconds, duration: duration, sampledFrames: n, scenes: 0))
-    }
-    let finished = stream.source.finishedReader
+    })
+    let finished = source.finishedReader
     return EmbeddingRun(video: finished.info, counts: finished.counts, warnings: finished.warnings, frames: n)
 }
 

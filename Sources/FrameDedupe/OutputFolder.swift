@@ -25,9 +25,16 @@ public final class OutputFolder {
     private var committed = false
     /// The folder did not exist before this run.
     private let created: Bool
+    /// The tests' fault point, called after each entry moved into place.
+    private let faultPoint: (@Sendable (FaultPoint) -> Void)?
 
-    public init(_ url: URL) throws(OutputError) {
+    public convenience init(_ url: URL) throws(OutputError) {
+        try self.init(url, faultPoint: nil)
+    }
+
+    init(_ url: URL, faultPoint: (@Sendable (FaultPoint) -> Void)?) throws(OutputError) {
         self.url = url
+        self.faultPoint = faultPoint
         let fm = FileManager.default
         created = !fm.fileExists(atPath: url.path)
         do {
@@ -131,7 +138,7 @@ public final class OutputFolder {
                 try move(to.path, aside.appendingPathComponent(name).path, failure: "cannot replace")
             }
             try move(from.path, to.path, failure: "cannot move into place")
-            TestKill.point("commit")
+            faultPoint?(.commit)
         }
         committed = true
         try? fm.removeItem(at: staging)

@@ -97,50 +97,19 @@ public struct TuningGrid: Sendable, Equatable {
 /// The sampled frames of one clip, decoded and scored once (hashes, SSIM lumas, embeddings), so that
 /// every setting of a tuning run segments and clusters them again without decoding or running the network.
 public struct AnalyzedClip {
-    public let frames: [AnalyzedFrame]
+    public let frames: [FrameSignals]
     /// The end of the last decoded frame, seconds.
     public let end: Double
 
-    /// Decodes and scores `input` once. Holds every sampled frame in memory (pictures included): for the
-    /// short clips of a dev set, not for films.
+    /// Decodes and scores `input` once (see ``analyseFrames(input:options:network:)``).
     /// - Parameter network: a loaded network to reuse across clips; nil loads one when the scorer needs it.
     public init(input: String, options: DedupeOptions, network: EfficientNetLite?) throws(RunError) {
-        var network = network
-        if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
-        let reader: VideoReader
-        do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
-        let stream = ScoredFrames(reader: reader, options: options, network: options.scorer.usesEmbedding ? network : nil)
-        var frames: [AnalyzedFrame] = []
-        while true {
-            let frame: AnalyzedFrame?
-            do { frame = try stream.next() } catch { throw .input(input, error) }
-            guard let frame else { break }
-            frames.append(frame)
-        }
-        self.frames = frames
-        end = stream.source.finishedReader.endOfLastFrame ?? frames.last?.sample.seconds ?? 0
+        (frames, end) = try analyseFrames(input: input, options: options, network: network)
     }
 
-    /// The scenes these frames give under `options` (the same segmenter `findScenes` runs), without images.
+    /// The scenes these frames give under `options` (the same stages `findScenes` runs), without images.
     public func scenes(options: DedupeOptions) -> (frames: [FrameRecord], scenes: [Scene]) {
-        var segmenter = SceneSegmenter(scorer: SimilarityScorer(kind: options.scorer), rule: options.rule)
-        segmenter.minimumSceneLength = options.minimumSceneLength
-        var records: [FrameRecord] = []
-        var scenes: [Scene] = []
-        func take(_ step: SceneSegmenter<SimilarityScorer>.Step) {
-            if let closed = step.closed {
-                scenes.append(closed.scene)
-                for i in segmenter.reclassifiedFrames where i < records.count { records[i].transition = true }
-            }
-            records.append(step.record)
-        }
-        for frame in frames {
-            if let step = segmenter.add(frame) { take(step) }
-        }
-        let (last, lastScene) = segmenter.finish(end: end)
-        if let last { take(last) }
-        if let lastScene { scenes.append(lastScene.scene) }
-        return (records, scenes)
+        replayScenes(frames, end: end, options: options)
     }
 }
 

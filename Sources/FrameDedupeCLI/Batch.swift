@@ -1,6 +1,6 @@
 import Decoder
 import Foundation
-import FrameDedupe
+@_spi(Testing) import FrameDedupe
 import Similarity
 
 /// Where each input's results go when one call names several inputs.
@@ -153,6 +153,7 @@ struct InputJob: Sendable {
     func options(for input: String) -> DedupeOptions {
         var o = options
         if let reader = try? inputOptions.readerOptions(for: input) { o.reader = reader }
+        o.testHooks = TestHooks.fromEnvironment()
         return o
     }
 
@@ -204,7 +205,7 @@ struct InputJob: Sendable {
             list = try findScenes(input: input, options: options(for: input), output: folder.map { URL(fileURLWithPath: $0, isDirectory: true) },
                                   network: network, stats: stats,
                                   progress: { progress.update($0, index: index, input: input, elapsed: Date().timeIntervalSince(began)) },
-                                  interruption: interruption, sceneClosed: sceneClosed)
+                                  interruption: interruption, note: { Terminal.note(input, $0) }, sceneClosed: sceneClosed)
         } catch {
             StatusLine.shared.clear()
             if case .output(let e) = error, e.isClosedStandardOutput { return .notStarted }  // `| head`: stop quietly

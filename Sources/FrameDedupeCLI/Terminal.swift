@@ -8,6 +8,9 @@ enum Terminal {
     static func error(_ line: String) { Log.error(line) }
     /// A warning about `input`, `framededupe: <input>: warning: <message>`, through the log.
     static func warning(_ input: String, _ line: String) { Log.warning(input, line) }
+    /// A note about `input` that is neither a warning nor an error (a checkpoint resumed or not),
+    /// `framededupe: <input>: <message>`, written whatever the log level.
+    static func note(_ input: String, _ line: String) { write(Log.line(level: .notice, file: input, message: line) + "\n") }
 
     /// `text` with control characters escaped (`\n`, `\t`, `\x1b`), so that a message naming a file whose name
     /// holds a newline stays one line.

@@ -11,55 +11,45 @@ public enum NetworkInput: String, Sendable, CaseIterable {
     case center
 }
 
-/// A sampled frame with everything the scorers need, prepared on the decoding thread.
-public struct AnalyzedFrame: Sendable {
-    public let sample: SampledFrame
-    public let hash: FrameHash
-    /// The luma at the coarse scale SSIM compares at.
-    public let comparisonLuma: LumaImage
-    /// Sharpness and exposure of the analysis luma, for choosing exemplars.
-    public let quality: PictureQuality
-    /// The network's input picture (nil when no embedding is computed).
-    let networkInput: RGBImage?
-    /// The network's embedding, filled in batches after preparation.
-    public internal(set) var embedding: Embedding?
-
-    /// - Parameters:
-    ///   - ssimShortSide: shorter side in pixels of the luma SSIM compares.
-    ///   - networkSize: side of the network's square input, nil for none.
+extension NetworkFrame where Attachment == Picture {
+    /// A sampled frame with everything the scorers need, prepared on the decoding thread: its hashes, the luma
+    /// SSIM compares (area-downscaled to `ssimShortSide`), its sharpness and exposure, and the network's input
+    /// picture (at `networkSize`, nil for none); the decoded picture is attached, to write its image.
     init(_ sample: SampledFrame, ssimShortSide: Int, networkSize: Int?, networkInput mode: NetworkInput) throws(LibavError) {
-        self.sample = sample
-        self.hash = FrameHash(sample.luma)
-        self.comparisonLuma = sample.luma.areaDownscaled(shortSide: ssimShortSide)
-        self.quality = PictureQuality(sample.luma)
+        let signals = FrameSignals(
+            index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds, source: sample.source,
+            hash: FrameHash(sample.luma), luma: sample.luma.areaDownscaled(shortSide: ssimShortSide), quality: PictureQuality(sample.luma))
+        var input: RGBImage? = nil
         if let size = networkSize {
             let p = sample.picture
             switch mode {
             case .whole:
-                networkInput = try p.rgb(width: size, height: size, smooth: true)
+                input = try p.rgb(width: size, height: size, smooth: true)
             case .center:
                 let side = 7 * min(p.width, p.height) / 8
-                networkInput = try p.rgb(width: size, height: size, crop: ((p.width - side) / 2, (p.height - side) / 2, side, side), smooth: true)
+                input = try p.rgb(width: size, height: size, crop: ((p.width - side) / 2, (p.height - side) / 2, side, side), smooth: true)
             }
-        } else {
-            networkInput = nil
         }
+        self.init(StageFrame(signals, attachment: sample.picture), networkInput: input)
     }
 }
 
 /// Decodes and prepares frames on a thread of its own, handing them over through a bounded queue
 /// (back-pressure keeps memory flat), so decoding overlaps with the network and the writers.
 final class FrameSource {
-    typealias Item = Result<AnalyzedFrame, DecoderError>
+    typealias Item = Result<NetworkFrame<Picture>, DecoderError>
     private let queue: FrameQueue<Item>
     private let done = DispatchSemaphore(value: 0)
     private let reader: Handoff<VideoReader>
     private var joined = false
+    /// The input's stated duration in seconds, when known.
+    let duration: Double?
 
     /// Starts decoding `reader` at once.
     init(reader: VideoReader, ssimShortSide: Int, networkSize: Int?, networkInput: NetworkInput, capacity: Int) {
         let queue = FrameQueue<Item>(capacity: capacity)
         let box = Handoff(reader)
+        duration = reader.info.duration
         let done = done
         self.queue = queue
         self.reader = box
@@ -76,7 +66,7 @@ final class FrameSource {
                     return
                 }
                 guard let sample else { return }
-                guard let frame = try? AnalyzedFrame(sample, ssimShortSide: ssimShortSide, networkSize: networkSize, networkInput: networkInput) else {
+                guard let frame = try? NetworkFrame(sample, ssimShortSide: ssimShortSide, networkSize: networkSize, networkInput: networkInput) else {
                     continue  // a picture libswscale cannot convert: skipped like a corrupt frame
                 }
                 guard queue.put(.success(frame)) else { return }
@@ -90,7 +80,7 @@ final class FrameSource {
     deinit { join() }
 
     /// The next prepared frame in time order; nil at the end.
-    func next() throws(DecoderError) -> AnalyzedFrame? {
+    func next() throws(DecoderError) -> NetworkFrame<Picture>? {
         switch queue.take() {
         case .none: return nil
         case .success(let frame): return frame

@@ -1,0 +1,35 @@
+import Decoder
+import Foundation
+import Similarity
+
+/// The one driver every command runs its stages with: pushes each input `next` gives through `stage` and hands
+/// what comes out to `sink`; then tells the stage where the input ended (`end`, asked once the inputs are over).
+func runStages<S: FrameStage, E: Error>(
+    _ stage: S, inputs next: () throws(E) -> S.Input?, end: () throws(E) -> Double, into sink: (S.Output) throws(E) -> Void
+) throws(E) {
+    while let input = try next() { try stage.process(input, emit: sink) }
+    try stage.finish(end: try end(), emit: sink)
+}
+
+/// The scene stages `run` and `tune` share: where scenes begin and which frames are transitions
+/// (``CutDetector``), which short scenes are a gradual transition's middle (``GradualTransitionDetector``), each
+/// scene's keyframe and mean content (``KeyframePicker``) and, with `--keep diverse`, its diverse frames
+/// (``DiversityPicker``).
+func sceneStages<Attachment>(_ options: DedupeOptions, carrying: Attachment.Type = Attachment.self)
+    -> some FrameStage<StageInput<Attachment>, SceneEvent<Attachment>> {
+    let cuts = CutDetector<Attachment, SimilarityScorer>(scorer: SimilarityScorer(kind: options.scorer), rule: options.rule)
+    cuts.minimumSceneLength = options.minimumSceneLength
+    let gradual = GradualTransitionDetector<Attachment>()
+    let keyframes = KeyframePicker<Attachment>()
+    keyframes.shortSceneFrameLimit = gradual.maximumFrames + 1
+    return cuts.then(gradual).then(keyframes).then(DiversityPicker<Attachment>(diversity: options.keep == .diverse ? options.diversity : nil))
+}
+
+/// Opens `input` and starts decoding it on its own thread, preparing each sampled frame for the scorers (and for
+/// `network`, when given); `Embedder` runs the network on what it hands out.
+func openFrames(input: String, options: DedupeOptions, network: EfficientNetLite?) throws(RunError) -> FrameSource {
+    let reader: VideoReader
+    do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
+    return FrameSource(reader: reader, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
+                       networkInput: options.networkInput, capacity: max(4, 2 * max(1, options.batchSize)))
+}

@@ -1,0 +1,126 @@
+import Decoder
+import Foundation
+import Pixels
+import Similarity
+
+/// `scene-0007_t000012.500.jpg`: scene number, then seconds from the start with millisecond precision.
+func keyframeName(scene: Int, seconds: Double, format: StillImageFormat) -> String {
+    String(format: "scene-%04d_t%010.3f.", scene, max(0, seconds)) + format.fileExtension
+}
+
+/// The images `unique/` gets, ordered by name (as `ls unique/` lists them): each cluster's exemplar, or every
+/// non-transition scene's keyframe with `--keep scene`, or with `--keep diverse` per cluster the exemplar and
+/// every further frame farther than `diversity` from all kept in it. Chosen whether or not images are written.
+func chooseUniqueImages(
+    _ clusters: SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], fileExtension ext: String
+) -> [UniqueImage] {
+    func name(_ prefix: String, _ id: Int, _ keyframe: Keyframe) -> String {
+        prefix + String(format: "-%04d_t%010.3f.", id, max(0, keyframe.seconds)) + ext
+    }
+    var images: [UniqueImage] = []
+    switch keep {
+    case .cluster:
+        for c in clusters.clusters {
+            images.append(UniqueImage(name: name("cluster", c.id, c.exemplar.keyframe), scene: c.exemplar.scene, cluster: c.id,
+                                      keyframe: c.exemplar.keyframe, isExemplar: true))
+        }
+    case .scene:
+        for scene in scenes where !scene.transition {
+            images.append(UniqueImage(name: name("scene", scene.id, scene.keyframe), scene: scene.id,
+                                      cluster: clusters.clusterOfScene[scene.id], keyframe: scene.keyframe, isExemplar: false))
+        }
+    case .diverse:
+        let ssim = StructuralSimilarity()
+        for cluster in clusters.clusters {
+            let exemplarScene = scenes[cluster.exemplar.scene]
+            // The exemplar first, then every scene keyframe and diverse frame of the cluster in time order.
+            var kept: [(vector: [Float]?, luma: LumaImage?)] = [(exemplarScene.keyframeVector, exemplarScene.keyframeLuma)]
+            images.append(UniqueImage(name: name("cluster", cluster.id, cluster.exemplar.keyframe), scene: cluster.exemplar.scene,
+                                      cluster: cluster.id, keyframe: cluster.exemplar.keyframe, isExemplar: true))
+            var pool: [(scene: Int, keyframe: Keyframe, vector: [Float]?, luma: LumaImage?)] = []
+            for id in cluster.scenes where id != cluster.exemplar.scene {
+                pool.append((id, scenes[id].keyframe, scenes[id].keyframeVector, scenes[id].keyframeLuma))
+            }
+            for d in diverse where cluster.scenes.contains(d.scene) { pool.append((d.scene, d.keyframe, d.vector, d.luma)) }
+            pool.sort { $0.keyframe.frameIndex < $1.keyframe.frameIndex }
+            for p in pool where kept.allSatisfy({ contentDistance((p.vector, p.luma), $0, ssim: ssim) > diversity }) {
+                kept.append((p.vector, p.luma))
+                images.append(UniqueImage(name: name("cluster", cluster.id, p.keyframe), scene: p.scene, cluster: cluster.id,
+                                          keyframe: p.keyframe, isExemplar: false))
+            }
+        }
+    }
+    return images.sorted { $0.name < $1.name }
+}
+
+/// `unique/`: hard links to (or copies of) the chosen images' keyframes; sets their paths and the exemplars' paths.
+func writeUniqueImages(_ images: inout [UniqueImage], clusters: inout SceneClusters, folder: OutputFolder) throws(OutputError) {
+    let unique = try folder.stagedFolder("unique")
+    for i in images.indices {
+        guard let path = images[i].keyframe.path else { continue }
+        let name = images[i].name
+        let source = folder.staging.appendingPathComponent(path), target = unique.appendingPathComponent(name)
+        if link(source.path, target.path) != 0 {
+            do { try FileManager.default.copyItem(at: source, to: target) } catch {
+                throw OutputError(path: folder.url.appendingPathComponent("unique/\(name)").path, reason: OutputFolder.reason(error))
+            }
+        }
+        images[i].path = "unique/\(name)"
+        if images[i].isExemplar, let c = images[i].cluster, let k = clusters.clusters.firstIndex(where: { $0.id == c }) {
+            clusters.clusters[k].exemplar.path = images[i].path
+        }
+    }
+}
+
+/// `clusters/cluster_with_N/cluster_K/`: relative symlinks to the keyframes of cluster K's scenes,
+/// grouped by cluster size N (the layout imagecluster users know); singletons (``ClusterOptions/minimumSize``) left out.
+func writeClusterFolders(_ clusters: SceneClusters, scenes: [Scene], folder: OutputFolder) throws(OutputError) {
+    let root = try folder.stagedFolder("clusters")
+    for cluster in clusters.clusters where !cluster.singleton {
+        let dir = root.appendingPathComponent("cluster_with_\(cluster.scenes.count)/cluster_\(cluster.id)", isDirectory: true)
+        do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+            throw OutputError(path: folder.url.appendingPathComponent("clusters").path, reason: OutputFolder.reason(error))
+        }
+        for id in cluster.scenes {
+            guard let path = scenes[id].keyframe.path else { continue }
+            let name = (path as NSString).lastPathComponent
+            if symlink("../../../" + path, dir.appendingPathComponent(name).path) != 0 {
+                throw OutputError(path: dir.appendingPathComponent(name).path, reason: String(cString: strerror(errno)))
+            }
+        }
+    }
+}
+
+/// The files of a result folder besides its images.
+enum ResultFiles {
+    /// The order in which a finished run moves its results into place: image folders before the lists that name
+    /// them, JSON last, so a `scenes.json` that exists always describes complete image folders beside it.
+    static let commitOrder = ["keyframes", "unique", "clusters", "dendrogram.svg", "report.html", "scenes.csv", "clusters.csv",
+                              "dendrogram.json", "scenes.json", "clusters.json"]
+}
+
+/// Writes `scenes.json`, `scenes.csv`, `clusters.json`, `clusters.csv`, the merge tree (`--dendrogram`) and
+/// `report.html` into the folder's staging area; `thumbnail` gives each scene's report thumbnail.
+func writeResultFiles(_ list: SceneList, into folder: OutputFolder, thumbnail: (Int) -> [UInt8]?) throws(OutputError) {
+    let options = list.options
+    try folder.write(to: "scenes.json") { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in try SceneListWriter.writeJSON(list, emit) }
+    try folder.write(SceneListWriter.csv(list), to: "scenes.csv")
+    try folder.write(ClusterListWriter.json(list), to: "clusters.json")
+    try folder.write(ClusterListWriter.csv(list), to: "clusters.csv")
+    let clusters = list.clusters, scenes = list.scenes
+    if options.dendrogram, let tree = clusters.tree {
+        let labels = clusters.leaves.map { id in "s\(id) " + formatNumber(scenes[id].start, decimals: 1) + "s" }
+        let clusterOfLeaf = clusters.leaves.map { clusters.clusterOfScene[$0] ?? 0 }
+        try folder.write(Dendrogram.json(tree: tree, leafLabels: labels, leafSceneIDs: clusters.leaves,
+                                         threshold: options.clustering.threshold, clusterOfLeaf: clusterOfLeaf), to: "dendrogram.json")
+        try folder.write(Dendrogram.svg(tree: tree, leafLabels: labels, threshold: options.clustering.threshold,
+                                        clusterOfLeaf: clusterOfLeaf,
+                                        title: "\(list.video.input): \(clusters.leaves.count) scenes, \(clusters.clusters.count) clusters, \(options.clustering.linkage.rawValue) linkage"),
+                         to: "dendrogram.svg")
+    }
+    if options.report {
+        try folder.write(to: "report.html") { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in
+            try ReportWriter.write(list, thumbnail: thumbnail, emit)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Decoder
+import Foundation
+import Pixels
+
+/// A frame kept for `--keep diverse` beyond its scene's keyframe, written while its scene closed.
+struct DiverseFrame {
+    let scene: Int
+    let keyframe: Keyframe
+    let vector: [Float]?
+    let luma: LumaImage
+}
+
+/// Writes a run's images as its scenes close: each keyframe into `keyframes/`, its thumbnail for `report.html`,
+/// and `--keep diverse` frames into `candidates/` (from where `unique/` takes those it keeps).
+final class SceneImageWriter {
+    let input: String
+    let output: URL
+    let options: DedupeOptions
+    let keyframeFolder: URL
+    let candidateFolder: URL?
+    /// Images written under a checkpoint go to a temporary name first (a name there always holds a whole image).
+    let checkpoint: Checkpoint?
+    private let encoder: StillImageEncoder
+    private let thumbnailEncoder = StillImageEncoder(format: .jpg, jpegQuality: 6)
+
+    init(input: String, output: URL, options: DedupeOptions, keyframeFolder: URL, candidateFolder: URL?, checkpoint: Checkpoint?) {
+        self.input = input
+        self.output = output
+        self.options = options
+        self.keyframeFolder = checkpoint?.keyframes ?? keyframeFolder
+        self.candidateFolder = candidateFolder.map { checkpoint?.candidates ?? $0 }
+        self.checkpoint = checkpoint
+        encoder = StillImageEncoder(format: options.imageFormat, jpegQuality: options.jpegQuality)
+    }
+
+    /// Writes a scene's keyframe; returns its path relative to the output folder and the report's thumbnail.
+    func writeKeyframe(of scene: Scene, picture: Picture) throws(RunError) -> (path: String, thumbnail: [UInt8]?) {
+        let name = keyframeName(scene: scene.id, seconds: scene.keyframe.seconds, format: options.imageFormat)
+        let bytes: [UInt8]
+        do { bytes = try encoder.encode(picture, maxSide: options.maxSide) } catch { throw .encoding(input, error) }
+        do {
+            try write(bytes, to: keyframeFolder.appendingPathComponent(name))
+        } catch {
+            throw .output(OutputError(path: output.appendingPathComponent("keyframes/\(name)").path, reason: OutputFolder.reason(error)))
+        }
+        let thumbnail = options.report ? try? thumbnailEncoder.encode(picture, maxSide: ReportWriter.thumbnailSide) : nil
+        return ("keyframes/\(name)", thumbnail)
+    }
+
+    /// Writes a `--keep diverse` frame of scene `scene`; returns its path relative to the output folder, nil when
+    /// diverse frames are not written.
+    func writeDiverseFrame(scene: Int, seconds: Double, picture: Picture) throws(RunError) -> String? {
+        guard let candidateFolder else { return nil }
+        let name = keyframeName(scene: scene, seconds: seconds, format: options.imageFormat)
+        do {
+            let bytes = try encoder.encode(picture, maxSide: options.maxSide)
+            try write(bytes, to: candidateFolder.appendingPathComponent(name))
+        } catch let error as LibavError {
+            throw .encoding(input, error)
+        } catch {
+            throw .output(OutputError(path: output.appendingPathComponent("unique").path, reason: OutputFolder.reason(error)))
+        }
+        return "candidates/\(name)"
+    }
+
+    private func write(_ bytes: [UInt8], to url: URL) throws {
+        if let checkpoint { try checkpoint.writeImage(bytes, to: url) } else { try Data(bytes).write(to: url) }
+    }
+}
+
+/// Where the scene stages' results go in a run: each decided frame's record (and its `--stats` row), and each
+/// closed scene with its images written (``SceneImageWriter``) and its bulky parts set aside (``ClosedScenes``)
+/// until the clusters are made at the end.
+final class SceneCollector {
+    private(set) var frames: [FrameRecord] = []
+    private(set) var diverse: [DiverseFrame] = []
+    let closedScenes: ClosedScenes
+    let images: SceneImageWriter?
+    let statsFile: AtomicFile?
+    /// Called with each scene as soon as it is final (see ``findScenes(input:options:output:network:stats:progress:interruption:note:sceneClosed:)``).
+    var sceneClosed: ((Scene) throws(OutputError) -> Void)?
+    /// Called after each decided frame.
+    var progress: ((_ seconds: Double, _ frames: Int, _ scenes: Int) -> Void)?
+    /// Called with each scene's close once the frame that opened the next scene is recorded too (for the checkpoint).
+    var logClose: ((SceneCheckpoint) throws(OutputError) -> Void)?
+
+    /// The scene closed last, waiting for the record of the frame that opens the next one.
+    private var unlogged: (scene: Scene, thumbnail: [UInt8]?, reclassified: [Int])?
+    private var loggedFrames = 0
+    private var loggedDiverse = 0
+
+    init(closedScenes: ClosedScenes, images: SceneImageWriter?, statsFile: AtomicFile?) {
+        self.closedScenes = closedScenes
+        self.images = images
+        self.statsFile = statsFile
+    }
+
+    /// Takes what an earlier, interrupted run left (``Checkpoint/Restored``).
+    func restore(frames: [FrameRecord], diverse: [DiverseFrame], scenes: [Scene], thumbnails: [Int: [UInt8]]) throws(RunError) {
+        self.frames = frames
+        self.diverse = diverse
+        for scene in scenes {
+            closedScenes.append(scene, thumbnail: thumbnails[scene.id])
+            do { try sceneClosed?(scene) } catch { throw .output(error) }
+        }
+        loggedFrames = frames.count
+        loggedDiverse = diverse.count
+    }
+
+    func receive(_ event: SceneEvent<Picture>) throws(RunError) {
+        switch event {
+        case .frame(let record, let frame):
+            frames.append(record)
+            do { try statsFile?.write(SceneListWriter.statsRow(record) + "\n") } catch { throw .output(error) }
+            if let closed = unlogged {
+                unlogged = nil
+                try log(closed, opening: record)
+            }
+            progress?(frame.signals.seconds, frames.count, closedScenes.count + 1)
+        case .sceneClosed(let closed):
+            let (scene, thumbnail) = try keep(closed)
+            // A short scene found to be the middle of a gradual transition: its frames are transition frames.
+            for i in closed.reclassifiedFrames where i < frames.count { frames[i].transition = true }
+            unlogged = (scene, thumbnail, closed.reclassifiedFrames)
+        case .sceneEnded, .resumed:
+            break
+        }
+    }
+
+    /// Writes a closed scene's images and keeps it; returns it whole with its thumbnail.
+    private func keep(_ closed: ClosedScene<Picture>) throws(RunError) -> (Scene, [UInt8]?) {
+        var scene = closed.scene
+        var thumbnail: [UInt8]? = nil
+        if let images {
+            (scene.keyframe.path, thumbnail) = try images.writeKeyframe(of: scene, picture: closed.keyframe.attachment)
+        }
+        closedScenes.append(scene, thumbnail: thumbnail)
+        do { try sceneClosed?(scene) } catch { throw .output(error) }
+        for extra in closed.diverseFrames {
+            let s = extra.signals
+            var keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
+                                    centrality: 0, sharpness: s.quality.sharpness, exposure: s.quality.exposure)
+            keyframe.path = try images?.writeDiverseFrame(scene: scene.id, seconds: s.seconds, picture: extra.attachment)
+            diverse.append(DiverseFrame(scene: scene.id, keyframe: keyframe, vector: s.embedding?.vector, luma: s.luma))
+        }
+        return (scene, thumbnail)
+    }
+
+    private func log(_ closed: (scene: Scene, thumbnail: [UInt8]?, reclassified: [Int]), opening record: FrameRecord) throws(RunError) {
+        guard let logClose else { return }
+        do {
+            try logClose(SceneCheckpoint(
+                position: frames.count - 1, transition: record.transition, records: Array(frames[loggedFrames...]),
+                reclassified: closed.reclassified, scene: closed.scene, diverse: Array(diverse[loggedDiverse...]), thumbnail: closed.thumbnail))
+        } catch { throw .output(error) }
+        loggedFrames = frames.count
+        loggedDiverse = diverse.count
+    }
+
+    /// The frames of scenes that never closed (an interrupted resumed run), dropped.
+    func dropFramesOfOpenScenes() {
+        frames.removeAll { $0.scene >= closedScenes.count }
+    }
+}

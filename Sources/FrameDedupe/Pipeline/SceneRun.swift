@@ -1,0 +1,214 @@
+import Decoder
+import Foundation
+import Pixels
+import Similarity
+
+/// Finds the scenes of one input and writes them, with a keyframe image each, to `output`.
+///
+/// Frames stream through the stages (``sceneStages(_:carrying:)``): decoding runs on its own thread ahead of
+/// the network by at most two batches, and only the open scene's candidate keyframes are held as pictures, so
+/// memory does not grow with the input's length. Images are written as scenes close; the closed scenes'
+/// embeddings, grids, lumas and report thumbnails wait on disk (``ClosedScenes``) and come back for clustering
+/// only after the decoder and every picture are released (the per-frame records, ~0.25 KB each, stay in memory).
+/// `report.html` and `scenes.json` are written in pieces, never held whole.
+///
+/// - Parameters:
+///   - input: a path, a URL, or "-" for standard input.
+///   - output: the folder for results; nil analyses without writing anything.
+///   - network: a loaded network to reuse across inputs; nil loads one when the scorer needs it.
+///   - stats: a CSV file for every frame's scores and decision (``SceneListWriter/statsHeader``), written as frames are scored.
+///   - progress: called after each sampled frame.
+///   - interruption: when requested, the input stops being read; the frames already decoded are finished
+///     and the results (scenes so far, their clusters, images) written as usual, marked incomplete.
+///   - note: called with each line the run has for the user besides its results (a checkpoint resumed or not).
+///   - sceneClosed: called with each scene as soon as it is final (its frames, span, keyframe and image
+///     path no longer change; its cluster is known only at the end), while the input is still being read.
+///     The image itself appears in the output folder when the run finishes. An error thrown here stops the run.
+/// - Returns: the scene list, as also written to `scenes.json`.
+public func findScenes(
+    input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite? = nil,
+    stats: URL? = nil, progress: ((RunProgress) -> Void)? = nil, interruption: Interruption? = nil,
+    note: ((String) -> Void)? = nil, sceneClosed: ((Scene) throws(OutputError) -> Void)? = nil
+) throws(RunError) -> SceneList {
+    let run = try SceneRun(input: input, options: options, output: output, network: network, stats: stats, note: note ?? { _ in })
+    run.collector.sceneClosed = sceneClosed
+    return try run.run(progress: progress, interruption: interruption)
+}
+
+/// One input's analysis from start to results: what `findScenes` sets up, runs and writes.
+private final class SceneRun {
+    let input: String
+    let options: DedupeOptions
+    let network: EfficientNetLite?
+    private var reader: VideoReader?
+    let folder: OutputFolder?
+    /// A checkpoint next to the results, for a local file analysed into a folder (see ``Checkpoint``).
+    let checkpoint: Checkpoint?
+    /// Kept for `--resume` after an interruption; removed when the run fails or its results are complete.
+    private var keepCheckpoint = false
+    let statsFile: AtomicFile?
+    let collector: SceneCollector
+    private let closedScenes: ClosedScenes
+
+    init(input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite?, stats: URL?, note: (String) -> Void) throws(RunError) {
+        self.input = input
+        self.options = options
+        var network = network
+        if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
+        self.network = options.scorer.usesEmbedding ? network : nil
+        do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
+        let keyframeFolder: URL?
+        do {
+            folder = try output.map { (url: URL) throws(OutputError) in try OutputFolder(url, faultPoint: options.testHooks.faultPoint) }
+            keyframeFolder = try folder?.stagedFolder("keyframes")
+        } catch { throw .output(error) }
+        checkpoint = try Self.openCheckpoint(input: input, options: options, output: folder != nil ? output : nil, stats: stats, note: note)
+        do {
+            statsFile = try stats.map { (url: URL) throws(OutputError) in try AtomicFile(url: url) }
+            try statsFile?.write(SceneListWriter.statsHeader + "\n")
+        } catch { throw .output(error) }
+        // The closed scenes, their embeddings, grids, lumas and thumbnails spilled to disk until the input is read.
+        closedScenes = ClosedScenes(spillingIn: folder?.staging ?? URL(fileURLWithPath: NSTemporaryDirectory(), isDirectory: true))
+        var images: SceneImageWriter? = nil
+        if let output, let folder, let keyframeFolder {
+            let candidateFolder: URL?
+            do { candidateFolder = options.keep == .diverse ? try folder.stagedFolder("candidates") : nil } catch { throw .output(error) }
+            images = SceneImageWriter(input: input, output: output, options: options, keyframeFolder: keyframeFolder,
+                                      candidateFolder: candidateFolder, checkpoint: checkpoint)
+        }
+        collector = SceneCollector(closedScenes: closedScenes, images: images, statsFile: statsFile)
+        if let checkpoint {
+            collector.logClose = { (closed: SceneCheckpoint) throws(OutputError) in try checkpoint.logScene(closed) }
+        }
+    }
+
+    /// The checkpoint of a local file analysed into `output`; none for standard input, a URL or a `--stats` run
+    /// (a `--resume` there says why and starts afresh).
+    private static func openCheckpoint(input: String, options: DedupeOptions, output: URL?, stats: URL?,
+                                       note: (String) -> Void) throws(RunError) -> Checkpoint? {
+        guard let output else { return nil }
+        if input == "-" || input.contains("://") || stats != nil {
+            if options.resume {
+                note(input == "-" ? "standard input cannot be resumed (a pipe cannot be read again); analysed from the start"
+                     : input.contains("://") ? "a URL cannot be resumed; analysed from the start" : "--stats runs cannot be resumed; analysed from the start")
+            }
+            Checkpoint.remove(in: output)
+            return nil
+        }
+        do { return try Checkpoint(output: output, input: input, options: options, resume: options.resume, note: note) } catch { throw .output(error) }
+    }
+
+    func run(progress: ((RunProgress) -> Void)?, interruption: Interruption?) throws(RunError) -> SceneList {
+        defer { if !keepCheckpoint { checkpoint?.remove() } }
+        // What an earlier run left: its closed scenes, their frames and images.
+        var restart: ResumingInput<Picture>.Restart? = nil
+        if let checkpoint, let r = checkpoint.restored.restart {
+            restart = ResumingInput.Restart(position: r.position, transition: r.transition, sceneID: r.sceneID)
+            let restored = checkpoint.takeRestored()
+            try collector.restore(frames: restored.frames, diverse: restored.diverse, scenes: restored.scenes, thumbnails: restored.thumbnails)
+        }
+        let duration = reader!.info.duration
+        collector.progress = progress.map { progress in
+            { seconds, frames, scenes in progress(RunProgress(position: seconds, duration: duration, sampledFrames: frames, scenes: scenes)) }
+        }
+        let analysis = try analyse(restart: restart, interruption: interruption)
+        // The pictures and libav's buffers were freed by now; hand the pages back to the system before the closed
+        // scenes come back from disk, so the end's peak (clustering, the results) stays under the decoding's.
+        releaseFreedMemory()
+        let scenes: [Scene]
+        do { scenes = try closedScenes.whole() } catch { throw .output(error) }
+        do { try statsFile?.finish() } catch { throw .output(error) }
+        return try results(scenes: scenes, analysis: analysis)
+    }
+
+    /// What the decoding part of a run found out about its input.
+    private struct Analysis {
+        let video: VideoInfo
+        let counts: DecodeCounts
+        let warnings: [String]
+        /// The end of the analysed span in seconds from the stream's start.
+        let end: Double
+        let interrupted: Bool
+    }
+
+    /// Decodes the input and runs the stages over it. Everything that decodes and holds pictures lives in this
+    /// function only — the reader (libav's contexts and the container's index), the frame queue, the stages'
+    /// candidate frames — and is gone when it returns.
+    private func analyse(restart: ResumingInput<Picture>.Restart?, interruption: Interruption?) throws(RunError) -> Analysis {
+        let source = FrameSource(reader: reader!, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
+                                 networkInput: options.networkInput, capacity: max(4, 2 * max(1, options.batchSize)))
+        reader = nil
+        let embedder = Embedder<Picture>(network: network, batchSize: options.batchSize)
+        embedder.store = checkpoint
+        if let restart { embedder.neededFrom = restart.position - 1 }
+        let feed = ResumingInput<Picture>(restart: restart)
+        let stages = embedder.then(feed).then(sceneStages(options, carrying: Picture.self))
+        var interrupted = false
+        var lastSeconds: Double? = nil
+        var analysis: Analysis? = nil
+        let collector = collector, checkpoint = checkpoint, input = input
+        try runStages(stages, inputs: { () throws(RunError) -> NetworkFrame<Picture>? in
+            if !interrupted, interruption?.isRequested == true {
+                interrupted = true
+                source.stopReading()  // frames already decoded are still handed out, then the stream ends
+            }
+            let frame: NetworkFrame<Picture>?
+            do throws(DecoderError) { frame = try source.next() } catch { throw .input(input, error) }
+            if let error = checkpoint?.writeError { throw .output(error) }
+            if let frame { lastSeconds = frame.frame.signals.seconds }
+            return frame
+        }, end: { () throws(RunError) -> Double in
+            if let error = checkpoint?.writeError { throw .output(error) }
+            if feed.isWaiting {
+                // The input ended (or the run was interrupted) before the frame the checkpoint goes on from.
+                guard interrupted else {
+                    throw .output(OutputError(path: checkpoint!.folder.path, reason: "does not match the input (it ends before the checkpoint's last scene); run again without --resume"))
+                }
+                collector.dropFramesOfOpenScenes()
+            }
+            let finished = source.finishedReader
+            var end = finished.endOfLastFrame ?? 0
+            if interrupted, let lastSeconds {
+                // The decoder may have gone past the last frame handed out (frames dropped when reading stopped).
+                let frameInterval = finished.info.averageFrameRate.map { 1 / $0.doubleValue } ?? 0
+                end = min(end, lastSeconds + frameInterval)
+            }
+            analysis = Analysis(video: finished.info, counts: finished.counts, warnings: finished.warnings, end: end, interrupted: interrupted)
+            collector.logClose = nil  // the scenes closed at the end are not logged: the results follow at once
+            return end
+        }, into: { (event: SceneEvent<Picture>) throws(RunError) in try collector.receive(event) })
+        return analysis!
+    }
+
+    /// Clusters the scenes, chooses the images of `unique/` and writes every result into the output folder.
+    private func results(scenes: [Scene], analysis a: Analysis) throws(RunError) -> SceneList {
+        var clusters = clusterScenes(scenes, options: options.clustering)
+        let diverse = collector.diverse
+        var unique = chooseUniqueImages(clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse,
+                                        fileExtension: options.imageFormat.fileExtension)
+        if let folder {
+            do {
+                try checkpoint?.stageImages(scenes.compactMap(\.keyframe.path) + diverse.compactMap(\.keyframe.path), in: folder)
+                try writeUniqueImages(&unique, clusters: &clusters, folder: folder)
+                if options.keep == .diverse { try? FileManager.default.removeItem(at: folder.staging.appendingPathComponent("candidates")) }
+                try writeClusterFolders(clusters, scenes: scenes, folder: folder)
+            } catch { throw .output(error) }
+        }
+        var warnings = a.warnings
+        if a.interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", a.end)) }
+        let list = SceneList(video: a.video, options: options, frames: collector.frames, scenes: scenes, clusters: clusters,
+                             counts: a.counts, warnings: warnings, end: a.end, uniqueImages: unique, complete: !a.interrupted)
+        if let folder {
+            do {
+                try writeResultFiles(list, into: folder, thumbnail: closedScenes.thumbnail)
+                if a.interrupted, let checkpoint {
+                    try checkpoint.sync()
+                    keepCheckpoint = true  // --resume goes on from it
+                }
+                try folder.commit(order: ResultFiles.commitOrder)
+                options.testHooks.faultPoint?(.end)
+            } catch { throw .output(error) }
+        }
+        return list
+    }
+}

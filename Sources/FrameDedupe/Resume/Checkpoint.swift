@@ -1,0 +1,336 @@
+import Decoder
+import Foundation
+import Pixels
+import Similarity
+
+/// Where a long run has got to, kept next to its results so that a run killed at any point (SIGKILL
+/// included) can go on from there with `--resume` and end with the same results, byte for byte, as a run
+/// that was never stopped.
+///
+/// The checkpoint is a hidden folder in the output folder, `.framededupe-checkpoint/`:
+/// - `log`: an append-only record log (``CheckpointLog``): a header naming the input (path, size,
+///   modification time, a digest of its first MiB) and every option that changes results; each whole batch
+///   of network embeddings (vector and 3×3 grid, exactly as computed); and for each scene as it closes,
+///   the records of the frames decided since the last one, the scene itself (span, keyframe, mean
+///   embedding, grid), its `--keep diverse` frames and what the segmenter needs to go on from the frame
+///   that opened the next scene. Flushed to disk (`fsync`) at most every two seconds.
+/// - `keyframes/`, `candidates/`: the images of the closed scenes, each written (to a temporary name,
+///   then renamed) before the record that names it.
+///
+/// Resuming reads the log up to its last whole record (a torn last record is dropped), restores the
+/// closed scenes and their images, decodes the input again from its start without running the network
+/// on any batch the log holds (nor scoring frames of closed scenes), puts the segmenter where it was at
+/// the last scene's close and goes on. The checkpoint is removed when the results are complete; an
+/// interrupted run (SIGINT, SIGTERM) keeps it, so `--resume` continues its partial results.
+final class Checkpoint: EmbeddingBatchStore {
+    static let folderName = ".framededupe-checkpoint"
+
+    let folder: URL
+    let keyframes: URL
+    let candidates: URL
+    private var log: CheckpointLog
+    /// Where each logged batch of embeddings still needed is in the log, by its first position: how many frames,
+    /// the record's offset and size.
+    private var batches: [Int: Batch] = [:]
+    typealias Batch = (count: Int, offset: UInt64, size: Int)
+    /// Bytes of the log's embedding records no longer needed (frames of closed scenes).
+    private var deadBytes = 0
+    /// When dead bytes pass this, the log is rewritten without them (``compact()``); the tests set it smaller
+    /// (``TestHooks/checkpointCompactionBytes``).
+    private let compactionThreshold: Int
+    private let faultPoint: (@Sendable (FaultPoint) -> Void)?
+    /// The first error writing the checkpoint met where it could not be thrown (an embedding batch logged by the
+    /// ``Embedder``); the run fails with it.
+    private(set) var writeError: OutputError?
+    private let batchSize: Int
+    private var lastSync = Date()
+
+    /// What an earlier run left to go on from.
+    struct Restored {
+        var frames: [FrameRecord] = []
+        var scenes: [Scene] = []
+        var diverse: [DiverseFrame] = []
+        /// The closed scenes' thumbnails for `report.html`, by scene.
+        var thumbnails: [Int: [UInt8]] = [:]
+        /// The scene opened by the last logged close: its first frame's position among the analysed frames,
+        /// whether that frame was a transition frame, the scene's id. nil: no scene was closed.
+        var restart: (position: Int, transition: Bool, sceneID: Int)?
+    }
+    private(set) var restored = Restored()
+
+    /// Hands over what an earlier run left and keeps only where to go on from (the closed scenes, frames and
+    /// thumbnails are not held twice for the rest of the run).
+    func takeRestored() -> Restored {
+        let taken = restored
+        restored = Restored()
+        restored.restart = taken.restart
+        return taken
+    }
+
+    /// Opens the checkpoint of `output` for `input`: with `resume`, goes on from the one there when it was
+    /// made for the same input and options (else says why on `note` and starts afresh); without, starts afresh.
+    init(output: URL, input: String, options: DedupeOptions, resume: Bool, note: (String) -> Void) throws(OutputError) {
+        folder = output.appendingPathComponent(Self.folderName, isDirectory: true)
+        keyframes = folder.appendingPathComponent("keyframes", isDirectory: true)
+        candidates = folder.appendingPathComponent("candidates", isDirectory: true)
+        batchSize = max(1, options.batchSize)
+        compactionThreshold = options.testHooks.checkpointCompactionBytes ?? 64 << 20
+        faultPoint = options.testHooks.faultPoint
+        let identity = Self.identity(input: input, options: options)
+        let logURL = folder.appendingPathComponent("log")
+        var opened: CheckpointLog? = nil
+        if resume, FileManager.default.fileExists(atPath: logURL.path) {
+            do {
+                let (log, restored, batches) = try Self.load(logURL, identity: identity, faultPoint: faultPoint)
+                opened = log
+                self.restored = restored
+                self.batches = batches
+                let size = max(1, options.batchSize)
+                let kept = batches.values.filter { $0.count == size }.count * size
+                if let restart = restored.restart, let last = restored.scenes.last {
+                    note(String(format: "resuming: %d scenes closed up to %.3f s kept, %d frames' embeddings kept", restart.sceneID, last.end, kept))
+                } else {
+                    note("resuming: no scene closed yet, \(kept) frames' embeddings kept")
+                }
+            } catch {
+                note("\(Self.folderName): \(error); analysing from the start")
+            }
+        }
+        if let opened {
+            log = opened
+        } else {
+            try? FileManager.default.removeItem(at: folder)
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                log = try CheckpointLog(creating: logURL, faultPoint: faultPoint)
+                var header = CheckpointEncoder()
+                header.string(identity)
+                try log.append(kind: .header, header.bytes)
+            } catch {
+                try? FileManager.default.removeItem(at: folder)
+                throw OutputError(path: folder.path, reason: Self.reason(error))
+            }
+        }
+        for dir in [keyframes, candidates] {
+            do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
+                try? FileManager.default.removeItem(at: folder)
+                throw OutputError(path: dir.path, reason: Self.reason(error))
+            }
+        }
+    }
+
+    /// Why writing failed, as one short phrase ("no space left on device").
+    static func reason(_ error: any Error) -> String {
+        if let posix = error as? POSIXError {
+            switch posix.code {  // worded as OutputFolder words them
+            case .ENOSPC: return "no space left on device"
+            case .EACCES: return "permission denied"
+            case .EROFS: return "read-only file system"
+            default: return String(cString: strerror(posix.code.rawValue))
+            }
+        }
+        return OutputFolder.reason(error)
+    }
+
+    /// Everything a checkpoint must match to be resumed: the format, the input's identity and the options.
+    static func identity(input: String, options: DedupeOptions) -> String {
+        var lines = ["framededupe checkpoint \(CheckpointLog.formatVersion)", "input \(input)"]
+        if let attributes = try? FileManager.default.attributesOfItem(atPath: input) {
+            let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
+            let mtime = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            lines.append("size \(size) modified \(String(format: "%.6f", mtime)) head \(headDigest(input))")
+        }
+        lines.append("decode \(options.reader.decode.rawValue)")
+        lines.append("options " + SceneListWriter.options(options).serialized(pretty: false))
+        lines.append("clusters " + ClusterListWriter.options(options).serialized(pretty: false))
+        if options.scorer.usesEmbedding {
+            let model = options.model ?? options.modelVariant.defaultModelLocation()
+            let attributes = try? FileManager.default.attributesOfItem(atPath: model.path)
+            lines.append("model \(model.path) \((attributes?[.size] as? NSNumber)?.int64Value ?? -1)")
+            // More OpenBLAS threads split the network's sums differently: the last bits of embeddings change.
+            lines.append("blas threads \(options.linearAlgebraThreads)")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// FNV-1a over the first MiB of a file: the same path, size and time with other contents is another input.
+    static func headDigest(_ path: String) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return "unreadable" }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 1 << 20)) ?? Data()
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in head { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return String(hash, radix: 16)
+    }
+
+    /// Reads a log: its header must be `identity`; returns the log opened for appending after its last whole
+    /// record, the restored state and where the embeddings still needed are.
+    private static func load(_ url: URL, identity: String, faultPoint: (@Sendable (FaultPoint) -> Void)?) throws -> (CheckpointLog, Restored, [Int: Batch]) {
+        let log = try CheckpointLog(appendingTo: url, faultPoint: faultPoint)
+        var restored = Restored()
+        var batches: [Int: Batch] = [:]
+        var sawHeader = false
+        try log.scan { kind, payload, offset in
+            var d = CheckpointDecoder(payload)
+            switch kind {
+            case .header:
+                guard !sawHeader, try d.string() == identity else {
+                    throw CheckpointError.mismatch("made for another input, another version of it or other options")
+                }
+                sawHeader = true
+            case .embeddings:
+                guard sawHeader else { throw CheckpointError.corrupt("no header") }
+                let first = try d.int(), count = try d.int()
+                batches[first] = (count, offset, 9 + payload.count)
+            case .scene:
+                guard sawHeader else { throw CheckpointError.corrupt("no header") }
+                let closed = try SceneCheckpoint(decoding: &d)
+                closed.apply(to: &restored)
+                // Embeddings before the frame ahead of the new scene's first are never needed again.
+                let keepFrom = closed.position - 1
+                batches = batches.filter { $0.key + $0.value.count > keepFrom }
+            }
+        }
+        guard sawHeader else { throw CheckpointError.corrupt("no header") }
+        // The images the log names must be there (written before their records).
+        for scene in restored.scenes {
+            guard let path = scene.keyframe.path else { continue }
+            let file = url.deletingLastPathComponent().appendingPathComponent(path)
+            guard ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? NSNumber)?.intValue ?? 0 > 0 else {
+                throw CheckpointError.corrupt("\(path) is missing")
+            }
+        }
+        return (log, restored, batches)
+    }
+
+    /// The embedding computed for the frame at `position` in the interrupted run, when its batch was logged.
+    func embeddings(batchAt first: Int) -> [Embedding]? {
+        guard let (count, offset, _) = batches[first], count == batchSize else { return nil }
+        guard let payload = try? log.payload(at: offset) else { return nil }
+        var d = CheckpointDecoder(payload)
+        guard (try? d.int()) == first, (try? d.int()) == count else { return nil }
+        var out: [Embedding] = []
+        for _ in 0..<count {
+            guard let vector = try? d.floats(), let grid = try? d.floats(),
+                  grid.count == Embedding.gridSide * Embedding.gridSide * vector.count else { return nil }
+            out.append(Embedding(vector: vector, grid: grid))
+        }
+        return out
+    }
+
+    /// Logs a whole batch of embeddings; an error is kept in ``writeError`` (the first one) for the run to fail with.
+    func store(_ embeddings: [Embedding], batchAt first: Int) {
+        guard writeError == nil else { return }
+        do { try logEmbeddings(first: first, embeddings) } catch { writeError = error }
+    }
+
+    /// Logs a whole batch of embeddings, the frames at `first ..< first + count`.
+    func logEmbeddings(first: Int, _ embeddings: [Embedding]) throws(OutputError) {
+        guard embeddings.count == batchSize, batches[first] == nil else { return }
+        var e = CheckpointEncoder()
+        e.int(first)
+        e.int(embeddings.count)
+        for embedding in embeddings {
+            e.floats(embedding.vector)
+            e.floats(embedding.grid)
+        }
+        let offset = try append(.embeddings, e.bytes)
+        batches[first] = (embeddings.count, offset, 9 + e.bytes.count)
+    }
+
+    /// Logs a scene's close (see ``SceneCheckpoint``); its images are already written.
+    func logScene(_ closed: SceneCheckpoint) throws(OutputError) {
+        var e = CheckpointEncoder()
+        closed.encode(to: &e)
+        _ = try append(.scene, e.bytes)
+        let keepFrom = closed.position - 1
+        for (first, batch) in batches where first + batch.count <= keepFrom {
+            deadBytes += batch.size
+            batches[first] = nil
+        }
+        if deadBytes > compactionThreshold {
+            do { try compact() } catch { throw OutputError(path: log.url.path, reason: Self.reason(error)) }
+        }
+    }
+
+    /// Rewrites the log without the embeddings no longer needed (`log.new`, made durable, then renamed over
+    /// `log`): it stays about as long as the open scene's embeddings and the closed scenes' records.
+    private func compact() throws {
+        let url = log.url
+        let newURL = folder.appendingPathComponent("log.new")
+        let fresh = try CheckpointLog(creating: newURL, faultPoint: faultPoint)
+        let live = Dictionary(uniqueKeysWithValues: batches.map { ($0.value.offset, $0.key) })
+        var moved: [Int: Batch] = [:]
+        let reader = try CheckpointLog(appendingTo: url)
+        try reader.scan { kind, payload, offset in
+            if kind == .embeddings && live[offset] == nil { return }
+            let at = try fresh.append(kind: kind, payload)
+            if kind == .embeddings, let first = live[offset] { moved[first] = (batches[first]!.count, at, 9 + payload.count) }
+        }
+        reader.close()
+        try fresh.sync()
+        guard rename(newURL.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        fresh.url = url
+        log.close()
+        log = fresh
+        batches = moved
+        deadBytes = 0
+        lastSync = Date()
+    }
+
+    private func append(_ kind: CheckpointLog.Kind, _ payload: [UInt8]) throws(OutputError) -> UInt64 {
+        do {
+            let offset = try log.append(kind: kind, payload)
+            if Date().timeIntervalSince(lastSync) >= 2 {
+                try log.sync()
+                lastSync = Date()
+            }
+            return offset
+        } catch {
+            throw OutputError(path: log.url.path, reason: Self.reason(error))
+        }
+    }
+
+    /// Writes an image under the checkpoint folder: to a temporary name, then renamed, so a name that exists holds a whole image.
+    func writeImage(_ bytes: [UInt8], to url: URL) throws {
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
+        try Data(bytes).write(to: temporary)
+        faultPoint?(.image)
+        guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    }
+
+    /// Hard-links (or copies) the images the results name (`keyframes/…`, `candidates/…`, relative paths) from the
+    /// checkpoint into the output's staging folder, to be moved into place with the results. Images of an earlier
+    /// run that no result names (a scene closed early by an interruption) stay behind.
+    func stageImages(_ paths: [String], in folder: OutputFolder) throws(OutputError) {
+        let fm = FileManager.default
+        for path in paths {
+            let parts = path.split(separator: "/").map(String.init)
+            guard parts.count == 2 else { continue }
+            let target = try folder.stagedFolder(parts[0])
+            let from = self.folder.appendingPathComponent(path), to = target.appendingPathComponent(parts[1])
+            try? fm.removeItem(at: to)
+            if link(from.path, to.path) != 0 {
+                do { try fm.copyItem(at: from, to: to) } catch {
+                    throw OutputError(path: folder.url.appendingPathComponent(path).path, reason: OutputFolder.reason(error))
+                }
+            }
+        }
+    }
+
+    /// Makes everything logged so far durable.
+    func sync() throws(OutputError) {
+        do { try log.sync() } catch { throw OutputError(path: log.url.path, reason: Self.reason(error)) }
+    }
+
+    /// Removes the checkpoint (the results are complete, or the run failed).
+    func remove() {
+        log.close()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Removes a checkpoint left in `output` (a run that does not checkpoint, or `--force`).
+    static func remove(in output: URL) {
+        try? FileManager.default.removeItem(at: output.appendingPathComponent(folderName, isDirectory: true))
+    }
+}

@@ -1,0 +1,26 @@
+/// Where the resume tests make a run die, to show that a run killed at any point goes on with `--resume` to the
+/// same results as a run never stopped.
+@_spi(Testing) public enum FaultPoint: String, Sendable, CaseIterable {
+    /// An image written under its temporary name, not yet renamed.
+    case image
+    /// Half of a checkpoint record written (a torn record).
+    case record
+    /// A result moved into place, the others not.
+    case commit
+    /// The results complete, the checkpoint not yet removed.
+    case end
+}
+
+/// Values the tests inject into a run (the executable reads them from its environment; the library never does).
+@_spi(Testing) public struct TestHooks: Sendable {
+    /// Called at each ``FaultPoint`` the run passes; the resume tests' hook kills the process at one of them.
+    /// When set, a checkpoint record is written in two halves around its call at ``FaultPoint/record``.
+    public var faultPoint: (@Sendable (FaultPoint) -> Void)?
+    /// Bytes of checkpoint records no longer needed above which the log is compacted (default 64 MiB).
+    public var checkpointCompactionBytes: Int?
+
+    public init(faultPoint: (@Sendable (FaultPoint) -> Void)? = nil, checkpointCompactionBytes: Int? = nil) {
+        self.faultPoint = faultPoint
+        self.checkpointCompactionBytes = checkpointCompactionBytes
+    }
+}

@@ -1,0 +1,218 @@
+import Pixels
+import Similarity
+
+/// How a frame's change from the previous frame compares with the scene's recent changes and with the
+/// frame after it: the context an adaptive cut rule needs besides the frame's own scores.
+public struct ChangeContext: Sendable, Equatable {
+    /// Mean change (see ``SceneBoundaryRule/change(_:)``) of the scene's last few non-transition frames;
+    /// nil when the scene has none yet.
+    public var recentLevel: Double?
+    /// How many changes ``recentLevel`` averages.
+    public var recentCount: Int
+    /// The next sampled frame's change from this frame; nil at the end of the stream.
+    public var nextChange: Double?
+    /// The next sampled frame's change from the frame *before* this one: small when this frame was a
+    /// flash or a brief occlusion that the picture comes back from. nil at the end of the stream.
+    public var nextToPrevious: Double?
+
+    public init(recentLevel: Double? = nil, recentCount: Int = 0, nextChange: Double? = nil, nextToPrevious: Double? = nil) {
+        self.recentLevel = recentLevel
+        self.recentCount = recentCount
+        self.nextChange = nextChange
+        self.nextToPrevious = nextToPrevious
+    }
+}
+
+/// Which part of ``SceneBoundaryRule`` cut.
+public enum CutKind: String, Sendable {
+    /// A large change to different content (a hard cut between unrelated shots).
+    case jump
+    /// A change small in absolute terms but far above the scene's recent level of change, after which the
+    /// picture is calm again (a cut between similar shots: two regions of one set, a variant of the shot).
+    case adaptive
+}
+
+/// The decision, separate from the scores: does a frame with these scores start a new scene?
+///
+/// Cuts and duplicates are different questions. A cut is decided from the frame-to-frame **change**
+/// (the embedding's cosine distance to the previous sampled frame; 1 − SSIM to it with `--scorer ssim`)
+/// judged against the scene's **recent level** of change (the mean over its last 4 non-transition frames,
+/// floored at 0.02 for embeddings and 0.05 for pixels), with one frame of lookahead. The reference frame
+/// (the scene's first) only confirms that the content has left the scene; a slow pan or zoom drifts far
+/// from its reference without ever changing abruptly, so it stays one scene.
+///
+/// With embeddings (`--scorer embed|both`) a frame cuts when
+/// - **jump**: its change > `embeddingCut` (0.4) and ≥ `jumpRatio` (2) × the recent level, its distance to
+///   the reference > `embeddingReference` (0.4), and the next frame does not come back (its distance to
+///   the frame before this one is at least half this frame's change: not a flash or a passing occlusion); or
+/// - **adaptive**: its change ≥ `minimumContentChange` (0.06) and ≥ `cutRatio` (4) × the recent level
+///   (measured over at least 2 frames), and the next frame is calm (its change ≤ `calmRatio` (2) × the
+///   recent level): a cut between similar pictures stands out from a still or slowly moving scene, and
+///   the new shot is steady after it, while a burst of motion inside a shot keeps changing;
+/// and with `--scorer both` the pixels confirm it: SSIM to the previous frame ≤ `pixelConfirmation` (0.7)
+/// or SSIM to the reference < `ssimReference` (0.5). A brightness jump changes pixels but not content, and
+/// is no cut; an embedding jump on a frame whose pixels have not moved is no cut either.
+///
+/// With pixels only (`--scorer ssim`) a frame cuts when
+/// - **jump**: SSIM to the reference < `ssimReference` and SSIM to the previous frame < `ssimCut`
+///   (0.25), and the next frame does not come back; or
+/// - **adaptive**: its change ≥ `minimumPixelChange` (0.6) and ≥ `pixelCutRatio` (2) × the recent level,
+///   and the next frame's change ≤ `pixelCalmRatio` (1.5) × the recent level.
+///
+/// Frames settled by identical hashes never cut. Measured on the dev set (`scripts/make-devset.py`) at
+/// 2 fps: within shots the embedding change stays ≤ 0.28 and ≤ 1.9× its recent level; at cuts between
+/// unrelated shots it is 0.56–0.95; between two regions of one photograph it is 0.09 (4–9× the level).
+/// The ratios and floors were chosen on that set and hold over a range (ratio 3–5, calm 1.5–2, minimum
+/// 0.04–0.08 give the same cuts there).
+public struct SceneBoundaryRule: Sendable, Equatable {
+    public var ssimReference: Double
+    public var ssimCut: Double
+    public var embeddingReference: Double
+    public var embeddingCut: Double
+    /// Adaptive cut: how many times the recent level the content change must be (`--cut-ratio`).
+    public var cutRatio: Double = 4
+    public var minimumContentChange: Double = 0.06
+    public var calmRatio: Double = 2
+    public var jumpRatio: Double = 2
+    public var pixelConfirmation: Double = 0.7
+    /// Adaptive cut with pixels only: the same, for 1 − SSIM (which saturates near 1, so smaller ratios).
+    public var pixelCutRatio: Double = 2
+    public var minimumPixelChange: Double = 0.6
+    public var pixelCalmRatio: Double = 1.5
+    /// Floors of the recent level, so a perfectly still scene does not make every speck a cut.
+    public var contentLevelFloor: Double = 0.02
+    public var pixelLevelFloor: Double = 0.05
+    /// Adaptive cuts need a recent level measured over at least this many frames.
+    public var minimumLevelFrames: Int = 2
+
+    public init(ssimReference: Double = 0.5, ssimCut: Double = 0.25, embeddingReference: Double = 0.4, embeddingCut: Double = 0.4) {
+        self.ssimReference = ssimReference
+        self.ssimCut = ssimCut
+        self.embeddingReference = embeddingReference
+        self.embeddingCut = embeddingCut
+    }
+
+    /// The frame-to-frame change the rule watches: the embedding distance to the previous frame, else
+    /// 1 − SSIM to it (0 when identical hashes skipped SSIM); nil when neither was scored.
+    public static func change(_ s: FrameScores) -> Double? {
+        if let e = s.embeddingToPrevious { return e }
+        if let p = s.ssimToPrevious { return 1 - p }
+        return s.ssimToReference != nil || s.hashDistance == 0 ? 0 : nil
+    }
+
+    /// Whether the frame starts a new scene, and by which part of the rule.
+    public func cut(_ s: FrameScores, context c: ChangeContext) -> CutKind? {
+        if s.hashDistance == 0 { return nil }
+        let hasPixels = s.ssimToReference != nil || s.ssimToPrevious != nil
+        func comesBack(_ change: Double) -> Bool { c.nextToPrevious.map { $0 < 0.5 * change } ?? false }
+        if let change = s.embeddingToPrevious {
+            let pixelsMoved = !hasPixels || (s.ssimToPrevious ?? 1) <= pixelConfirmation || (s.ssimToReference ?? 1) < ssimReference
+            guard pixelsMoved else { return nil }
+            let level = max(c.recentLevel ?? 0, contentLevelFloor)
+            if change > embeddingCut, change >= jumpRatio * level, (s.embeddingToReference ?? change) > embeddingReference, !comesBack(change) {
+                return .jump
+            }
+            if c.recentCount >= minimumLevelFrames, change >= minimumContentChange, change >= cutRatio * level,
+               let next = c.nextChange, next <= calmRatio * level {
+                return .adaptive
+            }
+            return nil
+        }
+        guard hasPixels else { return nil }
+        let change = 1 - (s.ssimToPrevious ?? 1)
+        if (s.ssimToReference ?? 1) < ssimReference, (s.ssimToPrevious ?? 1) < ssimCut, !comesBack(change) { return .jump }
+        let level = max(c.recentLevel ?? 0, pixelLevelFloor)
+        if c.recentCount >= minimumLevelFrames, change >= minimumPixelChange, change >= pixelCutRatio * level,
+           let next = c.nextChange, next <= pixelCalmRatio * level {
+            return .adaptive
+        }
+        return nil
+    }
+}
+
+/// Marks transition frames: a frame that did not start a scene but changed far more from the previous
+/// frame than the scene's recent frames did (a crossfade or a flash passing through), or a blank one.
+///
+/// "Change" is the embedding distance to the previous frame (1 − SSIM without embeddings). A frame is a
+/// transition when its change is at least `ratio` × the mean change of the scene's last `window`
+/// non-transition frames (0.05 for embeddings, 0.2 for pixels, before there are any) and at least
+/// `minimumChange`, or when its ``PictureQuality/exposure`` is below `blankExposure`.
+/// Measured on the samples at 2 fps: the middle frame of a 1 s crossfade jumps 0.39 from a level of
+/// 0.01; the fastest motion inside a shot (a tilted bottle) reaches 0.23, the bunny's 0.22.
+public struct TransitionRule: Sendable, Equatable {
+    public var ratio: Double = 4
+    public var window: Int = 4
+    public var minimumContentChange: Double = 0.3
+    public var minimumPixelChange: Double = 0.6
+    public var blankExposure: Double = 0.2
+
+    public init() {}
+}
+
+/// The dot product of two equally long float runs, accumulated in Double.
+func dot(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {
+    precondition(a.count == b.count, "vectors of different lengths")
+    var sum = 0.0
+    for (x, y) in zip(a, b) { sum += Double(x) * Double(y) }
+    return sum
+}
+
+/// How different two frames' contents are: cosine distance of their embeddings when both have one,
+/// else 1 − SSIM of their lumas at the SSIM scale (1 when the sizes differ).
+func contentDistance(_ a: (vector: [Float]?, luma: LumaImage?), _ b: (vector: [Float]?, luma: LumaImage?), ssim: StructuralSimilarity) -> Double {
+    if let u = a.vector, let v = b.vector { return 1 - dot(u[...], v[...]) }
+    if let p = a.luma, let q = b.luma, p.width == q.width, p.height == q.height { return 1 - ssim.similarity(p, q) }
+    return 1
+}
+
+/// Chooses a scene's keyframe among candidate frames: the most central (medoid-like), with
+/// near-ties broken by sharpness × exposure, so a blurred or faded frame loses to a sharp one that
+/// shows the same thing.
+public struct ExemplarChoice: Sendable, Equatable {
+    /// Candidates whose centrality is within this of the best are near-ties. 0.1 is the spread of one
+    /// picture's own variants in embedding space: Gaussian blur of σ 1.5–3 moves a real frame's
+    /// embedding 0.04–0.1 from the sharp original's (measured on `shots-360p.mp4`), so a sharp frame
+    /// among blurred copies is never more than ~0.1 less central than the blurred majority.
+    public var tieBand: Double = 0.1
+
+    public init(tieBand: Double = 0.1) { self.tieBand = tieBand }
+
+    /// - Parameters:
+    ///   - candidates: frames of the scene (at least one).
+    ///   - centre: the scene's mean embedding (unit length), nil without embeddings.
+    /// - Returns: the index of the chosen candidate and its centrality.
+    public func choose(_ candidates: [FrameSignals], centre: [Float]?, ssim: StructuralSimilarity) -> (index: Int, centrality: Double) {
+        precondition(!candidates.isEmpty)
+        var centrality = [Double](repeating: 1, count: candidates.count)
+        if let centre, candidates.allSatisfy({ $0.embedding != nil }) {
+            for (i, c) in candidates.enumerated() { centrality[i] = dot(c.embedding!.vector[...], centre[...]) }
+        } else if candidates.count > 1 {
+            for i in candidates.indices {
+                var total = 0.0
+                for j in candidates.indices where j != i {
+                    let a = candidates[i].luma, b = candidates[j].luma
+                    total += a.width == b.width && a.height == b.height ? ssim.similarity(a, b) : 0
+                }
+                centrality[i] = total / Double(candidates.count - 1)
+            }
+        }
+        let chosen = pick(centrality: centrality, sharpness: candidates.map(\.quality.sharpness), exposure: candidates.map(\.quality.exposure))
+        return (chosen, centrality[chosen])
+    }
+
+    /// The index with the highest merit (exposure × sharpness relative to the sharpest near-tie) among
+    /// those whose centrality is within ``tieBand`` of the best; equal merit → more central → earlier.
+    public func pick(centrality: [Double], sharpness: [Double], exposure: [Double]) -> Int {
+        precondition(!centrality.isEmpty && centrality.count == sharpness.count && centrality.count == exposure.count)
+        let best = centrality.max()!
+        let ties = centrality.indices.filter { centrality[$0] >= best - tieBand }
+        let sharpest = ties.map { sharpness[$0] }.max() ?? 0
+        func merit(_ i: Int) -> Double { exposure[i] * (sharpest > 0 ? sharpness[i] / sharpest : 1) }
+        return ties.max { a, b in
+            let ma = merit(a), mb = merit(b)
+            if ma != mb { return ma < mb }
+            if centrality[a] != centrality[b] { return centrality[a] < centrality[b] }
+            return a > b
+        }!
+    }
+}

@@ -1,0 +1,72 @@
+import Decoder
+import Pixels
+import Similarity
+
+/// One sampled frame in the results.
+public struct FrameRecord: Sendable, Equatable {
+    public let index: Int
+    public let ordinal: Int
+    public let timestamp: Timestamp
+    public let seconds: Double
+    public let scene: Int
+    /// nil for a scene's first frame (it is the reference).
+    public let scores: FrameScores?
+    /// Sharpness and exposure of the frame.
+    public let quality: PictureQuality
+    /// True when this frame started its scene.
+    public var startsScene: Bool { scores == nil || cut }
+    /// True when the rule cut here (false for the very first frame).
+    public var cut: Bool { cutKind != nil }
+    /// Which part of the rule cut here; nil when it did not.
+    public let cutKind: CutKind?
+    /// The recent level of change and the lookahead the rule judged the frame with (nil for a scene's first frame).
+    public let context: ChangeContext?
+    /// True for a frame in a gradual transition or a blank (near-black/white) frame: kept in its scene's
+    /// span but never its keyframe and not part of its embedding (see ``TransitionRule``).
+    public internal(set) var transition: Bool
+}
+
+/// A run of temporally adjacent near-duplicate frames.
+public struct Scene: Sendable, Equatable {
+    /// 0, 1, 2… in time order.
+    public let id: Int
+    /// Seconds from the stream's start to the scene's first sampled frame.
+    public let start: Double
+    /// Seconds to the next scene's first sampled frame, or to the end of the last decoded frame.
+    public internal(set) var end: Double
+    /// Index of its first sampled frame.
+    public let firstFrame: Int
+    /// How many sampled frames it has.
+    public internal(set) var frameCount: Int
+    public internal(set) var keyframe: Keyframe
+    /// The scene's representative embedding: the L2-normalised mean of its non-transition frames' (nil without embeddings).
+    public internal(set) var embedding: [Float]?
+    /// The mean of its frames' 3×3 feature grids (``Embedding/grid``): where things are in the picture, for
+    /// the spatial check before two scenes may share a cluster.
+    public internal(set) var grid: FeatureGrid?
+    /// True when every frame of the scene is a transition frame: such a scene never forms a cluster
+    /// of its own and never gives an exemplar.
+    public internal(set) var transition: Bool = false
+    /// The keyframe's luma at the SSIM scale, for comparing scenes without embeddings.
+    var keyframeLuma: LumaImage?
+    /// The keyframe's own embedding (not the scene's mean), for `--keep diverse` (nil otherwise: 5 KB a scene).
+    var keyframeVector: [Float]?
+}
+
+/// The image chosen to stand for a scene, with the scores that chose it.
+public struct Keyframe: Sendable, Equatable {
+    public let frameIndex: Int
+    public let timestamp: Timestamp
+    public let seconds: Double
+    /// Path relative to the output folder, nil when images are not written.
+    public internal(set) var path: String?
+    /// How typical the frame is of its scene: 1 − cosine distance of its embedding to the scene's
+    /// mean embedding, or (without embeddings) its mean SSIM to the other candidate frames.
+    public internal(set) var centrality: Double = 1
+    /// ``PictureQuality/sharpness`` of the frame.
+    public internal(set) var sharpness: Double = 0
+    /// ``PictureQuality/exposure`` of the frame.
+    public internal(set) var exposure: Double = 1
+    /// The picture's file, for a folder of images or a numbered pattern (nil for video).
+    public internal(set) var source: String? = nil
+}

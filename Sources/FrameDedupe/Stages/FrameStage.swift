@@ -1,0 +1,169 @@
+import Decoder
+import Pixels
+import Similarity
+
+/// What the scene stages know of one sampled frame: where it is in time and what the scorers measured of it.
+/// Plain values only — no decoded picture — so every rule of the pipeline can be tested without video.
+public struct FrameSignals: Sendable {
+    /// 0, 1, 2… in sampling order (``SampledFrame/index``).
+    public let index: Int
+    /// The decoded frame's ordinal from the start of the stream.
+    public let ordinal: Int
+    public let timestamp: Timestamp
+    /// Seconds from the stream's start.
+    public let seconds: Double
+    /// The picture's file, for a folder of images or a numbered pattern (nil for video).
+    public let source: String?
+    public let hash: FrameHash
+    /// The luma at the coarse scale SSIM compares at (``DedupeOptions/ssimShortSide``).
+    public let luma: LumaImage
+    /// Sharpness and exposure of the analysis luma, for choosing keyframes.
+    public let quality: PictureQuality
+    /// The network's embedding (nil when the scorer does not use it).
+    public internal(set) var embedding: Embedding?
+
+    public init(index: Int, ordinal: Int, timestamp: Timestamp, seconds: Double, source: String? = nil,
+                hash: FrameHash, luma: LumaImage, quality: PictureQuality, embedding: Embedding? = nil) {
+        self.index = index
+        self.ordinal = ordinal
+        self.timestamp = timestamp
+        self.seconds = seconds
+        self.source = source
+        self.hash = hash
+        self.luma = luma
+        self.quality = quality
+        self.embedding = embedding
+    }
+
+    /// A keyframe naming this frame (no image path yet).
+    func keyframe() -> Keyframe {
+        Keyframe(frameIndex: index, timestamp: timestamp, seconds: seconds, path: nil, source: source)
+    }
+}
+
+/// A frame on its way through the stages: its signals, and what the pipeline attached to it for its own use.
+/// The stages carry the attachment along without reading it: in `run` it is the decoded picture, kept until
+/// the frame can no longer become a keyframe, so that its image can be written; in tests and `tune`, nothing.
+public struct StageFrame<Attachment> {
+    public var signals: FrameSignals
+    public let attachment: Attachment
+
+    public init(_ signals: FrameSignals, attachment: Attachment) {
+        self.signals = signals
+        self.attachment = attachment
+    }
+}
+
+extension StageFrame: Sendable where Attachment: Sendable {}
+
+extension StageFrame where Attachment == Void {
+    public init(_ signals: FrameSignals) { self.init(signals, attachment: ()) }
+}
+
+/// One step of the scene pipeline, in the shape of PySceneDetect's detectors and swift-nio's handlers: it takes
+/// its inputs in time order, emits what it has decided as soon as it can, and is told when the input ends.
+///
+/// A stage holds at most ``heldFrames`` frames between two calls (its look-back), so the memory of a chain is
+/// bounded by the sum over its stages, whatever the input's length. Stages are classes: a chain passes each
+/// output of one stage straight into the next.
+public protocol FrameStage<Input, Output>: AnyObject {
+    associatedtype Input
+    associatedtype Output
+
+    /// The most frames (with their attachments) the stage holds between two calls.
+    var heldFrames: Int { get }
+
+    /// Takes the next input; calls `emit` with each output it can give now, in order.
+    func process<E: Error>(_ input: Input, emit: (Output) throws(E) -> Void) throws(E)
+
+    /// The input ended; `end` is where, in seconds from the stream's start (the end of its last decoded frame).
+    /// Emits everything still held back.
+    func finish<E: Error>(end: Double, emit: (Output) throws(E) -> Void) throws(E)
+}
+
+extension FrameStage {
+    /// This stage, then `next`: what this one emits goes into `next`.
+    public func then<Next: FrameStage>(_ next: Next) -> StageChain<Self, Next> where Next.Input == Output {
+        StageChain(self, next)
+    }
+}
+
+/// Two stages one after the other.
+public final class StageChain<First: FrameStage, Second: FrameStage>: FrameStage where First.Output == Second.Input {
+    public let first: First
+    public let second: Second
+
+    public init(_ first: First, _ second: Second) {
+        self.first = first
+        self.second = second
+    }
+
+    public var heldFrames: Int { first.heldFrames + second.heldFrames }
+
+    public func process<E: Error>(_ input: First.Input, emit: (Second.Output) throws(E) -> Void) throws(E) {
+        let second = second
+        try first.process(input) { (output: First.Output) throws(E) in try second.process(output, emit: emit) }
+    }
+
+    public func finish<E: Error>(end: Double, emit: (Second.Output) throws(E) -> Void) throws(E) {
+        let second = second
+        try first.finish(end: end) { (output: First.Output) throws(E) in try second.process(output, emit: emit) }
+        try second.finish(end: end, emit: emit)
+    }
+}
+
+/// What the scene stages tell each other and the run, in time order.
+public enum SceneEvent<Attachment> {
+    /// A frame was decided: its record (scene, scores, cut, transition mark) and the frame.
+    case frame(FrameRecord, StageFrame<Attachment>)
+    /// The open scene ended: at a cut (before the frame that opens the next scene) or at the end of the input.
+    case sceneEnded(EndedScene)
+    /// A scene is final: its keyframe is chosen (``KeyframePicker``), its diverse frames too (``DiversityPicker``).
+    case sceneClosed(ClosedScene<Attachment>)
+    /// A resumed run goes on from a checkpoint: the stages are where they were right after `first` opened
+    /// scene `sceneID` (see ``ResumePoint``). Nothing is recorded for `first` again.
+    case resumed(ResumePoint<Attachment>)
+}
+
+/// A scene the cut detector has ended: its span, and what the stages after it need to judge it.
+public struct EndedScene: Sendable {
+    /// 0, 1, 2… in time order.
+    public let id: Int
+    /// Seconds from the stream's start to its first sampled frame, and to the next scene's first (or the end).
+    public let start: Double
+    public let end: Double
+    /// Index of its first sampled frame.
+    public let firstFrame: Int
+    /// How many sampled frames it has.
+    public let frameCount: Int
+    /// The frame that opens the next scene; nil when the input ended.
+    public let next: FrameSignals?
+    /// Frames of the scene found to be the middle of a gradual transition (by index; ``GradualTransitionDetector``).
+    public internal(set) var gradualTransitionFrames: [Int] = []
+}
+
+/// A scene with its keyframe chosen, the keyframe's frame (whose image is to be written) and the frames it was
+/// chosen among.
+public struct ClosedScene<Attachment> {
+    public internal(set) var scene: Scene
+    /// The keyframe's frame.
+    public let keyframe: StageFrame<Attachment>
+    /// The frames the keyframe was chosen among (at most ``KeyframePicker/maximumCandidates``, spread over the
+    /// scene); emptied once ``DiversityPicker`` has looked at them.
+    public internal(set) var candidates: [StageFrame<Attachment>]
+    /// With `--keep diverse`: candidates far enough from the keyframe and from each other to be kept as well.
+    public internal(set) var diverseFrames: [StageFrame<Attachment>] = []
+    /// Frames of the scene that turned out to be transition frames (by index), after their records were emitted.
+    public let reclassifiedFrames: [Int]
+}
+
+/// Where a resumed run goes on from: the frame that opened the scene still open when the run stopped.
+public struct ResumePoint<Attachment> {
+    /// The frame that opened scene `sceneID`.
+    public let first: StageFrame<Attachment>
+    /// The frame decided just before it (the previous scene's last).
+    public let before: FrameSignals
+    /// Whether `first` was recorded as a transition frame.
+    public let transition: Bool
+    public let sceneID: Int
+}

@@ -1,0 +1,68 @@
+import Similarity
+
+/// Finds the scenes that are really the middle of a gradual transition: a very short scene, cut on both sides,
+/// whose content frames all lie between the frame before it and the frame after it (a crossfade, a fade in).
+/// Their frames become transition frames (``EndedScene/gradualTransitionFrames``) and the scene stands for no
+/// content of its own.
+///
+/// "Between" means each frame is closer to both neighbours than they are to each other (embedding distance, or
+/// 1 − SSIM without embeddings, ``contentDistance(_:_:ssim:)``). A genuinely short shot of something else is far
+/// from both. Holds the signals of the open scene's first `maximumFrames + 1` frames and of the frame before it.
+public final class GradualTransitionDetector<Attachment>: FrameStage {
+    public typealias Input = SceneEvent<Attachment>
+    public typealias Output = SceneEvent<Attachment>
+
+    /// Scenes of at most this many content frames can be a transition's middle.
+    public var maximumFrames = 2
+    /// The open scene's first frames (at most `maximumFrames + 1`) and whether each is a transition frame.
+    private var shortScene: [(frame: FrameSignals, transition: Bool)] = []
+    /// The last frame of the scene before the open one, when the open one started with a cut.
+    private var before: FrameSignals?
+    private var last: FrameSignals?
+    private let ssim = StructuralSimilarity()
+
+    public init() {}
+
+    /// Signals only, no attachments.
+    public var heldFrames: Int { 0 }
+
+    public func process<E: Error>(_ input: Input, emit: (Output) throws(E) -> Void) throws(E) {
+        switch input {
+        case .frame(let record, let frame):
+            if record.startsScene {
+                shortScene = [(frame.signals, record.transition)]
+            } else if shortScene.count <= maximumFrames {
+                shortScene.append((frame.signals, record.transition))
+            }
+            last = frame.signals
+        case .sceneEnded(var scene):
+            scene.gradualTransitionFrames = gradualTransitionFrames(of: scene)
+            before = scene.next != nil ? last : nil
+            shortScene = []
+            return try emit(.sceneEnded(scene))
+        case .resumed(let point):
+            shortScene = [(point.first.signals, point.transition)]
+            before = point.before
+            last = point.first.signals
+        case .sceneClosed:
+            break
+        }
+        try emit(input)
+    }
+
+    public func finish<E: Error>(end: Double, emit: (Output) throws(E) -> Void) throws(E) {}
+
+    /// The content frames of `scene` when it is the middle of a gradual transition, else none.
+    private func gradualTransitionFrames(of scene: EndedScene) -> [Int] {
+        guard scene.frameCount == shortScene.count, let firstContent = shortScene.firstIndex(where: { !$0.transition }) else { return [] }
+        let content = shortScene.filter { !$0.transition }.map(\.frame)
+        // The frame just before the first content frame: the previous scene's last, or a blank frame this scene starts with.
+        let preceding = firstContent > 0 ? shortScene[firstContent - 1].frame : before
+        guard let preceding, let after = scene.next, content.count <= maximumFrames else { return [] }
+        func d(_ a: FrameSignals, _ b: FrameSignals) -> Double {
+            contentDistance((a.embedding?.vector, a.luma), (b.embedding?.vector, b.luma), ssim: ssim)
+        }
+        let across = d(preceding, after)
+        return content.allSatisfy({ d(preceding, $0) < across && d($0, after) < across }) ? content.map(\.index) : []
+    }
+}

@@ -1,0 +1,28 @@
+import Foundation
+@_spi(Testing) import FrameDedupe
+
+extension TestHooks {
+    /// The hooks the resume tests ask for through the environment (the library never reads it):
+    /// `FRAMEDEDUPE_TEST_KILL=EVENT:N` kills the process with SIGKILL at the N-th ``FaultPoint`` named EVENT
+    /// (`image`, `record`, `commit`, `end`); `FRAMEDEDUPE_CHECKPOINT_COMPACT=BYTES` compacts the checkpoint log
+    /// past that many dead bytes. Unset, nothing happens.
+    static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> TestHooks {
+        var hooks = TestHooks()
+        hooks.checkpointCompactionBytes = environment["FRAMEDEDUPE_CHECKPOINT_COMPACT"].flatMap { Int($0) }
+        let parts = (environment["FRAMEDEDUPE_TEST_KILL"] ?? "").split(separator: ":")
+        if parts.count == 2, let point = FaultPoint(rawValue: String(parts[0])), let count = Int(parts[1]) {
+            let counter = FaultCounter()
+            hooks.faultPoint = { reached in
+                if reached == point, counter.increment() == count { kill(getpid(), SIGKILL) }
+            }
+        }
+        return hooks
+    }
+}
+
+/// How many times the planned fault point was reached (from any thread).
+private final class FaultCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen = 0
+    func increment() -> Int { lock.withLock { seen += 1; return seen } }
+}
