@@ -15,7 +15,7 @@ func runStages<S: FrameStage, E: Error>(
 /// (``CutDetector``), which short scenes are a gradual transition's middle (``GradualTransitionDetector``), each
 /// scene's keyframe and mean content (``KeyframePicker``) and, with `--keep diverse`, its diverse frames
 /// (``DiversityPicker``).
-func sceneStages<Attachment>(_ options: DedupeOptions, carrying: Attachment.Type = Attachment.self)
+public func sceneStages<Attachment>(_ options: DedupeOptions, carrying: Attachment.Type = Attachment.self)
     -> some FrameStage<StageInput<Attachment>, SceneEvent<Attachment>> {
     let cuts = CutDetector<Attachment, SimilarityScorer>(scorer: SimilarityScorer(kind: options.scorer), rule: options.rule)
     cuts.minimumSceneLength = options.minimumSceneLength

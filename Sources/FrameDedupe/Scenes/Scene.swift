@@ -24,6 +24,20 @@ public struct FrameRecord: Sendable, Equatable {
     /// True for a frame in a gradual transition or a blank (near-black/white) frame: kept in its scene's
     /// span but never its keyframe and not part of its embedding (see ``TransitionRule``).
     public internal(set) var transition: Bool
+
+    public init(index: Int, ordinal: Int, timestamp: Timestamp, seconds: Double, scene: Int, scores: FrameScores?,
+                quality: PictureQuality, cutKind: CutKind?, context: ChangeContext?, transition: Bool) {
+        self.index = index
+        self.ordinal = ordinal
+        self.timestamp = timestamp
+        self.seconds = seconds
+        self.scene = scene
+        self.scores = scores
+        self.quality = quality
+        self.cutKind = cutKind
+        self.context = context
+        self.transition = transition
+    }
 }
 
 /// A run of temporally adjacent near-duplicate frames.

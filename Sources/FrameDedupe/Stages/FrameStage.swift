@@ -140,6 +140,15 @@ public struct EndedScene: Sendable {
     public let next: FrameSignals?
     /// Frames of the scene found to be the middle of a gradual transition (by index; ``GradualTransitionDetector``).
     public internal(set) var gradualTransitionFrames: [Int] = []
+
+    public init(id: Int, start: Double, end: Double, firstFrame: Int, frameCount: Int, next: FrameSignals?) {
+        self.id = id
+        self.start = start
+        self.end = end
+        self.firstFrame = firstFrame
+        self.frameCount = frameCount
+        self.next = next
+    }
 }
 
 /// A scene with its keyframe chosen, the keyframe's frame (whose image is to be written) and the frames it was
@@ -166,4 +175,11 @@ public struct ResumePoint<Attachment> {
     /// Whether `first` was recorded as a transition frame.
     public let transition: Bool
     public let sceneID: Int
+
+    public init(first: StageFrame<Attachment>, before: FrameSignals, transition: Bool, sceneID: Int) {
+        self.first = first
+        self.before = before
+        self.transition = transition
+        self.sceneID = sceneID
+    }
 }
