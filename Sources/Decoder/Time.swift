@@ -1,5 +1,5 @@
 /// An exact rational number, as libav keeps time bases and frame rates.
-public struct Rational: Sendable, Hashable, CustomStringConvertible {
+public struct Rational: Sendable, Hashable, Codable, CustomStringConvertible {
     public let numerator: Int64
     public let denominator: Int64
 
@@ -34,7 +34,7 @@ public struct Rational: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A presentation timestamp: an integer count of `timeBase` units, as the container stores it.
-public struct Timestamp: Sendable, Hashable, Comparable {
+public struct Timestamp: Sendable, Hashable, Codable, Comparable {
     /// The raw pts in the stream's time base.
     public let pts: Int64
     /// Seconds per pts unit.

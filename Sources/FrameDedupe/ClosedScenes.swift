@@ -38,11 +38,9 @@ import Pixels
     /// Keeps a closed scene (whole: its embedding, grid and lumas) and its report thumbnail.
     public func append(_ scene: Scene, thumbnail: [UInt8]?) {
         if let file, scene.embedding != nil || scene.grid != nil || scene.keyframeLuma != nil || thumbnail != nil {
-            var e = CheckpointEncoder()
-            e.scene(scene)
-            let record = e.bytes
+            let record = (try? BinaryCoding.encode(scene)) ?? []
             let offset = file.end
-            if file.append(record), thumbnail.map({ file.append($0) }) ?? true {
+            if !record.isEmpty, file.append(record), thumbnail.map({ file.append($0) }) ?? true {
                 var stripped = scene
                 stripped.embedding = nil
                 stripped.grid = nil
@@ -72,8 +70,7 @@ import Pixels
             guard let bytes = (file ?? spillFailed)?.read(at: place.offset, count: place.size) else {
                 throw OutputError(path: folder?.path ?? "", reason: "cannot read back a temporary file (\(String(cString: strerror(errno))))")
             }
-            var d = CheckpointDecoder(bytes)
-            guard let scene = try? d.scene(), scene.id == light[i].id else {
+            guard let scene = try? BinaryCoding.decode(Scene.self, from: bytes), scene.id == light[i].id else {
                 throw OutputError(path: folder?.path ?? "", reason: "a temporary file changed under the run")
             }
             scenes[i] = scene

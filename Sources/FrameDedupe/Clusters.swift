@@ -213,13 +213,43 @@ func sameLayout(_ a: FeatureGrid, _ b: FeatureGrid, options: ClusterOptions) -> 
 /// is scaled by its largest channel (the features are ReLU6 outputs, never negative) and rounded; cosine
 /// similarities of cells are computed exactly on the rounded values. Rounding moves a cell's cosine by
 /// about 1e-4 on real frames, three orders below the grid threshold (0.22).
-public struct FeatureGrid: Sendable, Equatable {
+public struct FeatureGrid: Sendable, Equatable, Codable {
     public let side: Int
     public let channels: Int
     /// `side × side` cells of `channels` bytes, row-major.
     let cells: [UInt8]
     /// Each cell's Euclidean norm of its bytes.
     let norms: [Double]
+
+    private enum CodingKeys: String, CodingKey { case side, channels, cells }
+
+    /// Writes the cells (the norms follow from them).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(side, forKey: .side)
+        try c.encode(channels, forKey: .channels)
+        try c.encode(cells, forKey: .cells)
+    }
+
+    /// Reads a grid back as ``init(sum:side:)`` made it, refusing cells that are not `side² × channels` bytes.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let side = try c.decode(Int.self, forKey: .side), channels = try c.decode(Int.self, forKey: .channels)
+        let cells = try c.decode([UInt8].self, forKey: .cells)
+        guard side > 0, side <= 16, channels > 0, channels <= cells.count, side * side * channels == cells.count else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "grid cells do not match its size"))
+        }
+        self.side = side
+        self.channels = channels
+        self.cells = cells
+        var norms = [Double](repeating: 0, count: side * side)
+        for cell in 0..<side * side {
+            var squares = 0
+            for i in 0..<channels { squares += Int(cells[cell * channels + i]) * Int(cells[cell * channels + i]) }
+            norms[cell] = Double(squares).squareRoot()
+        }
+        self.norms = norms
+    }
 
     /// - Parameter sum: `side × side × channels` non-negative values (any scale per cell).
     public init(sum: [Double], side: Int) {

@@ -112,24 +112,7 @@ public enum Dendrogram {
         let order = leafOrder(tree: tree)
         let nodeCount = n + tree.merges.count
 
-        // Each node's uniform cluster (-1 when its leaves are in several) and whether its link is coloured.
-        var nodeCluster = clusterOfLeaf + [Int](repeating: -1, count: tree.merges.count)
-        var coloured = [Bool](repeating: false, count: nodeCount)
-        for (k, m) in tree.merges.enumerated() {
-            let c = nodeCluster[m.left] == nodeCluster[m.right] ? nodeCluster[m.left] : -1
-            nodeCluster[n + k] = c
-            coloured[n + k] = c >= 0 && m.height <= threshold
-        }
-        // Palette slots by first appearance from left to right, for clusters with at least one coloured link.
-        var clusterHasLink = Set<Int>()
-        for k in tree.merges.indices where coloured[n + k] { clusterHasLink.insert(nodeCluster[n + k]) }
-        var colourOfCluster: [Int: String] = [:]
-        for leaf in order {
-            let c = clusterOfLeaf[leaf]
-            if clusterHasLink.contains(c), colourOfCluster[c] == nil {
-                colourOfCluster[c] = palette[colourOfCluster.count % palette.count]
-            }
-        }
+        let (nodeCluster, coloured, colourOfCluster) = linkColours(tree: tree, order: order, threshold: threshold, clusterOfLeaf: clusterOfLeaf)
 
         // Vertical scale: 0 (or the lowest value) at the bottom, 5% above the top merge or the threshold at the top,
         // ticks at multiples of 1, 2, 2.5 or 5 times a power of ten, five or so of them.
@@ -177,26 +160,7 @@ public enum Dendrogram {
         svg += "<rect x=\"0\" y=\"0\" width=\"\(f(width))\" height=\"\(f(height))\" fill=\"#ffffff\"/>\n"
         svg += "<text x=\"16\" y=\"\(f(16 + titleSize))\" font-size=\"\(f(titleSize))\" font-weight=\"bold\" fill=\"#222222\">\(escape(shownTitle))</text>\n"
 
-        // The y axis: a line, ticks with values, light grid lines, and the axis title.
-        svg += "<g class=\"y-axis\" stroke=\"#444444\" stroke-width=\"1\">\n"
-        svg += "<line class=\"axis\" x1=\"\(f(marginLeft - 6))\" y1=\"\(f(y(axisLow)))\" x2=\"\(f(marginLeft - 6))\" y2=\"\(f(y(axisHigh)))\"/>\n"
-        var tickValues: [Double] = []
-        var i = 0
-        while true {
-            let value = axisLow + Double(i) * step
-            if value > axisHigh + step * 1e-9 { break }
-            tickValues.append(value)
-            i += 1
-        }
-        for value in tickValues {
-            let ty = y(value)
-            svg += "<line class=\"grid\" x1=\"\(f(marginLeft - 6))\" y1=\"\(f(ty))\" x2=\"\(f(width - marginRight))\" y2=\"\(f(ty))\" stroke=\"#e6e6e6\"/>\n"
-            svg += "<line class=\"tick\" data-value=\"\(formatNumber(value, decimals: 9))\" x1=\"\(f(marginLeft - 11))\" y1=\"\(f(ty))\" x2=\"\(f(marginLeft - 6))\" y2=\"\(f(ty))\"/>\n"
-            svg += "<text x=\"\(f(marginLeft - 14))\" y=\"\(f(ty + 4))\" font-size=\"11\" text-anchor=\"end\" stroke=\"none\" fill=\"#222222\">\(formatNumber(value, decimals: 6))</text>\n"
-        }
-        let axisMid = (y(axisLow) + y(axisHigh)) / 2
-        svg += "<text x=\"16\" y=\"\(f(axisMid))\" font-size=\"12\" text-anchor=\"middle\" stroke=\"none\" fill=\"#222222\" transform=\"rotate(-90 16 \(f(axisMid)))\">merge height (distance)</text>\n"
-        svg += "</g>\n"
+        svg += yAxis(low: axisLow, high: axisHigh, step: step, left: marginLeft, right: width - marginRight, y: y)
 
         // The links, one U per merge: up from each child's height to the merge's, and across.
         let linkWidth = pitch >= 6 ? 1.5 : 1
@@ -230,6 +194,58 @@ public enum Dendrogram {
         let caption = labelEvery == 1 ? "scenes (start time), in dendrogram order" : "scenes (start time), in dendrogram order; every \(ordinal(labelEvery)) labelled"
         svg += "<text x=\"\(f(marginLeft))\" y=\"\(f(captionY))\" font-size=\"12\" fill=\"#222222\">\(n == 0 ? "no scenes" : caption)</text>\n"
         svg += "</svg>\n"
+        return svg
+    }
+
+    /// Each node's cluster when all its leaves share one (-1 when not), whether its link is drawn in its cluster's
+    /// colour (uniform and at or under the threshold), and each such cluster's colour, given by first appearance
+    /// from left to right.
+    private static func linkColours(tree: MergeTree, order: [Int], threshold: Double, clusterOfLeaf: [Int])
+        -> (nodeCluster: [Int], coloured: [Bool], colourOfCluster: [Int: String]) {
+        let n = tree.leafCount
+        var nodeCluster = clusterOfLeaf + [Int](repeating: -1, count: tree.merges.count)
+        var coloured = [Bool](repeating: false, count: n + tree.merges.count)
+        for (k, m) in tree.merges.enumerated() {
+            let c = nodeCluster[m.left] == nodeCluster[m.right] ? nodeCluster[m.left] : -1
+            nodeCluster[n + k] = c
+            coloured[n + k] = c >= 0 && m.height <= threshold
+        }
+        // Palette slots by first appearance from left to right, for clusters with at least one coloured link.
+        var clusterHasLink = Set<Int>()
+        for k in tree.merges.indices where coloured[n + k] { clusterHasLink.insert(nodeCluster[n + k]) }
+        var colourOfCluster: [Int: String] = [:]
+        for leaf in order {
+            let c = clusterOfLeaf[leaf]
+            if clusterHasLink.contains(c), colourOfCluster[c] == nil {
+                colourOfCluster[c] = palette[colourOfCluster.count % palette.count]
+            }
+        }
+        return (nodeCluster, coloured, colourOfCluster)
+    }
+
+    /// The y axis from `low` to `high`: a line at `left`, ticks every `step` with their values, light grid lines
+    /// across to `right`, and the axis title.
+    private static func yAxis(low axisLow: Double, high axisHigh: Double, step: Double, left marginLeft: Double, right: Double,
+                              y: (Double) -> Double) -> String {
+        var svg = "<g class=\"y-axis\" stroke=\"#444444\" stroke-width=\"1\">\n"
+        svg += "<line class=\"axis\" x1=\"\(f(marginLeft - 6))\" y1=\"\(f(y(axisLow)))\" x2=\"\(f(marginLeft - 6))\" y2=\"\(f(y(axisHigh)))\"/>\n"
+        var tickValues: [Double] = []
+        var i = 0
+        while true {
+            let value = axisLow + Double(i) * step
+            if value > axisHigh + step * 1e-9 { break }
+            tickValues.append(value)
+            i += 1
+        }
+        for value in tickValues {
+            let ty = y(value)
+            svg += "<line class=\"grid\" x1=\"\(f(marginLeft - 6))\" y1=\"\(f(ty))\" x2=\"\(f(right))\" y2=\"\(f(ty))\" stroke=\"#e6e6e6\"/>\n"
+            svg += "<line class=\"tick\" data-value=\"\(formatNumber(value, decimals: 9))\" x1=\"\(f(marginLeft - 11))\" y1=\"\(f(ty))\" x2=\"\(f(marginLeft - 6))\" y2=\"\(f(ty))\"/>\n"
+            svg += "<text x=\"\(f(marginLeft - 14))\" y=\"\(f(ty + 4))\" font-size=\"11\" text-anchor=\"end\" stroke=\"none\" fill=\"#222222\">\(formatNumber(value, decimals: 6))</text>\n"
+        }
+        let axisMid = (y(axisLow) + y(axisHigh)) / 2
+        svg += "<text x=\"16\" y=\"\(f(axisMid))\" font-size=\"12\" text-anchor=\"middle\" stroke=\"none\" fill=\"#222222\" transform=\"rotate(-90 16 \(f(axisMid)))\">merge height (distance)</text>\n"
+        svg += "</g>\n"
         return svg
     }
 

@@ -1,10 +1,23 @@
 /// An 8-bit single-plane picture: the luma (Y') of a video frame at analysis size.
 ///
 /// Rows are tightly packed (`pixels.count == width * height`), top row first.
-public struct LumaImage: Sendable, Equatable {
+public struct LumaImage: Sendable, Equatable, Codable {
     public let width: Int
     public let height: Int
     public var pixels: [UInt8]
+
+    private enum CodingKeys: String, CodingKey { case width, height, pixels }
+
+    /// Reads a picture back, refusing one whose pixels do not fill `width × height` (at most 65536 on a side).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let width = try c.decode(Int.self, forKey: .width), height = try c.decode(Int.self, forKey: .height)
+        let pixels = try c.decode([UInt8].self, forKey: .pixels)
+        guard width > 0, height > 0, width <= 1 << 16, height <= 1 << 16, pixels.count == width * height else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "luma buffer does not match \(width)x\(height)"))
+        }
+        self.init(width: width, height: height, pixels: pixels)
+    }
 
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(width > 0 && height > 0 && pixels.count == width * height, "luma buffer does not match \(width)x\(height)")

@@ -1,7 +1,7 @@
 import Pixels
 
 /// How usable a frame is as an exemplar: its sharpness and its exposure, measured on luma.
-public struct PictureQuality: Sendable, Equatable {
+public struct PictureQuality: Sendable, Equatable, Codable {
     /// Variance of the 4-neighbour Laplacian (`[0 1 0; 1 −4 1; 0 1 0]`) over the interior pixels, in
     /// squared 8-bit luma units. Blur lowers it; it is the classic focus measure (Pech-Pacheco et al. 2000).
     public let sharpness: Double

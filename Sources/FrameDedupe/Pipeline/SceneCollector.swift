@@ -3,7 +3,7 @@ import Foundation
 import Pixels
 
 /// A frame kept for `--keep diverse` beyond its scene's keyframe, written while its scene closed.
-struct DiverseFrame {
+struct DiverseFrame: Codable {
     let scene: Int
     let keyframe: Keyframe
     let vector: [Float]?

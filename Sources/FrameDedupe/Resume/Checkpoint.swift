@@ -103,9 +103,7 @@ final class Checkpoint: EmbeddingBatchStore {
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
                 log = try CheckpointLog(creating: logURL, faultPoint: faultPoint)
-                var header = CheckpointEncoder()
-                header.string(identity)
-                try log.append(kind: .header, header.bytes)
+                try log.append(kind: .header, BinaryCoding.encode(CheckpointHeader(identity: identity)))
             } catch {
                 try? FileManager.default.removeItem(at: folder)
                 throw OutputError(path: folder.path, reason: Self.reason(error))
@@ -171,20 +169,19 @@ final class Checkpoint: EmbeddingBatchStore {
         var batches: [Int: Batch] = [:]
         var sawHeader = false
         try log.scan { kind, payload, offset in
-            var d = CheckpointDecoder(payload)
             switch kind {
             case .header:
-                guard !sawHeader, try d.string() == identity else {
+                guard !sawHeader, try BinaryCoding.decode(CheckpointHeader.self, from: payload).identity == identity else {
                     throw CheckpointError.mismatch("made for another input, another version of it or other options")
                 }
                 sawHeader = true
             case .embeddings:
                 guard sawHeader else { throw CheckpointError.corrupt("no header") }
-                let first = try d.int(), count = try d.int()
-                batches[first] = (count, offset, 9 + payload.count)
+                let batch = try BinaryCoding.decode(EmbeddingBatch.self, from: payload)
+                batches[batch.first] = (batch.embeddings.count, offset, 9 + payload.count)
             case .scene:
                 guard sawHeader else { throw CheckpointError.corrupt("no header") }
-                let closed = try SceneCheckpoint(decoding: &d)
+                let closed = try SceneCheckpoint.decode(payload)
                 closed.apply(to: &restored)
                 // Embeddings before the frame ahead of the new scene's first are never needed again.
                 let keepFrom = closed.position - 1
@@ -207,15 +204,9 @@ final class Checkpoint: EmbeddingBatchStore {
     func embeddings(batchAt first: Int) -> [Embedding]? {
         guard let (count, offset, _) = batches[first], count == batchSize else { return nil }
         guard let payload = try? log.payload(at: offset) else { return nil }
-        var d = CheckpointDecoder(payload)
-        guard (try? d.int()) == first, (try? d.int()) == count else { return nil }
-        var out: [Embedding] = []
-        for _ in 0..<count {
-            guard let vector = try? d.floats(), let grid = try? d.floats(),
-                  grid.count == Embedding.gridSide * Embedding.gridSide * vector.count else { return nil }
-            out.append(Embedding(vector: vector, grid: grid))
-        }
-        return out
+        guard let batch = try? BinaryCoding.decode(EmbeddingBatch.self, from: payload), batch.first == first, batch.embeddings.count == count
+        else { return nil }
+        return batch.embeddings
     }
 
     /// Logs a whole batch of embeddings; an error is kept in ``writeError`` (the first one) for the run to fail with.
@@ -227,22 +218,14 @@ final class Checkpoint: EmbeddingBatchStore {
     /// Logs a whole batch of embeddings, the frames at `first ..< first + count`.
     func logEmbeddings(first: Int, _ embeddings: [Embedding]) throws(OutputError) {
         guard embeddings.count == batchSize, batches[first] == nil else { return }
-        var e = CheckpointEncoder()
-        e.int(first)
-        e.int(embeddings.count)
-        for embedding in embeddings {
-            e.floats(embedding.vector)
-            e.floats(embedding.grid)
-        }
-        let offset = try append(.embeddings, e.bytes)
-        batches[first] = (embeddings.count, offset, 9 + e.bytes.count)
+        let payload = try encoded(EmbeddingBatch(first: first, embeddings: embeddings))
+        let offset = try append(.embeddings, payload)
+        batches[first] = (embeddings.count, offset, 9 + payload.count)
     }
 
     /// Logs a scene's close (see ``SceneCheckpoint``); its images are already written.
     func logScene(_ closed: SceneCheckpoint) throws(OutputError) {
-        var e = CheckpointEncoder()
-        closed.encode(to: &e)
-        _ = try append(.scene, e.bytes)
+        _ = try append(.scene, try encoded(closed))
         let keepFrom = closed.position - 1
         for (first, batch) in batches where first + batch.count <= keepFrom {
             deadBytes += batch.size
@@ -276,6 +259,10 @@ final class Checkpoint: EmbeddingBatchStore {
         batches = moved
         deadBytes = 0
         lastSync = Date()
+    }
+
+    private func encoded<T: Encodable>(_ record: T) throws(OutputError) -> [UInt8] {
+        do { return try BinaryCoding.encode(record) } catch { throw OutputError(path: log.url.path, reason: "cannot encode a record (\(error))") }
     }
 
     private func append(_ kind: CheckpointLog.Kind, _ payload: [UInt8]) throws(OutputError) -> UInt64 {

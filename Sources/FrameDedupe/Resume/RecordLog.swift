@@ -18,8 +18,9 @@ enum CheckpointError: Error, CustomStringConvertible {
 /// first record that is cut short or fails its checksum (a write torn by a kill), and the log is cut there
 /// before anything is appended.
 final class CheckpointLog {
-    static let magic = Array("FDCKPT01".utf8)
-    static let formatVersion = 1
+    static let magic = Array("FDCKPT02".utf8)
+    /// 2: records in ``BinaryCoding`` (1: a hand-written codec).
+    static let formatVersion = 2
     /// No record is larger (a batch of 256 embeddings is 13 MB).
     static let maximumRecord = 64 << 20
 

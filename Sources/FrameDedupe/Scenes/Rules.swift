@@ -3,7 +3,7 @@ import Similarity
 
 /// How a frame's change from the previous frame compares with the scene's recent changes and with the
 /// frame after it: the context an adaptive cut rule needs besides the frame's own scores.
-public struct ChangeContext: Sendable, Equatable {
+public struct ChangeContext: Sendable, Equatable, Codable {
     /// Mean change (see ``SceneBoundaryRule/change(_:)``) of the scene's last few non-transition frames;
     /// nil when the scene has none yet.
     public var recentLevel: Double?
@@ -24,7 +24,7 @@ public struct ChangeContext: Sendable, Equatable {
 }
 
 /// Which part of ``SceneBoundaryRule`` cut.
-public enum CutKind: String, Sendable {
+public enum CutKind: String, Sendable, Codable {
     /// A large change to different content (a hard cut between unrelated shots).
     case jump
     /// A change small in absolute terms but far above the scene's recent level of change, after which the

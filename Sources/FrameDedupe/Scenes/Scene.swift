@@ -3,7 +3,7 @@ import Pixels
 import Similarity
 
 /// One sampled frame in the results.
-public struct FrameRecord: Sendable, Equatable {
+public struct FrameRecord: Sendable, Equatable, Codable {
     public let index: Int
     public let ordinal: Int
     public let timestamp: Timestamp
@@ -41,7 +41,7 @@ public struct FrameRecord: Sendable, Equatable {
 }
 
 /// A run of temporally adjacent near-duplicate frames.
-public struct Scene: Sendable, Equatable {
+public struct Scene: Sendable, Equatable, Codable {
     /// 0, 1, 2… in time order.
     public let id: Int
     /// Seconds from the stream's start to the scene's first sampled frame.
@@ -68,7 +68,7 @@ public struct Scene: Sendable, Equatable {
 }
 
 /// The image chosen to stand for a scene, with the scores that chose it.
-public struct Keyframe: Sendable, Equatable {
+public struct Keyframe: Sendable, Equatable, Codable {
     public let frameIndex: Int
     public let timestamp: Timestamp
     public let seconds: Double

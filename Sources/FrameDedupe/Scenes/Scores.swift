@@ -4,7 +4,7 @@ import Similarity
 
 /// The scores of one sampled frame against its scene's reference frame and the previous frame:
 /// data, not decisions. A score is nil when it was not computed (scorer off, or settled by hashes).
-public struct FrameScores: Sendable, Equatable {
+public struct FrameScores: Sendable, Equatable, Codable {
     /// Hamming distance of the perceptual hashes to the reference (0 = identical hashes).
     public var hashDistance: Int
     /// SSIM of the luma to the reference's; nil when the hashes were identical and SSIM was skipped.

@@ -75,7 +75,7 @@ public enum EmbeddingModelError: Error, Equatable, CustomStringConvertible {
 ///   axis of `n` covers `floor(i·n/3) ..< ceil((i+1)·n/3)`, so 7 → rows 0–2, 2–4, 4–6, overlapping), cells
 ///   row-major from the top left, each cell's 1280 values L2-normalised: `grid[(row·3 + column)·1280 + c]`.
 ///   For the spatial check clustering needs: the same content in another place moves between cells.
-public struct Embedding: Sendable, Equatable {
+public struct Embedding: Sendable, Equatable, Codable {
     /// The number of cells along each side of ``grid``.
     public static let gridSide = 3
 
@@ -83,6 +83,18 @@ public struct Embedding: Sendable, Equatable {
     public var vector: [Float]
     /// `gridSide × gridSide` cells of `vector.count` floats each, row-major, each cell L2-normalised.
     public var grid: [Float]
+
+    private enum CodingKeys: String, CodingKey { case vector, grid }
+
+    /// Reads an embedding back, refusing one whose grid is not 3×3 cells of the vector's size.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let vector = try c.decode([Float].self, forKey: .vector), grid = try c.decode([Float].self, forKey: .grid)
+        guard !vector.isEmpty, grid.count == Self.gridSide * Self.gridSide * vector.count else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: "grid must hold 3×3 cells of the vector's size"))
+        }
+        self.init(vector: vector, grid: grid)
+    }
 
     public init(vector: [Float], grid: [Float]) {
         precondition(grid.count == Self.gridSide * Self.gridSide * vector.count, "grid must hold 3×3 cells of the vector's size")
