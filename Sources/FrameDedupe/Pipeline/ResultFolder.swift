@@ -3,9 +3,9 @@ import Foundation
 import Pixels
 import Similarity
 
-/// `scene-0007_t000012.500.jpg`: scene number, then seconds from the start with millisecond precision.
+/// `scene-0007_t000012.500.jpg`: the name of scene `scene`'s keyframe (or of one of its diverse frames).
 func keyframeName(scene: Int, seconds: Double, format: StillImageFormat) -> String {
-    String(format: "scene-%04d_t%010.3f.", scene, max(0, seconds)) + format.fileExtension
+    ImageName(kind: .scene, id: scene, seconds: seconds, fileExtension: format.fileExtension).description
 }
 
 /// The images `unique/` gets, ordered by name (as `ls unique/` lists them): each cluster's exemplar, or every
@@ -14,19 +14,19 @@ func keyframeName(scene: Int, seconds: Double, format: StillImageFormat) -> Stri
 func chooseUniqueImages(
     _ clusters: SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], fileExtension ext: String
 ) -> [UniqueImage] {
-    func name(_ prefix: String, _ id: Int, _ keyframe: Keyframe) -> String {
-        prefix + String(format: "-%04d_t%010.3f.", id, max(0, keyframe.seconds)) + ext
+    func name(_ kind: ImageName.Kind, _ id: Int, _ keyframe: Keyframe) -> String {
+        ImageName(kind: kind, id: id, seconds: keyframe.seconds, fileExtension: ext).description
     }
     var images: [UniqueImage] = []
     switch keep {
     case .cluster:
         for c in clusters.clusters {
-            images.append(UniqueImage(name: name("cluster", c.id, c.exemplar.keyframe), scene: c.exemplar.scene, cluster: c.id,
+            images.append(UniqueImage(name: name(.cluster, c.id, c.exemplar.keyframe), scene: c.exemplar.scene, cluster: c.id,
                                       keyframe: c.exemplar.keyframe, isExemplar: true))
         }
     case .scene:
         for scene in scenes where !scene.transition {
-            images.append(UniqueImage(name: name("scene", scene.id, scene.keyframe), scene: scene.id,
+            images.append(UniqueImage(name: name(.scene, scene.id, scene.keyframe), scene: scene.id,
                                       cluster: clusters.clusterOfScene[scene.id], keyframe: scene.keyframe, isExemplar: false))
         }
     case .diverse:
@@ -35,7 +35,7 @@ func chooseUniqueImages(
             let exemplarScene = scenes[cluster.exemplar.scene]
             // The exemplar first, then every scene keyframe and diverse frame of the cluster in time order.
             var kept: [(vector: [Float]?, luma: LumaImage?)] = [(exemplarScene.keyframeVector, exemplarScene.keyframeLuma)]
-            images.append(UniqueImage(name: name("cluster", cluster.id, cluster.exemplar.keyframe), scene: cluster.exemplar.scene,
+            images.append(UniqueImage(name: name(.cluster, cluster.id, cluster.exemplar.keyframe), scene: cluster.exemplar.scene,
                                       cluster: cluster.id, keyframe: cluster.exemplar.keyframe, isExemplar: true))
             var pool: [(scene: Int, keyframe: Keyframe, vector: [Float]?, luma: LumaImage?)] = []
             for id in cluster.scenes where id != cluster.exemplar.scene {
@@ -45,7 +45,7 @@ func chooseUniqueImages(
             pool.sort { $0.keyframe.frameIndex < $1.keyframe.frameIndex }
             for p in pool where kept.allSatisfy({ contentDistance((p.vector, p.luma), $0, ssim: ssim) > diversity }) {
                 kept.append((p.vector, p.luma))
-                images.append(UniqueImage(name: name("cluster", cluster.id, p.keyframe), scene: p.scene, cluster: cluster.id,
+                images.append(UniqueImage(name: name(.cluster, cluster.id, p.keyframe), scene: p.scene, cluster: cluster.id,
                                           keyframe: p.keyframe, isExemplar: false))
             }
         }
