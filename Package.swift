@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "_FrameDedupeTestSupport", path: "Sources/_FrameDedupeTestSupport"),
         .testTarget(name: "DecoderTests", dependencies: ["Decoder", "_FrameDedupeTestSupport"]),
         .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder", "Pixels", "_FrameDedupeTestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "Decoder", "Similarity", "_FrameDedupeTestSupport"]),
+        .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "Decoder", "Pixels", "Similarity", "_FrameDedupeTestSupport"]),
         .testTarget(
             name: "CorpusTests",
             dependencies: ["Corpus", "FrameDedupe", "Decoder", "Similarity", "_FrameDedupeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
