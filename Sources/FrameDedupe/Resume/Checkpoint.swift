@@ -139,8 +139,8 @@ final class Checkpoint: EmbeddingBatchStore {
             lines.append("size \(size) modified \(String(format: "%.6f", mtime)) head \(headDigest(input))")
         }
         lines.append("decode \(options.reader.decode.rawValue)")
-        lines.append("options " + SceneListWriter.options(options).serialized(pretty: false))
-        lines.append("clusters " + ClusterListWriter.options(options).serialized(pretty: false))
+        lines.append("options " + AnalysisOptionsRecord(options).jsonLine)
+        lines.append("clusters " + ClusteringOptionsRecord(options).jsonLine)
         if options.scorer.usesEmbedding {
             let model = options.model ?? options.modelVariant.defaultModelLocation()
             let attributes = try? FileManager.default.attributesOfItem(atPath: model.path)
