@@ -1,0 +1,95 @@
+import Pixels
+
+/// Letterbox, pillarbox and windowbox bars: the active picture inside them, found as ffmpeg's `cropdetect`
+/// finds it (libavfilter `vf_cropdetect.c`, mode `black`).
+///
+/// The rule, exactly: a row (column) is content when the integer mean of its samples over the whole width
+/// (height), `Σ v / n` rounded down, is greater than `limit` (default 24, cropdetect's 24/255 of the 8-bit
+/// range; samples are the luma as decoded, black being 16 in limited-range video). The active picture runs
+/// from the first to the last content row and column. Over several frames (``add(_:)`` each), it is the union
+/// of the frames' — cropdetect with `reset_count` 0 and `max_outliers` 0 — so one bright frame of a scene is
+/// enough to show the full picture, and a frame without content (black) changes nothing. Nothing else (no
+/// skipped first frames, no rounding) unless asked with ``cropdetectRectangle(round:)``.
+///
+/// Constant memory; ``add(_:)`` allocates nothing.
+public struct BlackBarDetector: Sendable, Equatable {
+    /// Rows and columns whose mean is at most this are bars.
+    public let limit: Int
+    /// The size of the pictures seen (all the same size).
+    public private(set) var width = 0
+    public private(set) var height = 0
+    /// Frames added.
+    public private(set) var frames = 0
+    // The union of content so far, inclusive; empty while x1 > x2.
+    private var x1 = Int.max, y1 = Int.max, x2 = -1, y2 = -1
+
+    public init(limit: Int = 24) {
+        self.limit = limit
+    }
+
+    /// Adds a frame of the scene.
+    ///
+    /// - Parameter luma: The frame's luma; every frame of one detector has the same size.
+    public mutating func add(_ luma: LumaImage) {
+        if frames == 0 {
+            width = luma.width
+            height = luma.height
+        }
+        precondition(luma.width == width && luma.height == height, "frames of different sizes")
+        frames += 1
+        let w = width, h = height, limit = self.limit
+        luma.pixels.withUnsafeBufferPointer { p in
+            func rowIsContent(_ y: Int) -> Bool {
+                var total = 0
+                for x in 0..<w { total += Int(p[y * w + x]) }
+                return total / w > limit
+            }
+            func columnIsContent(_ x: Int) -> Bool {
+                var total = 0
+                for y in 0..<h { total += Int(p[y * w + x]) }
+                return total / h > limit
+            }
+            // As cropdetect: look only where the union can still grow.
+            var y = 0
+            while y < min(y1, h) && !rowIsContent(y) { y += 1 }
+            guard y < min(y1, h) || y1 < h else { return }  // no content in this frame, none before
+            y1 = min(y1, y)
+            y = h - 1
+            while y > max(y2, y1) && !rowIsContent(y) { y -= 1 }
+            y2 = max(y2, y)
+            var x = 0
+            while x < min(x1, w) && !columnIsContent(x) { x += 1 }
+            x1 = min(x1, x)
+            x = w - 1
+            while x > max(x2, x1) && !columnIsContent(x) { x -= 1 }
+            x2 = max(x2, x)
+        }
+    }
+
+    /// The active picture: the union of the content rows and columns seen; nil before any frame with content.
+    public var active: PictureRect? {
+        guard x1 <= x2, y1 <= y2 else { return nil }
+        return PictureRect(x: x1, y: y1, width: x2 - x1 + 1, height: y2 - y1 + 1)
+    }
+
+    /// The active picture, or the whole picture when no frame had content.
+    public var activeOrWhole: PictureRect { active ?? PictureRect(width: max(width, 1), height: max(height, 1)) }
+
+    /// What `cropdetect=round=R` prints as `crop=w:h:x:y` for the same frames (with `skip=0`): the corner
+    /// rounded up to even coordinates and the size shrunk to a multiple of `round` (16 when `round` ≤ 1,
+    /// doubled when odd), half the shrink, rounded to even, added to the corner.
+    public func cropdetectRectangle(round: Int) -> PictureRect? {
+        guard x1 <= x2, y1 <= y2 else { return nil }
+        var r = round <= 1 ? 16 : round
+        if r % 2 != 0 { r *= 2 }
+        var x = (x1 + 1) & ~1, y = (y1 + 1) & ~1
+        var w = x2 - x + 1, h = y2 - y + 1
+        var shrink = w % r
+        w -= shrink
+        x += (shrink / 2 + 1) & ~1
+        shrink = h % r
+        h -= shrink
+        y += (shrink / 2 + 1) & ~1
+        return PictureRect(x: x, y: y, width: w, height: h)
+    }
+}

@@ -1,0 +1,271 @@
+import Foundation
+
+/// What one global transform explains of two pictures: the measures of ``GeometricVerifier`` and its verdict.
+public struct GeometricMatch: Sendable, Equatable {
+    /// Mutual nearest neighbours between the two pictures' descriptors (of the better of direct and mirrored).
+    public var matches: Int
+    /// Matches that agree with `transform` within the inlier tolerance.
+    public var inliers: Int
+    /// The transform from picture A (mirrored first when `mirrored`) to picture B; nil when none was found.
+    public var transform: SimilarityTransform?
+    /// True when A's mirror image (left–right) matched better than A itself.
+    public var mirrored: Bool
+    /// The fraction of A's active picture that the transform maps inside B's (0–1).
+    public var coverageA: Double
+    /// The fraction of B's active picture that A's active picture covers once transformed (0–1).
+    public var coverageB: Double
+    /// Area of the convex hull of the inliers, as a fraction of A's active picture (0–1).
+    public var spanA: Double
+    /// Area of the convex hull of the inliers in B, as a fraction of B's active picture (0–1).
+    public var spanB: Double
+    /// The verdict: the same content (a copy, possibly cropped, scaled, mirrored or with bars), by ``GeometricVerifier/Rule``.
+    public var isCopy: Bool
+
+    /// `inliers / matches`, 0 without matches.
+    public var inlierRatio: Double { matches > 0 ? Double(inliers) / Double(matches) : 0 }
+    /// The smaller of the two coverages.
+    public var coverage: Double { min(coverageA, coverageB) }
+
+    static let none = GeometricMatch(matches: 0, inliers: 0, transform: nil, mirrored: false, coverageA: 0, coverageB: 0, spanA: 0, spanB: 0, isCopy: false)
+}
+
+/// Decides whether two pictures show the same content by geometric verification of local matches (Philbin et
+/// al., "Object retrieval with large vocabularies and fast spatial matching", CVPR 2007): a copy is one global
+/// transform that explains nearly all of both pictures; a look-alike (another camera position of one place,
+/// another region of one photograph, two renders of one object) shares at most a patch.
+///
+/// The variant, exactly:
+/// - features: ``LocalFeatureExtractor`` (FAST-9 + Harris on a 3-level pyramid, upright 256-bit BRIEF-style
+///   descriptors, each also mirrored), taken inside each picture's active rectangle (bars left out);
+/// - matching: mutual nearest neighbours by Hamming distance, kept when the distance is at most
+///   `maximumDistance` = 64 of 256 bits; done twice, A's descriptors and A's mirrored descriptors (at A's
+///   mirrored positions) against B's;
+/// - transform: a 4-DOF similarity (``SimilarityTransform``) by RANSAC: `iterations` = 400 minimal samples of
+///   two matches drawn with a fixed seed (xorshift64*, `SeededGenerator`, seed 17, restarted for every pair:
+///   deterministic), a
+///   hypothesis kept only with a scale in 1/3…3; inliers are matches it maps within `tolerance` = 3 pixels of
+///   their partner in B; the best hypothesis (most inliers, the first on ties) is refitted by least squares on
+///   its inliers (twice, kept while inliers do not drop). Of direct and mirrored, the one with more inliers wins
+///   (direct on ties);
+/// - measures: inliers, the inlier ratio (inliers / mutual matches), the coverages (the area of A's active
+///   rectangle mapped by the transform and clipped to B's, over the area of each), and the inliers' spans
+///   (convex hull areas over each active area);
+/// - verdict (``Rule``): a copy when inliers ≥ `minimumInliers`, inlier ratio ≥ `minimumInlierRatio`, the
+///   smaller coverage ≥ `minimumCoverage` and the smaller span ≥ `minimumSpan` (the inliers must not all sit
+///   in one small patch: the same text or graphics on another picture).
+///
+/// An instance owns its scratch (nearest-neighbour tables, match and inlier lists, hull order), reused across
+/// calls: after the first pairs, a verification allocates only the small polygons of its coverage and span
+/// measures. Not safe to share between tasks.
+public final class GeometricVerifier {
+    /// The thresholds of the verdict.
+    public struct Rule: Sendable, Equatable {
+        public var minimumInliers: Int
+        public var minimumInlierRatio: Double
+        public var minimumCoverage: Double
+        public var minimumSpan: Double
+
+        public init(minimumInliers: Int, minimumInlierRatio: Double, minimumCoverage: Double, minimumSpan: Double) {
+            self.minimumInliers = minimumInliers
+            self.minimumInlierRatio = minimumInlierRatio
+            self.minimumCoverage = minimumCoverage
+            self.minimumSpan = minimumSpan
+        }
+
+        /// Whether `match`'s measures make it a copy.
+        public func isCopy(_ match: GeometricMatch) -> Bool {
+            match.inliers >= minimumInliers && match.inlierRatio >= minimumInlierRatio && match.coverage >= minimumCoverage
+                && min(match.spanA, match.spanB) >= minimumSpan
+        }
+
+        /// Chosen on the TUNE part of the dev set (scripts/geometry-pairs.py; BENCHMARKS.md, "Copies vs
+        /// look-alikes: geometric verification").
+        public static let standard = Rule(minimumInliers: 22, minimumInlierRatio: 0.3, minimumCoverage: 0.65, minimumSpan: 0.11)
+    }
+
+    public static let maximumDistance = 64
+    public static let iterations = 400
+    public static let tolerance = 3.0
+    public static let seed: UInt64 = 17
+
+    public var rule: Rule
+
+    // Scratch, reused.
+    private var bestOfA: [Int32] = []
+    private var bestDistanceOfA: [Int32] = []
+    private var bestOfB: [Int32] = []
+    private var bestDistanceOfB: [Int32] = []
+    private var matchA: [(x: Double, y: Double)] = []
+    private var matchB: [(x: Double, y: Double)] = []
+    private var inlierList: [Int] = []
+    private var hullOrder: [Int] = []
+
+    public init(rule: Rule = .standard) {
+        self.rule = rule
+    }
+
+    /// The geometric verification of `b` against `a` (see the type's documentation).
+    public func verify(_ a: LocalFeatures, _ b: LocalFeatures) -> GeometricMatch {
+        let direct = verify(a, b, mirrored: false)
+        let mirrored = verify(a, b, mirrored: true)
+        var best = mirrored.inliers > direct.inliers ? mirrored : direct
+        best.isCopy = rule.isCopy(best)
+        return best
+    }
+
+    private func verify(_ a: LocalFeatures, _ b: LocalFeatures, mirrored: Bool) -> GeometricMatch {
+        mutualMatches(a, b, mirrored: mirrored)
+        let n = matchA.count
+        guard n >= 2 else { return GeometricMatch(matches: n, inliers: 0, transform: nil, mirrored: mirrored, coverageA: 0, coverageB: 0, spanA: 0, spanB: 0, isCopy: false) }
+        guard var (transform, inliers) = ransac() else {
+            return GeometricMatch(matches: n, inliers: 0, transform: nil, mirrored: mirrored, coverageA: 0, coverageB: 0, spanA: 0, spanB: 0, isCopy: false)
+        }
+        for _ in 0..<2 {
+            markInliers(transform)
+            guard let refined = SimilarityTransform.leastSquares(
+                count: inlierList.count, p: { self.matchA[self.inlierList[$0]] }, q: { self.matchB[self.inlierList[$0]] }) else { break }
+            let count = countInliers(refined)
+            guard count >= inliers else { break }
+            (transform, inliers) = (refined, count)
+        }
+        markInliers(transform)
+        let (coverageA, coverageB) = coverages(transform, a: a, b: b, mirrored: mirrored)
+        var match = GeometricMatch(matches: n, inliers: inliers, transform: transform, mirrored: mirrored,
+                                   coverageA: coverageA, coverageB: coverageB, spanA: 0, spanB: 0, isCopy: false)
+        let inlying = inlierList
+        match.spanA = PlaneGeometry.hullArea(count: inlying.count, x: { self.matchA[inlying[$0]].x }, y: { self.matchA[inlying[$0]].y }, order: &hullOrder)
+            / Double(a.active.area)
+        match.spanB = PlaneGeometry.hullArea(count: inlying.count, x: { self.matchB[inlying[$0]].x }, y: { self.matchB[inlying[$0]].y }, order: &hullOrder)
+            / Double(b.active.area)
+        return match
+    }
+
+    /// Fills `matchA`/`matchB` with the mutual nearest neighbours (positions; A's mirrored when `mirrored`).
+    private func mutualMatches(_ a: LocalFeatures, _ b: LocalFeatures, mirrored: Bool) {
+        matchA.removeAll(keepingCapacity: true)
+        matchB.removeAll(keepingCapacity: true)
+        let na = a.count, nb = b.count
+        guard na > 0, nb > 0 else { return }
+        Self.reset(&bestOfA, na, -1)
+        Self.reset(&bestDistanceOfA, na, Int32.max)
+        Self.reset(&bestOfB, nb, -1)
+        Self.reset(&bestDistanceOfB, nb, Int32.max)
+        let da = mirrored ? a.mirroredDescriptors : a.descriptors
+        da.withUnsafeBufferPointer { pa in
+            b.descriptors.withUnsafeBufferPointer { pb in
+                bestOfA.withUnsafeMutableBufferPointer { ia in
+                    bestDistanceOfA.withUnsafeMutableBufferPointer { sa in
+                        bestOfB.withUnsafeMutableBufferPointer { ib in
+                            bestDistanceOfB.withUnsafeMutableBufferPointer { sb in
+                                HammingMatching.nearest(pa.baseAddress!, na, pb.baseAddress!, nb, bestOfA: ia, distanceOfA: sa, bestOfB: ib, distanceOfB: sb)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for i in 0..<na {
+            let j = Int(bestOfA[i])
+            guard j >= 0, bestDistanceOfA[i] <= Self.maximumDistance, Int(bestOfB[j]) == i else { continue }
+            let ax = Double(a.x[i]), ay = Double(a.y[i])
+            matchA.append((mirrored ? Double(a.width - 1) - ax : ax, ay))
+            matchB.append((Double(b.x[j]), Double(b.y[j])))
+        }
+    }
+
+    /// The best hypothesis of the seeded RANSAC and its inlier count; nil when no sample gave a valid one.
+    private func ransac() -> (SimilarityTransform, Int)? {
+        let n = matchA.count
+        var generator = SeededGenerator(seed: Self.seed)
+        var best: (SimilarityTransform, Int)?
+        for _ in 0..<Self.iterations {
+            let i = generator.below(n)
+            var j = generator.below(n - 1)
+            if j >= i { j += 1 }
+            guard let t = SimilarityTransform.through(matchA[i], matchA[j], matchB[i], matchB[j]) else { continue }
+            let s = t.scale
+            guard s >= 1.0 / 3, s <= 3 else { continue }
+            let count = countInliers(t)
+            if count > (best?.1 ?? 0) { best = (t, count) }
+        }
+        return best
+    }
+
+    private func countInliers(_ t: SimilarityTransform) -> Int {
+        let tolerance2 = Self.tolerance * Self.tolerance
+        var count = 0
+        for k in matchA.indices {
+            let (x, y) = t.apply(matchA[k].x, matchA[k].y)
+            let dx = x - matchB[k].x, dy = y - matchB[k].y
+            if dx * dx + dy * dy <= tolerance2 { count += 1 }
+        }
+        return count
+    }
+
+    /// Fills `inlierList` with the indices of the matches `t` explains.
+    private func markInliers(_ t: SimilarityTransform) {
+        let tolerance2 = Self.tolerance * Self.tolerance
+        inlierList.removeAll(keepingCapacity: true)
+        for k in matchA.indices {
+            let (x, y) = t.apply(matchA[k].x, matchA[k].y)
+            let dx = x - matchB[k].x, dy = y - matchB[k].y
+            if dx * dx + dy * dy <= tolerance2 { inlierList.append(k) }
+        }
+    }
+
+    private static func reset(_ buffer: inout [Int32], _ count: Int, _ value: Int32) {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: repeatElement(value, count: count))
+    }
+
+    /// The fractions of A's and of B's active rectangles in the overlap of `transform(A's active)` and B's.
+    private func coverages(_ t: SimilarityTransform, a: LocalFeatures, b: LocalFeatures, mirrored: Bool) -> (Double, Double) {
+        let r = a.active
+        // The active rectangle's pixel edges (pixel centres at whole numbers), mirrored first when asked.
+        var corners: [(x: Double, y: Double)] = [
+            (Double(r.x) - 0.5, Double(r.y) - 0.5), (Double(r.x + r.width) - 0.5, Double(r.y) - 0.5),
+            (Double(r.x + r.width) - 0.5, Double(r.y + r.height) - 0.5), (Double(r.x) - 0.5, Double(r.y + r.height) - 0.5),
+        ]
+        if mirrored { corners = corners.map { (Double(a.width - 1) - $0.x, $0.y) } }
+        let mapped = corners.map { t.apply($0.x, $0.y) }.map { (x: $0.x, y: $0.y) }
+        let rb = b.active
+        let overlap = PlaneGeometry.area(PlaneGeometry.clip(
+            mapped, x0: Double(rb.x) - 0.5, y0: Double(rb.y) - 0.5, x1: Double(rb.x + rb.width) - 0.5, y1: Double(rb.y + rb.height) - 0.5))
+        let mappedArea = Double(r.area) * t.scale * t.scale
+        return (mappedArea > 0 ? min(1, overlap / mappedArea) : 0, min(1, overlap / Double(rb.area)))
+    }
+}
+
+/// Nearest neighbours by Hamming distance between two sets of 256-bit descriptors.
+enum HammingMatching {
+    /// Hamming distance of two descriptors bit by bit: slow, obviously correct, for tests.
+    static func referenceDistance(_ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>) -> Int {
+        var d = 0
+        for word in 0..<4 { for bit in 0..<64 where (a[word] >> UInt64(bit)) & 1 != (b[word] >> UInt64(bit)) & 1 { d += 1 } }
+        return d
+    }
+
+    @inline(__always) static func distance(_ a: UnsafePointer<UInt64>, _ b: UnsafePointer<UInt64>) -> Int32 {
+        Int32((a[0] ^ b[0]).nonzeroBitCount + (a[1] ^ b[1]).nonzeroBitCount + (a[2] ^ b[2]).nonzeroBitCount + (a[3] ^ b[3]).nonzeroBitCount)
+    }
+
+    /// For every descriptor of A its nearest in B (the first on ties) and the other way round, in one pass
+    /// over all pairs. `distanceOfB` must be filled with `Int32.max` first.
+    static func nearest(
+        _ a: UnsafePointer<UInt64>, _ na: Int, _ b: UnsafePointer<UInt64>, _ nb: Int,
+        bestOfA: UnsafeMutableBufferPointer<Int32>, distanceOfA: UnsafeMutableBufferPointer<Int32>,
+        bestOfB: UnsafeMutableBufferPointer<Int32>, distanceOfB: UnsafeMutableBufferPointer<Int32>
+    ) {
+        for i in 0..<na {
+            let da = a + 4 * i
+            var best = Int32.max, bestIndex: Int32 = -1
+            for j in 0..<nb {
+                let d = distance(da, b + 4 * j)
+                if d < best { best = d; bestIndex = Int32(j) }
+                if d < distanceOfB[j] { distanceOfB[j] = d; bestOfB[j] = Int32(i) }
+            }
+            bestOfA[i] = bestIndex
+            distanceOfA[i] = best
+        }
+    }
+}
