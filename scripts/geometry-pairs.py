@@ -188,6 +188,8 @@ def main():
     parser.add_argument("--markdown", help="also write the summary as Markdown to this file")
     parser.add_argument("--rule-search", action="store_true", help="search the verdict's constants on TUNE")
     parser.add_argument("--benchmarks", help="rewrite this file's geometry-pairs section")
+    parser.add_argument("--short-side", type=int, default=256,
+                        help="the luma's shorter side for the geometry (default 256, the analysis luma the decoder makes)")
     args = parser.parse_args()
     devset = os.environ.get("DEVSET", os.path.join(ROOT, ".cache", "devset"))
     os.makedirs(args.work, exist_ok=True)
@@ -212,8 +214,9 @@ def main():
             {k: frames[(c, s)][k] for k in ("id", "index", "shot_indices")} for c, s in needed if c == clip]}
             for clip in sorted({c for c, _ in needed})],
         "pairs": [[frames[p["a"]]["id"], frames[p["b"]]["id"]] for p in pairs],
-        "out": os.path.join(args.work, "results.json"),
+        "out": os.path.join(args.work, "results-%d.json" % args.short_side),
         "timing_pairs": len(pairs),
+        "analysis_short_side": args.short_side,
     }
     request_path = os.path.join(args.work, "request.json")
     json.dump(request, open(request_path, "w"))
@@ -268,10 +271,10 @@ def main():
     out("")
     out("Cost on %s (%d cores, load average %.1f at the start; the machine is shared): one verification of a pair whose "
         "features are made, median of %d: %.2f ms (%.2f ms of the thread's CPU time); the features of one picture "
-        "(analysis luma, 256 px on the short side), median of %d: %.2f ms (%.2f ms CPU). Embedding cosine from "
+        "(luma of %d px on the short side), median of %d: %.2f ms (%.2f ms CPU). Embedding cosine from "
         "`framededupe embed` against the tool's own run of the network: largest difference %.1e." % (
             cpu_name(), os.cpu_count() or 0, load, results["verify_samples"], results["verify_median_ms"],
-            results.get("verify_cpu_median_ms", float("nan")), results["features_samples"], results["features_median_ms"],
+            results.get("verify_cpu_median_ms", float("nan")), args.short_side, results["features_samples"], results["features_median_ms"],
             results.get("features_cpu_median_ms", float("nan")), worst_disagreement))
     if args.rule_search:
         ok, c = rule_search(tune)

@@ -12,7 +12,7 @@ import Glibc
 /// file (JSON, written by that script):
 ///
 ///     {"clips": [{"path", "frames": [{"id", "index", "shot_indices": [...]}]}], "pairs": [[id, id], ...],
-///      "out": "results.json", "timing_pairs": 200}
+///      "out": "results.json", "timing_pairs": 200, "analysis_short_side": 256}
 ///
 /// Each clip is decoded as `framededupe embed` decodes it (2 frames a second, luma at 256 pixels on the short
 /// side); `index` is the sampled frame's row in the embed output, `shot_indices` the rows of its shot (the black
@@ -43,6 +43,8 @@ struct GeometryPairsTool {
         var pairs: [[String]]
         var out: String
         var timing_pairs: Int?
+        /// The luma's shorter side for the geometry (default 256, the analysis luma).
+        var analysis_short_side: Int?
     }
 
     struct Prepared {
@@ -60,7 +62,9 @@ struct GeometryPairsTool {
         var prepared: [String: Prepared] = [:]
         var extractionSeconds: [Double] = [], extractionCPU: [Double] = []
         for clip in request.clips {
-            let reader = try VideoReader(input: clip.path)
+            var options = ReaderOptions()
+            if let side = request.analysis_short_side { options.analysisShortSide = side }
+            let reader = try VideoReader(input: clip.path, options: options)
             var frames: [SampledFrame] = []
             while let frame = try reader.next() { frames.append(frame) }
             for wanted in clip.frames {
