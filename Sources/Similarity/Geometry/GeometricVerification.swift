@@ -12,7 +12,7 @@ public struct GeometricMatch: Sendable, Equatable {
     public var mirrored: Bool
     /// The fraction of A's active picture that the transform maps inside B's (0–1).
     public var coverageA: Double
-    /// The fraction of B's active picture that A's active picture covers once transformed (0–1).
+    /// The fraction of B's active picture that A's active picture, transformed, covers (0–1).
     public var coverageB: Double
     /// Area of the convex hull of the inliers, as a fraction of A's active picture (0–1).
     public var spanA: Double
@@ -53,6 +53,9 @@ public struct GeometricMatch: Sendable, Equatable {
 /// - verdict (``Rule``): a copy when inliers ≥ `minimumInliers`, inlier ratio ≥ `minimumInlierRatio`, the
 ///   smaller coverage ≥ `minimumCoverage` and the smaller span ≥ `minimumSpan` (the inliers must not all sit
 ///   in one small patch: the same text or graphics on another picture).
+///
+/// The measures depend a little on the order of the arguments (RANSAC draws matches in A's keypoint order);
+/// the constants were chosen with the earlier shot as A.
 ///
 /// An instance owns its scratch (nearest-neighbour tables, match and inlier lists, hull order), reused across
 /// calls: after the first pairs, a verification allocates only the small polygons of its coverage and span
