@@ -104,10 +104,10 @@ private func encode<T: Encodable>(_ value: T, into node: ValueNode, decimals: In
     switch value {
     case let d as Double: node.content = .value(.number(d, decimals: decimals))
     case let f as Float: node.content = .value(.number(Double(f), decimals: decimals))
-    case let i as Int: node.content = .value(.int(i))
-    case let i as Int64: node.content = .value(.int(i))
     case let b as Bool: node.content = .value(.bool(b))
     case let s as String: node.content = .value(.string(s))
+    // Every integer type here, or its own encode(to:) would hand it back to this function.
+    case let i as any BinaryInteger: node.content = .value(.int(Int64(clamping: i)))
     default: try value.encode(to: ValueEncoder(node: node, rules: T.self as? JSONWritingRules.Type, codingPath: codingPath))
     }
 }
