@@ -63,10 +63,12 @@ let package = Package(
             name: "Corpus", dependencies: ["FrameDedupe", "Decoder", "Similarity", "Pixels", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: [.unsafeFlags(["-enable-testing"])]
         ),
+        // Developer tools, not shipped in the library: ground truth and its metrics (eval), the threshold sweep (tune).
+        .target(name: "FrameDedupeEvaluation", dependencies: ["FrameDedupe", "Similarity"]),
         .executableTarget(
             name: "FrameDedupeCLI",
             dependencies: [
-                "FrameDedupe", "Corpus", "Decoder", "Similarity",
+                "FrameDedupe", "Corpus", "Decoder", "Similarity", "FrameDedupeEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -76,6 +78,7 @@ let package = Package(
         .testTarget(name: "DecoderTests", dependencies: ["Decoder", "_FrameDedupeTestSupport"]),
         .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder", "Pixels", "_FrameDedupeTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "Decoder", "Pixels", "Similarity", "_FrameDedupeTestSupport"]),
+        .testTarget(name: "FrameDedupeEvaluationTests", dependencies: ["FrameDedupeEvaluation", "FrameDedupe", "Similarity", "_FrameDedupeTestSupport"]),
         .testTarget(
             name: "CorpusTests",
             dependencies: ["Corpus", "FrameDedupe", "Decoder", "Similarity", "_FrameDedupeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]

@@ -14,7 +14,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]   SECONDS per target, default 300; all targets by default;
 #                                           extra libFuzzer flags in FUZZ_ARGS
 #
-# Builds Decoder (for decoder) or FrameDedupe (for the readers) with coverage (-sanitize=fuzzer,address)
+# Builds Decoder (for decoder) or FrameDedupeEvaluation with FrameDedupe (for the readers) with coverage (-sanitize=fuzzer,address)
 # into .build-fuzz and links the harness (scripts/fuzz/DecoderFuzz.swift, scripts/fuzz/JSONFuzz.swift)
 # against it; stdin builds the framededupe binary with -sanitize=address into .build-fuzz-stdin.
 # libav itself is not instrumented: coverage guides only
@@ -85,13 +85,13 @@ find "$corpus" -type f ! -name MANIFEST ! -name .complete -perm -u=r -print0 |
 run_libfuzzer decoder "$SCRATCH/decoder-fuzz" "$WORK/seeds" 600000
 ;;
 truth|results|checkpoint)
-if [ ! -x "$SCRATCH/json-fuzz" ] || [ -n "$(find Sources/FrameDedupe Sources/Decoder Sources/Similarity Sources/Pixels scripts/fuzz/JSONFuzz.swift -newer "$SCRATCH/json-fuzz" -name '*.swift' | head -1)" ]; then
-  echo "fuzz: building FrameDedupe with -sanitize=fuzzer,address" >&2
-  swift build --scratch-path "$SCRATCH" --target FrameDedupe -Xswiftc -sanitize=fuzzer,address >&2
+if [ ! -x "$SCRATCH/json-fuzz" ] || [ -n "$(find Sources/FrameDedupe Sources/FrameDedupeEvaluation Sources/Decoder Sources/Similarity Sources/Pixels scripts/fuzz/JSONFuzz.swift -newer "$SCRATCH/json-fuzz" -name '*.swift' | head -1)" ]; then
+  echo "fuzz: building FrameDedupeEvaluation (and FrameDedupe) with -sanitize=fuzzer,address" >&2
+  swift build --scratch-path "$SCRATCH" --target FrameDedupeEvaluation -Xswiftc -sanitize=fuzzer,address >&2
   swiftc -parse-as-library -sanitize=fuzzer,address -g -Onone \
     -I "$build/Modules" -Xcc -fmodule-map-file="$ROOT/Sources/CFFmpeg/module.modulemap" \
     -Xcc -fmodule-map-file="$ROOT/Sources/COpenBLAS/module.modulemap" $(av_flags) \
-    "$ROOT/scripts/fuzz/JSONFuzz.swift" "$build"/FrameDedupe.build/*.swift.o "$build"/Similarity.build/*.swift.o \
+    "$ROOT/scripts/fuzz/JSONFuzz.swift" "$build"/FrameDedupeEvaluation.build/*.swift.o "$build"/FrameDedupe.build/*.swift.o "$build"/Similarity.build/*.swift.o \
     "$build"/Decoder.build/*.swift.o "$build"/Pixels.build/*.swift.o \
     $(pkg-config --libs libavformat libavcodec libswscale libavutil) -lopenblas \
     -o "$SCRATCH/json-fuzz" 2> >(grep -v "Cannot export local symbol" >&2)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FrameDedupe
+import FrameDedupeEvaluation
 
 /// `framededupe eval`: scores result folders against ground truth (scene boundaries, content clusters, exemplars).
 struct EvalCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FrameDedupe
+import FrameDedupeEvaluation
 import Similarity
 
 /// `framededupe tune`: sweeps the scene-cut and clustering thresholds over a labelled set.

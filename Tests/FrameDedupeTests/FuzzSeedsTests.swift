@@ -3,31 +3,13 @@ import FrameDedupe
 import Testing
 import _FrameDedupeTestSupport
 
-/// The readers `scripts/fuzz.sh` fuzzes, on its seeds (real files) and on the inputs kept from its runs
-/// (`scripts/fuzz/regressions/<target>/`, none yet): the seeds read back whole, every cut of a real checkpoint
-/// log reads up to its last whole record, and no input crashes a reader.
+/// The checkpoint reader `scripts/fuzz.sh` fuzzes, on its seeds (real logs) and on the inputs kept from its runs
+/// (`scripts/fuzz/regressions/checkpoint/`, none yet): every cut of a real log reads up to its last whole record,
+/// and no input crashes it. The readers of truth and result files: FrameDedupeEvaluationTests.
 @Suite("Fuzzed readers: seeds and regressions")
 struct FuzzSeedsTests {
-    static func files(_ target: String) -> [URL] {
-        let fm = FileManager.default
-        return ["scripts/fuzz/seeds/\(target)", "scripts/fuzz/regressions/\(target)"].flatMap { dir -> [URL] in
-            let folder = Fixtures.packageRoot.appendingPathComponent(dir)
-            return ((try? fm.contentsOfDirectory(atPath: folder.path)) ?? []).sorted().map { folder.appendingPathComponent($0) }
-        }
-    }
-
-    @Test func truthFiles() throws {
-        let seeds = Self.files("truth")
-        #expect(seeds.count >= 2)
-        for url in seeds where url.path.contains("/seeds/") {
-            let truth = try GroundTruth(json: try Data(contentsOf: url), name: url.lastPathComponent)
-            #expect(!truth.shots.isEmpty, "\(url.lastPathComponent)")
-        }
-        for url in seeds where url.path.contains("/regressions/") { _ = try? GroundTruth(json: try Data(contentsOf: url), name: "regression") }
-    }
-
     @Test func checkpointLogs() throws {
-        let seeds = Self.files("checkpoint")
+        let seeds = Fixtures.fuzzInputs("checkpoint")
         #expect(seeds.count >= 2)
         for url in seeds {
             let bytes = try [UInt8](Data(contentsOf: url))
@@ -46,26 +28,6 @@ struct FuzzSeedsTests {
             var flipped = bytes
             flipped[flipped.count - 2] ^= 0x40
             #expect(decodeCheckpointLog(flipped) == whole - 1)
-        }
-    }
-
-    @Test func resultFolders() throws {
-        let seeds = Self.files("results")
-        #expect(!seeds.isEmpty)
-        for url in seeds {
-            let bytes = try Data(contentsOf: url)
-            let folder = Fixtures.temporaryFolder("fuzz-results")
-            try FileManager.default.createDirectory(at: folder.appendingPathComponent("unique"), withIntermediateDirectories: true)
-            let cut = bytes.firstIndex(of: 0) ?? bytes.endIndex
-            try Data(bytes[..<cut]).write(to: folder.appendingPathComponent("scenes.json"))
-            try Data(cut < bytes.endIndex ? bytes[(cut + 1)...] : Data()).write(to: folder.appendingPathComponent("clusters.json"))
-            // Another input's results are never taken as complete; eval reads a real folder.
-            #expect(!completeResults(in: folder, input: "clip.mp4", options: DedupeOptions()))
-            if url.path.contains("/seeds/") {
-                #expect(try ClipResult(folder: folder).sceneStarts.count >= 2)
-            } else {
-                _ = try? ClipResult(folder: folder)
-            }
         }
     }
 }

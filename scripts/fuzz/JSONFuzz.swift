@@ -7,6 +7,7 @@
 // An input fails only by crashing, hanging or by a sanitizer report: errors are the expected answer to bad bytes.
 import Foundation
 import FrameDedupe
+import FrameDedupeEvaluation
 
 private let folder = "/dev/shm/framededupe-jsonfuzz-\(getpid())"
 /// Registered on first use: libFuzzer ends with exit().

@@ -156,7 +156,9 @@ public final class OutputFolder {
         }
     }
 
-    static func reason(_ error: any Error) -> String {
+    /// Why a file operation failed, as one short phrase (`permission denied`); also what `eval` says of a folder it cannot read.
+    @_spi(Evaluation)
+    public static func reason(_ error: any Error) -> String {
         let ns = error as NSError
         if ns.domain == NSCocoaErrorDomain {
             switch ns.code {

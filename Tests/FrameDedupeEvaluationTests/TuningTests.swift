@@ -1,5 +1,6 @@
 import Foundation
 import FrameDedupe
+import FrameDedupeEvaluation
 import Similarity
 import Testing
 import _FrameDedupeTestSupport

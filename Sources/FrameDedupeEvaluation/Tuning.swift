@@ -1,5 +1,5 @@
-import Decoder
 import Foundation
+@_spi(Evaluation) import FrameDedupe
 import Similarity
 
 /// One setting of everything `tune` varies: the scene-cut rule and the content clustering.
@@ -54,7 +54,7 @@ public struct TuningSetting: Sendable, Equatable, Hashable {
 
     /// The command-line options that select this setting.
     public func arguments(scorer: ScorerKind) -> [String] {
-        func n(_ v: Double) -> String { formatNumber(v, decimals: 3) }
+        func n(_ v: Double) -> String { JSONValue.number(v, decimals: 3).serialized() }
         let cut = ["--cut-ratio", n(cutRatio), "--min-cut-change", n(minimumContentChange)]
             + (scorer.usesEmbedding ? ["--embedding-cut-threshold", n(embeddingCut)] : ["--cut-threshold", n(embeddingCut)])
         return cut + ["--cluster-threshold", n(clusterThreshold), "--linkage", linkage.rawValue, "--alpha", n(alpha),

@@ -1,4 +1,5 @@
 import Foundation
+@_spi(Evaluation) import FrameDedupe
 
 // `framededupe eval`: scores a result folder against a clip's ground truth (issue 6).
 //
