@@ -41,6 +41,15 @@ public struct IndexError: Error, CustomStringConvertible, Sendable {
     public var description: String { "\(path): \(reason)" }
 }
 
+/// Test hooks of ``CorpusIndex``, given when it is opened; none by default.
+@_spi(Testing) public struct CorpusIndexHooks: Sendable {
+    /// Called inside each video's transaction of ``CorpusIndex/add(_:)``, once half its scenes are written (for the
+    /// crash test, which kills the process there).
+    public var insideAddTransaction: (@Sendable () -> Void)?
+
+    public init(insideAddTransaction: (@Sendable () -> Void)? = nil) { self.insideAddTransaction = insideAddTransaction }
+}
+
 /// A persistent index of the scenes of many videos: SQLite through GRDB, in WAL mode (readers never wait for the
 /// writer), the schema versioned by GRDB migrations.
 ///
@@ -56,6 +65,7 @@ public struct IndexError: Error, CustomStringConvertible, Sendable {
 public final class CorpusIndex: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
+    let hooks: CorpusIndexHooks
     /// How new embeddings are stored (the index keeps the precision it was created with: see ``precision``).
     public let precision: EmbeddingPrecision
 
@@ -66,8 +76,14 @@ public final class CorpusIndex: @unchecked Sendable {
     /// - Parameters:
     ///   - precision: the storage of embeddings for a new index; an existing index keeps its own.
     ///   - create: false refuses a missing index (for commands that only read).
-    public init(path: String, precision: EmbeddingPrecision = .half, create: Bool = true) throws(IndexError) {
+    public convenience init(path: String, precision: EmbeddingPrecision = .half, create: Bool = true) throws(IndexError) {
+        try self.init(path: path, precision: precision, create: create, hooks: CorpusIndexHooks())
+    }
+
+    /// ``init(path:precision:create:)`` with test hooks.
+    @_spi(Testing) public init(path: String, precision: EmbeddingPrecision = .half, create: Bool = true, hooks: CorpusIndexHooks) throws(IndexError) {
         self.path = path
+        self.hooks = hooks
         if !create && !FileManager.default.fileExists(atPath: path) { throw IndexError(path: path, reason: "no such index (make one with 'framededupe index add VIDEO… --index \(path)')") }
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -191,9 +207,9 @@ public final class CorpusIndex: @unchecked Sendable {
 
     /// Stores a video and its scenes in one transaction. An entry with the same content is left alone (a no-op);
     /// an entry with the same path but other content (the file changed) is replaced in the same transaction.
-    /// - Parameter pause: for the crash test only: called inside the transaction after half the scenes are written.
-    public func add(_ video: IndexedVideo, pause: (() -> Void)? = nil) throws(IndexError) -> AddOutcome {
+    public func add(_ video: IndexedVideo) throws(IndexError) -> AddOutcome {
         let precision = precision
+        let pause = hooks.insideAddTransaction
         return try write { db -> AddOutcome in
             if let existing = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE sha256 = ?", arguments: [video.sha256]) {
                 return .alreadyIndexed(Self.video(existing))

@@ -157,7 +157,6 @@ public final class VideoReader {
     /// - Throws: ``DecoderError`` naming the cause when the input cannot be read as video.
     public init(input: String, options: ReaderOptions = ReaderOptions()) throws(DecoderError) {
         self.options = options
-        VideoReader.quietLibav()
         var url = input == "-" ? "pipe:0" : input
         let isLocalFile = !input.contains("://") && input != "-" && !input.hasPrefix("pipe:")
         var demuxerName: String? = nil
@@ -506,10 +505,5 @@ public final class VideoReader {
         if head.isEmpty { throw .notMedia("the file is empty") }
         // ISO base media (MP4, MOV, 3GP) starts with a box, usually 'ftyp': an MP4 that no reader opens lacks its index.
         if head.count >= 8 && (head[4..<8].elementsEqual("ftyp".utf8) || head[4..<8].elementsEqual("mdat".utf8)) { throw .indexMissing }
-    }
-
-    /// libav logs to stderr by default; the tool reports problems itself, once, in its own words.
-    private static func quietLibav() {
-        if ProcessInfo.processInfo.environment["FRAMEDEDUPE_LIBAV_LOG"] == nil { av_log_set_level(AV_LOG_QUIET) }
     }
 }

@@ -5,7 +5,7 @@ import FrameDedupe
 import Similarity
 
 /// `framededupe embed`: per-sampled-frame embeddings for users who do their own analysis.
-struct EmbedCommand: ParsableCommand {
+struct EmbedCommand: ParsableCommand, RunsNetwork {
     static let configuration = CommandConfiguration(
         commandName: "embed",
         abstract: "Write the network's embedding of every sampled frame (.npy with a JSON sidecar, or JSON Lines).",
@@ -24,6 +24,8 @@ struct EmbedCommand: ParsableCommand {
 
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
+
+    var linearAlgebraThreads: Int? { networkOptions.blasThreads }
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output file, or '-' for standard output (jsonl only). Default: <input name>.embeddings.npy or .jsonl.", valueName: "file"))
     var output: String?

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import FrameDedupe
 
 /// `framededupe`: the root command. `framededupe <input>` runs ``RunCommand``.
 @main
@@ -52,6 +53,7 @@ struct FrameDedupeCommand: ParsableCommand {
         Log.bootstrap()
         do {
             var command = try parseAsRoot()
+            configure(libraryConfiguration(for: command))
             try command.run()
         } catch let failure as Failure {
             Foundation.exit(failure.status.rawValue)
@@ -70,4 +72,17 @@ struct FrameDedupeCommand: ParsableCommand {
             Foundation.exit(Status.internalError.rawValue)
         }
     }
+}
+
+/// A subcommand that runs the network: how many threads OpenBLAS gets (nil when this run never uses it).
+protocol RunsNetwork {
+    var linearAlgebraThreads: Int? { get }
+}
+
+/// The process-wide settings of libav and OpenBLAS for `command`: libav quiet (the tool reports problems in its
+/// own words) unless FRAMEDEDUPE_LIBAV_LOG is set, for looking into a file libav does not like; OpenBLAS's threads
+/// from the subcommand's --blas-threads when it runs the network.
+func libraryConfiguration(for command: ParsableCommand, environment: [String: String] = ProcessInfo.processInfo.environment) -> LibraryConfiguration {
+    LibraryConfiguration(libavLog: environment["FRAMEDEDUPE_LIBAV_LOG"] == nil ? .quiet : .info,
+                         linearAlgebraThreads: (command as? RunsNetwork)?.linearAlgebraThreads)
 }

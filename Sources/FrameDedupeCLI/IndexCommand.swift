@@ -1,5 +1,5 @@
 import ArgumentParser
-import Corpus
+@_spi(Testing) import Corpus
 import Foundation
 import FrameDedupe
 import Similarity
@@ -32,8 +32,8 @@ struct IndexLocation: ParsableArguments {
     var index: String
 
     /// Opens the index, reporting a failure on one line (status 3 when it cannot be read).
-    func open(create: Bool, precision: EmbeddingPrecision = .half) throws -> CorpusIndex {
-        do { return try CorpusIndex(path: index, precision: precision, create: create) } catch {
+    func open(create: Bool, precision: EmbeddingPrecision = .half, hooks: CorpusIndexHooks = CorpusIndexHooks()) throws -> CorpusIndex {
+        do { return try CorpusIndex(path: index, precision: precision, create: create, hooks: hooks) } catch {
             Terminal.error(error.description)
             throw Failure(status: create ? .outputUnwritable : .inputUnreadable)
         }
@@ -48,7 +48,7 @@ func reporting<T>(_ status: Status, _ body: () throws(IndexError) -> T) throws -
     }
 }
 
-struct IndexAddCommand: ParsableCommand {
+struct IndexAddCommand: ParsableCommand, RunsNetwork {
     static let configuration = CommandConfiguration(
         commandName: "add",
         abstract: "Analyse videos and store their scenes in the index (one transaction per video).",
@@ -80,6 +80,8 @@ struct IndexAddCommand: ParsableCommand {
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
 
+    var linearAlgebraThreads: Int? { networkOptions.blasThreads }
+
     /// For the crash test: pause this many seconds inside each video's transaction, half-way through its scenes.
     @Option(help: ArgumentHelp("", visibility: .private))
     var pauseInTransaction: Double?
@@ -95,7 +97,14 @@ struct IndexAddCommand: ParsableCommand {
         options.reader = try inputOptions.readerOptions()
         networkOptions.apply(to: &options)
         let began = Date()
-        let index = try location.open(create: true, precision: float32 ? .single : .half)
+        var hooks = CorpusIndexHooks()
+        if let seconds = pauseInTransaction {
+            hooks.insideAddTransaction = {
+                Terminal.write("framededupe: paused inside the transaction\n")
+                Thread.sleep(forTimeInterval: seconds)
+            }
+        }
+        let index = try location.open(create: true, precision: float32 ? .single : .half, hooks: hooks)
         if float32 && index.precision != .single {
             Terminal.warning(location.index, "keeps float16 embeddings (it was created so); --float32 applies to new indexes only")
         }
@@ -111,7 +120,7 @@ struct IndexAddCommand: ParsableCommand {
         let signals = Terminal.stopOnSignals(interruption)
         defer { withExtendedLifetime(signals) {} }
         let adder = VideoAdder(index: index, analysis: VideoAnalysis(options: options), quiet: inputOptions.quiet,
-                               interruption: interruption, pause: pauseInTransaction)
+                               interruption: interruption)
         let outcomes = AddOutcomes(count: videos.count)
         if jobs == 1 || videos.count == 1 {
             for (i, v) in videos.enumerated() where !interruption.isRequested { outcomes.set(i, adder.add(v, network: network)) }
@@ -175,7 +184,6 @@ struct VideoAdder: @unchecked Sendable {
     let analysis: VideoAnalysis
     let quiet: Bool
     let interruption: Interruption
-    let pause: Double?
 
     func add(_ path: String, network: EfficientNetLite?) -> AddResult {
         do {
@@ -186,13 +194,7 @@ struct VideoAdder: @unchecked Sendable {
             }
             guard let video = try analysis.analyse(path: path, keyframeRoot: index.keyframeRoot, network: network, identity: identity,
                                                    interruption: interruption) else { return .interrupted }
-            let pause = self.pause
-            let outcome = try reporting(.outputUnwritable) { () throws(IndexError) in
-                try index.add(video, pause: pause.map { seconds in {
-                    Terminal.write("framededupe: paused inside the transaction\n")
-                    Thread.sleep(forTimeInterval: seconds)
-                } })
-            }
+            let outcome = try reporting(.outputUnwritable) { () throws(IndexError) in try index.add(video) }
             switch outcome {
             case .alreadyIndexed(let existing):
                 Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
@@ -544,7 +546,7 @@ struct IndexExportCommand: ParsableCommand {
     func formatted(_ seconds: Double) -> String { String(format: "%.6f", seconds) }
 }
 
-struct IndexSearchCommand: ParsableCommand {
+struct IndexSearchCommand: ParsableCommand, RunsNetwork {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "The indexed scenes nearest to an image or to each scene of a video, with their similarity, file and time span.",
@@ -572,6 +574,8 @@ struct IndexSearchCommand: ParsableCommand {
 
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
+
+    var linearAlgebraThreads: Int? { networkOptions.blasThreads }
 
     /// For the tests: the number of scenes past which the approximate index is used (a few real clips then take that path).
     @Option(help: ArgumentHelp("", visibility: .private))

@@ -5,7 +5,7 @@ import FrameDedupe
 import Similarity
 
 /// The main job: scenes and keyframes of one video.
-struct RunCommand: ParsableCommand {
+struct RunCommand: ParsableCommand, RunsNetwork {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Find the scenes of a video and write one keyframe image per scene (the default subcommand).",
@@ -155,6 +155,8 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
+
+    var linearAlgebraThreads: Int? { scorer.usesEmbedding ? networkOptions.blasThreads : nil }
 
     func validate() throws {
         if !(0...1).contains(ssimThreshold) { throw ValidationError("--ssim-threshold must be 0 to 1, got \(ssimThreshold)") }

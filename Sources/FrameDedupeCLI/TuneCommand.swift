@@ -5,7 +5,7 @@ import FrameDedupeEvaluation
 import Similarity
 
 /// `framededupe tune`: sweeps the scene-cut and clustering thresholds over a labelled set.
-struct TuneCommand: ParsableCommand {
+struct TuneCommand: ParsableCommand, RunsNetwork {
     static let configuration = CommandConfiguration(
         commandName: "tune",
         abstract: "Sweep scene-cut and clustering thresholds over labelled clips and print the best settings.",
@@ -73,6 +73,8 @@ struct TuneCommand: ParsableCommand {
 
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
+
+    var linearAlgebraThreads: Int? { scorer.usesEmbedding ? networkOptions.blasThreads : nil }
 
     func validate() throws {
         if !(0...60).contains(tolerance) { throw ValidationError("--tolerance must be 0 to 60 seconds, got \(tolerance)") }

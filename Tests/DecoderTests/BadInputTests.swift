@@ -25,6 +25,8 @@ func readThroughPipe(_ file: URL) throws -> (frames: Int, warnings: [String]) {
 
 @Suite("Bad inputs fail with a clear cause")
 struct BadInputTests {
+    /// libav quiet, as the command line keeps it: the decoder leaves libav's (global) log level to the program.
+    init() { setLibavLogLevel(.quiet) }
     let folder = Fixtures.temporaryFolder("bad")
 
     @Test func missingFile() {

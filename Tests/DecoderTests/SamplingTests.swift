@@ -30,6 +30,8 @@ func expectedSamples(_ all: [Int64], originMs: Int64, stepMs: Int64) -> [Int64] 
 
 @Suite("Sampling by presentation timestamp")
 struct SamplingTests {
+    /// libav quiet, as the command line keeps it: the decoder leaves libav's (global) log level to the program.
+    init() { setLibavLogLevel(.quiet) }
     @Test func clipIsWhatWeBuilt() throws {
         let clip = try Fixtures.variableRateClip()
         #expect(try Fixtures.probeFramePTS(clip) == Fixtures.variableRateClipPTS)
@@ -132,6 +134,8 @@ struct ClockTests {
 
 @Suite("Raw video and image sequences")
 struct InputKindTests {
+    /// libav quiet, as the command line keeps it: the decoder leaves libav's (global) log level to the program.
+    init() { setLibavLogLevel(.quiet) }
     @Test(arguments: ["gray", "rgb24", "yuv420p"])
     func rawVideoDecodesLikeTheContainer(pixelFormat: String) throws {
         let raw = Fixtures.temporaryFolder("raw").appendingPathComponent("clip.raw")

@@ -9,10 +9,13 @@ import Foundation
 private let path = "/dev/shm/framededupe-fuzz-\(getpid()).bin"
 /// Registered on first use: libFuzzer ends with exit().
 private let removedAtExit: Int32 = atexit { unlink(path) }
+/// libav quiet, as the command line keeps it (the decoder leaves its global log level to the program).
+private let libavQuiet: Void = setLibavLogLevel(.quiet)
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func decoderFuzzTestOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     _ = removedAtExit
+    _ = libavQuiet
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes: data, count: size)) else { fatalError("cannot write \(path)") }
     var options = ReaderOptions()
     options.sampling = .all
