@@ -1,0 +1,92 @@
+/// Owns float allocations and frees them with itself.
+final class FloatAllocations {
+    private var pointers: [UnsafeMutablePointer<Float>] = []
+
+    func make(_ values: [Float]) -> UnsafeMutablePointer<Float> {
+        let p = make(count: values.count)
+        p.update(from: values, count: values.count)
+        return p
+    }
+
+    func make(count: Int) -> UnsafeMutablePointer<Float> {
+        // 64-byte aligned so vector loads and OpenBLAS see cache-line-aligned rows.
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        let p = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+        pointers.append(p)
+        return p
+    }
+
+    deinit {
+        for p in pointers { UnsafeMutableRawPointer(p).deallocate() }
+    }
+}
+
+/// Activation buffers for batches of up to `capacity` images.
+final class Workspace {
+    let capacity: Int
+    private let store = FloatAllocations()
+    let activations: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+    let expanded: UnsafeMutablePointer<Float>
+    let depthwise: UnsafeMutablePointer<Float>
+    let ring: UnsafeMutablePointer<Float>
+    /// The input row each slot of the depthwise ring holds.
+    let held: UnsafeMutablePointer<Int>
+    let columns: UnsafeMutablePointer<Float>
+    let head: UnsafeMutablePointer<Float>
+    /// `capacity × features`: global averages, not normalised.
+    let pooled: UnsafeMutablePointer<Float>
+    /// `capacity × cells × features`: grid cell averages (sums until normalised; the scale cancels).
+    let cells: UnsafeMutablePointer<Float>
+
+    init(
+        capacity: Int, activations: Int, expanded: Int, depthwise: Int, ring: Int, kernel: Int, columns: Int, head: Int,
+        features: Int, cells: Int
+    ) {
+        self.capacity = capacity
+        self.held = .allocate(capacity: kernel)
+        self.activations = (store.make(count: activations), store.make(count: activations))
+        self.expanded = store.make(count: expanded)
+        self.depthwise = store.make(count: depthwise)
+        self.ring = store.make(count: ring)
+        self.columns = store.make(count: columns)
+        self.head = store.make(count: head)
+        self.pooled = store.make(count: capacity * features)
+        self.cells = store.make(count: capacity * cells * features)
+    }
+
+    deinit { held.deallocate() }
+}
+
+extension EfficientNetLite {
+    /// The workspace of share `part` for `n` images, reallocated only when `n` exceeds every share seen before.
+    func workspace(for n: Int, part: Int) -> Workspace {
+        while workspaces.count <= part { workspaces.append(nil) }
+        if let workspace = workspaces[part], workspace.capacity >= n { return workspace }
+        let g = stem.geometry
+        var activations = 0, expanded = 0, depthwise = 0, ring = 0, kernel = 1, columns = 0
+        for block in blocks {
+            let d = block.depthwise.geometry
+            let mid = block.depthwise.channels
+            let m = block.chunk(batch: n, minimumRows: minimumGEMMRows)
+            activations = max(activations, n * d.outputHeight * d.outputWidth * block.outputs)
+            if m == 1 {
+                let strip = block.stripRows(pixels: stripPixels)
+                let capacity = block.expandedRowCapacity(stripRows: strip)
+                expanded = max(expanded, capacity * d.inputWidth * mid)
+                depthwise = max(depthwise, strip * d.outputWidth * mid)
+                if block.expand == nil { columns = capacity * g.outputWidth * stem.columns }
+            } else {
+                expanded = max(expanded, d.inputHeight * d.inputWidth * mid)  // expanded one image at a time
+                depthwise = max(depthwise, m * d.outputHeight * d.outputWidth * mid)
+            }
+            ring = max(ring, depthwiseScratchCount(channels: mid, geometry: d))
+            kernel = max(kernel, d.kernel)
+        }
+        let created = Workspace(
+            capacity: n, activations: activations, expanded: expanded, depthwise: depthwise, ring: ring, kernel: kernel,
+            columns: max(columns, g.outputHeight * g.outputWidth * stem.columns), head: n * featureHeight * featureWidth * head.outputs,
+            features: head.outputs, cells: Embedding.gridSide * Embedding.gridSide)
+        workspaces[part] = created
+        return created
+    }
+}
