@@ -61,6 +61,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -247,6 +248,18 @@ def dump_database(path, unordered):
 
 # --- building --------------------------------------------------------------------------------------------
 
+def run_group(argv, **kwargs):
+    """subprocess.run in a process group of its own, which is killed whole if this script is stopped (a build's
+    compilers would otherwise go on)."""
+    process = subprocess.Popen(argv, start_new_session=True, **kwargs)
+    try:
+        return process.wait()
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+
+
 def git(*args):
     return subprocess.run(["git", "-C", ROOT, *args], check=True, capture_output=True, text=True).stdout.strip()
 
@@ -279,8 +292,8 @@ def build(key, source):
     print(f"compare-builds: building {key[:12]} ({source}) in {os.path.relpath(scratch, ROOT)} ...", flush=True)
     began = time.monotonic()
     with open(log, "w") as out:
-        status = subprocess.run(["swift", "build", "-c", "release", "--package-path", source, "--scratch-path", scratch],
-                                stdout=out, stderr=subprocess.STDOUT).returncode
+        status = run_group(["swift", "build", "-c", "release", "--package-path", source, "--scratch-path", scratch],
+                           stdout=out, stderr=subprocess.STDOUT)
     if status != 0:
         sys.stderr.write(open(log).read()[-4000:])
         raise SystemExit(f"compare-builds: the build of {key} failed (log: {log})")
@@ -442,6 +455,10 @@ def compare(old, new):
     return len(a), only_old, only_new, differing
 
 
+def stopped(number, frame):
+    raise KeyboardInterrupt
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("old", metavar="OLD_REV")
@@ -449,6 +466,7 @@ def main():
     parser.add_argument("--devset", action="store_true", help="also run scripts/devset-eval.sh and tune over the dev set")
     parser.add_argument("--devset-dir", default=os.path.join(ROOT, ".cache", "devset"), help="default: .cache/devset")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, stopped)  # as for Ctrl-C: a build in progress is killed with us
 
     try:
         (old_key, old_src), (new_key, new_src) = resolve(args.old), resolve(args.new)
