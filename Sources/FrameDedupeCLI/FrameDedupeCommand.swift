@@ -76,7 +76,13 @@ struct FrameDedupeCommand: ParsableCommand {
 
 /// A subcommand that runs the network: how many threads OpenBLAS gets (nil when this run never uses it).
 protocol RunsNetwork {
+    var networkOptions: NetworkOptions { get }
     var linearAlgebraThreads: Int? { get }
+}
+
+extension RunsNetwork {
+    /// --blas-threads: the subcommand always runs the network.
+    var linearAlgebraThreads: Int? { networkOptions.blasThreads }
 }
 
 /// The process-wide settings of libav and OpenBLAS for `command`: libav quiet (the tool reports problems in its

@@ -25,8 +25,6 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
 
-    var linearAlgebraThreads: Int? { networkOptions.blasThreads }
-
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output file, or '-' for standard output (jsonl only). Default: <input name>.embeddings.npy or .jsonl.", valueName: "file"))
     var output: String?
 
@@ -52,7 +50,7 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
         options.reader = try inputOptions.readerOptions()
         networkOptions.apply(to: &options)
         let format = resolvedFormat
-        let path = output ?? (RunCommand.stem(of: input) + ".embeddings." + format.rawValue)
+        let path = output ?? (OutputNames.stem(of: input) + ".embeddings." + format.rawValue)
         let progress = ProgressReporter(mode: inputOptions.progress, quiet: inputOptions.quiet, inputs: 1)
         let began = Date()
         let input = input

@@ -297,33 +297,9 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         // Every input failed: say how; some did: partial.
         throw Failure(status: failures.count == inputs.count ? failures[0] : .partial)
     }
-
-    /// `clip.mp4` → `./clip.framededupe`; a URL uses its last path component; "-" → `stdin.framededupe`.
-    static func defaultOutput(for input: String) -> String { stem(of: input) + ".framededupe" }
-
-    /// The input's name without folder and extension: "clip" for "dir/clip.mp4" or "https://…/clip.mp4", "stdin" for "-";
-    /// a folder's own name ("photos" for "trip/photos/"); for a numbered pattern the name without its number field
-    /// ("shot" for "shot%03d.png", the folder's name for "frames/%04d.png").
-    static func stem(of input: String) -> String {
-        if input == "-" { return "stdin" }
-        var name = input
-        if let url = URL(string: input), url.scheme != nil, !url.lastPathComponent.isEmpty { name = url.lastPathComponent }
-        var isDirectory: ObjCBool = false
-        if !input.contains("://"), FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
-            let folder = URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent
-            return folder.isEmpty || folder == "/" ? "images" : folder
-        }
-        var stem = (URL(fileURLWithPath: name).lastPathComponent as NSString).deletingPathExtension
-        if isImageSequence(input), stem.range(of: #"%0?[0-9]*d"#, options: .regularExpression) != nil {
-            stem = stem.replacingOccurrences(of: #"%0?[0-9]*d"#, with: "", options: .regularExpression)
-                .trimmingCharacters(in: CharacterSet(charactersIn: "_-. "))
-            if stem.isEmpty { stem = URL(fileURLWithPath: input).deletingLastPathComponent().standardizedFileURL.lastPathComponent }
-            if stem.isEmpty || stem == "/" { stem = "images" }
-        }
-        return stem.isEmpty ? "output" : stem
-    }
 }
 
 extension StillImageFormat: ExpressibleByArgument {}
 extension Linkage: ExpressibleByArgument {}
 extension KeepPolicy: ExpressibleByArgument {}
+extension ScorerKind: ExpressibleByArgument {}

@@ -3,57 +3,6 @@ import Foundation
 @_spi(Testing) import FrameDedupe
 import Similarity
 
-/// Where each input's results go when one call names several inputs.
-enum OutputNames {
-    /// One folder per input: `<name>.framededupe` in the current directory, or `DIR/<name>` with `-o DIR` and
-    /// several inputs (`DIR` itself for one input); nil everywhere when no folder is written.
-    ///
-    /// `<name>` is the input's stem (`clip` for `dir/clip.mp4`). Inputs whose stems collide are named by their
-    /// file names with extensions (`clip.mp4`, `clip.mkv`), then by as many parent folders as it takes, joined
-    /// with `-` (`a-clip.mp4`, `b-clip.mp4`), then numbered (`clip.mp4-2`): names depend only on the inputs'
-    /// spellings, so a rerun (resume) finds the same folders whatever the order.
-    static func folders(for inputs: [String], output: String?, writesFolder: Bool) -> [String?] {
-        guard writesFolder else { return inputs.map { _ in nil } }
-        if inputs.count == 1 { return [output ?? RunCommand.defaultOutput(for: inputs[0])] }
-        let names = distinctNames(inputs)
-        return names.map { name in
-            guard let output else { return name + ".framededupe" }
-            return output.hasSuffix("/") ? output + name : output + "/" + name
-        }
-    }
-
-    static func distinctNames(_ inputs: [String]) -> [String] {
-        /// The input's path components (a URL's path), without empty ones and ".".
-        func components(_ input: String) -> [String] {
-            if input == "-" { return ["stdin"] }
-            var path = input
-            if let url = URL(string: input), url.scheme != nil { path = url.path }
-            return path.split(separator: "/").map(String.init).filter { $0 != "." && !$0.isEmpty }
-        }
-        var names = inputs.map { RunCommand.stem(of: $0) }
-        func clashing() -> Set<Int> {
-            var seen: [String: [Int]] = [:]
-            for (i, n) in names.enumerated() { seen[n, default: []].append(i) }
-            return Set(seen.values.filter { $0.count > 1 }.joined())
-        }
-        var depth = 1
-        while case let clash = clashing(), !clash.isEmpty, depth <= 8 {
-            for i in clash {
-                let parts = components(inputs[i])
-                names[i] = parts.suffix(depth).joined(separator: "-")
-                if names[i].isEmpty { names[i] = RunCommand.stem(of: inputs[i]) }
-            }
-            depth += 1
-        }
-        var used: [String: Int] = [:]
-        for i in names.indices {
-            used[names[i], default: 0] += 1
-            if used[names[i]]! > 1 { names[i] += "-\(used[names[i]]!)" }
-        }
-        return names
-    }
-}
-
 /// What became of one input.
 enum InputOutcome: Sendable {
     case analysed(frames: Int, scenes: Int, clusters: Int)
@@ -64,75 +13,6 @@ enum InputOutcome: Sendable {
     case interrupted
     /// Not started: standard output's reader had gone, or the run was stopped.
     case notStarted
-}
-
-/// Standard output shared by the inputs of a run: streamed lines go out at once (each names its input),
-/// everything else in the inputs' order, whatever order they finish in.
-final class BatchOutput: @unchecked Sendable {
-    private let lock = NSLock()
-    private var printer: ResultPrinter?
-    /// Finished inputs whose predecessors are not finished yet (nil: nothing to print).
-    private var waiting: [Int: (list: SceneList, folder: String?)?] = [:]
-    private var next = 0
-    private var closedByReader = false
-    private var failure: OutputError?
-
-    init(printer: ResultPrinter?) { self.printer = printer }
-
-    var streamsScenes: Bool { printer?.streamsScenes ?? false }
-
-    /// `--print` asks for results on standard output.
-    var prints: Bool { printer != nil }
-
-    /// True once standard output's reader has gone (`| head`): nothing more is worth doing.
-    var readerGone: Bool { lock.withLock { closedByReader } }
-
-    /// A line for a scene that has just closed, written at once.
-    func closedScene(_ scene: Scene, input: String, folder: String?) throws(OutputError) {
-        guard let printer else { return }
-        let line = printer.closedScene(scene, input: input, folder: folder)
-        lock.lock()
-        defer { lock.unlock() }
-        try write(line)
-    }
-
-    /// Input `index` is done (`list` nil when it failed or was skipped): its text goes out after its predecessors'.
-    func finished(_ index: Int, list: SceneList?, folder: String?) {
-        lock.lock()
-        defer { lock.unlock() }
-        waiting.updateValue(printer == nil ? nil : list.map { ($0, folder) }, forKey: index)  // nil is a value here, not a removal
-        // Formatted in order too: a JSON array's commas depend on what came before.
-        while let done = waiting.removeValue(forKey: next) {
-            next += 1
-            if var p = printer, let done {
-                let text = p.finished(done.list, folder: done.folder)
-                printer = p
-                try? write(text)
-            }
-        }
-    }
-
-    /// After the last input: closes what the format opened.
-    /// - Throws: the first error writing standard output met, other than its reader going away.
-    func end() throws(OutputError) {
-        lock.lock()
-        defer { lock.unlock() }
-        if var p = printer {
-            try? write(p.end())
-            printer = p
-        }
-        if let failure { throw failure }
-    }
-
-    /// Writes unless the reader has gone; remembers why writing failed. Call with the lock held.
-    private func write(_ text: String) throws(OutputError) {
-        if closedByReader { throw OutputError(path: StandardOutput.name, reason: StandardOutput.closed) }
-        if let failure { throw failure }
-        do { try StandardOutput.write(text) } catch {
-            if error.isClosedStandardOutput { closedByReader = true } else { failure = error }
-            throw error
-        }
-    }
 }
 
 /// How each input of a run is analysed (the same for all of them), and what is said about it on stderr.
@@ -263,59 +143,25 @@ struct InputJob: Sendable {
         }
     }
 
-    /// `jobs` threads take the inputs in order, each with its own network (not thread-safe) and one OpenBLAS
-    /// thread (OpenBLAS 0.3.21 is not safe for multi-threaded calls made concurrently).
+    /// `jobs` threads take the inputs in order (``WorkerPool``), each with its own network (not thread-safe) and one
+    /// OpenBLAS thread (OpenBLAS 0.3.21 is not safe for multi-threaded calls made concurrently).
     func analyseConcurrently(inputs: [String], folders: [String?], skip: [Bool], jobs: Int, output: BatchOutput) -> [InputOutcome] {
-        let state = SharedOutcomes(count: inputs.count)
-        let done = DispatchGroup()
-        for _ in 0..<jobs {
-            done.enter()
-            let thread = Thread {
-                defer { done.leave() }
-                var network: EfficientNetLite? = nil
-                while let i = state.take(), !interruption.isRequested {
-                    if skip[i] {
-                        state.set(i, self.skip(i, input: inputs[i], folder: folders[i], output: output))
-                        continue
-                    }
-                    if network == nil && options.scorer.usesEmbedding {
-                        // The main thread loaded the same weights already: this cannot fail but for memory.
-                        do throws(RunError) { network = try loadNetwork(options) } catch {
-                            Terminal.error(error.description)
-                            output.finished(i, list: nil, folder: folders[i])
-                            state.set(i, .failed(Status(error)))
-                            continue
-                        }
-                    }
-                    state.set(i, analyse(i, input: inputs[i], folder: folders[i], network: network, output: output))
+        let interruption = interruption
+        return WorkerPool.run(
+            count: inputs.count, jobs: jobs, name: "framededupe.input", notStarted: InputOutcome.notStarted,
+            stop: { interruption.isRequested }, makeState: { EfficientNetLite?.none }
+        ) { i, network in
+            if skip[i] { return self.skip(i, input: inputs[i], folder: folders[i], output: output) }
+            if network == nil && options.scorer.usesEmbedding {
+                // The main thread loaded the same weights already: this cannot fail but for memory.
+                do throws(RunError) { network = try loadNetwork(options) } catch {
+                    Terminal.error(error.description)
+                    output.finished(i, list: nil, folder: folders[i])
+                    return .failed(Status(error))
                 }
             }
-            thread.name = "framededupe.input"
-            thread.stackSize = 8 << 20
-            thread.start()
+            return analyse(i, input: inputs[i], folder: folders[i], network: network, output: output)
         }
-        done.wait()
-        return state.outcomes
     }
 }
 
-/// The next input to take and every input's outcome, shared by the threads of ``InputJob/analyseConcurrently``.
-private final class SharedOutcomes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-    private var results: [InputOutcome]
-
-    init(count: Int) { results = Array(repeating: .notStarted, count: count) }
-
-    func take() -> Int? {
-        lock.withLock {
-            guard next < results.count else { return nil }
-            defer { next += 1 }
-            return next
-        }
-    }
-
-    func set(_ i: Int, _ outcome: InputOutcome) { lock.withLock { results[i] = outcome } }
-
-    var outcomes: [InputOutcome] { lock.withLock { results } }
-}

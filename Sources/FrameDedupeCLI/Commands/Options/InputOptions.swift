@@ -2,7 +2,6 @@ import ArgumentParser
 import Decoder
 import Foundation
 import FrameDedupe
-import Similarity
 
 /// Options shared by every subcommand that reads video.
 struct InputOptions: ParsableArguments {
@@ -105,40 +104,3 @@ struct InputOptions: ParsableArguments {
 
 extension DecodeMode: ExpressibleByArgument {}
 extension ImageTime: ExpressibleByArgument {}
-
-/// Options of the embedding network, shared by every subcommand that runs it.
-struct NetworkOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The network's weights (a safetensors file written by scripts/fetch-model.py). Default: $FRAMEDEDUPE_MODEL, else ~/.local/share/framededupe/models/efficientnet-<variant>.safetensors.", valueName: "path"))
-    var model: String?
-
-    @Option(help: ArgumentHelp("EfficientNet-Lite variant of the weights: lite0 (224 px input), lite1 (240 px) or lite2 (260 px).", valueName: "variant"))
-    var modelVariant: EfficientNetVariant = .lite0
-
-    @Option(help: ArgumentHelp("How a frame is shown to the network: 'whole' (the whole frame resized to the square input) or 'center' (ImageNet's centred crop of 7/8 of the shorter side).", valueName: "whole|center"))
-    var networkInput: NetworkInput = .whole
-
-    @Option(help: ArgumentHelp("Frames embedded together, 1 to 256.", valueName: "n"))
-    var batch: Int = 8
-
-    @Option(help: ArgumentHelp(
-        "Threads for the network, 1 to 64: a batch's frames are split between them (a single frame uses as many OpenBLAS threads). The decoder has its own threads.",
-        valueName: "n"))
-    var blasThreads: Int = 1
-
-    func validate() throws {
-        if !(1...256).contains(batch) { throw ValidationError("--batch must be 1 to 256, got \(batch)") }
-        if !(1...64).contains(blasThreads) { throw ValidationError("--blas-threads must be 1 to 64, got \(blasThreads)") }
-    }
-
-    func apply(to options: inout DedupeOptions) {
-        options.model = model.map { URL(fileURLWithPath: $0) }
-        options.modelVariant = modelVariant
-        options.networkInput = networkInput
-        options.batchSize = batch
-        options.linearAlgebraThreads = blasThreads
-    }
-}
-
-extension EfficientNetVariant: ExpressibleByArgument {}
-extension NetworkInput: ExpressibleByArgument {}
-extension ScorerKind: ExpressibleByArgument {}

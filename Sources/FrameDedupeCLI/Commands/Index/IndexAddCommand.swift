@@ -1,0 +1,164 @@
+import ArgumentParser
+@_spi(Testing) import Corpus
+import Foundation
+import FrameDedupe
+import Similarity
+
+struct IndexAddCommand: ParsableCommand, RunsNetwork {
+    static let configuration = CommandConfiguration(
+        commandName: "add",
+        abstract: "Analyse videos and store their scenes in the index (one transaction per video).",
+        discussion: """
+            Per scene the index keeps the file (path, size, SHA-256 of its bytes), the time span, the keyframe \
+            (INDEX.keyframes/<first 16 hex digits of the SHA-256>/keyframes/), the mean embedding (float16, or float32 \
+            with --float32) and the keyframe's pHash. Transition scenes are left out. A file whose content is indexed \
+            already (same SHA-256, whatever its name) is skipped, and said so; a file at an indexed path whose content \
+            changed replaces the old entry. A process killed while adding leaves the index as it was before the video \
+            in progress. SIGINT/SIGTERM: the video in progress is not stored, the ones before it are (status 130/143). \
+            Past 100,000 scenes, 'add' also builds the approximate index 'index search' uses (see 'index search') when \
+            the index has none, or when more than 10% of its scenes were added or removed since it was built.
+            """)
+
+    @Argument(help: ArgumentHelp("Video files to add.", valueName: "video"))
+    var videos: [String]
+
+    @OptionGroup var location: IndexLocation
+
+    @Option(name: [.customShort("j"), .customLong("jobs")], help: ArgumentHelp("Videos analysed at once, 1 to 64, each with its own network and one OpenBLAS thread; one writer stores them.", valueName: "n"))
+    var jobs: Int = 1
+
+    @Flag(help: "Store embeddings as float32 (5,120 bytes a scene) instead of float16 (2,560 bytes). Only for a new index: an index keeps the precision it was created with.")
+    var float32 = false
+
+    @OptionGroup(title: "Input and sampling")
+    var inputOptions: InputOptions
+
+    @OptionGroup(title: "Embedding network")
+    var networkOptions: NetworkOptions
+
+    /// For the crash test: pause this many seconds inside each video's transaction, half-way through its scenes.
+    @Option(help: ArgumentHelp("", visibility: .private))
+    var pauseInTransaction: Double?
+
+    func validate() throws {
+        if !(1...64).contains(jobs) { throw ValidationError("-j must be 1 to 64, got \(jobs)") }
+        if jobs > 1 && networkOptions.blasThreads > 1 { throw ValidationError("-j \(jobs) runs one OpenBLAS thread per video: leave --blas-threads at 1") }
+        if videos.contains("-") { throw ValidationError("the index needs files (their content hash names them): standard input cannot be added") }
+    }
+
+    func run() throws {
+        var options = DedupeOptions()
+        options.reader = try inputOptions.readerOptions()
+        networkOptions.apply(to: &options)
+        let began = Date()
+        var hooks = CorpusIndexHooks()
+        if let seconds = pauseInTransaction {
+            hooks.insideAddTransaction = {
+                Terminal.write("framededupe: paused inside the transaction\n")
+                Thread.sleep(forTimeInterval: seconds)
+            }
+        }
+        let index = try location.open(create: true, precision: float32 ? .single : .half, hooks: hooks)
+        if float32 && index.precision != .single {
+            Terminal.warning(location.index, "keeps float16 embeddings (it was created so); --float32 applies to new indexes only")
+        }
+        var videos: [String] = []
+        for v in self.videos where !videos.contains(v) { videos.append(v) }
+        // Weights missing stop everything before the first video.
+        var network: EfficientNetLite?
+        do { network = try loadNetwork(options) } catch {
+            Terminal.error(error.description)
+            throw Failure(status: Status(error))
+        }
+        let interruption = Interruption()
+        let signals = Terminal.stopOnSignals(interruption)
+        defer { withExtendedLifetime(signals) {} }
+        let adder = VideoAdder(index: index, analysis: VideoAnalysis(options: options), quiet: inputOptions.quiet,
+                               interruption: interruption)
+        var results = [AddResult](repeating: .notStarted, count: videos.count)
+        if jobs == 1 || videos.count == 1 {
+            for (i, v) in videos.enumerated() where !interruption.isRequested { results[i] = adder.add(v, network: network) }
+        } else {
+            network = nil
+            let (videos, options) = (videos, options)
+            results = WorkerPool.run(
+                count: videos.count, jobs: jobs, name: "framededupe.index", notStarted: AddResult.notStarted,
+                stop: { interruption.isRequested }, makeState: { EfficientNetLite?.none }
+            ) { i, network in
+                if network == nil { network = try? loadNetwork(options) }
+                return adder.add(videos[i], network: network)
+            }
+        }
+        let failures = results.compactMap { if case .failed(let s) = $0 { s } else { nil } }
+        if !inputOptions.quiet {
+            let added = results.filter { if case .added = $0 { true } else { false } }.count
+            let skipped = results.filter { if case .skipped = $0 { true } else { false } }.count
+            let scenes = results.reduce(0) { if case .added(let n) = $1 { $0 + n } else { $0 } }
+            Terminal.write("framededupe: \(location.index): \(added) added (\(scenes) scenes), \(skipped) already indexed, \(failures.count) failed"
+                           + String(format: " in %.1f s\n", Date().timeIntervalSince(began)))
+        }
+        if let signal = interruption.signal { throw Failure(status: signal == SIGTERM ? .terminated : .interrupted) }
+        // Past 100,000 scenes: the approximate index 'search' uses, built now (not at the first search) when there is
+        // none or the one stored is stale.
+        let building = Date()
+        let refreshed = try reporting(.outputUnwritable) { () throws(IndexError) in try index.refreshApproximateIndex() }
+        if let a = refreshed, !inputOptions.quiet {
+            Terminal.write("framededupe: \(Terminal.oneLine(location.index)): approximate index of \(a.scenes) scenes built"
+                           + String(format: " in %.1f s: ", Date().timeIntervalSince(building))
+                           + (a.exhaustive ? "search stays exact (recall \(IndexStatsCommand.targetText(a.targetRecall)) out of reach below half its \(a.lists) lists)"
+                              : "\(a.lists) lists, \(a.probes) probed a query, recall@10 " + (a.measuredRecall.map { String(format: "%.3f", $0) } ?? "not measured")) + "\n")
+        }
+        if failures.isEmpty { return }
+        throw Failure(status: failures.count == videos.count ? failures[0] : .partial)
+    }
+}
+
+/// What happened to one video of `index add`.
+enum AddResult: Sendable {
+    case notStarted
+    case added(scenes: Int)
+    case skipped
+    case interrupted
+    case failed(Status)
+}
+
+/// Analyses one video and stores it: shared by the threads of `index add -j N` (the index serialises the writes).
+struct VideoAdder: @unchecked Sendable {
+    let index: CorpusIndex
+    let analysis: VideoAnalysis
+    let quiet: Bool
+    let interruption: Interruption
+
+    func add(_ path: String, network: EfficientNetLite?) -> AddResult {
+        do {
+            let identity = try ContentIdentity.of(path)
+            if let existing = try reporting(.inputUnreadable, { () throws(IndexError) in try index.video(sha256: identity.sha256) }) {
+                Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
+                return .skipped
+            }
+            guard let video = try analysis.analyse(path: path, keyframeRoot: index.keyframeRoot, network: network, identity: identity,
+                                                   interruption: interruption) else { return .interrupted }
+            let outcome = try reporting(.outputUnwritable) { () throws(IndexError) in try index.add(video) }
+            switch outcome {
+            case .alreadyIndexed(let existing):
+                Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
+                return .skipped
+            case .added(let scenes, let replaced):
+                if let replaced {
+                    try? FileManager.default.removeItem(at: index.keyframeRoot.appendingPathComponent(replaced.folder))
+                    Terminal.write("framededupe: \(Terminal.oneLine(path)): content changed since it was indexed: its old entry is replaced\n")
+                }
+                if !quiet { Terminal.write("framededupe: \(Terminal.oneLine(path)): \(scenes) scene\(scenes == 1 ? "" : "s") indexed\n") }
+                return .added(scenes: scenes)
+            }
+        } catch let error as RunError {
+            Terminal.error(error.description)
+            return .failed(Status(error))
+        } catch let failure as Failure {
+            return .failed(failure.status)
+        } catch {
+            Terminal.error("\(path): \(error)")
+            return .failed(.internalError)
+        }
+    }
+}

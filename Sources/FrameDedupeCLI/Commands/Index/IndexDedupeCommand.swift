@@ -1,0 +1,147 @@
+import ArgumentParser
+import Corpus
+import Foundation
+import FrameDedupe
+
+struct IndexDedupeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dedupe",
+        abstract: "Group near-duplicate scenes of all indexed videos into corpus clusters; write corpus-clusters.json.",
+        discussion: """
+            Two scenes are linked when the cosine distance of their mean embeddings is below --threshold (and their \
+            videos share a --group-by key); corpus clusters are the connected components of these links (single \
+            linkage). The index keeps each cluster's centroid and radius: a later run with the same threshold and \
+            grouping compares only the scenes added since with the centroids, then with the members of the clusters \
+            they can reach, and gives the same clusters as clustering everything again.
+
+            corpus-clusters.json: {"version": 1, "index", "threshold", "group_by", "videos", "scenes", "clusters": \
+            [{"id", "size", "videos", "exemplar": {scene}, "scenes": [{"file", "sha256", "scene", "start", "end", \
+            "keyframe", "keyframe_time", "similarity"}]}]}; ids follow the order of each cluster's first scene \
+            (videos in the order added, then time).
+            """)
+
+    @OptionGroup var location: IndexLocation
+
+    @Option(help: ArgumentHelp("Scenes closer than this (cosine distance of their mean embeddings, 0 to 2) are linked; clusters are the linked groups.", valueName: "distance"))
+    var threshold: Double = 0.15
+
+    @Option(help: ArgumentHelp("Only link scenes of videos that share a key: 'dir' (the same folder), 'regex:PATTERN' (the same match of PATTERN in the path, or of its first group), 'meta:KEY' (the same value of the container's metadata tag KEY). A change of key re-clusters everything.", valueName: "dir|regex:PATTERN|meta:KEY"))
+    var groupBy: String?
+
+    @Flag(help: "Forget the clusters the index keeps and cluster every scene again.")
+    var rebuild = false
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Where to write the clusters ('-' for standard output).", valueName: "file"))
+    var output: String = "corpus-clusters.json"
+
+    @Option(help: ArgumentHelp("Also write one exemplar image per corpus cluster into this folder (cluster-000000.jpg, cluster-000001.jpg and so on): the deduplicated set.", valueName: "dir"))
+    var export: String?
+
+    @Flag(name: .shortAndLong, help: "No summary on stderr.")
+    var quiet = false
+
+    var grouping: CorpusGrouping { groupBy.flatMap(CorpusGrouping.init(parsing:)) ?? .none }
+
+    func validate() throws {
+        if !(0...2).contains(threshold) { throw ValidationError("--threshold must be 0 to 2, got \(threshold)") }
+        if let groupBy {
+            guard let g = CorpusGrouping(parsing: groupBy) else { throw ValidationError("--group-by takes dir, regex:PATTERN or meta:KEY; got '\(groupBy)'") }
+            if let problem = g.problem { throw ValidationError(problem) }
+        }
+    }
+
+    func run() throws {
+        let began = Date()
+        let index = try location.open(create: false)
+        let summary = try reporting(.outputUnwritable) { () throws(IndexError) in try index.dedupe(threshold: threshold, grouping: grouping, rebuild: rebuild) }
+        let clusters = try reporting(.inputUnreadable) { () throws(IndexError) in try index.clusters() }
+        let stats = try reporting(.inputUnreadable) { () throws(IndexError) in try index.statistics() }
+        var exported: [Int: String] = [:]
+        if let export { exported = try exportImages(clusters, index: index, folder: export) }
+        let json = CorpusClustersJSON.document(clusters, index: index, threshold: threshold, grouping: grouping, statistics: stats, exported: exported)
+        do {
+            if output == "-" {
+                try StandardOutput.write(json.serialized() + "\n")
+            } else {
+                let file = try AtomicFile(url: URL(fileURLWithPath: output))
+                try file.write(json.serialized() + "\n")
+                try file.finish()
+            }
+        } catch {
+            if error.isClosedStandardOutput { return }
+            Terminal.error(error.description)
+            throw Failure(status: .outputUnwritable)
+        }
+        if !quiet {
+            let how = summary.incremental
+                ? "\(summary.newScenes) new scenes compared with \(summary.candidateClusters) of \(summary.earlierClusters) earlier clusters"
+                : "\(summary.newScenes) scenes clustered"
+            Terminal.write("framededupe: \(location.index): \(how): \(clusters.count) corpus clusters of \(stats.scenes) scenes from \(stats.videos) videos"
+                           + String(format: " in %.1f s\n", Date().timeIntervalSince(began)))
+        }
+    }
+
+    /// One exemplar image per cluster into `folder` (staged, then moved into place); returns each cluster's image path.
+    func exportImages(_ clusters: [CorpusIndex.CorpusCluster], index: CorpusIndex, folder: String) throws -> [Int: String] {
+        var paths: [Int: String] = [:]
+        do throws(OutputError) {
+            let out = try OutputFolder(URL(fileURLWithPath: folder, isDirectory: true))
+            var names: [String] = []
+            for c in clusters {
+                guard let keyframe = c.scenes[c.exemplar].scene.keyframePath else { continue }
+                let source = index.keyframeRoot.appendingPathComponent(keyframe)
+                let ext = source.pathExtension.isEmpty ? "jpg" : source.pathExtension
+                let name = String(format: "cluster-%06d.", c.number) + ext
+                let target = out.staging.appendingPathComponent(name)
+                if link(source.path, target.path) != 0 {
+                    do { try FileManager.default.copyItem(at: source, to: target) } catch {
+                        throw OutputError(path: (folder as NSString).appendingPathComponent(name), reason: "cannot copy \(source.path) (\(error))")
+                    }
+                }
+                names.append(name)
+                paths[c.number] = (folder as NSString).appendingPathComponent(name)
+            }
+            // Images of an earlier, larger export that this one does not replace would be stale: remove them.
+            let kept = Set(names)
+            for old in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where old.hasPrefix("cluster-") && !kept.contains(old) {
+                try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(old))
+            }
+            try out.commit(order: names)
+        } catch {
+            Terminal.error(error.description)
+            throw Failure(status: .outputUnwritable)
+        }
+        return paths
+    }
+}
+
+/// `corpus-clusters.json`.
+enum CorpusClustersJSON {
+    static func scene(_ row: CorpusIndex.SceneRow, index: CorpusIndex, similarity: Double?) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("file", .string(row.video.path)), ("sha256", .string(row.video.sha256)), ("scene", .int(row.scene.number)),
+            ("start", .seconds(row.scene.start)), ("end", .seconds(row.scene.end)), ("keyframe_time", .seconds(row.scene.keyframeTime)),
+            ("keyframe", row.scene.keyframePath.map { .string(index.keyframeRoot.appendingPathComponent($0).path) } ?? .null),
+        ]
+        if let similarity { members.append(("similarity", .number(similarity, decimals: 4))) }
+        return .object(members)
+    }
+
+    static func document(_ clusters: [CorpusIndex.CorpusCluster], index: CorpusIndex, threshold: Double, grouping: CorpusGrouping,
+                         statistics: CorpusIndex.Statistics, exported: [Int: String]) -> JSONValue {
+        .object([
+            ("version", .int(1)), ("index", .string(CorpusIndex.absolute(index.path))), ("threshold", .number(threshold, decimals: 6)),
+            ("group_by", grouping == .none ? .null : .string(grouping.description)),
+            ("videos", .int(statistics.videos)), ("scenes", .int(statistics.scenes)),
+            ("clusters", .array(clusters.map { c in
+                var members: [(String, JSONValue)] = [
+                    ("id", .int(c.number)), ("size", .int(c.scenes.count)), ("videos", .int(Set(c.scenes.map(\.video.id)).count)),
+                    ("exemplar", scene(c.scenes[c.exemplar], index: index, similarity: nil)),
+                ]
+                if let image = exported[c.number] { members.append(("image", .string(image))) }
+                members.append(("scenes", .array(c.scenes.indices.map { scene(c.scenes[$0], index: index, similarity: c.centrality[$0]) })))
+                return .object(members)
+            })),
+        ])
+    }
+}

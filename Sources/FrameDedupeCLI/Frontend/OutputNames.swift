@@ -1,0 +1,78 @@
+import Decoder
+import Foundation
+
+/// Where each input's results go when one call names several inputs.
+enum OutputNames {
+    /// One folder per input: `<name>.framededupe` in the current directory, or `DIR/<name>` with `-o DIR` and
+    /// several inputs (`DIR` itself for one input); nil everywhere when no folder is written.
+    ///
+    /// `<name>` is the input's stem (`clip` for `dir/clip.mp4`). Inputs whose stems collide are named by their
+    /// file names with extensions (`clip.mp4`, `clip.mkv`), then by as many parent folders as it takes, joined
+    /// with `-` (`a-clip.mp4`, `b-clip.mp4`), then numbered (`clip.mp4-2`): names depend only on the inputs'
+    /// spellings, so a rerun (resume) finds the same folders whatever the order.
+    static func folders(for inputs: [String], output: String?, writesFolder: Bool) -> [String?] {
+        guard writesFolder else { return inputs.map { _ in nil } }
+        if inputs.count == 1 { return [output ?? defaultOutput(for: inputs[0])] }
+        let names = distinctNames(inputs)
+        return names.map { name in
+            guard let output else { return name + ".framededupe" }
+            return output.hasSuffix("/") ? output + name : output + "/" + name
+        }
+    }
+
+    static func distinctNames(_ inputs: [String]) -> [String] {
+        /// The input's path components (a URL's path), without empty ones and ".".
+        func components(_ input: String) -> [String] {
+            if input == "-" { return ["stdin"] }
+            var path = input
+            if let url = URL(string: input), url.scheme != nil { path = url.path }
+            return path.split(separator: "/").map(String.init).filter { $0 != "." && !$0.isEmpty }
+        }
+        var names = inputs.map { stem(of: $0) }
+        func clashing() -> Set<Int> {
+            var seen: [String: [Int]] = [:]
+            for (i, n) in names.enumerated() { seen[n, default: []].append(i) }
+            return Set(seen.values.filter { $0.count > 1 }.joined())
+        }
+        var depth = 1
+        while case let clash = clashing(), !clash.isEmpty, depth <= 8 {
+            for i in clash {
+                let parts = components(inputs[i])
+                names[i] = parts.suffix(depth).joined(separator: "-")
+                if names[i].isEmpty { names[i] = stem(of: inputs[i]) }
+            }
+            depth += 1
+        }
+        var used: [String: Int] = [:]
+        for i in names.indices {
+            used[names[i], default: 0] += 1
+            if used[names[i]]! > 1 { names[i] += "-\(used[names[i]]!)" }
+        }
+        return names
+    }
+
+    /// `clip.mp4` → `./clip.framededupe`; a URL uses its last path component; "-" → `stdin.framededupe`.
+    static func defaultOutput(for input: String) -> String { stem(of: input) + ".framededupe" }
+
+    /// The input's name without folder and extension: "clip" for "dir/clip.mp4" or "https://…/clip.mp4", "stdin" for "-";
+    /// a folder's own name ("photos" for "trip/photos/"); for a numbered pattern the name without its number field
+    /// ("shot" for "shot%03d.png", the folder's name for "frames/%04d.png").
+    static func stem(of input: String) -> String {
+        if input == "-" { return "stdin" }
+        var name = input
+        if let url = URL(string: input), url.scheme != nil, !url.lastPathComponent.isEmpty { name = url.lastPathComponent }
+        var isDirectory: ObjCBool = false
+        if !input.contains("://"), FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
+            let folder = URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent
+            return folder.isEmpty || folder == "/" ? "images" : folder
+        }
+        var stem = (URL(fileURLWithPath: name).lastPathComponent as NSString).deletingPathExtension
+        if isImageSequence(input), stem.range(of: #"%0?[0-9]*d"#, options: .regularExpression) != nil {
+            stem = stem.replacingOccurrences(of: #"%0?[0-9]*d"#, with: "", options: .regularExpression)
+                .trimmingCharacters(in: CharacterSet(charactersIn: "_-. "))
+            if stem.isEmpty { stem = URL(fileURLWithPath: input).deletingLastPathComponent().standardizedFileURL.lastPathComponent }
+            if stem.isEmpty || stem == "/" { stem = "images" }
+        }
+        return stem.isEmpty ? "output" : stem
+    }
+}
