@@ -249,15 +249,39 @@ def dump_database(path, unordered):
 # --- building --------------------------------------------------------------------------------------------
 
 def run_group(argv, **kwargs):
-    """subprocess.run in a process group of its own, which is killed whole if this script is stopped (a build's
-    compilers would otherwise go on)."""
-    process = subprocess.Popen(argv, start_new_session=True, **kwargs)
+    """subprocess.run, its process and all below it killed if this script is stopped (a build's compilers would
+    otherwise go on)."""
+    process = subprocess.Popen(argv, **kwargs)
     try:
         return process.wait()
     except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)
+        # SwiftPM starts its compilers in process groups of their own: every descendant is killed by its pid.
+        for pid in descendants(process.pid) + [process.pid]:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         process.wait()
         raise
+
+
+def descendants(root):
+    """The pids of every process below `root` (from /proc), children before their parents' parents."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, queue = [], [root]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found[::-1]
 
 
 def git(*args):
