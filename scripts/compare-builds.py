@@ -439,7 +439,8 @@ def tune_rankings(tree):
                     continue
                 lines = []
                 for rank, s in enumerate(report["settings"], 1):
-                    setting = s.get("setting", s.get("options", s)) if isinstance(s, dict) else s
+                    # A setting is named by the options that select it; its scores are compared in the report itself.
+                    setting = s.get("arguments", s) if isinstance(s, dict) else s
                     lines.append(f"{rank} {json.dumps(setting, sort_keys=True)}\n")
                 with open(os.path.join(folder, name[:-5] + ".ranking.txt"), "w") as f:
                     f.writelines(lines)
