@@ -10,27 +10,20 @@ extension Fixtures {
     /// Cross-file groups: cup {original, reencoded}, bottle and rocket {original, reencoded, trimmed}.
     public static func corpusClips() throws -> (original: URL, reencoded: URL, trimmed: URL, revisit: URL, bunny: URL) {
         let shots = sample("shots-360p.mp4").path
-        let original = try cached("corpus-original.mp4") { url in try FileManager.default.copyItem(atPath: shots, toPath: url.path) }
-        let reencoded = try cached("corpus-reencoded.mkv") { url in
-            try ffmpeg(["-i", shots, "-vf", "scale=480:270", "-c:v", "libx264", "-crf", "35", "-f", "matroska", url.path])
+        func copy(_ name: String, _ path: String) throws -> URL {
+            try cached(name, recipe: [["copy", path]]) { url in try FileManager.default.copyItem(atPath: path, toPath: url.path) }
         }
-        let trimmed = try cached("corpus-trimmed.mp4") { url in
-            try ffmpeg(["-ss", "3", "-i", shots, "-c:v", "libx264", "-crf", "26", "-f", "mp4", url.path])
-        }
-        let revisit = try cached("corpus-revisit.mp4") { url in
-            try FileManager.default.copyItem(atPath: sample("revisit-360p.mp4").path, toPath: url.path)
-        }
-        let bunny = try cached("corpus-bunny.mp4") { url in
-            try FileManager.default.copyItem(atPath: sample("bbb-720p.mp4").path, toPath: url.path)
-        }
+        let original = try copy("corpus-original.mp4", shots)
+        let reencoded = try ffmpegFixture("corpus-reencoded.mkv", [["-i", shots, "-vf", "scale=480:270", "-c:v", "libx264", "-crf", "35", "-f", "matroska", "{out}"]])
+        let trimmed = try ffmpegFixture("corpus-trimmed.mp4", [["-ss", "3", "-i", shots, "-c:v", "libx264", "-crf", "26", "-f", "mp4", "{out}"]])
+        let revisit = try copy("corpus-revisit.mp4", sample("revisit-360p.mp4").path)
+        let bunny = try copy("corpus-bunny.mp4", sample("bbb-720p.mp4").path)
         return (original, reencoded, trimmed, revisit, bunny)
     }
 
     /// A 30 s clip (the three shots of `shots-360p.mp4` played three times, re-encoded): long enough to kill
     /// `framededupe index add` while it decodes.
     public static func corpusLongClip() throws -> URL {
-        try cached("corpus-long.mp4") { url in
-            try ffmpeg(["-stream_loop", "2", "-i", sample("shots-360p.mp4").path, "-c:v", "libx264", "-preset", "ultrafast", "-f", "mp4", url.path])
-        }
+        try ffmpegFixture("corpus-long.mp4", [["-stream_loop", "2", "-i", sample("shots-360p.mp4").path, "-c:v", "libx264", "-preset", "ultrafast", "-f", "mp4", "{out}"]])
     }
 }

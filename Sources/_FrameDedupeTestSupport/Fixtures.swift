@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Test fixtures made with the real `ffmpeg`, so the right answer is known by construction.
 /// Not part of the library's API.
@@ -13,50 +14,47 @@ public enum Fixtures {
     /// A committed sample clip under `samples/`.
     public static func sample(_ name: String) -> URL { packageRoot.appendingPathComponent("samples/\(name)") }
 
-    /// A fresh temporary folder, removed at process exit by the OS's tmp cleaning, not by us.
-    public static func temporaryFolder(_ label: String = "test") -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("framededupe-\(label)-\(UUID().uuidString.prefix(8))", isDirectory: true)
+    /// A fresh folder `LABEL-XXXXXXXX` in the current test's temporary folder, removed with it when the test ends
+    /// (``TemporaryFolderScope``: the suite needs the `.temporaryFolders` trait).
+    public static func temporaryFolder(_ label: String = "test", sourceLocation: SourceLocation = #_sourceLocation) -> URL {
+        let url = TemporaryFolders.parent(sourceLocation: sourceLocation)
+            .appendingPathComponent("\(label)-\(UUID().uuidString.prefix(8))", isDirectory: true)
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 
-    /// Fixtures shared by all tests of a process are built once into this folder.
-    public static let cache: URL = {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("framededupe-fixtures-\(getpid())", isDirectory: true)
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
-    /// Builds `name` in the shared cache with `make` unless it is already there.
-    public static func cached(_ name: String, make: (URL) throws -> Void) throws -> URL {
-        let url = cache.appendingPathComponent(name)
-        lock.lock()
-        defer { lock.unlock() }
-        if !FileManager.default.fileExists(atPath: url.path) {
-            let partial = cache.appendingPathComponent("partial-" + name)
-            try make(partial)
-            try FileManager.default.moveItem(at: partial, to: url)
-        }
-        return url
+    /// A generated fixture, `name`, made by `make` (given the URL to write) unless the fixture cache holds one of
+    /// the same `recipe` (``FixtureCache``): `recipe` lists what `make` does, one step a line, naming every input
+    /// file; change it whenever `make` changes.
+    public static func cached(_ name: String, recipe: [[String]], make: (URL) throws -> Void) throws -> URL {
+        try FixtureCache.fixture(name, recipe: recipe, make: make)
     }
 
-    private static let lock = NSLock()
+    /// A fixture made by ffmpeg alone: each step is one ffmpeg command line (after ``ffmpeg(_:)``'s fixed flags)
+    /// in which `{out}` stands for the fixture being made and `{work}` for a scratch folder of its own (for
+    /// intermediate files). With `folder`, the fixture is a folder, made empty before the first step.
+    public static func ffmpegFixture(_ name: String, folder: Bool = false, _ steps: [[String]]) throws -> URL {
+        try cached(name, recipe: steps) { url in
+            if folder { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+            let work = url.deletingLastPathComponent().path
+            for step in steps {
+                try ffmpeg(step.map { $0.replacingOccurrences(of: "{out}", with: url.path).replacingOccurrences(of: "{work}", with: work) })
+            }
+        }
+    }
 
     /// A clip whose every pts is known: H.264 with B-frames in Matroska (time base 1/1000), starting at
     /// 11.4 s, made of three segments at 10, 25 and 5 fps, 2 s each (variable frame rate).
     /// Frame pts in ms: 11400 + 100k (k < 20), 13400 + 40k (k < 50), 15400 + 200k (k < 10).
     public static func variableRateClip() throws -> URL {
-        try cached("vfr.mkv") { url in
-            try ffmpeg([
-                "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=2",
-                "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
-                "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=5:duration=2",
-                "-filter_complex", "[0:v]settb=1/1000[a];[1:v]settb=1/1000[b];[2:v]settb=1/1000[c];[a][b][c]concat=n=3:v=1[v]",
-                "-map", "[v]", "-fps_mode", "passthrough", "-c:v", "libx264", "-bf", "2", "-g", "12", "-pix_fmt", "yuv420p",
-                "-output_ts_offset", "11.4", "-f", "matroska", url.path,
-            ])
-        }
+        try ffmpegFixture("vfr.mkv", [[
+            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=10:duration=2",
+            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=2",
+            "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=5:duration=2",
+            "-filter_complex", "[0:v]settb=1/1000[a];[1:v]settb=1/1000[b];[2:v]settb=1/1000[c];[a][b][c]concat=n=3:v=1[v]",
+            "-map", "[v]", "-fps_mode", "passthrough", "-c:v", "libx264", "-bf", "2", "-g", "12", "-pix_fmt", "yuv420p",
+            "-output_ts_offset", "11.4", "-f", "matroska", "{out}",
+        ]])
     }
 
     /// The pts (ms) of every frame of ``variableRateClip()``, by construction.
@@ -66,7 +64,7 @@ public enum Fixtures {
     /// The same clip remuxed to NUT (what `ffmpeg ... -f nut -` sends down a pipe).
     public static func variableRateClipNUT() throws -> URL {
         let source = try variableRateClip()
-        return try cached("vfr.nut") { url in try ffmpeg(["-i", source.path, "-c", "copy", "-f", "nut", url.path]) }
+        return try ffmpegFixture("vfr.nut", [["-i", source.path, "-c", "copy", "-f", "nut", "{out}"]])
     }
 
     /// Runs `ffmpeg -nostdin -v error -y …`; throws with its stderr when it fails.
@@ -96,41 +94,13 @@ public enum Fixtures {
         return (String(parts[0]), start)
     }
 
-    public struct Result: Sendable {
-        public let status: Int32
-        public let stdout: String
-        public let stderr: String
-    }
+    public typealias Result = BoundedRun
 
-    /// Runs a program found on PATH (or at an absolute path), optionally feeding `stdin` from a file.
-    public static func run(_ program: String, _ arguments: [String], stdin: URL? = nil, environment: [String: String]? = nil) throws -> Result {
-        let process = Process()
-        if program.hasPrefix("/") {
-            process.executableURL = URL(fileURLWithPath: program)
-            process.arguments = arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = [program] + arguments
-        }
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        if let stdin { process.standardInput = try FileHandle(forReadingFrom: stdin) } else { process.standardInput = FileHandle.nullDevice }
-        try process.run()
-        // Read both pipes concurrently so neither fills up and blocks the child.
-        nonisolated(unsafe) var errData = Data()
-        let group = DispatchGroup()
-        group.enter()
-        DispatchQueue.global().async {
-            errData = err.fileHandleForReading.readDataToEndOfFile()
-            group.leave()
-        }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+    /// Runs a program found on PATH (or at an absolute path) to its end, at most `timeLimit` seconds (then it is
+    /// killed and the result says so), optionally feeding `stdin` from a file, with `environment` added.
+    public static func run(_ program: String, _ arguments: [String], stdin: URL? = nil, environment: [String: String]? = nil,
+                           timeLimit: Double = 600) throws -> Result {
+        try BoundedRun(program, arguments, stdin: stdin.map { .file($0) } ?? .null, environment: environment ?? [:], timeLimit: timeLimit)
     }
 }
 
@@ -158,11 +128,10 @@ extension Fixtures {
 
     /// A real still (a frame of the rocket shot of `shots-360p.mp4`) held for `seconds` at 25 fps.
     public static func heldStill(seconds: Int = 5) throws -> URL {
-        try cached("still-\(seconds)s.mp4") { url in
-            try ffmpeg(["-ss", "7.5", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", url.path + ".png"])
-            try ffmpeg(["-loop", "1", "-framerate", "25", "-i", url.path + ".png", "-t", "\(seconds)", "-c:v", "libx264",
-                        "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
-        }
+        try ffmpegFixture("still-\(seconds)s.mp4", [
+            ["-ss", "7.5", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", "{work}/still.png"],
+            ["-loop", "1", "-framerate", "25", "-i", "{work}/still.png", "-t", "\(seconds)", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}"],
+        ])
     }
 }
 
@@ -173,16 +142,11 @@ extension Fixtures {
     /// A real still (the coffee cup of `shots-360p.mp4`) shown at 2 fps as progressively blurred copies,
     /// with the sharp original in the middle: one scene whose right keyframe is known by construction.
     public static func blurSeries() throws -> URL {
-        try cached("blur-series.mkv") { url in
-            let folder = url.deletingLastPathComponent().appendingPathComponent("blur-series-frames")
-            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            for (i, sigma) in blurSeriesSigmas.enumerated() {
-                let filter = sigma > 0 ? "gblur=sigma=\(sigma)" : "null"
-                try ffmpeg(["-ss", "1", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-vf", filter,
-                            "-f", "image2", "-c:v", "png", folder.appendingPathComponent(String(format: "f%02d.png", i)).path])
-            }
-            try ffmpeg(["-framerate", "2", "-i", folder.appendingPathComponent("f%02d.png").path, "-c:v", "ffv1", "-f", "matroska", url.path])
+        let frames = blurSeriesSigmas.enumerated().map { i, sigma in
+            ["-ss", "1", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-vf", sigma > 0 ? "gblur=sigma=\(sigma)" : "null",
+             "-f", "image2", "-c:v", "png", "{work}/" + String(format: "f%02d.png", i)]
         }
+        return try ffmpegFixture("blur-series.mkv", frames + [["-framerate", "2", "-i", "{work}/f%02d.png", "-c:v", "ffv1", "-f", "matroska", "{out}"]])
     }
 }
 
@@ -194,23 +158,21 @@ extension Fixtures {
     public static let returningShotsContent = [0, 1, 0, 2, 1]
 
     public static func returningShots() throws -> URL {
-        try cached("abacb.mp4") { url in
-            let segments: [(Double, Double)] = [(0.2, 2.2), (3.2, 5.2), (0.8, 2.8), (6.5, 8.5), (3.6, 5.6)]
-            let inputs = segments.flatMap { ["-ss", "\($0.0)", "-t", "2", "-i", sample("shots-360p.mp4").path] }
-            let graph = (0..<segments.count).map { "[\($0):v]fps=25,setpts=PTS-STARTPTS[v\($0)]" }.joined(separator: ";")
-                + ";" + (0..<segments.count).map { "[v\($0)]" }.joined() + "concat=n=\(segments.count):v=1[out]"
-            try ffmpeg(inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
-        }
+        let segments: [(Double, Double)] = [(0.2, 2.2), (3.2, 5.2), (0.8, 2.8), (6.5, 8.5), (3.6, 5.6)]
+        let inputs = segments.flatMap { ["-ss", "\($0.0)", "-t", "2", "-i", sample("shots-360p.mp4").path] }
+        let graph = (0..<segments.count).map { "[\($0):v]fps=25,setpts=PTS-STARTPTS[v\($0)]" }.joined(separator: ";")
+            + ";" + (0..<segments.count).map { "[v\($0)]" }.joined() + "concat=n=\(segments.count):v=1[out]"
+        return try ffmpegFixture("abacb.mp4", [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}"]])
     }
 
     /// Shot A (the coffee cup, 3 s) crossfading over 1 s into shot B (the rocket, 3 s): 5 s in all,
     /// the crossfade from 2 to 3 s.
     public static func crossfade() throws -> URL {
-        try cached("crossfade.mp4") { url in
-            try ffmpeg(["-ss", "0", "-t", "3", "-i", sample("shots-360p.mp4").path, "-ss", "6.5", "-t", "3", "-i", sample("shots-360p.mp4").path,
-                        "-filter_complex", "[0:v]fps=25,setpts=PTS-STARTPTS[a];[1:v]fps=25,setpts=PTS-STARTPTS[b];[a][b]xfade=transition=fade:duration=1:offset=2[out]",
-                        "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
-        }
+        try ffmpegFixture("crossfade.mp4", [[
+            "-ss", "0", "-t", "3", "-i", sample("shots-360p.mp4").path, "-ss", "6.5", "-t", "3", "-i", sample("shots-360p.mp4").path,
+            "-filter_complex", "[0:v]fps=25,setpts=PTS-STARTPTS[a];[1:v]fps=25,setpts=PTS-STARTPTS[b];[a][b]xfade=transition=fade:duration=1:offset=2[out]",
+            "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+        ]])
     }
 }
 
@@ -222,34 +184,25 @@ extension Fixtures {
     /// separated by the left and right halves of another photograph (the rocket: look-alikes, not copies)
     /// and two other shots (the bottle, the astronaut).
     public static func variantsClip() throws -> URL {
-        try cached("variants.mkv") { url in
-            let folder = url.deletingLastPathComponent().appendingPathComponent("variants-frames")
-            try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            func still(_ name: String, _ input: URL, at seconds: Double, _ filter: String) throws {
-                try ffmpeg(["-ss", "\(seconds)", "-i", input.path, "-frames:v", "1", "-vf", filter + ",scale=640:360,setsar=1",
-                            "-f", "image2", "-c:v", "png", folder.appendingPathComponent(name + ".png").path])
-            }
-            let shots = sample("shots-360p.mp4"), revisit = sample("revisit-360p.mp4")
-            try still("X", shots, at: 1, "null")
-            try still("L", shots, at: 7.5, "crop=iw/2:ih:0:0")
-            try still("Xc", shots, at: 1, "crop=iw*0.95:ih*0.95")
-            try still("R", shots, at: 7.5, "crop=iw/2:ih:iw/2:0")
-            try still("Xb", shots, at: 1, "lutyuv=y=clip(val*1.15\\,0\\,255)")
-            try still("C", shots, at: 4, "null")
-            try still("Xm", shots, at: 1, "hflip")
-            try still("D", revisit, at: 1, "null")
-            // Re-encoded at a very low bitrate, then decoded again.
-            let lowRate = folder.appendingPathComponent("low.mp4")
-            try ffmpeg(["-loop", "1", "-i", folder.appendingPathComponent("X.png").path, "-t", "1", "-c:v", "libx264", "-crf", "45",
-                        "-pix_fmt", "yuv420p", lowRate.path])
-            try still("Xr", lowRate, at: 0.5, "null")
-            let names = ["X", "L", "Xc", "R", "Xb", "C", "Xm", "D", "Xr"]
-            var inputs: [String] = []
-            for name in names { inputs += ["-loop", "1", "-framerate", "25", "-t", "2", "-i", folder.appendingPathComponent(name + ".png").path] }
-            let graph = names.indices.map { "[\($0):v]format=yuv420p[v\($0)]" }.joined(separator: ";") + ";"
-                + names.indices.map { "[v\($0)]" }.joined() + "concat=n=\(names.count):v=1[out]"
-            try ffmpeg(inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "ffv1", "-f", "matroska", url.path])
+        // Each still as a PNG in the scratch folder, then the nine joined.
+        func still(_ name: String, _ input: String, at seconds: Double, _ filter: String) -> [String] {
+            ["-ss", "\(seconds)", "-i", input, "-frames:v", "1", "-vf", filter + ",scale=640:360,setsar=1", "-f", "image2", "-c:v", "png",
+             "{work}/\(name).png"]
         }
+        let shots = sample("shots-360p.mp4").path, revisit = sample("revisit-360p.mp4").path
+        let stills = [
+            still("X", shots, at: 1, "null"), still("L", shots, at: 7.5, "crop=iw/2:ih:0:0"), still("Xc", shots, at: 1, "crop=iw*0.95:ih*0.95"),
+            still("R", shots, at: 7.5, "crop=iw/2:ih:iw/2:0"), still("Xb", shots, at: 1, "lutyuv=y=clip(val*1.15\\,0\\,255)"),
+            still("C", shots, at: 4, "null"), still("Xm", shots, at: 1, "hflip"), still("D", revisit, at: 1, "null"),
+            // Re-encoded at a very low bitrate, then decoded again.
+            ["-loop", "1", "-i", "{work}/X.png", "-t", "1", "-c:v", "libx264", "-crf", "45", "-pix_fmt", "yuv420p", "{work}/low.mp4"],
+            still("Xr", "{work}/low.mp4", at: 0.5, "null"),
+        ]
+        let names = ["X", "L", "Xc", "R", "Xb", "C", "Xm", "D", "Xr"]
+        let inputs = names.flatMap { ["-loop", "1", "-framerate", "25", "-t", "2", "-i", "{work}/\($0).png"] }
+        let graph = names.indices.map { "[\($0):v]format=yuv420p[v\($0)]" }.joined(separator: ";") + ";"
+            + names.indices.map { "[v\($0)]" }.joined() + "concat=n=\(names.count):v=1[out]"
+        return try ffmpegFixture("variants.mkv", stills + [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "ffv1", "-f", "matroska", "{out}"]])
     }
 }
 
@@ -289,12 +242,12 @@ extension Fixtures {
     /// Shot A (the coffee cup) fading to black over 1 s, 2 s of black, then a cut to shot B (the rocket):
     /// 0–2 s A, 2–3 s fade, 3–5 s black, 5–7 s B.
     public static func fadeToBlack() throws -> URL {
-        try cached("fade-to-black.mp4") { url in
-            try ffmpeg(["-ss", "0", "-t", "3", "-i", sample("shots-360p.mp4").path, "-ss", "6.5", "-t", "2", "-i", sample("shots-360p.mp4").path,
-                        "-f", "lavfi", "-t", "2", "-i", "color=black:size=640x360:rate=25",
-                        "-filter_complex", "[0:v]fps=25,setpts=PTS-STARTPTS,fade=t=out:st=2:d=1[a];[1:v]fps=25,setpts=PTS-STARTPTS[b];[2:v]format=yuv420p[k];[a][k][b]concat=n=3:v=1[out]",
-                        "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
-        }
+        try ffmpegFixture("fade-to-black.mp4", [[
+            "-ss", "0", "-t", "3", "-i", sample("shots-360p.mp4").path, "-ss", "6.5", "-t", "2", "-i", sample("shots-360p.mp4").path,
+            "-f", "lavfi", "-t", "2", "-i", "color=black:size=640x360:rate=25",
+            "-filter_complex", "[0:v]fps=25,setpts=PTS-STARTPTS,fade=t=out:st=2:d=1[a];[1:v]fps=25,setpts=PTS-STARTPTS[b];[2:v]format=yuv420p[k];[a][k][b]concat=n=3:v=1[out]",
+            "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+        ]])
     }
 }
 
@@ -305,12 +258,12 @@ extension Fixtures {
     /// passes 0.55), yet no two frames 0.5 s apart differ much: one shot that drifts past every fixed
     /// threshold a reference-only rule could use.
     public static func slowZoomAndPan() throws -> URL {
-        try cached("slow-zoom-pan.mp4") { url in
-            try ffmpeg(["-ss", "5", "-i", sample("bbb-720p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", url.path + ".png"])
-            try ffmpeg(["-loop", "1", "-framerate", "25", "-i", url.path + ".png", "-vf",
-                        "zoompan=z='1+0.004*on':x='on*(iw-iw/zoom)/500':y='on*(ih-ih/zoom)/500':d=500:s=640x360:fps=25,format=yuv420p",
-                        "-frames:v", "500", "-c:v", "libx264", "-f", "mp4", url.path])
-        }
+        try ffmpegFixture("slow-zoom-pan.mp4", [
+            ["-ss", "5", "-i", sample("bbb-720p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", "{work}/still.png"],
+            ["-loop", "1", "-framerate", "25", "-i", "{work}/still.png", "-vf",
+             "zoompan=z='1+0.004*on':x='on*(iw-iw/zoom)/500':y='on*(ih-ih/zoom)/500':d=500:s=640x360:fps=25,format=yuv420p",
+             "-frames:v", "500", "-c:v", "libx264", "-f", "mp4", "{out}"],
+        ])
     }
 }
 
@@ -320,10 +273,10 @@ extension Fixtures {
     /// clock), so times from the video's first frame and ffmpeg's timeline (from the file's start) differ.
     public static func lateVideo() throws -> URL {
         let shots = try returningShots()
-        return try cached("late-video.mkv") { url in
-            try ffmpeg(["-f", "lavfi", "-t", "11", "-i", "anullsrc=r=48000:cl=mono", "-itsoffset", "1.5", "-i", shots.path,
-                        "-map", "0:a", "-map", "1:v", "-c:v", "copy", "-c:a", "aac", "-shortest", "-f", "matroska", url.path])
-        }
+        return try ffmpegFixture("late-video.mkv", [[
+            "-f", "lavfi", "-t", "11", "-i", "anullsrc=r=48000:cl=mono", "-itsoffset", "1.5", "-i", shots.path,
+            "-map", "0:a", "-map", "1:v", "-c:v", "copy", "-c:a", "aac", "-shortest", "-f", "matroska", "{out}",
+        ]])
     }
 }
 
@@ -331,7 +284,8 @@ extension Fixtures {
     /// `shots-360p.mp4` with its first 4 KiB (the `ftyp` and `moov` boxes: the index) zeroed: a file named
     /// like a video that no demuxer can open.
     public static func corruptClip() throws -> URL {
-        try cached("corrupt.mp4") { url in
+        let shots = sample("shots-360p.mp4").path
+        return try cached("corrupt.mp4", recipe: [["zero the first 4096 bytes of", shots]]) { url in
             var bytes = try Data(contentsOf: sample("shots-360p.mp4"))
             bytes.replaceSubrange(0..<4096, with: Data(count: 4096))
             try bytes.write(to: url)
@@ -342,8 +296,6 @@ extension Fixtures {
 extension Fixtures {
     /// `shots-360p.mp4` played 12 times (120 s, stream copy): long enough to interrupt a run midway.
     public static func longClip() throws -> URL {
-        try cached("long-120s.mp4") { url in
-            try ffmpeg(["-stream_loop", "11", "-i", sample("shots-360p.mp4").path, "-c", "copy", "-f", "mp4", url.path])
-        }
+        try ffmpegFixture("long-120s.mp4", [["-stream_loop", "11", "-i", sample("shots-360p.mp4").path, "-c", "copy", "-f", "mp4", "{out}"]])
     }
 }

@@ -7,10 +7,7 @@ import Foundation
 extension Fixtures {
     /// The 20 frames of `shots-360p.mp4` at 2 fps as JPEG files `frame-01.jpg` … `frame-20.jpg` (shots: 1–6, 7–12, 13–20).
     public static func sampleFrames() throws -> URL {
-        try cached("sample-frames") { folder in
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            try ffmpeg(["-i", sample("shots-360p.mp4").path, "-vf", "fps=2", "-q:v", "3", folder.appendingPathComponent("frame-%02d.jpg").path])
-        }
+        try ffmpegFixture("sample-frames", folder: true, [["-i", sample("shots-360p.mp4").path, "-vf", "fps=2", "-q:v", "3", "{out}/frame-%02d.jpg"]])
     }
 
     /// The bytes of frame `n` (1 … 20) of ``sampleFrames()``.

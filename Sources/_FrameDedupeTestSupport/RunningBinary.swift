@@ -7,6 +7,9 @@ extension Fixtures {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let tmp = TemporaryFolders.programTemporaryDirectory() {
+            process.environment = ProcessInfo.processInfo.environment.merging(["TMPDIR": tmp]) { $1 }
+        }
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)

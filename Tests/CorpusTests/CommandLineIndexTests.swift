@@ -5,7 +5,7 @@ import _FrameDedupeTestSupport
 @testable import Corpus
 
 /// `framededupe index …` end to end, through the built binary, on real clips with known cross-file duplicates.
-@Suite("framededupe index (binary)", .serialized)
+@Suite("framededupe index (binary)", .temporaryFolders, .serialized)
 struct CommandLineIndexTests {
     private func json(_ url: URL) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])

@@ -65,7 +65,7 @@ func referencePartition(_ index: CorpusIndex, threshold: Double, key: (IndexedVi
     return Set(groups.values)
 }
 
-@Suite("Corpus clusters: incremental equals batch")
+@Suite("Corpus clusters: incremental equals batch", .temporaryFolders)
 struct IncrementalTests {
     @Test func addingVideosOneAtATimeGivesTheBatchPartition() throws {
         let precision = EmbeddingPrecision.half  // (removingABridgeSplitsItsClusterAgain runs at float32)

@@ -4,7 +4,7 @@ import Testing
 import _FrameDedupeTestSupport
 @testable import Corpus
 
-@Suite("Nearest neighbours")
+@Suite("Nearest neighbours", .temporaryFolders)
 struct NearestNeighbourTests {
     /// Clustered unit vectors with the hierarchy of real scene embeddings: `groups` broad groups (a kind of footage),
     /// around each `centres / groups` centres (a shot; cosine about 0.8 to its group), around each centre its members

@@ -5,7 +5,7 @@ import Testing
 import _FrameDedupeTestSupport
 @testable import Corpus
 
-@Suite("Corpus storage")
+@Suite("Corpus storage", .temporaryFolders)
 struct StorageTests {
     @Test func contentDigestIsSHA256AsSha256sumComputesIt() throws {
         let empty = Fixtures.temporaryFolder("digest").appendingPathComponent("empty")

@@ -7,7 +7,7 @@ import _FrameDedupeTestSupport
 /// The approximate index `index search` uses past `approximateAbove` scenes is stored in the index, reused by the
 /// next search, and rebuilt when more than a tenth of its scenes changed. (The threshold is lowered to 0 here so that
 /// a few thousand scenes take the approximate path.)
-@Suite("Corpus index: the stored approximate index")
+@Suite("Corpus index: the stored approximate index", .temporaryFolders)
 struct StoredApproximateIndexTests {
     @Test func aSecondSearchReusesItAndAStaleOneIsRebuilt() throws {
         var corpus = SyntheticCorpus(generator: SplitMix64(state: 21))

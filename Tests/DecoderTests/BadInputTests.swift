@@ -23,7 +23,7 @@ func readThroughPipe(_ file: URL) throws -> (frames: Int, warnings: [String]) {
     return (n, reader.warnings)
 }
 
-@Suite("Bad inputs fail with a clear cause")
+@Suite("Bad inputs fail with a clear cause", .temporaryFolders)
 struct BadInputTests {
     /// libav quiet, as the command line keeps it: the decoder leaves libav's (global) log level to the program.
     init() { setLibavLogLevel(.quiet) }

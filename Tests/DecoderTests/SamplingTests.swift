@@ -28,7 +28,7 @@ func expectedSamples(_ all: [Int64], originMs: Int64, stepMs: Int64) -> [Int64] 
     return out
 }
 
-@Suite("Sampling by presentation timestamp")
+@Suite("Sampling by presentation timestamp", .temporaryFolders)
 struct SamplingTests {
     /// libav quiet, as the command line keeps it: the decoder leaves libav's (global) log level to the program.
     init() { setLibavLogLevel(.quiet) }
@@ -110,7 +110,7 @@ struct SamplingTests {
     }
 }
 
-@Suite("Rational and the sample clock")
+@Suite("Rational and the sample clock", .temporaryFolders)
 struct ClockTests {
     @Test func parsing() {
         #expect(Rational(parsing: "2") == Rational(2, 1))
@@ -132,7 +132,7 @@ struct ClockTests {
     }
 }
 
-@Suite("Raw video and image sequences")
+@Suite("Raw video and image sequences", .temporaryFolders)
 struct InputKindTests {
     /// libav quiet, as the command line keeps it: the decoder leaves libav's (global) log level to the program.
     init() { setLibavLogLevel(.quiet) }

@@ -10,7 +10,7 @@ import Glibc
 /// ffmpeg), each run through the real binary, bounded in time: a one-line error naming the file and the
 /// cause with the documented status, or a complete result with its warnings and skip counts; never a
 /// crash, a hang, a memory blow-up or a partial output folder.
-@Suite("Bad inputs: the corpus through the binary")
+@Suite("Bad inputs: the corpus through the binary", .temporaryFolders)
 struct BadInputCorpusTests {
     /// What a run on one file of the corpus must give.
     enum Outcome: Sendable {
@@ -262,16 +262,13 @@ struct BadInputCorpusTests {
 
 /// The corpus, built once per test process by the script.
 enum BadInputCorpus {
-    private static let built: Result<URL, CorpusError> = {
-        let folder = Fixtures.cache.appendingPathComponent("bad-inputs", isDirectory: true)
-        do {
-            let result = try Fixtures.run("bash", [Fixtures.packageRoot.appendingPathComponent("scripts/make-bad-inputs.sh").path, folder.path])
-            guard result.status == 0 else { return .failure(CorpusError(command: "scripts/make-bad-inputs.sh", stderr: result.stderr)) }
-            return .success(folder)
-        } catch {
-            return .failure(CorpusError(command: "scripts/make-bad-inputs.sh", stderr: "\(error)"))
+    private static let built: Result<URL, any Error> = Result {
+        let script = Fixtures.packageRoot.appendingPathComponent("scripts/make-bad-inputs.sh").path
+        return try Fixtures.cached("bad-inputs", recipe: [["bash", script]]) { folder in
+            let result = try Fixtures.run("bash", [script, folder.path])
+            guard result.status == 0 else { throw CorpusError(command: "scripts/make-bad-inputs.sh", stderr: result.stderr) }
         }
-    }()
+    }
 
     static func folder() throws -> URL { try built.get() }
 }
@@ -280,60 +277,6 @@ struct CorpusError: Error, CustomStringConvertible {
     let command: String
     let stderr: String
     var description: String { "\(command) failed: \(stderr)" }
-}
-
-/// Checks of an output folder.
-enum OutputCheck {
-    /// The folder holds complete results: `scenes.json` and `clusters.json` parse and say complete, every image they
-    /// name is a whole JPEG or PNG, `unique/` and `clusters/` point at existing images, and nothing is left half-written.
-    /// - Returns: `scenes.json`.
-    @discardableResult
-    static func completeResults(in folder: URL) throws -> [String: Any] {
-        let fm = FileManager.default
-        let scenes = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("scenes.json"))) as? [String: Any])
-        _ = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("clusters.json"))) as? [String: Any])
-        #expect(scenes["complete"] as? Bool == true)
-        for name in ["scenes.csv", "clusters.csv"] { #expect(fm.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name) missing") }
-        for scene in (scenes["scenes"] as? [[String: Any]]) ?? [] {
-            guard let path = (scene["keyframe"] as? [String: Any])?["path"] as? String else { continue }
-            #expect(isWholeImage(folder.appendingPathComponent(path)), "\(path) is not a whole image")
-        }
-        for sub in ["unique", "clusters"] {
-            let root = folder.appendingPathComponent(sub)
-            guard let walker = fm.enumerator(atPath: root.path) else { continue }
-            for case let path as String in walker where path.hasSuffix(".jpg") || path.hasSuffix(".png") {
-                #expect(isWholeImage(root.appendingPathComponent(path)), "\(sub)/\(path) is not a whole image")
-            }
-        }
-        let leftovers = (fm.enumerator(atPath: folder.path)?.allObjects as? [String] ?? []).filter {
-            $0.contains(".framededupe-staging-") || $0.contains(".tmp-") || $0.hasPrefix("partial-")
-        }
-        #expect(leftovers.isEmpty, "left behind: \(leftovers)")
-        return scenes
-    }
-
-    /// A JPEG from its start marker to its end marker, or a PNG from its signature to its IEND chunk (symlinks followed).
-    static func isWholeImage(_ url: URL) -> Bool {
-        guard let bytes = try? [UInt8](Data(contentsOf: url.resolvingSymlinksInPath())), bytes.count > 8 else { return false }
-        if bytes.starts(with: [0xFF, 0xD8]) { return bytes.suffix(2) == [0xFF, 0xD9] }
-        if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return bytes.suffix(8).starts(with: Array("IEND".utf8)) }
-        return false
-    }
-
-    /// Every file's bytes and every symlink's target under `folder`, by relative path.
-    static func snapshot(_ folder: URL) throws -> [String: Data] {
-        let fm = FileManager.default
-        var files: [String: Data] = [:]
-        for case let path as String in fm.enumerator(atPath: folder.path)! {
-            let url = folder.appendingPathComponent(path)
-            if let target = try? fm.destinationOfSymbolicLink(atPath: url.path) {
-                files[path] = Data(("-> " + target).utf8)
-            } else if let data = try? Data(contentsOf: url) {
-                files[path] = data
-            }
-        }
-        return files
-    }
 }
 
 /// Running as an ordinary user would, when the tests run as root (as in containers): root reads and writes
@@ -395,129 +338,7 @@ final class SmallDisk {
     }
 }
 
-/// One run of a program with a time limit (killed and reported when it is exceeded), its peak memory
-/// (from wait4), and standard input fed, empty, or closed.
-struct BoundedRun {
-    enum Input {
-        /// These bytes, then end of file (the writer closes its end).
-        case bytes(Data)
-        /// /dev/null.
-        case null
-        /// File descriptor 0 closed in the child.
-        case closed
-    }
-
-    let command: [String]
-    /// The exit status, nil when killed by a signal.
-    private(set) var status: Int32?
-    private(set) var signal: Int32?
-    private(set) var timedOut = false
-    private(set) var stdout = ""
-    private(set) var stderr = ""
-    private(set) var maxRSSKiB = 0
-    private(set) var seconds = 0.0
-
-    var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
-
-    init(_ program: String, _ arguments: [String], stdin: Input = .null, timeLimit: Double = BadInputCorpusTests.timeLimit) throws {
-        try self.init([program] + arguments, stdin: stdin, timeLimit: timeLimit)
-    }
-
-    init(_ prefix: [String], _ arguments: [String], stdin: Input = .null, timeLimit: Double = BadInputCorpusTests.timeLimit) throws {
-        try self.init(prefix + arguments, stdin: stdin, timeLimit: timeLimit)
-    }
-
-    init(_ command: [String], stdin: Input = .null, timeLimit: Double = BadInputCorpusTests.timeLimit) throws {
-        self.command = command
-        // Our end of a pipe to a child that has exited must not kill the test process.
-        Glibc.signal(SIGPIPE, SIG_IGN)
-        func makePipe() throws -> (read: Int32, write: Int32) {
-            var fds: [Int32] = [0, 0]
-            guard pipe(&fds) == 0 else { throw CorpusError(command: "pipe", stderr: String(cString: strerror(errno))) }
-            // Not inherited by other tests' children (pipe2 is not imported; the window in between is tiny).
-            for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            return (fds[0], fds[1])
-        }
-        let out = try makePipe(), err = try makePipe()
-        var input: (read: Int32, write: Int32)? = nil
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        switch stdin {
-        case .bytes:
-            let p = try makePipe()
-            input = p
-            posix_spawn_file_actions_adddup2(&actions, p.read, 0)
-        case .null:
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        case .closed:
-            posix_spawn_file_actions_addclose(&actions, 0)
-        }
-        posix_spawn_file_actions_adddup2(&actions, out.write, 1)
-        posix_spawn_file_actions_adddup2(&actions, err.write, 2)
-        let argv = command.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let started = Date()
-        var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, command[0], &actions, nil, argv, environ)
-        close(out.write)
-        close(err.write)
-        if let input { close(input.read) }
-        guard spawned == 0 else {
-            close(out.read)
-            close(err.read)
-            if let input { close(input.write) }
-            throw CorpusError(command: command.joined(separator: " "), stderr: "posix_spawn: \(String(cString: strerror(spawned)))")
-        }
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        for (fd, sink) in [(out.read, 0), (err.read, 1)] {
-            group.enter()
-            DispatchQueue.global().async {
-                let data = FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile()
-                if sink == 0 { outData = data } else { errData = data }
-                group.leave()
-            }
-        }
-        if case .bytes(let bytes) = stdin, let input {
-            group.enter()
-            DispatchQueue.global().async {
-                bytes.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let n = write(input.write, raw.baseAddress! + offset, raw.count - offset)
-                        if n < 0 && errno == EINTR { continue }
-                        if n <= 0 { break }  // the reader has gone
-                        offset += n
-                    }
-                }
-                close(input.write)
-                group.leave()
-            }
-        }
-        var waitStatus: Int32 = 0
-        var usage = rusage()
-        while true {
-            let reaped = wait4(pid, &waitStatus, WNOHANG, &usage)
-            if reaped == pid { break }
-            if reaped < 0 && errno != EINTR { throw CorpusError(command: command.joined(separator: " "), stderr: "wait4: \(String(cString: strerror(errno)))") }
-            if Date().timeIntervalSince(started) > timeLimit {
-                timedOut = true
-                kill(pid, SIGKILL)
-                _ = wait4(pid, &waitStatus, 0, &usage)
-                break
-            }
-            usleep(20_000)
-        }
-        seconds = Date().timeIntervalSince(started)
-        group.wait()
-        stdout = String(decoding: outData, as: UTF8.self)
-        stderr = String(decoding: errData, as: UTF8.self)
-        maxRSSKiB = usage.ru_maxrss
-        // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift does not import.
-        if waitStatus & 0x7F == 0 { status = (waitStatus >> 8) & 0xFF } else { signal = waitStatus & 0x7F }
-    }
-
+extension BoundedRun {
     /// Fails the test when the run hung (killed at the time limit), crashed (a signal) or used too much memory.
     func expectFinished(sourceLocation: SourceLocation = #_sourceLocation) throws {
         let name = command.map { $0.replacingOccurrences(of: "\n", with: "\\n") }.joined(separator: " ")

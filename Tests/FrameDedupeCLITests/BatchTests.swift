@@ -3,7 +3,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// Several inputs in one call: a folder each, partial failure, -j, resume.
-@Suite("framededupe with several inputs")
+@Suite("framededupe with several inputs", .temporaryFolders)
 struct BatchTests {
     /// A folder holding copies of the samples under the given names.
     private func inputs(_ names: [String: String]) throws -> URL {

@@ -3,7 +3,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// The built binary, run as a user would: stdout, stderr and the exit code are the contract.
-@Suite("framededupe command line")
+@Suite("framededupe command line", .temporaryFolders)
 struct CommandLineTests {
     @Test func helpListsEveryOptionWithDefaults() throws {
         let result = try Fixtures.framededupe(["run", "--help"])
@@ -121,7 +121,7 @@ struct CommandLineTests {
     }
 }
 
-@Suite("framededupe embed")
+@Suite("framededupe embed", .temporaryFolders)
 struct EmbedCommandTests {
     @Test func npyWithSidecar() throws {
         let out = Fixtures.temporaryFolder("embed")

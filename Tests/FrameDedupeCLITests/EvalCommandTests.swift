@@ -3,7 +3,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// `framededupe eval` run as a user would, on a real run of a bundled sample.
-@Suite("framededupe eval")
+@Suite("framededupe eval", .temporaryFolders)
 struct EvalCommandTests {
     /// Writes `json` to `folder/name` and returns its path.
     func write(_ json: String, _ name: String, in folder: URL) throws -> String {

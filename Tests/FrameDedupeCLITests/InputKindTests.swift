@@ -3,7 +3,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// Raw video and folders of images through the built binary.
-@Suite("framededupe on raw video and image folders")
+@Suite("framededupe on raw video and image folders", .temporaryFolders)
 struct InputKindCommandTests {
     private func json(_ url: URL) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])

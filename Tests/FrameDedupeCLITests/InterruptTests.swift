@@ -3,7 +3,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// SIGINT and SIGTERM sent to the real binary mid-run: valid partial results, exit 130 / 143.
-@Suite("Interrupting a run")
+@Suite("Interrupting a run", .temporaryFolders)
 struct InterruptTests {
 
     private func json(_ url: URL) throws -> [String: Any] {

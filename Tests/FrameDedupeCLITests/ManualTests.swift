@@ -3,7 +3,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// man/framededupe.1 is generated (`make man`) from the command-line definitions; this fails when it is stale.
-@Suite("Man page is in sync")
+@Suite("Man page is in sync", .temporaryFolders)
 struct ManualTests {
     @Test func everyOptionAndItsHelpIsInTheManPage() throws {
         let manual = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("man/framededupe.1"), encoding: .utf8)
@@ -35,7 +35,7 @@ struct ManualTests {
 }
 
 /// README's examples run as they stand (scripts/check-examples.sh), and the man page carries the same commands.
-@Suite("README and man page examples")
+@Suite("README and man page examples", .temporaryFolders)
 struct ExamplesTests {
     private var readme: String { (try? String(contentsOf: Fixtures.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)) ?? "" }
 

@@ -4,7 +4,7 @@ import _FrameDedupeTestSupport
 
 /// Package.swift declares what every target imports, so the build graph is the real one (a target that
 /// imports a module it does not declare builds only because something else happened to build it first).
-@Suite("Package.swift tells the truth")
+@Suite("Package.swift tells the truth", .temporaryFolders)
 struct PackageManifestTests {
     /// Modules of the system and the toolchain, never declared in Package.swift.
     static let systemModules: Set<String> = [
@@ -22,8 +22,7 @@ struct PackageManifestTests {
 
     static func targets() throws -> [Target] {
         // A scratch path of its own: `swift test` holds the lock of .build while the tests run (describe builds nothing).
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("framededupe-describe-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: scratch) }
+        let scratch = Fixtures.temporaryFolder("describe")
         let described = try Fixtures.run("swift", ["package", "--package-path", Fixtures.packageRoot.path, "--scratch-path", scratch.path,
                                                    "describe", "--type", "json"])
         #expect(described.status == 0, "swift package describe: \(described.stderr)")

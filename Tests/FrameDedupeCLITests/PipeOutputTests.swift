@@ -3,7 +3,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// `--print` through the built binary, read back by the real ffmpeg and ffprobe.
-@Suite("--print: results on standard output, for pipes and ffmpeg")
+@Suite("--print: results on standard output, for pipes and ffmpeg", .temporaryFolders)
 struct PipeOutputTests {
     /// Runs a bash script (`$1`, `$2`… are `arguments`); bash for `PIPESTATUS`.
     private func bash(_ script: String, _ arguments: [String]) throws -> Fixtures.Result {

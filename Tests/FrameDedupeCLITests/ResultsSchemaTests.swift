@@ -7,7 +7,7 @@ import _FrameDedupeTestSupport
 /// runs on the samples (video and a folder of pictures; both scorers; every `--keep`) are valid against them, and
 /// every member a schema allows is seen in some run, so neither side can drift alone. The files also read back
 /// into ``ScenesFile`` and ``ClustersFile``, whose text is the file again, byte for byte.
-@Suite("Results files against their JSON Schemas")
+@Suite("Results files against their JSON Schemas", .temporaryFolders)
 struct ResultsSchemaTests {
     static func schema(_ name: String) throws -> JSONDocument {
         try JSONDocument(contentsOf: Fixtures.packageRoot.appendingPathComponent("docs/schema/\(name).schema.json"))

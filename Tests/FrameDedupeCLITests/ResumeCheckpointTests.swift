@@ -10,7 +10,7 @@ import Glibc
 /// (while an image is written, mid-record, while the results are moved into place, right at the end), then
 /// resumed, gives every output file byte for byte as a run that was never stopped; a torn checkpoint record
 /// is dropped; a checkpoint made with other options is discarded, with a line saying so.
-@Suite("Resuming a killed run from its checkpoint", .serialized)
+@Suite("Resuming a killed run from its checkpoint", .temporaryFolders, .serialized)
 struct ResumeCheckpointTests {
     /// Small batches and `--keep diverse`, so that a 10 s clip logs many batches, scenes and candidate images.
     static let options = ["--keep", "diverse", "--batch", "2", "-q"]
@@ -39,18 +39,8 @@ struct ResumeCheckpointTests {
 
     /// Runs the binary into `out` and kills it with SIGKILL after `seconds`; true if it was killed (not finished first).
     private func killAfter(_ seconds: Double, out: URL, arguments: [String]) throws -> Bool {
-        let process = Process()
-        process.executableURL = Fixtures.binary
-        process.arguments = [Self.input, "-o", out.path] + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        let run = try BoundedRun(Fixtures.binary.path, [Self.input, "-o", out.path] + arguments, timeLimit: seconds)
+        return run.timedOut && run.signal == SIGKILL
     }
 
     /// Runs the binary into `out` with `FRAMEDEDUPE_TEST_KILL=plan`: it kills itself with SIGKILL there.

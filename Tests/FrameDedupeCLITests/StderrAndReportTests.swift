@@ -6,7 +6,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// Progress, logging, report.html and resume with --print, through the built binary.
-@Suite("framededupe progress, log, report and resume")
+@Suite("framededupe progress, log, report and resume", .temporaryFolders)
 struct StderrAndReportTests {
     private var clip: String { Fixtures.sample("shots-360p.mp4").path }
 

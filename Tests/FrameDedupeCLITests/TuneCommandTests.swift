@@ -3,7 +3,7 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// `framededupe tune` run as a user would, on a bundled sample with a hand-written truth.
-@Suite("framededupe tune")
+@Suite("framededupe tune", .temporaryFolders)
 struct TuneCommandTests {
     @Test func sweepsAGivenGridAndRanksTheSettings() throws {
         // samples/shots-360p.mp4: three real shots, cuts at 3 s and 6 s, three different contents.

@@ -7,7 +7,7 @@ import _FrameDedupeTestSupport
 /// The readers of truth files and result folders `scripts/fuzz.sh` fuzzes, on its seeds (real files) and on the inputs
 /// kept from its runs (`scripts/fuzz/regressions/<target>/`, none yet): the seeds read back whole, and no input
 /// crashes a reader.
-@Suite("Fuzzed readers of truth and results: seeds and regressions")
+@Suite("Fuzzed readers of truth and results: seeds and regressions", .temporaryFolders)
 struct EvaluationFuzzSeedsTests {
     @Test func truthFiles() throws {
         let seeds = Fixtures.fuzzInputs("truth")

@@ -6,7 +6,7 @@ import _FrameDedupeTestSupport
 
 /// `framededupe eval`'s scores on tiny hand-made truths and results: every expected value is worked out
 /// by hand in the comments.
-@Suite("Evaluation against ground truth")
+@Suite("Evaluation against ground truth", .temporaryFolders)
 struct EvaluationTests {
     /// Equal within floating-point rounding.
     func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) < 1e-12 }

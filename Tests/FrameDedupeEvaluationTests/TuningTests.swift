@@ -5,7 +5,7 @@ import Similarity
 import Testing
 import _FrameDedupeTestSupport
 
-@Suite("Threshold sweep (framededupe tune)")
+@Suite("Threshold sweep (framededupe tune)", .temporaryFolders)
 struct TuningTests {
     /// The A B A C B clip: 2 s shots, content groups 0 1 0 2 1.
     var truth: GroundTruth {

@@ -5,7 +5,7 @@ import _FrameDedupeTestSupport
 
 /// ``ClosedScenes``: the closed scenes' embeddings, grids, lumas and thumbnails spilled to an unlinked file while a
 /// run decodes, so memory does not grow with the input's length; what comes back must be exactly what went in.
-@Suite("Closed scenes spilled to disk while decoding")
+@Suite("Closed scenes spilled to disk while decoding", .temporaryFolders)
 struct ClosedScenesTests {
     /// Real scenes (embeddings, grids, keyframe lumas) and real JPEG keyframes standing in for the thumbnails.
     static func realScenes() throws -> (scenes: [Scene], images: [Int: [UInt8]]) {

@@ -4,7 +4,7 @@ import Similarity
 import Testing
 import _FrameDedupeTestSupport
 
-@Suite("Content clusters over scenes")
+@Suite("Content clusters over scenes", .temporaryFolders)
 struct ClustersTests {
     /// Scene starts of a list, rounded to the sampling grid.
     func starts(_ list: SceneList) -> [Double] { list.scenes.map { ($0.start * 2).rounded() / 2 } }

@@ -47,7 +47,7 @@ func parseXML(_ text: String) throws -> [ParsedElement] {
     return collector.elements
 }
 
-@Suite("Dendrogram JSON and SVG")
+@Suite("Dendrogram JSON and SVG", .temporaryFolders)
 struct DendrogramTests {
     /// 0+1 at 0.1, 2+3 at 0.2, both pairs at 0.9; cut at 0.5 into {0, 1} and {2, 3}.
     let pairs = MergeTree(leafCount: 4, merges: [

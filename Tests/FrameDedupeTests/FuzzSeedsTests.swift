@@ -6,7 +6,7 @@ import _FrameDedupeTestSupport
 /// The checkpoint reader `scripts/fuzz.sh` fuzzes, on its seeds (real logs) and on the inputs kept from its runs
 /// (`scripts/fuzz/regressions/checkpoint/`, none yet): every cut of a real log reads up to its last whole record,
 /// and no input crashes it. The readers of truth and result files: FrameDedupeEvaluationTests.
-@Suite("Fuzzed readers: seeds and regressions")
+@Suite("Fuzzed readers: seeds and regressions", .temporaryFolders)
 struct FuzzSeedsTests {
     @Test func checkpointLogs() throws {
         let seeds = Fixtures.fuzzInputs("checkpoint")

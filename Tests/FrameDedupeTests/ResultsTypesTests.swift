@@ -1,9 +1,10 @@
 import Foundation
 import FrameDedupe
 import Testing
+import _FrameDedupeTestSupport
 
 /// The results types' own rules, without video: image names, and the layout `json` gives the schema types.
-@Suite("Results types: image names and JSON layout")
+@Suite("Results types: image names and JSON layout", .temporaryFolders)
 struct ResultsTypesTests {
     @Test func imageNamesFormatAndParseBack() throws {
         let name = ImageName(kind: .scene, id: 7, seconds: 12.5, fileExtension: "jpg")

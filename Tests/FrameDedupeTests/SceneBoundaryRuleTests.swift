@@ -4,7 +4,7 @@ import _FrameDedupeTestSupport
 
 /// The cut rule on hand-made scores, each case one of the situations its documentation names
 /// (the figures are of the kind measured on the dev set at 2 fps).
-@Suite("Scene boundary rule: adaptive cuts with one frame of lookahead")
+@Suite("Scene boundary rule: adaptive cuts with one frame of lookahead", .temporaryFolders)
 struct SceneBoundaryRuleTests {
     let rule = SceneBoundaryRule()
 

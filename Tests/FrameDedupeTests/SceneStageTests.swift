@@ -3,6 +3,7 @@ import FrameDedupe
 import Pixels
 import Similarity
 import Testing
+import _FrameDedupeTestSupport
 
 /// Synthetic frames: plain values with known content, so every stage's rule is tested without video.
 enum Synthetic {
@@ -61,7 +62,7 @@ extension SceneEvent {
     var closed: ClosedScene<Attachment>? { if case .sceneClosed(let c) = self { return c }; return nil }
 }
 
-@Suite("Scene stages on synthetic frames (no video)")
+@Suite("Scene stages on synthetic frames (no video)", .temporaryFolders)
 struct SceneStageTests {
     func cutDetector(scorer: ScorerKind = .embed) -> CutDetector<Void, SimilarityScorer> {
         CutDetector<Void, SimilarityScorer>(scorer: SimilarityScorer(kind: scorer), rule: SceneBoundaryRule())

@@ -4,7 +4,7 @@ import FrameDedupe
 import Testing
 import _FrameDedupeTestSupport
 
-@Suite("Scenes and keyframes, end to end through the library")
+@Suite("Scenes and keyframes, end to end through the library", .temporaryFolders)
 struct ScenesTests {
     /// `samples/shots-360p.mp4`: real shots cut at 3.00 s and 6.00 s (see samples/README.md).
     @Test func threeRealShotsGiveThreeScenes() throws {
@@ -131,7 +131,7 @@ struct ScenesTests {
     }
 }
 
-@Suite("Results appear whole or not at all")
+@Suite("Results appear whole or not at all", .temporaryFolders)
 struct AtomicOutputTests {
     @Test func failedRunLeavesEarlierResults() throws {
         let out = Fixtures.temporaryFolder("atomic")

@@ -189,7 +189,7 @@ private func randomMatrix(count: Int, seed: UInt64, _ value: (inout SplitMix64) 
     return CondensedDistances(count: count, values: (0..<(count * (count - 1) / 2)).map { _ in value(&generator) })
 }
 
-@Suite("Agglomerative clustering")
+@Suite("Agglomerative clustering", .temporaryFolders)
 struct ClusteringTests {
     /// Largest difference allowed between our scene distances (Float dot products from `cblas_sgemm`) and numpy's
     /// (float64, rounded to float32). Measured: ≤ 2.7e-7 on the fixtures, 4.4e-7 for near-duplicates in 1280-d.

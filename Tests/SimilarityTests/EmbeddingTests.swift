@@ -2,6 +2,7 @@ import Foundation
 import Pixels
 @_spi(Testing) import Similarity
 import Testing
+import _FrameDedupeTestSupport
 
 // The network is checked against golden files written by `scripts/reference-forward.py` (an independent
 // float64 numpy forward pass) from scikit-image's `chelsea` and `coffee` after the ImageNet crop. The
@@ -74,7 +75,7 @@ private func mirrored(_ image: RGBImage) -> RGBImage {
     return RGBImage(width: image.width, height: image.height, pixels: pixels)
 }
 
-@Suite("EfficientNet-Lite0, -Lite1 and -Lite2 against the numpy reference")
+@Suite("EfficientNet-Lite0, -Lite1 and -Lite2 against the numpy reference", .temporaryFolders)
 struct EmbeddingGoldenTests {
     /// The embedding, grid, logits and top-5 classes agree with the float64 reference.
     /// Budget: float32 against float64 gives ~1e-6 in the logits; anything above 1e-3 is a bug.
@@ -116,7 +117,7 @@ struct EmbeddingGoldenTests {
     }
 }
 
-@Suite("EfficientNet-Lite0 behaviour")
+@Suite("EfficientNet-Lite0 behaviour", .temporaryFolders)
 struct EmbeddingBehaviourTests {
     /// A batch gives each image the result it gets alone (to float rounding of OpenBLAS's blocking), also
     /// once the workspace has grown and is reused for a smaller batch.
@@ -190,10 +191,10 @@ struct EmbeddingBehaviourTests {
     }
 }
 
-@Suite("SafeTensors reader")
+@Suite("SafeTensors reader", .temporaryFolders)
 struct SafeTensorsTests {
     private func write(_ bytes: [UInt8]) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("safetensors-\(UUID().uuidString)")
+        let url = Fixtures.temporaryFolder("safetensors").appendingPathComponent("model.safetensors")
         try Data(bytes).write(to: url)
         return url
     }
@@ -249,7 +250,7 @@ struct SafeTensorsTests {
     }
 }
 
-@Suite("Embedding kernels")
+@Suite("Embedding kernels", .temporaryFolders)
 struct EmbeddingKernelTests {
     /// TF "SAME": stride 2 on even sizes pads one more after than before.
     @Test func samePadding() {
@@ -324,7 +325,7 @@ private func processCPUSeconds() -> Double {
 /// `scripts/bench-embedding.py`. Its value: `threads=1 batches=1,16 rounds=10` (any subset). OpenBLAS picks its
 /// kernels for the CPU unless `OPENBLAS_CORETYPE` says otherwise; the output names it. Run it alone, in release:
 /// `FRAMEDEDUPE_BENCH_EMBEDDING="threads=1" swift test -c release --filter EmbeddingBenchmark`.
-@Suite("EmbeddingBenchmark", .enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_BENCH_EMBEDDING"] != nil))
+@Suite("EmbeddingBenchmark", .temporaryFolders, .enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_BENCH_EMBEDDING"] != nil))
 struct EmbeddingBenchmark {
     @Test func timePerImage() throws {
         var options = ["threads": "1", "batches": "1,16", "rounds": "10"]

@@ -3,7 +3,7 @@ import Similarity
 import Testing
 import _FrameDedupeTestSupport
 
-@Suite("Feature grids held at 8 bits")
+@Suite("Feature grids held at 8 bits", .temporaryFolders)
 struct FeatureGridTests {
     /// Cell cosines of the byte grids against the exact cosines of the Double sums they came from, on
     /// sparse non-negative vectors like the network's (ReLU6 features, many near zero).

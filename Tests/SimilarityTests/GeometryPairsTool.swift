@@ -25,7 +25,7 @@ import Glibc
 /// each) of one `verify`, and the median of one `features(of:)`, in wall-clock and in the thread's CPU time.
 ///
 ///     FRAMEDEDUPE_GEOMETRY_PAIRS=/tmp/request.json swift test -c release --filter GeometryPairsTool
-@Suite("GeometryPairsTool", .enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_GEOMETRY_PAIRS"] != nil))
+@Suite("GeometryPairsTool", .temporaryFolders, .enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_GEOMETRY_PAIRS"] != nil))
 struct GeometryPairsTool {
     struct Request: Decodable {
         struct Frame: Decodable {

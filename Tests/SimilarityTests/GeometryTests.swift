@@ -60,7 +60,7 @@ func fastCorners(_ image: LumaImage, threshold: Int) -> [FastCorners.Corner] {
     return corners
 }
 
-@Suite("Geometric verification: kernels against OpenCV and their references")
+@Suite("Geometric verification: kernels against OpenCV and their references", .temporaryFolders)
 struct GeometryKernelTests {
     @Test func fastCornersAreOpenCVs() throws {
         let golden = try GeometryGolden.load()
@@ -240,16 +240,14 @@ struct GeometryKernelTests {
 /// the short side).
 enum GeometryPictures {
     static func still(_ name: String, _ input: String, at seconds: Double, _ filter: String, reencode: Bool = false) throws -> URL {
-        try Fixtures.cached("geometry-\(name).png") { url in
-            let source = Fixtures.sample(input).path
-            if reencode {
-                let low = url.deletingLastPathComponent().appendingPathComponent("geometry-\(name)-low.mp4")
-                try Fixtures.ffmpeg(["-y", "-ss", "\(seconds)", "-i", source, "-t", "0.5", "-vf", filter, "-c:v", "libx264", "-crf", "45", "-pix_fmt", "yuv420p", low.path])
-                try Fixtures.ffmpeg(["-y", "-i", low.path, "-frames:v", "1", "-f", "image2", "-c:v", "png", url.path])
-            } else {
-                try Fixtures.ffmpeg(["-y", "-ss", "\(seconds)", "-i", source, "-frames:v", "1", "-vf", filter, "-f", "image2", "-c:v", "png", url.path])
-            }
+        let source = Fixtures.sample(input).path
+        if reencode {
+            return try Fixtures.ffmpegFixture("geometry-\(name).png", [
+                ["-ss", "\(seconds)", "-i", source, "-t", "0.5", "-vf", filter, "-c:v", "libx264", "-crf", "45", "-pix_fmt", "yuv420p", "{work}/low.mp4"],
+                ["-i", "{work}/low.mp4", "-frames:v", "1", "-f", "image2", "-c:v", "png", "{out}"],
+            ])
         }
+        return try Fixtures.ffmpegFixture("geometry-\(name).png", [["-ss", "\(seconds)", "-i", source, "-frames:v", "1", "-vf", filter, "-f", "image2", "-c:v", "png", "{out}"]])
     }
 
     static func luma(_ url: URL) throws -> LumaImage {
@@ -258,7 +256,7 @@ enum GeometryPictures {
     }
 }
 
-@Suite("Geometric verification on real pictures")
+@Suite("Geometric verification on real pictures", .temporaryFolders)
 struct GeometryRealPictureTests {
     /// The coffee cup at 1 s of shots-360p.mp4, and the rocket at 7.5 s.
     static let copies: [(String, String, Bool)] = [
@@ -317,7 +315,7 @@ struct GeometryRealPictureTests {
 
 // MARK: - Black bars against ffmpeg's cropdetect
 
-@Suite("Black bars as cropdetect finds them")
+@Suite("Black bars as cropdetect finds them", .temporaryFolders)
 struct BlackBarTests {
     /// Clips of shots-360p.mp4 (3 s) with bars added by ffmpeg's pad filter.
     static let clips: [(String, String)] = [
@@ -328,10 +326,10 @@ struct BlackBarTests {
     ]
 
     static func clip(_ name: String, _ filter: String) throws -> URL {
-        try Fixtures.cached("bars-\(name).mp4") { url in
-            try Fixtures.ffmpeg(["-y", "-t", "3", "-i", Fixtures.sample("shots-360p.mp4").path, "-vf", filter + ",setsar=1", "-c:v", "libx264", "-crf", "23",
-                                 "-pix_fmt", "yuv420p", "-f", "mp4", url.path])
-        }
+        try Fixtures.ffmpegFixture("bars-\(name).mp4", [[
+            "-t", "3", "-i", Fixtures.sample("shots-360p.mp4").path, "-vf", filter + ",setsar=1", "-c:v", "libx264", "-crf", "23",
+            "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+        ]])
     }
 
     /// ffmpeg's last `crop=w:h:x:y` over all frames (skip=0, round=2).

@@ -1,8 +1,9 @@
 import Pixels
 import Similarity
 import Testing
+import _FrameDedupeTestSupport
 
-@Suite("Perceptual hashes")
+@Suite("Perceptual hashes", .temporaryFolders)
 struct HashTests {
     /// Largest `distance(to:)` (max of pHash and dHash, bits of 64) allowed between a photograph and its brightened
     /// (+30), JPEG q20, noisy (σ 10) or blurred (σ 1.5) version. Measured on the fixtures: pHash ≤ 2, dHash ≤ 3.

@@ -17,7 +17,7 @@ import _FrameDedupeTestSupport
 ///
 /// SSIM counts one picture's pixels per comparison (`width × height`); a hash is `FrameHash(luma)`, pHash and dHash
 /// together, including the area average down to its 32×32 and 9×8 grids.
-@Suite("KernelBenchmark", .enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_BENCH_KERNELS"] != nil))
+@Suite("KernelBenchmark", .temporaryFolders, .enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_BENCH_KERNELS"] != nil))
 struct KernelBenchmark {
     @Test func throughput() throws {
         var options = ["rounds": "5", "seconds": "0.5"]

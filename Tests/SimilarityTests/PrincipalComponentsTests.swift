@@ -3,7 +3,7 @@ import Similarity
 import Testing
 import _FrameDedupeTestSupport
 
-@Suite("Principal components")
+@Suite("Principal components", .temporaryFolders)
 struct PrincipalComponentsTests {
     /// Points spread along e0 (standard deviation 10) and e1 (3), with small noise (0.1) in 30 dimensions:
     /// the components are ±e0 and ±e1 by construction, with variances 100 and 9.

@@ -2,6 +2,7 @@ import Foundation
 import Pixels
 @_spi(Testing) import Similarity
 import Testing
+import _FrameDedupeTestSupport
 
 // MARK: - Fixtures (shared with HashTests.swift)
 
@@ -126,7 +127,7 @@ func picture(width: Int, height: Int, _ value: (Int, Int) -> Int) -> LumaImage {
 
 // MARK: - SSIM
 
-@Suite("Structural similarity")
+@Suite("Structural similarity", .temporaryFolders)
 struct SSIMTests {
     /// Budget of the Float kernel against scikit-image (Float64 throughout) on the golden pairs.
     static let goldenTolerance = 1e-4
