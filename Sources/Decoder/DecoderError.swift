@@ -19,6 +19,11 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     case libav(LibavError)
     /// A folder without a single picture libavformat recognises (`files`: how many other files it holds).
     case noImages(files: Int)
+    /// `--start`/`--end` hold no frame to sample: the range (seconds) and where the input ends, when known.
+    case nothingInRange(start: Double, end: Double?, inputEnd: Double?)
+
+    /// `12.5 s`: seconds as the options take them.
+    private static func seconds(_ x: Double) -> String { String(format: "%.3f s", x) }
 
     public var description: String {
         switch self {
@@ -37,6 +42,9 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
         case .undecodable(let n, let why): "not one frame could be decoded from \(n) video packets" + (why.map { " (\($0))" } ?? "")
         case .libav(let e): e.description
         case .noImages(let n): "is a folder without any image" + (n > 0 ? " (\(n) other \(n == 1 ? "file" : "files"))" : "")
+        case .nothingInRange(let start, let end, let inputEnd):
+            "no frame to sample from \(Self.seconds(start))" + (end.map { " to \(Self.seconds($0))" } ?? " on")
+                + (inputEnd.map { " (the input ends at \(Self.seconds($0)))" } ?? "") + "; earlier results are kept"
         }
     }
 }

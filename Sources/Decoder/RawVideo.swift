@@ -27,7 +27,7 @@ public struct RawVideoFormat: Sendable, Hashable, CustomStringConvertible {
         guard !parts[1].isEmpty, av_get_pix_fmt(parts[1]) != AV_PIX_FMT_NONE else {
             throw RawVideoFormatError("'\(parts[1])' is not a pixel format libavutil knows (gray, rgb24, yuv420p, … see ffmpeg -pix_fmts)")
         }
-        guard let rate = Rational(parsing: parts[2]), rate.numerator > 0 else {
+        guard let rate = Rational(parsing: parts[2]), rate.numerator > 0, rate.numerator <= Int32.max, rate.denominator <= Int32.max else {
             throw RawVideoFormatError("'\(parts[2])' is not a positive frame rate (25, 29.97 or 30000/1001)")
         }
         width = w

@@ -26,7 +26,11 @@ public struct Rational: Sendable, Hashable, Codable, CustomStringConvertible {
         guard fraction.count <= 9, fraction.allSatisfy(\.isASCII), let f = Int64(fraction.isEmpty ? "0" : String(fraction)) else { return nil }
         var scale: Int64 = 1
         for _ in 0..<fraction.count { scale *= 10 }
-        self.init(whole * scale + f, scale)
+        // A whole part too large for the decimals (9999999999999999999.5) is no number we can hold.
+        let (scaled, tooLarge) = whole.multipliedReportingOverflow(by: scale)
+        let (value, stillTooLarge) = scaled.addingReportingOverflow(f)
+        guard !tooLarge, !stillTooLarge else { return nil }
+        self.init(value, scale)
     }
 
     public var doubleValue: Double { Double(numerator) / Double(denominator) }

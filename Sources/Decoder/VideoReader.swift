@@ -258,7 +258,7 @@ public final class VideoReader {
         // (Not across the runs of a folder mixing formats: the first run's input holds only its own pictures.)
         if let s = options.start, s > 0, seekable, (images?.segments.count ?? 1) == 1 {
             // Seek to the key frame at or before the start; frames before it are decoded and dropped.
-            let target = info.startPTS + Int64((s / timeBase.doubleValue).rounded(.down))
+            let target = info.startPTS + VideoReader.units(s, timeBase.doubleValue, .down)
             if av_seek_frame(format.pointer, index, target, AVSEEK_FLAG_BACKWARD) < 0 {
                 warnings.append("could not seek to \(s) s; decoding from the start")
             }
@@ -291,9 +291,18 @@ public final class VideoReader {
     private func setClock(startPTS: Int64) {
         info.startPTS = startPTS
         let tb = info.timeBase.doubleValue
-        let origin = startPTS + Int64(((options.start ?? 0) / tb).rounded(.up))
+        let origin = startPTS + VideoReader.units(options.start ?? 0, tb, .up)
         clock = SampleClock(origin: origin, timeBase: info.timeBase, rate: options.sampling)
-        if let e = options.end { endPTS = startPTS + Int64((e / tb).rounded(.up)) }
+        if let e = options.end { endPTS = startPTS + VideoReader.units(e, tb, .up) }
+    }
+
+    /// `seconds` in units of `timeBase` seconds, rounded, held within ±2^62 so that adding a stream's start
+    /// cannot overflow: a NaN, an infinity or 10^18 s from a library caller is clamped, never a trap.
+    static func units(_ seconds: Double, _ timeBase: Double, _ rounding: FloatingPointRoundingRule) -> Int64 {
+        let x = (seconds / timeBase).rounded(rounding)
+        let limit = Double(Int64(1) << 62)
+        if x.isNaN { return 0 }
+        return Int64(min(max(x, -limit), limit))
     }
 
     /// Seconds from the stream's start to the end of the last decoded frame (its pts plus the
@@ -335,6 +344,10 @@ public final class VideoReader {
             // Nothing at all could be decoded: the input is unreadable, not an empty result.
             if counts.packets == 0 && !seekable && info.container.hasPrefix("mov") { throw .indexAtEndOnPipe }
             throw .undecodable(packets: counts.packets, reason: firstDecodeError)
+        }
+        if counts.sampledFrames == 0 && (options.start != nil || options.end != nil) {
+            // A range that holds no frame (--start past the end): an error, not an empty result over a good one.
+            throw .nothingInRange(start: options.start ?? 0, end: options.end, inputEnd: endOfLastFrame ?? info.duration)
         }
         return nil
     }

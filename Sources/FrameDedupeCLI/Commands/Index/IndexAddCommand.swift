@@ -43,6 +43,7 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
     func validate() throws {
         if !(1...64).contains(jobs) { throw ValidationError("-j must be 1 to 64, got \(jobs)") }
         if jobs > 1 && networkOptions.blasThreads > 1 { throw ValidationError("-j \(jobs) runs one OpenBLAS thread per video: leave --blas-threads at 1") }
+        try NumberRange.check(pauseInTransaction, "--pause-in-transaction", 0...3600, unit: "seconds")
         if videos.contains("-") { throw ValidationError("the index needs files (their content hash names them): standard input cannot be added") }
     }
 

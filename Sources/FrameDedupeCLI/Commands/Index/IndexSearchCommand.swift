@@ -39,6 +39,7 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
 
     func validate() throws {
         if !(1...1000).contains(top) { throw ValidationError("--top must be 1 to 1000, got \(top)") }
+        try NumberRange.check(approximateAbove, "--approximate-above", 0...Int(Int32.max))
     }
 
     func run() throws {

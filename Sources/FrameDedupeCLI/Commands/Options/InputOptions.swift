@@ -5,7 +5,7 @@ import FrameDedupe
 
 /// Options shared by every subcommand that reads video.
 struct InputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001), or 'all' for every decoded frame. Default: 2 (all for a folder of images or a numbered pattern).", valueName: "rate"))
+    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001, 1/86400 to 1000), or 'all' for every decoded frame. Default: 2 (all for a folder of images or a numbered pattern).", valueName: "rate"))
     var fps: String?
 
     @Option(help: ArgumentHelp("The input is headerless raw video (ffmpeg ... -f rawvideo -pix_fmt gray|rgb24|yuv420p -), in a file or on standard input ('-'): its picture size, libavutil pixel format and frame rate, e.g. 640x360:gray:25 or 1280x720:yuv420p:30000/1001.", valueName: "WIDTHxHEIGHT:PIXFMT:RATE"))
@@ -14,13 +14,13 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("For a folder of images or a numbered pattern (dir/%04d.png): the pictures' times. 'rate': --image-rate pictures a second in order of name; 'mtime': each file's modification time; 'exif': each photograph's EXIF DateTimeOriginal (the file's time when it has none). With mtime and exif the pictures are taken in time order (ties by name), and times count in scene times and in --alpha's time distance.", valueName: "rate|mtime|exif"))
     var imageTime: ImageTime = .rate
 
-    @Option(help: ArgumentHelp("With --image-time rate: pictures per second of the sequence's time axis (a number or fraction).", valueName: "rate"))
+    @Option(help: ArgumentHelp("With --image-time rate: pictures per second of the sequence's time axis (a number or fraction, 1/86400 to 1000).", valueName: "rate"))
     var imageRate: String = "1"
 
-    @Option(help: ArgumentHelp("Start sampling this many seconds after the stream's start (seeks when the input allows). Default 0.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Start sampling this many seconds after the stream's start (seeks when the input allows), 0 to 1000000000. Default 0.", valueName: "seconds"))
     var start: Double?
 
-    @Option(help: ArgumentHelp("Stop sampling this many seconds after the stream's start (exclusive). Default: the end.", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Stop sampling this many seconds after the stream's start (exclusive), after --start and up to 1000000000. Default: the end.", valueName: "seconds"))
     var end: Double?
 
     @Option(help: ArgumentHelp("Decode every frame ('all') or key frames only ('keyframes': several times faster; sampling density then follows the encoder's key-frame interval).", valueName: "all|keyframes"))
@@ -32,7 +32,7 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Shorter side in pixels of the luma used for hashes and as the source of the SSIM scale, 16 to 4096; smaller videos are not upscaled.", valueName: "pixels"))
     var analysisSize: Int = 256
 
-    @Option(help: ArgumentHelp("Decoder threads, 0 = automatic.", valueName: "n"))
+    @Option(help: ArgumentHelp("Decoder threads, 0 (automatic) to 64.", valueName: "n"))
     var threads: Int = 0
 
     @Flag(help: ArgumentHelp("Also decode non-reference frames that cannot be sampled (for measuring what skipping them saves).", visibility: .hidden))
@@ -55,14 +55,16 @@ struct InputOptions: ParsableArguments {
         guard let rate = Rational(parsing: imageRate), rate.numerator > 0 else {
             throw ValidationError("--image-rate takes a positive number or a fraction like 30000/1001; got '\(imageRate)'")
         }
-        _ = rate
+        try NumberRange.check(rate: rate, "--image-rate")
         if quiet && verbose > 0 { throw ValidationError("-q and -v contradict each other") }
         // Every subcommand that reads video validates these options before it runs: the log's level is set here.
         configureLog()
-        if let start, start < 0 { throw ValidationError("--start must be ≥ 0 seconds, got \(start)") }
+        try NumberRange.check(start, "--start", 0...NumberRange.maximumSeconds, unit: "seconds")
+        try NumberRange.check(end, "--end", 0...NumberRange.maximumSeconds, unit: "seconds")
         if let end, end <= (start ?? 0) { throw ValidationError("--end must be after --start") }
         if !(16...4096).contains(analysisSize) { throw ValidationError("--analysis-size must be 16 to 4096, got \(analysisSize)") }
-        if threads < 0 { throw ValidationError("--threads must be ≥ 0") }
+        try NumberRange.check(threads, "--threads", 0...64)
+        try NumberRange.check(stream, "--stream", 0...65_535)
     }
 
     func sampling() throws -> SamplingRate {
@@ -71,6 +73,7 @@ struct InputOptions: ParsableArguments {
         guard let rate = Rational(parsing: fps), rate.numerator > 0 else {
             throw ValidationError("--fps takes a positive number, a fraction like 30000/1001, or 'all'; got '\(fps)'")
         }
+        try NumberRange.check(rate: rate, "--fps")
         return .perSecond(rate)
     }
 

@@ -102,7 +102,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Image format of keyframes: jpg or png.", valueName: "jpg|png"))
     var imageFormat: StillImageFormat = .jpg
 
-    @Option(help: ArgumentHelp("Longest side of keyframe images in pixels (never upscaled). Default: the video's size.", valueName: "pixels"))
+    @Option(help: ArgumentHelp("Longest side of keyframe images in pixels, 16 to 16384 (never upscaled). Default: the video's size.", valueName: "pixels"))
     var maxSide: Int?
 
     @Option(help: ArgumentHelp("JPEG quality as ffmpeg's -q:v, 2 (best) to 31.", valueName: "q"))
@@ -117,7 +117,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Weight of time in the scene distance, 0 (content only) to 1 (time only).", valueName: "alpha"))
     var alpha: Double = 0
 
-    @Option(help: ArgumentHelp("Seconds of gap between two scenes at which their time distance reaches 1 (an absolute scale, never the video's length).", valueName: "seconds"))
+    @Option(help: ArgumentHelp("Seconds of gap between two scenes at which their time distance reaches 1 (an absolute scale, never the video's length), above 0 and up to 1000000000.", valueName: "seconds"))
     var timeScale: Double = 60
 
     @Flag(inversion: .prefixedNo, help: "Check where things are in the picture (3x3 feature grids) before two scenes may share a cluster, so look-alikes (two halves of one photograph, two set-ups of one set) stay apart.")
@@ -168,13 +168,14 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         if !(0...2).contains(diversity) { throw ValidationError("--diversity must be 0 to 2, got \(diversity)") }
         if !(1...1000).contains(minClusterSize) { throw ValidationError("--min-cluster-size must be 1 to 1000, got \(minClusterSize)") }
         if !(0...1).contains(alpha) { throw ValidationError("--alpha must be 0 to 1, got \(alpha)") }
-        if !(timeScale > 0) { throw ValidationError("--time-scale must be a positive number of seconds, got \(timeScale)") }
+        if !(timeScale > 0) || !timeScale.isFinite { throw ValidationError("--time-scale must be a positive number of seconds, got \(timeScale)") }
+        try NumberRange.check(timeScale, "--time-scale", 0...NumberRange.maximumSeconds, unit: "seconds")
         if !(0...2).contains(gridThreshold) { throw ValidationError("--grid-threshold must be 0 to 2, got \(gridThreshold)") }
         if !(0...2).contains(embeddingThreshold) { throw ValidationError("--embedding-threshold must be 0 to 2, got \(embeddingThreshold)") }
         if !(0...2).contains(embeddingCutThreshold) { throw ValidationError("--embedding-cut-threshold must be 0 to 2, got \(embeddingCutThreshold)") }
         if let cutRatio, !(1...100).contains(cutRatio) { throw ValidationError("--cut-ratio must be 1 to 100, got \(cutRatio)") }
         if let minCutChange, !(0...2).contains(minCutChange) { throw ValidationError("--min-cut-change must be 0 to 2, got \(minCutChange)") }
-        if let maxSide, maxSide < 16 { throw ValidationError("--max-side must be at least 16 pixels") }
+        try NumberRange.check(maxSide, "--max-side", 16...16_384, unit: "pixels")
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
         if noOutput, let output, output != "-" { throw ValidationError("--no-output writes no folder, yet -o names one (\(output))") }
         try printOptions.validate(inputs: inputs, writesImages: writesFolder, outputIsStandardOutput: output == "-")
