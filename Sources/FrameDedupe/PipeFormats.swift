@@ -46,7 +46,13 @@ public enum ListFormat: String, Sendable, CaseIterable {
     ///   - inputs: the inputs of the run (ffconcat names them; times of several inputs cannot share one list).
     ///   - writesImages: false when no output folder is written (`--no-output`): there are then no image files to list.
     ///   - nulTerminated: `--print0`.
-    public func problem(printing results: PrintedResults, inputs: [String], writesImages: Bool, nulTerminated: Bool) -> String? {
+    ///   - output: `-o` as given (image paths start with it), nil for the default folders.
+    public func problem(printing results: PrintedResults, inputs: [String], writesImages: Bool, nulTerminated: Bool,
+                        output: String? = nil) -> String? {
+        if let name = lineBreakingName(inputs: inputs, output: output, nulTerminated: nulTerminated) {
+            let how = self == .ffconcat ? "ffmpeg's concat demuxer reads one line at a time" : "each path is one line (--print0 ends them with NUL instead)"
+            return "--format \(rawValue) cannot carry a name with a line break (\(ResultPrinter.escapedControls(name))): \(how)"
+        }
         if self == .chapters && results != .scenes { return "chapters are one per scene: use --print scenes --format chapters" }
         if nulTerminated && self != .paths { return "--print0 ends image paths with NUL: it goes with --format paths, not \(rawValue)" }
         if self == .paths && !writesImages { return "--format paths lists image files, and none are written without an output folder (--no-output, -o -)" }
@@ -55,6 +61,20 @@ public enum ListFormat: String, Sendable, CaseIterable {
         }
         if self == .ffconcat && inputs.contains("-") { return "--format ffconcat names the input file, and standard input ('-') has none" }
         return nil
+    }
+
+    /// The first name this format would write that holds a newline or a carriage return, which would end its line
+    /// early and could make the rest of the name read as a line of its own (`file other.mp4` in an ffconcat list):
+    /// ffconcat's input files (as absolute paths: the working folder counts too), and the image paths of `paths`
+    /// without `--print0` (they start with the output folder, named after the input or by `-o`).
+    func lineBreakingName(inputs: [String], output: String?, nulTerminated: Bool) -> String? {
+        let names: [String]
+        switch self {
+        case .ffconcat: names = inputs.filter { $0 != "-" }.map(ResultPrinter.absoluteInput)
+        case .paths where !nulTerminated: names = inputs + (output.map { [$0] } ?? [])
+        default: names = []
+        }
+        return names.first { $0.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) }
     }
 }
 
@@ -286,7 +306,7 @@ public struct ResultPrinter: Sendable {
         var out = ""
         for s in keptScenes(list) {
             let cluster = list.clusters.clusterOfScene[s.id].map { "cluster \($0)" } ?? "transition"
-            out += "# \(list.video.input): scene \(s.id), \(cluster)\n"
+            out += "# \(ResultPrinter.escapedControls(list.video.input)): scene \(s.id), \(cluster)\n"
             out += "file \(file)\n"
             out += String(format: "inpoint %.6f\noutpoint %.6f\n", floorTo(clock.container(s.start), places: 6), floorTo(clock.container(s.end), places: 6))
         }
@@ -297,6 +317,22 @@ public struct ResultPrinter: Sendable {
     static func absoluteInput(_ input: String) -> String {
         if input.contains("://") || input.hasPrefix("/") { return input }
         return URL(fileURLWithPath: input).standardizedFileURL.path
+    }
+
+    /// `s` with control characters as escapes (`\n`, `\r`, `\t`, `\u{7f}`), so it stays on one line of a list.
+    static func escapedControls(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.properties.generalCategory == .control || scalar == "\u{2028}" || scalar == "\u{2029}":
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// `'…'` with each `'` written as `'\''` (ffconcat reads the name as one token, as ffmpeg's `av_get_token` does).

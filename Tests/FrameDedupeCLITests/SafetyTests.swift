@@ -47,4 +47,29 @@ struct SafetyTests {
             #expect(embed.status == 3 && !FileManager.default.fileExists(atPath: npy.path), "stderr: \(embed.stderr)")
         }
     }
+
+    /// Case 9: a name with a line break cannot go into an ffconcat list (it would end the `file` line and could read as
+    /// `file other.mp4`) nor into newline-ended paths: a usage error, nothing on stdout; comments escape control characters.
+    @Test func listFormatsRefuseNamesThatBreakTheirLines() throws {
+        let work = Fixtures.temporaryFolder("safety-ffconcat")
+        let injected = work.appendingPathComponent("x\nfile other.mp4\ny.mp4").path
+        try FileManager.default.copyItem(atPath: Self.shots, toPath: injected)
+        for (format, extra) in [("ffconcat", ["--no-output"]), ("paths", ["-o", work.appendingPathComponent("out").path])] {
+            let result = try Fixtures.framededupe([injected, "--scorer", "ssim", "-q", "--print", "unique", "--format", format] + extra)
+            #expect(result.status == 2 && result.stdout.isEmpty, "\(format): status \(result.status), stdout: \(result.stdout)")
+            #expect(result.stderr.contains("--format \(format) cannot carry a name with a line break (") && result.stderr.contains("x\\nfile other.mp4\\ny.mp4"),
+                    "stderr: \(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: work.appendingPathComponent("out").path))
+        // A tab is no line break: the list is written, its comment escapes it, and ffmpeg reads the list.
+        let tab = work.appendingPathComponent("tab\there.mp4").path
+        try FileManager.default.copyItem(atPath: Self.shots, toPath: tab)
+        let listed = try Fixtures.framededupe([tab, "--scorer", "ssim", "-q", "--no-output", "--print", "unique", "--format", "ffconcat"])
+        #expect(listed.status == 0, "stderr: \(listed.stderr)")
+        #expect(listed.stdout.contains("tab\\there.mp4: scene 0, cluster 0\n") && listed.stdout.contains("file '\(tab)'\n"), "stdout: \(listed.stdout)")
+        let list = work.appendingPathComponent("cut.ffconcat")
+        try listed.stdout.write(to: list, atomically: true, encoding: .utf8)
+        let read = try Fixtures.run("ffmpeg", ["-v", "error", "-f", "concat", "-safe", "0", "-i", list.path, "-map", "0:v", "-c", "copy", "-f", "null", "-"])
+        #expect(read.status == 0, "ffmpeg: \(read.stderr)")
+    }
 }

@@ -22,12 +22,13 @@ struct PrintOptions: ParsableArguments {
         return ResultPrinter(results: results, format: format ?? (nulTerminated ? .paths : results.defaultFormat), nulTerminated: nulTerminated)
     }
 
-    func validate(inputs: [String], writesImages: Bool, outputIsStandardOutput: Bool) throws {
+    func validate(inputs: [String], writesImages: Bool, outputIsStandardOutput: Bool, output: String? = nil) throws {
         if format != nil && printed == nil && !nulTerminated {
             throw ValidationError("--format says how --print writes: add --print scenes|clusters|keyframes|unique")
         }
         if let printer = printer(outputIsStandardOutput: outputIsStandardOutput),
-           let problem = printer.format.problem(printing: printer.results, inputs: inputs, writesImages: writesImages, nulTerminated: nulTerminated) {
+           let problem = printer.format.problem(printing: printer.results, inputs: inputs, writesImages: writesImages, nulTerminated: nulTerminated,
+                                                         output: output) {
             throw ValidationError(problem)
         }
         if selectFile != nil && inputs.count > 1 { throw ValidationError("--select-file selects the frames of one input; give one input") }

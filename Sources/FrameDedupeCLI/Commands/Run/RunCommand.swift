@@ -178,7 +178,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         try NumberRange.check(maxSide, "--max-side", 16...16_384, unit: "pixels")
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
         if noOutput, let output, output != "-" { throw ValidationError("--no-output writes no folder, yet -o names one (\(output))") }
-        try printOptions.validate(inputs: inputs, writesImages: writesFolder, outputIsStandardOutput: output == "-")
+        try printOptions.validate(inputs: inputs, writesImages: writesFolder, outputIsStandardOutput: output == "-", output: output)
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input ('-') can be read only once") }
         if !(1...64).contains(jobs) { throw ValidationError("-j must be 1 to 64, got \(jobs)") }
         if jobs > 1 && networkOptions.blasThreads > 1 {
