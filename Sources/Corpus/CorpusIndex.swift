@@ -1,4 +1,5 @@
 import Foundation
+import FrameDedupe
 import GRDB
 
 /// One scene as the corpus index keeps it.
@@ -38,6 +39,11 @@ public struct IndexedVideo: Sendable, Equatable {
 public struct IndexError: Error, CustomStringConvertible, Sendable {
     public let path: String
     public let reason: String
+    /// True when the file is not an index this framededupe may use (another application's, an empty or text file, a
+    /// newer schema): it was left as it was.
+    public var refused = false
+    /// True when another process is writing the index now (its lock, ``CorpusIndex/lockFile``).
+    public var inUse = false
     public var description: String { "\(path): \(reason)" }
 }
 
@@ -66,32 +72,73 @@ public final class CorpusIndex: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
     let hooks: CorpusIndexHooks
+    /// Held while the index is open for writing: one writer at a time (`<index>.lock`).
+    private let lock: FolderLock?
+    /// Opened with ``Access/read``: nothing is written (a search does not store the approximate index it builds).
+    public let isReadOnly: Bool
     /// How new embeddings are stored (the index keeps the precision it was created with: see ``precision``).
     public let precision: EmbeddingPrecision
 
     /// `<index>.keyframes`, where each video's images are kept.
     public var keyframeRoot: URL { URL(fileURLWithPath: path + ".keyframes", isDirectory: true) }
 
+    /// How a command opens the index.
+    public enum Access: Sendable {
+        /// Reads only (`search`, `stats`, `export`): the file is opened read-only and never migrated.
+        case read
+        /// Reads and writes an existing index (`dedupe`, `remove`).
+        case write
+        /// As `write`, and makes the index when the path names nothing (`add`).
+        case create
+    }
+
+    /// `PRAGMA application_id` of a framededupe index ("FDDI"): what tells it from another application's SQLite file.
+    static let applicationID: Int32 = 0x4644_4449
+
     /// Opens (creating when missing) the index at `path`.
     /// - Parameters:
     ///   - precision: the storage of embeddings for a new index; an existing index keeps its own.
     ///   - create: false refuses a missing index (for commands that only read).
     public convenience init(path: String, precision: EmbeddingPrecision = .half, create: Bool = true) throws(IndexError) {
-        try self.init(path: path, precision: precision, create: create, hooks: CorpusIndexHooks())
+        try self.init(path: path, precision: precision, access: create ? .create : .write, hooks: CorpusIndexHooks())
     }
 
-    /// ``init(path:precision:create:)`` with test hooks.
-    @_spi(Testing) public init(path: String, precision: EmbeddingPrecision = .half, create: Bool = true, hooks: CorpusIndexHooks) throws(IndexError) {
+    /// Opens the index at `path` for `access`.
+    ///
+    /// A file that is not a framededupe index (another application's SQLite database, an empty or a text file) or
+    /// whose schema is newer than this framededupe's is refused (``IndexError/refused``) and left as it was: it is
+    /// inspected read-only before anything writes to it.
+    /// - Parameters:
+    ///   - precision: the storage of embeddings for a new index; an existing index keeps its own.
+    @_spi(Testing) public init(path: String, precision: EmbeddingPrecision = .half, access: Access, hooks: CorpusIndexHooks = CorpusIndexHooks()) throws(IndexError) {
         self.path = path
         self.hooks = hooks
-        if !create && !FileManager.default.fileExists(atPath: path) { throw IndexError(path: path, reason: "no such index (make one with 'framededupe index add VIDEO… --index \(path)')") }
+        let exists = FileManager.default.fileExists(atPath: path)
+        if access != .create && !exists { throw IndexError(path: path, reason: "no such index (make one with 'framededupe index add VIDEO… --index \(path)')") }
+        if exists { try Self.checkIsIndex(path) }
+        isReadOnly = access == .read
+        if access == .read {
+            lock = nil
+        } else {
+            do throws(OutputError) { lock = try FolderLock(URL(fileURLWithPath: path + ".lock"), guarding: path) } catch {
+                throw IndexError(path: path, reason: error.reason, inUse: error.kind == .inUse)
+            }
+        }
+        if !exists && FileManager.default.fileExists(atPath: path) { try Self.checkIsIndex(path) }  // made meanwhile
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(60)
+        configuration.readonly = access == .read
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            if access == .read {
+                self.precision = try pool.read { db in
+                    try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'precision'").flatMap(Int.init).flatMap(EmbeddingPrecision.init(rawValue:))
+                } ?? precision
+                return
+            }
             var migrator = DatabaseMigrator()
-            migrator.registerMigration("v1: videos, scenes, clusters") { db in
+            migrator.registerMigration(Self.knownMigrations[0]) { db in
                 try db.execute(sql: """
                     CREATE TABLE video (
                         id INTEGER PRIMARY KEY,
@@ -128,7 +175,7 @@ public final class CorpusIndex: @unchecked Sendable {
                     CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                     """)
             }
-            migrator.registerMigration("v2: the stored approximate index") { db in
+            migrator.registerMigration(Self.knownMigrations[1]) { db in
                 // The inverted-file index `search` uses beyond `approximateAbove` scenes (NearestSceneIndex.swift): its
                 // centroids and tuning in one row, each scene's list beside the scene (NULL: added since it was built).
                 try db.execute(sql: """
@@ -151,6 +198,7 @@ public final class CorpusIndex: @unchecked Sendable {
             }
             try migrator.migrate(pool)
             let stored = try pool.write { db -> Int? in
+                try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
                 if let value = try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = 'precision'") { return Int(value) }
                 try db.execute(sql: "INSERT INTO setting (key, value) VALUES ('precision', ?)", arguments: [String(precision.rawValue)])
                 return nil
@@ -160,6 +208,40 @@ public final class CorpusIndex: @unchecked Sendable {
             throw IndexError(path: path, reason: error.message ?? "\(error)")
         } catch {
             throw IndexError(path: path, reason: "\(error)")
+        }
+    }
+
+    /// The schema changes (GRDB migrations) this framededupe knows, in order.
+    static let knownMigrations = ["v1: videos, scenes, clusters", "v2: the stored approximate index"]
+
+    /// Refuses, without writing to it, a file that is not a framededupe index or that a newer framededupe made.
+    static func checkIsIndex(_ path: String) throws(IndexError) {
+        func refuse(_ why: String) -> IndexError {
+            IndexError(path: path, reason: why + "; it was left as it was (give 'index add' a new path to make an index)", refused: true)
+        }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw IndexError(path: path, reason: "cannot be read (permission denied?)") }
+        let head = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        if head.isEmpty { throw refuse("not a framededupe index (an empty file)") }
+        guard head.elementsEqual(Array("SQLite format 3".utf8) + [0]) else { throw refuse("not a framededupe index (not an SQLite database)") }
+        var configuration = Configuration()
+        configuration.readonly = true
+        let (application, migrations): (Int32, [String]?)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            (application, migrations) = try queue.read { db in
+                (try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0,
+                 try db.tableExists("grdb_migrations") ? try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") : nil)
+            }
+        } catch {
+            throw refuse("not a framededupe index (\((error as? DatabaseError)?.message ?? "\(error)"))")
+        }
+        // Indexes made before the application id was set are known by their first migration.
+        guard application == applicationID || (application == 0 && migrations?.contains(knownMigrations[0]) == true) else {
+            throw refuse("not a framededupe index (an SQLite database of another application)")
+        }
+        if let unknown = migrations?.first(where: { !knownMigrations.contains($0) }) {
+            throw refuse("made by a newer framededupe (schema change '\(unknown)' is unknown to this one): use that version")
         }
     }
 

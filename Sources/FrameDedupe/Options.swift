@@ -45,6 +45,8 @@ public struct DedupeOptions: Sendable {
     public var resume: Bool = false
     /// Also write `report.html` (``ReportWriter``) into the output folder.
     public var report: Bool = true
+    /// What the output folder may replace (`--overwrite`); the input is always protected.
+    public var output = OutputPolicy()
     /// What the tests inject (fault points, the checkpoint's compaction size); nothing in normal runs.
     @_spi(Testing) public var testHooks = TestHooks()
 

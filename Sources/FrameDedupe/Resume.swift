@@ -28,8 +28,8 @@ public func completeResults(in folder: URL, input: String, options: DedupeOption
               changed <= made else { return false }
     }
     // A checkpoint beside complete results is stale (a run killed after moving its results into place, before
-    // removing it): nothing is left to resume.
-    Checkpoint.remove(in: folder)
+    // removing it): nothing is left to resume. Unless another run is writing there now (it holds the folder's lock).
+    if !OutputFolder.isInUse(folder) { Checkpoint.remove(in: folder) }
     return true
 }
 

@@ -39,11 +39,12 @@ public enum OutputCheck {
         return false
     }
 
-    /// Every file's bytes and every symlink's target under `folder`, by relative path.
+    /// Every file's bytes and every symlink's target under `folder`, by relative path; but for the lock file a killed
+    /// run leaves (`.framededupe-lock`, which holds that run's process id and no result).
     public static func snapshot(_ folder: URL) throws -> [String: Data] {
         let fm = FileManager.default
         var files: [String: Data] = [:]
-        for case let path as String in fm.enumerator(atPath: folder.path)! {
+        for case let path as String in fm.enumerator(atPath: folder.path)! where path != ".framededupe-lock" {
             let url = folder.appendingPathComponent(path)
             if let target = try? fm.destinationOfSymbolicLink(atPath: url.path) {
                 files[path] = Data(("-> " + target).utf8)

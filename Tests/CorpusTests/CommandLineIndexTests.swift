@@ -51,7 +51,8 @@ struct CommandLineIndexTests {
                       [v + "#0", v + "#2"], [v + "#1"], [b + "#0"]], "\(p)")
         // One exemplar image per cluster, each a real file that is also the cluster's exemplar keyframe.
         let clusters = try #require(document["clusters"] as? [[String: Any]])
-        let images = try FileManager.default.contentsOfDirectory(atPath: export.path).sorted()
+        let images = try FileManager.default.contentsOfDirectory(atPath: export.path).filter { !$0.hasPrefix(".") }.sorted()
+        #expect(FileManager.default.fileExists(atPath: export.appendingPathComponent(".framededupe-manifest.json").path))
         #expect(images == (0..<6).map { String(format: "cluster-%06d.jpg", $0) })
         for c in clusters {
             let image = try #require(c["image"] as? String), keyframe = try #require((c["exemplar"] as? [String: Any])?["keyframe"] as? String)
@@ -79,17 +80,15 @@ struct CommandLineIndexTests {
         #expect(top3 == [o + "#2", r + "#2", t + "#1"], "\(search.stdout)")
         #expect((results.first?["distance"] as? Double ?? 1) < 0.1 && (results.last?["distance"] as? Double ?? 0) > 0.4)
         #expect(!search.stderr.contains("approximate"), "\(search.stderr)")
-        // The approximate path (a hidden option lowers its 100,000-scene threshold): the first search builds the
-        // index and stores it, the second reads it back; both give exact search's results on these 12 scenes.
+        // The approximate path (a hidden option lowers its 100,000-scene threshold): a search builds the index for
+        // itself and, reading the index read-only, does not store it (the next 'index add' does: StoredApproximateIndexTests);
+        // it gives exact search's results on these 12 scenes.
         let built = try Fixtures.framededupe(["index", "search", frame.path, "--index", db, "--top", "4", "--approximate-above", "0"])
         #expect(built.status == 0 && built.stderr.contains("12 scenes: approximate index built (none was stored)"), "\(built.stderr)")
+        #expect(built.stderr.contains("not stored (search only reads the index"), "\(built.stderr)")
         #expect(built.stdout == search.stdout)
-        let reused = try Fixtures.framededupe(["index", "search", frame.path, "--index", db, "--top", "4", "--approximate-above", "0", "-v"])
-        #expect(reused.status == 0 && reused.stderr.contains("12 scenes: stored approximate index, "), "\(reused.stderr)")
-        #expect(!reused.stderr.contains("built") && reused.stdout == search.stdout)
         let annStats = try Fixtures.framededupe(["index", "stats", "--index", db])
-        #expect(annStats.stdout.contains("search_index: exact\n") && annStats.stdout.contains("ann_lists: 3\n")
-                && annStats.stdout.contains("ann_scenes: 12\nann_changed_scenes: 0\n"), "\(annStats.stdout)")
+        #expect(annStats.stdout.contains("search_index: exact\n") && !annStats.stdout.contains("ann_"), "\(annStats.stdout)")
 
         let remove = try Fixtures.framededupe(["index", "remove", clips.reencoded.path, "--index", db])
         #expect(remove.status == 0, "\(remove.stderr)")

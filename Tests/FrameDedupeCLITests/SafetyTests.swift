@@ -72,4 +72,128 @@ struct SafetyTests {
         let read = try Fixtures.run("ffmpeg", ["-v", "error", "-f", "concat", "-safe", "0", "-i", list.path, "-map", "0:v", "-c", "copy", "-f", "null", "-"])
         #expect(read.status == 0, "ffmpeg: \(read.stderr)")
     }
+
+    /// Runs the built binary (bounded in time) and fails the test on a hang or a crash.
+    static func run(_ arguments: [String], timeLimit: Double = BoundedRun.defaultTimeLimit) throws -> BoundedRun {
+        let run = try BoundedRun(Fixtures.binary.path, arguments, timeLimit: timeLimit)
+        try #require(!run.timedOut && run.signal == nil, "hung or crashed: \(arguments)\nstderr: \(run.stderr)")
+        return run
+    }
+
+    /// Case 1: an output folder holding files framededupe did not write is refused before anything is read (status 2,
+    /// nothing changed); its own folder is replaced entry by entry as its manifest lists, files added to it make it
+    /// foreign again, and optional outputs the last run wrote and this one does not are removed.
+    @Test func outputFoldersReplaceOnlyWhatFramededupeWrote() throws {
+        let work = Fixtures.temporaryFolder("safety-folders")
+        let foreign = work.appendingPathComponent("foreign")
+        try FileManager.default.createDirectory(at: foreign.appendingPathComponent("keyframes"), withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: foreign.appendingPathComponent("keyframes/my-notes.txt"))
+        try Data("mine".utf8).write(to: foreign.appendingPathComponent("report.html"))
+        let before = try OutputCheck.snapshot(foreign)
+        let refused = try Self.run([Self.shots, "-o", foreign.path, "--scorer", "ssim", "--progress", "never"])
+        #expect(refused.status == 2 && refused.stderrLines.count == 1, "stderr: \(refused.stderr)")
+        #expect(refused.stderr.contains("holds files framededupe did not write (keyframes)") && refused.stderr.contains("--overwrite"), "stderr: \(refused.stderr)")
+        #expect(try OutputCheck.snapshot(foreign) == before, "a refused folder changed")
+        // --overwrite replaces the entries named like results, and only those.
+        try Data("other".utf8).write(to: foreign.appendingPathComponent("notes.txt"))
+        let allowed = try Self.run([Self.shots, "-o", foreign.path, "--scorer", "ssim", "--progress", "never", "--overwrite"])
+        #expect(allowed.status == 0, "stderr: \(allowed.stderr)")
+        #expect(FileManager.default.fileExists(atPath: foreign.appendingPathComponent("notes.txt").path))
+        #expect(!FileManager.default.fileExists(atPath: foreign.appendingPathComponent("keyframes/my-notes.txt").path))
+
+        let own = work.appendingPathComponent("own")
+        let first = try Self.run([Self.shots, "-o", own.path, "--scorer", "ssim", "--progress", "never", "--dendrogram"])
+        try #require(first.status == 0, "stderr: \(first.stderr)")
+        let manifest = try String(contentsOf: own.appendingPathComponent(".framededupe-manifest.json"), encoding: .utf8)
+        #expect(manifest.contains("\"report.html\"") && manifest.contains("\"keyframes/scene-0000_t000000.520.jpg\"") && manifest.contains("\"dendrogram.svg\""))
+        // Without --dendrogram and with --no-report: the earlier dendrogram and report go; nothing else of ours is left over.
+        let second = try Self.run([Self.shots, "-o", own.path, "--scorer", "ssim", "--progress", "never", "--force", "--no-report"])
+        #expect(second.status == 0, "stderr: \(second.stderr)")
+        for gone in ["dendrogram.json", "dendrogram.svg", "report.html"] {
+            #expect(!FileManager.default.fileExists(atPath: own.appendingPathComponent(gone).path), "\(gone) is stale")
+        }
+        try OutputCheck.completeResults(in: own)
+        // A file put into the results' keyframes/ makes the folder foreign again: refused, kept.
+        try Data("mine".utf8).write(to: own.appendingPathComponent("keyframes/added.txt"))
+        let third = try Self.run([Self.shots, "-o", own.path, "--scorer", "ssim", "--progress", "never", "--force"])
+        #expect(third.status == 2 && third.stderr.contains("(keyframes/added.txt)"), "stderr: \(third.stderr)")
+        #expect(FileManager.default.fileExists(atPath: own.appendingPathComponent("keyframes/added.txt").path))
+    }
+
+    /// Case 1: `framededupe shoot/keyframes -o shoot` must not delete the photos it read, even with --overwrite.
+    @Test func anInputIsNeverReplaced() throws {
+        let shoot = Fixtures.temporaryFolder("safety-shoot").appendingPathComponent("shoot")
+        let photos = shoot.appendingPathComponent("keyframes")
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        try Fixtures.ffmpeg(["-i", Self.shots, "-vf", "fps=1,scale=160:90", photos.appendingPathComponent("IMG_%04d.jpg").path])
+        let before = try OutputCheck.snapshot(shoot)
+        for extra in [[], ["--overwrite"]] {
+            let run = try Self.run([photos.path, "-o", shoot.path, "--scorer", "ssim", "--progress", "never"] + extra)
+            #expect(run.status == 2 && run.stderrLines.count == 1, "\(extra): stderr: \(run.stderr)")
+            #expect(run.stderr.contains(extra.isEmpty ? "holds files framededupe did not write" : "keyframes: is an input, or holds one"), "stderr: \(run.stderr)")
+            #expect(try OutputCheck.snapshot(shoot) == before, "\(extra): the photos changed")
+        }
+    }
+
+    /// Case 4: two runs writing one folder: the second is told who holds it (status 4, one line) and the first
+    /// finishes with complete results; byte-identical files given to `index add -j 2` are analysed once.
+    @Test func oneWriterPerFolderAndPerIndex() throws {
+        let work = Fixtures.temporaryFolder("safety-lock")
+        let out = work.appendingPathComponent("out")
+        let stderr = work.appendingPathComponent("first.err")
+        let first = try Fixtures.startFramededupe([Fixtures.sample("bbb-720p.mp4").path, "-o", out.path, "--progress", "never", "--fps", "10"], stderr: stderr)
+        Fixtures.wait { FileManager.default.fileExists(atPath: out.appendingPathComponent(".framededupe-lock").path) }
+        let second = try Self.run([Self.shots, "-o", out.path, "--scorer", "ssim", "--progress", "never", "--force"])
+        #expect(second.status == 4 && second.stderrLines.count == 1 && second.stderr.contains("in use by process \(first.processIdentifier)"),
+                "stderr: \(second.stderr)")
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0, "first: \((try? String(contentsOf: stderr, encoding: .utf8)) ?? "")")
+        try OutputCheck.completeResults(in: out)
+
+        let copy = work.appendingPathComponent("a-copy.mp4")
+        try FileManager.default.copyItem(atPath: Self.shots, toPath: copy.path)
+        let index = work.appendingPathComponent("corpus.db").path
+        let add = try Self.run(["index", "add", "-j", "2", Self.shots, copy.path, "--index", index, "--progress", "never"], timeLimit: 120)
+        #expect(add.status == 0, "stderr: \(add.stderr)")
+        // Whichever thread claims the content first analyses it; the other waits and finds it indexed.
+        #expect(add.stderr.contains(": already indexed (same content as ") && add.stderr.contains("1 added (3 scenes), 1 already indexed, 0 failed"),
+                "stderr: \(add.stderr)")
+    }
+
+    /// Case 10: a file that is not a framededupe index, or is one of a newer schema, is refused by every index
+    /// subcommand (status 3, one line) and left byte for byte; read-only subcommands leave a real index byte for byte.
+    @Test func foreignAndNewerIndexesAreRefusedAndLeftAlone() throws {
+        let work = Fixtures.temporaryFolder("safety-index")
+        let other = work.appendingPathComponent("other.db").path
+        let made = try Fixtures.run("python3", ["-c", "import sqlite3,sys; c = sqlite3.connect(sys.argv[1]); c.execute('CREATE TABLE notes(t TEXT)'); c.execute(\"INSERT INTO notes VALUES ('hello')\"); c.commit()", other])
+        try #require(made.status == 0, "python3: \(made.stderr)")
+        let text = work.appendingPathComponent("text.db"), empty = work.appendingPathComponent("empty.db")
+        try Data("some text\n".utf8).write(to: text)
+        try Data().write(to: empty)
+        let index = work.appendingPathComponent("c.db").path
+        let add = try Self.run(["index", "add", Self.shots, "--index", index, "--progress", "never"])
+        try #require(add.status == 0, "stderr: \(add.stderr)")
+        let newer = work.appendingPathComponent("newer.db").path
+        try FileManager.default.copyItem(atPath: index, toPath: newer)
+        let future = try Fixtures.run("python3", ["-c", "import sqlite3,sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO grdb_migrations VALUES ('v9: the future')\"); c.commit()", newer])
+        try #require(future.status == 0, "python3: \(future.stderr)")
+        let cases: [(String, String)] = [(other, "an SQLite database of another application"), (text.path, "not an SQLite database"),
+                                         (empty.path, "an empty file"), (newer, "made by a newer framededupe (schema change 'v9: the future'")]
+        for (file, cause) in cases {
+            let before = try Data(contentsOf: URL(fileURLWithPath: file))
+            for command in [["index", "stats"], ["index", "export"], ["index", "dedupe", "-o", "-"], ["index", "remove", "x.mp4"],
+                            ["index", "add", Self.shots, "--progress", "never"], ["index", "search", Self.shots, "--progress", "never"]] {
+                let run = try Self.run(command + ["--index", file])
+                #expect(run.status == 3 && run.stderrLines.count == 1 && run.stderr.contains(cause), "\(command) on \(file): stderr: \(run.stderr)")
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == before, "\(file) changed")
+            #expect(!FileManager.default.fileExists(atPath: file + ".keyframes"))
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: index))
+        for command in [["index", "stats"], ["index", "export", "--no-embeddings"], ["index", "search", Self.shots, "--progress", "never"]] {
+            let run = try Self.run(command + ["--index", index])
+            #expect(run.status == 0, "\(command): stderr: \(run.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: index)) == before, "a read-only subcommand changed the index")
+    }
 }

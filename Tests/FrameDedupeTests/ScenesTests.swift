@@ -31,9 +31,9 @@ struct ScenesTests {
             let image = try #require(try reader.next())
             #expect(image.picture.width == 640 && image.picture.height == 360)
         }
-        // Nothing else is left in the folder: no staging, no temporary files.
+        // Nothing else is left in the folder: no staging, no temporary files, no lock; the manifest of what was written.
         let entries = try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-        #expect(entries == ["clusters", "clusters.csv", "clusters.json", "keyframes", "report.html", "scenes.csv", "scenes.json", "unique"])
+        #expect(entries == [".framededupe-manifest.json", "clusters", "clusters.csv", "clusters.json", "keyframes", "report.html", "scenes.csv", "scenes.json", "unique"])
     }
 
     @Test func stillHeldFiveSecondsIsOneScene() throws {
@@ -141,7 +141,7 @@ struct AtomicOutputTests {
         #expect(throws: RunError.self) { try findScenes(input: missing, options: DedupeOptions(), output: out) }
         #expect(try Data(contentsOf: out.appendingPathComponent("scenes.json")) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted()
-            == ["clusters", "clusters.csv", "clusters.json", "keyframes", "report.html", "scenes.csv", "scenes.json", "unique"])
+            == [".framededupe-manifest.json", "clusters", "clusters.csv", "clusters.json", "keyframes", "report.html", "scenes.csv", "scenes.json", "unique"])
     }
 
     @Test func uncommittedStagingVanishes() throws {
@@ -160,10 +160,12 @@ struct AtomicOutputTests {
         let stale = out.appendingPathComponent(".framededupe-staging-999999")
         try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
         try Data("half".utf8).write(to: stale.appendingPathComponent("scenes.json"))
-        let folder = try OutputFolder(out)
-        try folder.write("{}", to: "scenes.json")
-        try folder.commit(order: ["scenes.json"])
-        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path) == ["scenes.json"])
+        do {
+            let folder = try OutputFolder(out)
+            try folder.write("{}", to: "scenes.json")
+            try folder.commit(order: ["scenes.json"])
+        }  // its lock file goes with it
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == [".framededupe-manifest.json", "scenes.json"])
     }
 
     @Test func replacesEarlierResults() throws {

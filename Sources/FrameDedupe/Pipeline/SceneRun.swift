@@ -59,7 +59,12 @@ private final class SceneRun {
         do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
         let keyframeFolder: URL?
         do {
-            folder = try output.map { (url: URL) throws(OutputError) in try OutputFolder(url, faultPoint: options.testHooks.faultPoint) }
+            var policy = options.output
+            if input != "-" && !input.contains("://") {
+                // The input itself, or for a numbered pattern the folder of its pictures.
+                policy.protected.append(FileManager.default.fileExists(atPath: input) ? input : (input as NSString).deletingLastPathComponent)
+            }
+            folder = try output.map { (url: URL) throws(OutputError) in try OutputFolder(url, policy: policy, faultPoint: options.testHooks.faultPoint) }
             keyframeFolder = try folder?.stagedFolder("keyframes")
         } catch { throw .output(error) }
         checkpoint = try Self.openCheckpoint(input: input, options: options, output: folder != nil ? output : nil, stats: stats, note: note)

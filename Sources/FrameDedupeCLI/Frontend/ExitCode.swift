@@ -17,7 +17,7 @@ enum Status: Int32 {
     init(_ error: RunError) {
         switch error {
         case .input, .model: self = .inputUnreadable
-        case .output: self = .outputUnwritable
+        case .output(let e): self = e.kind == .refused ? .usage : .outputUnwritable
         case .encoding: self = .internalError
         }
     }

@@ -59,7 +59,7 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
                 Thread.sleep(forTimeInterval: seconds)
             }
         }
-        let index = try location.open(create: true, precision: float32 ? .single : .half, hooks: hooks)
+        let index = try location.open(.create, precision: float32 ? .single : .half, hooks: hooks)
         if float32 && index.precision != .single {
             Terminal.warning(location.index, "keeps float16 embeddings (it was created so); --float32 applies to new indexes only")
         }
@@ -123,16 +123,42 @@ enum AddResult: Sendable {
     case failed(Status)
 }
 
+/// The contents being analysed now by the threads of `index add -j N`, by SHA-256: byte-identical files (a corpus's
+/// copies) are analysed once, and the later ones wait for the first and are then already indexed, instead of two
+/// analyses writing the same keyframe folder at once.
+final class ContentClaims: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var busy = Set<String>()
+
+    /// Waits while another thread analyses `sha256`, then claims it.
+    func claim(_ sha256: String) {
+        condition.lock()
+        while busy.contains(sha256) { condition.wait() }
+        busy.insert(sha256)
+        condition.unlock()
+    }
+
+    func release(_ sha256: String) {
+        condition.lock()
+        busy.remove(sha256)
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
 /// Analyses one video and stores it: shared by the threads of `index add -j N` (the index serialises the writes).
 struct VideoAdder: @unchecked Sendable {
     let index: CorpusIndex
     let analysis: VideoAnalysis
     let quiet: Bool
     let interruption: Interruption
+    let claims = ContentClaims()
 
     func add(_ path: String, network: EfficientNetLite?) -> AddResult {
         do {
             let identity = try ContentIdentity.of(path)
+            claims.claim(identity.sha256)
+            defer { claims.release(identity.sha256) }
             if let existing = try reporting(.inputUnreadable, { () throws(IndexError) in try index.video(sha256: identity.sha256) }) {
                 Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
                 return .skipped

@@ -28,11 +28,12 @@ struct IndexLocation: ParsableArguments {
     @Option(help: ArgumentHelp("The index: an SQLite file (created by 'index add' when missing); keyframes go in FILE.keyframes/ beside it.", valueName: "file"))
     var index: String
 
-    /// Opens the index, reporting a failure on one line (status 3 when it cannot be read).
-    func open(create: Bool, precision: EmbeddingPrecision = .half, hooks: CorpusIndexHooks = CorpusIndexHooks()) throws -> CorpusIndex {
-        do { return try CorpusIndex(path: index, precision: precision, create: create, hooks: hooks) } catch {
+    /// Opens the index, reporting a failure on one line: status 3 when it cannot be read or is not an index this
+    /// framededupe may use (left as it was), 4 when another process is writing it or it cannot be made.
+    func open(_ access: CorpusIndex.Access, precision: EmbeddingPrecision = .half, hooks: CorpusIndexHooks = CorpusIndexHooks()) throws -> CorpusIndex {
+        do { return try CorpusIndex(path: index, precision: precision, access: access, hooks: hooks) } catch {
             Terminal.error(error.description)
-            throw Failure(status: create ? .outputUnwritable : .inputUnreadable)
+            throw Failure(status: error.refused ? .inputUnreadable : error.inUse || access == .create ? .outputUnwritable : .inputUnreadable)
         }
     }
 }

@@ -37,6 +37,9 @@ struct IndexDedupeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write one exemplar image per corpus cluster into this folder (cluster-000000.jpg, cluster-000001.jpg and so on): the deduplicated set.", valueName: "dir"))
     var export: String?
 
+    @Flag(help: "Export into a folder that holds files framededupe did not write: its cluster-* images are replaced, everything else stays. Without it such a folder is refused (status 2).")
+    var overwrite = false
+
     @Flag(name: .shortAndLong, help: "No summary on stderr.")
     var quiet = false
 
@@ -52,7 +55,7 @@ struct IndexDedupeCommand: ParsableCommand {
 
     func run() throws {
         let began = Date()
-        let index = try location.open(create: false)
+        let index = try location.open(.write)
         let summary = try reporting(.outputUnwritable) { () throws(IndexError) in try index.dedupe(threshold: threshold, grouping: grouping, rebuild: rebuild) }
         let clusters = try reporting(.inputUnreadable) { () throws(IndexError) in try index.clusters() }
         let stats = try reporting(.inputUnreadable) { () throws(IndexError) in try index.statistics() }
@@ -85,7 +88,7 @@ struct IndexDedupeCommand: ParsableCommand {
     func exportImages(_ clusters: [CorpusIndex.CorpusCluster], index: CorpusIndex, folder: String) throws -> [Int: String] {
         var paths: [Int: String] = [:]
         do throws(OutputError) {
-            let out = try OutputFolder(URL(fileURLWithPath: folder, isDirectory: true))
+            let out = try OutputFolder(URL(fileURLWithPath: folder, isDirectory: true), policy: OutputPolicy(replaceForeign: overwrite, protected: [location.index]))
             var names: [String] = []
             for c in clusters {
                 guard let keyframe = c.scenes[c.exemplar].scene.keyframePath else { continue }
@@ -101,15 +104,11 @@ struct IndexDedupeCommand: ParsableCommand {
                 names.append(name)
                 paths[c.number] = (folder as NSString).appendingPathComponent(name)
             }
-            // Images of an earlier, larger export that this one does not replace would be stale: remove them.
-            let kept = Set(names)
-            for old in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where old.hasPrefix("cluster-") && !kept.contains(old) {
-                try? FileManager.default.removeItem(atPath: (folder as NSString).appendingPathComponent(old))
-            }
+            // Images of an earlier, larger export that this one does not replace are stale: the commit removes them.
             try out.commit(order: names)
         } catch {
             Terminal.error(error.description)
-            throw Failure(status: .outputUnwritable)
+            throw Failure(status: error.kind == .refused ? .usage : .outputUnwritable)
         }
         return paths
     }

@@ -27,7 +27,7 @@ struct IndexExportCommand: ParsableCommand {
     enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
 
     func run() throws {
-        let index = try location.open(create: false)
+        let index = try location.open(.read)
         let rows = try reporting(.inputUnreadable) { () throws(IndexError) in try index.scenes() }
         let file: AtomicFile?
         do { file = output == "-" ? nil : try AtomicFile(url: URL(fileURLWithPath: output)) } catch {

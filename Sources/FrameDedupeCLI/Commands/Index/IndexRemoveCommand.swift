@@ -16,7 +16,7 @@ struct IndexRemoveCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
-        let index = try location.open(create: false)
+        let index = try location.open(.write)
         var missing = 0
         for file in files {
             if let removed = try reporting(.outputUnwritable, { () throws(IndexError) in try index.remove(path: file) }) {

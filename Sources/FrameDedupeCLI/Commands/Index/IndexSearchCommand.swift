@@ -13,8 +13,8 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
             {"query": {"scene", "start", "end"}, "results": [{"rank", "similarity", "distance", "file", "scene", "start", \
             "end", "keyframe", "keyframe_time"}]}. Exact search (OpenBLAS matrix products) up to 100,000 indexed scenes; \
             beyond, an inverted-file index over k-means lists, stored in the index and reused while no more than 10% of \
-            its scenes were added or removed since it was built (else built again, and stored, by this search or the \
-            next 'index add'). When built it tunes itself: it measures its recall@10 against exact search on 256 indexed \
+            its scenes were added or removed since it was built (else built again for this search, which only reads the \
+            index, and stored by the next 'index add'). When built it tunes itself: it measures its recall@10 against exact search on 256 indexed \
             scenes and doubles the lists probed until the recall is 0.95, or searches exactly when that needs over half \
             the lists. -v says which; 'index stats' shows the lists, probes and recall.
             """)
@@ -46,7 +46,7 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
         var options = DedupeOptions()
         options.reader = try inputOptions.readerOptions()
         networkOptions.apply(to: &options)
-        let index = try location.open(create: false)
+        let index = try location.open(.read)
         let list: SceneList
         do { list = try findScenes(input: query, options: options, output: nil) } catch {
             Terminal.error(error.description)
@@ -55,7 +55,7 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
         let queries = list.scenes.filter { $0.embedding != nil && (!$0.transition || list.scenes.count == 1) }
         guard !queries.isEmpty else { return }
         let began = Date()
-        let search = try reporting(.inputUnreadable) { () throws(IndexError) in try index.nearestSceneIndex(approximateAbove: approximateAbove) }
+        let search = try reporting(.inputUnreadable) { () throws(IndexError) in try index.nearestSceneIndex(approximateAbove: approximateAbove, store: false) }
         let rows = search.scenes
         guard let dimension = rows.first?.scene.embedding.count else { return }
         if !inputOptions.quiet { describe(search, index: location.index, seconds: Date().timeIntervalSince(began)) }
@@ -103,8 +103,8 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
         case .exact: break
         case .stored: Log.info(index, "\(n) scenes: stored approximate index, " + how)
         case .built(let reason):
-            Terminal.write("framededupe: \(Terminal.oneLine(index)): \(n) scenes: approximate index built (\(reason))" + String(format: " in %.1f s: ", seconds) + how + "\n")
-            if let failure = search.storeFailure { Terminal.warning(index, "the approximate index could not be stored (\(failure)): the next search builds it again") }
+            Terminal.write("framededupe: \(Terminal.oneLine(index)): \(n) scenes: approximate index built (\(reason))" + String(format: " in %.1f s: ", seconds) + how
+                           + "; not stored (search only reads the index: the next 'index add' stores one)\n")
         }
     }
 }

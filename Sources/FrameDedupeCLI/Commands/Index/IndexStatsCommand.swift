@@ -23,7 +23,7 @@ struct IndexStatsCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let index = try location.open(create: false)
+        let index = try location.open(.read)
         let s = try reporting(.inputUnreadable) { () throws(IndexError) in try index.statistics() }
         let values: [(String, JSONValue)] = [
             ("videos", .int(s.videos)), ("scenes", .int(s.scenes)), ("seconds", .number(s.seconds, decimals: 3)),

@@ -58,6 +58,9 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Flag(help: "Analyse inputs again even when their output folder already holds complete results made with the same options.")
     var force = false
 
+    @Flag(help: "Write into an output folder that holds files framededupe did not write (no manifest of its own, or files added to it): its entries named like the results (keyframes/, unique/, clusters/, scenes.*, clusters.*, report.html, dendrogram.*) are replaced, everything else stays. Without it such a folder is refused (status 2). An input is never replaced.")
+    var overwrite = false
+
     @OptionGroup var resumeOptions: ResumeOptions
 
     @OptionGroup(title: "Input and sampling")
@@ -224,6 +227,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         options.clustering.principalComponents = pca
         options.dendrogram = dendrogram
         options.report = !noReport
+        options.output.replaceForeign = overwrite
         options.ssimShortSide = ssimSize
         options.imageFormat = imageFormat
         options.maxSide = maxSide
