@@ -1,3 +1,4 @@
+import Decoder
 import Foundation
 
 /// Whether `folder` already holds the complete results of `input` analysed with `options`, so a batch run
@@ -6,7 +7,7 @@ import Foundation
 /// True when `scenes.json` and `clusters.json` are there, of this schema version, marked complete, name the
 /// same input (as given on the command line), record the same options (`options` in both — every member, as
 /// this run writes them — and the decode mode), `report.html` is there when a report is asked for, and, for a
-/// local file, they are newer than the file. Anything unreadable or different is false: the input is then
+/// local input, they record its size and digest as it is now (``InputFileIdentity``). Anything unreadable or different is false: the input is then
 /// analysed again, which is always safe. When true, a checkpoint left in the folder is removed.
 public func completeResults(in folder: URL, input: String, options: DedupeOptions) -> Bool {
     guard input != "-" else { return false }  // what comes down a pipe may differ from last time
@@ -21,11 +22,10 @@ public func completeResults(in folder: URL, input: String, options: DedupeOption
           sameOptions(scenes.options, membersIn: scenesData, key: ScenesFile.CodingKeys.options, as: AnalysisOptionsRecord(options)),
           sameOptions(clusters.options, membersIn: clustersData, key: ClustersFile.CodingKeys.options, as: ClusteringOptionsRecord(options))
     else { return false }
+    // The same bytes as analysed (size and digest), not merely an older file: another video copied in with an old
+    // date (cp -p, rsync -a, tar x) is analysed again.
     if !input.contains("://") {
-        let fm = FileManager.default
-        guard let made = (try? fm.attributesOfItem(atPath: scenesURL.path))?[.modificationDate] as? Date,
-              let changed = (try? fm.attributesOfItem(atPath: input))?[.modificationDate] as? Date,
-              changed <= made else { return false }
+        guard let recorded = scenes.inputFile, recorded == InputFileIdentity.of(input) else { return false }
     }
     // A checkpoint beside complete results is stale (a run killed after moving its results into place, before
     // removing it): nothing is left to resume. Unless another run is writing there now (it holds the folder's lock).

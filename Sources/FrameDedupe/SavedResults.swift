@@ -42,7 +42,8 @@ public func savedSceneList(in folder: URL, video: VideoInfo, options: DedupeOpti
     counts.corruptPackets = scenesFile.counts.corruptPackets
     counts.corruptFrames = scenesFile.counts.corruptFrames
     return SceneList(video: video, options: options, frames: [], scenes: scenes, clusters: sceneClusters, counts: counts,
-                     warnings: scenesFile.warnings, end: scenesFile.analysedUntil, uniqueImages: unique, complete: scenesFile.complete)
+                     warnings: scenesFile.warnings, end: scenesFile.analysedUntil, uniqueImages: unique, complete: scenesFile.complete,
+                     inputFile: scenesFile.inputFile)
 }
 
 /// The images of `folder/unique/`, each with its frame, found by its time among `frames` (names carry the time in ms).

@@ -84,8 +84,15 @@ struct BatchTests {
         #expect(forced.stderr.contains("2 analysed, 0 skipped"), "stderr: \(forced.stderr)")
         #expect(try modified(scenesA) > settled)
 
-        // An input changed since its results were made is analysed again; its neighbour is not.
+        // A newer modification time alone changes nothing (the results record the input's size and digest)...
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: a)
+        let touched = try Fixtures.framededupe(["-o", out.path, a, b, "--fps", "1"])
+        #expect(touched.stderr.contains("0 analysed, 2 skipped"), "stderr: \(touched.stderr)")
+        // ...other bytes do: that input is analysed again, its neighbour is not.
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: a))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(count: 16))
+        try handle.close()
         let changed = try Fixtures.framededupe(["-o", out.path, a, b, "--fps", "1"])
         #expect(changed.stderr.contains("1 analysed, 1 skipped"), "stderr: \(changed.stderr)")
         // A single input resumes too.

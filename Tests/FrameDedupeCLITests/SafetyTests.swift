@@ -48,6 +48,29 @@ struct SafetyTests {
         }
     }
 
+    /// Case 3: a rerun skips an input only while it is the same bytes (size and digest in `scenes.json`), not by
+    /// modification time: another video copied over it with an older date (`cp -p`) is analysed again.
+    @Test func aReplacedInputIsAnalysedAgain() throws {
+        let work = Fixtures.temporaryFolder("safety-identity")
+        let input = work.appendingPathComponent("v.mp4"), out = work.appendingPathComponent("out")
+        try FileManager.default.copyItem(atPath: Self.shots, toPath: input.path)
+        let arguments = [input.path, "-o", out.path, "--scorer", "ssim"]
+        let first = try Self.run(arguments)
+        try #require(first.status == 0, "stderr: \(first.stderr)")
+        let recorded = try #require(try OutputCheck.completeResults(in: out)["input_file"] as? [String: Any])
+        #expect(recorded["size"] as? Int == 166_899 && (recorded["sha256"] as? String)?.hasPrefix("1264569225f54d11") == true, "\(recorded)")
+        let again = try Self.run(arguments)
+        #expect(again.status == 0 && again.stderr.contains("; skipped (--force analyses it again)"), "stderr: \(again.stderr)")
+        // Another clip, dated 2000, copied over the input keeping its date.
+        try FileManager.default.removeItem(at: input)
+        try FileManager.default.copyItem(atPath: Fixtures.sample("revisit-360p.mp4").path, toPath: input.path)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 946_684_800)], ofItemAtPath: input.path)
+        let replaced = try Self.run(arguments)
+        #expect(replaced.status == 0 && !replaced.stderr.contains("; skipped"), "stderr: \(replaced.stderr)")
+        let scenes = try OutputCheck.completeResults(in: out)
+        #expect((scenes["input_file"] as? [String: Any])?["size"] as? Int != 166_899 && scenes["analysed_until"] as? Double != 10, "the old clip's results")
+    }
+
     /// Case 9: a name with a line break cannot go into an ffconcat list (it would end the `file` line and could read as
     /// `file other.mp4`) nor into newline-ended paths: a usage error, nothing on stdout; comments escape control characters.
     @Test func listFormatsRefuseNamesThatBreakTheirLines() throws {

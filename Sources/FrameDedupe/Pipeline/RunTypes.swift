@@ -52,6 +52,8 @@ public struct SceneList: Sendable {
     public let uniqueImages: [UniqueImage]
     /// False when the run was interrupted: the results cover the input up to ``end`` only.
     public let complete: Bool
+    /// The local input's size and digest when it was read (nil for standard input and URLs).
+    public var inputFile: InputFileIdentity? = nil
 }
 
 /// One image of `unique/`: a cluster's exemplar, a scene's keyframe (`--keep scene`) or a further frame

@@ -48,6 +48,8 @@ private final class SceneRun {
     private var keepCheckpoint = false
     let statsFile: AtomicFile?
     let collector: SceneCollector
+    /// The input's size and digest as it was when the run began (``InputFileIdentity``), for the results.
+    let inputFile: InputFileIdentity?
     private let closedScenes: ClosedScenes
 
     init(input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite?, stats: URL?, note: (String) -> Void) throws(RunError) {
@@ -57,6 +59,7 @@ private final class SceneRun {
         if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
         self.network = options.scorer.usesEmbedding ? network : nil
         do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
+        inputFile = InputFileIdentity.of(input)
         let keyframeFolder: URL?
         do {
             var policy = options.output
@@ -202,7 +205,8 @@ private final class SceneRun {
         var warnings = a.warnings
         if a.interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", a.end)) }
         let list = SceneList(video: a.video, options: options, frames: collector.frames, scenes: scenes, clusters: clusters,
-                             counts: a.counts, warnings: warnings, end: a.end, uniqueImages: unique, complete: !a.interrupted)
+                             counts: a.counts, warnings: warnings, end: a.end, uniqueImages: unique, complete: !a.interrupted,
+                             inputFile: inputFile)
         if let folder {
             do {
                 try writeResultFiles(list, into: folder, thumbnail: closedScenes.thumbnail)

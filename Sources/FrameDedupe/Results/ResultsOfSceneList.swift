@@ -18,7 +18,7 @@ extension ScenesFile {
         case .perSecond(let r): rate = .perSecond(r.doubleValue)
         }
         self.init(
-            version: ScenesFile.currentVersion, input: v.input, container: v.container, codec: v.codec, stream: v.streamIndex,
+            version: ScenesFile.currentVersion, input: v.input, inputFile: list.inputFile, container: v.container, codec: v.codec, stream: v.streamIndex,
             width: v.width, height: v.height, timeBase: "\(v.timeBase.numerator)/\(v.timeBase.denominator)",
             startTime: v.startSeconds, duration: v.duration, analysedUntil: list.end, samplingFPS: rate,
             decode: list.options.reader.decode.rawValue, options: AnalysisOptionsRecord(list.options),

@@ -15,6 +15,9 @@ public struct ScenesFile: Codable, Sendable, Equatable {
     public var version: Int
     /// The input as named on the command line.
     public var input: String
+    /// A local input's size and digest (``InputFileIdentity``): a rerun skips the input only while they are the same;
+    /// nil (`null`) for standard input and URLs. Absent from files of versions before it.
+    public var inputFile: InputFileIdentity?
     /// libavformat's name of the container (`mov,mp4,m4a,3gp,3g2,mj2`).
     public var container: String
     /// The video codec's name (`h264`; for a folder of mixed images, each run's, joined with `+`).
@@ -44,7 +47,7 @@ public struct ScenesFile: Codable, Sendable, Equatable {
     public var scenes: [SceneEntry]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, input, container, codec, stream, width, height
+        case version, input, inputFile = "input_file", container, codec, stream, width, height
         case timeBase = "time_base", startTime = "start_time", duration, analysedUntil = "analysed_until"
         case samplingFPS = "sampling_fps", decode, options, counts, warnings, complete, frames, scenes
     }
