@@ -48,6 +48,31 @@ struct SafetyTests {
         }
     }
 
+    /// Case 2: an output option naming an input (the same path, another spelling, or a symbolic link to it) is a usage
+    /// error on one line, and the input stays byte for byte: --stats, --select-file, embed -o, index dedupe/export -o.
+    @Test func outputsThatNameAnInputAreRefused() throws {
+        let work = Fixtures.temporaryFolder("safety-names-input")
+        let video = work.appendingPathComponent("v.mp4").path
+        try FileManager.default.copyItem(atPath: Self.shots, toPath: video)
+        try FileManager.default.createSymbolicLink(atPath: work.appendingPathComponent("link.mp4").path, withDestinationPath: "v.mp4")
+        let index = work.appendingPathComponent("corpus.db").path
+        let add = try Self.run(["index", "add", video, "--index", index, "--progress", "never"])
+        try #require(add.status == 0, "stderr: \(add.stderr)")
+        let before = (try Data(contentsOf: URL(fileURLWithPath: video)), try Data(contentsOf: URL(fileURLWithPath: index)))
+        let cases: [([String], String)] = [
+            ([video, "--no-output", "--scorer", "ssim", "--stats", video], "--stats names an input"),
+            ([video, "--no-output", "--scorer", "ssim", "--select-file", work.appendingPathComponent("link.mp4").path], "--select-file names an input"),
+            (["embed", video, "-o", work.path + "/./v.mp4"], "-o names an input"),
+            (["index", "dedupe", "--index", index, "-o", index], "-o names an input"),
+            (["index", "export", "--index", index, "-o", index], "-o names an input"),
+        ]
+        for (arguments, message) in cases {
+            let run = try Self.run(arguments + ["--progress", "never"].filter { _ in arguments[0] != "index" })
+            #expect(run.status == 2 && run.stderrLines.count == 1 && run.stderr.contains(message), "\(arguments): stderr: \(run.stderr)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: video)) == before.0 && Data(contentsOf: URL(fileURLWithPath: index)) == before.1)
+    }
+
     /// Case 3: a rerun skips an input only while it is the same bytes (size and digest in `scenes.json`), not by
     /// modification time: another video copied over it with an older date (`cp -p`) is analysed again.
     @Test func aReplacedInputIsAnalysedAgain() throws {

@@ -51,6 +51,7 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
         networkOptions.apply(to: &options)
         let format = resolvedFormat
         let path = output ?? (OutputNames.stem(of: input) + ".embeddings." + format.rawValue)
+        try InputGuard.refuseOutputs([("-o", path), ("-o", format == .npy ? path + ".json" : nil)], naming: [input])
         let progress = ProgressReporter(mode: inputOptions.progress, quiet: inputOptions.quiet, inputs: 1)
         let began = Date()
         let input = input

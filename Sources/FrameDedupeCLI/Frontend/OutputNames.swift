@@ -1,5 +1,6 @@
 import Decoder
 import Foundation
+import FrameDedupe
 
 /// Where each input's results go when one call names several inputs.
 enum OutputNames {
@@ -74,5 +75,24 @@ enum OutputNames {
             if stem.isEmpty || stem == "/" { stem = "images" }
         }
         return stem.isEmpty ? "output" : stem
+    }
+}
+
+/// Files a command writes must not be the files it reads: `--stats v.mp4`, `embed v.mp4 -o v.mp4` or
+/// `index export -o corpus.db` would replace them.
+enum InputGuard {
+    /// Fails with one line and status 2 when an output (an option and the path it names) is one of `inputs`: the same
+    /// path, or the same file (device and inode, symbolic links followed). Standard input and output are no file.
+    static func refuseOutputs(_ outputs: [(option: String, path: String?)], naming inputs: [String]) throws {
+        let local = inputs.filter { $0 != "-" && !$0.contains("://") }
+        for case let (option, path?) in outputs where path != "-" {
+            let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
+            let identity = FileIdentity(path)
+            guard let input = local.first(where: {
+                URL(fileURLWithPath: $0).standardizedFileURL.path == standardized || (identity != nil && FileIdentity($0) == identity)
+            }) else { continue }
+            Terminal.error("\(Terminal.oneLine(path)): \(option) names an input (\(Terminal.oneLine(input))), which it would replace; choose another file")
+            throw Failure(status: .usage)
+        }
     }
 }

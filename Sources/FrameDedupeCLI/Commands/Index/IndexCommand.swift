@@ -28,6 +28,9 @@ struct IndexLocation: ParsableArguments {
     @Option(help: ArgumentHelp("The index: an SQLite file (created by 'index add' when missing); keyframes go in FILE.keyframes/ beside it.", valueName: "file"))
     var index: String
 
+    /// The index's files: the database and SQLite's files beside it (an output must not replace any of them).
+    var files: [String] { [index, index + "-wal", index + "-shm"] }
+
     /// Opens the index, reporting a failure on one line: status 3 when it cannot be read or is not an index this
     /// framededupe may use (left as it was), 4 when another process is writing it or it cannot be made.
     func open(_ access: CorpusIndex.Access, precision: EmbeddingPrecision = .half, hooks: CorpusIndexHooks = CorpusIndexHooks()) throws -> CorpusIndex {

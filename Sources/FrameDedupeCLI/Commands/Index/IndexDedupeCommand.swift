@@ -55,6 +55,7 @@ struct IndexDedupeCommand: ParsableCommand {
 
     func run() throws {
         let began = Date()
+        try InputGuard.refuseOutputs([("-o", output)], naming: location.files)
         let index = try location.open(.write)
         let summary = try reporting(.outputUnwritable) { () throws(IndexError) in try index.dedupe(threshold: threshold, grouping: grouping, rebuild: rebuild) }
         let clusters = try reporting(.inputUnreadable) { () throws(IndexError) in try index.clusters() }

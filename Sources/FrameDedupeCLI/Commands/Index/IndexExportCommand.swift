@@ -27,6 +27,7 @@ struct IndexExportCommand: ParsableCommand {
     enum ExportFormat: String, ExpressibleByArgument, CaseIterable { case jsonl, csv }
 
     func run() throws {
+        try InputGuard.refuseOutputs([("-o", output)], naming: location.files)
         let index = try location.open(.read)
         let rows = try reporting(.inputUnreadable) { () throws(IndexError) in try index.scenes() }
         let file: AtomicFile?

@@ -237,6 +237,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
 
     func run() throws {
         inputOptions.configureLog()
+        try InputGuard.refuseOutputs([("--stats", stats), ("--select-file", printOptions.selectFile)], naming: inputs)
         let options = try dedupeOptions()
         let began = Date()
         var inputs: [String] = []
