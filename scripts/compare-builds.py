@@ -9,7 +9,9 @@ is. Each is built in release (`swift build -c release`, the same flags for both)
 into .cache/compare/src/<sha> (kept: a second comparison of the same revision builds nothing). Then a fixed
 battery of commands (below) is run with each binary, and the two result trees are compared: every file, its
 bytes, every symlink's target, and the files only on one side. Exit status 0 when they are identical, 1 on
-any difference (with a summary and `diff -r` excerpts), 2 when a build or the set-up fails.
+any difference (with a summary and `diff -r` excerpts), 2 when a build or the set-up fails. Both trees are
+kept in .cache/compare/runs/<old>-<new>/ to look into; .build-compare/ and .cache/compare/ may be removed at
+any time (the next comparison builds again).
 
 The battery (BATTERY below), run the same way with both binaries:
   - on each clip of samples/: `run` with defaults, --scorer ssim, --scorer embed, --keep scene, --keep
