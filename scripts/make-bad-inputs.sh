@@ -166,6 +166,28 @@ cp "$SHOTS" unreadable.mp4
 chmod 000 unreadable.mp4
 manifest unreadable.mp4 "a valid clip with mode 000 (root can still read it)"
 
+# --- playlists, special files and names that are not UTF-8 (issue 16) -------------------------------
+# Playlists open other files: refused for a local input unless --allow-playlists, which allows no nesting.
+printf '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1000\nself-variant.m3u8\n' > self-variant.m3u8
+manifest self-variant.m3u8 "an HLS master playlist whose only variant is itself (grew memory by gigabytes)"
+printf 'ffconcat version 1.0\nfile self-include.ffconcat\n' > self-include.ffconcat
+manifest self-include.ffconcat "an ffconcat list that includes itself (recursed until out of file descriptors)"
+# (It names the sample in the checkout, not a file of this folder: the folder is built under another name.)
+printf '#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\n%s\n#EXT-X-ENDLIST\n' "$SHOTS" > pull-absolute.m3u8
+manifest pull-absolute.m3u8 "an HLS playlist pulling a local file (samples/shots-360p.mp4) in by its absolute path"
+# A FIFO among pictures: opening it would wait for a writer for ever.
+mkdir images-with-fifo
+cp images/000.png images/001.png images/002.png images-with-fifo/
+mkfifo images-with-fifo/zz-fifo
+manifest images-with-fifo/ "3 PNG frames and a FIFO (zz-fifo)"
+# Names with bytes that are not UTF-8 (Latin-1 é, a lone 0xFF): a video, and a picture in a folder.
+cp "$SHOTS" "$(printf 'latin1-\351-\377.mp4')"
+manifest 'latin1-\351-\377.mp4' "a valid clip whose name holds the bytes 0xE9 and 0xFF (not UTF-8)"
+mkdir photos-not-utf8
+cp images/000.png "photos-not-utf8/$(printf 'a-\351.png')"
+cp images/001.png photos-not-utf8/b.png
+manifest photos-not-utf8/ "two PNG frames, one named with the byte 0xE9 (not UTF-8)"
+
 # --- fuzzing's finds -----------------------------------------------------------------------------
 for f in "$REGRESSIONS"/*; do
   [ -f "$f" ] || continue

@@ -41,7 +41,7 @@ public final class ContentDigest {
             default: .libav(LibavError(code: cff_error_from_errno(e), operation: operation))
             }
         }
-        let fd = open(path, O_RDONLY)
+        let fd = FileSystemName.open(path, O_RDONLY)
         if fd < 0 { throw failure(errno, "open") }
         defer { close(fd) }
         let digest = ContentDigest()

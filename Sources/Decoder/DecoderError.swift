@@ -19,6 +19,11 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     case libav(LibavError)
     /// A folder without a single picture libavformat recognises (`files`: how many other files it holds).
     case noImages(files: Int)
+    /// A playlist (HLS, ffconcat, DASH, …) that would open further files, refused for a local input without
+    /// `--allow-playlists` (``InputRestrictions``).
+    case playlistRefused
+    /// With `--allow-playlists`: a playlist that names another playlist (itself, say), a URL or a missing file.
+    case nestedPlaylist(String)
     /// `--start`/`--end` hold no frame to sample: the range (seconds) and where the input ends, when known.
     case nothingInRange(start: Double, end: Double?, inputEnd: Double?)
 
@@ -42,6 +47,10 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
         case .undecodable(let n, let why): "not one frame could be decoded from \(n) video packets" + (why.map { " (\($0))" } ?? "")
         case .libav(let e): e.description
         case .noImages(let n): "is a folder without any image" + (n > 0 ? " (\(n) other \(n == 1 ? "file" : "files"))" : "")
+        case .playlistRefused:
+            "a playlist that opens other files (HLS, ffconcat, DASH, …): refused for a local input; --allow-playlists reads it, with local files only"
+        case .nestedPlaylist(let name):
+            "a playlist naming '\(name)', which is a playlist, a URL or missing: playlists do not nest and open local files only"
         case .nothingInRange(let start, let end, let inputEnd):
             "no frame to sample from \(Self.seconds(start))" + (end.map { " to \(Self.seconds($0))" } ?? " on")
                 + (inputEnd.map { " (the input ends at \(Self.seconds($0)))" } ?? "") + "; earlier results are kept"

@@ -61,28 +61,31 @@ final class ImageSequence {
     /// - Throws: ``DecoderError`` when the folder holds no picture at all, or cannot be listed.
     init(input: String, time: ImageTime) throws(DecoderError) {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        let folder = fm.fileExists(atPath: input, isDirectory: &isDirectory) && isDirectory.boolValue
+        let folder = FileSystemName.isFolder(input)
         var warnings: [String] = []
         var files: [String]
         var codecOf: [String: AVCodecID] = [:]  // by path; filled for a folder's pictures
         if folder {
-            guard let names = try? fm.contentsOfDirectory(atPath: input) else { throw .permissionDenied }
+            guard let names = FileSystemName.contents(ofFolder: input) else { throw .permissionDenied }
             let base = input.hasSuffix("/") ? input : input + "/"
             var candidates: [(path: String, codec: AVCodecID)] = []
-            var notImages: [String] = []
+            var notImages: [String] = [], special: [String] = []
             // Byte order, as `ls` sorts in the C locale.
             for name in names.sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) where !name.hasPrefix(".") {
                 let path = base + name
-                var sub: ObjCBool = false
-                guard fm.fileExists(atPath: path, isDirectory: &sub), !sub.boolValue else { continue }
+                guard let info = FileSystemName.status(path), (info.st_mode & S_IFMT) != S_IFDIR else { continue }
+                // Only regular files are read: opening a FIFO would wait for a writer for ever, a device could be anything.
+                guard (info.st_mode & S_IFMT) == S_IFREG else { special.append(name); continue }
                 if let codec = ImageSequence.imageCodec(path) { candidates.append((path, codec)) } else { notImages.append(name) }
             }
-            guard !candidates.isEmpty else { throw .noImages(files: notImages.count) }
+            guard !candidates.isEmpty else { throw .noImages(files: notImages.count + special.count) }
             files = candidates.map(\.path)
             for c in candidates { codecOf[c.path] = c.codec }
             if !notImages.isEmpty {
                 warnings.append("skipped \(notImages.count) \(notImages.count == 1 ? "file that is not an image" : "files that are not images"): \(ImageSequence.listed(notImages))")
+            }
+            if !special.isEmpty {
+                warnings.append("skipped \(special.count) \(special.count == 1 ? "entry that is not a regular file" : "entries that are not regular files") (FIFOs, sockets, devices): \(ImageSequence.listed(special))")
             }
         } else {
             files = ImageSequence.numberedFiles(input)
@@ -95,8 +98,8 @@ final class ImageSequence {
             for path in files {
                 if time == .exif, let t = CaptureTime.read(path: path) { seconds.append(t); continue }
                 if time == .exif { withoutCapture += 1 }
-                let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-                seconds.append(modified?.timeIntervalSince1970 ?? 0)
+                let modified = FileSystemName.status(path).map { Double($0.st_mtim.tv_sec) + Double($0.st_mtim.tv_nsec) / 1e9 }
+                seconds.append(modified ?? 0)
             }
             if withoutCapture > 0 {
                 warnings.append("\(withoutCapture) of \(files.count) images have no EXIF capture time: their file modification times are used")
@@ -140,7 +143,7 @@ final class ImageSequence {
             if ext.isEmpty || runs.count > 1, codec != nil { ext = codecName == "mjpeg" ? "jpg" : codecName }
             for (i, path) in files[run].enumerated() {
                 let target = path.hasPrefix("/") ? path : fm.currentDirectoryPath + "/" + path
-                symlink(target, folder.appendingPathComponent(String(format: "%06d.", i) + ext).path)
+                FileSystemName.withPath(target) { _ = symlink($0, folder.appendingPathComponent(String(format: "%06d.", i) + ext).path) }
             }
             segments.append(Segment(url: folder.path + "/%06d." + ext, pictures: run, codec: codecName))
         }
@@ -153,8 +156,7 @@ final class ImageSequence {
 
     /// True for a folder, and for a pattern with a printf-style `%d` that is not itself a file.
     static func isImageSequence(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) { return isDirectory.boolValue }
+        if let info = FileSystemName.status(path) { return info.st_mode & S_IFMT == S_IFDIR }
         return path.range(of: #"%0?[0-9]*d"#, options: .regularExpression) != nil
     }
 
@@ -163,13 +165,14 @@ final class ImageSequence {
     static func numberedFiles(_ pattern: String) -> [String] {
         func name(_ n: Int) -> String? {
             var buffer = [CChar](repeating: 0, count: 4096)
-            guard av_get_frame_filename2(&buffer, Int32(buffer.count), pattern, Int32(n), 0) == 0 else { return nil }
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let made = FileSystemName.withPath(pattern) { av_get_frame_filename2(&buffer, Int32(buffer.count), $0, Int32(n), 0) }
+            guard made == 0 else { return nil }
+            return FileSystemName.string(buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
         }
-        let fm = FileManager.default
-        guard var n = (0..<5).first(where: { name($0).map(fm.fileExists) == true }) else { return [] }
+        guard var n = (0..<5).first(where: { name($0).map { FileSystemName.status($0) != nil } == true }) else { return [] }
         var files: [String] = []
-        while let path = name(n), fm.fileExists(atPath: path) {
+        // Regular files only: `image2` would wait for ever on a FIFO among them.
+        while let path = name(n), FileSystemName.isRegularFile(path) {
             files.append(path)
             n += 1
         }
@@ -179,19 +182,9 @@ final class ImageSequence {
     /// The codec of a picture file as libavformat's image readers (`jpeg_pipe`, `png_pipe`, …) recognise its
     /// first bytes; nil when none does.
     static func imageCodec(_ path: String) -> AVCodecID? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 4096)) ?? Data())
-        guard !head.isEmpty else { return nil }
-        var buffer = head + [UInt8](repeating: 0, count: Int(AVPROBE_PADDING_SIZE))
-        var score: Int32 = 0
-        let format: UnsafePointer<AVInputFormat>? = buffer.withUnsafeMutableBufferPointer { bytes in
-            "".withCString { empty in
-                var probe = AVProbeData(filename: empty, buf: bytes.baseAddress, buf_size: Int32(head.count), mime_type: nil)
-                return av_probe_input_format2(&probe, 1, &score)
-            }
-        }
-        guard let format, String(cString: format.pointee.name).hasSuffix("_pipe"), format.pointee.raw_codec_id != 0 else { return nil }
+        // Without blocking: a FIFO named by a pattern must not hold the run up.
+        guard let head = FileSystemName.head(path, count: 4096), let format = probedFormat(head, filename: "") else { return nil }
+        guard String(cString: format.pointee.name).hasSuffix("_pipe"), format.pointee.raw_codec_id != 0 else { return nil }
         return AVCodecID(rawValue: UInt32(format.pointee.raw_codec_id))
     }
 
@@ -212,11 +205,8 @@ final class ImageSequence {
 public enum CaptureTime {
     /// Seconds since 1970 of the picture at `path`, nil when it records none (or is not JPEG/TIFF).
     public static func read(path: String) -> Double? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
         // EXIF sits in the first 64 KB of a JPEG (an APP segment is at most 64 KB).
-        guard let head = try? handle.read(upToCount: 1 << 17) else { return nil }
-        return read(bytes: [UInt8](head))
+        FileSystemName.head(path, count: 1 << 17).flatMap(read(bytes:))
     }
 
     public static func read(bytes: [UInt8]) -> Double? {

@@ -26,15 +26,14 @@ public struct InputFileIdentity: Codable, Sendable, Equatable {
     /// or what cannot be read.
     public static func of(_ input: String) -> InputFileIdentity? {
         guard input != "-", !input.contains("://"), !input.hasPrefix("pipe:") else { return nil }
-        var isFolder: ObjCBool = false
-        let exists = FileManager.default.fileExists(atPath: input, isDirectory: &isFolder)
         let files: [String]
-        if exists && !isFolder.boolValue {
+        if let info = FileSystemName.status(input), info.st_mode & S_IFMT != S_IFDIR {
             files = [input]
-        } else if exists {
+        } else if FileSystemName.status(input) != nil {
             let base = input.hasSuffix("/") ? input : input + "/"
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: input)) ?? []
-            files = names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }.map { base + $0 }.filter(isRegularFile)
+            let names = FileSystemName.contents(ofFolder: input) ?? []
+            files = names.sorted { FileSystemName.bytes($0).lexicographicallyPrecedes(FileSystemName.bytes($1)) }.map { base + $0 }
+                .filter(FileSystemName.isRegularFile)
         } else {
             files = ImageSequence.numberedFiles(input)
         }
@@ -50,14 +49,9 @@ public struct InputFileIdentity: Codable, Sendable, Equatable {
         return InputFileIdentity(size: size, sha256: digest.finish())
     }
 
-    private static func isRegularFile(_ path: String) -> Bool {
-        var info = stat()
-        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    }
-
     /// A file's length and bytes: all of them up to 2 MiB, else its first and last MiB. Never blocks on a FIFO.
     private static func readEnds(_ path: String) -> (Int64, [UInt8])? {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        let fd = FileSystemName.open(path, O_RDONLY | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         var info = stat()

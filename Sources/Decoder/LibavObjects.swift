@@ -61,24 +61,68 @@ final class Frame {
     }
 }
 
+/// What a demuxer opens through `AVFormatContext.io_open` on the input's behalf (an HLS playlist's variants and
+/// segments): each URL at most ``perURL`` times and ``total`` opens in all, so a playlist that names itself (its own
+/// variant, which grew memory by gigabytes) fails at once instead of recursing. Owned by its ``FormatContext``.
+final class OpenGuard {
+    typealias Open = @convention(c) (UnsafeMutablePointer<AVFormatContext>?, UnsafeMutablePointer<UnsafeMutablePointer<AVIOContext>?>?,
+                                     UnsafePointer<CChar>?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Int32
+    static let perURL = 4
+    static let total = 100_000
+    /// libavformat's own `io_open`, which does the opening once the guard agrees.
+    let open: Open
+    private var opened: [String: Int] = [:]
+    private var count = 0
+
+    init(open: @escaping Open) { self.open = open }
+
+    /// Whether `url` may be opened once more.
+    func admit(_ url: String) -> Bool {
+        count += 1
+        opened[url, default: 0] += 1
+        return count <= Self.total && opened[url]! <= Self.perURL
+    }
+
+    /// The `io_open` callback: asks the guard kept in the context's `opaque`, then opens with libavformat's own.
+    static let callback: Open = { context, pb, url, flags, options in
+        guard let context, let opaque = context.pointee.opaque, let url else { return cff_error_from_errno(EINVAL) }
+        let guarding = Unmanaged<OpenGuard>.fromOpaque(opaque).takeUnretainedValue()
+        guard guarding.admit(String(cString: url)) else { return cff_error_from_errno(ELOOP) }
+        return guarding.open(context, pb, url, flags, options)
+    }
+}
+
 /// An owned, opened `AVFormatContext`.
 final class FormatContext {
     let pointer: UnsafeMutablePointer<AVFormatContext>
+    /// Limits what a playlist opens (kept alive with the context, whose `opaque` points to it).
+    private let guarding: OpenGuard?
 
     /// Opens `url` (a path, any URL libavformat accepts, or `pipe:0`).
     ///
     /// - Parameters:
     ///   - format: the demuxer to use (`rawvideo`, `image2`), nil to let libavformat probe.
     ///   - options: the demuxer's options (`video_size`, `framerate`, …).
-    init(url: String, format: String? = nil, options: [String: String] = [:]) throws(LibavError) {
-        var context: UnsafeMutablePointer<AVFormatContext>? = nil
+    ///   - guardOpens: route what the demuxer opens through an ``OpenGuard``.
+    init(url: String, format: String? = nil, options: [String: String] = [:], guardOpens: Bool = false) throws(LibavError) {
+        guard var context = avformat_alloc_context() else { throw LibavError(code: cff_error_from_errno(ENOMEM), operation: "open") }
+        var guarding: OpenGuard? = nil
+        if guardOpens, let open = context.pointee.io_open {
+            let g = OpenGuard(open: open)
+            context.pointee.opaque = Unmanaged.passUnretained(g).toOpaque()
+            context.pointee.io_open = OpenGuard.callback
+            guarding = g
+        }
+        self.guarding = guarding
         var dictionary: OpaquePointer? = nil
         for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
         let demuxer = format.flatMap { av_find_input_format($0) }
-        let code = avformat_open_input(&context, url, demuxer, &dictionary)
+        var opened: UnsafeMutablePointer<AVFormatContext>? = context
+        let code = FileSystemName.withPath(url) { avformat_open_input(&opened, $0, demuxer, &dictionary) }
         av_dict_free(&dictionary)
         // On failure avformat_open_input frees the context itself.
-        guard code >= 0, let context else { throw LibavError(code: code, operation: "open") }
+        guard code >= 0, let opened else { throw LibavError(code: code, operation: "open") }
+        context = opened
         pointer = context
     }
 

@@ -34,13 +34,16 @@ public struct ReaderOptions: Sendable {
     public var imageTime: ImageTime = .rate
     /// With ``ImageTime/rate``: pictures per second.
     public var imageRate: Rational = Rational(1, 1)
+    /// Let a local file be a playlist that names other local files (HLS, ffconcat, DASH; ``InputRestrictions``).
+    public var allowPlaylists = false
 
     public init() {}
 }
 
 /// What is known about the input once it is open.
 public struct VideoInfo: Sendable {
-    /// What the user named: a path, a URL or "-".
+    /// What the user named: a path, a URL or "-", as text: bytes of a name that are not UTF-8 as `\xHH`
+    /// (``FileSystemName/displayed(_:byteFormat:)``), so results and messages never carry them raw.
     public let input: String
     /// The libavformat demuxer that read it (e.g. "mov,mp4,m4a,3gp,3g2,mj2").
     public let container: String
@@ -101,7 +104,7 @@ public struct SampledFrame: Sendable {
     public let luma: LumaImage
     /// The full picture, for export and the embedding network.
     public let picture: Picture
-    /// The picture's file, for a folder of images or a numbered pattern.
+    /// The picture's file, for a folder of images or a numbered pattern (as text, like ``VideoInfo/input``).
     public let source: String?
 }
 
@@ -178,9 +181,19 @@ public final class VideoReader {
             if isLocalFile { try VideoReader.checkLocalFile(input) }
             images = nil
         }
+        if isLocalFile && options.allowPlaylists, let nested = InputRestrictions.nestedPlaylist(inConcat: url) {
+            throw .nestedPlaylist(nested)
+        }
+        let restrictions = InputRestrictions(local: isLocalFile, standardInput: input == "-", allowPlaylists: options.allowPlaylists)
+        demuxerOptions.merge(restrictions.demuxerOptions) { $1 }
+        imageDemuxerOptions.merge(restrictions.demuxerOptions) { $1 }
         do {
-            format = try FormatContext(url: url, format: demuxerName, options: demuxerOptions)
+            format = try FormatContext(url: url, format: demuxerName, options: demuxerOptions, guardOpens: isLocalFile && options.allowPlaylists)
         } catch {
+            if isLocalFile && !options.allowPlaylists && InputRestrictions.isPlaylist(url) {
+                // Only a playlist demuxer claims the file: off for local inputs.
+                throw .playlistRefused
+            }
             if error.isInvalidData && isLocalFile { try VideoReader.explainUnopenableFile(input) }
             if error.isInvalidData { throw .notMedia(error.message) }
             if error.code == cff_error_from_errno(ENOENT) { throw .notFound }
@@ -240,7 +253,7 @@ public final class VideoReader {
         let timeBase = Rational(Int64(tb.num), Int64(max(tb.den, 1)))
         let rate = stream.pointee.avg_frame_rate
         info = VideoInfo(
-            input: input, container: demuxer,
+            input: FileSystemName.displayed(input), container: demuxer,
             codec: images.flatMap { $0.segments.count > 1 ? $0.codecs.joined(separator: "+") : nil }
                 ?? String(cString: avcodec_get_name(parameters.pointee.codec_id)),
             streamIndex: Int(index), width: Int(parameters.pointee.width), height: Int(parameters.pointee.height),
@@ -404,7 +417,7 @@ public final class VideoReader {
             index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp,
             seconds: Double(pts - info.startPTS) * info.timeBase.doubleValue,
             luma: luma, picture: Picture(frame: held),
-            source: info.imageFiles.flatMap { ordinal < $0.count ? $0[ordinal] : nil })
+            source: info.imageFiles.flatMap { ordinal < $0.count ? FileSystemName.displayed($0[ordinal]) : nil })
     }
 
     /// For pictures timed by their files: the pts (the picture's number) as its capture time in microseconds.
@@ -504,17 +517,15 @@ public final class VideoReader {
     }
 
     private static func checkLocalFile(_ path: String) throws(DecoderError) {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw .notFound }
-        if isDirectory.boolValue { throw .isDirectory }
-        guard FileManager.default.isReadableFile(atPath: path) else { throw .permissionDenied }
+        guard let info = FileSystemName.status(path) else { throw .notFound }
+        if info.st_mode & S_IFMT == S_IFDIR { throw .isDirectory }
+        guard FileSystemName.withPath(path, { access($0, R_OK) }) == 0 else { throw .permissionDenied }
     }
 
     /// Says more than "invalid data" where the file's first bytes tell why no demuxer accepts it.
     private static func explainUnopenableFile(_ path: String) throws(DecoderError) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
+        guard FileSystemName.withPath(path, { access($0, R_OK) }) == 0 else { return }
+        let head = FileSystemName.head(path, count: 12) ?? []
         if head.isEmpty { throw .notMedia("the file is empty") }
         // ISO base media (MP4, MOV, 3GP) starts with a box, usually 'ftyp': an MP4 that no reader opens lacks its index.
         if head.count >= 8 && (head[4..<8].elementsEqual("ftyp".utf8) || head[4..<8].elementsEqual("mdat".utf8)) { throw .indexMissing }

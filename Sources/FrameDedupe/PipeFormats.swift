@@ -53,6 +53,9 @@ public enum ListFormat: String, Sendable, CaseIterable {
             let how = self == .ffconcat ? "ffmpeg's concat demuxer reads one line at a time" : "each path is one line (--print0 ends them with NUL instead)"
             return "--format \(rawValue) cannot carry a name with a line break (\(ResultPrinter.escapedControls(name))): \(how)"
         }
+        if let name = lineBreakingName(inputs: inputs, output: output, nulTerminated: false, test: FileSystemName.hasRawBytes) {
+            return "--format \(rawValue) cannot carry a name that is not UTF-8 (\(FileSystemName.displayed(name))): it writes names as text"
+        }
         if self == .chapters && results != .scenes { return "chapters are one per scene: use --print scenes --format chapters" }
         if nulTerminated && self != .paths { return "--print0 ends image paths with NUL: it goes with --format paths, not \(rawValue)" }
         if self == .paths && !writesImages { return "--format paths lists image files, and none are written without an output folder (--no-output, -o -)" }
@@ -67,14 +70,16 @@ public enum ListFormat: String, Sendable, CaseIterable {
     /// early and could make the rest of the name read as a line of its own (`file other.mp4` in an ffconcat list):
     /// ffconcat's input files (as absolute paths: the working folder counts too), and the image paths of `paths`
     /// without `--print0` (they start with the output folder, named after the input or by `-o`).
-    func lineBreakingName(inputs: [String], output: String?, nulTerminated: Bool) -> String? {
+    /// With `test`, the first such name that `test` holds for instead (one that is not UTF-8, say).
+    func lineBreakingName(inputs: [String], output: String?, nulTerminated: Bool,
+                          test: (String) -> Bool = { $0.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) }) -> String? {
         let names: [String]
         switch self {
         case .ffconcat: names = inputs.filter { $0 != "-" }.map(ResultPrinter.absoluteInput)
         case .paths where !nulTerminated: names = inputs + (output.map { [$0] } ?? [])
         default: names = []
         }
-        return names.first { $0.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) }
+        return names.first(where: test)
     }
 }
 

@@ -17,7 +17,7 @@ public func completeResults(in folder: URL, input: String, options: DedupeOption
           let clusters = try? JSONDecoder().decode(ClustersFile.self, from: clustersData) else { return false }
     if options.report && !FileManager.default.fileExists(atPath: folder.appendingPathComponent("report.html").path) { return false }
     guard scenes.version == ScenesFile.currentVersion, clusters.version == ClustersFile.currentVersion,
-          scenes.complete, clusters.complete, scenes.input == input, clusters.input == input,
+          scenes.complete, clusters.complete, scenes.input == FileSystemName.displayed(input), clusters.input == FileSystemName.displayed(input),
           scenes.decode == options.reader.decode.rawValue,
           sameOptions(scenes.options, membersIn: scenesData, key: ScenesFile.CodingKeys.options, as: AnalysisOptionsRecord(options)),
           sameOptions(clusters.options, membersIn: clustersData, key: ClustersFile.CodingKeys.options, as: ClusteringOptionsRecord(options))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Decoder
 import Foundation
 import FrameDedupe
 
@@ -52,7 +53,8 @@ struct FrameDedupeCommand: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)  // a file-size limit (ulimit -f) fails the write (EFBIG, status 4) instead of killing us
         Log.bootstrap()
         do {
-            var command = try parseAsRoot()
+            // Arguments as bytes: a file name that is not UTF-8 still names its file (FileSystemName).
+            var command = try parseAsRoot(FileSystemName.arguments())
             configure(libraryConfiguration(for: command))
             try command.run()
         } catch let failure as Failure {

@@ -64,6 +64,12 @@ struct BadInputCorpusTests {
         Case(file: "images", outcome: .result(frames: 9, warnings: ["skipped 2 files that are not images: 004.png, notes.txt"])),
         // The text file among the PNGs is one corrupt packet, skipped and counted.
         Case(file: "images/%03d.png", outcome: .result(frames: 9, warnings: ["skipped 1 corrupt packets"]), arguments: ["--fps", "all"]),
+        // Issue 16: playlists that open other files are refused for a local input; a FIFO among pictures is skipped, not waited on.
+        Case(file: "self-variant.m3u8", outcome: .unreadable(cause: "a playlist that opens other files (HLS, ffconcat, DASH, …): refused")),
+        Case(file: "self-include.ffconcat", outcome: .unreadable(cause: "a playlist that opens other files (HLS, ffconcat, DASH, …): refused")),
+        Case(file: "pull-absolute.m3u8", outcome: .unreadable(cause: "a playlist that opens other files (HLS, ffconcat, DASH, …): refused")),
+        Case(file: "images-with-fifo", outcome: .result(frames: 3, warnings: ["skipped 1 entry that is not a regular file (FIFOs, sockets, devices): zz-fifo"])),
+        Case(file: "photos-not-utf8", outcome: .result(frames: 2, warnings: [])),
         Case(file: weirdName, outcome: .result(frames: 20, warnings: [])),
         Case(file: weirdBadName, outcome: .unreadable(cause: "not a video file")),
     ]

@@ -244,4 +244,68 @@ struct SafetyTests {
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: index)) == before, "a read-only subcommand changed the index")
     }
+
+    /// Case 5: a local playlist is refused by default (status 3, one line, fast, small); with --allow-playlists one that
+    /// names itself fails at once instead of recursing, and one that names a local file is read.
+    @Test func playlistsAreOffForLocalInputsAndCannotNest() throws {
+        let corpus = try BadInputCorpus.folder()
+        for (name, allowed) in [("self-variant.m3u8", "has no video stream"), ("self-include.ffconcat", "playlists do not nest"),
+                                ("pull-absolute.m3u8", nil)] {
+            let input = corpus.appendingPathComponent(name).path
+            let refused = try BoundedRun(Fixtures.binary.path, [input, "--no-output", "--scorer", "ssim", "--progress", "never"], timeLimit: 20)
+            try refused.expectFinished()
+            #expect(refused.status == 3 && refused.stderrLines.count == 1 && refused.stderr.contains("refused for a local input; --allow-playlists"),
+                    "\(name): stderr: \(refused.stderr)")
+            #expect(refused.seconds < 10 && refused.maxRSSKiB < 300_000, "\(name): \(refused.seconds) s, \(refused.maxRSSKiB) KiB")
+            let run = try BoundedRun(Fixtures.binary.path, [input, "--no-output", "--scorer", "ssim", "--progress", "never", "--allow-playlists"], timeLimit: 20)
+            try run.expectFinished()
+            #expect(run.seconds < 10 && run.maxRSSKiB < 300_000, "\(name) allowed: \(run.seconds) s, \(run.maxRSSKiB) KiB")
+            if let allowed {
+                #expect(run.status == 3 && run.stderr.contains(allowed), "\(name) allowed: stderr: \(run.stderr)")
+            } else {
+                #expect(run.status == 0, "\(name) allowed: stderr: \(run.stderr)")
+            }
+        }
+    }
+
+    /// Case 7: a FIFO in a photo folder is skipped and named, never opened (which waited for a writer for ever).
+    @Test func aFIFOAmongPicturesIsSkipped() throws {
+        let corpus = try BadInputCorpus.folder()
+        let out = Fixtures.temporaryFolder("safety-fifo").appendingPathComponent("out")
+        let run = try BoundedRun(Fixtures.binary.path, [corpus.appendingPathComponent("images-with-fifo").path, "-o", out.path, "--scorer", "ssim",
+                                                        "--progress", "never"], timeLimit: 30)
+        try run.expectFinished()
+        #expect(run.status == 0 && run.stderr.contains("skipped 1 entry that is not a regular file (FIFOs, sockets, devices): zz-fifo"), "stderr: \(run.stderr)")
+        #expect((try OutputCheck.completeResults(in: out)["frames"] as? [Any])?.count == 3)
+    }
+
+    /// Case 8: a name that is not UTF-8 works as an argument (the file is read, messages show its bytes as \xHH, the
+    /// default folder spells them %HH) and inside a photo folder (the picture is read, not dropped).
+    @Test func namesThatAreNotUTF8() throws {
+        let corpus = try BadInputCorpus.folder()
+        let work = Fixtures.temporaryFolder("safety-bytes")
+        // bash passes the bytes as they are (a Swift String would not hold them).
+        let script = #"cd "$1" && exec "$2" "$3/$(printf 'latin1-\351-\377.mp4')" --scorer ssim --progress never "${@:4}""#
+        let run = try BoundedRun(["/bin/bash", "-c", script, "bash", work.path, Fixtures.binary.path, corpus.path], timeLimit: 60)
+        try run.expectFinished()
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let scenes = try OutputCheck.completeResults(in: work.appendingPathComponent("latin1-%E9-%FF.framededupe"))
+        #expect((scenes["frames"] as? [Any])?.count == 20)
+        #expect((scenes["input"] as? String)?.hasSuffix("/latin1-\\xE9-\\xFF.mp4") == true, "JSON states the name as text: \(scenes["input"] ?? "")")
+        // A rerun finds its complete results (the skip check compares the name as JSON states it); a list of paths
+        // cannot carry the name (status 2).
+        let written = { try FileManager.default.attributesOfItem(atPath: work.path + "/latin1-%E9-%FF.framededupe/scenes.json")[.modificationDate] as? Date }
+        let first = try written()
+        let again = try BoundedRun(["/bin/bash", "-c", script, "bash", work.path, Fixtures.binary.path, corpus.path], timeLimit: 60)
+        let second = try written()
+        #expect(again.status == 0 && second == first, "analysed again; stderr: \(again.stderr)")
+        let paths = try BoundedRun(["/bin/bash", "-c", script, "bash", work.path, Fixtures.binary.path, corpus.path, "--print", "unique", "--format", "paths"])
+        #expect(paths.status == 2 && paths.stderr.contains("cannot carry a name that is not UTF-8 (") && paths.stdout.isEmpty, "stderr: \(paths.stderr)")
+        let missing = try BoundedRun(["/bin/bash", "-c", #"exec "$1" "$(printf 'nothing-\351.mp4')" --progress never"#, "bash", Fixtures.binary.path])
+        #expect(missing.status == 3 && missing.stderr.contains("nothing-\\xE9.mp4: no such file"), "stderr: \(missing.stderr)")
+        let out = work.appendingPathComponent("photos")
+        let photos = try Self.run([corpus.appendingPathComponent("photos-not-utf8").path, "-o", out.path, "--scorer", "ssim", "--progress", "never"])
+        #expect(photos.status == 0 && photos.stderr.isEmpty, "stderr: \(photos.stderr)")
+        #expect((try OutputCheck.completeResults(in: out)["frames"] as? [Any])?.count == 2, "a picture was dropped")
+    }
 }

@@ -1,3 +1,4 @@
+import Decoder
 import Foundation
 
 /// The file a folder's writer holds an exclusive `flock(2)` on while it writes there (one per output folder, one
@@ -72,8 +73,7 @@ public struct FileIdentity: Hashable, Sendable {
 
     /// The identity of what `path` names, nil when it does not exist.
     public init?(_ path: String) {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard let info = FileSystemName.status(path) else { return nil }
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
     }

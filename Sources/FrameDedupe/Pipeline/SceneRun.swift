@@ -65,7 +65,7 @@ private final class SceneRun {
             var policy = options.output
             if input != "-" && !input.contains("://") {
                 // The input itself, or for a numbered pattern the folder of its pictures.
-                policy.protected.append(FileManager.default.fileExists(atPath: input) ? input : (input as NSString).deletingLastPathComponent)
+                policy.protected.append(FileSystemName.status(input) != nil ? input : (input as NSString).deletingLastPathComponent)
             }
             folder = try output.map { (url: URL) throws(OutputError) in try OutputFolder(url, policy: policy, faultPoint: options.testHooks.faultPoint) }
             keyframeFolder = try folder?.stagedFolder("keyframes")

@@ -14,7 +14,8 @@ enum OutputNames {
     static func folders(for inputs: [String], output: String?, writesFolder: Bool) -> [String?] {
         guard writesFolder else { return inputs.map { _ in nil } }
         if inputs.count == 1 { return [output ?? defaultOutput(for: inputs[0])] }
-        let names = distinctNames(inputs)
+        // Bytes of a name that are not UTF-8 become %HH in the folder's name (it is made through Foundation).
+        let names = distinctNames(inputs).map { FileSystemName.displayed($0, byteFormat: "%%%02X") }
         return names.map { name in
             guard let output else { return name + ".framededupe" }
             return output.hasSuffix("/") ? output + name : output + "/" + name
@@ -53,7 +54,7 @@ enum OutputNames {
     }
 
     /// `clip.mp4` → `./clip.framededupe`; a URL uses its last path component; "-" → `stdin.framededupe`.
-    static func defaultOutput(for input: String) -> String { stem(of: input) + ".framededupe" }
+    static func defaultOutput(for input: String) -> String { FileSystemName.displayed(stem(of: input), byteFormat: "%%%02X") + ".framededupe" }
 
     /// The input's name without folder and extension: "clip" for "dir/clip.mp4" or "https://…/clip.mp4", "stdin" for "-";
     /// a folder's own name ("photos" for "trip/photos/"); for a numbered pattern the name without its number field
@@ -62,8 +63,7 @@ enum OutputNames {
         if input == "-" { return "stdin" }
         var name = input
         if let url = URL(string: input), url.scheme != nil, !url.lastPathComponent.isEmpty { name = url.lastPathComponent }
-        var isDirectory: ObjCBool = false
-        if !input.contains("://"), FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
+        if !input.contains("://"), FileSystemName.isFolder(input) {
             let folder = URL(fileURLWithPath: input).standardizedFileURL.lastPathComponent
             return folder.isEmpty || folder == "/" ? "images" : folder
         }

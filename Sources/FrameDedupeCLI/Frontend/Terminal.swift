@@ -1,3 +1,4 @@
+import Decoder
 import Foundation
 import FrameDedupe
 
@@ -16,7 +17,7 @@ enum Terminal {
     /// holds a newline stays one line.
     static func oneLine(_ text: String) -> String {
         var line = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
+        for scalar in FileSystemName.displayed(text).unicodeScalars {
             switch scalar {
             case "\n": line.append(contentsOf: #"\n"#.unicodeScalars)
             case "\r": line.append(contentsOf: #"\r"#.unicodeScalars)

@@ -23,6 +23,9 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop sampling this many seconds after the stream's start (exclusive), after --start and up to 1000000000. Default: the end.", valueName: "seconds"))
     var end: Double?
 
+    @Flag(help: "Let a local input be a playlist (HLS .m3u8, ffconcat, DASH .mpd) that names other local files; off by default because such a file can pull any file into the results, or name itself. With it, playlists open local files only (no network) and cannot nest.")
+    var allowPlaylists = false
+
     @Option(help: ArgumentHelp("Decode every frame ('all') or key frames only ('keyframes': several times faster; sampling density then follows the encoder's key-frame interval).", valueName: "all|keyframes"))
     var decode: DecodeMode = .all
 
@@ -90,6 +93,7 @@ struct InputOptions: ParsableArguments {
         o.raw = try raw.map { try RawVideoFormat(parsing: $0) }
         o.imageTime = imageTime
         o.imageRate = Rational(parsing: imageRate) ?? Rational(1, 1)
+        o.allowPlaylists = allowPlaylists
         return o
     }
 
