@@ -188,6 +188,13 @@ cp images/000.png "photos-not-utf8/$(printf 'a-\351.png')"
 cp images/001.png photos-not-utf8/b.png
 manifest photos-not-utf8/ "two PNG frames, one named with the byte 0xE9 (not UTF-8)"
 
+# Pictures against the memory budget (--max-memory, default at most 8 GiB): a 16000x16000 YUV4MPEG header (the
+# pictures would take ~29 GiB; the file holds 4 KiB of one) is refused before a picture is decoded; 8K fits.
+{ printf 'YUV4MPEG2 W16000 H16000 F25:1 Ip A1:1 C420jpeg\nFRAME\n'; head -c 4096 /dev/zero; } > huge-16000x16000.y4m
+manifest huge-16000x16000.y4m "a YUV4MPEG stream of 16000x16000 pictures, cut after 4 KiB (over the memory budget)"
+ff -f lavfi -i color=black:s=7680x4320:r=1 -frames:v 2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p 8k-black.mp4
+manifest 8k-black.mp4 "two black 7680x4320 frames (within --max-memory 4G, not within 2G)"
+
 # --- fuzzing's finds -----------------------------------------------------------------------------
 for f in "$REGRESSIONS"/*; do
   [ -f "$f" ] || continue

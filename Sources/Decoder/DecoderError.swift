@@ -24,6 +24,9 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     case playlistRefused
     /// With `--allow-playlists`: a playlist that names another playlist (itself, say), a URL or a missing file.
     case nestedPlaylist(String)
+    /// The input's pictures would take more memory than its ``MemoryBudget`` (`--max-memory`): `pictures` of
+    /// `width`×`height` in flight take `bytes`, more than `budget`.
+    case pictureTooLarge(width: Int, height: Int, pictures: Int, bytes: Int64, budget: Int64)
     /// `--start`/`--end` hold no frame to sample: the range (seconds) and where the input ends, when known.
     case nothingInRange(start: Double, end: Double?, inputEnd: Double?)
 
@@ -51,6 +54,9 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
             "a playlist that opens other files (HLS, ffconcat, DASH, …): refused for a local input; --allow-playlists reads it, with local files only"
         case .nestedPlaylist(let name):
             "a playlist naming '\(name)', which is a playlist, a URL or missing: playlists do not nest and open local files only"
+        case .pictureTooLarge(let w, let h, let n, let bytes, let budget):
+            "its \(w)×\(h) pictures need about \(MemoryBudget.describe(bytes)) (\(n) decoded pictures in flight), more than --max-memory "
+                + "\(MemoryBudget.describe(budget)) allows"
         case .nothingInRange(let start, let end, let inputEnd):
             "no frame to sample from \(Self.seconds(start))" + (end.map { " to \(Self.seconds($0))" } ?? " on")
                 + (inputEnd.map { " (the input ends at \(Self.seconds($0)))" } ?? "") + "; earlier results are kept"

@@ -152,7 +152,10 @@ final class FormatContext {
 final class CodecContext {
     let pointer: UnsafeMutablePointer<AVCodecContext>
 
-    init(decoderFor parameters: UnsafePointer<AVCodecParameters>, threads: Int) throws(DecoderError) {
+    /// - Parameters:
+    ///   - threads: decoding threads, 0 for libavcodec's choice.
+    ///   - maxPixels: the largest picture (width × height) the decoder may allocate, nil for libavcodec's default.
+    init(decoderFor parameters: UnsafePointer<AVCodecParameters>, threads: Int, maxPixels: Int64? = nil) throws(DecoderError) {
         guard let codec = avcodec_find_decoder(parameters.pointee.codec_id) else {
             let name = String(cString: avcodec_get_name(parameters.pointee.codec_id))
             throw DecoderError.noDecoder(codec: name)
@@ -162,6 +165,7 @@ final class CodecContext {
         do {
             try check(avcodec_parameters_to_context(context, parameters), "avcodec_parameters_to_context")
             context.pointee.thread_count = Int32(threads)  // 0 = automatic (frame threading where the codec has it)
+            if let maxPixels { context.pointee.max_pixels = maxPixels }
             try check(avcodec_open2(context, codec, nil), "avcodec_open2")
         } catch {
             throw DecoderError.libav(error)

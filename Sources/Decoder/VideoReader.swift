@@ -36,6 +36,8 @@ public struct ReaderOptions: Sendable {
     public var imageRate: Rational = Rational(1, 1)
     /// Let a local file be a playlist that names other local files (HLS, ffconcat, DASH; ``InputRestrictions``).
     public var allowPlaylists = false
+    /// The memory the decoded pictures in flight may take (``MemoryBudget``); nil for no limit.
+    public var memoryBudget: MemoryBudget? = nil
 
     public init() {}
 }
@@ -204,7 +206,7 @@ public final class VideoReader {
         if ["bin", "tty", "xbin", "idf", "adf"].contains(demuxer) { throw .textArtDemuxer(demuxer) }
         seekable = format.pointer.pointee.pb != nil && (format.pointer.pointee.pb.pointee.seekable & AVIO_SEEKABLE_NORMAL) != 0
 
-        let findCode = avformat_find_stream_info(format.pointer, nil)
+        let findCode = VideoReader.findStreamInfo(format, maxPixels: options.memoryBudget?.maxPixels)
         if findCode < 0 {
             if demuxer.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }
             throw .notMedia(libavMessage(findCode))
@@ -230,7 +232,9 @@ public final class VideoReader {
             if demuxer.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }
             throw .notMedia("video stream has no picture size")
         }
-        codec = try CodecContext(decoderFor: parameters, threads: options.threads)
+        try options.memoryBudget?.check(width: Int(parameters.pointee.width), height: Int(parameters.pointee.height),
+                                        format: parameters.pointee.format, decoderThreads: options.threads)
+        codec = try CodecContext(decoderFor: parameters, threads: options.threads, maxPixels: options.memoryBudget?.maxPixels)
         if options.decode == .keyframes { codec.pointer.pointee.skip_frame = AVDISCARD_NONKEY }
 
         var tb = stream.pointee.time_base
@@ -285,9 +289,9 @@ public final class VideoReader {
         let s = images.segments[index]
         do {
             let next = try FormatContext(url: s.url, format: "image2", options: imageDemuxerOptions)
-            let found = avformat_find_stream_info(next.pointer, nil)
+            let found = VideoReader.findStreamInfo(next, maxPixels: options.memoryBudget?.maxPixels)
             guard found >= 0, next.streamCount > 0 else { throw LibavError(code: found < 0 ? found : cff_error_from_errno(EINVAL), operation: "read") }
-            let decoder = try CodecContext(decoderFor: next.stream(0).pointee.codecpar, threads: options.threads)
+            let decoder = try CodecContext(decoderFor: next.stream(0).pointee.codecpar, threads: options.threads, maxPixels: options.memoryBudget?.maxPixels)
             if options.decode == .keyframes { decoder.pointer.pointee.skip_frame = AVDISCARD_NONKEY }
             format = next
             codec = decoder
@@ -514,6 +518,15 @@ public final class VideoReader {
         if counts.corruptPackets > 0 || counts.corruptFrames > 0 {
             warnings.append("skipped \(counts.corruptPackets) corrupt packets and \(counts.corruptFrames) corrupt frames")
         }
+    }
+
+    /// `avformat_find_stream_info`, whose decoders get `max_pixels` when given (it decodes a frame or more).
+    private static func findStreamInfo(_ format: FormatContext, maxPixels: Int64?) -> Int32 {
+        guard let maxPixels, format.streamCount > 0 else { return avformat_find_stream_info(format.pointer, nil) }
+        var dictionaries = [OpaquePointer?](repeating: nil, count: format.streamCount)
+        for i in dictionaries.indices { av_dict_set(&dictionaries[i], "max_pixels", String(maxPixels), 0) }
+        defer { for i in dictionaries.indices { av_dict_free(&dictionaries[i]) } }
+        return avformat_find_stream_info(format.pointer, &dictionaries)
     }
 
     private static func checkLocalFile(_ path: String) throws(DecoderError) {

@@ -70,6 +70,8 @@ struct BadInputCorpusTests {
         Case(file: "pull-absolute.m3u8", outcome: .unreadable(cause: "a playlist that opens other files (HLS, ffconcat, DASH, …): refused")),
         Case(file: "images-with-fifo", outcome: .result(frames: 3, warnings: ["skipped 1 entry that is not a regular file (FIFOs, sockets, devices): zz-fifo"])),
         Case(file: "photos-not-utf8", outcome: .result(frames: 2, warnings: [])),
+        // Issue 16: pictures over the memory budget are refused before one is decoded (8k-black.mp4: SafetyTests).
+        Case(file: "huge-16000x16000.y4m", outcome: .unreadable(cause: "its 16000×16000 pictures need about")),
         Case(file: weirdName, outcome: .result(frames: 20, warnings: [])),
         Case(file: weirdBadName, outcome: .unreadable(cause: "not a video file")),
     ]

@@ -308,4 +308,28 @@ struct SafetyTests {
         #expect(photos.status == 0 && photos.stderr.isEmpty, "stderr: \(photos.stderr)")
         #expect((try OutputCheck.completeResults(in: out)["frames"] as? [Any])?.count == 2, "a picture was dropped")
     }
+
+    /// --max-memory: pictures that would not fit are refused before one is decoded (status 3, one line, fast and
+    /// small), and earlier results stay; a budget out of range is a usage error. (--threads 2: the count of
+    /// pictures in flight, so the message, depends on the decoder's threads.)
+    @Test func picturesOverTheMemoryBudgetAreRefused() throws {
+        let corpus = try BadInputCorpus.folder()
+        let out = Fixtures.temporaryFolder("safety-memory").appendingPathComponent("out")
+        let eightK = corpus.appendingPathComponent("8k-black.mp4").path
+        let first = try Self.run([eightK, "-o", out.path, "--scorer", "ssim", "--progress", "never", "--threads", "2", "--max-memory", "4G"])
+        try #require(first.status == 0, "stderr: \(first.stderr)")
+        let before = try OutputCheck.snapshot(out)
+        let refused = try Self.run([eightK, "-o", out.path, "--scorer", "ssim", "--progress", "never", "--force", "--threads", "2", "--max-memory", "2G"])
+        #expect(refused.status == 3 && refused.stderrLines.count == 1
+                && refused.stderr.contains("its 7680×4320 pictures need about 3.7 GiB (80 decoded pictures in flight), more than --max-memory 2.0 GiB"),
+                "stderr: \(refused.stderr)")
+        #expect(refused.seconds < 10 && refused.maxRSSKiB < 300_000, "\(refused.seconds) s, \(refused.maxRSSKiB) KiB")
+        #expect(try OutputCheck.snapshot(out) == before, "the earlier results changed")
+        let huge = try Self.run([corpus.appendingPathComponent("huge-16000x16000.y4m").path, "--no-output", "--progress", "never"])
+        #expect(huge.status == 3 && huge.stderr.contains("16000×16000") && huge.maxRSSKiB < 300_000, "stderr: \(huge.stderr)")
+        for bad in ["10", "2000G", "nan", "-1G", "lots"] {
+            let usage = try Self.run([eightK, "--no-output", "--max-memory", bad])
+            #expect(usage.status == 2 && usage.stderr.contains("--max-memory"), "\(bad): stderr: \(usage.stderr)")
+        }
+    }
 }

@@ -28,8 +28,19 @@ public func sceneStages<Attachment>(_ options: DedupeOptions, carrying: Attachme
 /// Opens `input` and starts decoding it on its own thread, preparing each sampled frame for the scorers (and for
 /// `network`, when given); `Embedder` runs the network on what it hands out.
 func openFrames(input: String, options: DedupeOptions, network: EfficientNetLite?) throws(RunError) -> FrameSource {
-    let reader: VideoReader
-    do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
-    return FrameSource(reader: reader, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
-                       networkInput: options.networkInput, capacity: max(4, 2 * max(1, options.batchSize)))
+    FrameSource(reader: try openReader(input, options: options), ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
+                networkInput: options.networkInput, capacity: frameQueueCapacity(options))
+}
+
+/// Prepared frames the decoding thread may have handed over and not yet had taken (two batches, at least 4).
+func frameQueueCapacity(_ options: DedupeOptions) -> Int { max(4, 2 * max(1, options.batchSize)) }
+
+/// Opens `input`, its memory budget (``MemoryBudget``, `--max-memory`) counting the pictures a run holds besides
+/// the decoder's: the frame queue, the batch the network is running, the scene stages' candidates (their
+/// `heldFrames`) and the frame between two of them.
+func openReader(_ input: String, options: DedupeOptions) throws(RunError) -> VideoReader {
+    var reader = options.reader
+    let stages = sceneStages(options, carrying: Picture.self).heldFrames
+    reader.memoryBudget?.picturesHeld = frameQueueCapacity(options) + max(1, options.batchSize) + stages + 1
+    do { return try VideoReader(input: input, options: reader) } catch { throw .input(input, error) }
 }

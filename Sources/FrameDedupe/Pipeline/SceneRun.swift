@@ -58,7 +58,7 @@ private final class SceneRun {
         var network = network
         if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
         self.network = options.scorer.usesEmbedding ? network : nil
-        do { reader = try VideoReader(input: input, options: options.reader) } catch { throw .input(input, error) }
+        reader = try openReader(input, options: options)
         inputFile = InputFileIdentity.of(input)
         let keyframeFolder: URL?
         do {
@@ -144,7 +144,7 @@ private final class SceneRun {
     /// candidate frames — and is gone when it returns.
     private func analyse(restart: ResumingInput<Picture>.Restart?, interruption: Interruption?) throws(RunError) -> Analysis {
         let source = FrameSource(reader: reader!, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
-                                 networkInput: options.networkInput, capacity: max(4, 2 * max(1, options.batchSize)))
+                                 networkInput: options.networkInput, capacity: frameQueueCapacity(options))
         reader = nil
         let embedder = Embedder<Picture>(network: network, batchSize: options.batchSize)
         embedder.store = checkpoint

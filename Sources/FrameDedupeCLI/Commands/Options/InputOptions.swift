@@ -26,6 +26,9 @@ struct InputOptions: ParsableArguments {
     @Flag(help: "Let a local input be a playlist (HLS .m3u8, ffconcat, DASH .mpd) that names other local files; off by default because such a file can pull any file into the results, or name itself. With it, playlists open local files only (no network) and cannot nest.")
     var allowPlaylists = false
 
+    @Option(help: ArgumentHelp("Memory the decoded pictures of one input may take, in bytes or with K, M or G (1G = 1024M), 64M to 1024G. Pictures in flight = decoder threads + 17 (reference frames) + the frame queue, a network batch and the scenes' candidates (about 80 at the defaults); an input whose pictures (width x height x bytes a pixel) would need more is refused before one is decoded (status 3). Default: half the machine's memory, at most 8G (8K video fits in 5G, 16000x16000 pictures need 29G).", valueName: "bytes"))
+    var maxMemory: String?
+
     @Option(help: ArgumentHelp("Decode every frame ('all') or key frames only ('keyframes': several times faster; sampling density then follows the encoder's key-frame interval).", valueName: "all|keyframes"))
     var decode: DecodeMode = .all
 
@@ -68,6 +71,27 @@ struct InputOptions: ParsableArguments {
         if !(16...4096).contains(analysisSize) { throw ValidationError("--analysis-size must be 16 to 4096, got \(analysisSize)") }
         try NumberRange.check(threads, "--threads", 0...64)
         try NumberRange.check(stream, "--stream", 0...65_535)
+        _ = try memoryBudget()
+    }
+
+    /// The largest default budget, and the range --max-memory takes.
+    static let defaultMemoryCap: Int64 = 8 << 30
+    static let memoryRange: ClosedRange<Int64> = (64 << 20)...(1 << 40)
+
+    /// --max-memory in bytes; by default half the physical memory, at most ``defaultMemoryCap``.
+    func memoryBudget() throws -> Int64 {
+        guard let maxMemory else { return min(Self.defaultMemoryCap, Int64(ProcessInfo.processInfo.physicalMemory / 2)) }
+        let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
+        let unit = maxMemory.last.flatMap { units[Character($0.uppercased())] }
+        let number = Double(unit == nil ? maxMemory : String(maxMemory.dropLast()))
+        guard let number, number.isFinite, number >= 0 else {
+            throw ValidationError("--max-memory takes a number of bytes, with K, M or G (such as 512M or 2G); got '\(maxMemory)'")
+        }
+        let bytes = number * Double(unit ?? 1)
+        guard bytes >= Double(Self.memoryRange.lowerBound) && bytes <= Double(Self.memoryRange.upperBound) else {
+            throw ValidationError("--max-memory must be 64M to 1024G; got '\(maxMemory)'")
+        }
+        return Int64(bytes)
     }
 
     func sampling() throws -> SamplingRate {
@@ -94,6 +118,7 @@ struct InputOptions: ParsableArguments {
         o.imageTime = imageTime
         o.imageRate = Rational(parsing: imageRate) ?? Rational(1, 1)
         o.allowPlaylists = allowPlaylists
+        o.memoryBudget = MemoryBudget(bytes: try memoryBudget())
         return o
     }
 
