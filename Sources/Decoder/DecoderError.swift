@@ -27,6 +27,8 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The input's pictures would take more memory than its ``MemoryBudget`` (`--max-memory`): `pictures` of
     /// `width`×`height` in flight take `bytes`, more than `budget`.
     case pictureTooLarge(width: Int, height: Int, pictures: Int, bytes: Int64, budget: Int64)
+    /// Asked to stop (``ReaderOptions/interrupt``) before the input gave anything to read (a FIFO without a writer).
+    case interrupted
     /// `--start`/`--end` hold no frame to sample: the range (seconds) and where the input ends, when known.
     case nothingInRange(start: Double, end: Double?, inputEnd: Double?)
 
@@ -57,6 +59,7 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
         case .pictureTooLarge(let w, let h, let n, let bytes, let budget):
             "its \(w)×\(h) pictures need about \(MemoryBudget.describe(bytes)) (\(n) decoded pictures in flight), more than --max-memory "
                 + "\(MemoryBudget.describe(budget)) allows"
+        case .interrupted: "stopped before anything was read (no writer, or nothing written)"
         case .nothingInRange(let start, let end, let inputEnd):
             "no frame to sample from \(Self.seconds(start))" + (end.map { " to \(Self.seconds($0))" } ?? " on")
                 + (inputEnd.map { " (the input ends at \(Self.seconds($0)))" } ?? "") + "; earlier results are kept"

@@ -91,6 +91,11 @@ public enum FileSystemName {
     /// Whether `path` names a folder (symbolic links followed).
     public static func isFolder(_ path: String) -> Bool { status(path).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false }
 
+    /// Whether `path` names a FIFO, a socket or a device (symbolic links followed): something read once, as a stream.
+    public static func isStream(_ path: String) -> Bool {
+        status(path).map { [S_IFIFO, S_IFSOCK, S_IFCHR].contains($0.st_mode & S_IFMT) } ?? false
+    }
+
     /// `open(2)` of `path` with `flags` (read only: add `O_NONBLOCK` where a FIFO must not hold the caller up).
     public static func open(_ path: String, _ flags: Int32) -> Int32 { withPath(path) { Glibc.open($0, flags | O_CLOEXEC) } }
 

@@ -92,11 +92,26 @@ final class OpenGuard {
     }
 }
 
+/// libavformat's interrupt callback (`AVIOInterruptCB`) asking a Swift closure; owned by its ``FormatContext``.
+final class InterruptCheck {
+    let interrupt: @Sendable () -> Bool
+
+    init(_ interrupt: @escaping @Sendable () -> Bool) { self.interrupt = interrupt }
+
+    static let callback: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { opaque in
+        guard let opaque else { return 0 }
+        return Unmanaged<InterruptCheck>.fromOpaque(opaque).takeUnretainedValue().interrupt() ? 1 : 0
+    }
+}
+
 /// An owned, opened `AVFormatContext`.
 final class FormatContext {
     let pointer: UnsafeMutablePointer<AVFormatContext>
     /// Limits what a playlist opens (kept alive with the context, whose `opaque` points to it).
     private let guarding: OpenGuard?
+    /// The interrupt callback's closure, and the stream the context reads (both outlive the context).
+    private let interruptCheck: InterruptCheck?
+    private let stream: StreamInput?
 
     /// Opens `url` (a path, any URL libavformat accepts, or `pipe:0`).
     ///
@@ -104,7 +119,10 @@ final class FormatContext {
     ///   - format: the demuxer to use (`rawvideo`, `image2`), nil to let libavformat probe.
     ///   - options: the demuxer's options (`video_size`, `framerate`, …).
     ///   - guardOpens: route what the demuxer opens through an ``OpenGuard``.
-    init(url: String, format: String? = nil, options: [String: String] = [:], guardOpens: Bool = false) throws(LibavError) {
+    ///   - interrupt: libavformat's interrupt callback: true stops a wait for input (`AVERROR_EXIT`).
+    ///   - stream: the ``StreamInput`` whose `pipe:` URL `url` is, kept open as long as the context.
+    init(url: String, format: String? = nil, options: [String: String] = [:], guardOpens: Bool = false,
+         interrupt: (@Sendable () -> Bool)? = nil, stream: StreamInput? = nil) throws(LibavError) {
         guard var context = avformat_alloc_context() else { throw LibavError(code: cff_error_from_errno(ENOMEM), operation: "open") }
         var guarding: OpenGuard? = nil
         if guardOpens, let open = context.pointee.io_open {
@@ -114,6 +132,12 @@ final class FormatContext {
             guarding = g
         }
         self.guarding = guarding
+        interruptCheck = interrupt.map(InterruptCheck.init)
+        if let interruptCheck {
+            context.pointee.interrupt_callback = AVIOInterruptCB(callback: InterruptCheck.callback,
+                                                                 opaque: Unmanaged.passUnretained(interruptCheck).toOpaque())
+        }
+        self.stream = stream
         var dictionary: OpaquePointer? = nil
         for (key, value) in options { av_dict_set(&dictionary, key, value, 0) }
         let demuxer = format.flatMap { av_find_input_format($0) }

@@ -38,6 +38,9 @@ public struct ReaderOptions: Sendable {
     public var allowPlaylists = false
     /// The memory the decoded pictures in flight may take (``MemoryBudget``); nil for no limit.
     public var memoryBudget: MemoryBudget? = nil
+    /// Asked while waiting for input (a FIFO's writer, a slow pipe or network): true ends the wait, and the input
+    /// ends there (``DecoderError/interrupted`` when nothing was read yet). libavformat's interrupt callback.
+    public var interrupt: (@Sendable () -> Bool)? = nil
 
     public init() {}
 }
@@ -151,6 +154,8 @@ public final class VideoReader {
     private let seekable: Bool
     /// A folder of images or a numbered pattern (its temporary links live as long as the reader).
     private let images: ImageSequence?
+    /// Reading ended because ``ReaderOptions/interrupt`` asked it to, not at the input's end.
+    private var stoppedEarly = false
     /// The image segment being read (``ImageSequence/segments``), and its demuxer's options.
     private var segment = 0
     private var imageDemuxerOptions: [String: String] = [:]
@@ -183,15 +188,21 @@ public final class VideoReader {
             if isLocalFile { try VideoReader.checkLocalFile(input) }
             images = nil
         }
-        if isLocalFile && options.allowPlaylists, let nested = InputRestrictions.nestedPlaylist(inConcat: url) {
+        // A FIFO (or device) named as the input is read as a stream, like standard input.
+        let streamInput = isLocalFile && images == nil ? try StreamInput(opening: input, interrupt: options.interrupt) : nil
+        if let streamInput { url = streamInput.url }
+        let file = isLocalFile && streamInput == nil
+        if file && options.allowPlaylists, let nested = InputRestrictions.nestedPlaylist(inConcat: url) {
             throw .nestedPlaylist(nested)
         }
-        let restrictions = InputRestrictions(local: isLocalFile, standardInput: input == "-", allowPlaylists: options.allowPlaylists)
+        let restrictions = InputRestrictions(local: file, standardInput: input == "-" || streamInput != nil, allowPlaylists: options.allowPlaylists)
         demuxerOptions.merge(restrictions.demuxerOptions) { $1 }
         imageDemuxerOptions.merge(restrictions.demuxerOptions) { $1 }
         do {
-            format = try FormatContext(url: url, format: demuxerName, options: demuxerOptions, guardOpens: isLocalFile && options.allowPlaylists)
+            format = try FormatContext(url: url, format: demuxerName, options: demuxerOptions, guardOpens: file && options.allowPlaylists,
+                                       interrupt: options.interrupt, stream: streamInput)
         } catch {
+            if options.interrupt?() == true { throw .interrupted }
             if isLocalFile && !options.allowPlaylists && InputRestrictions.isPlaylist(url) {
                 // Only a playlist demuxer claims the file: off for local inputs.
                 throw .playlistRefused
@@ -208,6 +219,7 @@ public final class VideoReader {
 
         let findCode = VideoReader.findStreamInfo(format, maxPixels: options.memoryBudget?.maxPixels)
         if findCode < 0 {
+            if options.interrupt?() == true { throw .interrupted }
             if demuxer.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }
             throw .notMedia(libavMessage(findCode))
         }
@@ -449,15 +461,20 @@ public final class VideoReader {
         while true {
             let more: Bool
             do { more = try format.read(into: packet) } catch {
-                if counts.decodedFrames == 0 && pendingPacketPTS.isEmpty {
+                if options.interrupt?() == true {
+                    // Asked to stop while waiting for input (a pipe's slow writer): the input ends here.
+                    stoppedEarly = true
+                    more = false
+                } else if counts.decodedFrames == 0 && pendingPacketPTS.isEmpty {
                     // Nothing could be read at all: the input is unreadable, not truncated.
                     if info.container.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }
                     throw .libav(error)
+                } else {
+                    // An I/O error mid-stream: keep what was decoded, say so.
+                    counts.readErrors += 1
+                    warnings.append("read error after \(counts.decodedFrames) frames: \(error.message); the rest of the input is lost")
+                    more = false
                 }
-                // An I/O error mid-stream: keep what was decoded, say so.
-                counts.readErrors += 1
-                warnings.append("read error after \(counts.decodedFrames) frames: \(error.message); the rest of the input is lost")
-                more = false
             }
             guard more else {
                 draining = true
@@ -506,7 +523,7 @@ public final class VideoReader {
             let seconds = { (pts: Int64) in String(format: "%.3f s", Double(pts - self.info.startPTS) * self.info.timeBase.doubleValue) }
             warnings.append("timestamps go back (from \(seconds(jump.from)) to \(seconds(jump.to))): frames are sampled again only past \(seconds(jump.from)); \(counts.framesBehind) decoded frames skipped")
         }
-        if let duration = info.duration, let last = maxPTS, options.end == nil, options.decode == .all {
+        if let duration = info.duration, let last = maxPTS, options.end == nil, options.decode == .all, !stoppedEarly {
             let reached = Double(last - info.startPTS) * info.timeBase.doubleValue
             // Some muxers state the end time (from 0) as the duration of a stream that starts later, so the
             // last frame is compared with both readings. More than a second (and 10%) short of both: probably truncated.

@@ -332,4 +332,42 @@ struct SafetyTests {
             #expect(usage.status == 2 && usage.stderr.contains("--max-memory"), "\(bad): stderr: \(usage.stderr)")
         }
     }
+
+    /// Case 7: a FIFO named as the input is read as a stream. The first SIGTERM ends a run still waiting for a writer
+    /// at once (status 143, one error line, nothing written), and one whose writer stalls mid-stream with its partial
+    /// results (`complete: false`); neither waits for the second signal.
+    @Test func aFIFOInputEndsOnTheFirstSIGTERM() throws {
+        let work = Fixtures.temporaryFolder("safety-fifo-input")
+        let fifo = work.appendingPathComponent("stream")
+        try #require(mkfifo(fifo.path, 0o600) == 0)
+        for writes in [false, true] {
+            let out = work.appendingPathComponent("out-\(writes)"), log = work.appendingPathComponent("stderr-\(writes)")
+            let run = try Fixtures.startFramededupe([fifo.path, "-o", out.path, "--scorer", "ssim", "--progress", "jsonl"], stderr: log)
+            let stderr = { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+            var writer: FileHandle? = nil
+            if writes {
+                // The whole clip, then the writer stalls with the FIFO open (opening waits for the reader).
+                writer = FileHandle(forWritingAtPath: fifo.path)
+                try writer?.write(contentsOf: Data(contentsOf: Fixtures.sample("shots-360p.mp4")))
+                Fixtures.wait { stderr().contains(#""event":"progress""#) }
+            } else {
+                usleep(500_000)
+            }
+            let signalled = Date()
+            run.terminate()
+            run.waitUntilExit()
+            let seconds = Date().timeIntervalSince(signalled)
+            try writer?.close()
+            #expect(seconds < 5, "\(seconds) s after SIGTERM")
+            #expect(run.terminationReason == .exit && run.terminationStatus == 143, "stderr: \(stderr())")
+            if writes {
+                let data = try Data(contentsOf: out.appendingPathComponent("scenes.json"))
+                let scenes = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+                #expect(scenes["complete"] as? Bool == false && !stderr().contains("truncated?"), "stderr: \(stderr())")
+            } else {
+                #expect(stderr().contains("stream: stopped before anything was read"), "stderr: \(stderr())")
+                #expect(!FileManager.default.fileExists(atPath: out.path))
+            }
+        }
+    }
 }

@@ -37,9 +37,10 @@ func frameQueueCapacity(_ options: DedupeOptions) -> Int { max(4, 2 * max(1, opt
 
 /// Opens `input`, its memory budget (``MemoryBudget``, `--max-memory`) counting the pictures a run holds besides
 /// the decoder's: the frame queue, the batch the network is running, the scene stages' candidates (their
-/// `heldFrames`) and the frame between two of them.
-func openReader(_ input: String, options: DedupeOptions) throws(RunError) -> VideoReader {
+/// `heldFrames`) and the frame between two of them. A requested `interruption` ends a wait for input.
+func openReader(_ input: String, options: DedupeOptions, interruption: Interruption? = nil) throws(RunError) -> VideoReader {
     var reader = options.reader
+    if let interruption { reader.interrupt = { interruption.isRequested } }
     let stages = sceneStages(options, carrying: Picture.self).heldFrames
     reader.memoryBudget?.picturesHeld = frameQueueCapacity(options) + max(1, options.batchSize) + stages + 1
     do { return try VideoReader(input: input, options: reader) } catch { throw .input(input, error) }

@@ -30,7 +30,8 @@ public func findScenes(
     stats: URL? = nil, progress: ((RunProgress) -> Void)? = nil, interruption: Interruption? = nil,
     note: ((String) -> Void)? = nil, sceneClosed: ((Scene) throws(OutputError) -> Void)? = nil
 ) throws(RunError) -> SceneList {
-    let run = try SceneRun(input: input, options: options, output: output, network: network, stats: stats, note: note ?? { _ in })
+    let run = try SceneRun(input: input, options: options, output: output, network: network, stats: stats, interruption: interruption,
+                           note: note ?? { _ in })
     run.collector.sceneClosed = sceneClosed
     return try run.run(progress: progress, interruption: interruption)
 }
@@ -52,13 +53,14 @@ private final class SceneRun {
     let inputFile: InputFileIdentity?
     private let closedScenes: ClosedScenes
 
-    init(input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite?, stats: URL?, note: (String) -> Void) throws(RunError) {
+    init(input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite?, stats: URL?, interruption: Interruption?,
+         note: (String) -> Void) throws(RunError) {
         self.input = input
         self.options = options
         var network = network
         if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
         self.network = options.scorer.usesEmbedding ? network : nil
-        reader = try openReader(input, options: options)
+        reader = try openReader(input, options: options, interruption: interruption)
         inputFile = InputFileIdentity.of(input)
         let keyframeFolder: URL?
         do {
@@ -90,14 +92,15 @@ private final class SceneRun {
         }
     }
 
-    /// The checkpoint of a local file analysed into `output`; none for standard input, a URL or a `--stats` run
+    /// The checkpoint of a local file analysed into `output`; none for standard input (or a FIFO), a URL or a `--stats` run
     /// (a `--resume` there says why and starts afresh).
     private static func openCheckpoint(input: String, options: DedupeOptions, output: URL?, stats: URL?,
                                        note: (String) -> Void) throws(RunError) -> Checkpoint? {
         guard let output else { return nil }
-        if input == "-" || input.contains("://") || stats != nil {
+        let stream = input == "-" || FileSystemName.isStream(input)
+        if stream || input.contains("://") || stats != nil {
             if options.resume {
-                note(input == "-" ? "standard input cannot be resumed (a pipe cannot be read again); analysed from the start"
+                note(stream ? "\(input == "-" ? "standard input" : "a FIFO or device") cannot be resumed (a pipe cannot be read again); analysed from the start"
                      : input.contains("://") ? "a URL cannot be resumed; analysed from the start" : "--stats runs cannot be resumed; analysed from the start")
             }
             Checkpoint.remove(in: output)
@@ -162,6 +165,8 @@ private final class SceneRun {
             }
             let frame: NetworkFrame<Picture>?
             do throws(DecoderError) { frame = try source.next() } catch { throw .input(input, error) }
+            // The reader stops waiting for a slow input when interrupted: then it ended because of the request.
+            if frame == nil, interruption?.isRequested == true { interrupted = true }
             if let error = checkpoint?.writeError { throw .output(error) }
             if let frame { lastSeconds = frame.frame.signals.seconds }
             return frame
