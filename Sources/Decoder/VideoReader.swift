@@ -198,21 +198,7 @@ public final class VideoReader {
         let restrictions = InputRestrictions(local: file, standardInput: input == "-" || streamInput != nil, allowPlaylists: options.allowPlaylists)
         demuxerOptions.merge(restrictions.demuxerOptions) { $1 }
         imageDemuxerOptions.merge(restrictions.demuxerOptions) { $1 }
-        do {
-            format = try FormatContext(url: url, format: demuxerName, options: demuxerOptions, guardOpens: file && options.allowPlaylists,
-                                       interrupt: options.interrupt, stream: streamInput)
-        } catch {
-            if options.interrupt?() == true { throw .interrupted }
-            if isLocalFile && !options.allowPlaylists && InputRestrictions.isPlaylist(url) {
-                // Only a playlist demuxer claims the file: off for local inputs.
-                throw .playlistRefused
-            }
-            if error.isInvalidData && isLocalFile { try VideoReader.explainUnopenableFile(input) }
-            if error.isInvalidData { throw .notMedia(error.message) }
-            if error.code == cff_error_from_errno(ENOENT) { throw .notFound }
-            if error.code == cff_error_from_errno(EACCES) { throw .permissionDenied }
-            throw .libav(error)
-        }
+        format = try VideoReader.open(url, input: input, demuxer: demuxerName, demuxerOptions: demuxerOptions, stream: streamInput, options: options)
         let demuxer = format.formatName
         if ["bin", "tty", "xbin", "idf", "adf"].contains(demuxer) { throw .textArtDemuxer(demuxer) }
         seekable = format.pointer.pointee.pb != nil && (format.pointer.pointee.pb.pointee.seekable & AVIO_SEEKABLE_NORMAL) != 0
@@ -534,6 +520,28 @@ public final class VideoReader {
         }
         if counts.corruptPackets > 0 || counts.corruptFrames > 0 {
             warnings.append("skipped \(counts.corruptPackets) corrupt packets and \(counts.corruptFrames) corrupt frames")
+        }
+    }
+
+    /// Opens `url` (for `input`, read through `stream` when it is a FIFO) with the demuxer's options, saying why
+    /// libavformat could not.
+    private static func open(_ url: String, input: String, demuxer: String?, demuxerOptions: [String: String], stream: StreamInput?,
+                             options: ReaderOptions) throws(DecoderError) -> FormatContext {
+        let isLocalFile = !input.contains("://") && input != "-" && !input.hasPrefix("pipe:")
+        do {
+            return try FormatContext(url: url, format: demuxer, options: demuxerOptions, guardOpens: isLocalFile && stream == nil && options.allowPlaylists,
+                                     interrupt: options.interrupt, stream: stream)
+        } catch {
+            if options.interrupt?() == true { throw .interrupted }
+            if isLocalFile && !options.allowPlaylists && InputRestrictions.isPlaylist(url) {
+                // Only a playlist demuxer claims the file: off for local inputs.
+                throw .playlistRefused
+            }
+            if error.isInvalidData && isLocalFile { try VideoReader.explainUnopenableFile(input) }
+            if error.isInvalidData { throw .notMedia(error.message) }
+            if error.code == cff_error_from_errno(ENOENT) { throw .notFound }
+            if error.code == cff_error_from_errno(EACCES) { throw .permissionDenied }
+            throw .libav(error)
         }
     }
 
