@@ -35,9 +35,14 @@ struct FrameDedupeCommand: ParsableCommand {
               A photo folder on its capture times (EXIF DateTimeOriginal): photos hours apart do not share a cluster
                 framededupe photos --image-time exif --alpha 0.3 --time-scale 3600
 
-            EXIT STATUS: 0 ok; 1 internal error; 2 usage error; 3 input unreadable; 4 output unwritable; \
-            5 partial (some inputs failed); 130 interrupted (SIGINT); 143 terminated (SIGTERM). Both signals \
-            leave valid partial results marked "complete": false.
+            EXIT STATUS: 0 ok; 1 internal error; 2 usage error, nothing read or written (a bad or non-finite value, an \
+            output naming an input or the index, an output folder holding files framededupe did not write without \
+            --overwrite, a name --format ffconcat or paths cannot carry); 3 input unreadable (also a local playlist \
+            without --allow-playlists, pictures over --max-memory, a --start/--end range without frames, an index \
+            that is not framededupe's or is newer); 4 output unwritable (also a folder or index in use by another \
+            run); 5 partial (some inputs failed); 130 interrupted (SIGINT); 143 terminated (SIGTERM). Both signals \
+            leave valid partial results marked "complete": false; an input still waiting for its first bytes (a FIFO \
+            without a writer) ends at once. A run that fails leaves earlier results and the user's files as they were.
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self, IndexCommand.self],
