@@ -73,6 +73,8 @@ final class OpenGuard {
     let open: Open
     private var opened: [String: Int] = [:]
     private var count = 0
+    /// The first URL the guard refused to open.
+    private(set) var refused: String?
 
     init(open: @escaping Open) { self.open = open }
 
@@ -80,7 +82,9 @@ final class OpenGuard {
     func admit(_ url: String) -> Bool {
         count += 1
         opened[url, default: 0] += 1
-        return count <= Self.total && opened[url]! <= Self.perURL
+        let admitted = count <= Self.total && opened[url]! <= Self.perURL
+        if !admitted && refused == nil { refused = url }
+        return admitted
     }
 
     /// The `io_open` callback: asks the guard kept in the context's `opaque`, then opens with libavformat's own.
@@ -156,6 +160,9 @@ final class FormatContext {
     }
 
     var formatName: String { String(cString: pointer.pointee.iformat.pointee.name) }
+
+    /// What the demuxer tried to open too often (a playlist naming itself), nil when nothing was refused.
+    var refusedOpen: String? { guarding?.refused }
 
     func stream(_ index: Int) -> UnsafeMutablePointer<AVStream> {
         pointer.pointee.streams[index]!

@@ -204,6 +204,8 @@ public final class VideoReader {
         seekable = format.pointer.pointee.pb != nil && (format.pointer.pointee.pb.pointee.seekable & AVIO_SEEKABLE_NORMAL) != 0
 
         let findCode = VideoReader.findStreamInfo(format, maxPixels: options.memoryBudget?.maxPixels)
+        // A playlist that names itself: whatever libavformat made of it, that is the error to report.
+        if let refused = format.refusedOpen { throw .nestedPlaylist(refused) }
         if findCode < 0 {
             if options.interrupt?() == true { throw .interrupted }
             if demuxer.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }

@@ -249,7 +249,7 @@ struct SafetyTests {
     /// names itself fails at once instead of recursing, and one that names a local file is read.
     @Test func playlistsAreOffForLocalInputsAndCannotNest() throws {
         let corpus = try BadInputCorpus.folder()
-        for (name, allowed) in [("self-variant.m3u8", "has no video stream"), ("self-include.ffconcat", "playlists do not nest"),
+        for (name, allowed) in [("self-variant.m3u8", "self-variant.m3u8', which is a playlist"), ("self-include.ffconcat", "playlists do not nest"),
                                 ("pull-absolute.m3u8", nil)] {
             let input = corpus.appendingPathComponent(name).path
             let refused = try BoundedRun(Fixtures.binary.path, [input, "--no-output", "--scorer", "ssim", "--progress", "never"], timeLimit: 20)
