@@ -301,6 +301,10 @@ struct SafetyTests {
         #expect(again.status == 0 && second == first, "analysed again; stderr: \(again.stderr)")
         let paths = try BoundedRun(["/bin/bash", "-c", script, "bash", work.path, Fixtures.binary.path, corpus.path, "--print", "unique", "--format", "paths"])
         #expect(paths.status == 2 && paths.stderr.contains("cannot carry a name that is not UTF-8 (") && paths.stdout.isEmpty, "stderr: \(paths.stderr)")
+        // The index takes the file too, and its JSON states the name as text.
+        let indexScript = #"cd "$1" && "$2" index add --index x.db --progress never "$3/$(printf 'latin1-\351-\377.mp4')" && exec "$2" index export --index x.db"#
+        let index = try BoundedRun(["/bin/bash", "-c", indexScript, "bash", work.path, Fixtures.binary.path, corpus.path], timeLimit: 60)
+        #expect(index.status == 0 && index.stdout.contains(#"/latin1-\\xE9-\\xFF.mp4", "sha256""#), "stdout: \(index.stdout.prefix(300)); stderr: \(index.stderr)")
         let missing = try BoundedRun(["/bin/bash", "-c", #"exec "$1" "$(printf 'nothing-\351.mp4')" --progress never"#, "bash", Fixtures.binary.path])
         #expect(missing.status == 3 && missing.stderr.contains("nothing-\\xE9.mp4: no such file"), "stderr: \(missing.stderr)")
         let out = work.appendingPathComponent("photos")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpus
+import Decoder
 import Foundation
 import FrameDedupe
 
@@ -119,7 +120,7 @@ struct IndexDedupeCommand: ParsableCommand {
 enum CorpusClustersJSON {
     static func scene(_ row: CorpusIndex.SceneRow, index: CorpusIndex, similarity: Double?) -> JSONValue {
         var members: [(String, JSONValue)] = [
-            ("file", .string(row.video.path)), ("sha256", .string(row.video.sha256)), ("scene", .int(row.scene.number)),
+            ("file", .string(FileSystemName.displayed(row.video.path))), ("sha256", .string(row.video.sha256)), ("scene", .int(row.scene.number)),
             ("start", .seconds(row.scene.start)), ("end", .seconds(row.scene.end)), ("keyframe_time", .seconds(row.scene.keyframeTime)),
             ("keyframe", row.scene.keyframePath.map { .string(index.keyframeRoot.appendingPathComponent($0).path) } ?? .null),
         ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpus
+import Decoder
 import Foundation
 import FrameDedupe
 
@@ -54,7 +55,7 @@ struct IndexExportCommand: ParsableCommand {
                 switch format {
                 case .jsonl:
                     var members: [(String, JSONValue)] = [
-                        ("file", .string(r.video.path)), ("sha256", .string(r.video.sha256)), ("size", .int(Int(r.video.size))),
+                        ("file", .string(FileSystemName.displayed(r.video.path))), ("sha256", .string(r.video.sha256)), ("size", .int(Int(r.video.size))),
                         ("scene", .int(r.scene.number)), ("start", .seconds(r.scene.start)), ("end", .seconds(r.scene.end)),
                         ("keyframe_time", .seconds(r.scene.keyframeTime)), ("keyframe", keyframe.map { .string($0) } ?? .null),
                         ("phash", hash.map { .string($0) } ?? .null), ("cluster", r.cluster.map { .int($0) } ?? .null),
@@ -62,7 +63,7 @@ struct IndexExportCommand: ParsableCommand {
                     if !noEmbeddings { members.append(("embedding", .array(r.scene.embedding.map { .number(Double($0), decimals: 7) }))) }
                     try emit(JSONValue.object(members).serialized(pretty: false))
                 case .csv:
-                    var fields = [csvField(r.video.path), r.video.sha256, String(r.video.size), String(r.scene.number),
+                    var fields = [csvField(FileSystemName.displayed(r.video.path)), r.video.sha256, String(r.video.size), String(r.scene.number),
                                   formatted(r.scene.start), formatted(r.scene.end), formatted(r.scene.keyframeTime),
                                   csvField(keyframe ?? ""), hash ?? "", r.cluster.map { String($0) } ?? ""]
                     if !noEmbeddings { fields += r.scene.embedding.map { String($0) } }

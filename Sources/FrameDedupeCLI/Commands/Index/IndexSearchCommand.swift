@@ -1,5 +1,6 @@
 import ArgumentParser
 import Corpus
+import Decoder
 import Foundation
 import FrameDedupe
 import Similarity
@@ -68,7 +69,7 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
                     return .object([
                         ("rank", .int(rank + 1)), ("similarity", .number(Double(n.similarity), decimals: 4)),
                         ("distance", .number(max(0, 1 - Double(n.similarity)), decimals: 4)),
-                        ("file", .string(r.video.path)), ("scene", .int(r.scene.number)),
+                        ("file", .string(FileSystemName.displayed(r.video.path))), ("scene", .int(r.scene.number)),
                         ("start", .seconds(r.scene.start)), ("end", .seconds(r.scene.end)),
                         ("keyframe", r.scene.keyframePath.map { .string(index.keyframeRoot.appendingPathComponent($0).path) } ?? .null),
                         ("keyframe_time", .seconds(r.scene.keyframeTime)),
