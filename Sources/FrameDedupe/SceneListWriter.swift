@@ -20,9 +20,6 @@ public enum SceneListWriter {
         try ScenesFile(list, frames: []).write(frames: frames, emit)
     }
 
-    /// `scenes.json`'s `options` as JSON (the checkpoint records it; ``AnalysisOptionsRecord/jsonLine`` is the same on one line).
-    static func options(_ o: DedupeOptions) -> JSONValue { JSONValue(encoding: AnalysisOptionsRecord(o)) }
-
     /// The columns of `scenes.csv`.
     static let csvColumns = ["scene", "cluster", "start", "end", "frames", "transition", "keyframe_time", "keyframe_pts", "keyframe_path"]
 
@@ -70,9 +67,6 @@ public enum SceneListWriter {
 public enum ClusterListWriter {
     /// `clusters.json` of `list` (``ClustersFile/json``).
     public static func json(_ list: SceneList) -> String { ClustersFile(list).json }
-
-    /// `clusters.json`'s `options` as JSON (the checkpoint records it; ``ClusteringOptionsRecord/jsonLine`` is the same on one line).
-    static func options(_ options: DedupeOptions) -> JSONValue { JSONValue(encoding: ClusteringOptionsRecord(options)) }
 
     /// The columns of `clusters.csv`.
     static let csvColumns = ["cluster", "scenes", "frames", "start", "end", "singleton", "exemplar_scene", "exemplar_time", "exemplar_pts", "exemplar_path"]

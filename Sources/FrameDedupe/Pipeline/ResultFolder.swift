@@ -55,17 +55,17 @@ func chooseUniqueImages(
 
 /// `unique/`: hard links to (or copies of) the chosen images' keyframes; sets their paths and the exemplars' paths.
 func writeUniqueImages(_ images: inout [UniqueImage], clusters: inout SceneClusters, folder: OutputFolder) throws(OutputError) {
-    let unique = try folder.stagedFolder("unique")
+    let unique = try folder.stagedFolder(ResultsLayout.uniqueFolder)
     for i in images.indices {
         guard let path = images[i].keyframe.path else { continue }
         let name = images[i].name
         let source = folder.staging.appendingPathComponent(path), target = unique.appendingPathComponent(name)
         if link(source.path, target.path) != 0 {
             do { try FileManager.default.copyItem(at: source, to: target) } catch {
-                throw OutputError(path: folder.url.appendingPathComponent("unique/\(name)").path, reason: OutputFolder.reason(error))
+                throw OutputError(path: folder.url.appendingPathComponent(ResultsLayout.uniqueFolder + "/" + name).path, reason: OutputFolder.reason(error))
             }
         }
-        images[i].path = "unique/\(name)"
+        images[i].path = ResultsLayout.uniqueFolder + "/" + name
         if images[i].isExemplar, let c = images[i].cluster, let k = clusters.clusters.firstIndex(where: { $0.id == c }) {
             clusters.clusters[k].exemplar.path = images[i].path
         }
@@ -75,11 +75,12 @@ func writeUniqueImages(_ images: inout [UniqueImage], clusters: inout SceneClust
 /// `clusters/cluster_with_N/cluster_K/`: relative symlinks to the keyframes of cluster K's scenes,
 /// grouped by cluster size N (the layout imagecluster users know); singletons (``ClusterOptions/minimumSize``) left out.
 func writeClusterFolders(_ clusters: SceneClusters, scenes: [Scene], folder: OutputFolder) throws(OutputError) {
-    let root = try folder.stagedFolder("clusters")
+    _ = try folder.stagedFolder(ResultsLayout.clustersFolder)  // there even when every cluster is a singleton
+    let staging = folder.staging
     for cluster in clusters.clusters where !cluster.singleton {
-        let dir = root.appendingPathComponent("cluster_with_\(cluster.scenes.count)/cluster_\(cluster.id)", isDirectory: true)
+        let dir = staging.appendingPathComponent(ResultsLayout.clusterFolder(cluster: cluster.id, scenes: cluster.scenes.count), isDirectory: true)
         do { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) } catch {
-            throw OutputError(path: folder.url.appendingPathComponent("clusters").path, reason: OutputFolder.reason(error))
+            throw OutputError(path: folder.url.appendingPathComponent(ResultsLayout.clustersFolder).path, reason: OutputFolder.reason(error))
         }
         for id in cluster.scenes {
             guard let path = scenes[id].keyframe.path else { continue }
@@ -95,17 +96,17 @@ func writeClusterFolders(_ clusters: SceneClusters, scenes: [Scene], folder: Out
 enum ResultFiles {
     /// The order in which a finished run moves its results into place: image folders before the lists that name
     /// them, JSON last, so a `scenes.json` that exists always describes complete image folders beside it.
-    static let commitOrder = ["keyframes", "unique", "clusters", "dendrogram.svg", "report.html", "scenes.csv", "clusters.csv",
-                              "dendrogram.json", "scenes.json", "clusters.json"]
+    static let commitOrder = [ResultsLayout.keyframesFolder, ResultsLayout.uniqueFolder, ResultsLayout.clustersFolder, "dendrogram.svg",
+                              "report.html", "scenes.csv", "clusters.csv", "dendrogram.json", ResultsLayout.scenesFile, ResultsLayout.clustersFile]
 }
 
 /// Writes `scenes.json`, `scenes.csv`, `clusters.json`, `clusters.csv`, the merge tree (`--dendrogram`) and
 /// `report.html` into the folder's staging area; `thumbnail` gives each scene's report thumbnail.
 func writeResultFiles(_ list: SceneList, into folder: OutputFolder, thumbnail: (Int) -> [UInt8]?) throws(OutputError) {
     let options = list.options
-    try folder.write(to: "scenes.json") { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in try SceneListWriter.writeJSON(list, emit) }
+    try folder.write(to: ResultsLayout.scenesFile) { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in try SceneListWriter.writeJSON(list, emit) }
     try folder.write(SceneListWriter.csv(list), to: "scenes.csv")
-    try folder.write(ClusterListWriter.json(list), to: "clusters.json")
+    try folder.write(ClusterListWriter.json(list), to: ResultsLayout.clustersFile)
     try folder.write(ClusterListWriter.csv(list), to: "clusters.csv")
     let clusters = list.clusters, scenes = list.scenes
     if options.dendrogram, let tree = clusters.tree {

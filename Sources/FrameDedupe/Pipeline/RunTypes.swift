@@ -90,13 +90,14 @@ public enum RunError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Loads the embedding network named by the options (or from its default place).
+/// Loads the embedding network named by the options (or from its default place); a batch is split between
+/// ``DedupeOptions/linearAlgebraThreads`` threads. OpenBLAS's own thread count is global, set once by the
+/// program (``configure(_:)``), not here.
 public func loadNetwork(_ options: DedupeOptions) throws(RunError) -> EfficientNetLite {
     let url = options.model ?? options.modelVariant.defaultModelLocation()
     do {
         let network = try EfficientNetLite(contentsOf: url, variant: options.modelVariant)
         network.threads = options.linearAlgebraThreads
-        setLinearAlgebraThreads(options.linearAlgebraThreads)
         return network
     } catch let error as EmbeddingModelError {
         throw .model(error)

@@ -41,10 +41,10 @@ final class SceneImageWriter {
         do {
             try write(bytes, to: keyframeFolder.appendingPathComponent(name))
         } catch {
-            throw .output(OutputError(path: output.appendingPathComponent("keyframes/\(name)").path, reason: OutputFolder.reason(error)))
+            throw .output(OutputError(path: output.appendingPathComponent(ResultsLayout.keyframesFolder + "/" + name).path, reason: OutputFolder.reason(error)))
         }
         let thumbnail = options.report ? try? thumbnailEncoder.encode(picture, maxSide: ReportWriter.thumbnailSide) : nil
-        return ("keyframes/\(name)", thumbnail)
+        return (ResultsLayout.keyframesFolder + "/" + name, thumbnail)
     }
 
     /// Writes a `--keep diverse` frame of scene `scene`; returns its path relative to the output folder, nil when
@@ -58,9 +58,9 @@ final class SceneImageWriter {
         } catch let error as LibavError {
             throw .encoding(input, error)
         } catch {
-            throw .output(OutputError(path: output.appendingPathComponent("unique").path, reason: OutputFolder.reason(error)))
+            throw .output(OutputError(path: output.appendingPathComponent(ResultsLayout.uniqueFolder).path, reason: OutputFolder.reason(error)))
         }
-        return "candidates/\(name)"
+        return ResultsLayout.candidatesFolder + "/" + name
     }
 
     private func write(_ bytes: [UInt8], to url: URL) throws {

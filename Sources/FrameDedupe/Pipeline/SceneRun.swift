@@ -70,7 +70,7 @@ private final class SceneRun {
                 policy.protected.append(FileSystemName.status(input) != nil ? input : (input as NSString).deletingLastPathComponent)
             }
             folder = try output.map { (url: URL) throws(OutputError) in try OutputFolder(url, policy: policy, faultPoint: options.testHooks.faultPoint) }
-            keyframeFolder = try folder?.stagedFolder("keyframes")
+            keyframeFolder = try folder?.stagedFolder(ResultsLayout.keyframesFolder)
         } catch { throw .output(error) }
         checkpoint = try Self.openCheckpoint(input: input, options: options, output: folder != nil ? output : nil, stats: stats, note: note)
         do {
@@ -82,7 +82,7 @@ private final class SceneRun {
         var images: SceneImageWriter? = nil
         if let output, let folder, let keyframeFolder {
             let candidateFolder: URL?
-            do { candidateFolder = options.keep == .diverse ? try folder.stagedFolder("candidates") : nil } catch { throw .output(error) }
+            do { candidateFolder = options.keep == .diverse ? try folder.stagedFolder(ResultsLayout.candidatesFolder) : nil } catch { throw .output(error) }
             images = SceneImageWriter(input: input, output: output, options: options, keyframeFolder: keyframeFolder,
                                       candidateFolder: candidateFolder, checkpoint: checkpoint)
         }
@@ -203,7 +203,7 @@ private final class SceneRun {
             do {
                 try checkpoint?.stageImages(scenes.compactMap(\.keyframe.path) + diverse.compactMap(\.keyframe.path), in: folder)
                 try writeUniqueImages(&unique, clusters: &clusters, folder: folder)
-                if options.keep == .diverse { try? FileManager.default.removeItem(at: folder.staging.appendingPathComponent("candidates")) }
+                if options.keep == .diverse { try? FileManager.default.removeItem(at: folder.staging.appendingPathComponent(ResultsLayout.candidatesFolder)) }
                 try writeClusterFolders(clusters, scenes: scenes, folder: folder)
             } catch { throw .output(error) }
         }

@@ -12,6 +12,8 @@ public enum ResultsLayout {
     public static let uniqueFolder = "unique"
     /// Symbolic links to the keyframes of each cluster's scenes.
     public static let clustersFolder = "clusters"
+    /// `--keep diverse` frames while a run is going (in its staging folder and checkpoint only): `unique/` takes those it keeps.
+    public static let candidatesFolder = "candidates"
 
     /// `clusters/cluster_with_N/cluster_K`: the folder of cluster K's keyframe links, grouped by its number of scenes N
     /// (imagecluster's layout), relative to the output folder.

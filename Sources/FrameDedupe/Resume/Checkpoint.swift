@@ -71,8 +71,8 @@ final class Checkpoint: EmbeddingBatchStore {
     /// made for the same input and options (else says why on `note` and starts afresh); without, starts afresh.
     init(output: URL, input: String, options: DedupeOptions, resume: Bool, note: (String) -> Void) throws(OutputError) {
         folder = output.appendingPathComponent(Self.folderName, isDirectory: true)
-        keyframes = folder.appendingPathComponent("keyframes", isDirectory: true)
-        candidates = folder.appendingPathComponent("candidates", isDirectory: true)
+        keyframes = folder.appendingPathComponent(ResultsLayout.keyframesFolder, isDirectory: true)
+        candidates = folder.appendingPathComponent(ResultsLayout.candidatesFolder, isDirectory: true)
         batchSize = max(1, options.batchSize)
         compactionThreshold = options.testHooks.checkpointCompactionBytes ?? 64 << 20
         faultPoint = options.testHooks.faultPoint

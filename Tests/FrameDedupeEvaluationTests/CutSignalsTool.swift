@@ -1,0 +1,44 @@
+import Foundation
+@_spi(Evaluation) import FrameDedupe
+import Similarity
+import Testing
+
+/// Writes the changes between sampled frames of every dev-set clip, for `scripts/fit-cut-rule.py` (issue 17: the
+/// cut rule fitted on all signals together). A tool, not a test: it runs only when `FRAMEDEDUPE_CUT_SIGNALS`
+/// names the folder to write into (and `DEVSET` the dev set, default `.cache/devset`):
+///
+///     FRAMEDEDUPE_CUT_SIGNALS=/tmp/signals DEVSET=/work/devset swift test --filter CutSignalsTool
+///
+/// One `<clip>.signals.csv` per clip, a row per frame k ≥ 1: time, previous_time, exposure, then the changes from
+/// frame k−1 to k (`e` embedding cosine distance, `p` 1 − SSIM at the SSIM scale, 0 for identical hashes, `h`
+/// hash distance) and from k−1 to k+1 (`e2`, `p2`, `h2`; empty for the last frame).
+@Suite("Cut signals tool (runs only with FRAMEDEDUPE_CUT_SIGNALS)")
+struct CutSignalsTool {
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_CUT_SIGNALS"] != nil))
+    func writeSignals() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let out = URL(fileURLWithPath: environment["FRAMEDEDUPE_CUT_SIGNALS"]!, isDirectory: true)
+        let devset = URL(fileURLWithPath: environment["DEVSET"] ?? ".cache/devset", isDirectory: true)
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        let index = try JSONSerialization.jsonObject(with: Data(contentsOf: devset.appendingPathComponent("index.json"))) as! [String: Any]
+        let options = DedupeOptions()
+        let network = try loadNetwork(options)
+        let ssim = StructuralSimilarity()
+        for clip in (index["clips"] as! [[String: Any]]).map({ $0["clip"] as! String }) {
+            let (frames, _) = try analyseFrames(input: devset.appendingPathComponent(clip).path, options: options, network: network)
+            func changes(_ a: FrameSignals, _ b: FrameSignals) -> [String] {
+                let h = a.hash.distance(to: b.hash)
+                let p = h == 0 || a.luma.width != b.luma.width || a.luma.height != b.luma.height ? (h == 0 ? 0 : 1) : 1 - ssim.similarity(a.luma, b.luma)
+                let e = a.embedding.flatMap { u in b.embedding.map { Double(u.cosineDistance(to: $0)) } }
+                return [e.map { String($0) } ?? "", String(p), String(h)]
+            }
+            var text = "time,previous_time,exposure,e,p,h,e2,p2,h2\n"
+            for k in frames.indices.dropFirst() {
+                let f = frames[k], before = frames[k - 1]
+                let skip = k + 1 < frames.count ? changes(before, frames[k + 1]) : ["", "", ""]
+                text += ([String(f.seconds), String(before.seconds), String(f.quality.exposure)] + changes(before, f) + skip).joined(separator: ",") + "\n"
+            }
+            try text.write(to: out.appendingPathComponent(clip + ".signals.csv"), atomically: true, encoding: .utf8)
+        }
+    }
+}

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Fits framededupe's cut rule (issue 17: cuts from all signals together) on the TUNE part of the dev set.
+
+    framededupe tune --truth-dir DEVSET --signals DIR ...   # writes DIR/<clip>.signals.csv (see below)
+    python3 scripts/fit-cut-rule.py --signals DIR [--devset DIR] [--swift]
+
+Input: one CSV per clip from `framededupe tune --signals`, a row per sampled frame k >= 1 with the changes the
+scorers measure between frame k-1 and k (`e`: embedding cosine distance, `p`: 1 - SSIM at the 32 px SSIM scale,
+`h`: perceptual-hash Hamming distance, 0-128), between k-1 and k+1 (`e2`, `p2`, `h2`: does the picture come back
+after frame k?), the frame's time and exposure. The clip's truth (`<clip>.truth.json`) labels each pair: a cut
+when a shot boundary lies in (t[k-1], t[k]]; pairs touching a labelled transition are left out.
+
+Features (segmentation-independent, so the same numbers are computed at run time whatever was cut before):
+each change against its recent level (the median of its values over the previous `LEVEL_SECONDS` seconds, at
+least 2 frames), the change itself, the next frame's change relative to this one (a cut into a steady shot is
+followed by calm; motion goes on), and whether the picture comes back (flash). See FEATURES below; the Swift side
+(`SceneBoundaryRule.CalibratedCut`) computes exactly these.
+
+Model: L2-regularised logistic regression, fitted by Newton's method (numpy only), for three scorers: both
+(embedding + pixels + hash), embed (embedding + hash), ssim (pixels + hash). The decision threshold is the
+probability that maximises boundary F1 on TUNE pairs. Reported: pair-level precision/recall/F1 on TUNE and SEALED.
+Nobody tunes on SEALED: its figures are printed, never used. `--swift` prints the coefficients as Swift literals.
+"""
+import argparse, csv, json, math, os, sys
+
+import numpy as np
+
+LEVEL_SECONDS = 3.0
+EPS_E, EPS_P, EPS_H = 0.005, 0.01, 1.0
+
+
+def load_clip(path):
+    rows = list(csv.DictReader(open(path)))
+    return [{k: float(v) if v not in ("", None) else None for k, v in r.items()} for r in rows]
+
+
+def level(values, times, k, seconds=LEVEL_SECONDS):
+    """Median of values[j] for the frames j < k within `seconds` before frame k (at least the last 2)."""
+    window = [values[j] for j in range(k - 1, -1, -1) if times[k] - times[j] <= seconds or k - j <= 2]
+    window = [v for v in window if v is not None]
+    if not window:
+        return None
+    window.sort()
+    n = len(window)
+    return window[n // 2] if n % 2 else 0.5 * (window[n // 2 - 1] + window[n // 2])
+
+
+def features(rows, scorer):
+    """One feature vector per row (frame k >= 1), in FEATURES order for the scorer."""
+    t = [r["time"] for r in rows]
+    e = [r["e"] for r in rows]; p = [r["p"] for r in rows]; h = [r["h"] for r in rows]
+    out = []
+    for k, r in enumerate(rows):
+        le, lp, lh = level(e, t, k), level(p, t, k), level(h, t, k)
+        nxt = rows[k + 1] if k + 1 < len(rows) else None
+        x = []
+        if scorer in ("both", "embed"):
+            ev = e[k] or 0.0
+            x += [math.log(ev + EPS_E), math.log((ev + EPS_E) / ((le or 0) + EPS_E)),
+                  math.log(((nxt["e"] if nxt else ev) + EPS_E) / (ev + EPS_E)),
+                  math.log(((r["e2"] if r["e2"] is not None else ev) + EPS_E) / (ev + EPS_E))]
+        if scorer in ("both", "ssim"):
+            pv = p[k] or 0.0
+            x += [pv, math.log((pv + EPS_P) / ((lp or 0) + EPS_P)),
+                  math.log(((nxt["p"] if nxt else pv) + EPS_P) / (pv + EPS_P)),
+                  math.log(((r["p2"] if r["p2"] is not None else pv) + EPS_P) / (pv + EPS_P))]
+        hv = h[k] or 0.0
+        x += [hv / 64, math.log((hv + EPS_H) / ((lh or 0) + EPS_H))]
+        out.append(x)
+    return out
+
+
+def labels(rows, truth):
+    bounds = [s["start"] for s in truth["shots"][1:]]
+    trans = [(x["start"], x["end"]) for x in truth.get("transitions", [])]
+    y, keep = [], []
+    for k, r in enumerate(rows):
+        a, b = r["previous_time"], r["time"]
+        y.append(1.0 if any(a + 1e-6 < x <= b + 1e-6 for x in bounds) else 0.0)
+        keep.append(not any(s - 1e-6 <= b <= e + 1e-6 or s - 1e-6 <= a <= e + 1e-6 for s, e in trans))
+    return y, keep
+
+
+def fit(X, y, l2=1e-2, iterations=50):
+    X = np.hstack([X, np.ones((len(X), 1))])
+    w = np.zeros(X.shape[1])
+    for _ in range(iterations):
+        z = X @ w
+        pr = 1 / (1 + np.exp(-z))
+        g = X.T @ (pr - y) + l2 * np.r_[w[:-1], 0]
+        H = (X * (pr * (1 - pr))[:, None]).T @ X + l2 * np.diag(np.r_[np.ones(len(w) - 1), 0])
+        w -= np.linalg.solve(H, g)
+    return w
+
+
+def scores(w, X):
+    X = np.hstack([X, np.ones((len(X), 1))])
+    return 1 / (1 + np.exp(-(X @ w)))
+
+
+def prf(pred, y):
+    tp = sum(1 for a, b in zip(pred, y) if a and b); fp = sum(1 for a, b in zip(pred, y) if a and not b)
+    fn = sum(1 for a, b in zip(pred, y) if b and not a)
+    p = tp / (tp + fp) if tp + fp else 1.0; r = tp / (tp + fn) if tp + fn else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--signals", required=True)
+    ap.add_argument("--devset", default=os.environ.get("DEVSET", ".cache/devset"))
+    ap.add_argument("--swift", action="store_true")
+    a = ap.parse_args()
+    index = json.load(open(os.path.join(a.devset, "index.json")))
+    for scorer in ("both", "embed", "ssim"):
+        data = {"tune": ([], []), "sealed": ([], [])}
+        for c in index["clips"]:
+            path = os.path.join(a.signals, c["clip"] + ".signals.csv")
+            if not os.path.exists(path):
+                continue
+            rows = load_clip(path)
+            truth = json.load(open(os.path.join(a.devset, c["clip"] + ".truth.json")))
+            X, (y, keep) = features(rows, scorer), labels(rows, truth)
+            for x, yy, kk in zip(X, y, keep):
+                if kk:
+                    data[c["split"]][0].append(x); data[c["split"]][1].append(yy)
+        Xt, yt = np.array(data["tune"][0]), np.array(data["tune"][1])
+        w = fit(Xt, yt)
+        st = scores(w, Xt)
+        best = max((prf(st >= th, yt)[2], th) for th in np.linspace(0.05, 0.95, 91))
+        th = best[1]
+        Xs, ys = np.array(data["sealed"][0]), np.array(data["sealed"][1])
+        print(f"{scorer}: tune pairs {len(yt)} ({int(yt.sum())} cuts), sealed {len(ys)} ({int(ys.sum())} cuts)")
+        print("  weights", np.round(w, 4).tolist(), "threshold", round(th, 3))
+        print("  tune   P/R/F1 %.3f %.3f %.3f" % prf(st >= th, yt))
+        print("  sealed P/R/F1 %.3f %.3f %.3f" % prf(scores(w, Xs) >= th, ys))
+        if a.swift:
+            print("  Swift: weights: [" + ", ".join("%.6f" % v for v in w[:-1]) + "], bias: %.6f, threshold: %.4f" % (w[-1], th))
+
+
+if __name__ == "__main__":
+    main()
