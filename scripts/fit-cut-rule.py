@@ -21,7 +21,7 @@ Model: L2-regularised logistic regression, fitted by Newton's method (numpy only
 probability that maximises boundary F1 on TUNE pairs. Reported: pair-level precision/recall/F1 on TUNE and SEALED.
 Nobody tunes on SEALED: its figures are printed, never used. `--swift` prints the coefficients as Swift literals.
 """
-import argparse, csv, json, math, os, sys
+import argparse, csv, hashlib, json, math, os, sys
 
 import numpy as np
 
@@ -66,8 +66,23 @@ def features(rows, scorer):
                   math.log(((r["p2"] if r["p2"] is not None else pv) + EPS_P) / (pv + EPS_P))]
         hv = h[k] or 0.0
         x += [hv / 64, math.log((hv + EPS_H) / ((lh or 0) + EPS_H))]
+        if USE_GAP:
+            x += gap_features(r)
         out.append(x)
     return out
+
+
+USE_GAP = True
+EPS_G = 0.002
+
+
+def gap_features(r):
+    """The frames decoded between two samples: the largest step between consecutive thumbnails, how far it stands
+    out from the second largest (a cut is one step; motion, many alike), and its share of all the change. The
+    model with these is used where at least 2 frames were decoded between the samples (3 steps); the one without
+    them elsewhere (every frame sampled, key frames only)."""
+    peak, second, total = r["g_peak"], r["g_second"], r["g_total"]
+    return [math.log(peak + EPS_G), math.log((peak + EPS_G) / (second + EPS_G)), peak / (total + EPS_G)]
 
 
 def labels(rows, truth):
@@ -81,7 +96,12 @@ def labels(rows, truth):
     return y, keep
 
 
-def fit(X, y, l2=1e-2, iterations=50):
+def fit(X, y, l2=1.0, iterations=50):
+    """Logistic regression on standardised features (so that the L2 penalty weighs every feature alike), by
+    Newton's method; returns weights for the raw features and the bias last."""
+    mean, std = X.mean(axis=0), X.std(axis=0)
+    std[std == 0] = 1
+    X = (X - mean) / std
     X = np.hstack([X, np.ones((len(X), 1))])
     w = np.zeros(X.shape[1])
     for _ in range(iterations):
@@ -90,12 +110,32 @@ def fit(X, y, l2=1e-2, iterations=50):
         g = X.T @ (pr - y) + l2 * np.r_[w[:-1], 0]
         H = (X * (pr * (1 - pr))[:, None]).T @ X + l2 * np.diag(np.r_[np.ones(len(w) - 1), 0])
         w -= np.linalg.solve(H, g)
-    return w
+    raw = w[:-1] / std
+    return np.r_[raw, w[-1] - (raw * mean).sum()]
 
 
 def scores(w, X):
     X = np.hstack([X, np.ones((len(X), 1))])
     return 1 / (1 + np.exp(-(X @ w)))
+
+
+def cross_validated_l2(X, y, groups, penalties=(0.1, 0.3, 1.0, 3.0, 10.0), folds=5):
+    """The penalty with the best pooled F1 (at threshold 0.5) over `folds` folds of TUNE clips (a clip's pairs
+    stay in one fold): chosen on TUNE only."""
+    clips = sorted(set(groups))
+    fold_of = {c: i % folds for i, c in enumerate(sorted(clips, key=lambda c: hashlib.sha256(c.encode()).hexdigest()))}
+    best = None
+    for l2 in penalties:
+        pred = np.zeros(len(y), dtype=bool)
+        for f in range(folds):
+            test = np.array([fold_of[g] == f for g in groups])
+            w = fit(X[~test], y[~test], l2=l2)
+            pred[test] = scores(w, X[test]) >= 0.5
+        f1 = prf(pred, y)[2]
+        print(f"  cross-validated F1 at L2 {l2}: {f1:.3f}")
+        if best is None or f1 > best[0]:
+            best = (f1, l2)
+    return best[1]
 
 
 def prf(pred, y):
@@ -110,10 +150,14 @@ def main():
     ap.add_argument("--signals", required=True)
     ap.add_argument("--devset", default=os.environ.get("DEVSET", ".cache/devset"))
     ap.add_argument("--swift", action="store_true")
+    ap.add_argument("--l2", type=float, default=None, help="the L2 penalty; default: chosen by 5-fold cross-validation over TUNE clips")
     a = ap.parse_args()
     index = json.load(open(os.path.join(a.devset, "index.json")))
-    for scorer in ("both", "embed", "ssim"):
+    for scorer, gap in [(s, g) for s in ("both", "embed", "ssim") for g in (True, False)]:
+        global USE_GAP
+        USE_GAP = gap
         data = {"tune": ([], []), "sealed": ([], [])}
+        groups = []
         for c in index["clips"]:
             path = os.path.join(a.signals, c["clip"] + ".signals.csv")
             if not os.path.exists(path):
@@ -121,17 +165,20 @@ def main():
             rows = load_clip(path)
             truth = json.load(open(os.path.join(a.devset, c["clip"] + ".truth.json")))
             X, (y, keep) = features(rows, scorer), labels(rows, truth)
-            for x, yy, kk in zip(X, y, keep):
-                if kk:
+            for r, x, yy, kk in zip(rows, X, y, keep):
+                if kk and (not gap or (r.get("g_steps") or 0) >= 3):
                     data[c["split"]][0].append(x); data[c["split"]][1].append(yy)
+                    if c["split"] == "tune":
+                        groups.append(c["clip"])
         Xt, yt = np.array(data["tune"][0]), np.array(data["tune"][1])
-        w = fit(Xt, yt)
+        l2 = a.l2 if a.l2 is not None else cross_validated_l2(Xt, yt, groups)
+        w = fit(Xt, yt, l2=l2)
         st = scores(w, Xt)
         best = max((prf(st >= th, yt)[2], th) for th in np.linspace(0.05, 0.95, 91))
         th = best[1]
         Xs, ys = np.array(data["sealed"][0]), np.array(data["sealed"][1])
-        print(f"{scorer}: tune pairs {len(yt)} ({int(yt.sum())} cuts), sealed {len(ys)} ({int(ys.sum())} cuts)")
-        print("  weights", np.round(w, 4).tolist(), "threshold", round(th, 3))
+        print(f"{scorer} {'with' if gap else 'without'} the frames between samples: tune pairs {len(yt)} ({int(yt.sum())} cuts), sealed {len(ys)} ({int(ys.sum())} cuts)")
+        print("  L2", l2, "weights", np.round(w, 4).tolist(), "threshold", round(th, 3))
         print("  tune   P/R/F1 %.3f %.3f %.3f" % prf(st >= th, yt))
         print("  sealed P/R/F1 %.3f %.3f %.3f" % prf(scores(w, Xs) >= th, ys))
         if a.swift:

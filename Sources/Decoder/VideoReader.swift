@@ -111,6 +111,12 @@ public struct SampledFrame: Sendable {
     public let picture: Picture
     /// The picture's file, for a folder of images or a numbered pattern (as text, like ``VideoInfo/input``).
     public let source: String?
+    /// The luma as a tiny thumbnail (``Thumbnail``), made as the ``intermediateFrames``' are.
+    public let thumbnail: LumaImage
+    /// The frames decoded since the previous sampled frame and not sampled, in presentation order, as thumbnails
+    /// (at most ``VideoReader/maximumIntermediateFrames``: evenly thinned beyond). Frames the decoder skipped
+    /// (non-reference frames that cannot be sampled, `--decode keyframes`) are not among them.
+    public let intermediateFrames: [IntermediateFrame]
 }
 
 /// Reads one video input through libav and hands out sampled frames one at a time.
@@ -130,6 +136,13 @@ public final class VideoReader {
     private let packet = Packet()
     private let frame = Frame()
     private let lumaScaler = Scaler()
+    /// The frames decoded since the last sampled frame, as thumbnails, for the next sampled frame.
+    private var intermediate: [IntermediateFrame] = []
+    /// Keep every `intermediateStride`-th decoded frame of the current gap (doubles when it would hold more than the cap).
+    private var intermediateStride = 1
+    private var intermediateSeen = 0
+    /// The most decoded frames between two sampled frames kept as thumbnails (about 460 KB at 16:9).
+    public static let maximumIntermediateFrames = 1024
     private var clock: SampleClock?
     private var endPTS: Int64?
     private var draining = false
@@ -401,27 +414,50 @@ public final class VideoReader {
             finish()
             return nil
         }
-        guard clock!.take(pts) else { return nil }
+        let timestamp = Timestamp(pts: pts, timeBase: info.timeBase)
+        let seconds = Double(pts - info.startPTS) * info.timeBase.doubleValue
+        guard clock!.take(pts) else {
+            keepIntermediate(ordinal: ordinal, timestamp: timestamp, seconds: seconds)
+            return nil
+        }
         let shortSide = min(frame.width, frame.height)
         let scale = shortSide > options.analysisShortSide ? Double(options.analysisShortSide) / Double(shortSide) : 1
         let w = max(11, Int((Double(frame.width) * scale).rounded()))
         let h = max(11, Int((Double(frame.height) * scale).rounded()))
-        let luma: LumaImage
+        let luma: LumaImage, thumbnail: LumaImage
         let held: Frame
         do {
             luma = try Picture(frame: frame).luma(width: w, height: h, scaler: lumaScaler)
+            thumbnail = try Thumbnail.make(of: frame, scaler: lumaScaler)
             held = try Frame(referencing: frame)
         } catch {
             counts.corruptFrames += 1
             return nil
         }
-        let timestamp = Timestamp(pts: pts, timeBase: info.timeBase)
-        defer { counts.sampledFrames += 1 }
+        defer {
+            counts.sampledFrames += 1
+            intermediate.removeAll(keepingCapacity: true)
+            intermediateStride = 1
+            intermediateSeen = 0
+        }
         return SampledFrame(
-            index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp,
-            seconds: Double(pts - info.startPTS) * info.timeBase.doubleValue,
+            index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp, seconds: seconds,
             luma: luma, picture: Picture(frame: held),
-            source: info.imageFiles.flatMap { ordinal < $0.count ? FileSystemName.displayed($0[ordinal]) : nil })
+            source: info.imageFiles.flatMap { ordinal < $0.count ? FileSystemName.displayed($0[ordinal]) : nil }, thumbnail: thumbnail,
+            intermediateFrames: intermediate)
+    }
+
+    /// Keeps a decoded frame that is not sampled as a thumbnail for the next sampled frame; past the cap, every
+    /// other one kept is dropped and only every `intermediateStride`-th frame after it is kept, so the gap stays
+    /// evenly covered.
+    private func keepIntermediate(ordinal: Int, timestamp: Timestamp, seconds: Double) {
+        defer { intermediateSeen += 1 }
+        guard intermediateSeen % intermediateStride == 0, let thumbnail = try? Thumbnail.make(of: frame, scaler: lumaScaler) else { return }
+        intermediate.append(IntermediateFrame(ordinal: ordinal, timestamp: timestamp, seconds: seconds, thumbnail: thumbnail))
+        if intermediate.count > Self.maximumIntermediateFrames {
+            intermediate = Swift.stride(from: 0, to: intermediate.count, by: 2).map { intermediate[$0] }
+            intermediateStride *= 2
+        }
     }
 
     /// For pictures timed by their files: the pts (the picture's number) as its capture time in microseconds.

@@ -32,11 +32,28 @@ struct CutSignalsTool {
                 let e = a.embedding.flatMap { u in b.embedding.map { Double(u.cosineDistance(to: $0)) } }
                 return [e.map { String($0) } ?? "", String(p), String(h)]
             }
-            var text = "time,previous_time,exposure,e,p,h,e2,p2,h2\n"
+            /// The steps between consecutive thumbnails from frame a to b through the frames decoded between them:
+            /// the largest step, the sum of all, the second largest, how many, and the time of the frame after the largest.
+            func gap(_ a: FrameSignals, _ b: FrameSignals) -> [String] {
+                guard let first = a.thumbnail, let last = b.thumbnail else { return ["", "", "", "", ""] }
+                let chain = [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
+                var steps: [(Double, Double)] = []
+                for j in 1..<chain.count {
+                    let (x, y) = (chain[j - 1].1, chain[j].1)
+                    guard x.width == y.width, x.height == y.height else { steps.append((1, chain[j].0)); continue }
+                    var total = 0
+                    for i in x.pixels.indices { total += abs(Int(x.pixels[i]) - Int(y.pixels[i])) }
+                    steps.append((Double(total) / Double(x.pixels.count) / 255, chain[j].0))
+                }
+                let sorted = steps.map(\.0).sorted(by: >)
+                let peak = steps.max { $0.0 < $1.0 }!
+                return [String(peak.0), String(sorted.reduce(0, +)), String(sorted.count > 1 ? sorted[1] : 0), String(steps.count), String(peak.1)]
+            }
+            var text = "time,previous_time,exposure,e,p,h,e2,p2,h2,g_peak,g_total,g_second,g_steps,g_peak_time\n"
             for k in frames.indices.dropFirst() {
                 let f = frames[k], before = frames[k - 1]
                 let skip = k + 1 < frames.count ? changes(before, frames[k + 1]) : ["", "", ""]
-                text += ([String(f.seconds), String(before.seconds), String(f.quality.exposure)] + changes(before, f) + skip).joined(separator: ",") + "\n"
+                text += ([String(f.seconds), String(before.seconds), String(f.quality.exposure)] + changes(before, f) + skip + gap(before, f)).joined(separator: ",") + "\n"
             }
             try text.write(to: out.appendingPathComponent(clip + ".signals.csv"), atomically: true, encoding: .utf8)
         }

@@ -18,7 +18,8 @@ extension NetworkFrame where Attachment == Picture {
     init(_ sample: SampledFrame, ssimShortSide: Int, networkSize: Int?, networkInput mode: NetworkInput) throws(LibavError) {
         let signals = FrameSignals(
             index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds, source: sample.source,
-            hash: FrameHash(sample.luma), luma: sample.luma.areaDownscaled(shortSide: ssimShortSide), quality: PictureQuality(sample.luma))
+            hash: FrameHash(sample.luma), luma: sample.luma.areaDownscaled(shortSide: ssimShortSide), quality: PictureQuality(sample.luma),
+            thumbnail: sample.thumbnail, intermediateFrames: sample.intermediateFrames)
         var input: RGBImage? = nil
         if let size = networkSize {
             let p = sample.picture

@@ -21,9 +21,14 @@ public struct FrameSignals: Sendable {
     public let quality: PictureQuality
     /// The network's embedding (nil when the scorer does not use it).
     public internal(set) var embedding: Embedding?
+    /// The luma as a tiny thumbnail (``Thumbnail``), to compare with the frames decoded before it.
+    public let thumbnail: LumaImage?
+    /// The frames decoded since the previous sampled frame, as thumbnails (``SampledFrame/intermediateFrames``).
+    public let intermediateFrames: [IntermediateFrame]
 
     public init(index: Int, ordinal: Int, timestamp: Timestamp, seconds: Double, source: String? = nil,
-                hash: FrameHash, luma: LumaImage, quality: PictureQuality, embedding: Embedding? = nil) {
+                hash: FrameHash, luma: LumaImage, quality: PictureQuality, embedding: Embedding? = nil,
+                thumbnail: LumaImage? = nil, intermediateFrames: [IntermediateFrame] = []) {
         self.index = index
         self.ordinal = ordinal
         self.timestamp = timestamp
@@ -33,6 +38,8 @@ public struct FrameSignals: Sendable {
         self.luma = luma
         self.quality = quality
         self.embedding = embedding
+        self.thumbnail = thumbnail
+        self.intermediateFrames = intermediateFrames
     }
 
     /// A keyframe naming this frame (no image path yet).
