@@ -35,7 +35,7 @@ struct CutSignalsTool {
             /// The steps between consecutive thumbnails from frame a to b through the frames decoded between them:
             /// the largest step, the sum of all, the second largest, how many, and the time of the frame after the largest.
             func gap(_ a: FrameSignals, _ b: FrameSignals) -> [String] {
-                guard let first = a.thumbnail, let last = b.thumbnail else { return ["", "", "", "", ""] }
+                guard let first = a.thumbnail, let last = b.thumbnail else { return ["", "", "", "", "", "", "", ""] }
                 let chain = [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
                 var steps: [(Double, Double)] = []
                 for j in 1..<chain.count {
@@ -47,9 +47,11 @@ struct CutSignalsTool {
                 }
                 let sorted = steps.map(\.0).sorted(by: >)
                 let peak = steps.max { $0.0 < $1.0 }!
-                return [String(peak.0), String(sorted.reduce(0, +)), String(sorted.count > 1 ? sorted[1] : 0), String(steps.count), String(peak.1)]
+                let blend = CutEvidence.blend(chain.map(\.1))
+                return [String(peak.0), String(sorted.reduce(0, +)), String(sorted.count > 1 ? sorted[1] : 0), String(steps.count), String(peak.1),
+                        blend.map { String($0.residual) } ?? "", blend.map { String($0.largestStep) } ?? "", blend.map { String($0.distance) } ?? ""]
             }
-            var text = "time,previous_time,exposure,e,p,h,e2,p2,h2,g_peak,g_total,g_second,g_steps,g_peak_time\n"
+            var text = "time,previous_time,exposure,e,p,h,e2,p2,h2,g_peak,g_total,g_second,g_steps,g_peak_time,b_residual,b_step,b_distance\n"
             for k in frames.indices.dropFirst() {
                 let f = frames[k], before = frames[k - 1]
                 let skip = k + 1 < frames.count ? changes(before, frames[k + 1]) : ["", "", ""]

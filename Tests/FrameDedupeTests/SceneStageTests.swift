@@ -22,29 +22,74 @@ enum Synthetic {
         return v.map { $0 / norm }
     }
 
-    /// Frame `index` at 2 frames a second showing `content`; every frame has its own hash (so SSIM is measured).
-    static func frame(_ index: Int, _ content: [Float], exposure: Double = 1, sharpness: Double = 100, rate: Double = 2) -> FrameSignals {
-        let grid = (0..<Embedding.gridSide * Embedding.gridSide).flatMap { _ in content }
-        var seed = UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15
-        seed ^= seed >> 31
-        return FrameSignals(
-            index: index, ordinal: index * 12, timestamp: Timestamp(pts: Int64(index * 12), timeBase: Rational(1, 24)),
-            seconds: Double(index) / rate, hash: FrameHash(perceptual: seed, difference: ~seed),
-            luma: luma,
-            quality: PictureQuality(sharpness: sharpness, exposure: exposure, meanLuma: 128),
-            embedding: Embedding(vector: content, grid: grid))
+    /// A 16×16 texture of its own for content `axis`, brightened by `shift` (motion within a shot).
+    static func texture(_ axis: Int, shift: Int = 0) -> LumaImage {
+        var state = UInt64(axis + 1) &* 0x9E37_79B9_7F4A_7C15
+        let pixels = (0..<256).map { (_: Int) -> UInt8 in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(clamping: Int(40 + (state >> 56) % 160) + shift)
+        }
+        return LumaImage(width: 16, height: 16, pixels: pixels)
     }
 
-    /// The same textured 16×16 luma for every frame: the pixels never move.
-    static let luma = LumaImage(width: 16, height: 16, pixels: (0..<256).map { (i: Int) -> UInt8 in UInt8((i % 16) * 12 + (i / 16) * 3) })
+    /// `picture` moved `by` pixels to the right (wrapping round): motion.
+    static func moved(_ picture: LumaImage, by offset: Int) -> LumaImage {
+        let w = picture.width
+        return LumaImage(width: w, height: picture.height, pixels: picture.pixels.indices.map { i in
+            picture.pixels[(i / w) * w + ((i % w - offset) % w + w) % w]
+        })
+    }
 
-    /// Shots one after the other: `(axis, frames)` each, with a little motion within each shot.
-    static func shots(_ shots: [(axis: Int, frames: Int)]) -> [FrameSignals] {
-        var frames: [FrameSignals] = []
-        for shot in shots {
-            for k in 0..<shot.frames { frames.append(frame(frames.count, content(shot.axis, wobble: 0.02 * Float(k % 3)))) }
+    /// The hash of content `axis` (two contents are ~32 bits apart), `wobble` low bits flipped.
+    static func hash(_ axis: Int, wobble: Int = 0) -> FrameHash {
+        var seed = UInt64(axis + 1) &* 0xD1B5_4A32_D192_ED03
+        seed ^= seed >> 29
+        return FrameHash(perceptual: seed ^ UInt64((1 << wobble) - 1), difference: ~seed)
+    }
+
+    /// Sampled frame `index` (2 frames a second of a 24 frames-a-second stream) showing content `axis`, moved by
+    /// `wobble` (0–2); `intermediate` are the frames decoded since the previous sample.
+    static func frame(_ index: Int, axis: Int, wobble: Int = 0, shift: Int? = nil, exposure: Double = 1,
+                      intermediate: [IntermediateFrame] = []) -> FrameSignals {
+        let vector = content(axis, wobble: 0.02 * Float(wobble))
+        let grid = (0..<Embedding.gridSide * Embedding.gridSide).flatMap { _ in vector }
+        let picture = texture(axis, shift: shift ?? drift(12 * index))
+        return FrameSignals(
+            index: index, ordinal: index * 12, timestamp: Timestamp(pts: Int64(index * 12), timeBase: Rational(1, 24)),
+            seconds: Double(index) / 2, hash: hash(axis, wobble: wobble), luma: picture,
+            quality: PictureQuality(sharpness: 100, exposure: exposure, meanLuma: 128),
+            embedding: Embedding(vector: vector, grid: grid), thumbnail: picture, intermediateFrames: intermediate)
+    }
+
+    /// A slow, steady change of brightness with the decoded frame's ordinal: motion within a shot, seen in every frame.
+    static func drift(_ ordinal: Int) -> Int { abs((ordinal / 3) % 10 - 5) }
+
+    /// Sampled frame `index` with the embedding `vector` (and content 0's pictures): for the stages after the cut
+    /// detector, which judge by embeddings.
+    static func frame(_ index: Int, _ vector: [Float], exposure: Double = 1) -> FrameSignals {
+        let grid = (0..<Embedding.gridSide * Embedding.gridSide).flatMap { _ in vector }
+        return FrameSignals(
+            index: index, ordinal: index * 12, timestamp: Timestamp(pts: Int64(index * 12), timeBase: Rational(1, 24)),
+            seconds: Double(index) / 2, hash: hash(0), luma: texture(0),
+            quality: PictureQuality(sharpness: 100, exposure: exposure, meanLuma: 128), embedding: Embedding(vector: vector, grid: grid))
+    }
+
+    /// Shots one after the other, `(axis, frames)` each in sampled frames, with a little motion within each;
+    /// every second frame between samples is decoded (the others are skipped as non-reference frames), and each
+    /// cut falls `lead` frames (of 24 a second) before the sample that first shows the new shot.
+    static func shots(_ shots: [(axis: Int, frames: Int)], lead: Int = 5) -> [FrameSignals] {
+        var axes: [Int] = []
+        for shot in shots { axes += Array(repeating: shot.axis, count: shot.frames) }
+        return axes.indices.map { k in
+            let cutOrdinal = 12 * k - lead
+            let ordinals = k == 0 ? [] : Array(stride(from: 12 * (k - 1) + 2, to: 12 * k, by: 2))
+            let intermediate = ordinals.map { (ordinal: Int) -> IntermediateFrame in
+                let axis = axes[k] != axes[k - 1] && ordinal < cutOrdinal ? axes[k - 1] : axes[k]
+                return IntermediateFrame(ordinal: ordinal, timestamp: Timestamp(pts: Int64(ordinal), timeBase: Rational(1, 24)),
+                                         seconds: Double(ordinal) / 24, thumbnail: texture(axis, shift: drift(ordinal)))
+            }
+            return frame(k, axis: axes[k], wobble: k % 3, shift: drift(12 * k), intermediate: intermediate)
         }
-        return frames
     }
 }
 
@@ -64,8 +109,10 @@ extension SceneEvent {
 
 @Suite("Scene stages on synthetic frames (no video)", .temporaryFolders)
 struct SceneStageTests {
-    func cutDetector(scorer: ScorerKind = .embed) -> CutDetector<Void, SimilarityScorer> {
-        CutDetector<Void, SimilarityScorer>(scorer: SimilarityScorer(kind: scorer), rule: SceneBoundaryRule())
+    func cutDetector(scorer: ScorerKind = .embed, method: SceneBoundaryRule.Method = .calibrated) -> CutDetector<Void, SimilarityScorer> {
+        var rule = SceneBoundaryRule()
+        rule.method = method
+        return CutDetector<Void, SimilarityScorer>(scorer: SimilarityScorer(kind: scorer), rule: rule)
     }
 
     @Test func cutsWhereTheContentJumpsWithOneFrameOfLookahead() {
@@ -82,10 +129,12 @@ struct SceneStageTests {
         #expect(records.map(\.index) == Array(0..<13))
         #expect(records.map(\.scene) == [0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 2, 2, 2])
         #expect(records.filter(\.cut).map(\.index) == [5, 10])
-        #expect(records[5].cutKind == .jump && records[10].cutKind == .jump)
+        #expect(records[5].cutKind == .calibrated && records[10].cutKind == .calibrated)
         let ended = events.compactMap(\.ended)
-        #expect(ended.map(\.start) == [0, 2.5, 5])
-        #expect(ended.map(\.end) == [2.5, 5, 6.5], "a scene ends where the next begins; the last at the input's end")
+        // Each cut falls 5 frames (of 24 a second) before the sample that first shows the new shot, and every second
+        // frame is decoded: the scene starts at the first decoded frame of the new shot, ordinal 56 (and 116).
+        #expect(ended.map(\.start) == [0, 56.0 / 24, 116.0 / 24])
+        #expect(ended.map(\.end) == [56.0 / 24, 116.0 / 24, 6.5], "a scene ends where the next begins; the last at the input's end")
         #expect(ended.map(\.frameCount) == [5, 5, 3])
         #expect(ended.map { $0.next?.index } == [5, 10, nil])
         // A scene ends before the record of the frame that opens the next one.
@@ -95,7 +144,7 @@ struct SceneStageTests {
 
     @Test func blankFramesAreTransitionFramesNotCuts() {
         var frames = Synthetic.shots([(0, 8)])
-        frames[4] = Synthetic.frame(4, Synthetic.content(0), exposure: 0.05)
+        frames[4] = Synthetic.frame(4, axis: 0, exposure: 0.05, intermediate: frames[4].intermediateFrames)
         let records = collect(cutDetector(), frames.map { .frame(StageFrame($0)) }, end: 4).compactMap(\.record)
         #expect(records.filter(\.cut).isEmpty)
         #expect(records.map(\.transition) == [false, false, false, false, true, false, false, false])
@@ -112,24 +161,92 @@ struct SceneStageTests {
         #expect(again.filter(\.cut).map(\.index) == [3])
     }
 
-    @Test func pixelsMustConfirmAnEmbeddingCut() {
-        // With `--scorer both`, an embedding jump on a frame whose pixels did not move (same luma, SSIM 1) is no cut.
-        let frames = Synthetic.shots([(0, 4), (1, 4)])
-        let both = collect(cutDetector(scorer: .both), frames.map { .frame(StageFrame($0)) }, end: 4).compactMap(\.record)
+    @Test func theRatioRuleWantsThePixelsToConfirmAnEmbeddingCut() {
+        // With `--cut-rule ratio --scorer both`, an embedding jump on a frame whose pixels did not move (same luma,
+        // SSIM 1) is no cut.
+        let frames = (0..<8).map { k in
+            FrameSignals(index: k, ordinal: 12 * k, timestamp: Timestamp(pts: Int64(12 * k), timeBase: Rational(1, 24)), seconds: Double(k) / 2,
+                         hash: Synthetic.hash(k / 4), luma: Synthetic.texture(0),
+                         quality: PictureQuality(sharpness: 100, exposure: 1, meanLuma: 128),
+                         embedding: Synthetic.frame(k, Synthetic.content(k / 4)).embedding)
+        }
+        let both = collect(cutDetector(scorer: .both, method: .ratio), frames.map { .frame(StageFrame($0)) }, end: 4).compactMap(\.record)
         #expect(both.filter(\.cut).isEmpty)
         #expect(both[4].scores?.ssimToPrevious == 1)
-        let embed = collect(cutDetector(scorer: .embed), frames.map { .frame(StageFrame($0)) }, end: 4).compactMap(\.record)
+        let embed = collect(cutDetector(scorer: .embed, method: .ratio), frames.map { .frame(StageFrame($0)) }, end: 4).compactMap(\.record)
         #expect(embed.filter(\.cut).map(\.index) == [4])
+        #expect(embed[4].cutKind == .jump)
     }
 
-    @Test func aResumedDetectorGoesOnAsTheUninterruptedOne() {
+    @Test(arguments: [ScorerKind.both, .embed, .ssim])
+    func steadyMotionBetweenSamplesIsNoCut(scorer: ScorerKind) {
+        // A fast pan: every sample differs from the last (the embedding turns, the picture moves 6 pixels of 16), but
+        // the change is spread evenly over the frames decoded in between; then a real cut.
+        let frames = (0..<10).map { k -> FrameSignals in
+            let axis = k < 7 ? 0 : 1
+            let intermediate = k == 0 ? [] : (1...5).map { step -> IntermediateFrame in
+                let ordinal = 12 * (k - 1) + 2 * step
+                return IntermediateFrame(ordinal: ordinal, timestamp: Timestamp(pts: Int64(ordinal), timeBase: Rational(1, 24)),
+                                         seconds: Double(ordinal) / 24,
+                                         thumbnail: Synthetic.moved(Synthetic.texture(ordinal < 80 ? 0 : 1), by: ordinal < 80 ? ordinal / 2 : 0))
+            }
+            let picture = Synthetic.moved(Synthetic.texture(axis), by: axis == 0 ? 6 * k : 0)
+            let f = Synthetic.frame(k, axis: axis, intermediate: intermediate)
+            return FrameSignals(index: k, ordinal: f.ordinal, timestamp: f.timestamp, seconds: f.seconds, hash: Synthetic.hash(axis, wobble: k % 5),
+                                luma: picture, quality: f.quality,
+                                embedding: axis == 0 ? Synthetic.frame(k, Synthetic.content(0, wobble: 0.6 * Float(k))).embedding : f.embedding,
+                                thumbnail: picture, intermediateFrames: intermediate)
+        }
+        let records = collect(cutDetector(scorer: scorer), frames.map { .frame(StageFrame($0)) }, end: 5).compactMap(\.record)
+        #expect(records.filter(\.cut).map(\.index) == [7], "\(records.map { $0.context?.cutProbability ?? -1 })")
+    }
+
+    @Test func aDissolveIsCutWhereTheMixPassesHalfWay() {
+        // A one-second cross-dissolve from content 0 to content 1 between samples 4 and 6: every frame in it is a
+        // blend of the two pictures.
+        let a = Synthetic.texture(0), b = Synthetic.texture(1)
+        func mix(_ t: Double) -> LumaImage {
+            LumaImage(width: 16, height: 16, pixels: zip(a.pixels, b.pixels).map { UInt8((Double($0) * (1 - t) + Double($1) * t).rounded()) })
+        }
+        let start = 48, length = 24  // ordinals
+        func picture(_ ordinal: Int) -> LumaImage { mix(min(max(Double(ordinal - start) / Double(length), 0), 1)) }
+        let frames = (0..<10).map { k -> FrameSignals in
+            let intermediate = k == 0 ? [] : (1...5).map { step -> IntermediateFrame in
+                let ordinal = 12 * (k - 1) + 2 * step
+                return IntermediateFrame(ordinal: ordinal, timestamp: Timestamp(pts: Int64(ordinal), timeBase: Rational(1, 24)),
+                                         seconds: Double(ordinal) / 24, thumbnail: picture(ordinal))
+            }
+            let t = min(max(Double(12 * k - start) / Double(length), 0), 1)
+            let vector = Synthetic.normalised(zip(Synthetic.content(0), Synthetic.content(1)).map { Float(1 - t) * $0 + Float(t) * $1 })
+            return FrameSignals(index: k, ordinal: 12 * k, timestamp: Timestamp(pts: Int64(12 * k), timeBase: Rational(1, 24)), seconds: Double(k) / 2,
+                                hash: Synthetic.hash(t < 0.5 ? 0 : 1), luma: picture(12 * k), quality: PictureQuality(sharpness: 100, exposure: 1, meanLuma: 128),
+                                embedding: Synthetic.frame(k, vector).embedding, thumbnail: picture(12 * k), intermediateFrames: intermediate)
+        }
+        let events = collect(cutDetector(), frames.map { .frame(StageFrame($0)) }, end: 5)
+        let cuts = events.compactMap(\.record).filter(\.cut)
+        #expect(cuts.count == 1, "one scene boundary for the whole dissolve")
+        #expect(cuts.first?.cutKind == .dissolve)
+        #expect(events.compactMap(\.ended).first?.end == 60.0 / 24, "the first decoded frame at least half way (ordinal 60)")
+    }
+
+    @Test(arguments: SceneBoundaryRule.Method.allCases)
+    func aResumedDetectorGoesOnAsTheUninterruptedOne(method: SceneBoundaryRule.Method) {
         let frames = Synthetic.shots([(0, 4), (1, 5), (2, 4), (3, 3)])
-        let whole = collect(cutDetector(), frames.map { .frame(StageFrame($0)) }, end: 8).compactMap(\.record)
-        // Resume where scene 2 opened (frame 9), as a checkpoint would.
-        let opening = frames[9]
-        let resumed = collect(cutDetector(), [.resume(ResumePoint(first: StageFrame(opening), before: frames[8], transition: false, sceneID: 2))]
-                                + frames[10...].map { .frame(StageFrame($0)) }, end: 8).compactMap(\.record)
-        #expect(resumed == Array(whole[10...]))
+        func detector() -> CutDetector<Void, SimilarityScorer> {
+            var rule = SceneBoundaryRule()
+            rule.method = method
+            return CutDetector<Void, SimilarityScorer>(scorer: SimilarityScorer(kind: .embed), rule: rule)
+        }
+        let events = collect(detector(), frames.map { .frame(StageFrame($0)) }, end: 8)
+        let whole = events.compactMap(\.record)
+        // Resume where scene 2 opened (frame 9), as a checkpoint would: the scene's start and the detector's
+        // recent changes as they were when scene 1 ended.
+        let ended = events.compactMap(\.ended).first { $0.next?.index == 9 }!
+        let restart = Restart(position: 9, transition: false, sceneID: 2, start: ended.end, cutHistory: ended.cutHistory)
+        let resumed = collect(detector(), [.resume(ResumePoint(first: StageFrame(frames[9]), before: frames[8], restart: restart))]
+                                + frames[10...].map { .frame(StageFrame($0)) }, end: 8)
+        #expect(resumed.compactMap(\.record) == Array(whole[10...]))
+        #expect(resumed.compactMap(\.ended).map(\.start) == events.compactMap(\.ended).dropFirst(2).map(\.start))
     }
 
     /// Frames of an ended scene as the cut detector records them: the first opens the scene.
@@ -228,7 +345,7 @@ struct SceneStageTests {
         while index < 3000 {
             let length = Int.random(in: 1...200, using: &generator)
             for k in 0..<length where index < 3000 {
-                let f = Synthetic.frame(index, Synthetic.content(scenes % 5, wobble: 0.02 * Float(k % 3)))
+                let f = Synthetic.frame(index, axis: scenes % 5, wobble: k % 3)
                 stages.process(StageFrame(f, attachment: Tracked(counter))) { _ in }
                 index += 1
             }

@@ -85,7 +85,7 @@ final class SceneCollector {
     var logClose: ((SceneCheckpoint) throws(OutputError) -> Void)?
 
     /// The scene closed last, waiting for the record of the frame that opens the next one.
-    private var unlogged: (scene: Scene, thumbnail: [UInt8]?, reclassified: [Int])?
+    private var unlogged: (scene: Scene, thumbnail: [UInt8]?, reclassified: [Int], cutHistory: [CutChange])?
     private var loggedFrames = 0
     private var loggedDiverse = 0
 
@@ -121,7 +121,7 @@ final class SceneCollector {
             let (scene, thumbnail) = try keep(closed)
             // A short scene found to be the middle of a gradual transition: its frames are transition frames.
             for i in closed.reclassifiedFrames where i < frames.count { frames[i].transition = true }
-            unlogged = (scene, thumbnail, closed.reclassifiedFrames)
+            unlogged = (scene, thumbnail, closed.reclassifiedFrames, closed.cutHistory)
         case .sceneEnded, .resumed:
             break
         }
@@ -146,12 +146,13 @@ final class SceneCollector {
         return (scene, thumbnail)
     }
 
-    private func log(_ closed: (scene: Scene, thumbnail: [UInt8]?, reclassified: [Int]), opening record: FrameRecord) throws(RunError) {
+    private func log(_ closed: (scene: Scene, thumbnail: [UInt8]?, reclassified: [Int], cutHistory: [CutChange]), opening record: FrameRecord) throws(RunError) {
         guard let logClose else { return }
         do {
             try logClose(SceneCheckpoint(
                 position: frames.count - 1, transition: record.transition, records: Array(frames[loggedFrames...]),
-                reclassified: closed.reclassified, scene: closed.scene, diverse: Array(diverse[loggedDiverse...]), thumbnail: closed.thumbnail))
+                reclassified: closed.reclassified, scene: closed.scene, diverse: Array(diverse[loggedDiverse...]), thumbnail: closed.thumbnail,
+                cutHistory: closed.cutHistory))
         } catch { throw .output(error) }
         loggedFrames = frames.count
         loggedDiverse = diverse.count

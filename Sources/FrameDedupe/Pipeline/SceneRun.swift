@@ -112,9 +112,9 @@ private final class SceneRun {
     func run(progress: ((RunProgress) -> Void)?, interruption: Interruption?) throws(RunError) -> SceneList {
         defer { if !keepCheckpoint { checkpoint?.remove() } }
         // What an earlier run left: its closed scenes, their frames and images.
-        var restart: ResumingInput<Picture>.Restart? = nil
+        var restart: Restart? = nil
         if let checkpoint, let r = checkpoint.restored.restart {
-            restart = ResumingInput.Restart(position: r.position, transition: r.transition, sceneID: r.sceneID)
+            restart = r
             let restored = checkpoint.takeRestored()
             try collector.restore(frames: restored.frames, diverse: restored.diverse, scenes: restored.scenes, thumbnails: restored.thumbnails)
         }
@@ -145,7 +145,7 @@ private final class SceneRun {
     /// Decodes the input and runs the stages over it. Everything that decodes and holds pictures lives in this
     /// function only — the reader (libav's contexts and the container's index), the frame queue, the stages'
     /// candidate frames — and is gone when it returns.
-    private func analyse(restart: ResumingInput<Picture>.Restart?, interruption: Interruption?) throws(RunError) -> Analysis {
+    private func analyse(restart: Restart?, interruption: Interruption?) throws(RunError) -> Analysis {
         let source = FrameSource(reader: reader!, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
                                  networkInput: options.networkInput, capacity: frameQueueCapacity(options))
         reader = nil

@@ -54,7 +54,7 @@ final class Checkpoint: EmbeddingBatchStore {
         var thumbnails: [Int: [UInt8]] = [:]
         /// The scene opened by the last logged close: its first frame's position among the analysed frames,
         /// whether that frame was a transition frame, the scene's id. nil: no scene was closed.
-        var restart: (position: Int, transition: Bool, sceneID: Int)?
+        var restart: Restart?
     }
     private(set) var restored = Restored()
 

@@ -18,6 +18,8 @@ struct SceneCheckpoint: Codable {
     let diverse: [DiverseFrame]
     /// Its thumbnail for `report.html`.
     let thumbnail: [UInt8]?
+    /// The cut detector's recent changes after the opening frame was decided.
+    let cutHistory: [CutChange]
 
     /// Replays the close onto `restored`, as the pipeline made it.
     func apply(to restored: inout Restored) {
@@ -27,7 +29,8 @@ struct SceneCheckpoint: Codable {
         restored.scenes.append(scene)
         restored.diverse += diverse
         if let thumbnail { restored.thumbnails[scene.id] = thumbnail }
-        restored.restart = (position, transition, scene.id + 1)
+        restored.restart = Restart(position: position, transition: transition, sceneID: scene.id + 1, start: scene.end, cutHistory: cutHistory,
+                                   openingCut: records.last?.cutKind)
     }
 
     typealias Restored = Checkpoint.Restored

@@ -18,9 +18,10 @@ enum CheckpointError: Error, CustomStringConvertible {
 /// first record that is cut short or fails its checksum (a write torn by a kill), and the log is cut there
 /// before anything is appended.
 final class CheckpointLog {
-    static let magic = Array("FDCKPT02".utf8)
-    /// 2: records in ``BinaryCoding`` (1: a hand-written codec).
-    static let formatVersion = 2
+    static let magic = Array("FDCKPT03".utf8)
+    /// 3: the cut detector's recent changes and the scene's start in a scene's record; 2: records in ``BinaryCoding``
+    /// (1: a hand-written codec).
+    static let formatVersion = 3
     /// No record is larger (a batch of 256 embeddings is 13 MB).
     static let maximumRecord = 64 << 20
 

@@ -6,14 +6,6 @@ public final class ResumingInput<Attachment>: FrameStage {
     public typealias Input = StageFrame<Attachment>
     public typealias Output = StageInput<Attachment>
 
-    /// Where a run goes on from: the position (0, 1, 2… among the frames handed out) of the frame that opened
-    /// scene `sceneID`, and whether it was a transition frame.
-    public struct Restart: Sendable, Equatable {
-        public let position: Int
-        public let transition: Bool
-        public let sceneID: Int
-    }
-
     private let restart: Restart?
     private var reached = false
     private var position = -1
@@ -34,7 +26,7 @@ public final class ResumingInput<Attachment>: FrameStage {
         if position == restart.position, let before {
             reached = true
             self.before = nil
-            try emit(.resume(ResumePoint(first: frame, before: before, transition: restart.transition, sceneID: restart.sceneID)))
+            try emit(.resume(ResumePoint(first: frame, before: before, restart: restart)))
         }
     }
 

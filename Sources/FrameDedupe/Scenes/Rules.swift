@@ -14,12 +14,16 @@ public struct ChangeContext: Sendable, Equatable, Codable {
     /// The next sampled frame's change from the frame *before* this one: small when this frame was a
     /// flash or a brief occlusion that the picture comes back from. nil at the end of the stream.
     public var nextToPrevious: Double?
+    /// With the calibrated rule: the model's probability that a cut lies between the previous frame and this one.
+    public var cutProbability: Double?
 
-    public init(recentLevel: Double? = nil, recentCount: Int = 0, nextChange: Double? = nil, nextToPrevious: Double? = nil) {
+    public init(recentLevel: Double? = nil, recentCount: Int = 0, nextChange: Double? = nil, nextToPrevious: Double? = nil,
+                cutProbability: Double? = nil) {
         self.recentLevel = recentLevel
         self.recentCount = recentCount
         self.nextChange = nextChange
         self.nextToPrevious = nextToPrevious
+        self.cutProbability = cutProbability
     }
 }
 
@@ -30,6 +34,11 @@ public enum CutKind: String, Sendable, Codable {
     /// A change small in absolute terms but far above the scene's recent level of change, after which the
     /// picture is calm again (a cut between similar shots: two regions of one set, a variant of the shot).
     case adaptive
+    /// The calibrated model's probability of a cut reached its threshold (``SceneBoundaryRule/Method/calibrated``).
+    case calibrated
+    /// The frames between two samples are a dissolve's (or a fade's) middle: blends of the two ends
+    /// (``CutEvidence/isDissolve(_:contentChange:)``); the scene starts where the mix passes half way.
+    case dissolve
 }
 
 /// The decision, separate from the scores: does a frame with these scores start a new scene?
@@ -65,6 +74,21 @@ public enum CutKind: String, Sendable, Codable {
 /// The ratios and floors were chosen on that set and hold over a range (ratio 3–5, calm 1.5–2, minimum
 /// 0.04–0.08 give the same cuts there).
 public struct SceneBoundaryRule: Sendable, Equatable {
+    /// How cuts are decided.
+    public enum Method: String, Sendable, CaseIterable {
+        /// All signals together (embedding change, SSIM to the previous frame, hash distance, each against its
+        /// recent level, the next frame, and the frames decoded between the two samples) in a logistic model
+        /// fitted on the dev set (``CutModel``, `scripts/fit-cut-rule.py`).
+        case calibrated
+        /// The embedding decides against the scene's recent level and the pixels confirm (described above).
+        case ratio
+    }
+
+    /// Default ``Method/calibrated``.
+    public var method: Method = .calibrated
+    /// With ``Method/calibrated``: the probability at which a cut is made, 0–1; nil uses the model's own
+    /// threshold (the one that maximises boundary F1 on the dev set's tune part, 0.38–0.49).
+    public var cutProbability: Double? = nil
     public var ssimReference: Double
     public var ssimCut: Double
     public var embeddingReference: Double

@@ -41,6 +41,8 @@ public enum ScorerKind: String, Sendable, CaseIterable {
 
 /// Scores a frame against its scene's reference frame and the frame before it.
 public protocol FrameScorer {
+    /// Which signals it scores.
+    var kind: ScorerKind { get }
     mutating func score(_ frame: FrameSignals, reference: FrameSignals, previous: FrameSignals) -> FrameScores
     /// The change from one frame to another in the measure ``SceneBoundaryRule/change(_:)`` reads from
     /// the scores: embedding distance when embeddings are scored, else 1 − SSIM (0 for identical hashes).

@@ -1,3 +1,4 @@
+import Pixels
 import Similarity
 
 /// What goes into the first scene stage: the sampled frames in time order, or where a resumed run goes on from.
@@ -38,6 +39,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private var nextSceneID = 0
     /// Recent frame-to-frame changes of the open scene's non-transition frames.
     private var recentChanges: [Double] = []
+    /// The changes between consecutive frames decided so far (the later frame's time), the last few seconds: the
+    /// calibrated rule's recent levels, which do not depend on where earlier cuts were.
+    private var history: [CutChange] = []
+    private let ssim = StructuralSimilarity()
 
     public init(scorer: Scorer, rule: SceneBoundaryRule) {
         self.scorer = scorer
@@ -76,14 +81,29 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         var cutKind: CutKind? = nil
         var context: ChangeContext? = nil
         var transition = f.quality.exposure < transitionRule.blankExposure
+        var start = f.seconds
         if let reference, let previous, var scene = open {
             let s = scorer.score(f, reference: reference, previous: previous)
             scores = s
-            (cutKind, context) = judge(f, scores: s, previous: previous, next: next, sceneStart: scene.start)
+            switch rule.method {
+            case .ratio: (cutKind, context) = judge(f, scores: s, previous: previous, next: next, sceneStart: scene.start)
+            case .calibrated:
+                let evidence = self.evidence(f, previous: previous, next: next)
+                (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds)
+                if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
+                if cutKind == nil, lastCut != .dissolve, let time = dissolve(f, previous: previous, next: next, evidence: evidence),
+                   f.seconds - scene.start >= minimumSceneLength {
+                    cutKind = .dissolve
+                    start = max(scene.start, time)
+                }
+                lastCut = cutKind
+            }
             if cutKind != nil {
                 open = nil
-                try emit(.sceneEnded(EndedScene(id: scene.id, start: scene.start, end: f.seconds, firstFrame: scene.firstFrame,
-                                                frameCount: scene.frameCount, next: f)))
+                var ended = EndedScene(id: scene.id, start: scene.start, end: start, firstFrame: scene.firstFrame,
+                                       frameCount: scene.frameCount, next: f)
+                ended.cutHistory = history
+                try emit(.sceneEnded(ended))
             } else {
                 scene.frameCount += 1
                 open = scene
@@ -97,7 +117,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             }
         }
         if open == nil {
-            open = (nextSceneID, f.seconds, f.index, 1)
+            open = (nextSceneID, start, f.index, 1)
             nextSceneID += 1
             reference = f
             recentChanges.removeAll()
@@ -123,6 +143,86 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         return (cut, c)
     }
 
+    /// The calibrated rule's verdict: the model for the scorer (with the frames between the samples when at least
+    /// two were decoded) and its probability against the threshold.
+    private func judge(_ evidence: CutEvidence, scores s: FrameScores, sceneStart: Double, seconds: Double) -> (CutKind?, ChangeContext) {
+        let model = CutModel.fitted(for: scorer.kind, withGap: evidence.hasGap)
+        let probability = model.probability(evidence.features(scorer: scorer.kind, withGap: evidence.hasGap))
+        let context = ChangeContext(recentLevel: recentLevel, recentCount: recentChanges.count,
+                                    nextChange: evidence.nextEmbedding ?? (scorer.kind.usesSSIM ? evidence.nextPixels : nil),
+                                    nextToPrevious: evidence.acrossEmbedding ?? (scorer.kind.usesSSIM ? evidence.acrossPixels : nil),
+                                    cutProbability: probability)
+        let cut = probability >= (rule.cutProbability ?? model.threshold) && seconds - sceneStart >= minimumSceneLength
+        return (cut ? .calibrated : nil, context)
+    }
+
+    /// What the signals say about the change from `previous` to `f` (see ``CutEvidence``); records the change for
+    /// the next frames' recent levels.
+    private func evidence(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals?) -> CutEvidence {
+        let e = embeddingChange(previous, f), p = pixelChange(previous, f), h = Double(previous.hash.distance(to: f.hash))
+        let window = history.indices.filter { f.seconds - history[$0].seconds <= CutEvidence.levelSeconds || history.count - $0 <= 2 }
+        func median(_ values: [Double]) -> Double {
+            guard !values.isEmpty else { return 0 }
+            let v = values.sorted(), n = v.count
+            return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])
+        }
+        var evidence = CutEvidence(
+            embedding: e, pixels: p, hash: h,
+            embeddingLevel: median(window.compactMap { history[$0].embedding }), pixelLevel: median(window.map { history[$0].pixels }),
+            hashLevel: median(window.map { history[$0].hash }),
+            nextEmbedding: next.flatMap { embeddingChange(f, $0) }, nextPixels: next.map { pixelChange(f, $0) } ?? p,
+            acrossEmbedding: next.flatMap { embeddingChange(previous, $0) }, acrossPixels: next.map { pixelChange(previous, $0) } ?? p)
+        if let first = previous.thumbnail, let last = f.thumbnail {
+            let steps = CutEvidence.steps([(previous.seconds, first)] + f.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(f.seconds, last)])
+            let sizes = steps.map(\.size).sorted(by: >)
+            let peak = steps.max { $0.size < $1.size }
+            evidence.gapPeak = sizes.first ?? 0
+            evidence.gapSecond = sizes.count > 1 ? sizes[1] : 0
+            evidence.gapTotal = sizes.reduce(0, +)
+            evidence.gapSteps = steps.count
+            evidence.gapPeakTime = peak?.after
+        }
+        history.append(CutChange(seconds: f.seconds, embedding: e, pixels: p, hash: h))
+        while let oldest = history.first, f.seconds - oldest.seconds > CutEvidence.levelSeconds, history.count > 2 { history.removeFirst() }
+        return evidence
+    }
+
+    private func embeddingChange(_ a: FrameSignals, _ b: FrameSignals) -> Double? {
+        guard scorer.kind.usesEmbedding, let u = a.embedding, let v = b.embedding else { return nil }
+        return Double(u.cosineDistance(to: v))
+    }
+
+    /// 1 − SSIM at the SSIM scale: 0 for identical hashes, 1 when the sizes differ, 0 when pixels are not scored.
+    private func pixelChange(_ a: FrameSignals, _ b: FrameSignals) -> Double {
+        guard scorer.kind.usesSSIM else { return 0 }
+        if a.hash.distance(to: b.hash) == 0 { return 0 }
+        guard a.luma.width == b.luma.width, a.luma.height == b.luma.height else { return 1 }
+        return 1 - ssim.similarity(a.luma, b.luma)
+    }
+
+    /// The kind of the last decision (the calibrated rule): a dissolve spread over two pairs of samples cuts once.
+    private var lastCut: CutKind?
+
+    /// When the frames between `previous` and `f` are a dissolve's middle: the time of the first frame past its half
+    /// way — of the whole dissolve when it goes on to `next` (at most `f`'s own time: `f` opens the new scene).
+    private func dissolve(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals?, evidence: CutEvidence) -> Double? {
+        guard let chain = Self.thumbnails(from: previous, to: f), let blend = CutEvidence.blend(chain.map(\.thumbnail)),
+              CutEvidence.isDissolve(blend, contentChange: evidence.embedding ?? evidence.pixels) else { return nil }
+        if let next, let rest = Self.thumbnails(from: f, to: next) {
+            let whole = chain + rest.dropFirst()
+            if let longer = CutEvidence.blend(whole.map(\.thumbnail)), CutEvidence.isDissolve(longer, contentChange: evidence.embedding ?? evidence.pixels) {
+                return min(whole[longer.halfway].seconds, f.seconds)
+            }
+        }
+        return chain[blend.halfway].seconds
+    }
+
+    /// The thumbnails from `a` through the frames decoded after it to `b`; nil without them.
+    private static func thumbnails(from a: FrameSignals, to b: FrameSignals) -> [(seconds: Double, thumbnail: LumaImage)]? {
+        guard let first = a.thumbnail, let last = b.thumbnail, b.intermediateFrames.count >= 2 else { return nil }
+        return [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
+    }
+
     /// The mean of the open scene's recent changes; nil before there are any.
     private var recentLevel: Double? { recentChanges.isEmpty ? nil : recentChanges.reduce(0, +) / Double(recentChanges.count) }
 
@@ -138,10 +238,12 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private func resume(_ point: ResumePoint<Attachment>) {
         precondition(open == nil && pending == nil, "resume a fresh cut detector only")
         let f = point.first.signals
-        nextSceneID = point.sceneID + 1
-        open = (point.sceneID, f.seconds, f.index, 1)
+        nextSceneID = point.restart.sceneID + 1
+        open = (point.restart.sceneID, point.restart.start ?? f.seconds, f.index, 1)
         reference = f
         previous = f
         recentChanges.removeAll()
+        history = point.restart.cutHistory
+        lastCut = point.restart.openingCut
     }
 }

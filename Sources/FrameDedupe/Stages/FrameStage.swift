@@ -147,6 +147,8 @@ public struct EndedScene: Sendable {
     public let next: FrameSignals?
     /// Frames of the scene found to be the middle of a gradual transition (by index; ``GradualTransitionDetector``).
     public internal(set) var gradualTransitionFrames: [Int] = []
+    /// The cut detector's recent changes when the scene ended at a cut: a resumed run goes on with them.
+    public internal(set) var cutHistory: [CutChange] = []
 
     public init(id: Int, start: Double, end: Double, firstFrame: Int, frameCount: Int, next: FrameSignals?) {
         self.id = id
@@ -171,22 +173,46 @@ public struct ClosedScene<Attachment> {
     public internal(set) var diverseFrames: [StageFrame<Attachment>] = []
     /// Frames of the scene that turned out to be transition frames (by index), after their records were emitted.
     public let reclassifiedFrames: [Int]
+    /// The cut detector's recent changes when the scene ended (``EndedScene/cutHistory``).
+    public internal(set) var cutHistory: [CutChange] = []
+}
+
+/// Where a resumed run goes on from, as a checkpoint recorded it: the position (0, 1, 2… among the frames handed
+/// out) of the frame that opened scene `sceneID`, whether it was a transition frame, where the scene starts, and
+/// the cut detector's recent changes then.
+public struct Restart: Sendable, Equatable, Codable {
+    public let position: Int
+    public let transition: Bool
+    public let sceneID: Int
+    /// The scene's start in seconds (its cut's frame); nil: its first frame's time.
+    public let start: Double?
+    public let cutHistory: [CutChange]
+    /// How the scene's opening frame cut (a dissolve that spans two pairs of samples cuts once).
+    public let openingCut: CutKind?
+
+    public init(position: Int, transition: Bool, sceneID: Int, start: Double? = nil, cutHistory: [CutChange] = [], openingCut: CutKind? = nil) {
+        self.position = position
+        self.transition = transition
+        self.sceneID = sceneID
+        self.start = start
+        self.cutHistory = cutHistory
+        self.openingCut = openingCut
+    }
 }
 
 /// Where a resumed run goes on from: the frame that opened the scene still open when the run stopped.
 public struct ResumePoint<Attachment> {
-    /// The frame that opened scene `sceneID`.
+    /// The frame that opened scene `restart.sceneID`.
     public let first: StageFrame<Attachment>
     /// The frame decided just before it (the previous scene's last).
     public let before: FrameSignals
+    public let restart: Restart
     /// Whether `first` was recorded as a transition frame.
-    public let transition: Bool
-    public let sceneID: Int
+    public var transition: Bool { restart.transition }
 
-    public init(first: StageFrame<Attachment>, before: FrameSignals, transition: Bool, sceneID: Int) {
+    public init(first: StageFrame<Attachment>, before: FrameSignals, restart: Restart) {
         self.first = first
         self.before = before
-        self.transition = transition
-        self.sceneID = sceneID
+        self.restart = restart
     }
 }

@@ -123,7 +123,9 @@ public final class KeyframePicker<Attachment>: FrameStage {
         scene.embedding = embedding
         scene.grid = gridSum.map { FeatureGrid(sum: $0, side: Embedding.gridSide) }
         scene.keyframeLuma = chosen.signals.luma
-        return ClosedScene(scene: scene, keyframe: chosen, candidates: candidates, reclassifiedFrames: ended.gradualTransitionFrames)
+        var closed = ClosedScene(scene: scene, keyframe: chosen, candidates: candidates, reclassifiedFrames: ended.gradualTransitionFrames)
+        closed.cutHistory = ended.cutHistory
+        return closed
     }
 }
 

@@ -1,0 +1,179 @@
+import Foundation
+import Pixels
+
+/// What the signals say about the change from one sampled frame to the next, for the calibrated cut rule: each
+/// change, its recent level, the next frame's change, whether the picture comes back, and where in the frames
+/// decoded between the two samples the picture changed.
+///
+/// Every value is a function of the signals alone — nothing depends on where earlier cuts were — so
+/// `scripts/fit-cut-rule.py` computes the same numbers from the dev set that the detector computes at run time.
+public struct CutEvidence: Sendable, Equatable, Codable {
+    /// Embedding cosine distance from the previous sampled frame (nil without embeddings).
+    public var embedding: Double?
+    /// 1 − SSIM to the previous frame at the SSIM scale (0 for identical hashes, 1 when the sizes differ).
+    public var pixels: Double
+    /// Perceptual-hash distance to the previous frame, 0–64.
+    public var hash: Double
+    /// The medians of the same changes over the previous ``levelSeconds`` (at least the last 2; 0 before any).
+    public var embeddingLevel: Double, pixelLevel: Double, hashLevel: Double
+    /// The next frame's changes from this one (this frame's own at the end of the stream).
+    public var nextEmbedding: Double?, nextPixels: Double
+    /// The next frame's changes from the frame before this one: small when the picture comes back (a flash).
+    public var acrossEmbedding: Double?, acrossPixels: Double
+    /// The steps between consecutive thumbnails from the previous sample through the frames decoded between to
+    /// this one: the largest, the second largest, their sum, how many; and the time of the frame after the largest.
+    public var gapPeak: Double, gapSecond: Double, gapTotal: Double, gapSteps: Int, gapPeakTime: Double?
+
+    /// Seconds over which the recent levels are taken.
+    public static let levelSeconds = 3.0
+    /// A frame is judged with the frames between it and the previous sample when at least two were decoded (3 steps).
+    public static let minimumGapSteps = 3
+
+    public init(embedding: Double?, pixels: Double, hash: Double, embeddingLevel: Double = 0, pixelLevel: Double = 0, hashLevel: Double = 0,
+                nextEmbedding: Double?, nextPixels: Double, acrossEmbedding: Double?, acrossPixels: Double,
+                gapPeak: Double = 0, gapSecond: Double = 0, gapTotal: Double = 0, gapSteps: Int = 0, gapPeakTime: Double? = nil) {
+        self.embedding = embedding
+        self.pixels = pixels
+        self.hash = hash
+        self.embeddingLevel = embeddingLevel
+        self.pixelLevel = pixelLevel
+        self.hashLevel = hashLevel
+        self.nextEmbedding = nextEmbedding
+        self.nextPixels = nextPixels
+        self.acrossEmbedding = acrossEmbedding
+        self.acrossPixels = acrossPixels
+        self.gapPeak = gapPeak
+        self.gapSecond = gapSecond
+        self.gapTotal = gapTotal
+        self.gapSteps = gapSteps
+        self.gapPeakTime = gapPeakTime
+    }
+
+    public var hasGap: Bool { gapSteps >= Self.minimumGapSteps }
+
+    /// The model's inputs, in the order `scripts/fit-cut-rule.py` fits them.
+    func features(scorer: ScorerKind, withGap: Bool) -> [Double] {
+        let eE = 0.005, eP = 0.01, eH = 1.0, eG = 0.01
+        var x: [Double] = []
+        if scorer.usesEmbedding {
+            let e = embedding ?? 0
+            x += [log(e + eE), log((e + eE) / (embeddingLevel + eE)), log(((nextEmbedding ?? e) + eE) / (e + eE)),
+                  log(((acrossEmbedding ?? e) + eE) / (e + eE))]
+        }
+        if scorer.usesSSIM {
+            x += [pixels, log((pixels + eP) / (pixelLevel + eP)), log((nextPixels + eP) / (pixels + eP)), log((acrossPixels + eP) / (pixels + eP))]
+        }
+        x += [hash / 64, log((hash + eH) / (hashLevel + eH))]
+        if withGap { x += [log(gapPeak + eG), log((gapPeak + eG) / (gapSecond + eG)), gapPeak / (gapTotal + eG)] }
+        return x
+    }
+
+    /// How well the frames between the two ends of `chain` are blends of its ends, as a dissolve's are:
+    /// each middle thumbnail `T` is fitted as `A + a·(B − A)` (`a` clamped to 0–1, least squares);
+    /// - `residual`: the mean over middle frames of `|T − fit| / |B − A|` (L2): small for a dissolve (and a cut),
+    ///   large for motion, whose frames are no mixture of the ends;
+    /// - `largestStep`: the largest rise of `a` from one frame to the next (the ends at 0 and 1): near 1 at a cut,
+    ///   small through a dissolve;
+    /// - `distance`: `|B − A|`, the root mean square difference of the ends, 0–1;
+    /// - `halfway`: the index in `chain` of the first frame whose `a` is at least 0.5 (the last end if none).
+    /// nil with fewer than 2 middle frames or thumbnails of different sizes.
+    @_spi(Evaluation) public static func blend(_ chain: [LumaImage])
+        -> (residual: Double, largestStep: Double, distance: Double, halfway: Int)? {
+        guard chain.count >= 4, let a = chain.first, let b = chain.last,
+              chain.allSatisfy({ $0.width == a.width && $0.height == a.height }) else { return nil }
+        let n = a.pixels.count
+        var ab = [Double](repeating: 0, count: n)
+        var abNorm = 0.0
+        for i in 0..<n {
+            ab[i] = Double(b.pixels[i]) - Double(a.pixels[i])
+            abNorm += ab[i] * ab[i]
+        }
+        guard abNorm > 0 else { return (1, 1, 0, chain.count - 1) }
+        var residual = 0.0, previous = 0.0, largest = 0.0, halfway = chain.count - 1
+        for k in 1..<chain.count - 1 {
+            let t = chain[k]
+            var dot = 0.0
+            for i in 0..<n { dot += (Double(t.pixels[i]) - Double(a.pixels[i])) * ab[i] }
+            let mix = min(max(dot / abNorm, 0), 1)
+            var error = 0.0
+            for i in 0..<n {
+                let d = Double(t.pixels[i]) - Double(a.pixels[i]) - mix * ab[i]
+                error += d * d
+            }
+            residual += (error / abNorm).squareRoot()
+            largest = max(largest, mix - previous)
+            if mix >= 0.5 && halfway == chain.count - 1 { halfway = k }
+            previous = mix
+        }
+        largest = max(largest, 1 - previous)
+        return (residual / Double(chain.count - 2), largest, (abNorm / Double(n)).squareRoot() / 255, halfway)
+    }
+
+    /// Whether the frames between two samples are a dissolve's (or a fade's) middle: the ends clearly differ
+    /// (`distance` ≥ 0.06) and so do their contents (`contentChange` ≥ 0.15: embedding distance, else 1 − SSIM),
+    /// at least two frames were decoded between them, each is a blend of the ends (`residual` ≤ 0.12) and the mix
+    /// rises in small steps (`largestStep` ≤ 0.35, where a cut's is near 1). Chosen on the dev set's tune pairs,
+    /// where it marks no pair without a transition; motion, whose frames are no mixture of the ends, stays above
+    /// the residual limit (median 0.25, 10th percentile 0.13).
+    static func isDissolve(_ blend: (residual: Double, largestStep: Double, distance: Double, halfway: Int), contentChange: Double) -> Bool {
+        blend.distance >= 0.06 && contentChange >= 0.15 && blend.residual <= 0.12 && blend.largestStep <= 0.35
+    }
+
+    /// The steps between consecutive thumbnails of `chain` (time, thumbnail): the mean absolute difference, 0–1
+    /// (1 when the sizes differ).
+    @_spi(Evaluation) public static func steps(_ chain: [(seconds: Double, thumbnail: LumaImage)]) -> [(size: Double, after: Double)] {
+        guard chain.count > 1 else { return [] }
+        return (1..<chain.count).map { j in
+            let a = chain[j - 1].thumbnail, b = chain[j].thumbnail
+            guard a.width == b.width, a.height == b.height else { return (1, chain[j].seconds) }
+            var total = 0
+            for i in a.pixels.indices { total += abs(Int(a.pixels[i]) - Int(b.pixels[i])) }
+            return (Double(total) / Double(a.pixels.count) / 255, chain[j].seconds)
+        }
+    }
+}
+
+/// The change between two consecutive sampled frames, kept for the recent levels of ``CutEvidence``: the later
+/// frame's time, the embedding, pixel and hash changes.
+public struct CutChange: Sendable, Equatable, Codable {
+    public let seconds: Double
+    public let embedding: Double?
+    public let pixels: Double
+    public let hash: Double
+
+    public init(seconds: Double, embedding: Double?, pixels: Double, hash: Double) {
+        self.seconds = seconds
+        self.embedding = embedding
+        self.pixels = pixels
+        self.hash = hash
+    }
+}
+
+/// A logistic model of "a cut lies between these two samples": `p = 1 / (1 + exp(−(w·x + b)))` over
+/// ``CutEvidence/features(scorer:withGap:)``, a cut when `p ≥ threshold`. Fitted by `scripts/fit-cut-rule.py`
+/// on the TUNE part of the dev set (``CutModelCoefficients.swift``, generated).
+public struct CutModel: Sendable, Equatable {
+    public let weights: [Double]
+    public let bias: Double
+    /// The probability at which it cuts (the one that maximises boundary F1 on the tune part).
+    public let threshold: Double
+
+    public func probability(_ features: [Double]) -> Double {
+        precondition(features.count == weights.count, "\(features.count) features for \(weights.count) weights")
+        var z = bias
+        for (w, x) in zip(weights, features) { z += w * x }
+        return 1 / (1 + exp(-z))
+    }
+
+    /// The model for a scorer, with or without the frames between samples.
+    public static func fitted(for scorer: ScorerKind, withGap: Bool) -> CutModel {
+        switch (scorer, withGap) {
+        case (.both, true): both
+        case (.both, false): bothWithoutGap
+        case (.embed, true): embed
+        case (.embed, false): embedWithoutGap
+        case (.ssim, true): ssim
+        case (.ssim, false): ssimWithoutGap
+        }
+    }
+}
