@@ -42,7 +42,7 @@ public enum SceneListWriter {
 
     /// The header of the `--stats` CSV.
     public static let statsHeader =
-        "index,frame,pts,time,scene,decision,transition,ssim_to_reference,ssim_to_previous,embedding_to_reference,embedding_to_previous,hash_distance,sharpness,exposure,mean_luma,change,change_level,next_change,cut_rule"
+        "index,frame,pts,time,scene,decision,transition,ssim_to_reference,ssim_to_previous,embedding_to_reference,embedding_to_previous,hash_distance,sharpness,exposure,mean_luma,change,change_level,next_change,cut_rule,cut_probability"
 
     /// One `--stats` row: every score of a frame and what the rule decided (`first`, `cut` or `same`).
     public static func statsRow(_ f: FrameRecord) -> String {
@@ -54,6 +54,7 @@ public enum SceneListWriter {
             n(f.scores?.embeddingToPrevious), f.scores.map { String($0.hashDistance) } ?? "",
             n(f.quality.sharpness, 3), n(f.quality.exposure), n(f.quality.meanLuma, 3),
             n(f.scores.flatMap(SceneBoundaryRule.change)), n(f.context?.recentLevel), n(f.context?.nextChange), f.cutKind?.rawValue ?? "",
+            n(f.context?.cutProbability),
         ].joined(separator: ",")
     }
 

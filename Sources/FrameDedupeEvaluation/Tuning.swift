@@ -4,6 +4,10 @@ import Similarity
 
 /// One setting of everything `tune` varies: the scene-cut rule and the content clustering.
 public struct TuningSetting: Sendable, Equatable, Hashable {
+    /// How cuts are decided; with ``SceneBoundaryRule/Method/calibrated`` the ratio rule's fields below are not used.
+    public var method: SceneBoundaryRule.Method = .calibrated
+    /// With ``SceneBoundaryRule/Method/calibrated``: `--cut-probability` (nil: the model's own).
+    public var cutProbability: Double? = nil
     public var cutRatio: Double
     public var minimumContentChange: Double
     public var embeddingCut: Double
@@ -30,12 +34,16 @@ public struct TuningSetting: Sendable, Equatable, Hashable {
                   embeddingCut: options.scorer.usesEmbedding ? options.rule.embeddingCut : options.rule.ssimCut,
                   clusterThreshold: options.clustering.threshold, linkage: options.clustering.linkage,
                   alpha: options.clustering.alpha, gridThreshold: options.clustering.gridThreshold)
+        cutProbability = options.rule.cutProbability
+        method = options.rule.method
     }
 
     /// `options` with this setting applied. With `--scorer ssim` the cut fields stand for the pixel rule's
     /// ratio, minimum change and jump threshold (SSIM to the previous frame).
     public func applied(to options: DedupeOptions) -> DedupeOptions {
         var o = options
+        o.rule.cutProbability = cutProbability
+        o.rule.method = method
         if o.scorer.usesEmbedding {
             o.rule.cutRatio = cutRatio
             o.rule.minimumContentChange = minimumContentChange
@@ -55,8 +63,9 @@ public struct TuningSetting: Sendable, Equatable, Hashable {
     /// The command-line options that select this setting.
     public func arguments(scorer: ScorerKind) -> [String] {
         func n(_ v: Double) -> String { JSONValue.number(v, decimals: 3).serialized() }
-        let cut = ["--cut-ratio", n(cutRatio), "--min-cut-change", n(minimumContentChange)]
-            + (scorer.usesEmbedding ? ["--embedding-cut-threshold", n(embeddingCut)] : ["--cut-threshold", n(embeddingCut)])
+        let cut = method == .calibrated ? cutProbability.map { ["--cut-probability", n($0)] } ?? []
+            : ["--cut-rule", "ratio", "--cut-ratio", n(cutRatio), "--min-cut-change", n(minimumContentChange)]
+                + (scorer.usesEmbedding ? ["--embedding-cut-threshold", n(embeddingCut)] : ["--cut-threshold", n(embeddingCut)])
         return cut + ["--cluster-threshold", n(clusterThreshold), "--linkage", linkage.rawValue, "--alpha", n(alpha),
                       "--grid-threshold", n(gridThreshold)]
     }
@@ -64,6 +73,11 @@ public struct TuningSetting: Sendable, Equatable, Hashable {
 
 /// The values a tuning run tries: every combination of them.
 public struct TuningGrid: Sendable, Equatable {
+    /// How cuts are decided: with ``SceneBoundaryRule/Method/calibrated`` only ``cutProbabilities`` vary the cut
+    /// rule; with ``SceneBoundaryRule/Method/ratio`` the ratios, minimum changes and jump thresholds.
+    public var method: SceneBoundaryRule.Method = .calibrated
+    /// `--cut-probability` values (nil: the model's own threshold).
+    public var cutProbabilities: [Double?] = [nil, 0.3, 0.5, 0.7]
     public var cutRatios: [Double]
     public var minimumContentChanges: [Double]
     public var embeddingCuts: [Double]
@@ -72,10 +86,11 @@ public struct TuningGrid: Sendable, Equatable {
     public var alphas: [Double]
     public var gridThresholds: [Double]
 
-    /// Around the defaults, wide enough to show where they sit: 3 × 3 × 3 cut rules and
-    /// 9 × 4 × 2 × 3 clusterings.
-    public static func standard(scorer: ScorerKind) -> TuningGrid {
+    /// Around the defaults, wide enough to show where they sit: 4 cut probabilities (3 × 3 × 3 ratio rules with
+    /// ``SceneBoundaryRule/Method/ratio``) and 9 × 4 × 2 × 3 clusterings.
+    public static func standard(scorer: ScorerKind, method: SceneBoundaryRule.Method = .calibrated) -> TuningGrid {
         TuningGrid(
+            method: method,
             cutRatios: scorer.usesEmbedding ? [3, 4, 6] : [1.5, 2, 3],
             minimumContentChanges: scorer.usesEmbedding ? [0.04, 0.06, 0.1] : [0.5, 0.6, 0.7],
             embeddingCuts: scorer.usesEmbedding ? [0.3, 0.4, 0.5] : [0.1, 0.15, 0.25],
@@ -83,8 +98,12 @@ public struct TuningGrid: Sendable, Equatable {
             linkages: Linkage.allCases, alphas: [0, 0.2], gridThresholds: [0.15, 0.22, 0.3])
     }
 
-    public var cutRules: [(ratio: Double, minimum: Double, jump: Double)] {
-        cutRatios.flatMap { r in minimumContentChanges.flatMap { m in embeddingCuts.map { (r, m, $0) } } }
+    public var cutRules: [(probability: Double?, ratio: Double, minimum: Double, jump: Double)] {
+        if method == .calibrated {
+            let rule = SceneBoundaryRule()
+            return cutProbabilities.map { ($0, rule.cutRatio, rule.minimumContentChange, rule.embeddingCut) }
+        }
+        return cutRatios.flatMap { r in minimumContentChanges.flatMap { m in embeddingCuts.map { (nil, r, m, $0) } } }
     }
 
     public var clusterings: [(threshold: Double, linkage: Linkage, alpha: Double, grid: Double)] {
@@ -154,8 +173,11 @@ public struct ThresholdSweep {
     public var settings: [TuningSetting] {
         grid.cutRules.flatMap { cut in
             grid.clusterings.map { c in
-                TuningSetting(cutRatio: cut.ratio, minimumContentChange: cut.minimum, embeddingCut: cut.jump,
-                              clusterThreshold: c.threshold, linkage: c.linkage, alpha: c.alpha, gridThreshold: c.grid)
+                var setting = TuningSetting(cutRatio: cut.ratio, minimumContentChange: cut.minimum, embeddingCut: cut.jump,
+                                            clusterThreshold: c.threshold, linkage: c.linkage, alpha: c.alpha, gridThreshold: c.grid)
+                setting.cutProbability = cut.probability
+                setting.method = grid.method
+                return setting
             }
         }
     }

@@ -99,7 +99,7 @@ extension AnalysisOptionsRecord {
         let embedding = o.scorer.usesEmbedding
         self.init(
             fps: o.reader.sampling.description, start: o.reader.start, end: o.reader.end, stream: o.reader.stream,
-            scorer: o.scorer.rawValue, minSceneLength: o.minimumSceneLength, ssimThreshold: o.rule.ssimReference,
+            scorer: o.scorer.rawValue, cutRule: o.rule.method.rawValue, cutProbability: o.rule.cutProbability, minSceneLength: o.minimumSceneLength, ssimThreshold: o.rule.ssimReference,
             cutThreshold: o.rule.ssimCut, embeddingThreshold: o.rule.embeddingReference, embeddingCutThreshold: o.rule.embeddingCut,
             cutRatio: embedding ? o.rule.cutRatio : o.rule.pixelCutRatio,
             minCutChange: embedding ? o.rule.minimumContentChange : o.rule.minimumPixelChange,

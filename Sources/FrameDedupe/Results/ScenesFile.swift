@@ -183,6 +183,10 @@ public struct AnalysisOptionsRecord: Codable, Sendable, Equatable {
     public var end: Double?
     public var stream: Int?
     public var scorer: String
+    /// `--cut-rule`: `calibrated` or `ratio`.
+    public var cutRule: String
+    /// `--cut-probability`; nil: the calibrated model's own threshold.
+    public var cutProbability: Double?
     public var minSceneLength: Double
     public var ssimThreshold: Double
     public var cutThreshold: Double
@@ -206,7 +210,8 @@ public struct AnalysisOptionsRecord: Codable, Sendable, Equatable {
     public var imageRate: String
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case fps, start, end, stream, scorer, minSceneLength = "min_scene_length", ssimThreshold = "ssim_threshold"
+        case fps, start, end, stream, scorer, cutRule = "cut_rule", cutProbability = "cut_probability"
+        case minSceneLength = "min_scene_length", ssimThreshold = "ssim_threshold"
         case cutThreshold = "cut_threshold", embeddingThreshold = "embedding_threshold", embeddingCutThreshold = "embedding_cut_threshold"
         case cutRatio = "cut_ratio", minCutChange = "min_cut_change", model, networkInput = "network_input", batch
         case analysisShortSide = "analysis_short_side", ssimShortSide = "ssim_short_side", imageFormat = "image_format"

@@ -47,7 +47,13 @@ struct TuneCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Also write every setting's scores as JSON to this file.", valueName: "file"))
     var report: String?
 
-    @Option(help: ArgumentHelp("Values to try for --cut-ratio, comma-separated. Default: 3,4,6 (1.5,2,3 with --scorer ssim).", valueName: "list"))
+    @Option(help: ArgumentHelp("The cut rule, as for 'run': calibrated (the cut probability varies) or ratio (the cut ratio, minimum change and jump threshold vary).", valueName: "calibrated|ratio"))
+    var cutRule: SceneBoundaryRule.Method = .calibrated
+
+    @Option(help: ArgumentHelp("With --cut-rule calibrated: values to try for --cut-probability, comma-separated ('model' for the model's own). Default: model,0.3,0.5,0.7.", valueName: "list"))
+    var cutProbabilities: String?
+
+    @Option(help: ArgumentHelp("With --cut-rule ratio: values to try for --cut-ratio, comma-separated. Default: 3,4,6 (1.5,2,3 with --scorer ssim).", valueName: "list"))
     var cutRatios: String?
 
     @Option(help: ArgumentHelp("Values to try for --min-cut-change. Default: 0.04,0.06,0.1 (0.5,0.6,0.7 with --scorer ssim).", valueName: "list"))
@@ -85,7 +91,15 @@ struct TuneCommand: ParsableCommand, RunsNetwork {
 
     /// The standard grid with the lists given on the command line in place of its own.
     func grid() throws -> TuningGrid {
-        var g = TuningGrid.standard(scorer: scorer)
+        var g = TuningGrid.standard(scorer: scorer, method: cutRule)
+        if let cutProbabilities {
+            let values = cutProbabilities.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let parsed: [Double??] = values.map { $0 == "model" ? .some(nil) : Double($0).flatMap { (0...1).contains($0) ? .some($0) : nil } }
+            guard !values.isEmpty, parsed.allSatisfy({ $0 != nil }) else {
+                throw ValidationError("--cut-probabilities must be a comma-separated list of numbers 0 to 1 or 'model', got '\(cutProbabilities)'")
+            }
+            g.cutProbabilities = parsed.map { $0! }
+        }
         func numbers(_ text: String?, _ name: String, _ range: ClosedRange<Double>) throws -> [Double]? {
             guard let text else { return nil }
             let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
@@ -115,6 +129,7 @@ struct TuneCommand: ParsableCommand, RunsNetwork {
         options.reader = try inputOptions.readerOptions()
         options.scorer = scorer
         options.rule = SceneBoundaryRule()
+        options.rule.method = cutRule
         options.clustering.threshold = ClusterOptions.defaultThreshold(scorer: scorer)
         networkOptions.apply(to: &options)
         let truthFolder = URL(fileURLWithPath: truthDir, isDirectory: true)

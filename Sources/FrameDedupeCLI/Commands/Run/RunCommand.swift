@@ -69,6 +69,12 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Signals that score frames: 'ssim' (pixels), 'embed' (the network's content embedding) or 'both' (the embedding finds cuts, the pixels confirm them).", valueName: "ssim|embed|both"))
     var scorer: ScorerKind = .both
 
+    @Option(help: ArgumentHelp("How scenes are cut: 'calibrated' (every signal together — embedding, SSIM and hash changes against their recent levels, the next frame, and the frames decoded between two samples, which place the cut at its frame — in a model fitted on the labelled dev set; dissolves found as blends of their ends) or 'ratio' (the embedding against the scene's recent level, the pixels confirming: the rule before 0.2; the threshold and ratio options below are its).", valueName: "calibrated|ratio"))
+    var cutRule: SceneBoundaryRule.Method = .calibrated
+
+    @Option(help: ArgumentHelp("With --cut-rule calibrated: cut where the model's probability of a cut is at least this, 0 to 1 (lower: more cuts). Default: the model's own, 0.38 to 0.49 by scorer, the best boundary F1 on the dev set's tune part.", valueName: "p"))
+    var cutProbability: Double?
+
     @Option(help: ArgumentHelp("A frame has left its scene in pixels when its SSIM to the scene's first frame is below this (confirms content cuts; with --scorer ssim, part of a jump cut), 0 to 1.", valueName: "ssim"))
     var ssimThreshold: Double = 0.5
 
@@ -178,6 +184,8 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         if !(0...2).contains(embeddingCutThreshold) { throw ValidationError("--embedding-cut-threshold must be 0 to 2, got \(embeddingCutThreshold)") }
         if let cutRatio, !(1...100).contains(cutRatio) { throw ValidationError("--cut-ratio must be 1 to 100, got \(cutRatio)") }
         if let minCutChange, !(0...2).contains(minCutChange) { throw ValidationError("--min-cut-change must be 0 to 2, got \(minCutChange)") }
+        if let cutProbability, !(0...1).contains(cutProbability) { throw ValidationError("--cut-probability must be 0 to 1, got \(cutProbability)") }
+        if cutProbability != nil && cutRule != .calibrated { throw ValidationError("--cut-probability is for --cut-rule calibrated") }
         try NumberRange.check(maxSide, "--max-side", 16...16_384, unit: "pixels")
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
         if noOutput, let output, output != "-" { throw ValidationError("--no-output writes no folder, yet -o names one (\(output))") }
@@ -202,6 +210,8 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         options.rule = SceneBoundaryRule(
             ssimReference: ssimThreshold, ssimCut: cutThreshold,
             embeddingReference: embeddingThreshold, embeddingCut: embeddingCutThreshold)
+        options.rule.method = cutRule
+        options.rule.cutProbability = cutProbability
         if let cutRatio {
             options.rule.cutRatio = cutRatio
             options.rule.pixelCutRatio = cutRatio
@@ -309,3 +319,4 @@ extension StillImageFormat: ExpressibleByArgument {}
 extension Linkage: ExpressibleByArgument {}
 extension KeepPolicy: ExpressibleByArgument {}
 extension ScorerKind: ExpressibleByArgument {}
+extension SceneBoundaryRule.Method: ExpressibleByArgument {}
