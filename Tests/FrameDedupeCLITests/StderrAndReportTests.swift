@@ -90,7 +90,7 @@ struct StderrAndReportTests {
         #expect(!verbose.stderr.contains("scene 1 at"))
         let debug = try Fixtures.framededupe([clip, "--no-output", "-vv"])
         #expect(debug.stdout.isEmpty)
-        #expect(debug.stderr.contains("framededupe: \(clip): scene 1 at 3.000 s") && debug.stderr.contains("jump cut: change from the previous frame"), "stderr: \(debug.stderr)")
+        #expect(debug.stderr.contains("framededupe: \(clip): scene 1 at 3.000 s") && debug.stderr.contains("calibrated cut: change from the previous frame"), "stderr: \(debug.stderr)")
         #expect(try Fixtures.framededupe([clip, "-q", "-v"]).status == 2)
     }
 

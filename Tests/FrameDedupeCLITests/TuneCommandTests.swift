@@ -17,7 +17,7 @@ struct TuneCommandTests {
         let report = work.appendingPathComponent("tune.json")
         // 2 cluster thresholds: 0.35 (the default) keeps the three shots apart; 1.0 merges everything.
         let result = try Fixtures.framededupe([
-            "tune", "--truth-dir", work.path, "--cut-ratios", "4", "--min-cut-changes", "0.06", "--jump-thresholds", "0.4",
+            "tune", "--truth-dir", work.path, "--cut-probabilities", "model",
             "--cluster-thresholds", "1,0.35", "--linkages", "average", "--alphas", "0", "--grid-thresholds", "0.22",
             "--report", report.path, "-q",
         ])

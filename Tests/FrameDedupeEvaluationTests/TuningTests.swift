@@ -25,9 +25,8 @@ struct TuningTests {
 
         let defaults = TuningSetting(options)
         var grid = TuningGrid.standard(scorer: .both)
-        grid.cutRatios = [defaults.cutRatio, 100]
-        grid.minimumContentChanges = [defaults.minimumContentChange]
-        grid.embeddingCuts = [defaults.embeddingCut]
+        // The model's own threshold (the default) and 1, which never cuts.
+        grid.cutProbabilities = [nil, 1]
         grid.clusterThresholds = [0, defaults.clusterThreshold]
         grid.linkages = [defaults.linkage]
         grid.alphas = [defaults.alpha]
@@ -45,7 +44,7 @@ struct TuningTests {
         #expect(atDefaults.evaluation.boundaries.f1 == 1 && atDefaults.evaluation.clusters.f1 == 1 && atDefaults.coverage == 1)
         #expect(ranked.first?.objective == 1)
         // Cluster threshold 0 keeps all five scenes apart: pair recall (and F1) falls, redundancy rises.
-        let apart = try #require(ranked.first { $0.setting.clusterThreshold == 0 && $0.setting.cutRatio == defaults.cutRatio })
+        let apart = try #require(ranked.first { $0.setting.clusterThreshold == 0 && $0.setting.cutProbability == nil })
         #expect(apart.evaluation.clusters.f1 < 1 && apart.evaluation.exemplars.redundancy == 0.4)
         // Ranked best first; the Pareto set holds the best and nothing it dominates.
         #expect(zip(ranked, ranked.dropFirst()).allSatisfy { $0.objective >= $1.objective || $0.coverage >= 0.98 && $1.coverage < 0.98 })
@@ -55,13 +54,20 @@ struct TuningTests {
     }
 
     @Test func settingsMapToTheCommandLine() {
-        let s = TuningSetting(cutRatio: 3, minimumContentChange: 0.04, embeddingCut: 0.5, clusterThreshold: 0.25,
+        var s = TuningSetting(cutRatio: 3, minimumContentChange: 0.04, embeddingCut: 0.5, clusterThreshold: 0.25,
                               linkage: .ward, alpha: 0.2, gridThreshold: 0.3)
-        #expect(s.arguments(scorer: .both) == ["--cut-ratio", "3", "--min-cut-change", "0.04", "--embedding-cut-threshold", "0.5",
-                                               "--cluster-threshold", "0.25", "--linkage", "ward", "--alpha", "0.2", "--grid-threshold", "0.3"])
+        let clustering = ["--cluster-threshold", "0.25", "--linkage", "ward", "--alpha", "0.2", "--grid-threshold", "0.3"]
+        // The calibrated rule (the default): its own threshold needs no option; another is --cut-probability.
+        #expect(s.arguments(scorer: .both) == clustering)
+        s.cutProbability = 0.3
+        #expect(s.arguments(scorer: .both) == ["--cut-probability", "0.3"] + clustering)
+        #expect(s.applied(to: DedupeOptions()).rule.cutProbability == 0.3 && s.applied(to: DedupeOptions()).rule.method == .calibrated)
+        s.method = .ratio
+        s.cutProbability = nil
+        #expect(s.arguments(scorer: .both) == ["--cut-rule", "ratio", "--cut-ratio", "3", "--min-cut-change", "0.04", "--embedding-cut-threshold", "0.5"] + clustering)
         #expect(s.arguments(scorer: .ssim).contains("--cut-threshold"))
         let o = s.applied(to: DedupeOptions())
-        #expect(o.rule.cutRatio == 3 && o.rule.minimumContentChange == 0.04 && o.rule.embeddingCut == 0.5)
+        #expect(o.rule.method == .ratio && o.rule.cutRatio == 3 && o.rule.minimumContentChange == 0.04 && o.rule.embeddingCut == 0.5)
         #expect(o.clustering.threshold == 0.25 && o.clustering.linkage == .ward && o.clustering.alpha == 0.2 && o.clustering.gridThreshold == 0.3)
         #expect(TuningSetting(o) == s)
     }

@@ -82,6 +82,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         var context: ChangeContext? = nil
         var transition = f.quality.exposure < transitionRule.blankExposure
         var start = f.seconds
+        var skipsLevel = false
         if let reference, let previous, var scene = open {
             let s = scorer.score(f, reference: reference, previous: previous)
             scores = s
@@ -91,10 +92,13 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 let evidence = self.evidence(f, previous: previous, next: next)
                 (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds)
                 if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
-                if cutKind == nil, lastCut != .dissolve, let time = dissolve(f, previous: previous, next: next, evidence: evidence),
+                skipsLevel = insideDissolve
+                if cutKind == nil, lastCut != .dissolve, let found = dissolve(f, previous: previous, next: next, evidence: evidence),
                    f.seconds - scene.start >= minimumSceneLength {
                     cutKind = .dissolve
-                    start = max(scene.start, time)
+                    start = max(scene.start, found.halfway)
+                    // A frame in the middle of the dissolve opens the new scene but is a blend of both: a transition.
+                    transition = transition || found.goesOn
                 }
                 lastCut = cutKind
             }
@@ -107,10 +111,11 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             } else {
                 scene.frameCount += 1
                 open = scene
-                if let change = SceneBoundaryRule.change(s), isTransition(change: change, embeddings: s.embeddingToPrevious != nil) {
+                // The frame that ends a dissolve spread over two pairs of samples changed from a blend: no transition, no level.
+                if !skipsLevel, let change = SceneBoundaryRule.change(s), isTransition(change: change, embeddings: s.embeddingToPrevious != nil) {
                     transition = true
                 }
-                if !transition, let change = SceneBoundaryRule.change(s) {
+                if !transition, !skipsLevel, let change = SceneBoundaryRule.change(s) {
                     recentChanges.append(change)
                     if recentChanges.count > transitionRule.window { recentChanges.removeFirst() }
                 }
@@ -123,6 +128,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             recentChanges.removeAll()
         }
         previous = f
+        insideDissolve = cutKind == .dissolve && transition
         let record = FrameRecord(index: f.index, ordinal: f.ordinal, timestamp: f.timestamp, seconds: f.seconds, scene: open!.id,
                                  scores: scores, quality: f.quality, cutKind: cutKind, context: context, transition: transition)
         try emit(.frame(record, frame))
@@ -205,17 +211,23 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
 
     /// When the frames between `previous` and `f` are a dissolve's middle: the time of the first frame past its half
     /// way — of the whole dissolve when it goes on to `next` (at most `f`'s own time: `f` opens the new scene).
-    private func dissolve(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals?, evidence: CutEvidence) -> Double? {
+    /// `goesOn`: the dissolve goes on to `next`, so `f` is in its middle.
+    private func dissolve(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals?, evidence: CutEvidence)
+        -> (halfway: Double, goesOn: Bool)? {
         guard let chain = Self.thumbnails(from: previous, to: f), let blend = CutEvidence.blend(chain.map(\.thumbnail)),
               CutEvidence.isDissolve(blend, contentChange: evidence.embedding ?? evidence.pixels) else { return nil }
         if let next, let rest = Self.thumbnails(from: f, to: next) {
             let whole = chain + rest.dropFirst()
             if let longer = CutEvidence.blend(whole.map(\.thumbnail)), CutEvidence.isDissolve(longer, contentChange: evidence.embedding ?? evidence.pixels) {
-                return min(whole[longer.halfway].seconds, f.seconds)
+                return (min(whole[longer.halfway].seconds, f.seconds), true)
             }
         }
-        return chain[blend.halfway].seconds
+        return (chain[blend.halfway].seconds, false)
     }
+
+    /// The last frame opened a scene by a dissolve and is a transition frame: in the middle of a dissolve that goes on
+    /// to the next frame (or blank). Derived from its record alone, so a resumed run sets it the same way.
+    private var insideDissolve = false
 
     /// The thumbnails from `a` through the frames decoded after it to `b`; nil without them.
     private static func thumbnails(from a: FrameSignals, to b: FrameSignals) -> [(seconds: Double, thumbnail: LumaImage)]? {
@@ -245,5 +257,6 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         recentChanges.removeAll()
         history = point.restart.cutHistory
         lastCut = point.restart.openingCut
+        insideDissolve = point.restart.openingCut == .dissolve && point.restart.transition
     }
 }

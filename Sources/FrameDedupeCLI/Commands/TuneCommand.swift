@@ -86,6 +86,10 @@ struct TuneCommand: ParsableCommand, RunsNetwork {
         if !(0...60).contains(tolerance) { throw ValidationError("--tolerance must be 0 to 60 seconds, got \(tolerance)") }
         if !(0...1).contains(minCoverage) { throw ValidationError("--min-coverage must be 0 to 1, got \(minCoverage)") }
         if !(1...1000).contains(top) { throw ValidationError("--top must be 1 to 1000, got \(top)") }
+        if cutRule == .calibrated, cutRatios != nil || minCutChanges != nil || jumpThresholds != nil {
+            throw ValidationError("--cut-ratios, --min-cut-changes and --jump-thresholds are for --cut-rule ratio")
+        }
+        if cutRule == .ratio, cutProbabilities != nil { throw ValidationError("--cut-probabilities is for --cut-rule calibrated") }
         _ = try grid()
     }
 

@@ -69,7 +69,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Signals that score frames: 'ssim' (pixels), 'embed' (the network's content embedding) or 'both' (the embedding finds cuts, the pixels confirm them).", valueName: "ssim|embed|both"))
     var scorer: ScorerKind = .both
 
-    @Option(help: ArgumentHelp("How scenes are cut: 'calibrated' (every signal together — embedding, SSIM and hash changes against their recent levels, the next frame, and the frames decoded between two samples, which place the cut at its frame — in a model fitted on the labelled dev set; dissolves found as blends of their ends) or 'ratio' (the embedding against the scene's recent level, the pixels confirming: the rule before 0.2; the threshold and ratio options below are its).", valueName: "calibrated|ratio"))
+    @Option(help: ArgumentHelp("How scenes are cut: 'calibrated' (every signal together in a model fitted on the labelled dev set: embedding, SSIM and hash changes against their recent levels, the next frame, and the frames decoded between two samples, which place the cut at its frame; dissolves found as blends of their ends) or 'ratio' (the embedding against the scene's recent level, the pixels confirming: the rule before 0.2; the threshold and ratio options below are its).", valueName: "calibrated|ratio"))
     var cutRule: SceneBoundaryRule.Method = .calibrated
 
     @Option(help: ArgumentHelp("With --cut-rule calibrated: cut where the model's probability of a cut is at least this, 0 to 1 (lower: more cuts). Default: the model's own, 0.38 to 0.49 by scorer, the best boundary F1 on the dev set's tune part.", valueName: "p"))
