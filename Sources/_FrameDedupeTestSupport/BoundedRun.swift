@@ -28,6 +28,11 @@ public struct BoundedRun: Sendable {
     public private(set) var timedOut = false
     public private(set) var stdout = ""
     public private(set) var stderr = ""
+    /// The program's peak resident memory (VmHWM in /proc/PID/status), sampled every 20 ms while it runs: a
+    /// program that balloons is caught growing; growth in its last 20 ms is not seen. Not wait4's `ru_maxrss`:
+    /// a program spawned by a process that holds much memory (the test runner, hundreds of MB by the end of a
+    /// full run) reports at least that parent's size there, because Linux records the spawning address space's
+    /// high-water mark when the child calls exec.
     public private(set) var maxRSSKiB = 0
     public private(set) var seconds = 0.0
 
@@ -126,6 +131,7 @@ public struct BoundedRun: Sendable {
             let reaped = wait4(pid, &waitStatus, WNOHANG, &usage)
             if reaped == pid { break }
             if reaped < 0 && errno != EINTR { throw FixtureError(command: command.joined(separator: " "), stderr: "wait4: \(String(cString: strerror(errno)))") }
+            maxRSSKiB = max(maxRSSKiB, Self.peakResidentKiB(of: pid))
             if Date().timeIntervalSince(started) > timeLimit {
                 timedOut = true
                 kill(pid, SIGKILL)
@@ -138,8 +144,14 @@ public struct BoundedRun: Sendable {
         group.wait()
         stdout = String(decoding: outData, as: UTF8.self)
         stderr = String(decoding: errData, as: UTF8.self)
-        maxRSSKiB = usage.ru_maxrss
         // WIFEXITED / WEXITSTATUS / WTERMSIG are macros Swift does not import.
         if waitStatus & 0x7F == 0 { status = (waitStatus >> 8) & 0xFF } else { signal = waitStatus & 0x7F; status = 128 + waitStatus & 0x7F }
+    }
+
+    /// VmHWM of a running process, in KiB; 0 when it cannot be read (the process has ended).
+    private static func peakResidentKiB(of pid: pid_t) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return 0 }
+        return Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") ?? 0
     }
 }
