@@ -90,145 +90,227 @@ struct DisjointSets {
     }
 }
 
+/// A scene taking part in `dedupe`: its row id, group key, unit embedding, earlier cluster (nil: new) and whether
+/// the index holds its local features.
+struct CorpusMember {
+    let id: Int64
+    let key: String
+    let vector: [Float]
+    let cluster: Int64?
+    let featured: Bool
+}
+
+/// An earlier corpus cluster as the index keeps it: what the centroid test compares new scenes with.
+struct EarlierCluster {
+    let id: Int64
+    let key: String
+    let centroid: [Float]
+    let radius: Double
+}
+
+/// The links of `dedupe` over its nodes (the new scenes, then the members of the earlier clusters they can reach):
+/// new × new and new × member pairs within each group key closer than the link radius, each linked when it passes
+/// (``CopyVerification``); members of one earlier cluster stay together.
+struct CorpusLinker {
+    let fresh: [CorpusMember]
+    let members: [CorpusMember]
+    let threshold: Double
+    let verification: CopyVerification
+    var sets: DisjointSets
+    private var cache = FeatureCache()
+    private let verifier = GeometricVerifier()
+
+    init(fresh: [CorpusMember], members: [CorpusMember], threshold: Double, verification: CopyVerification) {
+        self.fresh = fresh
+        self.members = members
+        self.threshold = threshold
+        self.verification = verification
+        sets = DisjointSets(count: fresh.count + members.count)
+    }
+
+    private func node(_ n: Int) -> CorpusMember { n < fresh.count ? fresh[n] : members[n - fresh.count] }
+
+    /// Finds and links the pairs: scenes with features against each other up to `radius` (each pair once), every
+    /// other pair up to the threshold.
+    mutating func link(dimension: Int, radius: Double, db: Database) throws {
+        // Members of one earlier cluster stay together.
+        var firstOfCluster: [Int64: Int] = [:]
+        for (j, m) in members.enumerated() {
+            if let f = firstOfCluster[m.cluster!] { sets.union(f, fresh.count + j) } else { firstOfCluster[m.cluster!] = fresh.count + j }
+        }
+        let groups = Dictionary(grouping: fresh.indices, by: { fresh[$0].key })
+        let memberGroups = Dictionary(grouping: members.indices.map { fresh.count + $0 }, by: { members[$0 - fresh.count].key })
+        for key in groups.keys.sorted() {
+            let new = groups[key]!, old = memberGroups[key] ?? []
+            let newFeatured = new.filter { node($0).featured }, newPlain = new.filter { !node($0).featured }
+            let oldFeatured = old.filter { node($0).featured }, oldPlain = old.filter { !node($0).featured }
+            try search(newFeatured, in: newFeatured, radius: radius, eachPairOnce: true, dimension: dimension, db: db)
+            try search(newPlain, in: new, radius: threshold, dimension: dimension, db: db)
+            try search(newFeatured, in: oldFeatured, radius: radius, dimension: dimension, db: db)
+            try search(newFeatured, in: oldPlain, radius: threshold, dimension: dimension, db: db)
+            try search(newPlain, in: old, radius: threshold, dimension: dimension, db: db)
+        }
+    }
+
+    /// Considers every pair of a node of `queries` and a node of `rows` closer than `radius` (exact search, or the
+    /// approximate index beyond ``CorpusIndex/approximateAbove`` rows); with `eachPairOnce` (the same nodes on both
+    /// sides), each pair once.
+    private mutating func search(_ queries: [Int], in rows: [Int], radius: Double, eachPairOnce: Bool = false, dimension: Int, db: Database) throws {
+        guard !queries.isEmpty, !rows.isEmpty else { return }
+        let minimumSimilarity = Float(1 - radius).nextUp  // closer than the radius: similarity above 1 − R
+        let q = VectorRows(dimension: dimension, values: queries.flatMap { node($0).vector })
+        let r = eachPairOnce ? q : VectorRows(dimension: dimension, values: rows.flatMap { node($0).vector })
+        let found = rows.count > CorpusIndex.approximateAbove
+            ? InvertedFileIndex(rows: r).within(q, minimumSimilarity: minimumSimilarity)
+            : ExactSearch().within(q, in: r, minimumSimilarity: minimumSimilarity)
+        for (i, neighbours) in found.enumerated() {
+            for n in neighbours where !eachPairOnce || n.index > i {
+                try consider(queries[i], rows[n.index], similarity: n.similarity, db: db)
+            }
+        }
+    }
+
+    /// Links nodes `a` and `b` (their embeddings `similarity` apart) when the pair passes.
+    private mutating func consider(_ a: Int, _ b: Int, similarity: Float, db: Database) throws {
+        guard a != b, sets.find(a) != sets.find(b) else { return }  // connected already: a link would change nothing
+        let (first, second) = node(a).id < node(b).id ? (node(a), node(b)) : (node(b), node(a))
+        guard first.featured, second.featured, let fa = try cache.features(first.id, db: db), let fb = try cache.features(second.id, db: db) else {
+            // Nothing to verify: linked by the threshold, as without verification (a pair with a scene without features
+            // was searched within the threshold only).
+            if 1 - Double(similarity) < threshold || !(first.featured && second.featured) { sets.union(a, b) }
+            return
+        }
+        if verifier.verify(fa, fb, mirror: verification.mirror).isCopy { sets.union(a, b) }
+    }
+}
+
 extension CorpusIndex {
     /// Scene counts above which the batch range search uses the approximate ``InvertedFileIndex`` instead of exact search.
     public static let approximateAbove = 100_000
 
     /// Groups near-duplicate scenes of all videos into corpus clusters: the connected components of the graph that links
     /// two scenes (of videos with the same group key) when the cosine distance of their mean embeddings is below
-    /// `threshold` (single linkage).
+    /// `threshold` (single linkage) — and, with `verification` (the default), when geometric verification of their
+    /// keyframes finds them copies: then every pair up to the verification's radius (0.45) is a candidate, and a
+    /// candidate links only as a copy, whatever its distance (``CopyVerification``).
     ///
-    /// Incremental: when the index holds clusters made with the same threshold and grouping, only scenes added since
-    /// are compared: first with every cluster's centroid c and radius r (the largest distance of a member from c, in
-    /// Euclidean distance of unit vectors, where cosine distance T is √(2T)): a scene x can be closer than T to a member
-    /// only when ‖x − c‖ ≤ √(2T) + r (triangle inequality); then with the members of the clusters that pass, and with
-    /// each other. A new scene joins the cluster it links to, merges the clusters it links together, or founds a new
-    /// one. Connected components do not depend on the order scenes arrive in and the centroid test never drops a link,
-    /// so the partition equals a batch run's over the same scenes (up to distances within float rounding of the threshold).
+    /// Incremental: when the index holds clusters made with the same threshold, grouping and verification, only scenes
+    /// added since are compared: first with every cluster's centroid c and radius r (the largest distance of a member
+    /// from c, in Euclidean distance of unit vectors, where cosine distance T is √(2T)): a scene x can be closer than T
+    /// to a member only when ‖x − c‖ ≤ √(2T) + r (triangle inequality); then with the members of the clusters that
+    /// pass, and with each other. A new scene joins the cluster it links to, merges the clusters it links together, or
+    /// founds a new one. Connected components do not depend on the order scenes arrive in (a pair is verified with the
+    /// scene indexed first as A, and only when its two scenes are not connected yet, which changes no component) and
+    /// the centroid test never drops a link, so the partition equals a batch run's over the same scenes (up to
+    /// distances within float rounding of the radius).
     /// - Parameters:
     ///   - threshold: cosine distance, 0 to 2.
     ///   - rebuild: forget the earlier clusters and cluster every scene again.
-    public func dedupe(threshold: Double, grouping: CorpusGrouping = .none, rebuild: Bool = false) throws(IndexError) -> DedupeSummary {
+    ///   - verification: how copies are told from look-alikes.
+    public func dedupe(threshold: Double, grouping: CorpusGrouping = .none, rebuild: Bool = false,
+                       verification: CopyVerification = .standard) throws(IndexError) -> DedupeSummary {
         let precision = precision
-        let approximateAbove = Self.approximateAbove
+        let linkRadius = verification.enabled ? max(threshold, verification.radius) : threshold
         return try write { db -> DedupeSummary in
             let settings = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT key, value FROM setting").map { ($0["key"] as String, $0["value"] as String) })
             let same = settings["threshold"].flatMap(Double.init) == threshold && (settings["group_by"] ?? "") == grouping.description
+                && (settings["verification"] ?? CopyVerification.off.description) == verification.description
             if !same || rebuild {
                 try db.execute(sql: "UPDATE scene SET cluster = NULL WHERE cluster IS NOT NULL")
                 try db.execute(sql: "DELETE FROM cluster")
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES ('threshold', ?), ('group_by', ?)",
-                           arguments: [String(threshold), grouping.description])
+            try db.execute(sql: "INSERT OR REPLACE INTO setting (key, value) VALUES ('threshold', ?), ('group_by', ?), ('verification', ?)",
+                           arguments: [String(threshold), grouping.description, verification.description])
             var keyOfVideo: [Int64: String] = [:]
             for row in try Row.fetchAll(db, sql: "SELECT * FROM video") { let v = Self.video(row); keyOfVideo[v.id] = grouping.key(for: v) }
-
-            // The new scenes.
-            struct Member { let id: Int64; let key: String; let vector: [Float]; let cluster: Int64? }
-            func member(_ row: Row) -> Member {
+            func member(_ row: Row) -> CorpusMember {
                 let stored = EmbeddingPrecision(rawValue: row["precision"]) ?? precision
-                return Member(id: row["id"], key: keyOfVideo[row["video"]] ?? "", vector: normalised(stored.decode(row["embedding"]) ?? []), cluster: row["cluster"])
+                return CorpusMember(id: row["id"], key: keyOfVideo[row["video"]] ?? "", vector: normalised(stored.decode(row["embedding"]) ?? []),
+                                    cluster: row["cluster"], featured: verification.enabled && row["featured"] as Bool)
             }
-            let fresh = try Row.fetchAll(db, sql: "SELECT id, video, embedding, precision, cluster FROM scene WHERE cluster IS NULL ORDER BY video, number").map(member)
-            struct Earlier { let id: Int64; let key: String; let centroid: [Float]; let radius: Double }
+            let columns = "id, video, embedding, precision, cluster, EXISTS (SELECT 1 FROM scene_features f WHERE f.scene = scene.id) AS featured"
+            // The new scenes, and the earlier clusters.
+            let fresh = try Row.fetchAll(db, sql: "SELECT \(columns) FROM scene WHERE cluster IS NULL ORDER BY video, number").map(member)
             let earlier = try Row.fetchAll(db, sql: "SELECT * FROM cluster ORDER BY id").map { row in
-                Earlier(id: row["id"], key: row["group_key"], centroid: EmbeddingPrecision.single.decode(row["centroid"]) ?? [], radius: row["radius"])
+                EarlierCluster(id: row["id"], key: row["group_key"], centroid: EmbeddingPrecision.single.decode(row["centroid"]) ?? [], radius: row["radius"])
             }
             var summary = DedupeSummary(newScenes: fresh.count, incremental: !earlier.isEmpty, candidateClusters: 0, earlierClusters: earlier.count, clusters: earlier.count)
             guard !fresh.isEmpty, let dimension = fresh.first?.vector.count, dimension > 0 else { return summary }
-            let minimumSimilarity = Float(1 - threshold).nextUp  // closer than threshold: similarity above 1 − T
-            let reach = (2 * threshold).squareRoot()
-
-            // Centroid test: which earlier clusters can a new scene reach?
-            var candidates = Set<Int64>()
-            let groups = Dictionary(grouping: fresh.indices, by: { fresh[$0].key })
-            for (key, indices) in groups {
-                let clusters = earlier.filter { $0.key == key && $0.centroid.count == dimension }
-                guard !clusters.isEmpty else { continue }
-                let queries = VectorRows(dimension: dimension, values: indices.flatMap { fresh[$0].vector })
-                let centroids = VectorRows(dimension: dimension, values: clusters.flatMap(\.centroid))
-                let squaredNorms = clusters.map { c in c.centroid.reduce(0) { $0 + Double($1) * Double($1) } }
-                ExactSearch().forEachBlock(queries: queries, rows: centroids) { _, r0, qn, rn, scores in
-                    for i in 0..<qn {
-                        for j in 0..<rn {
-                            let c = clusters[r0 + j]
-                            let distance = max(0, 1 - 2 * Double(scores[i * rn + j]) + squaredNorms[r0 + j]).squareRoot()
-                            if distance <= reach + c.radius + 1e-4 { candidates.insert(c.id) }
-                        }
-                    }
-                }
-            }
+            let candidates = Self.reachableClusters(fresh, earlier: earlier, dimension: dimension, radius: { $0.featured ? linkRadius : threshold })
             summary.candidateClusters = candidates.count
-            var members: [Member] = []
+            var members: [CorpusMember] = []
             let candidateList = candidates.sorted()
             for start in stride(from: 0, to: candidateList.count, by: 500) {
                 let chunk = candidateList[start..<min(start + 500, candidateList.count)]
-                members += try Row.fetchAll(db, sql: "SELECT id, video, embedding, precision, cluster FROM scene WHERE cluster IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
+                members += try Row.fetchAll(db, sql: "SELECT \(columns) FROM scene WHERE cluster IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
                                             arguments: StatementArguments(Array(chunk))).map(member)
             }
-
-            // Links: new × new and new × members of candidate clusters, within each group. Nodes: new scenes, then members.
-            var sets = DisjointSets(count: fresh.count + members.count)
-            let memberGroups = Dictionary(grouping: members.indices, by: { members[$0].key })
-            for (key, indices) in groups {
-                let queries = VectorRows(dimension: dimension, values: indices.flatMap { fresh[$0].vector })
-                if queries.count > approximateAbove {
-                    let ivf = InvertedFileIndex(rows: queries)
-                    for (i, found) in ivf.within(queries, minimumSimilarity: minimumSimilarity).enumerated() {
-                        for n in found { sets.union(indices[i], indices[n.index]) }
-                    }
-                } else {
-                    for (i, found) in ExactSearch().within(queries, in: queries, minimumSimilarity: minimumSimilarity).enumerated() {
-                        for n in found { sets.union(indices[i], indices[n.index]) }
-                    }
-                }
-                if let m = memberGroups[key] {
-                    let rows = VectorRows(dimension: dimension, values: m.flatMap { members[$0].vector })
-                    for (i, found) in ExactSearch().within(queries, in: rows, minimumSimilarity: minimumSimilarity).enumerated() {
-                        for n in found { sets.union(indices[i], fresh.count + m[n.index]) }
-                    }
-                }
-            }
-            // Members of one earlier cluster stay together.
-            var firstOfCluster: [Int64: Int] = [:]
-            for (j, m) in members.enumerated() {
-                if let f = firstOfCluster[m.cluster!] { sets.union(f, fresh.count + j) } else { firstOfCluster[m.cluster!] = fresh.count + j }
-            }
-
-            // Components that hold a new scene: the cluster each becomes.
-            var components: [Int: [Int]] = [:]
-            for node in 0..<(fresh.count + members.count) { components[sets.find(node), default: []].append(node) }
-            for (_, nodes) in components.sorted(by: { $0.key < $1.key }) where nodes.contains(where: { $0 < fresh.count }) {
-                let all = nodes.map { $0 < fresh.count ? fresh[$0] : members[$0 - fresh.count] }
-                let earlierIDs = Set(all.compactMap(\.cluster)).sorted()
-                var centroid = [Float](repeating: 0, count: dimension)
-                for m in all { for k in 0..<dimension { centroid[k] += m.vector[k] } }
-                for k in 0..<dimension { centroid[k] /= Float(all.count) }
-                var radius = 0.0
-                for m in all {
-                    var s = 0.0
-                    for k in 0..<dimension { let d = Double(m.vector[k] - centroid[k]); s += d * d }
-                    radius = max(radius, s.squareRoot())
-                }
-                let blob = EmbeddingPrecision.single.encode(centroid)
-                let target: Int64
-                if let first = earlierIDs.first {
-                    target = first
-                    try db.execute(sql: "UPDATE cluster SET centroid = ?, radius = ?, size = ? WHERE id = ?", arguments: [blob, radius, all.count, target])
-                    for other in earlierIDs.dropFirst() {
-                        try db.execute(sql: "UPDATE scene SET cluster = ? WHERE cluster = ?", arguments: [target, other])
-                        try db.execute(sql: "DELETE FROM cluster WHERE id = ?", arguments: [other])
-                    }
-                } else {
-                    try db.execute(sql: "INSERT INTO cluster (group_key, centroid, radius, size) VALUES (?, ?, ?, ?)", arguments: [all[0].key, blob, radius, all.count])
-                    target = db.lastInsertedRowID
-                }
-                for m in all where m.cluster == nil {
-                    try db.execute(sql: "UPDATE scene SET cluster = ? WHERE id = ?", arguments: [target, m.id])
-                }
-            }
+            var linker = CorpusLinker(fresh: fresh, members: members, threshold: threshold, verification: verification)
+            try linker.link(dimension: dimension, radius: linkRadius, db: db)
+            try Self.storeComponents(&linker.sets, fresh: fresh, members: members, dimension: dimension, db: db)
             summary.clusters = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cluster") ?? 0
             return summary
+        }
+    }
+
+    /// The centroid test: the earlier clusters (of the same group key) a new scene can be closer than its `radius` to.
+    private static func reachableClusters(_ fresh: [CorpusMember], earlier: [EarlierCluster], dimension: Int,
+                                          radius: (CorpusMember) -> Double) -> Set<Int64> {
+        var candidates = Set<Int64>()
+        let groups = Dictionary(grouping: fresh.indices, by: { fresh[$0].key })
+        for (key, indices) in groups {
+            let clusters = earlier.filter { $0.key == key && $0.centroid.count == dimension }
+            guard !clusters.isEmpty else { continue }
+            let queries = VectorRows(dimension: dimension, values: indices.flatMap { fresh[$0].vector })
+            let centroids = VectorRows(dimension: dimension, values: clusters.flatMap(\.centroid))
+            let squaredNorms = clusters.map { c in c.centroid.reduce(0) { $0 + Double($1) * Double($1) } }
+            ExactSearch().forEachBlock(queries: queries, rows: centroids) { q0, r0, qn, rn, scores in
+                for i in 0..<qn {
+                    let reach = (2 * radius(fresh[indices[q0 + i]])).squareRoot()
+                    for j in 0..<rn {
+                        let c = clusters[r0 + j]
+                        let distance = max(0, 1 - 2 * Double(scores[i * rn + j]) + squaredNorms[r0 + j]).squareRoot()
+                        if distance <= reach + c.radius + 1e-4 { candidates.insert(c.id) }
+                    }
+                }
+            }
+        }
+        return candidates
+    }
+
+    /// Writes the components that hold a new scene as clusters: each takes the first of the earlier clusters it holds
+    /// (the others merge into it) or is a new one; its centroid and radius are recomputed.
+    private static func storeComponents(_ sets: inout DisjointSets, fresh: [CorpusMember], members: [CorpusMember], dimension: Int, db: Database) throws {
+        var components: [Int: [Int]] = [:]
+        for node in 0..<(fresh.count + members.count) { components[sets.find(node), default: []].append(node) }
+        for (_, nodes) in components.sorted(by: { $0.key < $1.key }) where nodes.contains(where: { $0 < fresh.count }) {
+            let all = nodes.map { $0 < fresh.count ? fresh[$0] : members[$0 - fresh.count] }
+            let earlierIDs = Set(all.compactMap(\.cluster)).sorted()
+            var centroid = [Float](repeating: 0, count: dimension)
+            for m in all { for k in 0..<dimension { centroid[k] += m.vector[k] } }
+            for k in 0..<dimension { centroid[k] /= Float(all.count) }
+            var radius = 0.0
+            for m in all {
+                var s = 0.0
+                for k in 0..<dimension { let d = Double(m.vector[k] - centroid[k]); s += d * d }
+                radius = max(radius, s.squareRoot())
+            }
+            let blob = EmbeddingPrecision.single.encode(centroid)
+            let target: Int64
+            if let first = earlierIDs.first {
+                target = first
+                try db.execute(sql: "UPDATE cluster SET centroid = ?, radius = ?, size = ? WHERE id = ?", arguments: [blob, radius, all.count, target])
+                for other in earlierIDs.dropFirst() {
+                    try db.execute(sql: "UPDATE scene SET cluster = ? WHERE cluster = ?", arguments: [target, other])
+                    try db.execute(sql: "DELETE FROM cluster WHERE id = ?", arguments: [other])
+                }
+            } else {
+                try db.execute(sql: "INSERT INTO cluster (group_key, centroid, radius, size) VALUES (?, ?, ?, ?)", arguments: [all[0].key, blob, radius, all.count])
+                target = db.lastInsertedRowID
+            }
+            for m in all where m.cluster == nil {
+                try db.execute(sql: "UPDATE scene SET cluster = ? WHERE id = ?", arguments: [target, m.id])
+            }
         }
     }
 

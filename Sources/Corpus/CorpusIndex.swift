@@ -1,6 +1,7 @@
 import Foundation
 import FrameDedupe
 import GRDB
+import Similarity
 
 /// One scene as the corpus index keeps it.
 public struct IndexedScene: Sendable, Equatable {
@@ -16,6 +17,8 @@ public struct IndexedScene: Sendable, Equatable {
     public var embedding: [Float]
     /// The 64-bit pHash of the keyframe image.
     public var perceptualHash: UInt64?
+    /// The keyframe's local features, for the geometric verification of `dedupe` (stored in `scene_features`; not read back here).
+    public var features: LocalFeatures? = nil
 }
 
 /// One video file as the index knows it.
@@ -67,7 +70,8 @@ public struct IndexError: Error, CustomStringConvertible, Sendable {
 /// cluster), `cluster` (group key, centroid, radius, size: what incremental deduplication compares new scenes with
 /// first), `setting` (the threshold and grouping the clusters were made with, the embedding precision) and
 /// `approximate_index` (the inverted-file index of all scenes that `search` uses beyond ``approximateAbove`` scenes:
-/// centroids and tuning; each scene's list is in `scene.list`).
+/// centroids and tuning; each scene's list is in `scene.list`), `scene_features` (each scene's keyframe local features:
+/// `SceneFeatures.swift`).
 public final class CorpusIndex: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
@@ -196,6 +200,7 @@ public final class CorpusIndex: @unchecked Sendable {
                     );
                     """)
             }
+            Self.registerFeatureMigration(&migrator)
             try migrator.migrate(pool)
             let stored = try pool.write { db -> Int? in
                 try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
@@ -212,7 +217,7 @@ public final class CorpusIndex: @unchecked Sendable {
     }
 
     /// The schema changes (GRDB migrations) this framededupe knows, in order.
-    static let knownMigrations = ["v1: videos, scenes, clusters", "v2: the stored approximate index"]
+    static let knownMigrations = ["v1: videos, scenes, clusters", "v2: the stored approximate index", "v3: local features of each scene's keyframe"]
 
     /// Refuses, without writing to it, a file that is not a framededupe index or that a newer framededupe made.
     static func checkIsIndex(_ path: String) throws(IndexError) {
@@ -311,6 +316,7 @@ public final class CorpusIndex: @unchecked Sendable {
                 if i == video.scenes.count / 2 { pause?() }
                 try statement.execute(arguments: [id, s.number, s.start, s.end, s.keyframeTime, s.keyframePath, precision.encode(s.embedding),
                                                   precision.rawValue, s.perceptualHash.map { Int64(bitPattern: $0) }])
+                try Self.storeFeatures(s.features, scene: db.lastInsertedRowID, db: db)
             }
             if video.scenes.isEmpty { pause?() }
             return .added(scenes: video.scenes.count, replaced: old)

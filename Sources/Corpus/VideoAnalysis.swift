@@ -51,7 +51,7 @@ public struct VideoAnalysis: Sendable {
             let keyframe = scene.keyframe.path.map { folder + "/" + $0 }
             let hash = keyframe.flatMap { Self.perceptualHash(ofImage: keyframeRoot.appendingPathComponent($0).path) }
             scenes.append(IndexedScene(number: scene.id, start: scene.start, end: scene.end, keyframeTime: scene.keyframe.seconds,
-                                       keyframePath: keyframe, embedding: embedding, perceptualHash: hash))
+                                       keyframePath: keyframe, embedding: embedding, perceptualHash: hash, features: scene.features))
         }
         return IndexedVideo(path: CorpusIndex.absolute(path), size: id.size, sha256: id.sha256, duration: list.video.duration,
                             tags: ContainerTags.read(path), folder: folder, scenes: scenes)

@@ -16,8 +16,21 @@ public struct ClusterOptions: Sendable, Equatable {
     public var alpha: Double = 0
     /// Seconds of gap at which `d_time` reaches 1.
     public var timeScale: Double = 60
-    /// Check where things are in the picture before two scenes may share a cluster.
+    /// Check where things are in the picture before two scenes may share a cluster: pairs closer than the
+    /// threshold that are not copies of each other are kept apart (by geometric verification, or by the grids).
     public var spatialCheck: Bool = true
+    /// Decide copy or look-alike by geometric verification of the scenes' keyframes (``GeometricVerifier`` with
+    /// ``GeometricVerifier/Rule/standard``) where both have local features, instead of the 3×3 grids; and join
+    /// two scenes farther apart than the threshold, up to ``copyRadius``, when they are copies.
+    public var geometricCheck: Bool = true
+    /// With ``geometricCheck``: pairs between the threshold and this distance (the mixed distance's units) that
+    /// geometric verification finds to be copies join (their distance becomes 0). Letterboxed, windowboxed and
+    /// low-bitrate copies sit at cosine 0.24–0.36 of their originals, look-alikes from 0.07 up (BENCHMARKS.md,
+    /// "Copies vs look-alikes"); at or below the threshold, no pair is joined this way.
+    public var copyRadius: Double = 0.45
+    /// Mutual matches below which geometric verification decides nothing (low-texture keyframes: a hand, a wall);
+    /// the grids decide then, if any. No copy of the dev set's tune part has fewer than 42.
+    public static let geometricEvidence = 40
     /// Mean per-cell cosine distance of the 3×3 feature grids above which two scenes are look-alikes, not copies.
     /// Measured on real frames (`Fixtures.variantsClip`): a frame and its 5% crop, +15% brightness, mirror
     /// and low-bitrate re-encode are within 0.017–0.168 of each other (the better of direct and mirrored);
@@ -73,6 +86,8 @@ public struct SceneClusters: Sendable {
     public let leaves: [Int]
     /// Pairs whose distance was raised to 1 by the spatial check (scene ids).
     public let vetoedPairs: Int
+    /// Pairs beyond the threshold whose distance became 0 as geometric copies (``ClusterOptions/copyRadius``).
+    public var joinedPairs: Int = 0
     /// Principal components the embeddings were projected onto (0: none).
     public var principalComponentsUsed: Int = 0
 }
@@ -84,7 +99,14 @@ public struct SceneClusters: Sendable {
 /// (`--scorer ssim`), `d_content` is 1 − SSIM of the keyframes at the SSIM scale.
 ///
 /// Spatial check: a global embedding cannot tell a copy from a look-alike (two camera set-ups of one
-/// set, two halves of one photograph sit at 0.07–0.2). So every pair closer than the threshold is
+/// set, two halves of one photograph sit at 0.07–0.2), nor does it bring every copy close (letterboxed and
+/// low-bitrate copies reach 0.24–0.36). With `geometricCheck`, every pair of scenes that both have local
+/// features and are closer than `copyRadius` is verified geometrically (``GeometricVerifier``, the earlier scene
+/// as A, its mirror image tried with `mirroredMatch`): closer than the threshold and not a copy, the distance
+/// becomes 1 (with `spatialCheck`); beyond the threshold and a copy, it becomes 0 — one global transform
+/// explains both keyframes, whatever the embeddings say.
+///
+/// Without features (or without `geometricCheck`), every pair closer than the threshold is
 /// checked cell by cell on the 3×3 feature grids: when the mean cell distance exceeds `gridThreshold`
 /// (and, with `mirroredMatch`, so does the mean against the other's grid with its columns swapped —
 /// the grid of a mirrored copy; and, with `shiftedMatch`, so do the means over the overlapping cells
@@ -122,21 +144,9 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
             return (1 - options.alpha) * content + options.alpha * CondensedDistances.timeDistance(spans[i], spans[j], timeScale: options.timeScale)
         }
     }
-    var vetoed = 0
-    if options.spatialCheck, withEmbeddings, members.allSatisfy({ $0.grid != nil }), members.count > 1 {
-        var values = distances.values
-        var k = 0
-        for i in 0..<members.count {
-            for j in (i + 1)..<members.count {
-                defer { k += 1 }
-                guard Double(values[k]) <= options.threshold else { continue }
-                if !sameLayout(members[i].grid!, members[j].grid!, options: options) {
-                    values[k] = 1
-                    vetoed += 1
-                }
-            }
-        }
-        distances = CondensedDistances(count: members.count, values: values)
+    var vetoed = 0, joined = 0
+    if withEmbeddings, members.count > 1 {
+        (distances, vetoed, joined) = checkPairs(members, distances: distances, options: options)
     }
     let tree = cluster(distances: distances, linkage: options.linkage)
     let labels = tree.clusters(cutAt: options.threshold)
@@ -178,7 +188,45 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
     }
     var result = SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: tree, leaves: leaves, vetoedPairs: vetoed)
     result.principalComponentsUsed = projectedTo
+    result.joinedPairs = joined
     return result
+}
+
+/// The spatial check and the geometric joins of ``clusterScenes(_:options:)`` over every pair of `members` (in
+/// time order): the distances with vetoed pairs at 1 and joined pairs at 0, and how many of each.
+func checkPairs(_ members: [Scene], distances: CondensedDistances, options: ClusterOptions)
+    -> (distances: CondensedDistances, vetoed: Int, joined: Int) {
+    let grids = options.spatialCheck && members.allSatisfy { $0.grid != nil }
+    let geometric = options.geometricCheck && members.contains { $0.features != nil }
+    guard grids || geometric else { return (distances, 0, 0) }
+    let verifier = GeometricVerifier()
+    var values = distances.values
+    var vetoed = 0, joined = 0
+    var k = 0
+    for i in 0..<members.count {
+        for j in (i + 1)..<members.count {
+            defer { k += 1 }
+            let d = Double(values[k])
+            var match: GeometricMatch? = nil
+            if options.geometricCheck, let a = members[i].features, let b = members[j].features {
+                guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius else { continue }
+                match = verifier.verify(a, b, mirror: options.mirroredMatch)
+            }
+            if let match, match.matches >= ClusterOptions.geometricEvidence {
+                if d <= options.threshold, !match.isCopy {
+                    values[k] = 1
+                    vetoed += 1
+                } else if d > options.threshold, match.isCopy {
+                    values[k] = 0
+                    joined += 1
+                }
+            } else if grids, d <= options.threshold, !sameLayout(members[i].grid!, members[j].grid!, options: options) {
+                values[k] = 1
+                vetoed += 1
+            }
+        }
+    }
+    return (CondensedDistances(count: members.count, values: values), vetoed, joined)
 }
 
 /// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).

@@ -35,7 +35,8 @@ public func savedSceneList(in folder: URL, video: VideoInfo, options: DedupeOpti
     }
     let unique = savedUniqueImages(in: folder, frames: scenesFile.frames, scenes: scenes, clusterOfScene: clusterOfScene,
                                    clusters: clusters, timeBase: timeBase)
-    let sceneClusters = SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: nil, leaves: [], vetoedPairs: clustersFile.spatialCheckVetoes)
+    var sceneClusters = SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: nil, leaves: [], vetoedPairs: clustersFile.spatialCheckVetoes)
+    sceneClusters.joinedPairs = clustersFile.copyJoins
     var counts = DecodeCounts()
     counts.packets = scenesFile.counts.packets
     counts.sampledFrames = scenesFile.counts.sampledFrames

@@ -46,13 +46,14 @@ struct ResultsSchemaTests {
         var validator = try SchemaValidator(try Self.schema("clusters"))
         let options: [String: JSONDocument] = [
             "cluster_threshold": .number(0.35), "linkage": .string("average"), "alpha": .number(0), "time_scale": .number(60),
-            "content": .string("embedding"), "spatial_check": .bool(true), "grid_threshold": .number(0.22), "mirrored_match": .bool(true),
+            "content": .string("embedding"), "spatial_check": .bool(true), "geometric_check": .bool(true), "copy_radius": .number(0.45),
+            "grid_threshold": .number(0.22), "mirrored_match": .bool(true),
             "shifted_match": .bool(true), "min_cluster_size": .number(1), "pca": .number(0), "keep": .string("cluster"), "diversity": .null,
             "dendrogram": .bool(false),
         ]
         let valid: [String: JSONDocument] = [
             "version": .number(1), "input": .string("a.mp4"), "options": .object(options), "spatial_check_vetoes": .number(0),
-            "principal_components_used": .number(0), "complete": .bool(true), "clusters": .array([]),
+            "copy_joins": .number(0), "principal_components_used": .number(0), "complete": .bool(true), "clusters": .array([]),
         ]
         #expect(validator.problems(.object(valid)).isEmpty)
         var extra = valid

@@ -160,13 +160,16 @@ struct ClustersTests {
     }
 
     @Test func keepDiverseKeepsMoreTheLowerTheDiversity() throws {
-        // bbb-720p.mp4: one shot with strong motion, one cluster.
+        // bbb-720p.mp4: one shot with strong motion, one cluster. Without the geometric check, by the embeddings alone;
+        // with it (the last run), frames that one transform maps onto a frame kept are one content, however far apart
+        // their embeddings: fewer are kept.
         var counts: [Int] = []
-        for diversity in [0.05, 0.1, 0.15, 2] {
+        for (diversity, geometric) in [(0.05, false), (0.1, false), (0.15, false), (2, false), (0.05, true)] {
             let out = Fixtures.temporaryFolder("diverse")
             var options = DedupeOptions()
             options.keep = .diverse
             options.diversity = diversity
+            options.clustering.geometricCheck = geometric
             let list = try findScenes(input: Fixtures.sample("bbb-720p.mp4").path, options: options, output: out)
             #expect(list.clusters.clusters.count == 1)
             let unique = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("unique").path)
@@ -175,8 +178,10 @@ struct ClustersTests {
             #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("candidates").path))
             counts.append(unique.count)
         }
+        let geometric = counts.removeLast()
         #expect(counts.last == 1, "nothing is farther than 2 from the exemplar: \(counts)")
         #expect(zip(counts, counts.dropFirst()).allSatisfy { $0 >= $1 } && counts[0] > 2, "\(counts)")
+        #expect(geometric >= 1 && geometric < counts[0], "geometric copies of a frame kept are left out: \(geometric) of \(counts[0])")
     }
 
     @Test func keepSceneWritesEveryKeyframe() throws {

@@ -26,11 +26,11 @@ struct ResultsTypesTests {
         // Read with JSONDecoder, written back by `json`: numbers rounded (sharpness to 3 decimals, others to 6, trailing
         // zeros dropped), an absent `source` left out, other absent values null, one cluster per line (its arrays without spaces).
         let options = #"{"cluster_threshold": 0.35, "linkage": "average", "alpha": 0.0, "time_scale": 60, "content": "embedding", "#
-            + #""spatial_check": true, "grid_threshold": 0.22, "mirrored_match": true, "shifted_match": true, "min_cluster_size": 1, "#
+            + #""spatial_check": true, "geometric_check": true, "copy_radius": 0.45, "grid_threshold": 0.22, "mirrored_match": true, "shifted_match": true, "min_cluster_size": 1, "#
             + #""pca": 0, "keep": "cluster", "dendrogram": false}"#
         let exemplar = #"{"scene": 0, "index": 0, "pts": 0, "time": 0.00000049, "path": "unique/x.jpg", "centrality": 1.0, "#
             + #""sharpness": 0.12345, "exposure": 0.5, "source": "photos/a.jpg"}"#
-        let text = #"{"version": 1, "input": "a.mp4", "options": "# + options + #", "spatial_check_vetoes": 0, "#
+        let text = #"{"version": 1, "input": "a.mp4", "options": "# + options + #", "spatial_check_vetoes": 0, "copy_joins": 1, "#
             + #""principal_components_used": 0, "complete": true, "clusters": [{"id": 0, "scenes": [0, 2], "frames": 8, "#
             + #""span": [0, 6.5], "singleton": false, "exemplar": "# + exemplar + "}]}"
         let file = try JSONDecoder().decode(ClustersFile.self, from: Data(text.utf8))
@@ -46,6 +46,8 @@ struct ResultsTypesTests {
                 "time_scale": 60,
                 "content": "embedding",
                 "spatial_check": true,
+                "geometric_check": true,
+                "copy_radius": 0.45,
                 "grid_threshold": 0.22,
                 "mirrored_match": true,
                 "shifted_match": true,
@@ -56,6 +58,7 @@ struct ResultsTypesTests {
                 "dendrogram": false
               },
               "spatial_check_vetoes": 0,
+              "copy_joins": 1,
               "principal_components_used": 0,
               "complete": true,
               "clusters": [

@@ -406,3 +406,55 @@ struct BlackBarTests {
         #expect(bars.active == PictureRect(x: 8, y: 5, width: 22, height: 20))
     }
 }
+
+// MARK: - Features as bytes
+
+@Suite("Local features as bytes", .temporaryFolders)
+struct FeatureStorageTests {
+    @Test func featuresComeBackExactlyAndVerifyAlike() throws {
+        let extractor = LocalFeatureExtractor(), verifier = GeometricVerifier()
+        let original = try GeometryPictures.luma(GeometryPictures.still("X", "shots-360p.mp4", at: 1, "null"))
+        let letterbox = try GeometryPictures.luma(GeometryPictures.still("letterbox", "shots-360p.mp4", at: 1, "scale=640:360,pad=640:480:0:60"))
+        let a = extractor.features(of: original)
+        let b = extractor.features(of: letterbox, active: BlackBarDetector.content(of: letterbox))
+        #expect(b.active != PictureRect(width: letterbox.width, height: letterbox.height))
+        for f in [a, b] {
+            let bytes = f.encoded
+            #expect(bytes.count == 29 + 73 * f.count)
+            #expect(try LocalFeatures(encoded: bytes) == f)
+        }
+        let read = try (LocalFeatures(encoded: a.encoded), LocalFeatures(encoded: b.encoded))
+        #expect(verifier.verify(read.0, read.1) == verifier.verify(a, b))
+        // Codable: through JSON too.
+        let json = try JSONEncoder().encode(b)
+        #expect(try JSONDecoder().decode(LocalFeatures.self, from: json) == b)
+    }
+
+    @Test func damagedBytesAreAnErrorNeverACrash() throws {
+        let features = LocalFeatureExtractor().features(of: try GeometryPictures.luma(GeometryPictures.still("X", "shots-360p.mp4", at: 1, "null")))
+        let bytes = features.encoded
+        var bad: [[UInt8]] = [[], [1], Array(bytes.dropLast()), bytes + [0], [2] + bytes.dropFirst()]
+        var generator = SplitMix64(state: 17)
+        for _ in 0..<200 {
+            var damaged = Array(bytes.prefix(29 + Int(generator.next() % 64)))
+            damaged[Int(generator.next() % 29)] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+            bad.append(damaged)
+        }
+        var huge = bytes
+        huge[25] = 0xff; huge[26] = 0xff; huge[27] = 0xff; huge[28] = 0x7f  // a count far beyond the bytes
+        bad.append(huge)
+        var outside = bytes
+        outside[9] = UInt8(truncatingIfNeeded: features.width)  // the active rectangle's x past the picture
+        bad.append(outside)
+        for b in bad { #expect(throws: FeatureDecodingError.self) { try LocalFeatures(encoded: b) } }
+    }
+
+    @Test func barsOfOneFrameAreWhatTheDetectorFinds() throws {
+        let letterbox = try GeometryPictures.luma(GeometryPictures.still("letterbox", "shots-360p.mp4", at: 1, "scale=640:360,pad=640:480:0:60"))
+        var detector = BlackBarDetector()
+        detector.add(letterbox)
+        #expect(BlackBarDetector.content(of: letterbox) == detector.active)
+        let r = try #require(detector.active)
+        #expect(r.union(PictureRect(x: 0, y: 0, width: 1, height: 1)) == PictureRect(x: 0, y: 0, width: r.x + r.width, height: r.y + r.height))
+    }
+}

@@ -3,10 +3,11 @@ import Pixels
 
 /// The scenes a run has closed, while its input is still being read: in memory only what is small (span,
 /// keyframe, flags); their bulky parts — the mean embedding (5 KB), the 3×3 feature grid (11.5 KB), the keyframe's
-/// luma, the `--keep diverse` keyframe vector — and the report's thumbnail (~5 KB) go to an unlinked temporary
-/// file as each scene closes. They come back only for clustering and the report, after the decoder, the frame
-/// queue and the frames held for keyframes are gone, so what grows with the input's length (about 20 KB a scene,
-/// 18 MB at two hours of 720p) is not held during decoding and the peak of memory does not grow with the input.
+/// luma and local features (20–37 KB), the `--keep diverse` keyframe vector — and the report's thumbnail (~5 KB) go
+/// to an unlinked temporary file as each scene closes. They come back only for clustering and the report, after the
+/// decoder, the frame queue and the frames held for keyframes are gone, so what grows with the input's length
+/// (about 55 KB a scene, some 50 MB at two hours of 720p) is not held during decoding and the peak of memory does not
+/// grow with the input.
 ///
 /// The file is made in `folder` (the output's staging folder: the disk the results go to, not a RAM-backed
 /// `/tmp`) and unlinked at once, so it disappears with the process whatever happens. Spilling is a saving, never
@@ -37,7 +38,7 @@ import Pixels
 
     /// Keeps a closed scene (whole: its embedding, grid and lumas) and its report thumbnail.
     public func append(_ scene: Scene, thumbnail: [UInt8]?) {
-        if let file, scene.embedding != nil || scene.grid != nil || scene.keyframeLuma != nil || thumbnail != nil {
+        if let file, scene.embedding != nil || scene.grid != nil || scene.keyframeLuma != nil || scene.features != nil || thumbnail != nil {
             let record = (try? BinaryCoding.encode(scene)) ?? []
             let offset = file.end
             if !record.isEmpty, file.append(record), thumbnail.map({ file.append($0) }) ?? true {
@@ -46,6 +47,7 @@ import Pixels
                 stripped.grid = nil
                 stripped.keyframeLuma = nil
                 stripped.keyframeVector = nil
+                stripped.features = nil
                 light.append(stripped)
                 places.append(Place(offset: offset, size: record.count, thumbnailSize: thumbnail?.count ?? -1))
                 return

@@ -22,7 +22,9 @@ public func sceneStages<Attachment>(_ options: DedupeOptions, carrying: Attachme
     let gradual = GradualTransitionDetector<Attachment>()
     let keyframes = KeyframePicker<Attachment>()
     keyframes.shortSceneFrameLimit = gradual.maximumFrames + 1
-    return cuts.then(gradual).then(keyframes).then(DiversityPicker<Attachment>(diversity: options.keep == .diverse ? options.diversity : nil))
+    let diversity = DiversityPicker<Attachment>(diversity: options.keep == .diverse ? options.diversity : nil,
+                                                geometricCheck: options.clustering.geometricCheck, mirror: options.clustering.mirroredMatch)
+    return cuts.then(gradual).then(keyframes).then(diversity)
 }
 
 /// Opens `input` and starts decoding it on its own thread, preparing each sampled frame for the scorers (and for

@@ -13,13 +13,14 @@ public enum NetworkInput: String, Sendable, CaseIterable {
 
 extension NetworkFrame where Attachment == Picture {
     /// A sampled frame with everything the scorers need, prepared on the decoding thread: its hashes, the luma
-    /// SSIM compares (area-downscaled to `ssimShortSide`), its sharpness and exposure, and the network's input
+    /// SSIM compares (area-downscaled to `ssimShortSide`), its sharpness and exposure, the analysis luma and the
+    /// active picture inside its black bars (for the keyframes' local features), and the network's input
     /// picture (at `networkSize`, nil for none); the decoded picture is attached, to write its image.
     init(_ sample: SampledFrame, ssimShortSide: Int, networkSize: Int?, networkInput mode: NetworkInput) throws(LibavError) {
         let signals = FrameSignals(
             index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds, source: sample.source,
             hash: FrameHash(sample.luma), luma: sample.luma.areaDownscaled(shortSide: ssimShortSide), quality: PictureQuality(sample.luma),
-            thumbnail: sample.thumbnail, intermediateFrames: sample.intermediateFrames)
+            thumbnail: sample.thumbnail, intermediateFrames: sample.intermediateFrames, analysisLuma: sample.luma)
         var input: RGBImage? = nil
         if let size = networkSize {
             let p = sample.picture

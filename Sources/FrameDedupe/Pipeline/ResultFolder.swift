@@ -10,9 +10,12 @@ func keyframeName(scene: Int, seconds: Double, format: StillImageFormat) -> Stri
 
 /// The images `unique/` gets, ordered by name (as `ls unique/` lists them): each cluster's exemplar, or every
 /// non-transition scene's keyframe with `--keep scene`, or with `--keep diverse` per cluster the exemplar and
-/// every further frame farther than `diversity` from all kept in it. Chosen whether or not images are written.
+/// every further frame farther than `diversity` from all kept in it and, with `geometric` (``ClusterOptions/geometricCheck``),
+/// no geometric copy of any of them (the earlier frame as A; mirror images with ``ClusterOptions/mirroredMatch``).
+/// Chosen whether or not images are written.
 func chooseUniqueImages(
-    _ clusters: SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], fileExtension ext: String
+    _ clusters: SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], fileExtension ext: String,
+    geometric: ClusterOptions = ClusterOptions()
 ) -> [UniqueImage] {
     func name(_ kind: ImageName.Kind, _ id: Int, _ keyframe: Keyframe) -> String {
         ImageName(kind: kind, id: id, seconds: keyframe.seconds, fileExtension: ext).description
@@ -31,20 +34,29 @@ func chooseUniqueImages(
         }
     case .diverse:
         let ssim = StructuralSimilarity()
+        let verifier = GeometricVerifier()
+        typealias Frame = (scene: Int, keyframe: Keyframe, vector: [Float]?, luma: LumaImage?, features: LocalFeatures?)
+        /// Whether one of `a` and `b` is a geometric copy of the other (the earlier as A).
+        func copies(_ a: Frame, _ b: Frame) -> Bool {
+            guard geometric.geometricCheck, let fa = a.features, let fb = b.features else { return false }
+            let aFirst = a.keyframe.frameIndex <= b.keyframe.frameIndex
+            return verifier.verify(aFirst ? fa : fb, aFirst ? fb : fa, mirror: geometric.mirroredMatch).isCopy
+        }
         for cluster in clusters.clusters {
             let exemplarScene = scenes[cluster.exemplar.scene]
             // The exemplar first, then every scene keyframe and diverse frame of the cluster in time order.
-            var kept: [(vector: [Float]?, luma: LumaImage?)] = [(exemplarScene.keyframeVector, exemplarScene.keyframeLuma)]
+            var kept: [Frame] = [(exemplarScene.id, exemplarScene.keyframe, exemplarScene.keyframeVector, exemplarScene.keyframeLuma, exemplarScene.features)]
             images.append(UniqueImage(name: name(.cluster, cluster.id, cluster.exemplar.keyframe), scene: cluster.exemplar.scene,
                                       cluster: cluster.id, keyframe: cluster.exemplar.keyframe, isExemplar: true))
-            var pool: [(scene: Int, keyframe: Keyframe, vector: [Float]?, luma: LumaImage?)] = []
+            var pool: [Frame] = []
             for id in cluster.scenes where id != cluster.exemplar.scene {
-                pool.append((id, scenes[id].keyframe, scenes[id].keyframeVector, scenes[id].keyframeLuma))
+                pool.append((id, scenes[id].keyframe, scenes[id].keyframeVector, scenes[id].keyframeLuma, scenes[id].features))
             }
-            for d in diverse where cluster.scenes.contains(d.scene) { pool.append((d.scene, d.keyframe, d.vector, d.luma)) }
+            for d in diverse where cluster.scenes.contains(d.scene) { pool.append((d.scene, d.keyframe, d.vector, d.luma, d.features)) }
             pool.sort { $0.keyframe.frameIndex < $1.keyframe.frameIndex }
-            for p in pool where kept.allSatisfy({ contentDistance((p.vector, p.luma), $0, ssim: ssim) > diversity }) {
-                kept.append((p.vector, p.luma))
+            for p in pool where kept.allSatisfy({ contentDistance((p.vector, p.luma), ($0.vector, $0.luma), ssim: ssim) > diversity }) {
+                guard !kept.contains(where: { copies($0, p) }) else { continue }
+                kept.append(p)
                 images.append(UniqueImage(name: name(.cluster, cluster.id, p.keyframe), scene: p.scene, cluster: cluster.id,
                                           keyframe: p.keyframe, isExemplar: false))
             }

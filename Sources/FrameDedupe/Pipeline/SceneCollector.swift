@@ -1,6 +1,7 @@
 import Decoder
 import Foundation
 import Pixels
+import Similarity
 
 /// A frame kept for `--keep diverse` beyond its scene's keyframe, written while its scene closed.
 struct DiverseFrame: Codable {
@@ -8,6 +9,8 @@ struct DiverseFrame: Codable {
     let keyframe: Keyframe
     let vector: [Float]?
     let luma: LumaImage
+    /// Its local features, taken inside its scene's active picture (nil: no geometric check).
+    let features: LocalFeatures?
 }
 
 /// Writes a run's images as its scenes close: each keyframe into `keyframes/`, its thumbnail for `report.html`,
@@ -136,12 +139,12 @@ final class SceneCollector {
         }
         closedScenes.append(scene, thumbnail: thumbnail)
         do { try sceneClosed?(scene) } catch { throw .output(error) }
-        for extra in closed.diverseFrames {
+        for (extra, features) in zip(closed.diverseFrames, closed.diverseFeatures + repeatElement(nil, count: closed.diverseFrames.count)) {
             let s = extra.signals
             var keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
                                     centrality: 0, sharpness: s.quality.sharpness, exposure: s.quality.exposure)
             keyframe.path = try images?.writeDiverseFrame(scene: scene.id, seconds: s.seconds, picture: extra.attachment)
-            diverse.append(DiverseFrame(scene: scene.id, keyframe: keyframe, vector: s.embedding?.vector, luma: s.luma))
+            diverse.append(DiverseFrame(scene: scene.id, keyframe: keyframe, vector: s.embedding?.vector, luma: s.luma, features: features))
         }
         return (scene, thumbnail)
     }

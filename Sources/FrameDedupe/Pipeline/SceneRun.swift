@@ -198,7 +198,7 @@ private final class SceneRun {
         var clusters = clusterScenes(scenes, options: options.clustering)
         let diverse = collector.diverse
         var unique = chooseUniqueImages(clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse,
-                                        fileExtension: options.imageFormat.fileExtension)
+                                        fileExtension: options.imageFormat.fileExtension, geometric: options.clustering)
         if let folder {
             do {
                 try checkpoint?.stageImages(scenes.compactMap(\.keyframe.path) + diverse.compactMap(\.keyframe.path), in: folder)

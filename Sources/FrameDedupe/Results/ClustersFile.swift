@@ -15,6 +15,8 @@ public struct ClustersFile: Codable, Sendable, Equatable {
     public var options: ClusteringOptionsRecord
     /// Pairs of scenes kept apart by the spatial check.
     public var spatialCheckVetoes: Int
+    /// Pairs of scenes beyond the cluster threshold (up to the copy radius) joined as geometric copies.
+    public var copyJoins: Int
     /// Principal components the embeddings were projected onto (0: none).
     public var principalComponentsUsed: Int
     /// False when the run was interrupted.
@@ -23,7 +25,7 @@ public struct ClustersFile: Codable, Sendable, Equatable {
     public var clusters: [ClusterEntry]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case version, input, options, spatialCheckVetoes = "spatial_check_vetoes"
+        case version, input, options, spatialCheckVetoes = "spatial_check_vetoes", copyJoins = "copy_joins"
         case principalComponentsUsed = "principal_components_used", complete, clusters
     }
 }
@@ -78,6 +80,10 @@ public struct ClusteringOptionsRecord: Codable, Sendable, Equatable {
     /// What content distance compares: `embedding` or `ssim`.
     public var content: String
     public var spatialCheck: Bool
+    /// Copy or look-alike decided by geometric verification (else by the 3×3 grids, `gridThreshold`, `shiftedMatch`).
+    public var geometricCheck: Bool
+    /// With `geometricCheck`: the distance up to which geometric copies join.
+    public var copyRadius: Double
     public var gridThreshold: Double
     public var mirroredMatch: Bool
     public var shiftedMatch: Bool
@@ -92,7 +98,8 @@ public struct ClusteringOptionsRecord: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case clusterThreshold = "cluster_threshold", linkage, alpha, timeScale = "time_scale", content
-        case spatialCheck = "spatial_check", gridThreshold = "grid_threshold", mirroredMatch = "mirrored_match"
+        case spatialCheck = "spatial_check", geometricCheck = "geometric_check", copyRadius = "copy_radius"
+        case gridThreshold = "grid_threshold", mirroredMatch = "mirrored_match"
         case shiftedMatch = "shifted_match", minClusterSize = "min_cluster_size", pca, keep, diversity, dendrogram
     }
 }

@@ -126,7 +126,7 @@ extension ClustersFile {
     /// `clusters.json` of `list`.
     public init(_ list: SceneList) {
         self.init(version: ClustersFile.currentVersion, input: list.video.input, options: ClusteringOptionsRecord(list.options),
-                  spatialCheckVetoes: list.clusters.vetoedPairs, principalComponentsUsed: list.clusters.principalComponentsUsed,
+                  spatialCheckVetoes: list.clusters.vetoedPairs, copyJoins: list.clusters.joinedPairs, principalComponentsUsed: list.clusters.principalComponentsUsed,
                   complete: list.complete, clusters: list.clusters.clusters.map { ClusterEntry($0) })
     }
 
@@ -152,7 +152,8 @@ extension ClusteringOptionsRecord {
         let o = options.clustering
         self.init(
             clusterThreshold: o.threshold, linkage: o.linkage.rawValue, alpha: o.alpha, timeScale: o.timeScale,
-            content: options.scorer.usesEmbedding ? "embedding" : "ssim", spatialCheck: o.spatialCheck, gridThreshold: o.gridThreshold,
+            content: options.scorer.usesEmbedding ? "embedding" : "ssim", spatialCheck: o.spatialCheck, geometricCheck: o.geometricCheck,
+            copyRadius: o.copyRadius, gridThreshold: o.gridThreshold,
             mirroredMatch: o.mirroredMatch, shiftedMatch: o.shiftedMatch, minClusterSize: o.minimumSize, pca: o.principalComponents,
             keep: options.keep.rawValue, diversity: options.keep == .diverse ? options.diversity : nil, dendrogram: options.dendrogram)
     }

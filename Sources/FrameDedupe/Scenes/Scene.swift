@@ -65,6 +65,10 @@ public struct Scene: Sendable, Equatable, Codable {
     var keyframeLuma: LumaImage?
     /// The keyframe's own embedding (not the scene's mean), for `--keep diverse` (nil otherwise: 5 KB a scene).
     var keyframeVector: [Float]?
+    /// The keyframe's local features, taken inside the scene's active picture (the union of its frames' content
+    /// inside black bars), for geometric verification (``GeometricVerifier``): 20–37 KB a scene; nil without an
+    /// analysis luma.
+    public internal(set) var features: LocalFeatures?
 }
 
 /// The image chosen to stand for a scene, with the scores that chose it.

@@ -25,10 +25,16 @@ public struct FrameSignals: Sendable {
     public let thumbnail: LumaImage?
     /// The frames decoded since the previous sampled frame, as thumbnails (``SampledFrame/intermediateFrames``).
     public let intermediateFrames: [IntermediateFrame]
+    /// The luma at analysis size (``ReaderOptions/analysisShortSide``, 256 pixels on the short side), from which a
+    /// keyframe's local features are taken for geometric verification (nil: none, and no features).
+    public let analysisLuma: LumaImage?
+    /// The part of `analysisLuma` inside black bars (``BlackBarDetector/content(of:limit:)``, computed with the
+    /// signals, on the decoding thread in a run); nil without `analysisLuma` or for a frame without content.
+    public let content: PictureRect?
 
     public init(index: Int, ordinal: Int, timestamp: Timestamp, seconds: Double, source: String? = nil,
                 hash: FrameHash, luma: LumaImage, quality: PictureQuality, embedding: Embedding? = nil,
-                thumbnail: LumaImage? = nil, intermediateFrames: [IntermediateFrame] = []) {
+                thumbnail: LumaImage? = nil, intermediateFrames: [IntermediateFrame] = [], analysisLuma: LumaImage? = nil) {
         self.index = index
         self.ordinal = ordinal
         self.timestamp = timestamp
@@ -40,6 +46,8 @@ public struct FrameSignals: Sendable {
         self.embedding = embedding
         self.thumbnail = thumbnail
         self.intermediateFrames = intermediateFrames
+        self.analysisLuma = analysisLuma
+        content = analysisLuma.flatMap { BlackBarDetector.content(of: $0) }
     }
 
     /// A keyframe naming this frame (no image path yet).
@@ -171,6 +179,8 @@ public struct ClosedScene<Attachment> {
     public internal(set) var candidates: [StageFrame<Attachment>]
     /// With `--keep diverse`: candidates far enough from the keyframe and from each other to be kept as well.
     public internal(set) var diverseFrames: [StageFrame<Attachment>] = []
+    /// The local features of each of `diverseFrames` (nil: no analysis luma, or no geometric check).
+    public internal(set) var diverseFeatures: [LocalFeatures?] = []
     /// Frames of the scene that turned out to be transition frames (by index), after their records were emitted.
     public let reclassifiedFrames: [Int]
     /// The cut detector's recent changes when the scene ended (``EndedScene/cutHistory``).

@@ -11,6 +11,10 @@ import Similarity
 /// frames are then added to its mean once more (its content frames count twice: kept as the earlier segmenter
 /// did, so that this step of the architecture changes no result).
 ///
+/// When frames carry their analysis luma, the keyframe's local features (``LocalFeatureExtractor``) are taken
+/// inside the scene's active picture — the union of its frames' content inside black bars, as ffmpeg's
+/// `cropdetect` finds it over the scene — for the geometric verification of clustering and `--keep diverse`.
+///
 /// Emits ``SceneEvent/sceneClosed(_:)`` in place of each ``SceneEvent/sceneEnded(_:)``; forwards the rest.
 public final class KeyframePicker<Attachment>: FrameStage {
     public typealias Input = SceneEvent<Attachment>
@@ -29,7 +33,9 @@ public final class KeyframePicker<Attachment>: FrameStage {
     private var shortSceneFrames: [StageFrame<Attachment>] = []
     private var embeddingSum: [Double]?
     private var gridSum: [Double]?
+    private var bars = SceneBars()
     private let ssim = StructuralSimilarity()
+    private let extractor = LocalFeatureExtractor()
 
     public init() {}
 
@@ -42,9 +48,11 @@ public final class KeyframePicker<Attachment>: FrameStage {
                 shortSceneFrames = [frame]
                 embeddingSum = nil
                 gridSum = nil
+                bars = SceneBars()
             } else if shortSceneFrames.count < shortSceneFrameLimit {
                 shortSceneFrames.append(frame)
             }
+            bars.add(frame.signals)
             if record.transition { offerTransition(frame) } else { accumulate(frame) }
         case .sceneEnded(let ended):
             return try emit(.sceneClosed(close(ended)))
@@ -52,6 +60,8 @@ public final class KeyframePicker<Attachment>: FrameStage {
             shortSceneFrames = [point.first]
             embeddingSum = nil
             gridSum = nil
+            bars = SceneBars()
+            bars.add(point.first.signals)
             if point.transition { offerTransition(point.first) } else { accumulate(point.first) }
         case .sceneClosed:
             break
@@ -123,6 +133,9 @@ public final class KeyframePicker<Attachment>: FrameStage {
         scene.embedding = embedding
         scene.grid = gridSum.map { FeatureGrid(sum: $0, side: Embedding.gridSide) }
         scene.keyframeLuma = chosen.signals.luma
+        if let luma = chosen.signals.analysisLuma {
+            scene.features = extractor.features(of: luma, active: bars.active(keyframe: chosen.signals))
+        }
         var closed = ClosedScene(scene: scene, keyframe: chosen, candidates: candidates, reclassifiedFrames: ended.gradualTransitionFrames)
         closed.cutHistory = ended.cutHistory
         return closed
@@ -130,16 +143,29 @@ public final class KeyframePicker<Attachment>: FrameStage {
 }
 
 /// With `--keep diverse`: besides the keyframe, keeps every candidate farther than ``diversity`` (content distance:
-/// cosine of embeddings, else 1 − SSIM) from the keyframe and from every other frame kept, in time order; with
-/// ``diversity`` nil, keeps nothing more. Either way drops the candidates, so their pictures are released.
+/// cosine of embeddings, else 1 − SSIM) from the keyframe and from every other frame kept, in time order — and,
+/// with ``geometricCheck``, not a geometric copy of any of them (``GeometricVerifier``, the earlier frame as A, its
+/// features taken inside the scene's active picture): a shot that moves a little is one content however its
+/// embedding drifts. With ``diversity`` nil, keeps nothing more. Either way drops the candidates, so their pictures
+/// are released.
 public final class DiversityPicker<Attachment>: FrameStage {
     public typealias Input = SceneEvent<Attachment>
     public typealias Output = SceneEvent<Attachment>
 
     public let diversity: Double?
+    /// Leave out candidates that are geometric copies of a frame kept (when frames carry their analysis luma).
+    public let geometricCheck: Bool
+    /// Mirror images count as copies.
+    public let mirror: Bool
     private let ssim = StructuralSimilarity()
+    private let extractor = LocalFeatureExtractor()
+    private let verifier = GeometricVerifier()
 
-    public init(diversity: Double?) { self.diversity = diversity }
+    public init(diversity: Double?, geometricCheck: Bool = true, mirror: Bool = true) {
+        self.diversity = diversity
+        self.geometricCheck = geometricCheck
+        self.mirror = mirror
+    }
 
     public var heldFrames: Int { 0 }
 
@@ -149,13 +175,18 @@ public final class DiversityPicker<Attachment>: FrameStage {
             let chosen = closed.keyframe.signals
             closed.scene.keyframeVector = chosen.embedding?.vector
             if !closed.scene.transition {
-                var kept = [chosen]
+                var kept = [(signals: chosen, features: closed.scene.features)]
                 for candidate in closed.candidates where candidate.signals.index != chosen.index {
                     let c = candidate.signals
-                    guard kept.allSatisfy({ contentDistance((c.embedding?.vector, c.luma), ($0.embedding?.vector, $0.luma), ssim: ssim) > diversity })
+                    guard kept.allSatisfy({ contentDistance((c.embedding?.vector, c.luma), ($0.signals.embedding?.vector, $0.signals.luma), ssim: ssim) > diversity })
                     else { continue }
-                    kept.append(c)
+                    let features = geometricCheck ? self.features(of: c, active: closed.scene.features?.active) : nil
+                    if let features, kept.contains(where: { k in
+                        k.features.map { isCopy(earlier: k.signals.index < c.index ? $0 : features, later: k.signals.index < c.index ? features : $0) } ?? false
+                    }) { continue }
+                    kept.append((c, features))
                     closed.diverseFrames.append(candidate)
+                    closed.diverseFeatures.append(features)
                 }
             }
         }
@@ -163,5 +194,46 @@ public final class DiversityPicker<Attachment>: FrameStage {
         try emit(.sceneClosed(closed))
     }
 
+    /// A candidate's local features inside the scene's active picture (its own content when the sizes differ).
+    private func features(of frame: FrameSignals, active: PictureRect?) -> LocalFeatures? {
+        guard let luma = frame.analysisLuma else { return nil }
+        var rect = active ?? frame.content ?? PictureRect(width: luma.width, height: luma.height)
+        if rect.x + rect.width > luma.width || rect.y + rect.height > luma.height {
+            rect = frame.content ?? PictureRect(width: luma.width, height: luma.height)
+        }
+        return extractor.features(of: luma, active: rect)
+    }
+
+    private func isCopy(earlier: LocalFeatures, later: LocalFeatures) -> Bool {
+        verifier.verify(earlier, later, mirror: mirror).isCopy
+    }
+
     public func finish<E: Error>(end: Double, emit: (Output) throws(E) -> Void) throws(E) {}
+}
+
+/// The active picture of a scene: the union of its frames' content rectangles (``FrameSignals/content``), which is
+/// what one ``BlackBarDetector`` fed every frame of the scene finds — while the frames are all one size.
+struct SceneBars {
+    private var width = 0, height = 0
+    private var union: PictureRect?
+    private var mixedSizes = false
+
+    mutating func add(_ frame: FrameSignals) {
+        guard let luma = frame.analysisLuma else { return }
+        if width == 0 {
+            (width, height) = (luma.width, luma.height)
+        } else if (width, height) != (luma.width, luma.height) {
+            mixedSizes = true
+        }
+        if let content = frame.content { union = union.map { $0.union(content) } ?? content }
+    }
+
+    /// The active picture to take `keyframe`'s features from: the scene's union, or the keyframe's own when the
+    /// scene's frames differ in size (a folder of pictures); the whole picture when neither has content.
+    func active(keyframe: FrameSignals) -> PictureRect? {
+        guard let luma = keyframe.analysisLuma else { return nil }
+        let whole = PictureRect(width: luma.width, height: luma.height)
+        guard !mixedSizes, (width, height) == (luma.width, luma.height) else { return keyframe.content ?? whole }
+        return union ?? whole
+    }
 }

@@ -66,6 +66,14 @@ public struct BlackBarDetector: Sendable, Equatable {
         }
     }
 
+    /// The active picture of one frame alone (nil: no row is content); the union of these over frames is what
+    /// ``active`` gives for the same frames.
+    public static func content(of luma: LumaImage, limit: Int = 24) -> PictureRect? {
+        var detector = BlackBarDetector(limit: limit)
+        detector.add(luma)
+        return detector.active
+    }
+
     /// The active picture: the union of the content rows and columns seen; nil before any frame with content.
     public var active: PictureRect? {
         guard x1 <= x2, y1 <= y2 else { return nil }

@@ -108,10 +108,15 @@ public final class GeometricVerifier {
     }
 
     /// The geometric verification of `b` against `a` (see the type's documentation).
-    public func verify(_ a: LocalFeatures, _ b: LocalFeatures) -> GeometricMatch {
+    ///
+    /// - Parameter mirror: Also try A's mirror image (false: a mirrored copy is not a copy).
+    public func verify(_ a: LocalFeatures, _ b: LocalFeatures, mirror: Bool = true) -> GeometricMatch {
         let direct = verify(a, b, mirrored: false)
-        let mirrored = verify(a, b, mirrored: true)
-        var best = mirrored.inliers > direct.inliers ? mirrored : direct
+        var best = direct
+        if mirror {
+            let mirrored = verify(a, b, mirrored: true)
+            if mirrored.inliers > direct.inliers { best = mirrored }
+        }
         best.isCopy = rule.isCopy(best)
         return best
     }

@@ -2,7 +2,7 @@ import Foundation
 import Pixels
 
 /// A rectangle of a picture in whole pixels: columns `x..<x + width`, rows `y..<y + height`.
-public struct PictureRect: Sendable, Equatable, Hashable, CustomStringConvertible {
+public struct PictureRect: Sendable, Equatable, Hashable, Codable, CustomStringConvertible {
     public var x: Int
     public var y: Int
     public var width: Int

@@ -11,11 +11,14 @@ struct IndexDedupeCommand: ParsableCommand {
         discussion: """
             Two scenes are linked when the cosine distance of their mean embeddings is below --threshold (and their \
             videos share a --group-by key); corpus clusters are the connected components of these links (single \
-            linkage). The index keeps each cluster's centroid and radius: a later run with the same threshold and \
+            linkage). With --geometric-check (the default), every pair up to --copy-radius is a candidate and links \
+            only when geometric verification of the two keyframes finds a copy (one scale-and-shift transform, mirror \
+            tried, that explains both pictures inside their black bars): a letterboxed or low-bitrate copy joins its \
+            original, two views of one place stay apart. Scenes indexed without local features link by --threshold. The index keeps each cluster's centroid and radius: a later run with the same threshold and \
             grouping compares only the scenes added since with the centroids, then with the members of the clusters \
             they can reach, and gives the same clusters as clustering everything again.
 
-            corpus-clusters.json: {"version": 1, "index", "threshold", "group_by", "videos", "scenes", "clusters": \
+            corpus-clusters.json: {"version": 1, "index", "threshold", "group_by", "copy_radius", "videos", "scenes", "clusters": \
             [{"id", "size", "videos", "exemplar": {scene}, "scenes": [{"file", "sha256", "scene", "start", "end", \
             "keyframe", "keyframe_time", "similarity"}]}]}; ids follow the order of each cluster's first scene \
             (videos in the order added, then time).
@@ -28,6 +31,12 @@ struct IndexDedupeCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Only link scenes of videos that share a key: 'dir' (the same folder), 'regex:PATTERN' (the same match of PATTERN in the path, or of its first group), 'meta:KEY' (the same value of the container's metadata tag KEY). A change of key re-clusters everything.", valueName: "dir|regex:PATTERN|meta:KEY"))
     var groupBy: String?
+
+    @Flag(inversion: .prefixedNo, help: "Link candidate scenes only when geometric verification of their keyframes finds them copies (see above); without, scenes closer than --threshold link.")
+    var geometricCheck = true
+
+    @Option(help: ArgumentHelp("With --geometric-check: scenes up to this cosine distance are candidates, 0 to 2 (letterboxed and low-bitrate copies sit at 0.14-0.36 from their originals).", valueName: "distance"))
+    var copyRadius: Double = 0.45
 
     @Flag(help: "Forget the clusters the index keeps and cluster every scene again.")
     var rebuild = false
@@ -45,9 +54,11 @@ struct IndexDedupeCommand: ParsableCommand {
     var quiet = false
 
     var grouping: CorpusGrouping { groupBy.flatMap(CorpusGrouping.init(parsing:)) ?? .none }
+    var verification: CopyVerification { geometricCheck ? CopyVerification(radius: copyRadius) : .off }
 
     func validate() throws {
         if !(0...2).contains(threshold) { throw ValidationError("--threshold must be 0 to 2, got \(threshold)") }
+        if !(0...2).contains(copyRadius) { throw ValidationError("--copy-radius must be 0 to 2, got \(copyRadius)") }
         if let groupBy {
             guard let g = CorpusGrouping(parsing: groupBy) else { throw ValidationError("--group-by takes dir, regex:PATTERN or meta:KEY; got '\(groupBy)'") }
             if let problem = g.problem { throw ValidationError(problem) }
@@ -58,12 +69,13 @@ struct IndexDedupeCommand: ParsableCommand {
         let began = Date()
         try InputGuard.refuseOutputs([("-o", output)], naming: location.files)
         let index = try location.open(.write)
-        let summary = try reporting(.outputUnwritable) { () throws(IndexError) in try index.dedupe(threshold: threshold, grouping: grouping, rebuild: rebuild) }
+        let summary = try reporting(.outputUnwritable) { () throws(IndexError) in try index.dedupe(threshold: threshold, grouping: grouping, rebuild: rebuild, verification: verification) }
         let clusters = try reporting(.inputUnreadable) { () throws(IndexError) in try index.clusters() }
         let stats = try reporting(.inputUnreadable) { () throws(IndexError) in try index.statistics() }
         var exported: [Int: String] = [:]
         if let export { exported = try exportImages(clusters, index: index, folder: export) }
-        let json = CorpusClustersJSON.document(clusters, index: index, threshold: threshold, grouping: grouping, statistics: stats, exported: exported)
+        let json = CorpusClustersJSON.document(clusters, index: index, threshold: threshold, grouping: grouping, verification: verification,
+                                               statistics: stats, exported: exported)
         do {
             if output == "-" {
                 try StandardOutput.write(json.serialized() + "\n")
@@ -129,10 +141,11 @@ enum CorpusClustersJSON {
     }
 
     static func document(_ clusters: [CorpusIndex.CorpusCluster], index: CorpusIndex, threshold: Double, grouping: CorpusGrouping,
-                         statistics: CorpusIndex.Statistics, exported: [Int: String]) -> JSONValue {
+                         verification: CopyVerification, statistics: CorpusIndex.Statistics, exported: [Int: String]) -> JSONValue {
         .object([
             ("version", .int(1)), ("index", .string(CorpusIndex.absolute(index.path))), ("threshold", .number(threshold, decimals: 6)),
             ("group_by", grouping == .none ? .null : .string(grouping.description)),
+            ("copy_radius", verification.enabled ? .number(verification.radius, decimals: 6) : .null),
             ("videos", .int(statistics.videos)), ("scenes", .int(statistics.scenes)),
             ("clusters", .array(clusters.map { c in
                 var members: [(String, JSONValue)] = [

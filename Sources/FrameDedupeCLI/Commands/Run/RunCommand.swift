@@ -129,8 +129,14 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Seconds of gap between two scenes at which their time distance reaches 1 (an absolute scale, never the video's length), above 0 and up to 1000000000.", valueName: "seconds"))
     var timeScale: Double = 60
 
-    @Flag(inversion: .prefixedNo, help: "Check where things are in the picture (3x3 feature grids) before two scenes may share a cluster, so look-alikes (two halves of one photograph, two set-ups of one set) stay apart.")
+    @Flag(inversion: .prefixedNo, help: "Check where things are in the picture before two scenes may share a cluster, so look-alikes (two halves of one photograph, two set-ups of one set) stay apart: by geometric verification of their keyframes (--geometric-check), else by 3x3 feature grids.")
     var spatialCheck = true
+
+    @Flag(inversion: .prefixedNo, help: "Decide copy or look-alike by geometric verification of the scenes' keyframes (one scale-and-shift transform, mirror tried, that explains both pictures inside their black bars) instead of the 3x3 grids; copies farther apart than --cluster-threshold, up to --copy-radius, join.")
+    var geometricCheck = true
+
+    @Option(help: ArgumentHelp("With --geometric-check: scenes farther apart than --cluster-threshold, up to this distance, share a cluster when geometric verification finds them copies (letterboxed, windowboxed, low-bitrate), 0 to 1.", valueName: "distance"))
+    var copyRadius: Double = 0.45
 
     @Option(help: ArgumentHelp("Mean per-cell cosine distance of the feature grids above which the spatial check keeps two scenes apart, 0 to 2.", valueName: "distance"))
     var gridThreshold: Double = 0.22
@@ -179,6 +185,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         if !(0...1).contains(alpha) { throw ValidationError("--alpha must be 0 to 1, got \(alpha)") }
         if !(timeScale > 0) || !timeScale.isFinite { throw ValidationError("--time-scale must be a positive number of seconds, got \(timeScale)") }
         try NumberRange.check(timeScale, "--time-scale", 0...NumberRange.maximumSeconds, unit: "seconds")
+        if !(0...1).contains(copyRadius) { throw ValidationError("--copy-radius must be 0 to 1, got \(copyRadius)") }
         if !(0...2).contains(gridThreshold) { throw ValidationError("--grid-threshold must be 0 to 2, got \(gridThreshold)") }
         if !(0...2).contains(embeddingThreshold) { throw ValidationError("--embedding-threshold must be 0 to 2, got \(embeddingThreshold)") }
         if !(0...2).contains(embeddingCutThreshold) { throw ValidationError("--embedding-cut-threshold must be 0 to 2, got \(embeddingCutThreshold)") }
@@ -227,6 +234,8 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         options.clustering.alpha = alpha
         options.clustering.timeScale = timeScale
         options.clustering.spatialCheck = spatialCheck
+        options.clustering.geometricCheck = geometricCheck
+        options.clustering.copyRadius = copyRadius
         options.clustering.gridThreshold = gridThreshold
         options.clustering.mirroredMatch = mirroredMatch
         options.clustering.shiftedMatch = shiftedMatch
