@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "FrameDedupeEvaluationTests", dependencies: ["FrameDedupeEvaluation", "FrameDedupe", "Similarity", "_FrameDedupeTestSupport"]),
         .testTarget(
             name: "CorpusTests",
-            dependencies: ["Corpus", "FrameDedupe", "Decoder", "Similarity", "_FrameDedupeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["Corpus", "FrameDedupe", "Decoder", "Similarity", "Pixels", "_FrameDedupeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(name: "FrameDedupeCLITests", dependencies: ["FrameDedupe", "_FrameDedupeTestSupport"]),
     ],

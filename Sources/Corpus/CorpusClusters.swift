@@ -180,7 +180,9 @@ struct CorpusLinker {
             if 1 - Double(similarity) < threshold || !(first.featured && second.featured) { sets.union(a, b) }
             return
         }
-        if verifier.verify(fa, fb, mirror: verification.mirror).isCopy { sets.union(a, b) }
+        let match = verifier.verify(fa, fb, mirror: verification.mirror)
+        // Too few matches to decide (low texture: a flat slide, a wall): linked by the threshold, as without verification.
+        if match.isDecisive ? match.isCopy : 1 - Double(similarity) < threshold { sets.union(a, b) }
     }
 }
 

@@ -286,23 +286,31 @@ public final class CorpusIndex: @unchecked Sendable {
 
     /// What adding a video did.
     public enum AddOutcome: Sendable, Equatable {
-        /// Stored with this many scenes; `replaced` names an earlier entry for the same path with other content, now gone.
+        /// Stored with this many scenes; `replaced` names an earlier entry now gone: for the same path with other
+        /// content, or for the same content indexed without local features (the same SHA-256 and keyframe folder).
         case added(scenes: Int, replaced: IndexedVideo?)
         /// The same content (SHA-256) was indexed already, under this path: nothing changed.
         case alreadyIndexed(IndexedVideo)
     }
 
-    /// Stores a video and its scenes in one transaction. An entry with the same content is left alone (a no-op);
-    /// an entry with the same path but other content (the file changed) is replaced in the same transaction.
+    /// Stores a video and its scenes in one transaction. An entry with the same content is left alone (a no-op) —
+    /// unless it was indexed before scenes kept their local features and `video` has them: then it is replaced,
+    /// so that `dedupe` can verify its links (``AddOutcome/added(scenes:replaced:)`` names it, with the same
+    /// SHA-256). An entry with the same path but other content (the file changed) is replaced in the same transaction.
     public func add(_ video: IndexedVideo) throws(IndexError) -> AddOutcome {
         let precision = precision
         let pause = hooks.insideAddTransaction
         return try write { db -> AddOutcome in
-            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE sha256 = ?", arguments: [video.sha256]) {
-                return .alreadyIndexed(Self.video(existing))
+            var refreshed: IndexedVideo? = nil
+            if let existing = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE sha256 = ?", arguments: [video.sha256]).map(Self.video) {
+                guard video.scenes.contains(where: { $0.features != nil }), try Self.lacksFeatures(video: existing.id, db: db) else {
+                    return .alreadyIndexed(existing)
+                }
+                try Self.deleteVideo(existing.id, db: db)
+                refreshed = existing
             }
-            let old = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE path = ?", arguments: [video.path]).map(Self.video)
-            if let old { try Self.deleteVideo(old.id, db: db) }
+            let old = try Row.fetchOne(db, sql: "SELECT * FROM video WHERE path = ?", arguments: [video.path]).map(Self.video) ?? refreshed
+            if let old, old != refreshed { try Self.deleteVideo(old.id, db: db) }
             let tags = String(decoding: (try? JSONSerialization.data(withJSONObject: video.tags, options: [.sortedKeys])) ?? Data("{}".utf8), as: UTF8.self)
             try db.execute(sql: "INSERT INTO video (path, size, sha256, duration, tags, folder, added) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            arguments: [video.path, video.size, video.sha256, video.duration, tags, video.folder,

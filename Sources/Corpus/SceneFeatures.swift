@@ -8,8 +8,9 @@ import Similarity
 /// With verification, scenes closer than ``radius`` (cosine distance of their mean embeddings) are candidates, and a
 /// candidate pair links only when one global transform explains both keyframes inside their black bars: a
 /// letterboxed, windowboxed or low-bitrate copy (cosine 0.14–0.36 from its original) joins it; two camera positions
-/// of one street (0.14–0.19) do not. A pair of which a scene has no features (indexed before features were stored)
-/// links by the threshold alone.
+/// of one street (0.14–0.19) do not. A pair of which a scene has no features (indexed before features were stored:
+/// `index add` of its file again fills them in), or with too few matches to decide (``GeometricMatch/isDecisive``: a
+/// flat slide, a wall), links by the threshold alone.
 public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     /// Verify candidate links geometrically (false: link by the threshold alone, as before).
     public var enabled: Bool
@@ -60,6 +61,20 @@ extension CorpusIndex {
         guard try db.tableExists("scene_features"),
               let data = try Data.fetchOne(db, sql: "SELECT features FROM scene_features WHERE scene = ?", arguments: [scene]) else { return nil }
         return try? LocalFeatures(encoded: [UInt8](data))
+    }
+
+    /// Whether some scene of the video with row id `video` has no stored features (indexed before they were kept).
+    static func lacksFeatures(video: Int64, db: Database) throws -> Bool {
+        guard try db.tableExists("scene_features") else { return try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM scene WHERE video = ?)", arguments: [video]) ?? false }
+        return try Bool.fetchOne(db, sql: """
+            SELECT EXISTS (SELECT 1 FROM scene s WHERE s.video = ? AND NOT EXISTS (SELECT 1 FROM scene_features f WHERE f.scene = s.id))
+            """, arguments: [video]) ?? false
+    }
+
+    /// Whether some scene of `video` (as the index returned it) has no local features: it was indexed before the index
+    /// kept them, and `add` of the same file analyses it again to fill them in.
+    public func lacksFeatures(_ video: IndexedVideo) throws(IndexError) -> Bool {
+        try read { db in try Self.lacksFeatures(video: video.id, db: db) }
     }
 
     /// The stored features of the scene with row id `scene` (``SceneRow/id``); nil when it has none.

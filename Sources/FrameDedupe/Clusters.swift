@@ -28,9 +28,6 @@ public struct ClusterOptions: Sendable, Equatable {
     /// low-bitrate copies sit at cosine 0.24–0.36 of their originals, look-alikes from 0.07 up (BENCHMARKS.md,
     /// "Copies vs look-alikes"); at or below the threshold, no pair is joined this way.
     public var copyRadius: Double = 0.45
-    /// Mutual matches below which geometric verification decides nothing (low-texture keyframes: a hand, a wall);
-    /// the grids decide then, if any. No copy of the dev set's tune part has fewer than 42.
-    public static let geometricEvidence = 40
     /// Mean per-cell cosine distance of the 3×3 feature grids above which two scenes are look-alikes, not copies.
     /// Measured on real frames (`Fixtures.variantsClip`): a frame and its 5% crop, +15% brightness, mirror
     /// and low-bitrate re-encode are within 0.017–0.168 of each other (the better of direct and mirrored);
@@ -212,7 +209,7 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
                 guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius else { continue }
                 match = verifier.verify(a, b, mirror: options.mirroredMatch)
             }
-            if let match, match.matches >= ClusterOptions.geometricEvidence {
+            if let match, match.isDecisive {  // else (low texture) the grids decide, if any
                 if d <= options.threshold, !match.isCopy {
                     values[k] = 1
                     vetoed += 1

@@ -23,6 +23,8 @@ public struct GeometricMatch: Sendable, Equatable {
 
     /// `inliers / matches`, 0 without matches.
     public var inlierRatio: Double { matches > 0 ? Double(inliers) / Double(matches) : 0 }
+    /// Whether the pictures had enough mutual matches (``GeometricVerifier/decisiveMatches``) for the verdict to decide.
+    public var isDecisive: Bool { matches >= GeometricVerifier.decisiveMatches }
     /// The smaller of the two coverages.
     public var coverage: Double { min(coverageA, coverageB) }
 
@@ -87,6 +89,10 @@ public final class GeometricVerifier {
     }
 
     public static let maximumDistance = 64
+    /// Mutual matches below which a verdict says little (low-texture pictures: a hand, a wall, a flat slide): callers
+    /// decide such pairs by other means (``GeometricMatch/isDecisive``). No copy of the dev set's tune part has fewer
+    /// than 42.
+    public static let decisiveMatches = 40
     public static let iterations = 400
     public static let tolerance = 3.0
     public static let seed: UInt64 = 17

@@ -11,8 +11,11 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
         discussion: """
             Per scene the index keeps the file (path, size, SHA-256 of its bytes), the time span, the keyframe \
             (INDEX.keyframes/<first 16 hex digits of the SHA-256>/keyframes/), the mean embedding (float16, or float32 \
-            with --float32) and the keyframe's pHash. Transition scenes are left out. A file whose content is indexed \
-            already (same SHA-256, whatever its name) is skipped, and said so; a file at an indexed path whose content \
+            with --float32), the keyframe's pHash and its local features (for the geometric check of 'index dedupe'). \
+            Transition scenes are left out. A file whose content is indexed already (same SHA-256, whatever its name) \
+            is skipped, and said so, unless an earlier framededupe indexed it without local features: then it is \
+            analysed again and its entry replaced (add the files of an older index again to fill them in); a file at \
+            an indexed path whose content \
             changed replaces the old entry. A process killed while adding leaves the index as it was before the video \
             in progress. SIGINT/SIGTERM: the video in progress is not stored, the ones before it are (status 130/143). \
             Past 100,000 scenes, 'add' also builds the approximate index 'index search' uses (see 'index search') when \
@@ -160,8 +163,11 @@ struct VideoAdder: @unchecked Sendable {
             claims.claim(identity.sha256)
             defer { claims.release(identity.sha256) }
             if let existing = try reporting(.inputUnreadable, { () throws(IndexError) in try index.video(sha256: identity.sha256) }) {
-                Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
-                return .skipped
+                guard try reporting(.inputUnreadable, { () throws(IndexError) in try index.lacksFeatures(existing) }) else {
+                    Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
+                    return .skipped
+                }
+                Terminal.write("framededupe: \(Terminal.oneLine(path)): indexed without local features (by an earlier framededupe): analysed again\n")
             }
             guard let video = try analysis.analyse(path: path, keyframeRoot: index.keyframeRoot, network: network, identity: identity,
                                                    interruption: interruption) else { return .interrupted }
@@ -171,7 +177,7 @@ struct VideoAdder: @unchecked Sendable {
                 Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
                 return .skipped
             case .added(let scenes, let replaced):
-                if let replaced {
+                if let replaced, replaced.sha256 != video.sha256 {
                     try? FileManager.default.removeItem(at: index.keyframeRoot.appendingPathComponent(replaced.folder))
                     Terminal.write("framededupe: \(Terminal.oneLine(path)): content changed since it was indexed: its old entry is replaced\n")
                 }
