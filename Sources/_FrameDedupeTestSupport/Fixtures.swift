@@ -165,6 +165,20 @@ extension Fixtures {
         return try ffmpegFixture("abacb.mp4", [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}"]])
     }
 
+    /// Shot / reverse shot: A B A B A B A, 2.2 s each (A = the coffee cup from 0 s, B = the rocket from 6.5 s, each
+    /// restarting), cuts at 2.2, 4.4, 6.6, 8.8, 11 and 13.2 s: between the samples at 0.5 and at 2 a second.
+    public static let alternatingShotsCuts: [Double] = [2.2, 4.4, 6.6, 8.8, 11, 13.2]
+
+    public static func alternatingShots() throws -> URL {
+        let shots = sample("shots-360p.mp4").path
+        return try ffmpegFixture("alternating.mp4", [[
+            "-ss", "0", "-t", "2.2", "-i", shots, "-ss", "6.5", "-t", "2.2", "-i", shots, "-filter_complex",
+            "[0:v]fps=25,setpts=PTS-STARTPTS,split=4[a1][a2][a3][a4];[1:v]fps=25,setpts=PTS-STARTPTS,split=3[b1][b2][b3];"
+                + "[a1][b1][a2][b2][a3][b3][a4]concat=n=7:v=1[out]",
+            "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+        ]])
+    }
+
     /// Shot A (the coffee cup, 3 s) crossfading over 1 s into shot B (the rocket, 3 s): 5 s in all,
     /// the crossfade from 2 to 3 s.
     public static func crossfade() throws -> URL {
