@@ -15,21 +15,25 @@ extension NetworkFrame where Attachment == Picture {
     /// A sampled frame with everything the scorers need, prepared on the decoding thread: its hashes, the luma
     /// SSIM compares (area-downscaled to `ssimShortSide`), its sharpness and exposure, the analysis luma and the
     /// active picture inside its black bars (for the keyframes' local features), and the network's input
-    /// picture (at `networkSize`, nil for none); the decoded picture is attached, to write its image.
+    /// picture (at `networkSize`, nil for none) made of the active picture only, so that bars neither make a copy
+    /// look new nor two videos with bars look alike; the decoded picture is attached, to write its image.
     init(_ sample: SampledFrame, ssimShortSide: Int, networkSize: Int?, networkInput mode: NetworkInput) throws(LibavError) {
+        let p = sample.picture
         let signals = FrameSignals(
             index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds, source: sample.source,
             hash: FrameHash(sample.luma), luma: sample.luma.areaDownscaled(shortSide: ssimShortSide), quality: PictureQuality(sample.luma),
-            thumbnail: sample.thumbnail, intermediateFrames: sample.intermediateFrames, analysisLuma: sample.luma)
+            thumbnail: sample.thumbnail, intermediateFrames: sample.intermediateFrames, analysisLuma: sample.luma, pictureSize: (p.width, p.height))
         var input: RGBImage? = nil
         if let size = networkSize {
-            let p = sample.picture
+            let a = signals.activeArea ?? PictureRect(width: p.width, height: p.height)
             switch mode {
-            case .whole:
+            case .whole where a == PictureRect(width: p.width, height: p.height):
                 input = try p.rgb(width: size, height: size, smooth: true)
+            case .whole:
+                input = try p.rgb(width: size, height: size, crop: (a.x, a.y, a.width, a.height), smooth: true)
             case .center:
-                let side = 7 * min(p.width, p.height) / 8
-                input = try p.rgb(width: size, height: size, crop: ((p.width - side) / 2, (p.height - side) / 2, side, side), smooth: true)
+                let side = 7 * min(a.width, a.height) / 8
+                input = try p.rgb(width: size, height: size, crop: (a.x + (a.width - side) / 2, a.y + (a.height - side) / 2, side, side), smooth: true)
             }
         }
         self.init(StageFrame(signals, attachment: sample.picture), networkInput: input)

@@ -62,5 +62,6 @@ extension Scene {
     init(_ e: SceneEntry, timeBase: Rational) {
         self.init(id: e.id, start: e.start, end: e.end, firstFrame: e.firstFrame, frameCount: e.frames,
                   keyframe: Keyframe(e.keyframe, timeBase: timeBase), transition: e.transition)
+        activeArea = e.activeArea
     }
 }

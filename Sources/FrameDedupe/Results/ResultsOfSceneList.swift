@@ -81,7 +81,7 @@ extension SceneEntry {
     /// A scene's entry; `folder` is put before the keyframe's path (nil: relative to the output folder, as in the files).
     public init(_ s: Scene, cluster: Int?, folder: String? = nil) {
         self.init(id: s.id, cluster: cluster, start: s.start, end: s.end, frames: s.frameCount, firstFrame: s.firstFrame,
-                  transition: s.transition, keyframe: KeyframeEntry(s.keyframe, folder: folder))
+                  transition: s.transition, keyframe: KeyframeEntry(s.keyframe, folder: folder), activeArea: s.activeArea)
     }
 }
 

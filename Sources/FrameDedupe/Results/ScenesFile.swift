@@ -1,5 +1,6 @@
 import Decoder
 import Foundation
+import Similarity
 
 /// `scenes.json` (schema version 1): the input, the options that made the results, every sampled frame's
 /// scores, and the scenes with their keyframes and clusters.
@@ -150,9 +151,12 @@ public struct SceneEntry: Codable, Sendable, Equatable {
     /// True when every frame of it is a transition frame: it has no cluster.
     public var transition: Bool
     public var keyframe: KeyframeEntry
+    /// The picture inside letterbox, pillarbox or windowbox bars, in the pixels of the decoded frames (``Scene/activeArea``):
+    /// what the network embeds and geometric verification compares; null when unknown.
+    public var activeArea: PictureRect?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case id, cluster, start, end, frames, firstFrame = "first_frame", transition, keyframe
+        case id, cluster, start, end, frames, firstFrame = "first_frame", transition, keyframe, activeArea = "active_area"
     }
 }
 

@@ -69,6 +69,10 @@ public struct Scene: Sendable, Equatable, Codable {
     /// inside black bars), for geometric verification (``GeometricVerifier``): 20–37 KB a scene; nil without an
     /// analysis luma.
     public internal(set) var features: LocalFeatures?
+    /// The scene's picture inside letterbox, pillarbox or windowbox bars, in the pixels of its decoded frames (and of its
+    /// keyframe image): the union of its frames' (``BlackBarDetector/activePicture(of:limit:)``); the whole frame
+    /// without bars; nil when unknown (no frame with content).
+    public internal(set) var activeArea: PictureRect?
 }
 
 /// The image chosen to stand for a scene, with the scores that chose it.

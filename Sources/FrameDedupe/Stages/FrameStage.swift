@@ -28,13 +28,17 @@ public struct FrameSignals: Sendable {
     /// The luma at analysis size (``ReaderOptions/analysisShortSide``, 256 pixels on the short side), from which a
     /// keyframe's local features are taken for geometric verification (nil: none, and no features).
     public let analysisLuma: LumaImage?
-    /// The part of `analysisLuma` inside black bars (``BlackBarDetector/content(of:limit:)``, computed with the
-    /// signals, on the decoding thread in a run); nil without `analysisLuma` or for a frame without content.
+    /// The part of `analysisLuma` inside letterbox, pillarbox or windowbox bars (``BlackBarDetector/activePicture(of:limit:)``,
+    /// computed with the signals, on the decoding thread in a run); nil without `analysisLuma` or for a frame without content.
     public let content: PictureRect?
+    /// `content` in the pixels of the decoded picture (of `pictureSize`): what the network sees and scenes.json records.
+    public let activeArea: PictureRect?
 
+    /// - Parameter pictureSize: The decoded picture's size, of which `analysisLuma` is a scale (nil: `analysisLuma`'s).
     public init(index: Int, ordinal: Int, timestamp: Timestamp, seconds: Double, source: String? = nil,
                 hash: FrameHash, luma: LumaImage, quality: PictureQuality, embedding: Embedding? = nil,
-                thumbnail: LumaImage? = nil, intermediateFrames: [IntermediateFrame] = [], analysisLuma: LumaImage? = nil) {
+                thumbnail: LumaImage? = nil, intermediateFrames: [IntermediateFrame] = [], analysisLuma: LumaImage? = nil,
+                pictureSize: (width: Int, height: Int)? = nil) {
         self.index = index
         self.ordinal = ordinal
         self.timestamp = timestamp
@@ -47,7 +51,13 @@ public struct FrameSignals: Sendable {
         self.thumbnail = thumbnail
         self.intermediateFrames = intermediateFrames
         self.analysisLuma = analysisLuma
-        content = analysisLuma.flatMap { BlackBarDetector.content(of: $0) }
+        let content = analysisLuma.flatMap { BlackBarDetector.activePicture(of: $0) }
+        self.content = content
+        if let content, let analysisLuma, let size = pictureSize {
+            activeArea = content.scaled(from: (analysisLuma.width, analysisLuma.height), toWidth: size.width, height: size.height)
+        } else {
+            activeArea = content
+        }
     }
 
     /// A keyframe naming this frame (no image path yet).

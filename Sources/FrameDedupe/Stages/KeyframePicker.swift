@@ -135,6 +135,7 @@ public final class KeyframePicker<Attachment>: FrameStage {
         scene.keyframeLuma = chosen.signals.luma
         if let luma = chosen.signals.analysisLuma {
             scene.features = extractor.features(of: luma, active: bars.active(keyframe: chosen.signals))
+            scene.activeArea = bars.activeArea(keyframe: chosen.signals)
         }
         var closed = ClosedScene(scene: scene, keyframe: chosen, candidates: candidates, reclassifiedFrames: ended.gradualTransitionFrames)
         closed.cutHistory = ended.cutHistory
@@ -216,6 +217,8 @@ public final class DiversityPicker<Attachment>: FrameStage {
 struct SceneBars {
     private var width = 0, height = 0
     private var union: PictureRect?
+    /// The union in the decoded pictures' pixels (``FrameSignals/activeArea``).
+    private var areaUnion: PictureRect?
     private var mixedSizes = false
 
     mutating func add(_ frame: FrameSignals) {
@@ -226,6 +229,14 @@ struct SceneBars {
             mixedSizes = true
         }
         if let content = frame.content { union = union.map { $0.union(content) } ?? content }
+        if let area = frame.activeArea { areaUnion = areaUnion.map { $0.union(area) } ?? area }
+    }
+
+    /// The scene's active area in the decoded pictures' pixels, as ``active(keyframe:)`` (nil without analysis luma,
+    /// or when no frame had content).
+    func activeArea(keyframe: FrameSignals) -> PictureRect? {
+        guard let luma = keyframe.analysisLuma else { return nil }
+        return !mixedSizes && (width, height) == (luma.width, luma.height) ? areaUnion : keyframe.activeArea
     }
 
     /// The active picture to take `keyframe`'s features from: the scene's union, or the keyframe's own when the

@@ -74,6 +74,22 @@ public struct BlackBarDetector: Sendable, Equatable {
         return detector.active
     }
 
+    /// The picture of one frame inside its letterbox, pillarbox or windowbox bars: ``content(of:limit:)`` kept on an
+    /// axis only where the dark bands it leaves out on both sides look like bars — each at least 2% of the side (2
+    /// pixels at the least) and of about one size (within 15% of the larger, or 2 pixels) — and the whole extent of
+    /// that axis otherwise, so that a dark sky or floor, or a dark side of a night shot, is never cut off. nil for a
+    /// frame without content (black).
+    public static func activePicture(of luma: LumaImage, limit: Int = 24) -> PictureRect? {
+        guard let c = content(of: luma, limit: limit) else { return nil }
+        func axis(_ start: Int, _ length: Int, side: Int) -> (start: Int, length: Int) {
+            let before = start, after = side - start - length
+            let barLike = min(before, after) >= max(2, side / 50) && abs(before - after) <= max(2, max(before, after) * 15 / 100)
+            return barLike ? (start, length) : (0, side)
+        }
+        let x = axis(c.x, c.width, side: luma.width), y = axis(c.y, c.height, side: luma.height)
+        return PictureRect(x: x.start, y: y.start, width: x.length, height: y.length)
+    }
+
     /// The active picture: the union of the content rows and columns seen; nil before any frame with content.
     public var active: PictureRect? {
         guard x1 <= x2, y1 <= y2 else { return nil }

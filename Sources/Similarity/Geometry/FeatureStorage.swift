@@ -77,6 +77,15 @@ extension LocalFeatures: Codable {
 }
 
 extension PictureRect {
+    /// The same part of a picture of `width` × `height` pixels, for this rectangle of a picture of `from`'s size
+    /// (another scale of it): edges rounded outwards, clamped to the picture.
+    public func scaled(from: (width: Int, height: Int), toWidth width: Int, height: Int) -> PictureRect {
+        let sx = Double(width) / Double(max(from.width, 1)), sy = Double(height) / Double(max(from.height, 1))
+        let x0 = max(0, Int((Double(x) * sx).rounded(.down))), y0 = max(0, Int((Double(y) * sy).rounded(.down)))
+        let x1 = min(width, Int((Double(x + self.width) * sx).rounded(.up))), y1 = min(height, Int((Double(y + self.height) * sy).rounded(.up)))
+        return PictureRect(x: x0, y: y0, width: max(1, x1 - x0), height: max(1, y1 - y0))
+    }
+
     /// The smallest rectangle holding both.
     public func union(_ other: PictureRect) -> PictureRect {
         let x0 = min(x, other.x), y0 = min(y, other.y)

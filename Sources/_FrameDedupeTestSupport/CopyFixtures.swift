@@ -1,0 +1,61 @@
+import Foundation
+
+/// Copies and look-alikes of one real picture, for the geometric check and the black bars (issue 17): the coffee cup
+/// of `shots-360p.mp4` (at 1 s) and copies of it with bars, and look-alikes that share content with it or with
+/// each other but are not copies (regions of the rocket photograph at 7.5 s, a 2× zoom on the cup's corner).
+extension Fixtures {
+    /// What each 1.5 s still of ``copiesClip()`` shows; the same name before the first "/" is the same content.
+    public static let copiesClipScenes = ["X", "L/rocket, left 60%", "X/windowbox", "R/rocket, right 60%", "X/pillarbox, 4:3 crop",
+                                          "Z/2x zoom on X's top-left quarter", "X/letterbox, 2.35:1 crop"]
+    /// The active area each still of ``copiesClip()`` has inside its bars (x, y, width, height in 640×360).
+    public static let copiesClipActiveAreas = [(0, 0, 640, 360), (0, 0, 640, 360), (80, 45, 480, 270), (0, 0, 640, 360), (80, 0, 480, 360),
+                                               (0, 0, 640, 360), (0, 44, 640, 272)]
+
+    /// ffmpeg's video filter for each still of ``copiesClip()``, and the time of `shots-360p.mp4` it is taken at.
+    static let copiesClipStills: [(name: String, seconds: Double, filter: String)] = [
+        ("X", 1, "null"), ("L", 7.5, "crop=iw*0.6:ih:0:0,scale=640:360"), ("Xw", 1, "scale=480:270,pad=640:360:80:45"),
+        ("R", 7.5, "crop=iw*0.6:ih:iw*0.4:0,scale=640:360"), ("Xp", 1, "crop=480:360,pad=640:360:80:0"),
+        ("Z", 1, "crop=iw/2:ih/2:0:0,scale=640:360"), ("Xl", 1, "crop=640:272,pad=640:360:0:44"),
+    ]
+
+    /// The steps that write each still of ``copiesClipStills`` as `{work}/NAME.png`.
+    static func copiesStillSteps() -> [[String]] {
+        copiesClipStills.map { s in
+            ["-ss", "\(s.seconds)", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-vf", s.filter + ",setsar=1", "-f", "image2",
+             "-c:v", "png", "{work}/\(s.name).png"]
+        }
+    }
+
+    /// The seven stills of ``copiesClipScenes``, 1.5 s each with hard cuts, 640×360, lossless (FFV1).
+    public static func copiesClip() throws -> URL {
+        let names = copiesClipStills.map(\.name)
+        let inputs = names.flatMap { ["-loop", "1", "-framerate", "25", "-t", "1.5", "-i", "{work}/\($0).png"] }
+        let graph = names.indices.map { "[\($0):v]format=yuv420p[v\($0)]" }.joined(separator: ";") + ";"
+            + names.indices.map { "[v\($0)]" }.joined() + "concat=n=\(names.count):v=1[out]"
+        return try ffmpegFixture("copies.mkv", copiesStillSteps() + [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "ffv1", "-f", "matroska", "{out}"]])
+    }
+
+    /// Files of one still each (1.5 s, H.264), for `index dedupe`: `original.mp4` (the cup at 1280×720, HD),
+    /// `letterbox-sd.mp4` (it at 640×360 in a 640×480 frame: an SD copy with bars above and below),
+    /// `pillarbox.mp4` (its 4:3 crop in a 640×360 frame, bars left and right), `mirror.mp4` (mirrored, 15% brighter);
+    /// and the look-alikes `left.mp4`, `right.mp4` (two regions of the rocket photograph that share a fifth of their
+    /// width) and `zoom.mp4` (a 2× zoom on the cup picture's top-left quarter).
+    public static func copiesCorpus() throws -> [String: URL] {
+        let shots = sample("shots-360p.mp4").path
+        func clip(_ name: String, _ seconds: Double, _ filter: String) throws -> URL {
+            try ffmpegFixture("copies-\(name).mp4", [[
+                "-ss", "\(seconds)", "-t", "1.5", "-i", shots, "-vf", filter + ",setsar=1", "-c:v", "libx264", "-crf", "23",
+                "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+            ]])
+        }
+        return [
+            "original": try clip("original", 1, "scale=1280:720"),
+            "letterbox-sd": try clip("letterbox-sd", 1, "pad=640:480:0:60"),
+            "pillarbox": try clip("pillarbox", 1, "crop=480:360,pad=640:360:80:0"),
+            "mirror": try clip("mirror", 1, "hflip,lutyuv=y=clip(val*1.15\\,0\\,255)"),
+            "left": try clip("left", 7.5, "crop=iw*0.6:ih:0:0,scale=640:360"),
+            "right": try clip("right", 7.5, "crop=iw*0.6:ih:iw*0.4:0,scale=640:360"),
+            "zoom": try clip("zoom", 1, "crop=iw/2:ih/2:0:0,scale=640:360"),
+        ]
+    }
+}
