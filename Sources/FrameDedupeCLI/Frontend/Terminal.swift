@@ -44,7 +44,6 @@ extension Terminal {
     /// - Returns: the signal sources, to be kept alive for as long as signals should be handled.
     static func stopOnSignals(_ interruption: Interruption) -> [any DispatchSourceSignal] {
         [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)  // delivered to the source instead
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 guard interruption.request(signal: number) else { _exit(128 + number) }
@@ -52,6 +51,9 @@ extension Terminal {
                 Terminal.write("framededupe: \(name): finishing the frames in flight and writing what was found (again to quit at once)\n")
             }
             source.resume()
+            // Delivered to the source instead; ignored only once the source listens, so a signal that comes in
+            // between still ends the process (its default action) instead of being lost.
+            signal(number, SIG_IGN)
             return source
         }
     }
