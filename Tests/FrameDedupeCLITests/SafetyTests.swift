@@ -301,6 +301,11 @@ struct SafetyTests {
         #expect(again.status == 0 && second == first, "analysed again; stderr: \(again.stderr)")
         let paths = try BoundedRun(["/bin/bash", "-c", script, "bash", work.path, Fixtures.binary.path, corpus.path, "--print", "unique", "--format", "paths"])
         #expect(paths.status == 2 && paths.stderr.contains("cannot carry a name that is not UTF-8 (") && paths.stdout.isEmpty, "stderr: \(paths.stderr)")
+        // An output folder named with such bytes spells them %HH; an output file is refused (status 2).
+        let outputs = #"cd "$1" && "$2" "$3" --scorer ssim --progress never -o "$(printf 'out-\351')" && exec "$2" "$3" --no-output --stats "$(printf 's-\351.csv')""#
+        let named = try BoundedRun(["/bin/bash", "-c", outputs, "bash", work.path, Fixtures.binary.path, Fixtures.sample("shots-360p.mp4").path], timeLimit: 60)
+        #expect(named.status == 2 && named.stderr.contains("s-\\xE9.csv: --stats names a file with bytes that are not UTF-8"), "stderr: \(named.stderr)")
+        _ = try OutputCheck.completeResults(in: work.appendingPathComponent("out-%E9"))
         // The index takes the file too, and its JSON states the name as text.
         let indexScript = #"cd "$1" && "$2" index add --index x.db --progress never "$3/$(printf 'latin1-\351-\377.mp4')" && exec "$2" index export --index x.db"#
         let index = try BoundedRun(["/bin/bash", "-c", indexScript, "bash", work.path, Fixtures.binary.path, corpus.path], timeLimit: 60)

@@ -13,6 +13,8 @@ enum OutputNames {
     /// spellings, so a rerun (resume) finds the same folders whatever the order.
     static func folders(for inputs: [String], output: String?, writesFolder: Bool) -> [String?] {
         guard writesFolder else { return inputs.map { _ in nil } }
+        // Folders are made through Foundation, which cannot name bytes that are not UTF-8: those are spelled %HH.
+        let output = output.map { FileSystemName.displayed($0, byteFormat: "%%%02X") }
         if inputs.count == 1 { return [output ?? defaultOutput(for: inputs[0])] }
         // Bytes of a name that are not UTF-8 become %HH in the folder's name (it is made through Foundation).
         let names = distinctNames(inputs).map { FileSystemName.displayed($0, byteFormat: "%%%02X") }
@@ -82,9 +84,15 @@ enum OutputNames {
 /// `index export -o corpus.db` would replace them.
 enum InputGuard {
     /// Fails with one line and status 2 when an output (an option and the path it names) is one of `inputs`: the same
-    /// path, or the same file (device and inode, symbolic links followed). Standard input and output are no file.
+    /// path, or the same file (device and inode, symbolic links followed); or when its name holds bytes that are not
+    /// UTF-8. Standard input and output are no file.
     static func refuseOutputs(_ outputs: [(option: String, path: String?)], naming inputs: [String]) throws {
         let local = inputs.filter { $0 != "-" && !$0.contains("://") }
+        // Written through Foundation, which would turn such bytes into other characters: another file's name.
+        for case let (option, path?) in outputs where FileSystemName.hasRawBytes(path) {
+            Terminal.error("\(Terminal.oneLine(path)): \(option) names a file with bytes that are not UTF-8, which it cannot write under that name; choose another")
+            throw Failure(status: .usage)
+        }
         for case let (option, path?) in outputs where path != "-" {
             let standardized = URL(fileURLWithPath: path).standardizedFileURL.path
             let identity = FileIdentity(path)
