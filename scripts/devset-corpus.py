@@ -137,7 +137,7 @@ def main():
         precision = tp / (tp + fp) if tp + fp else 1.0
         recall = tp / (tp + fn) if tp + fn else 1.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        kinds = sorted({k for k, _ in s if isinstance(k, str) and not k.startswith("pairs")})
+        kinds = sorted({k[0] for k in s if isinstance(k, tuple)})
         part_result = {k: {"right": s[k, True], "of": s[k, True] + s[k, False]} for k in kinds}
         part_result["shot_pairs"] = {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
         part_result["wrong"] = wrong[p]
