@@ -165,6 +165,16 @@ extension Fixtures {
         return try ffmpegFixture("abacb.mp4", [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}"]])
     }
 
+    /// Shot A (the coffee cup), 4 s, with a white flash of 3 frames at 1.44–1.56 s (frames 36–38), and the cut
+    /// to the next shot of the sample at 3 s.
+    public static func whiteFlash() throws -> URL {
+        try ffmpegFixture("white-flash.mp4", [[
+            "-ss", "0", "-t", "4", "-i", sample("shots-360p.mp4").path,
+            "-vf", "fps=25,setpts=PTS-STARTPTS,drawbox=c=white:t=fill:enable='between(t,1.44,1.56)'",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+        ]])
+    }
+
     /// Shot / reverse shot: A B A B A B A, 2.2 s each (A = the coffee cup from 0 s, B = the rocket from 6.5 s, each
     /// restarting), cuts at 2.2, 4.4, 6.6, 8.8, 11 and 13.2 s: between the samples at 0.5 and at 2 a second.
     public static let alternatingShotsCuts: [Double] = [2.2, 4.4, 6.6, 8.8, 11, 13.2]

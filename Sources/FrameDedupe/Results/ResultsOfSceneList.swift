@@ -23,7 +23,8 @@ extension ScenesFile {
             startTime: v.startSeconds, duration: v.duration, analysedUntil: list.end, samplingFPS: rate,
             decode: list.options.reader.decode.rawValue, options: AnalysisOptionsRecord(list.options),
             counts: DecodeCountsEntry(list.counts), warnings: list.warnings, complete: list.complete, frames: frames,
-            scenes: list.scenes.map { SceneEntry($0, cluster: list.clusters.clusterOfScene[$0.id]) })
+            scenes: list.scenes.map { SceneEntry($0, cluster: list.clusters.clusterOfScene[$0.id]) },
+            transitions: Transition.of(frames: list.frames, scenes: list.scenes, clusterOfScene: list.clusters.clusterOfScene))
     }
 
     /// The text framededupe writes: members in the schema's order, one frame and one scene per line.

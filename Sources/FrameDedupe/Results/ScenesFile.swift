@@ -46,11 +46,14 @@ public struct ScenesFile: Codable, Sendable, Equatable {
     /// One per sampled frame, in time order.
     public var frames: [FrameEntry]
     public var scenes: [SceneEntry]
+    /// How each scene gives way to the next (cut, dissolve, fade) and the flashes inside scenes, in time order
+    /// (``Transition/of(frames:scenes:)``). Absent from files of versions before it.
+    public var transitions: [Transition]? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case version, input, inputFile = "input_file", container, codec, stream, width, height
         case timeBase = "time_base", startTime = "start_time", duration, analysedUntil = "analysed_until"
-        case samplingFPS = "sampling_fps", decode, options, counts, warnings, complete, frames, scenes
+        case samplingFPS = "sampling_fps", decode, options, counts, warnings, complete, frames, scenes, transitions
     }
 
     /// The ``timeBase`` as a rational number (nil when it is not `numerator/denominator`).
@@ -140,7 +143,8 @@ public struct SceneEntry: Codable, Sendable, Equatable {
     /// The scene's content cluster; nil for a transition scene. Left out of the lines `--print scenes` streams
     /// while the input is read, before clusters are known.
     public var cluster: Int?
-    /// The time of its first sampled frame.
+    /// Where it starts, in seconds: the first frame after its cut (found among the frames decoded between two
+    /// samples), half way through a dissolve, or its first sampled frame when nothing tells more.
     public var start: Double
     /// The next scene's start, or the end of the last decoded frame.
     public var end: Double

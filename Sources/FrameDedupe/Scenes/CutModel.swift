@@ -75,10 +75,11 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// - `largestStep`: the largest rise of `a` from one frame to the next (the ends at 0 and 1): near 1 at a cut,
     ///   small through a dissolve;
     /// - `distance`: `|B − A|`, the root mean square difference of the ends, 0–1;
-    /// - `halfway`: the index in `chain` of the first frame whose `a` is at least 0.5 (the last end if none).
+    /// - `halfway`: the index in `chain` of the first frame whose `a` is at least 0.5 (the last end if none);
+    /// - `firstMixed`, `firstWhole`: the indices of the first frame with `a` above 0.05 and of the first after it with
+    ///   `a` at least 0.95 (the last end if none): a dissolve's first and last frame.
     /// nil with fewer than 2 middle frames or thumbnails of different sizes.
-    @_spi(Evaluation) public static func blend(_ chain: [LumaImage])
-        -> (residual: Double, largestStep: Double, distance: Double, halfway: Int)? {
+    @_spi(Evaluation) public static func blend(_ chain: [LumaImage]) -> Blend? {
         guard chain.count >= 4, let a = chain.first, let b = chain.last,
               chain.allSatisfy({ $0.width == a.width && $0.height == a.height }) else { return nil }
         let n = a.pixels.count
@@ -88,8 +89,9 @@ public struct CutEvidence: Sendable, Equatable, Codable {
             ab[i] = Double(b.pixels[i]) - Double(a.pixels[i])
             abNorm += ab[i] * ab[i]
         }
-        guard abNorm > 0 else { return (1, 1, 0, chain.count - 1) }
-        var residual = 0.0, previous = 0.0, largest = 0.0, halfway = chain.count - 1
+        let last = chain.count - 1
+        guard abNorm > 0 else { return Blend(residual: 1, largestStep: 1, distance: 0, halfway: last, firstMixed: last, firstWhole: last) }
+        var residual = 0.0, previous = 0.0, largest = 0.0, halfway = last, firstMixed = last, firstWhole = last
         for k in 1..<chain.count - 1 {
             let t = chain[k]
             var dot = 0.0
@@ -102,11 +104,20 @@ public struct CutEvidence: Sendable, Equatable, Codable {
             }
             residual += (error / abNorm).squareRoot()
             largest = max(largest, mix - previous)
-            if mix >= 0.5 && halfway == chain.count - 1 { halfway = k }
+            if mix >= 0.5 && halfway == last { halfway = k }
+            if mix > 0.05 && firstMixed == last { firstMixed = k }
+            if mix >= 0.95 && firstWhole == last && firstMixed <= k { firstWhole = k }
             previous = mix
         }
         largest = max(largest, 1 - previous)
-        return (residual / Double(chain.count - 2), largest, (abNorm / Double(n)).squareRoot() / 255, halfway)
+        return Blend(residual: residual / Double(chain.count - 2), largestStep: largest, distance: (abNorm / Double(n)).squareRoot() / 255,
+                     halfway: halfway, firstMixed: firstMixed, firstWhole: firstWhole)
+    }
+
+    /// How the frames between two ends are blends of them (``blend(_:)``).
+    @_spi(Evaluation) public struct Blend: Sendable, Equatable {
+        public var residual: Double, largestStep: Double, distance: Double
+        public var halfway: Int, firstMixed: Int, firstWhole: Int
     }
 
     /// Whether the frames between two samples are a dissolve's (or a fade's) middle: the ends clearly differ
@@ -115,7 +126,7 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// rises in small steps (`largestStep` ≤ 0.35, where a cut's is near 1). Chosen on the dev set's tune pairs,
     /// where it marks no pair without a transition; motion, whose frames are no mixture of the ends, stays above
     /// the residual limit (median 0.25, 10th percentile 0.13).
-    static func isDissolve(_ blend: (residual: Double, largestStep: Double, distance: Double, halfway: Int), contentChange: Double) -> Bool {
+    static func isDissolve(_ blend: Blend, contentChange: Double) -> Bool {
         blend.distance >= 0.06 && contentChange >= 0.15 && blend.residual <= 0.12 && blend.largestStep <= 0.35
     }
 

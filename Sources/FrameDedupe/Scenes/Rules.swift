@@ -16,6 +16,9 @@ public struct ChangeContext: Sendable, Equatable, Codable {
     public var nextToPrevious: Double?
     /// With the calibrated rule: the model's probability that a cut lies between the previous frame and this one.
     public var cutProbability: Double?
+    /// A dissolve's first and last frame (seconds): the first with some of the next shot mixed in, the first with
+    /// (nearly) all of it. nil for other cuts.
+    public var dissolveStart: Double?, dissolveEnd: Double?
 
     public init(recentLevel: Double? = nil, recentCount: Int = 0, nextChange: Double? = nil, nextToPrevious: Double? = nil,
                 cutProbability: Double? = nil) {

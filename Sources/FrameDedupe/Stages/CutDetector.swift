@@ -99,6 +99,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     start = max(scene.start, found.halfway)
                     // A frame in the middle of the dissolve opens the new scene but is a blend of both: a transition.
                     transition = transition || found.goesOn
+                    context?.dissolveStart = found.span.lowerBound
+                    context?.dissolveEnd = found.span.upperBound
                 }
                 lastCut = cutKind
             }
@@ -213,16 +215,16 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// way — of the whole dissolve when it goes on to `next` (at most `f`'s own time: `f` opens the new scene).
     /// `goesOn`: the dissolve goes on to `next`, so `f` is in its middle.
     private func dissolve(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals?, evidence: CutEvidence)
-        -> (halfway: Double, goesOn: Bool)? {
+        -> (halfway: Double, goesOn: Bool, span: ClosedRange<Double>)? {
         guard let chain = Self.thumbnails(from: previous, to: f), let blend = CutEvidence.blend(chain.map(\.thumbnail)),
               CutEvidence.isDissolve(blend, contentChange: evidence.embedding ?? evidence.pixels) else { return nil }
         if let next, let rest = Self.thumbnails(from: f, to: next) {
             let whole = chain + rest.dropFirst()
             if let longer = CutEvidence.blend(whole.map(\.thumbnail)), CutEvidence.isDissolve(longer, contentChange: evidence.embedding ?? evidence.pixels) {
-                return (min(whole[longer.halfway].seconds, f.seconds), true)
+                return (min(whole[longer.halfway].seconds, f.seconds), true, whole[longer.firstMixed].seconds...whole[longer.firstWhole].seconds)
             }
         }
-        return (chain[blend.halfway].seconds, false)
+        return (chain[blend.halfway].seconds, false, chain[blend.firstMixed].seconds...chain[blend.firstWhole].seconds)
     }
 
     /// The last frame opened a scene by a dissolve and is a transition frame: in the middle of a dissolve that goes on

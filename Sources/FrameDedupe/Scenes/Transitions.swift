@@ -1,0 +1,134 @@
+/// How one shot gives way to the next, or to itself again (a flash).
+public enum TransitionKind: String, Sendable, Codable, CaseIterable {
+    /// From one frame to the next.
+    case cut
+    /// The next shot mixed in over several frames, each a blend of the two.
+    case dissolve
+    /// To or from a uniform colour (black, white): blank frames at the boundary.
+    case fade
+    /// A brief change inside a shot that the picture comes back from (a flash, a passing occlusion): at most
+    /// ``Transition/longestFlash`` seconds, whatever the sampling rate.
+    case flash
+}
+
+/// One transition in `scenes.json`: its kind, its first and last frame (seconds), and the scenes on either side
+/// (the same scene for a flash).
+public struct Transition: Sendable, Equatable, Codable {
+    public var kind: TransitionKind
+    /// The first frame that belongs to the transition (for a cut: the new shot's first frame).
+    public var start: Double
+    /// The first frame after it that belongs wholly to the next shot (for a cut: the same as `start`).
+    public var end: Double
+    /// The scene before it and the scene after it (for a flash inside a scene, that scene twice; for a flash the
+    /// cut rule took for two cuts, the scenes on either side, of one cluster).
+    public var before: Int
+    public var after: Int
+
+    /// A change that lasts longer than this is no flash.
+    public static let longestFlash = 1.0
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case kind = "type", start, end, before, after }
+
+    public init(kind: TransitionKind, start: Double, end: Double, before: Int, after: Int) {
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.before = before
+        self.after = after
+    }
+
+    /// The transitions of a run, in time order, from its frames' records and its scenes:
+    /// - between two scenes: a `dissolve` when the cut rule found one (with its span), a `fade` when blank frames
+    ///   end the scene before or open the scene after (the span covers them), a `cut` otherwise; a transition
+    ///   scene between two scenes (the middle of a gradual transition) is folded into the transition it is part of;
+    /// - inside a scene: a `flash` for each run of transition frames after its first frame that the picture comes
+    ///   back from within ``longestFlash`` seconds.
+    ///
+    /// A transition scene of at most ``longestFlash`` seconds between two scenes of one content cluster
+    /// (`clusterOfScene`) is a `flash` too: the picture came back.
+    public static func of(frames: [FrameRecord], scenes: [Scene], clusterOfScene: [Int?] = []) -> [Transition] {
+        let blank: (FrameRecord) -> Bool = { $0.quality.exposure < TransitionRule().blankExposure }
+        func records(of scene: Scene) -> ArraySlice<FrameRecord> {
+            let first = min(scene.firstFrame, frames.count), last = min(scene.firstFrame + scene.frameCount, frames.count)
+            return frames[first..<last]
+        }
+        var found: [Transition] = []
+        var before: Scene?
+        var between: (start: Double, blank: Bool)?
+        for scene in scenes {
+            let own = records(of: scene)
+            if scene.transition, before != nil {
+                // Where the transition scene's own cut began (a dissolve into it), and whether it is blank (a fade).
+                let start = min(scene.start, own.first?.context?.dissolveStart ?? scene.start)
+                between = (min(between?.start ?? start, start), (between?.blank ?? true) && own.allSatisfy(blank))
+                continue
+            }
+            defer { before = scene; between = nil }
+            if let previous = before {
+                var transition = boundary(from: previous, to: scene, own: own, ending: records(of: previous), between: between, blank: blank)
+                let cluster = { (id: Int) in id < clusterOfScene.count ? clusterOfScene[id] : nil }
+                if between != nil, transition.end - transition.start <= longestFlash, let c = cluster(previous.id), c == cluster(scene.id) {
+                    transition.kind = .flash
+                }
+                found.append(transition)
+            }
+            found += flashes(in: scene, own: own)
+        }
+        return found
+    }
+
+    /// The transition from `previous` to `scene`; `between`: where transition scenes between them began, and
+    /// whether they are all blank.
+    private static func boundary(from previous: Scene, to scene: Scene, own: ArraySlice<FrameRecord>, ending: ArraySlice<FrameRecord>,
+                                 between: (start: Double, blank: Bool)?, blank: (FrameRecord) -> Bool) -> Transition {
+        let opening = own.first
+        var kind: TransitionKind = between.map { $0.blank ? .fade : .dissolve } ?? (opening?.cutKind == .dissolve ? .dissolve : .cut)
+        var start = between?.start ?? opening?.context?.dissolveStart ?? scene.start
+        var end = between != nil ? scene.start : opening?.context?.dissolveEnd ?? scene.start
+        // Blank frames ending the scene before, or opening this one: a fade out, a fade in.
+        let fadingOut = ending.reversed().prefix { blank($0) && $0.transition }
+        if let first = fadingOut.last, first.index != previous.firstFrame {
+            kind = .fade
+            start = min(start, first.seconds)
+        }
+        let fadingIn = own.prefix { blank($0) }
+        if !fadingIn.isEmpty {
+            kind = .fade
+            end = max(end, own.dropFirst(fadingIn.count).first?.seconds ?? scene.end)
+        }
+        if kind == .fade { start = min(start, fadeStart(ending.filter { !blank($0) }) ?? start) }
+        return Transition(kind: kind, start: start, end: max(start, end), before: previous.id, after: scene.id)
+    }
+
+    /// Where a fade out began: the earliest of the last frames before the blank whose brightness falls (or rises)
+    /// towards it by more than 4 of 255 a sample, each step the same way (within a sampling interval of the truth).
+    private static func fadeStart(_ before: [FrameRecord]) -> Double? {
+        var start: Double?
+        var direction = 0.0
+        for (later, earlier) in zip(before.reversed(), before.reversed().dropFirst()) {
+            let step = later.quality.meanLuma - earlier.quality.meanLuma
+            guard abs(step) > 4, direction == 0 || step.sign == direction.sign else { break }
+            direction = step
+            start = later.seconds
+        }
+        return start
+    }
+
+    /// Runs of transition frames inside `scene` (after its first frame) that a non-transition frame of the scene
+    /// follows within ``longestFlash`` seconds.
+    private static func flashes(in scene: Scene, own: ArraySlice<FrameRecord>) -> [Transition] {
+        var found: [Transition] = []
+        var runStart: Double?
+        for record in own.dropFirst() {
+            if record.transition {
+                runStart = runStart ?? record.seconds
+            } else if let start = runStart {
+                if record.seconds - start <= longestFlash {
+                    found.append(Transition(kind: .flash, start: start, end: record.seconds, before: scene.id, after: scene.id))
+                }
+                runStart = nil
+            }
+        }
+        return found
+    }
+}
