@@ -37,14 +37,8 @@ struct CutSignalsTool {
             func gap(_ a: FrameSignals, _ b: FrameSignals) -> [String] {
                 guard let first = a.thumbnail, let last = b.thumbnail else { return ["", "", "", "", "", "", "", ""] }
                 let chain = [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
-                var steps: [(Double, Double)] = []
-                for j in 1..<chain.count {
-                    let (x, y) = (chain[j - 1].1, chain[j].1)
-                    guard x.width == y.width, x.height == y.height else { steps.append((1, chain[j].0)); continue }
-                    var total = 0
-                    for i in x.pixels.indices { total += abs(Int(x.pixels[i]) - Int(y.pixels[i])) }
-                    steps.append((Double(total) / Double(x.pixels.count) / 255, chain[j].0))
-                }
+                // The detector's own measure of each step (CutEvidence.steps), so the fit sees what the rule sees.
+                let steps = CutEvidence.steps(chain.map { (seconds: $0.0, thumbnail: $0.1) }).map { ($0.size, $0.after) }
                 let sorted = steps.map(\.0).sorted(by: >)
                 let peak = steps.max { $0.0 < $1.0 }!
                 let blend = CutEvidence.blend(chain.map(\.1))
