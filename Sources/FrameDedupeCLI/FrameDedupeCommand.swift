@@ -45,10 +45,13 @@ struct FrameDedupeCommand: ParsableCommand {
             without a writer) ends at once. A run that fails leaves earlier results and the user's files as they were.
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self, IndexCommand.self],
+        subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self, IndexCommand.self, DoctorCommand.self],
         defaultSubcommand: RunCommand.self)
 
     static func main() {
+        // OpenBLAS chose its kernels while it loaded: when it took this CPU for an older one, start again with the
+        // right ones (before anything is read, any thread started or any signal changed).
+        KernelChoice.correctAtStartUp()
         // A standard stream the caller closed (`<&-`) would be taken by the next file opened: '-' would then
         // read, or --print write, an unrelated file. Each is held open on /dev/null instead.
         for fd in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(fd, F_GETFD) == -1 {

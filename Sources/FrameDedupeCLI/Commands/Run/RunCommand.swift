@@ -256,6 +256,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
 
     func run() throws {
         inputOptions.configureLog()
+        if scorer != .ssim { KernelChoice.report() }
         try InputGuard.refuseOutputs([("--stats", stats), ("--select-file", printOptions.selectFile)], naming: inputs)
         let options = try dedupeOptions()
         let began = Date()
