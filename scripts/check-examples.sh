@@ -1,6 +1,7 @@
 #!/bin/bash
-# Runs README's examples (the block between <!-- examples:begin --> and <!-- examples:end -->) as they
-# stand, on the bundled samples, in a scratch folder holding clip.mp4, videos/*.mp4 and photos/:
+# Runs the examples of README.md and docs/usage.md (each file's block between <!-- examples:begin --> and
+# <!-- examples:end -->) as they stand, on the bundled samples, in a scratch folder holding clip.mp4,
+# videos/*.mp4 and photos/:
 #
 #   scripts/check-examples.sh          FRAMEDEDUPE=path picks the binary (default .build/debug/framededupe)
 #
@@ -21,8 +22,11 @@ cp "$root/samples/revisit-360p.mp4" "$work/videos/revisit.mp4"
 # Photographs: frames of the clip a second apart (no EXIF: --image-time exif falls back to file times).
 ffmpeg -v error -i "$root/samples/shots-360p.mp4" -vf fps=1 -q:v 3 "$work/photos/IMG_%04d.jpg"
 
-sed -n '/<!-- examples:begin -->/,/<!-- examples:end -->/p' "$root/README.md" | grep -v -e '^<!--' -e '^```' > "$work/examples.sh"
-[ "$(grep -cv '^#' "$work/examples.sh")" -ge 10 ] || { echo "check-examples: README's examples block not found" >&2; exit 1; }
+for doc in README.md docs/usage.md; do
+    block=$(sed -n '/<!-- examples:begin -->/,/<!-- examples:end -->/p' "$root/$doc" | grep -v -e '^<!--' -e '^```')
+    [ "$(grep -cv '^#' <<< "$block")" -ge 5 ] || { echo "check-examples: $doc's examples block not found" >&2; exit 1; }
+    echo "$block" >> "$work/examples.sh"
+done
 
 cd "$work"
 PATH="$work/bin:$PATH" bash -x -euo pipefail examples.sh > stdout.txt 2> stderr.txt || {
@@ -38,4 +42,4 @@ grep -q '^file ' cut.ffconcat && [ -s cut.mp4 ] || fail "no deduplicated cut"
 [ -f stats.csv ] && [ -f stricter/scenes.json ] || fail "no stats or tuned run"
 [ -f photos.framededupe/scenes.json ] || fail "no photo results"
 grep -q '^[0-9]* [0-9.]* clip.framededupe/unique/' stdout.txt || fail "jq printed no exemplars"
-echo "check-examples: $(grep -cv '^#' examples.sh) commands ran"
+echo "check-examples: $(grep -cv -e '^#' -e '^ ' examples.sh) commands ran"

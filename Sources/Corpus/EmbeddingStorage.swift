@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Half precision keeps 11 significant bits: on unit vectors of 1,280 values (each typically below 0.2) the rounding
 /// error per value is below 2⁻¹²·|x|, and the cosine distance between two stored embeddings moves by less than 1e-3
-/// (measured on real embeddings: README, "Corpus mode").
+/// (measured on real embeddings: docs/corpus.md).
 public enum EmbeddingPrecision: Int, Sendable, CaseIterable {
     case half = 16
     case single = 32

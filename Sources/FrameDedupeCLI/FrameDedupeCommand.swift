@@ -8,41 +8,48 @@ import FrameDedupe
 struct FrameDedupeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "framededupe",
-        abstract: "Find the unique frames in video: scenes, keyframes and near-duplicate groups, decoded with libav.",
+        abstract: "Find the unique frames in video: scenes, content clusters and one picture per cluster.",
         discussion: """
-            'framededupe INPUT' runs the 'run' subcommand: it samples the video by presentation time, groups \
-            near-duplicate frames into scenes (SSIM against the scene's first frame and the previous frame, \
-            perceptual hashes first), and writes scenes.json, scenes.csv and one keyframe image per scene.
+            'framededupe INPUT...' runs the 'run' subcommand. It samples each input by presentation time, scores \
+            every sampled frame by its pixels (SSIM) and its content (an EfficientNet-Lite0 embedding), cuts the \
+            input into scenes of near-identical frames, groups the scenes that show the same thing into clusters, \
+            and writes a folder per input: unique/ (the pictures to keep, one per cluster), keyframes/ (one per \
+            scene), scenes.json, clusters.json, their CSV files and report.html. Inputs are video files, URLs, \
+            '-' for standard input, folders of pictures and numbered patterns (frames/%04d.png).
 
-            EXAMPLES (each runs as it stands beside clip.mp4, videos/ and photos/; README.md has the same):
-              Unique frames from a clip: one image per kind of content, in clip.framededupe/unique/
+            Results go to <name>.framededupe/ in the current folder, or to the folder -o DIR names; with several \
+            inputs, -o DIR holds a folder per input, DIR/<name>/. 'framededupe run --help' lists every option.
+
+            EXAMPLES (each runs as it stands beside clip.mp4, videos/ and photos/):
+              The unique frames of a clip: one picture per kind of content
                 framededupe clip.mp4
                 ls clip.framededupe/unique/
-              A training set from a folder of videos: varied frames of each in train/<name>/unique/
+              A folder of videos, two at a time: varied frames of each in train/<name>/
                 framededupe -j 2 --keep diverse -o train videos/*.mp4
-              Piping from ffmpeg: any container on standard input, or raw frames with --raw
-                ffmpeg -v error -i clip.mp4 -f nut - | framededupe - --print unique --format timestamps
-                ffmpeg -v error -i clip.mp4 -f rawvideo -pix_fmt gray - | framededupe - --raw 640x360:gray:25 -o from-raw
-              Cutting a deduplicated video: one segment per cluster, in time order
+              A folder of photos on their capture times: photos hours apart stay apart
+                framededupe photos --image-time exif --alpha 0.3 --time-scale 3600
+              From ffmpeg to a script: the times of the unique frames, one a line
+                ffmpeg -v error -i clip.mp4 -f nut - |
+                  framededupe - --print unique --format timestamps
+              The deduplicated cut: one segment per cluster, in time order
                 framededupe clip.mp4 --print unique --format ffconcat > cut.ffconcat
                 ffmpeg -v error -f concat -safe 0 -i cut.ffconcat -c copy cut.mp4
-              JSON for scripts: each cluster's exemplar, its time and its image, with jq
-                framededupe -q clip.mp4 --print clusters --format json | jq -r '.[] | "\\(.id) \\(.exemplar.time) \\(.exemplar.path)"'
-              Tuning thresholds from --stats: time, change, recent level and rule of each cut; then a stricter cut ratio
-                framededupe -q clip.mp4 --no-output --stats stats.csv
-                awk -F, 'NR == 1 || $6 == "cut"' stats.csv | cut -d, -f4,16,17,19
-                framededupe clip.mp4 --cut-ratio 6 -o stricter
-              A photo folder on its capture times (EXIF DateTimeOriginal): photos hours apart do not share a cluster
-                framededupe photos --image-time exif --alpha 0.3 --time-scale 3600
 
-            EXIT STATUS: 0 ok; 1 internal error; 2 usage error, nothing read or written (a bad or non-finite value, an \
-            output naming an input or the index, an output folder holding files framededupe did not write without \
-            --overwrite, a name --format ffconcat or paths cannot carry); 3 input unreadable (also a local playlist \
-            without --allow-playlists, pictures over --max-memory, a --start/--end range without frames, an index \
-            that is not framededupe's or is newer); 4 output unwritable (also a folder or index in use by another \
-            run); 5 partial (some inputs failed); 130 interrupted (SIGINT); 143 terminated (SIGTERM). Both signals \
-            leave valid partial results marked "complete": false; an input still waiting for its first bytes (a FIFO \
-            without a writer) ends at once. A run that fails leaves earlier results and the user's files as they were.
+            EXIT STATUS:
+              0    success
+              1    internal error
+              2    usage error, before anything is read or written: a bad value,
+                   options that conflict, an output that names an input, a folder
+                   holding files framededupe did not write (without --overwrite)
+              3    an input cannot be read (missing, not a video, a playlist without
+                   --allow-playlists, over --max-memory, no frame in --start/--end),
+                   or the network's weights are missing or unreadable
+              4    an output cannot be written (disk full, permissions), or another
+                   run is writing the same folder or index
+              5    some inputs failed, the others finished
+              130  interrupted by SIGINT (Ctrl-C): valid partial results, marked
+                   "complete": false
+              143  terminated by SIGTERM: the same
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self, IndexCommand.self, DoctorCommand.self],

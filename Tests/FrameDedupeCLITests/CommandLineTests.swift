@@ -48,6 +48,38 @@ struct CommandLineTests {
         // The cuts are where the scenes start: 3 s and 6 s.
         #expect(rows.dropFirst().filter { $0[decision] == "cut" }.map { Double($0[time]) } == [3, 6])
         #expect(rows.dropFirst().allSatisfy { $0.count == header.count })
+        // docs/output-formats.md quotes the columns of the three CSV files: they are the files' headers.
+        let formats = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("docs/output-formats.md"), encoding: .utf8)
+        func documented(_ file: String) -> String? {
+            formats.split(separator: "\n").first { $0.hasPrefix("| `\(file)` |") }.flatMap { $0.split(separator: "`").dropFirst(3).first.map(String.init) }
+        }
+        func firstLine(_ url: URL) throws -> String { String(try String(contentsOf: url, encoding: .utf8).prefix { $0 != "\n" }) }
+        #expect(documented("--stats FILE") == (try firstLine(csv)), "docs/output-formats.md: the --stats columns")
+        for name in ["scenes.csv", "clusters.csv"] {
+            #expect(documented(name) == (try firstLine(out.appendingPathComponent("r").appendingPathComponent(name))), "docs/output-formats.md: \(name)'s columns")
+        }
+    }
+
+    /// `make install-files` (what `make install` runs after building) puts the binary, the man page, completions and
+    /// the weights under PREFIX, and the installed binary finds the weights there with no environment to help it.
+    @Test func makeInstallPutsEverythingWhereTheBinaryFindsIt() throws {
+        let work = Fixtures.temporaryFolder("install")
+        let prefix = work.appendingPathComponent("prefix"), home = work.appendingPathComponent("home")
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let install = try Fixtures.run("make", ["-s", "-C", Fixtures.packageRoot.path, "install-files", "PREFIX=\(prefix.path)", "BINARY=\(Fixtures.binary.path)"])
+        #expect(install.status == 0, "stderr: \(install.stderr)")
+        for file in ["bin/framededupe", "share/man/man1/framededupe.1", "share/bash-completion/completions/framededupe",
+                     "share/zsh/site-functions/_framededupe", "share/fish/vendor_completions.d/framededupe.fish",
+                     "share/framededupe/models/efficientnet-lite0.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: prefix.appendingPathComponent(file).path), "make install wrote no \(file)")
+        }
+        let installed = prefix.appendingPathComponent("bin/framededupe").path
+        let alone = ["HOME": home.path, "XDG_DATA_HOME": "", "FRAMEDEDUPE_MODEL": ""]
+        let embed = ["embed", Fixtures.sample("shots-360p.mp4").path, "--end", "1", "-q", "-o", work.appendingPathComponent("e.npy").path]
+        let found = try Fixtures.run(installed, embed, environment: alone)
+        #expect(found.status == 0, "the installed binary did not find its weights: \(found.stderr)")
+        let uninstall = try Fixtures.run("make", ["-s", "-C", Fixtures.packageRoot.path, "uninstall", "PREFIX=\(prefix.path)"])
+        #expect(uninstall.status == 0 && !FileManager.default.fileExists(atPath: installed), "stderr: \(uninstall.stderr)")
     }
 
     /// Separate processes: OpenBLAS's thread count is global to a process, and OpenBLAS 0.3.21 is not safe

@@ -34,32 +34,80 @@ struct ManualTests {
     }
 }
 
-/// README's examples run as they stand (scripts/check-examples.sh), and the man page carries the same commands.
+/// The examples of README.md and docs/usage.md run as they stand (scripts/check-examples.sh); `framededupe --help`
+/// and the man page show README's, line for line; docs/usage.md's option table is `run`'s options.
 @Suite("README and man page examples", .temporaryFolders)
 struct ExamplesTests {
-    private var readme: String { (try? String(contentsOf: Fixtures.packageRoot.appendingPathComponent("README.md"), encoding: .utf8)) ?? "" }
+    private static func text(_ path: String) -> String {
+        (try? String(contentsOf: Fixtures.packageRoot.appendingPathComponent(path), encoding: .utf8)) ?? ""
+    }
 
-    /// The command lines of README's examples block.
-    private var commands: [String] {
-        guard let start = readme.range(of: "<!-- examples:begin -->"), let end = readme.range(of: "<!-- examples:end -->") else { return [] }
-        return readme[start.upperBound..<end.lowerBound].split(separator: "\n").map(String.init)
+    /// The lines of a document's examples block: commands, and continuation lines (indented) of the one before.
+    private static func exampleLines(_ path: String) -> [String] {
+        let text = text(path)
+        guard let start = text.range(of: "<!-- examples:begin -->"), let end = text.range(of: "<!-- examples:end -->") else { return [] }
+        return text[start.upperBound..<end.lowerBound].split(separator: "\n").map(String.init)
             .filter { !$0.hasPrefix("#") && !$0.hasPrefix("```") && !$0.isEmpty }
     }
 
-    @Test func theManPageHasEveryReadmeExample() throws {
+    private static func commandCount(_ lines: [String]) -> Int { lines.filter { !$0.hasPrefix(" ") }.count }
+
+    @Test func helpAndTheManPageHaveEveryReadmeExample() throws {
         let manual = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("man/framededupe.1"), encoding: .utf8)
-        #expect(commands.count >= 10)
-        for command in commands {
+        let lines = Self.exampleLines("README.md")
+        #expect(Self.commandCount(lines) >= 5)
+        let help = try Fixtures.run(Fixtures.binary.path, ["--help"], environment: ["COLUMNS": "80"])
+        #expect(help.status == 0)
+        let helpLines = help.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        for line in lines {
+            let command = line.trimmingCharacters(in: .whitespaces)
             // The generator writes a backslash in a discussion as mdoc's `\e`.
             #expect(manual.contains(command.replacingOccurrences(of: "\\", with: "\\e")), "man page lacks '\(command)': update FrameDedupeCommand's discussion and run 'make man'")
+            #expect(helpLines.contains(command), "--help at 80 columns lacks the line '\(command)'")
         }
-        #expect(manual.contains("143 terminated (SIGTERM)"))
+        // Nothing of the help wraps mid-command at 80 columns: every line fits.
+        for text in [help.stdout] {
+            for line in text.split(separator: "\n") { #expect(line.count <= 80, "longer than 80 columns: \(line)") }
+        }
     }
 
-    @Test func everyReadmeExampleRuns() throws {
+    @Test func everyExampleRuns() throws {
         let result = try Fixtures.run("bash", [Fixtures.packageRoot.appendingPathComponent("scripts/check-examples.sh").path],
                                       environment: ["FRAMEDEDUPE": Fixtures.binary.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
-        #expect(result.stdout.contains("check-examples: \(commands.count) commands ran"), "stdout: \(result.stdout)")
+        let count = Self.commandCount(Self.exampleLines("README.md")) + Self.commandCount(Self.exampleLines("docs/usage.md"))
+        #expect(result.stdout.contains("check-examples: \(count) commands ran"), "stdout: \(result.stdout)")
+    }
+
+    /// docs/usage.md's table of `run`'s options names every option `run --help` shows, and no other.
+    @Test func theUsageOptionTableIsRunsOptions() throws {
+        let dump = try Fixtures.framededupe(["run", "--experimental-dump-help"])
+        let root = try #require(try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
+        let command = try #require(root["command"] as? [String: Any])
+        var options = Set<String>()
+        for argument in (command["arguments"] as? [[String: Any]]) ?? [] where (argument["shouldDisplay"] as? Bool) ?? true {
+            for name in (argument["names"] as? [[String: Any]]) ?? [] {
+                let text = try #require(name["name"] as? String)
+                options.insert((name["kind"] as? String) == "long" ? "--" + text : "-" + text)
+            }
+        }
+        options.subtract(["--help", "-h", "--version"])
+        let usage = Self.text("docs/usage.md")
+        let table = try #require(usage.components(separatedBy: "\n## Options").dropFirst().first?.components(separatedBy: "\n## ").first)
+        var documented = Set<String>()
+        for row in table.split(separator: "\n") where row.hasPrefix("| `") {
+            let first = row.split(separator: "|").first.map(String.init) ?? ""
+            for match in first.matches(of: /(?:^|[`\s,])(--(?:\[no-\])?[a-z0-9][a-z0-9-]*|-[a-z0-9](?![a-z0-9-]))/) {
+                let name = String(match.1)
+                if name.hasPrefix("--[no-]") {
+                    documented.insert("--" + name.dropFirst(7))
+                    documented.insert("--no-" + name.dropFirst(7))
+                } else {
+                    documented.insert(name)
+                }
+            }
+        }
+        #expect(options.subtracting(documented).isEmpty, "docs/usage.md's option table lacks \(options.subtracting(documented).sorted())")
+        #expect(documented.subtracting(options).isEmpty, "docs/usage.md's option table names what run has not: \(documented.subtracting(options).sorted())")
     }
 }

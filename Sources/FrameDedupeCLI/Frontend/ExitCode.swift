@@ -1,7 +1,7 @@
 import ArgumentParser
 import FrameDedupe
 
-/// The documented exit codes (see the README and the man page).
+/// The documented exit codes (see docs/usage.md and the man page).
 enum Status: Int32 {
     case ok = 0
     case internalError = 1

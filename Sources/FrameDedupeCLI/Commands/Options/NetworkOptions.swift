@@ -5,7 +5,7 @@ import Similarity
 
 /// Options of the embedding network, shared by every subcommand that runs it.
 struct NetworkOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The network's weights (a safetensors file written by scripts/fetch-model.py). Default: $FRAMEDEDUPE_MODEL, else ~/.local/share/framededupe/models/efficientnet-<variant>.safetensors.", valueName: "path"))
+    @Option(help: ArgumentHelp("The network's weights (a safetensors file written by 'make model'). Default: $FRAMEDEDUPE_MODEL, else efficientnet-<variant>.safetensors in ~/.local/share/framededupe/models/ ($XDG_DATA_HOME), else in the share/framededupe/models/ folder beside the binary's bin/ (where make install puts them).", valueName: "path"))
     var model: String?
 
     @Option(help: ArgumentHelp("EfficientNet-Lite variant of the weights: lite0 (224 px input), lite1 (240 px) or lite2 (260 px).", valueName: "variant"))
@@ -28,11 +28,26 @@ struct NetworkOptions: ParsableArguments {
     }
 
     func apply(to options: inout DedupeOptions) {
-        options.model = model.map { URL(fileURLWithPath: $0) }
+        options.model = model.map { URL(fileURLWithPath: $0) } ?? Self.installedModel(modelVariant)
         options.modelVariant = modelVariant
         options.networkInput = networkInput
         options.batchSize = batch
         options.linearAlgebraThreads = blasThreads
+    }
+}
+
+extension NetworkOptions {
+    /// The weights `make install` put beside the binary, `PREFIX/share/framededupe/models/<file>` for the binary
+    /// `PREFIX/bin/framededupe`, when neither `$FRAMEDEDUPE_MODEL` nor the user's data folder has them (the
+    /// user's own weights come first, as XDG data folders do); nil otherwise, for the library's default place.
+    static func installedModel(_ variant: EfficientNetVariant,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+        let own = variant.defaultModelLocation(environment: environment)
+        if FileManager.default.fileExists(atPath: own.path) { return nil }
+        let binary = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let installed = binary.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("share/framededupe/models/\(variant.fileName)")
+        return FileManager.default.fileExists(atPath: installed.path) ? installed : nil
     }
 }
 
