@@ -17,15 +17,17 @@ struct FrameDedupeCommand: ParsableCommand {
             scene), scenes.json, clusters.json, their CSV files and report.html. Inputs are video files, URLs, \
             '-' for standard input, folders of pictures and numbered patterns (frames/%04d.png).
 
-            Results go to <name>.framededupe/ in the current folder, or to the folder -o DIR names; with several \
-            inputs, -o DIR holds a folder per input, DIR/<name>/. 'framededupe run --help' lists every option.
+            Where results go, however many inputs a glob yields: each input gets a folder of its own, \
+            <name>.framededupe/ in the current folder, or DIR/<name>/ with --into DIR (<name>: the input's file \
+            name without its extension). -o DIR names the folder of exactly one input. 'framededupe run --help' \
+            lists every option.
 
             EXAMPLES (each runs as it stands beside clip.mp4, videos/ and photos/):
               The unique frames of a clip: one picture per kind of content
                 framededupe clip.mp4
                 ls clip.framededupe/unique/
               A folder of videos, two at a time: varied frames of each in train/<name>/
-                framededupe -j 2 --keep diverse -o train videos/*.mp4
+                framededupe -j 2 --keep diverse --into train videos/*.mp4
               A folder of photos on their capture times: photos hours apart stay apart
                 framededupe photos --image-time exif --alpha 0.3 --time-scale 3600
               From ffmpeg to a script: the times of the unique frames, one a line
@@ -69,7 +71,7 @@ struct FrameDedupeCommand: ParsableCommand {
         Log.bootstrap()
         do {
             // Arguments as bytes: a file name that is not UTF-8 still names its file (FileSystemName).
-            var command = try parseAsRoot(FileSystemName.arguments())
+            var command = try parseAsRoot(negativeValuesAttached(FileSystemName.arguments()))
             configure(libraryConfiguration(for: command))
             try command.run()
         } catch let failure as Failure {
@@ -89,6 +91,28 @@ struct FrameDedupeCommand: ParsableCommand {
             Foundation.exit(Status.internalError.rawValue)
         }
     }
+}
+
+/// `--fps -1` as `--fps=-1`: the parser takes a word that starts with `-` for an option, so a negative value
+/// would be "missing" and never reach the option's range check; attached, it does, and the error names the
+/// option and its range. `-j -2` becomes `--jobs=-2` likewise.
+func negativeValuesAttached(_ arguments: [String]) -> [String] {
+    var result: [String] = []
+    var i = 0
+    while i < arguments.count {
+        let word = arguments[i]
+        if word == "--" { return result + arguments[i...] }
+        let next = i + 1 < arguments.count ? arguments[i + 1] : ""
+        let negative = next.wholeMatch(of: /-(\.?[0-9].*|inf(inity)?|nan)/.ignoresCase()) != nil
+        if negative, word == "-j" || (word.hasPrefix("--") && word.count > 2 && !word.contains("=")) {
+            result.append((word == "-j" ? "--jobs" : word) + "=" + next)
+            i += 2
+        } else {
+            result.append(word)
+            i += 1
+        }
+    }
+    return result
 }
 
 /// A subcommand that runs the network: how many threads OpenBLAS gets (nil when this run never uses it).

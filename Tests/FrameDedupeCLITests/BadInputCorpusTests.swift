@@ -233,7 +233,7 @@ struct BadInputCorpusTests {
         let corpus = try BadInputCorpus.folder()
         let out = Fixtures.temporaryFolder("corpus-all").appendingPathComponent("out")
         let inputs = Self.cases.map { corpus.appendingPathComponent($0.file).path }
-        let run = try BoundedRun(Fixtures.binary.path, ["-j", "2", "--progress", "never", "--scorer", "ssim", "-o", out.path] + inputs, timeLimit: 4 * Self.timeLimit)
+        let run = try BoundedRun(Fixtures.binary.path, ["-j", "2", "--progress", "never", "--scorer", "ssim", "--into", out.path] + inputs, timeLimit: 4 * Self.timeLimit)
         try run.expectFinished()
         #expect(run.status == 5, "stderr: \(run.stderr)")
         let failing = Self.cases.filter { if case .unreadable = $0.outcome { true } else { false } }

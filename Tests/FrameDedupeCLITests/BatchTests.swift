@@ -28,7 +28,7 @@ struct BatchTests {
     func oneCorruptInputIsReportedAndTheOthersFinish(jobs: Int) throws {
         let work = try inputs(["a.mp4": "shots-360p.mp4", "bad.mp4": "corrupt", "b.mp4": "revisit-360p.mp4"])
         let out = work.appendingPathComponent("out")
-        let result = try Fixtures.framededupe(["-j", String(jobs), "-o", out.path] + ["a.mp4", "bad.mp4", "b.mp4"].map { work.appendingPathComponent($0).path })
+        let result = try Fixtures.framededupe(["-j", String(jobs), "--into", out.path] + ["a.mp4", "bad.mp4", "b.mp4"].map { work.appendingPathComponent($0).path })
         #expect(result.status == 5, "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty)
         let lines = result.stderr.split(separator: "\n").map(String.init)
@@ -51,8 +51,8 @@ struct BatchTests {
         let names = ["a", "b", "c"]
         let paths = names.map { work.appendingPathComponent("\($0).mp4").path }
         let one = work.appendingPathComponent("one"), two = work.appendingPathComponent("two")
-        #expect(try Fixtures.framededupe(["-q", "-o", one.path] + paths).status == 0)
-        #expect(try Fixtures.framededupe(["-q", "-j", "2", "-o", two.path] + paths).status == 0)
+        #expect(try Fixtures.framededupe(["-q", "--into", one.path] + paths).status == 0)
+        #expect(try Fixtures.framededupe(["-q", "-j", "2", "--into", two.path] + paths).status == 0)
         for name in names {
             for file in ["scenes.json", "clusters.json", "scenes.csv"] {
                 #expect(try Data(contentsOf: one.appendingPathComponent("\(name)/\(file)")) == Data(contentsOf: two.appendingPathComponent("\(name)/\(file)")),
@@ -67,33 +67,33 @@ struct BatchTests {
         let a = work.appendingPathComponent("a.mp4").path, b = work.appendingPathComponent("b.mp4").path
         let out = work.appendingPathComponent("out")
         let scenesA = out.appendingPathComponent("a/scenes.json"), scenesB = out.appendingPathComponent("b/scenes.json")
-        #expect(try Fixtures.framededupe(["-o", out.path, a, b, "-q"]).status == 0)
+        #expect(try Fixtures.framededupe(["--into", out.path, a, b, "-q"]).status == 0)
         let first = (try modified(scenesA), try modified(scenesB))
 
-        let again = try Fixtures.framededupe(["-o", out.path, a, b])
+        let again = try Fixtures.framededupe(["--into", out.path, a, b])
         #expect(again.status == 0, "stderr: \(again.stderr)")
         #expect(again.stderr.contains("2 inputs: 0 analysed, 2 skipped"), "stderr: \(again.stderr)")
         #expect(try modified(scenesA) == first.0 && modified(scenesB) == first.1, "skipped inputs are not rewritten")
 
         // Other options are other results; --force redoes finished ones.
-        let otherOptions = try Fixtures.framededupe(["-o", out.path, a, b, "--fps", "1"])
+        let otherOptions = try Fixtures.framededupe(["--into", out.path, a, b, "--fps", "1"])
         #expect(otherOptions.stderr.contains("2 analysed, 0 skipped"), "stderr: \(otherOptions.stderr)")
-        #expect(try Fixtures.framededupe(["-o", out.path, a, b, "--fps", "1", "-q"]).status == 0)
+        #expect(try Fixtures.framededupe(["--into", out.path, a, b, "--fps", "1", "-q"]).status == 0)
         let settled = try modified(scenesA)
-        let forced = try Fixtures.framededupe(["-o", out.path, a, b, "--fps", "1", "--force"])
+        let forced = try Fixtures.framededupe(["--into", out.path, a, b, "--fps", "1", "--force"])
         #expect(forced.stderr.contains("2 analysed, 0 skipped"), "stderr: \(forced.stderr)")
         #expect(try modified(scenesA) > settled)
 
         // A newer modification time alone changes nothing (the results record the input's size and digest)...
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)], ofItemAtPath: a)
-        let touched = try Fixtures.framededupe(["-o", out.path, a, b, "--fps", "1"])
+        let touched = try Fixtures.framededupe(["--into", out.path, a, b, "--fps", "1"])
         #expect(touched.stderr.contains("0 analysed, 2 skipped"), "stderr: \(touched.stderr)")
         // ...other bytes do: that input is analysed again, its neighbour is not.
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: a))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(count: 16))
         try handle.close()
-        let changed = try Fixtures.framededupe(["-o", out.path, a, b, "--fps", "1"])
+        let changed = try Fixtures.framededupe(["--into", out.path, a, b, "--fps", "1"])
         #expect(changed.stderr.contains("1 analysed, 1 skipped"), "stderr: \(changed.stderr)")
         // A single input resumes too.
         let single = try Fixtures.framededupe(["-o", out.appendingPathComponent("b").path, b, "--fps", "1"])

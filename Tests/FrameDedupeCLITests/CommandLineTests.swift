@@ -129,6 +129,32 @@ struct CommandLineTests {
         }
     }
 
+    /// Negative numbers reach the range check; options that contradict each other or the input are refused; in
+    /// every case status 2, one line naming the option and the rule, nothing read or written.
+    @Test func negativeAndConflictingValuesNameTheOptionAndTheRule() throws {
+        let clip = Fixtures.sample("shots-360p.mp4").path
+        let work = Fixtures.temporaryFolder("conflicts")
+        for (arguments, expected) in [
+            (["--fps", "-1", clip], ["--fps", "positive"]), (["--start", "-5", clip], ["--start must be 0 to"]),
+            (["-j", "-2", clip], ["-j must be 1 to 64"]), (["embed", "--start", "-1", clip], ["--start must be 0 to"]),
+            (["--scorer", "ssim", "--embedding-threshold", "0.3", clip], ["--embedding-threshold", "--scorer ssim"]),
+            (["--image-time", "exif", clip], ["--image-time exif", "a video"]),
+            (["--keep", "scene", "--diversity", "0.3", clip], ["--diversity is for --keep diverse"]),
+            (["--decode", "keyframes", "--fps", "all", clip], ["--fps all", "--decode keyframes"]),
+            (["-o", work.path + "/out", clip, Fixtures.sample("revisit-360p.mp4").path], ["-o names the folder of one input", "--into"]),
+        ] {
+            let result = try Fixtures.framededupe(arguments)
+            #expect(result.status == 2, "\(arguments) gave \(result.status): \(result.stderr)")
+            let first = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            #expect(expected.allSatisfy { first.contains($0) }, "\(arguments): \(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path).isEmpty)
+        // One rule for where results go: --into DIR puts one input's results in DIR/<name>/, as it would several.
+        let into = try Fixtures.framededupe(["--into", work.path + "/train", "--scorer", "ssim", "-q", clip])
+        #expect(into.status == 0, "stderr: \(into.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work.path + "/train/shots-360p/unique"))
+    }
+
     @Test func unreadableInputExitsThreeWithOneLine() throws {
         let folder = Fixtures.temporaryFolder("unreadable")
         let missing = folder.appendingPathComponent("nothing here.mp4").path

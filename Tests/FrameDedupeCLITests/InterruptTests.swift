@@ -53,7 +53,7 @@ struct InterruptTests {
         try FileManager.default.copyItem(at: Fixtures.sample("revisit-360p.mp4"), to: short)
         let long = work.appendingPathComponent("long.mp4")
         try FileManager.default.copyItem(at: try Fixtures.longClip(), to: long)
-        let process = try Fixtures.startFramededupe([long.path, short.path, "-o", out.path], stderr: log)
+        let process = try Fixtures.startFramededupe([long.path, short.path, "--into", out.path], stderr: log)
         // Mid-run: a few scenes of the long input closed (their keyframes are in its checkpoint, see ResumeCheckpointTests).
         let keyframes = out.appendingPathComponent("long/.framededupe-checkpoint/keyframes")
         Fixtures.wait { ((try? FileManager.default.contentsOfDirectory(atPath: keyframes.path))?.filter { !$0.hasPrefix(".") }.count ?? 0) >= 4 }

@@ -42,14 +42,14 @@ struct StderrAndReportTests {
         let bad = work.appendingPathComponent("bad.mp4")
         try Data("not a video".utf8).write(to: bad)
         let out = work.appendingPathComponent("out")
-        let first = try Fixtures.framededupe(["-o", out.path, "--progress", "jsonl", clip, bad.path])
+        let first = try Fixtures.framededupe(["--into", out.path, "--progress", "jsonl", clip, bad.path])
         #expect(first.status == 5)
         let all = try events(first.stderr)
         let error = try #require(all.first { $0["event"] as? String == "error" })
         #expect(error["input"] as? String == bad.path && error["status"] as? Int == 3 && (error["message"] as? String)?.contains("not a video") == true)
         let summary = try #require(all.last)
         #expect(summary["event"] as? String == "summary" && summary["inputs"] as? Int == 2 && summary["analysed"] as? Int == 1 && summary["failed"] as? Int == 1)
-        let again = try Fixtures.framededupe(["-o", out.path, "--progress", "jsonl", clip, bad.path])
+        let again = try Fixtures.framededupe(["--into", out.path, "--progress", "jsonl", clip, bad.path])
         #expect(try events(again.stderr).contains { $0["event"] as? String == "skip" && $0["input"] as? String == clip }, "stderr: \(again.stderr)")
     }
 
@@ -146,12 +146,12 @@ struct StderrAndReportTests {
         let odd = work.appendingPathComponent("two\nlines.mp4"), plain = work.appendingPathComponent("plain.mp4")
         try FileManager.default.copyItem(at: Fixtures.sample("shots-360p.mp4"), to: odd)
         try FileManager.default.copyItem(at: Fixtures.sample("revisit-360p.mp4"), to: plain)
-        let result = try Fixtures.framededupe(["-o", work.appendingPathComponent("out").path, odd.path, plain.path])
+        let result = try Fixtures.framededupe(["--into", work.appendingPathComponent("out").path, odd.path, plain.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
         #expect(lines.count == 3, "one line per input and the summary: \(result.stderr.debugDescription)")
         #expect(lines.contains { $0.hasPrefix(work.path + "/two\\nlines.mp4: 20 frames") }, "\(lines)")
-        let again = try Fixtures.framededupe(["-o", work.appendingPathComponent("out").path, odd.path, plain.path])
+        let again = try Fixtures.framededupe(["--into", work.appendingPathComponent("out").path, odd.path, plain.path])
         #expect(again.stderr.split(separator: "\n").count == 3 && again.stderr.contains("two\\nlines.mp4: complete results"), "\(again.stderr.debugDescription)")
     }
 }

@@ -43,6 +43,7 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
 
     func validate() throws {
         if output == "-" && resolvedFormat == .npy { throw ValidationError("--format npy cannot go to standard output; use --format jsonl or a file") }
+        try inputOptions.checkConflicts(inputs: [input])
     }
 
     func run() throws {

@@ -4,18 +4,19 @@ import FrameDedupe
 
 /// Where each input's results go when one call names several inputs.
 enum OutputNames {
-    /// One folder per input: `<name>.framededupe` in the current directory, or `DIR/<name>` with `-o DIR` and
-    /// several inputs (`DIR` itself for one input); nil everywhere when no folder is written.
+    /// One folder per input, whatever their number: `<name>.framededupe` in the current directory, or `DIR/<name>`
+    /// with `--into DIR`; `-o DIR` (`output`, one input only) is that input's folder itself. Nil everywhere when no
+    /// folder is written.
     ///
     /// `<name>` is the input's stem (`clip` for `dir/clip.mp4`). Inputs whose stems collide are named by their
     /// file names with extensions (`clip.mp4`, `clip.mkv`), then by as many parent folders as it takes, joined
     /// with `-` (`a-clip.mp4`, `b-clip.mp4`), then numbered (`clip.mp4-2`): names depend only on the inputs'
     /// spellings, so a rerun (resume) finds the same folders whatever the order.
-    static func folders(for inputs: [String], output: String?, writesFolder: Bool) -> [String?] {
+    static func folders(for inputs: [String], output: String?, into: String? = nil, writesFolder: Bool) -> [String?] {
         guard writesFolder else { return inputs.map { _ in nil } }
         // Folders are made through Foundation, which cannot name bytes that are not UTF-8: those are spelled %HH.
-        let output = output.map { FileSystemName.displayed($0, byteFormat: "%%%02X") }
-        if inputs.count == 1 { return [output ?? defaultOutput(for: inputs[0])] }
+        if let output, inputs.count == 1 { return [FileSystemName.displayed(output, byteFormat: "%%%02X")] }
+        let output = (into ?? output).map { FileSystemName.displayed($0, byteFormat: "%%%02X") }
         // Bytes of a name that are not UTF-8 become %HH in the folder's name (it is made through Foundation).
         let names = distinctNames(inputs).map { FileSystemName.displayed($0, byteFormat: "%%%02X") }
         return names.map { name in

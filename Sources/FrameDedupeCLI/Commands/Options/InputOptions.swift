@@ -130,6 +130,19 @@ struct InputOptions: ParsableArguments {
         return o
     }
 
+    /// Options that contradict each other or the inputs (for `run` and `embed`, which know their inputs):
+    /// --image-time and --image-rate are for folders of pictures and numbered patterns, and --fps all with
+    /// --decode keyframes asks for every frame of a decoder that skips all but key frames.
+    func checkConflicts(inputs: [String]) throws {
+        if fps == "all" && decode == .keyframes {
+            throw ValidationError("--fps all samples every decoded frame and --decode keyframes decodes key frames only, at the encoder's interval: give a rate (--fps 2, the default) or --decode all")
+        }
+        let timed = imageTime != .rate ? "--image-time \(imageTime.rawValue)" : imageRate != "1" ? "--image-rate" : nil
+        if let timed, let video = inputs.first(where: { raw != nil || !isImageSequence($0) }) {
+            throw ValidationError("\(timed) times the pictures of a folder or a numbered pattern (frames/%04d.png); \(video == "-" ? "standard input" : "'\(video)'") is \(raw != nil ? "raw video" : "a video"), timed by its own timestamps")
+        }
+    }
+
     /// Sets the log's level from -v and -q.
     func configureLog() { Log.configure(verbose: verbose, quiet: quiet) }
 }

@@ -22,17 +22,20 @@ struct RunCommand: ParsableCommand, RunsNetwork {
             written (first, so printed paths exist) unless --no-output or -o -. A reader that closes the pipe early \
             (| head) ends the run quietly with status 0.
 
-            Several inputs: each gets its own folder, <name>.framededupe/ or, with -o DIR, DIR/<name>/ (inputs \
-            with the same stem are told apart by extension, then by parent folders). An input that fails is \
+            Where results go, whatever the number of inputs: each input gets a folder of its own, \
+            <name>.framededupe/ in the current folder, or DIR/<name>/ with --into DIR; -o DIR names the folder of \
+            exactly one input (several with -o are refused: a glob that matches one file or many puts results in \
+            the same places with --into). <name> is the input's file name without its extension; inputs with the \
+            same stem are told apart by extension, then by parent folders. An input that fails is \
             reported on one line and the others finish (status 5). An input whose folder already holds complete \
             results made with the same options (recorded in scenes.json) is skipped unless --force; with --print, \
             --select-file or --stats every input is analysed.
 
             EXAMPLES:
               Every video of a folder, two at a time, a folder each in results/ (a rerun skips finished ones):
-                framededupe -j 2 -o results videos/*.mp4
+                framededupe -j 2 --into results videos/*.mp4
               A training set from a folder of videos, varied frames of each in train/<name>/unique/:
-                framededupe -j 2 --keep diverse -o train videos/*.mkv
+                framededupe -j 2 --keep diverse --into train videos/*.mkv
               The unique images, for a script:
                 framededupe clip.mp4 --print0 | xargs -0 cp -t dataset/
               The times of the unique frames, from ffmpeg:
@@ -81,11 +84,11 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("With --scorer ssim, a jump cut also needs SSIM to the previous sampled frame below this, 0 to 1.", valueName: "ssim"))
     var cutThreshold: Double = 0.25
 
-    @Option(help: ArgumentHelp("A jump cut needs the frame's embedding cosine distance to its scene's first frame above this (the content has left the scene), 0 to 2.", valueName: "distance"))
-    var embeddingThreshold: Double = 0.4
+    @Option(help: ArgumentHelp("A jump cut needs the frame's embedding cosine distance to its scene's first frame above this (the content has left the scene), 0 to 2. Default: 0.4. Not with --scorer ssim.", valueName: "distance"))
+    var embeddingThreshold: Double?
 
-    @Option(help: ArgumentHelp("...and its distance to the previous sampled frame above this and at least twice the scene's recent level of change, 0 to 2.", valueName: "distance"))
-    var embeddingCutThreshold: Double = 0.4
+    @Option(help: ArgumentHelp("...and its distance to the previous sampled frame above this and at least twice the scene's recent level of change, 0 to 2. Default: 0.4. Not with --scorer ssim.", valueName: "distance"))
+    var embeddingCutThreshold: Double?
 
     @Option(help: ArgumentHelp("Adaptive cuts: a smaller change cuts when it is at least this many times the scene's recent level of change (the mean over its last 4 frames) and the next frame is calm again, 1 to 100. Default: 4 with embeddings, 2 with --scorer ssim.", valueName: "ratio"))
     var cutRatio: Double?
@@ -96,8 +99,11 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Shorter side in pixels at which SSIM compares frames (an area-average of the analysis luma), 11 to 4096. Coarse is robust to motion.", valueName: "pixels"))
     var ssimSize: Int = 32
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder. Default: ./<input name>.framededupe/ ('stdin.framededupe' for '-'). '-': no folder, results on standard output (--no-output, and --print scenes unless --print says otherwise).", valueName: "dir"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("The folder of one input's results (with several inputs, use --into). Default: ./<input name>.framededupe/ ('stdin.framededupe' for '-'). '-': no folder, results on standard output (--no-output, and --print scenes unless --print says otherwise).", valueName: "dir"))
     var output: String?
+
+    @Option(help: ArgumentHelp("A folder of results folders: each input's go in DIR/<name>/ (the input's file name without its extension), for one input as for many, so a glob that matches one file puts its results where it would among several.", valueName: "dir"))
+    var into: String?
 
     @Flag(help: "Write no output folder: only what --print, --stats and --select-file ask for (no images, so image paths are null).")
     var noOutput = false
@@ -162,8 +168,8 @@ struct RunCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Which images go to unique/: 'cluster' (one exemplar per content cluster), 'scene' (every scene's keyframe) or 'diverse' (per cluster, the exemplar and every frame farther than --diversity from all frames kept in it: variety for training sets).", valueName: "cluster|scene|diverse"))
     var keep: KeepPolicy = .cluster
 
-    @Option(help: ArgumentHelp("With --keep diverse: the content distance (embedding cosine distance, or 1 - SSIM with --scorer ssim) beyond which a frame counts as new, 0 to 2.", valueName: "distance"))
-    var diversity: Double = 0.15
+    @Option(help: ArgumentHelp("With --keep diverse: the content distance (embedding cosine distance, or 1 - SSIM with --scorer ssim) beyond which a frame counts as new, 0 to 2. Default: 0.15.", valueName: "distance"))
+    var diversity: Double?
 
     @Option(help: ArgumentHelp("Also write every sampled frame's scores and the rule's decision to this CSV file (index, frame, pts, time, scene, decision, SSIM and embedding distances to the reference and previous frame, hash distance, sharpness, exposure, mean luma), for choosing thresholds.", valueName: "file"))
     var stats: String?
@@ -180,15 +186,15 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         if let clusterThreshold, !(0...1).contains(clusterThreshold) { throw ValidationError("--cluster-threshold must be 0 to 1, got \(clusterThreshold)") }
         if !(0...1280).contains(pca) { throw ValidationError("--pca must be 0 to 1280, got \(pca)") }
         if !(0...3600).contains(minSceneLength) { throw ValidationError("--min-scene-length must be 0 to 3600 seconds, got \(minSceneLength)") }
-        if !(0...2).contains(diversity) { throw ValidationError("--diversity must be 0 to 2, got \(diversity)") }
+        try NumberRange.check(diversity, "--diversity", 0...2)
         if !(1...1000).contains(minClusterSize) { throw ValidationError("--min-cluster-size must be 1 to 1000, got \(minClusterSize)") }
         if !(0...1).contains(alpha) { throw ValidationError("--alpha must be 0 to 1, got \(alpha)") }
         if !(timeScale > 0) || !timeScale.isFinite { throw ValidationError("--time-scale must be a positive number of seconds, got \(timeScale)") }
         try NumberRange.check(timeScale, "--time-scale", 0...NumberRange.maximumSeconds, unit: "seconds")
         if !(0...1).contains(copyRadius) { throw ValidationError("--copy-radius must be 0 to 1, got \(copyRadius)") }
         if !(0...2).contains(gridThreshold) { throw ValidationError("--grid-threshold must be 0 to 2, got \(gridThreshold)") }
-        if !(0...2).contains(embeddingThreshold) { throw ValidationError("--embedding-threshold must be 0 to 2, got \(embeddingThreshold)") }
-        if !(0...2).contains(embeddingCutThreshold) { throw ValidationError("--embedding-cut-threshold must be 0 to 2, got \(embeddingCutThreshold)") }
+        try NumberRange.check(embeddingThreshold, "--embedding-threshold", 0...2)
+        try NumberRange.check(embeddingCutThreshold, "--embedding-cut-threshold", 0...2)
         if let cutRatio, !(1...100).contains(cutRatio) { throw ValidationError("--cut-ratio must be 1 to 100, got \(cutRatio)") }
         if let minCutChange, !(0...2).contains(minCutChange) { throw ValidationError("--min-cut-change must be 0 to 2, got \(minCutChange)") }
         if let cutProbability, !(0...1).contains(cutProbability) { throw ValidationError("--cut-probability must be 0 to 1, got \(cutProbability)") }
@@ -196,7 +202,16 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         try NumberRange.check(maxSide, "--max-side", 16...16_384, unit: "pixels")
         if !(2...31).contains(jpegQuality) { throw ValidationError("--jpeg-quality must be 2 to 31") }
         if noOutput, let output, output != "-" { throw ValidationError("--no-output writes no folder, yet -o names one (\(output))") }
-        try printOptions.validate(inputs: inputs, writesImages: writesFolder, outputIsStandardOutput: output == "-", output: output)
+        if let into {
+            if output != nil { throw ValidationError("-o names one input's folder and --into a folder of folders: give one") }
+            if noOutput { throw ValidationError("--no-output writes no folder, yet --into names one (\(into))") }
+            if into == "-" { throw ValidationError("--into takes a folder; for results on standard output use -o - or --print") }
+        }
+        if let output, output != "-", Set(inputs).count > 1 {
+            throw ValidationError("-o names the folder of one input's results, and \(Set(inputs).count) inputs were given: --into \(output) puts each input's in \(output)/<name>/ (for one input too)")
+        }
+        try checkConflicts()
+        try printOptions.validate(inputs: inputs, writesImages: writesFolder, outputIsStandardOutput: output == "-", output: output ?? into)
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input ('-') can be read only once") }
         if !(1...64).contains(jobs) { throw ValidationError("-j must be 1 to 64, got \(jobs)") }
         if jobs > 1 && networkOptions.blasThreads > 1 {
@@ -204,6 +219,20 @@ struct RunCommand: ParsableCommand, RunsNetwork {
             throw ValidationError("-j \(jobs) runs one OpenBLAS thread per input: leave --blas-threads at 1")
         }
         if stats != nil && inputs.count > 1 { throw ValidationError("--stats writes one input's frames; give one input") }
+    }
+
+    /// Options given together that cannot both apply: a usage error naming both and the rule, rather than one of
+    /// them silently ignored.
+    func checkConflicts() throws {
+        if scorer == .ssim {
+            for (name, value) in [("--embedding-threshold", embeddingThreshold), ("--embedding-cut-threshold", embeddingCutThreshold)] where value != nil {
+                throw ValidationError("\(name) judges the network's embedding, which --scorer ssim does not compute: leave it out, or use --scorer both")
+            }
+        }
+        if diversity != nil && keep != .diverse {
+            throw ValidationError("--diversity is for --keep diverse (which keeps frames that far from the others); --keep \(keep.rawValue) does not use it")
+        }
+        try inputOptions.checkConflicts(inputs: inputs)
     }
 
     /// False with `--no-output` or `-o -`.
@@ -216,7 +245,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         options.scorer = scorer
         options.rule = SceneBoundaryRule(
             ssimReference: ssimThreshold, ssimCut: cutThreshold,
-            embeddingReference: embeddingThreshold, embeddingCut: embeddingCutThreshold)
+            embeddingReference: embeddingThreshold ?? 0.4, embeddingCut: embeddingCutThreshold ?? 0.4)
         options.rule.method = cutRule
         options.rule.cutProbability = cutProbability
         if let cutRatio {
@@ -241,7 +270,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         options.clustering.shiftedMatch = shiftedMatch
         options.clustering.minimumSize = minClusterSize
         options.keep = keep
-        options.diversity = diversity
+        options.diversity = diversity ?? 0.15
         options.minimumSceneLength = minSceneLength
         options.clustering.principalComponents = pca
         options.dendrogram = dendrogram
@@ -264,7 +293,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         for input in self.inputs {
             if inputs.contains(input) { Terminal.warning(input, "given more than once; analysed once") } else { inputs.append(input) }
         }
-        let folders = OutputNames.folders(for: inputs, output: output, writesFolder: writesFolder)
+        let folders = OutputNames.folders(for: inputs, output: output, into: into, writesFolder: writesFolder)
         let printer = printOptions.printer(outputIsStandardOutput: output == "-")
         let out = BatchOutput(printer: printer)
         let interruption = Interruption()
