@@ -69,9 +69,20 @@ struct FrameDedupeCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)  // a closed stdout is handled where data is written
         signal(SIGXFSZ, SIG_IGN)  // a file-size limit (ulimit -f) fails the write (EFBIG, status 4) instead of killing us
         Log.bootstrap()
+        let arguments = FileSystemName.arguments()
+        if arguments.isEmpty {
+            // Not the whole help, which would scroll the one line that matters out of sight.
+            Terminal.write("""
+                framededupe: no input given
+                Usage: framededupe [run] <input>... [-o DIR | --into DIR] [options]
+                  'framededupe --help' says more, with examples; 'man framededupe' has the manual.
+
+                """)
+            Foundation.exit(Status.usage.rawValue)
+        }
         do {
             // Arguments as bytes: a file name that is not UTF-8 still names its file (FileSystemName).
-            var command = try parseAsRoot(negativeValuesAttached(FileSystemName.arguments()))
+            var command = try parseAsRoot(negativeValuesAttached(arguments))
             configure(libraryConfiguration(for: command))
             try command.run()
         } catch let failure as Failure {

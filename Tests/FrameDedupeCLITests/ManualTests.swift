@@ -71,6 +71,43 @@ struct ExamplesTests {
         }
     }
 
+    /// Help written for people: every subcommand's examples survive 80 columns (no line of them wrapped to the
+    /// margin), `run`'s options come in the groups of the man page with nothing left in a catch-all OPTIONS, the
+    /// index subcommands list no option they do not use, and a bare `framededupe` is a short usage and a hint.
+    @Test func helpFitsEightyColumnsAndGroupsItsOptions() throws {
+        let commands = [[], ["run"], ["embed"], ["eval"], ["tune"], ["index"], ["index", "add"], ["index", "dedupe"], ["index", "search"],
+                        ["index", "stats"], ["index", "remove"], ["index", "export"]]
+        var helps: [String: String] = [:]
+        for command in commands {
+            let help = try Fixtures.run(Fixtures.binary.path, command + ["--help"], environment: ["COLUMNS": "80"])
+            #expect(help.status == 0)
+            helps[command.joined(separator: " ")] = help.stdout
+            var inExamples = false
+            for line in help.stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+                if line.hasPrefix("EXAMPLES") { inExamples = true; continue }
+                if line.isEmpty { inExamples = false }
+                #expect(!inExamples || line.hasPrefix("  "), "'\(command.joined(separator: " "))' --help wraps an example at 80 columns: \(line)")
+            }
+        }
+        let run = try #require(helps["run"])
+        let sections = run.split(separator: "\n").filter { $0.first?.isUppercase == true && $0.hasSuffix(":") }.map(String.init)
+        #expect(sections == ["EXAMPLES:", "ARGUMENTS:", "INPUT AND SAMPLING:", "SCENE CUTS:", "CLUSTERS:", "OUTPUT FOLDER:", "RESULTS ON STANDARD OUTPUT:",
+                             "EMBEDDING NETWORK:", "JOBS AND MESSAGES:", "OPTIONS:"], "\(sections)")
+        let catchAll = try #require(run.components(separatedBy: "\nOPTIONS:\n").last)
+        #expect(catchAll.split(separator: "\n").filter { $0.hasPrefix("  -") }.count == 2, "run's OPTIONS holds more than --version and --help:\n\(catchAll)")
+        let messages = try #require(run.components(separatedBy: "JOBS AND MESSAGES:").last?.components(separatedBy: "OPTIONS:").first)
+        for option in ["-j, --jobs", "-q, --quiet", "-v ", "--progress"] { #expect(messages.contains(option), "JOBS AND MESSAGES lacks \(option)") }
+        for command in ["index add", "index search"] {
+            for option in ["--raw", "--image-time", "--image-rate", "--progress"] {
+                #expect(helps[command]?.contains(option) == false, "'\(command) --help' lists \(option), which it does not use")
+            }
+        }
+        let bare = try Fixtures.framededupe([])
+        #expect(bare.status == 2 && bare.stdout.isEmpty)
+        #expect(bare.stderr.split(separator: "\n").count <= 4 && bare.stderr.contains("Usage: framededupe") && bare.stderr.contains("--help"),
+                "stderr: \(bare.stderr)")
+    }
+
     @Test func everyExampleRuns() throws {
         let result = try Fixtures.run("bash", [Fixtures.packageRoot.appendingPathComponent("scripts/check-examples.sh").path],
                                       environment: ["FRAMEDEDUPE": Fixtures.binary.path])

@@ -25,6 +25,9 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
 
+    @OptionGroup(title: "Messages")
+    var messages: MessageOptions
+
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output file, or '-' for standard output (jsonl only). Default: <input name>.embeddings.npy or .jsonl.", valueName: "file"))
     var output: String?
 
@@ -53,7 +56,7 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
         let format = resolvedFormat
         let path = output ?? (OutputNames.stem(of: input) + ".embeddings." + format.rawValue)
         try InputGuard.refuseOutputs([("-o", path), ("-o", format == .npy ? path + ".json" : nil)], naming: [input])
-        let progress = ProgressReporter(mode: inputOptions.progress, quiet: inputOptions.quiet, inputs: 1)
+        let progress = ProgressReporter(mode: messages.progress, quiet: messages.quiet, inputs: 1)
         let began = Date()
         let input = input
         let show: (RunProgress) -> Void = { progress.update($0, index: 0, input: input, elapsed: Date().timeIntervalSince(began)) }

@@ -74,11 +74,16 @@ struct TuneCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Values to try for --grid-threshold. Default: 0.15,0.22,0.3.", valueName: "list"))
     var gridThresholds: String?
 
-    @OptionGroup(title: "Input and sampling")
-    var inputOptions: InputOptions
+    @OptionGroup(title: "Sampling")
+    var inputOptions: SamplingOptions
 
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
+
+    @OptionGroup(title: "Messages")
+    var log: LogOptions
+
+    @OptionGroup var unlistedProgress: UnlistedProgressOption
 
     var linearAlgebraThreads: Int? { scorer.usesEmbedding ? networkOptions.blasThreads : nil }
 
@@ -148,7 +153,7 @@ struct TuneCommand: ParsableCommand, RunsNetwork {
             let network = scorer.usesEmbedding ? try loadNetwork(options) : nil
             for (n, entry) in truths.enumerated() {
                 let input = clipFolder.appendingPathComponent(entry.name).path
-                if !inputOptions.quiet { Terminal.write("[\(n + 1)/\(truths.count)] \(entry.name)\n") }
+                if !log.quiet { Terminal.write("[\(n + 1)/\(truths.count)] \(entry.name)\n") }
                 let analyzed = try AnalyzedClip(input: input, options: options, network: network)
                 sweep.add(clip: entry.name, truth: entry.truth, analyzed: analyzed)
             }

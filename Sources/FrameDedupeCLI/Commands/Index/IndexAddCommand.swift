@@ -33,11 +33,16 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
     @Flag(help: "Store embeddings as float32 (5,120 bytes a scene) instead of float16 (2,560 bytes). Only for a new index: an index keeps the precision it was created with.")
     var float32 = false
 
-    @OptionGroup(title: "Input and sampling")
-    var inputOptions: InputOptions
+    @OptionGroup(title: "Sampling")
+    var inputOptions: SamplingOptions
 
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
+
+    @OptionGroup(title: "Messages")
+    var log: LogOptions
+
+    @OptionGroup var unlistedProgress: UnlistedProgressOption
 
     /// For the crash test: pause this many seconds inside each video's transaction, half-way through its scenes.
     @Option(help: ArgumentHelp("", visibility: .private))
@@ -77,7 +82,7 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
         let interruption = Interruption()
         let signals = Terminal.stopOnSignals(interruption)
         defer { withExtendedLifetime(signals) {} }
-        let adder = VideoAdder(index: index, analysis: VideoAnalysis(options: options), quiet: inputOptions.quiet,
+        let adder = VideoAdder(index: index, analysis: VideoAnalysis(options: options), quiet: log.quiet,
                                interruption: interruption)
         var results = [AddResult](repeating: .notStarted, count: videos.count)
         if jobs == 1 || videos.count == 1 {
@@ -94,7 +99,7 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
             }
         }
         let failures = results.compactMap { if case .failed(let s) = $0 { s } else { nil } }
-        if !inputOptions.quiet {
+        if !log.quiet {
             let added = results.filter { if case .added = $0 { true } else { false } }.count
             let skipped = results.filter { if case .skipped = $0 { true } else { false } }.count
             let scenes = results.reduce(0) { if case .added(let n) = $1 { $0 + n } else { $0 } }
@@ -106,7 +111,7 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
         // none or the one stored is stale.
         let building = Date()
         let refreshed = try reporting(.outputUnwritable) { () throws(IndexError) in try index.refreshApproximateIndex() }
-        if let a = refreshed, !inputOptions.quiet {
+        if let a = refreshed, !log.quiet {
             Terminal.write("framededupe: \(Terminal.oneLine(location.index)): approximate index of \(a.scenes) scenes built"
                            + String(format: " in %.1f s: ", Date().timeIntervalSince(building))
                            + (a.exhaustive ? "search stays exact (recall \(IndexStatsCommand.targetText(a.targetRecall)) out of reach below half its \(a.lists) lists)"

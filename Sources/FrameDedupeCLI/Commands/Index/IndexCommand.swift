@@ -13,7 +13,7 @@ struct IndexCommand: ParsableCommand {
             Keyframes are kept beside the index, in INDEX.keyframes/.
 
             EXAMPLES:
-              Index a folder of videos, two at a time, then group the near-duplicates across them:
+              Index a folder of videos two at a time, then group the copies across them:
                 framededupe index add -j 2 videos/*.mp4 --index corpus.db
                 framededupe index dedupe --index corpus.db --export dataset/
               Where did this frame come from?

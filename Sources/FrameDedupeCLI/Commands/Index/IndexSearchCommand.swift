@@ -28,11 +28,16 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Results per query, 1 to 1000.", valueName: "k"))
     var top: Int = 10
 
-    @OptionGroup(title: "Input and sampling")
-    var inputOptions: InputOptions
+    @OptionGroup(title: "Sampling")
+    var inputOptions: SamplingOptions
 
     @OptionGroup(title: "Embedding network")
     var networkOptions: NetworkOptions
+
+    @OptionGroup(title: "Messages")
+    var log: LogOptions
+
+    @OptionGroup var unlistedProgress: UnlistedProgressOption
 
     /// For the tests: the number of scenes past which the approximate index is used (a few real clips then take that path).
     @Option(help: ArgumentHelp("", visibility: .private))
@@ -59,7 +64,7 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
         let search = try reporting(.inputUnreadable) { () throws(IndexError) in try index.nearestSceneIndex(approximateAbove: approximateAbove, store: false) }
         let rows = search.scenes
         guard let dimension = rows.first?.scene.embedding.count else { return }
-        if !inputOptions.quiet { describe(search, index: location.index, seconds: Date().timeIntervalSince(began)) }
+        if !log.quiet { describe(search, index: location.index, seconds: Date().timeIntervalSince(began)) }
         let q = VectorRows(dimension: dimension, values: queries.flatMap { $0.embedding! })
         let found = search.nearest(q, k: top)
         do {

@@ -3,19 +3,10 @@ import Decoder
 import Foundation
 import FrameDedupe
 
-/// Options shared by every subcommand that reads video.
-struct InputOptions: ParsableArguments {
+/// How every subcommand that reads video samples and decodes it.
+struct SamplingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001, 1/86400 to 1000), or 'all' for every decoded frame. Default: 2 (all for a folder of images or a numbered pattern).", valueName: "rate"))
     var fps: String?
-
-    @Option(help: ArgumentHelp("The input is headerless raw video (ffmpeg ... -f rawvideo -pix_fmt gray|rgb24|yuv420p -), in a file or on standard input ('-'): its picture size, libavutil pixel format and frame rate, e.g. 640x360:gray:25 or 1280x720:yuv420p:30000/1001.", valueName: "WIDTHxHEIGHT:PIXFMT:RATE"))
-    var raw: String?
-
-    @Option(help: ArgumentHelp("For a folder of images or a numbered pattern (dir/%04d.png): the pictures' times. 'rate': --image-rate pictures a second in order of name; 'mtime': each file's modification time; 'exif': each photograph's EXIF DateTimeOriginal (the file's time when it has none). With mtime and exif the pictures are taken in time order (ties by name), and times count in scene times and in --alpha's time distance.", valueName: "rate|mtime|exif"))
-    var imageTime: ImageTime = .rate
-
-    @Option(help: ArgumentHelp("With --image-time rate: pictures per second of the sequence's time axis (a number or fraction, 1/86400 to 1000).", valueName: "rate"))
-    var imageRate: String = "1"
 
     @Option(help: ArgumentHelp("Start sampling this many seconds after the stream's start (seeks when the input allows), 0 to 1000000000. Default 0.", valueName: "seconds"))
     var start: Double?
@@ -44,27 +35,8 @@ struct InputOptions: ParsableArguments {
     @Flag(help: ArgumentHelp("Also decode non-reference frames that cannot be sampled (for measuring what skipping them saves).", visibility: .hidden))
     var decodeUnsampled = false
 
-    @Flag(name: .shortAndLong, help: "Errors only on stderr: no progress, no summary, no warnings (implies --progress never).")
-    var quiet = false
-
-    @Flag(name: .short, help: "More on stderr: -v what each input is and how it went, -vv also every scene's cut decision with its scores.")
-    var verbose: Int
-
-    @Option(help: ArgumentHelp("Progress on stderr: 'auto' (a bar with position, frames/s and ETA when stderr is a terminal; a line per finished input and a batch summary always), 'always' (the bar even into a file or pipe), 'never' (only warnings and errors), or 'jsonl' (one JSON event per line instead, for GUIs: start, progress, finish, skip, error, summary; see the manual).", valueName: "auto|always|never|jsonl"))
-    var progress: ProgressMode = .auto
-
     func validate() throws {
         _ = try sampling()
-        if let raw {
-            do { _ = try RawVideoFormat(parsing: raw) } catch { throw ValidationError("--raw: \(error)") }
-        }
-        guard let rate = Rational(parsing: imageRate), rate.numerator > 0 else {
-            throw ValidationError("--image-rate takes a positive number or a fraction like 30000/1001; got '\(imageRate)'")
-        }
-        try NumberRange.check(rate: rate, "--image-rate")
-        if quiet && verbose > 0 { throw ValidationError("-q and -v contradict each other") }
-        // Every subcommand that reads video validates these options before it runs: the log's level is set here.
-        configureLog()
         try NumberRange.check(start, "--start", 0...NumberRange.maximumSeconds, unit: "seconds")
         try NumberRange.check(end, "--end", 0...NumberRange.maximumSeconds, unit: "seconds")
         if let end, end <= (start ?? 0) { throw ValidationError("--end must be after --start") }
@@ -114,11 +86,41 @@ struct InputOptions: ParsableArguments {
         o.analysisShortSide = analysisSize
         o.threads = threads
         o.skipUnsampledNonReference = !decodeUnsampled
+        o.allowPlaylists = allowPlaylists
+        o.memoryBudget = MemoryBudget(bytes: try memoryBudget())
+        return o
+    }
+}
+
+/// Options of every subcommand that reads video from any source: a file, a URL, standard input, a folder of
+/// pictures or a numbered pattern, raw video (`run`, `embed`).
+struct InputOptions: ParsableArguments {
+    @OptionGroup var sampling: SamplingOptions
+
+    @Option(help: ArgumentHelp("The input is headerless raw video (ffmpeg ... -f rawvideo -pix_fmt gray|rgb24|yuv420p -), in a file or on standard input ('-'): its picture size, libavutil pixel format and frame rate, e.g. 640x360:gray:25 or 1280x720:yuv420p:30000/1001.", valueName: "WIDTHxHEIGHT:PIXFMT:RATE"))
+    var raw: String?
+
+    @Option(help: ArgumentHelp("For a folder of images or a numbered pattern (dir/%04d.png): the pictures' times. 'rate': --image-rate pictures a second in order of name; 'mtime': each file's modification time; 'exif': each photograph's EXIF DateTimeOriginal (the file's time when it has none). With mtime and exif the pictures are taken in time order (ties by name), and times count in scene times and in --alpha's time distance.", valueName: "rate|mtime|exif"))
+    var imageTime: ImageTime = .rate
+
+    @Option(help: ArgumentHelp("With --image-time rate: pictures per second of the sequence's time axis (a number or fraction, 1/86400 to 1000).", valueName: "rate"))
+    var imageRate: String = "1"
+
+    func validate() throws {
+        if let raw {
+            do { _ = try RawVideoFormat(parsing: raw) } catch { throw ValidationError("--raw: \(error)") }
+        }
+        guard let rate = Rational(parsing: imageRate), rate.numerator > 0 else {
+            throw ValidationError("--image-rate takes a positive number or a fraction like 30000/1001; got '\(imageRate)'")
+        }
+        try NumberRange.check(rate: rate, "--image-rate")
+    }
+
+    func readerOptions() throws -> ReaderOptions {
+        var o = try sampling.readerOptions()
         o.raw = try raw.map { try RawVideoFormat(parsing: $0) }
         o.imageTime = imageTime
         o.imageRate = Rational(parsing: imageRate) ?? Rational(1, 1)
-        o.allowPlaylists = allowPlaylists
-        o.memoryBudget = MemoryBudget(bytes: try memoryBudget())
         return o
     }
 
@@ -126,7 +128,7 @@ struct InputOptions: ParsableArguments {
     /// --fps says otherwise.
     func readerOptions(for input: String) throws -> ReaderOptions {
         var o = try readerOptions()
-        if fps == nil && raw == nil && isImageSequence(input) { o.sampling = .all }
+        if sampling.fps == nil && raw == nil && isImageSequence(input) { o.sampling = .all }
         return o
     }
 
@@ -134,7 +136,7 @@ struct InputOptions: ParsableArguments {
     /// --image-time and --image-rate are for folders of pictures and numbered patterns, and --fps all with
     /// --decode keyframes asks for every frame of a decoder that skips all but key frames.
     func checkConflicts(inputs: [String]) throws {
-        if fps == "all" && decode == .keyframes {
+        if sampling.fps == "all" && sampling.decode == .keyframes {
             throw ValidationError("--fps all samples every decoded frame and --decode keyframes decodes key frames only, at the encoder's interval: give a rate (--fps 2, the default) or --decode all")
         }
         let timed = imageTime != .rate ? "--image-time \(imageTime.rawValue)" : imageRate != "1" ? "--image-rate" : nil
@@ -142,9 +144,41 @@ struct InputOptions: ParsableArguments {
             throw ValidationError("\(timed) times the pictures of a folder or a numbered pattern (frames/%04d.png); \(video == "-" ? "standard input" : "'\(video)'") is \(raw != nil ? "raw video" : "a video"), timed by its own timestamps")
         }
     }
+}
+
+/// -q and -v: how much a subcommand says on stderr.
+struct LogOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Errors only on stderr: no progress, no summary, no warnings.")
+    var quiet = false
+
+    @Flag(name: .short, help: "More on stderr: -v what each input is and how it went, -vv also every scene's cut decision with its scores.")
+    var verbose: Int
+
+    func validate() throws {
+        if quiet && verbose > 0 { throw ValidationError("-q and -v contradict each other") }
+        // Every subcommand with these options validates them before it runs: the log's level is set here.
+        configureLog()
+    }
 
     /// Sets the log's level from -v and -q.
     func configureLog() { Log.configure(verbose: verbose, quiet: quiet) }
+}
+
+/// --progress on the subcommands that show none (`index add`, `index search`, `tune`): accepted, as it always was,
+/// so that scripts passing it keep working, but not listed in their help.
+struct UnlistedProgressOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Not used by this subcommand.", visibility: .private))
+    var progress: ProgressMode = .auto
+}
+
+/// -q, -v and --progress, for the subcommands that show progress (`run`, `embed`).
+struct MessageOptions: ParsableArguments {
+    @OptionGroup var log: LogOptions
+
+    @Option(help: ArgumentHelp("Progress on stderr: 'auto' (a bar with position, frames/s and ETA when stderr is a terminal; a line per finished input and a batch summary always), 'always' (the bar even into a file or pipe), 'never' (only warnings and errors), or 'jsonl' (one JSON event per line instead, for GUIs: start, progress, finish, skip, error, summary; see the manual).", valueName: "auto|always|never|jsonl"))
+    var progress: ProgressMode = .auto
+
+    var quiet: Bool { log.quiet }
 }
 
 extension DecodeMode: ExpressibleByArgument {}
