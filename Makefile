@@ -96,10 +96,12 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/,$(INSTALL_FILES)) $(DESTDIR)$(PREFIX)/share/framededupe/models/efficientnet-lite*.safetensors
 	-rmdir $(DESTDIR)$(PREFIX)/share/framededupe/models $(DESTDIR)$(PREFIX)/share/framededupe 2>/dev/null
 
-## man: regenerate man/framededupe.1 from the command-line definitions
+## man: regenerate man/framededupe.1 from the command-line definitions (generate-manual, then
+## scripts/man-postprocess.py: literal examples, EXIT STATUS, option groups, man/framededupe.sections.mdoc)
 man: deps
 	$(SWIFT) package --allow-writing-to-package-directory generate-manual --configuration debug --authors "framededupe developers"
 	cp .build/plugins/GenerateManual/outputs/FrameDedupeCLI/framededupe.1 man/framededupe.1
+	python3 scripts/man-postprocess.py man/framededupe.1 .build/debug/framededupe
 
 ## bench: the speed suite (not part of CI; ~30 min, wants a quiet machine): kernels, network vs onnxruntime,
 ## end to end vs ffmpeg, memory vs input length, clustering; writes BENCHMARKS.md. BENCH_ARGS=--quick checks it works.

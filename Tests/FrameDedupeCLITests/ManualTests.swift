@@ -28,9 +28,40 @@ struct ManualTests {
         #expect(checked > 10)
     }
 
-    /// The generator writes `\` as `\\` in running text, and drops `…` (U+2026) from option help.
+    /// The generator writes `\` as `\\` in running text, and drops `…` (U+2026) from option help; `make man`
+    /// writes `-` as `\-` (scripts/man-postprocess.py).
     private func mdocEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "…", with: "")
+        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "…", with: "").replacingOccurrences(of: "-", with: "\\-")
+    }
+
+    /// The page as `man` shows it, at 80 columns, without bold and underline.
+    static func rendered() throws -> BoundedRun {
+        try Fixtures.run("groff", ["-mdoc", "-ww", "-Tutf8", "-P-cbou", "-rLL=80n", Fixtures.packageRoot.appendingPathComponent("man/framededupe.1").path])
+    }
+
+    /// Rendered by groff with every warning on, the page has none, no U+2010 hyphen where a command needs `-`, and the
+    /// sections a man page owes its reader: every exit status, the output folder, the jsonl events, files, environment.
+    @Test func theManPageRendersCleanWithEverySection() throws {
+        let man = try Self.rendered()
+        #expect(man.status == 0 && man.stderr.isEmpty, "groff warns: \(man.stderr)")
+        #expect(!man.stdout.contains("\u{2010}"), "a hyphen where a command needs '-'")
+        let lines = man.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func section(_ name: String) -> [String] {
+            guard let start = lines.firstIndex(of: name) else { return [] }
+            let end = lines[(start + 1)...].firstIndex { $0.first?.isUppercase == true } ?? lines.endIndex
+            return Array(lines[(start + 1)..<end])
+        }
+        let status = section("EXIT STATUS").compactMap { $0.split(separator: " ").first.flatMap { Int($0) } }
+        #expect(status == [0, 1, 2, 3, 4, 5, 130, 143], "EXIT STATUS lists \(status)")
+        #expect(!man.stdout.contains(">0 if an error occurs"))
+        let events = section("PROGRESS EVENTS").joined(separator: "\n")
+        for event in ["start", "progress", "finish", "skip", "error", "summary"] {
+            #expect(events.contains("\n     \(event)"), "PROGRESS EVENTS lacks \(event)")
+        }
+        for name in ["OUTPUT", "ENVIRONMENT", "FILES", "EXAMPLES", "SEE ALSO"] { #expect(!section(name).isEmpty, "no \(name) section") }
+        for group in ["INPUT AND SAMPLING", "SCENE CUTS", "CLUSTERS", "OUTPUT FOLDER", "JOBS AND MESSAGES"] {
+            #expect(lines.contains { $0.trimmingCharacters(in: .whitespaces) == group }, "run's options lack the group \(group)")
+        }
     }
 }
 
@@ -53,7 +84,7 @@ struct ExamplesTests {
     private static func commandCount(_ lines: [String]) -> Int { lines.filter { !$0.hasPrefix(" ") }.count }
 
     @Test func helpAndTheManPageHaveEveryReadmeExample() throws {
-        let manual = try String(contentsOf: Fixtures.packageRoot.appendingPathComponent("man/framededupe.1"), encoding: .utf8)
+        let manualLines = try ManualTests.rendered().stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         let lines = Self.exampleLines("README.md")
         #expect(Self.commandCount(lines) >= 5)
         let help = try Fixtures.run(Fixtures.binary.path, ["--help"], environment: ["COLUMNS": "80"])
@@ -61,8 +92,7 @@ struct ExamplesTests {
         let helpLines = help.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         for line in lines {
             let command = line.trimmingCharacters(in: .whitespaces)
-            // The generator writes a backslash in a discussion as mdoc's `\e`.
-            #expect(manual.contains(command.replacingOccurrences(of: "\\", with: "\\e")), "man page lacks '\(command)': update FrameDedupeCommand's discussion and run 'make man'")
+            #expect(manualLines.contains(command), "the man page lacks the line '\(command)': update FrameDedupeCommand's discussion and run 'make man'")
             #expect(helpLines.contains(command), "--help at 80 columns lacks the line '\(command)'")
         }
         // Nothing of the help wraps mid-command at 80 columns: every line fits.

@@ -167,7 +167,7 @@ struct LogOptions: ParsableArguments {
 /// --progress on the subcommands that show none (`index add`, `index search`, `tune`): accepted, as it always was,
 /// so that scripts passing it keep working, but not listed in their help.
 struct UnlistedProgressOption: ParsableArguments {
-    @Option(help: ArgumentHelp("Not used by this subcommand.", visibility: .private))
+    @Option(help: ArgumentHelp("Accepted for scripts; this subcommand shows no progress.", visibility: .private))
     var progress: ProgressMode = .auto
 }
 
@@ -175,7 +175,7 @@ struct UnlistedProgressOption: ParsableArguments {
 struct MessageOptions: ParsableArguments {
     @OptionGroup var log: LogOptions
 
-    @Option(help: ArgumentHelp("Progress on stderr: 'auto' (a bar with position, frames/s and ETA when stderr is a terminal; a line per finished input and a batch summary always), 'always' (the bar even into a file or pipe), 'never' (only warnings and errors), or 'jsonl' (one JSON event per line instead, for GUIs: start, progress, finish, skip, error, summary; see the manual).", valueName: "auto|always|never|jsonl"))
+    @Option(help: ArgumentHelp("Progress on stderr: 'auto' (a bar with position, frames/s and ETA when stderr is a terminal; a line per finished input and a batch summary always), 'always' (the bar even into a file or pipe), 'never' (only warnings and errors), or 'jsonl' (one JSON event per line instead, for GUIs: start, progress, finish, skip, error, summary; their members are under PROGRESS EVENTS in man framededupe).", valueName: "auto|always|never|jsonl"))
     var progress: ProgressMode = .auto
 
     var quiet: Bool { log.quiet }
