@@ -26,6 +26,9 @@ public struct DedupeOptions: Sendable {
     /// (``EfficientNetLite/threads``); a single frame, and the clustering's matrix products, use this many
     /// OpenBLAS threads.
     public var linearAlgebraThreads: Int = 1
+    /// A frame unchanged since the last frame the network saw takes that frame's embedding instead of a network
+    /// call (``UnchangedFrameRule``); nil: every sampled frame goes through the network.
+    public var unchangedFrames: UnchangedFrameRule? = UnchangedFrameRule()
     /// Image format of exported keyframes.
     public var imageFormat: StillImageFormat = .jpg
     /// Longest side of exported images in pixels; nil keeps the video's size.

@@ -136,6 +136,21 @@ extension Fixtures {
 }
 
 extension Fixtures {
+    /// Three real stills, 4 s each at 25 fps (H.264): the coffee cup, the rocket, the coffee cup again (frames of
+    /// `shots-360p.mp4` at 1 s and 7.5 s), cuts at 4 and 8 s. Nearly every sampled frame is unchanged since the
+    /// first of its still.
+    public static func threeStills() throws -> URL {
+        try ffmpegFixture("three-stills.mp4", [
+            ["-ss", "1", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", "{work}/a.png"],
+            ["-ss", "7.5", "-i", sample("shots-360p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", "{work}/b.png"],
+            ["-loop", "1", "-framerate", "25", "-t", "4", "-i", "{work}/a.png", "-loop", "1", "-framerate", "25", "-t", "4", "-i", "{work}/b.png",
+             "-filter_complex", "[0:v]split[a1][a2];[a1][1:v][a2]concat=n=3:v=1[out]", "-map", "[out]",
+             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}"],
+        ])
+    }
+}
+
+extension Fixtures {
     /// Gaussian blur σ of each frame of ``blurSeries()``: the sharp original is frame 3.
     public static let blurSeriesSigmas: [Double] = [4, 3, 2, 0, 1.5, 2.5, 3.5]
 

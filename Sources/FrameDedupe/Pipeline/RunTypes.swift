@@ -54,6 +54,9 @@ public struct SceneList: Sendable {
     public let complete: Bool
     /// The local input's size and digest when it was read (nil for standard input and URLs).
     public var inputFile: InputFileIdentity? = nil
+    /// Sampled frames that took the embedding of an unchanged frame before them instead of a network call
+    /// (``UnchangedFrameRule``); nil when the network did not run.
+    public var embeddingsReused: Int? = nil
 }
 
 /// One image of `unique/`: a cluster's exemplar, a scene's keyframe (`--keep scene`) or a further frame

@@ -140,6 +140,8 @@ private final class SceneRun {
         /// The end of the analysed span in seconds from the stream's start.
         let end: Double
         let interrupted: Bool
+        /// ``Embedder/reusedCount``, when the network ran.
+        let embeddingsReused: Int?
     }
 
     /// Decodes the input and runs the stages over it. Everything that decodes and holds pictures lives in this
@@ -149,7 +151,7 @@ private final class SceneRun {
         let source = FrameSource(reader: reader!, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
                                  networkInput: options.networkInput, capacity: frameQueueCapacity(options))
         reader = nil
-        let embedder = Embedder<Picture>(network: network, batchSize: options.batchSize)
+        let embedder = Embedder<Picture>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames)
         embedder.store = checkpoint
         if let restart { embedder.neededFrom = restart.position - 1 }
         let feed = ResumingInput<Picture>(restart: restart)
@@ -186,7 +188,8 @@ private final class SceneRun {
                 let frameInterval = finished.info.averageFrameRate.map { 1 / $0.doubleValue } ?? 0
                 end = min(end, lastSeconds + frameInterval)
             }
-            analysis = Analysis(video: finished.info, counts: finished.counts, warnings: finished.warnings, end: end, interrupted: interrupted)
+            analysis = Analysis(video: finished.info, counts: finished.counts, warnings: finished.warnings, end: end, interrupted: interrupted,
+                                embeddingsReused: network == nil ? nil : embedder.reusedCount)
             collector.logClose = nil  // the scenes closed at the end are not logged: the results follow at once
             return end
         }, into: { (event: SceneEvent<Picture>) throws(RunError) in try collector.receive(event) })
@@ -211,7 +214,7 @@ private final class SceneRun {
         if a.interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", a.end)) }
         let list = SceneList(video: a.video, options: options, frames: collector.frames, scenes: scenes, clusters: clusters,
                              counts: a.counts, warnings: warnings, end: a.end, uniqueImages: unique, complete: !a.interrupted,
-                             inputFile: inputFile)
+                             inputFile: inputFile, embeddingsReused: a.embeddingsReused)
         if let folder {
             do {
                 try writeResultFiles(list, into: folder, thumbnail: closedScenes.thumbnail)

@@ -96,10 +96,13 @@ public struct DecodeCountsEntry: Codable, Sendable, Equatable {
     public var corruptFrames: Int
     /// Decoded frames not sampled because their timestamps went back behind the furthest time reached.
     public var framesBehind: Int
+    /// Sampled frames unchanged since the last frame the network saw (``UnchangedFrameRule``), which took its
+    /// embedding instead of a network call; nil (`null`) without the network, and absent from files written before it was counted.
+    public var embeddingsReused: Int? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case packets, sampledFrames = "sampled_frames", corruptPackets = "corrupt_packets", corruptFrames = "corrupt_frames"
-        case framesBehind = "frames_behind"
+        case framesBehind = "frames_behind", embeddingsReused = "embeddings_reused"
     }
 }
 

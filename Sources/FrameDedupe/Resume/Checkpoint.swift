@@ -147,6 +147,7 @@ final class Checkpoint: EmbeddingBatchStore {
             lines.append("model \(model.path) \((attributes?[.size] as? NSNumber)?.int64Value ?? -1)")
             // More OpenBLAS threads split the network's sums differently: the last bits of embeddings change.
             lines.append("blas threads \(options.linearAlgebraThreads)")
+            lines.append("unchanged frames " + (options.unchangedFrames?.description ?? "embedded"))
         }
         return lines.joined(separator: "\n")
     }

@@ -128,11 +128,15 @@ final class ProgressReporter: @unchecked Sendable {
         StatusLine.shared.clear()
         var written = folder.map { "results in \($0)" } ?? "no output folder"
         if !list.complete { written = "interrupted at \(String(format: "%.1f", list.end)) s; partial " + written }
+        if let reused = list.embeddingsReused, reused > 0 {
+            written = "\(reused) unchanged \(reused == 1 ? "frame" : "frames") took an earlier frame's embedding; " + written
+        }
         if writesLines {
             StatusLine.shared.writeLine("\(Terminal.oneLine(input)): \(ProgressReporter.summary(frames: list.frames.count, scenes: list.scenes.count, clusters: list.clusters.clusters.count, seconds: seconds)); \(Terminal.oneLine(written))")
         }
         emit(["event": "finish", "input": input, "index": index, "frames": list.frames.count, "scenes": list.scenes.count,
-              "clusters": list.clusters.clusters.count, "seconds": round3(seconds), "complete": list.complete, "output": folder as Any])
+              "clusters": list.clusters.clusters.count, "seconds": round3(seconds), "complete": list.complete, "output": folder as Any,
+              "embeddings_reused": list.embeddingsReused as Any])
     }
 
     /// `framededupe embed` is done with `input`: its line (`N frames embedded in T s → FILE`) or finish event

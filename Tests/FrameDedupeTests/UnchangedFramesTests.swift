@@ -1,0 +1,80 @@
+import Decoder
+import Foundation
+@testable import FrameDedupe
+import Pixels
+import Similarity
+import Testing
+
+/// The embedder's reuse of an unchanged frame's embedding (``UnchangedFrameRule``), on synthetic pictures shown to
+/// the real network: which frames go through it, what the others get, and that a resumed run that skips batches
+/// gives every later frame the bits an uninterrupted run gives.
+@Suite struct UnchangedFramesTests {
+    let network: EfficientNetLite
+
+    init() throws { network = try EfficientNetLite(contentsOf: EfficientNetVariant.lite0.defaultModelLocation()) }
+
+    /// Picture `content` (its analysis luma and network input, random from a seed), frame `index`; `noise` changes
+    /// one analysis pixel by that much (the network input stays the same).
+    static func frame(_ index: Int, content: Int, noise: Int = 0) -> NetworkFrame<Void> {
+        var state = UInt64(content + 1) &* 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt8 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: 40 + (state >> 56) % 160)
+        }
+        var luma = (0..<64 * 36).map { _ in next() }
+        luma[64 * 18 + 32] = UInt8(clamping: Int(luma[64 * 18 + 32]) + noise)
+        let analysis = LumaImage(width: 64, height: 36, pixels: luma)
+        let input = RGBImage(width: 224, height: 224, pixels: (0..<224 * 224 * 3).map { _ in next() })
+        let signals = FrameSignals(
+            index: index, ordinal: index, timestamp: Timestamp(pts: Int64(index), timeBase: Rational(1, 2)), seconds: Double(index) / 2,
+            hash: FrameHash(perceptual: UInt64(content), difference: UInt64(content)), luma: analysis,
+            quality: PictureQuality(sharpness: 1, exposure: 1, meanLuma: 128), analysisLuma: analysis)
+        return NetworkFrame(StageFrame(signals), networkInput: input)
+    }
+
+    func embed(_ frames: [NetworkFrame<Void>], batch: Int, rule: UnchangedFrameRule?, neededFrom: Int = 0) throws -> (embeddings: [Embedding?], reused: Int) {
+        let embedder = Embedder<Void>(network: network, batchSize: batch, unchanged: rule)
+        embedder.neededFrom = neededFrom
+        var out: [Embedding?] = []
+        for f in frames { embedder.process(f) { out.append($0.signals.embedding) } }
+        embedder.finish(end: 0) { out.append($0.signals.embedding) }
+        return (out, embedder.reusedCount)
+    }
+
+    /// A A A A A B B B B A': A' is A with one analysis pixel changed by 100 (its hashes kept): changed.
+    static let frames = (0..<5).map { frame($0, content: 0) } + (5..<9).map { frame($0, content: 1) } + [frame(9, content: 0, noise: 100)]
+
+    @Test func unchangedFramesTakeTheirAnchorsEmbedding() throws {
+        let plain = try embed(Self.frames, batch: 2, rule: nil)
+        let reusing = try embed(Self.frames, batch: 2, rule: UnchangedFrameRule())
+        #expect(plain.reused == 0 && reusing.reused == 7, "A×4 and B×3 unchanged; A' changed")
+        for i in 1..<5 {
+            let same = reusing.embeddings[i] == reusing.embeddings[0]
+            #expect(same, "frame \(i) takes frame 0's embedding")
+        }
+        for i in 6..<9 {
+            let same = reusing.embeddings[i] == reusing.embeddings[5]
+            #expect(same, "frame \(i) takes frame 5's embedding")
+        }
+        // The frames that went through the network get what they get without the rule, to rounding (their batches differ).
+        for i in [0, 5, 9] {
+            let a = try #require(reusing.embeddings[i]), b = try #require(plain.embeddings[i])
+            #expect(a.cosineDistance(to: b) < 1e-5)
+        }
+    }
+
+    @Test func aResumedRunGivesTheSameBitsAfterTheBatchesItSkips() throws {
+        let rule = UnchangedFrameRule()
+        let whole = try embed(Self.frames, batch: 2, rule: rule)
+        for neededFrom in [2, 4, 6, 8] {
+            // Frame 4 takes frame 0's embedding from a batch a run needing frames from 4 on never embeds.
+            let resumed = try embed(Self.frames, batch: 2, rule: rule, neededFrom: neededFrom)
+            #expect(resumed.reused == whole.reused)
+            let from = neededFrom / 2 * 2
+            let same = Array(resumed.embeddings[from...]) == Array(whole.embeddings[from...])
+            #expect(same, "needed from \(neededFrom): the same bits as the whole run")
+            let skipped = resumed.embeddings[..<from].allSatisfy { $0 == nil }
+            #expect(skipped, "needed from \(neededFrom): the batches before are not embedded")
+        }
+    }
+}
