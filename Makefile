@@ -18,7 +18,8 @@ PREFIX ?= /usr/local
 BINARY ?= .build/release/framededupe
 # Where `make model` writes the weights (scripts/fetch-model.py's default); make install copies them from here.
 MODEL_DIR ?= $${XDG_DATA_HOME:-$$HOME/.local/share}/framededupe/models
-INSTALL_FILES := bin/framededupe share/man/man1/framededupe.1 share/bash-completion/completions/framededupe \
+INSTALL_FILES := bin/framededupe share/man/man1/framededupe.1 share/framededupe/fetch-model.py \
+	share/bash-completion/completions/framededupe \
 	share/zsh/site-functions/_framededupe share/fish/vendor_completions.d/framededupe.fish
 
 .PHONY: all deps model models build release test sanitize demo install install-files uninstall man bench bench-peers clean
@@ -82,6 +83,7 @@ install-files:
 	  $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
 	install -m 755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/framededupe
 	install -m 644 man/framededupe.1 $(DESTDIR)$(PREFIX)/share/man/man1/framededupe.1
+	install -m 755 scripts/fetch-model.py $(DESTDIR)$(PREFIX)/share/framededupe/fetch-model.py
 	$(BINARY) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/framededupe
 	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_framededupe
 	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/framededupe.fish

@@ -29,6 +29,7 @@ struct CommandLineTests {
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty, "data goes to files; stdout stays empty")
         #expect(result.stderr.contains("20 frames → 3 scenes → 3 clusters"))
+        #expect(result.stderr.contains("; unique/ holds 3 pictures, one per cluster"), "stderr: \(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("scenes.json").path))
         let quiet = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "--quiet"])
         #expect(quiet.status == 0 && quiet.stderr.isEmpty)
@@ -78,6 +79,11 @@ struct CommandLineTests {
         let embed = ["embed", Fixtures.sample("shots-360p.mp4").path, "--end", "1", "-q", "-o", work.appendingPathComponent("e.npy").path]
         let found = try Fixtures.run(installed, embed, environment: alone)
         #expect(found.status == 0, "the installed binary did not find its weights: \(found.stderr)")
+        // Without the weights, the installed binary names the fetch script installed beside it, and --scorer ssim.
+        try FileManager.default.removeItem(at: prefix.appendingPathComponent("share/framededupe/models/efficientnet-lite0.safetensors"))
+        let missing = try Fixtures.run(installed, embed, environment: alone)
+        #expect(missing.status == 3 && missing.stderr.contains("python3 \(prefix.path)/share/framededupe/fetch-model.py")
+                && missing.stderr.contains("--scorer ssim"), "stderr: \(missing.stderr)")
         let uninstall = try Fixtures.run("make", ["-s", "-C", Fixtures.packageRoot.path, "uninstall", "PREFIX=\(prefix.path)"])
         #expect(uninstall.status == 0 && !FileManager.default.fileExists(atPath: installed), "stderr: \(uninstall.stderr)")
     }
@@ -140,8 +146,10 @@ struct CommandLineTests {
             (["--scorer", "ssim", "--embedding-threshold", "0.3", clip], ["--embedding-threshold", "--scorer ssim"]),
             (["--image-time", "exif", clip], ["--image-time exif", "a video"]),
             (["--keep", "scene", "--diversity", "0.3", clip], ["--diversity is for --keep diverse"]),
-            (["--decode", "keyframes", "--fps", "all", clip], ["--fps all", "--decode keyframes"]),
+            (["--decode", "keyframes", "--fps", "all", clip], ["--fps all", "--decode intra"]),  // the former spelling still parses
             (["-o", work.path + "/out", clip, Fixtures.sample("revisit-360p.mp4").path], ["-o names the folder of one input", "--into"]),
+            (["embed", clip, "-o", work.path + "/e.jsonl", "--format", "npy"], ["--format npy", "extension says jsonl"]),
+            (["-", "--print0"], ["--format paths", "-o DIR"]),
         ] {
             let result = try Fixtures.framededupe(arguments)
             #expect(result.status == 2, "\(arguments) gave \(result.status): \(result.stderr)")
@@ -153,6 +161,21 @@ struct CommandLineTests {
         let into = try Fixtures.framededupe(["--into", work.path + "/train", "--scorer", "ssim", "-q", clip])
         #expect(into.status == 0, "stderr: \(into.stderr)")
         #expect(FileManager.default.fileExists(atPath: work.path + "/train/shots-360p/unique"))
+        // A pipe to a pipe writes no ./stdin.framededupe/ unless -o or --into asks for a folder.
+        let piped = try Fixtures.run("/bin/sh", ["-c", "cd \"$1\" && \"$2\" - -q --scorer ssim --print scenes --format csv < \"$3\"", "sh", work.path, Fixtures.binary.path, clip])
+        #expect(piped.status == 0 && piped.stdout.hasPrefix("input,scene,"), "stderr: \(piped.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path) == ["train"])
+    }
+
+    /// Words: `--decode intra` for the codec's key frames (not the scenes' keyframes), counts in the singular.
+    @Test func wordsSayWhatTheyMean() throws {
+        let out = Fixtures.temporaryFolder("words")
+        let still = try Fixtures.run(Fixtures.binary.path, [try Fixtures.heldStill().path, "--decode", "intra", "--scorer", "ssim", "-o", out.path],
+                                     environment: ["COLUMNS": "200"])
+        #expect(still.status == 0, "stderr: \(still.stderr)")
+        #expect(still.stderr.contains(" → 1 scene → 1 cluster in ") && still.stderr.contains("unique/ holds 1 picture, one per cluster"), "stderr: \(still.stderr)")
+        let help = try Fixtures.framededupe(["run", "--help"])
+        #expect(help.stdout.contains("--decode <all|intra>"))
     }
 
     @Test func unreadableInputExitsThreeWithOneLine() throws {
@@ -235,7 +258,8 @@ struct EmbedCommandTests {
     @Test func missingModelSaysWhatToRun() throws {
         let result = try Fixtures.framededupe(["embed", Fixtures.sample("shots-360p.mp4").path, "--model", "/nonexistent/model.safetensors", "-o", "/tmp/x.npy"])
         #expect(result.status == 3)
-        #expect(result.stderr.contains("scripts/fetch-model.py"))
+        // Run from the build folder, the binary has no fetch script beside it: the source's make target is named.
+        #expect(result.stderr.contains("make model") && result.stderr.contains("--scorer ssim needs no weights"), "stderr: \(result.stderr)")
     }
 }
 

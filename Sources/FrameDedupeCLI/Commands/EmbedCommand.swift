@@ -31,7 +31,7 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output file, or '-' for standard output (jsonl only). Default: <input name>.embeddings.npy or .jsonl.", valueName: "file"))
     var output: String?
 
-    @Option(help: ArgumentHelp("npy (with a .json sidecar) or jsonl. Default: from the output's extension, else npy.", valueName: "npy|jsonl"))
+    @Option(help: ArgumentHelp("npy (with a .json sidecar) or jsonl. Default: from the output's extension (.npy or .jsonl; an output with the other one is refused), else npy.", valueName: "npy|jsonl"))
     var format: EmbeddingFormat?
 
     enum EmbeddingFormat: String, ExpressibleByArgument, CaseIterable {
@@ -46,6 +46,9 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
 
     func validate() throws {
         if output == "-" && resolvedFormat == .npy { throw ValidationError("--format npy cannot go to standard output; use --format jsonl or a file") }
+        if let format, let output, let named = EmbeddingFormat(rawValue: (output as NSString).pathExtension.lowercased()), named != format {
+            throw ValidationError("--format \(format.rawValue) would write \(format == .npy ? "a NumPy array" : "JSON Lines") into '\(output)', whose extension says \(named.rawValue): leave --format out (it follows the extension) or name the file .\(format.rawValue)")
+        }
         try inputOptions.checkConflicts(inputs: [input])
     }
 
@@ -109,8 +112,8 @@ struct EmbedCommand: ParsableCommand, RunsNetwork {
             if case .output(let e) = error, e.path == StandardOutput.name, e.reason == StandardOutput.closed {
                 throw Failure(status: .ok)  // the reader of our output went away (e.g. `| head`): stop quietly
             }
-            Terminal.error(error.description)
-            progress.failed(0, input: input, status: Status(error), message: error.description)
+            Terminal.error(error.userDescription)
+            progress.failed(0, input: input, status: Status(error), message: error.userDescription)
             throw Failure(status: Status(error))
         } catch let error as OutputError {
             Terminal.error(error.description)

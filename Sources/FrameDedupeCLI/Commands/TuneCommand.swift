@@ -158,7 +158,7 @@ struct TuneCommand: ParsableCommand, RunsNetwork {
                 sweep.add(clip: entry.name, truth: entry.truth, analyzed: analyzed)
             }
         } catch {
-            Terminal.error(error.description)
+            Terminal.error(error.userDescription)
             throw Failure(status: Status(error))
         }
         let ranked = sweep.ranked(minimumCoverage: minCoverage)

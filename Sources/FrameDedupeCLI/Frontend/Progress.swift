@@ -126,7 +126,7 @@ final class ProgressReporter: @unchecked Sendable {
     /// Input `input` is done: its line (`N frames → S scenes → C clusters in T s; results in DIR`) or finish event.
     func finished(_ index: Int, input: String, list: SceneList, seconds: Double, folder: String?) {
         StatusLine.shared.clear()
-        var written = folder.map { "results in \($0)" } ?? "no output folder"
+        var written = folder.map { "results in \($0); " + ProgressReporter.unique(list.uniqueImages.count, keep: list.options.keep) } ?? "no output folder"
         if !list.complete { written = "interrupted at \(String(format: "%.1f", list.end)) s; partial " + written }
         if let reused = list.embeddingsReused, reused > 0 {
             written = "\(reused) unchanged \(reused == 1 ? "frame" : "frames") took an earlier frame's embedding; " + written
@@ -172,10 +172,23 @@ final class ProgressReporter: @unchecked Sendable {
 
     // MARK: Formatting
 
-    /// `N frames → S scenes → C clusters in T s`.
+    /// `N frames → S scenes → C clusters in T s` (`1 scene`, `1 cluster`).
     static func summary(frames: Int, scenes: Int, clusters: Int, seconds: Double) -> String {
-        "\(frames) frames → \(scenes) scenes → \(clusters) clusters in \(String(format: "%.1f", seconds)) s"
+        "\(counted(frames, "frame")) → \(counted(scenes, "scene")) → \(counted(clusters, "cluster")) in \(String(format: "%.1f", seconds)) s"
     }
+
+    /// What unique/ holds: `unique/ holds 3 pictures, one per cluster`, by --keep.
+    static func unique(_ count: Int, keep: KeepPolicy) -> String {
+        let which = switch keep {
+        case .cluster: "one per cluster"
+        case .scene: "one per scene"
+        case .diverse: "each cluster's exemplar and its frames unlike it"
+        }
+        return "unique/ holds \(counted(count, "picture")), \(which)"
+    }
+
+    /// `1 scene`, `2 scenes`.
+    static func counted(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// `name [######..........] 12.0/40.0 s  34.2 frames/s  ETA 0:26`, cut to the terminal's width.
     static func bar(_ p: RunProgress, name: String, fps: Double, eta: Double?, columns: Int) -> String {

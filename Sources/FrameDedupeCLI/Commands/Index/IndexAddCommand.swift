@@ -76,7 +76,7 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
         // Weights missing stop everything before the first video.
         var network: EfficientNetLite?
         do { network = try loadNetwork(options) } catch {
-            Terminal.error(error.description)
+            Terminal.error(error.userDescription)
             throw Failure(status: Status(error))
         }
         let interruption = Interruption()
@@ -190,7 +190,7 @@ struct VideoAdder: @unchecked Sendable {
                 return .added(scenes: scenes)
             }
         } catch let error as RunError {
-            Terminal.error(error.description)
+            Terminal.error(error.userDescription)
             return .failed(Status(error))
         } catch let failure as Failure {
             return .failed(failure.status)

@@ -55,7 +55,7 @@ struct IndexSearchCommand: ParsableCommand, RunsNetwork {
         let index = try location.open(.read)
         let list: SceneList
         do { list = try findScenes(input: query, options: options, output: nil) } catch {
-            Terminal.error(error.description)
+            Terminal.error(error.userDescription)
             throw Failure(status: Status(error))
         }
         let queries = list.scenes.filter { $0.embedding != nil && (!$0.transition || list.scenes.count == 1) }

@@ -20,7 +20,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Memory the decoded pictures of one input may take, in bytes or with K, M or G (1G = 1024M), 64M to 1024G. Pictures in flight = decoder threads + 17 (reference frames) + the frame queue, a network batch and the scenes' candidates (about 80 at the defaults); an input whose pictures (width x height x bytes a pixel) would need more is refused before one is decoded (status 3). Default: half the machine's memory, at most 8G (8K video fits in 5G, 16000x16000 pictures need 29G).", valueName: "bytes"))
     var maxMemory: String?
 
-    @Option(help: ArgumentHelp("Decode every frame ('all') or key frames only ('keyframes': several times faster; sampling density then follows the encoder's key-frame interval).", valueName: "all|keyframes"))
+    @Option(help: ArgumentHelp("Decode every frame ('all') or the codec's intra-coded key frames only ('intra', formerly 'keyframes', still accepted: several times faster on long films; sampling density then follows the encoder's key-frame interval, often 2 to 10 s).", valueName: "all|intra"))
     var decode: DecodeMode = .all
 
     @Option(help: ArgumentHelp("Index of the video stream to read (as ffprobe numbers streams). Default: the best video stream.", valueName: "n"))
@@ -134,10 +134,10 @@ struct InputOptions: ParsableArguments {
 
     /// Options that contradict each other or the inputs (for `run` and `embed`, which know their inputs):
     /// --image-time and --image-rate are for folders of pictures and numbered patterns, and --fps all with
-    /// --decode keyframes asks for every frame of a decoder that skips all but key frames.
+    /// --decode intra asks for every frame of a decoder that skips all but key frames.
     func checkConflicts(inputs: [String]) throws {
         if sampling.fps == "all" && sampling.decode == .keyframes {
-            throw ValidationError("--fps all samples every decoded frame and --decode keyframes decodes key frames only, at the encoder's interval: give a rate (--fps 2, the default) or --decode all")
+            throw ValidationError("--fps all samples every decoded frame and --decode intra decodes key frames only, at the encoder's interval: give a rate (--fps 2, the default) or --decode all")
         }
         let timed = imageTime != .rate ? "--image-time \(imageTime.rawValue)" : imageRate != "1" ? "--image-rate" : nil
         if let timed, let video = inputs.first(where: { raw != nil || !isImageSequence($0) }) {
@@ -181,5 +181,19 @@ struct MessageOptions: ParsableArguments {
     var quiet: Bool { log.quiet }
 }
 
-extension DecodeMode: ExpressibleByArgument {}
+/// `--decode all|intra`: "intra" names the codec's intra-coded frames, which the library calls `keyframes` (the
+/// value scenes.json records); "keyframes", the option's first spelling, is still accepted. The word keyframe is
+/// otherwise the picture chosen for a scene (`keyframes/`).
+extension DecodeMode: ExpressibleByArgument {
+    public init?(argument: String) {
+        switch argument {
+        case "all": self = .all
+        case "intra", "keyframes": self = .keyframes
+        default: return nil
+        }
+    }
+
+    public static var allValueStrings: [String] { ["all", "intra"] }
+    public var defaultValueDescription: String { self == .all ? "all" : "intra" }
+}
 extension ImageTime: ExpressibleByArgument {}

@@ -89,7 +89,7 @@ struct InputJob: Sendable {
         } catch {
             StatusLine.shared.clear()
             if case .output(let e) = error, e.isClosedStandardOutput { return .notStarted }  // `| head`: stop quietly
-            Terminal.error(error.description)
+            Terminal.error(error.userDescription)
             progress.failed(index, input: input, status: Status(error), message: error.description)
             output.finished(index, list: nil, folder: folder)
             return .failed(Status(error))
@@ -155,7 +155,7 @@ struct InputJob: Sendable {
             if network == nil && options.scorer.usesEmbedding {
                 // The main thread loaded the same weights already: this cannot fail but for memory.
                 do throws(RunError) { network = try loadNetwork(options) } catch {
-                    Terminal.error(error.description)
+                    Terminal.error(error.userDescription)
                     output.finished(i, list: nil, folder: folders[i])
                     return .failed(Status(error))
                 }

@@ -151,6 +151,9 @@ struct RunCommand: ParsableCommand, RunsNetwork {
             throw ValidationError("-o names the folder of one input's results, and \(Set(inputs).count) inputs were given: --into \(output) puts each input's in \(output)/<name>/ (for one input too)")
         }
         try checkConflicts()
+        if pipeToPipe, printOptions.printer(outputIsStandardOutput: false)?.format == .paths {
+            throw ValidationError("--format paths lists image files, and reading standard input to standard output framededupe writes none: give -o DIR for a folder of them")
+        }
         try printOptions.validate(inputs: inputs, writesImages: writesFolder, outputIsStandardOutput: output == "-", output: output ?? into)
         if inputs.filter({ $0 == "-" }).count > 1 { throw ValidationError("standard input ('-') can be read only once") }
         if !(1...64).contains(jobs) { throw ValidationError("-j must be 1 to 64, got \(jobs)") }
@@ -175,8 +178,14 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         try inputOptions.checkConflicts(inputs: inputs)
     }
 
-    /// False with `--no-output` or `-o -`.
-    var writesFolder: Bool { !noOutput && output != "-" }
+    /// False with `--no-output` or `-o -`, and for a pipe to a pipe: standard input the only input, results printed,
+    /// and neither -o nor --into naming a folder (a ./stdin.framededupe/ that each such run replaced was nobody's).
+    var writesFolder: Bool { !noOutput && output != "-" && !pipeToPipe }
+
+    /// `ffmpeg ... | framededupe - --print ...` without -o or --into.
+    var pipeToPipe: Bool {
+        inputs.allSatisfy { $0 == "-" } && output == nil && into == nil && printOptions.printer(outputIsStandardOutput: false) != nil
+    }
 
     /// The options of every input's analysis.
     func dedupeOptions() throws -> DedupeOptions {
@@ -253,7 +262,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         var network: EfficientNetLite? = nil
         if options.scorer.usesEmbedding && !analysed.isEmpty {
             do { network = try loadNetwork(options) } catch {
-                Terminal.error(error.description)
+                Terminal.error(error.userDescription)
                 throw Failure(status: Status(error))
             }
         }
