@@ -36,10 +36,17 @@ def timed(cmd):
     return wall, rss_kb / 1024
 
 
-def machine():
-    """One line naming the machine: cores, CPU model and the 1-minute load average now."""
+def machine(binary=os.path.join(ROOT, ".build", "release", "framededupe")):
+    """One line naming the machine: cores, CPU model, the BLAS kernels `binary doctor` reports (when the binary is
+    there) and the 1-minute load average now."""
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
-    return f"{os.cpu_count()} cores, {cpu}, load average {os.getloadavg()[0]:.2f} at the start"
+    kernels = ""
+    if os.access(binary, os.X_OK):
+        doctor = subprocess.run([binary, "doctor"], capture_output=True, text=True).stdout
+        line = next((l for l in doctor.splitlines() if l.startswith("BLAS kernels: ")), None)
+        if line:
+            kernels = f", BLAS kernels {line[len('BLAS kernels: '):]}"
+    return f"{os.cpu_count()} cores, {cpu}{kernels}, load average {os.getloadavg()[0]:.2f} at the start"
 
 
 def write_section(path, name, body, heading, writer):

@@ -43,9 +43,12 @@ struct ResumeCheckpointTests {
         return run.timedOut && run.signal == SIGKILL
     }
 
-    /// Runs the binary into `out` with `FRAMEDEDUPE_TEST_KILL=plan`: it kills itself with SIGKILL there.
+    /// Runs the binary into `out` with `FRAMEDEDUPE_TEST_KILL=plan`: it kills itself with SIGKILL there. Every batch
+    /// of embeddings is logged (`FRAMEDEDUPE_CHECKPOINT_RECOMPUTE=0`; by default only a long scene's are), so that
+    /// the log holds many records and the resumed run reads embeddings back.
     private func killAt(_ plan: String, out: URL, arguments: [String], environment: [String] = []) throws -> BoundedRun {
-        let run = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=\(plan)"] + environment + [Fixtures.binary.path, Self.input, "-o", out.path] + arguments)
+        let run = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=\(plan)", "FRAMEDEDUPE_CHECKPOINT_RECOMPUTE=0"] + environment
+                                 + [Fixtures.binary.path, Self.input, "-o", out.path] + arguments)
         try #require(!run.timedOut, "hung: \(plan)")
         return run
     }

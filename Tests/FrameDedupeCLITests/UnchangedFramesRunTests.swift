@@ -17,18 +17,36 @@ struct UnchangedFramesRunTests {
         let counts = scenes?["counts"] as? [String: Any]
         #expect(counts?["embeddings_reused"] as? Int == 21 && counts?["sampled_frames"] as? Int == 24)
 
-        // Killed after the second scene's record, resumed: the frames before the checkpoint's restart take the
-        // embedding of a frame in a batch the resumed run does not embed again.
+        // Killed at the third image (two scenes closed), resumed: the checkpoint logged no embeddings (short scenes);
+        // the frames before the restart take the embedding of a frame in a batch the resumed run skips, which it
+        // computes again as it was computed.
         let clean = try OutputCheck.snapshot(out)
         let killed = Fixtures.temporaryFolder("stills").appendingPathComponent("killed")
-        _ = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=record:14", Fixtures.binary.path, clip, "-o", killed.path, "--batch", "2", "--keep", "diverse", "-q"])
+        _ = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=image:3", Fixtures.binary.path, clip, "-o", killed.path, "--batch", "2", "--keep", "diverse", "-q"])
         let resumed = try BoundedRun(Fixtures.binary.path, [clip, "-o", killed.path, "--batch", "2", "--keep", "diverse", "--resume"])
-        #expect(resumed.status == 0 && resumed.stderr.contains("resuming: 2 scenes closed"), "stderr: \(resumed.stderr)")
+        #expect(resumed.status == 0 && resumed.stderr.contains("resuming: 2 scenes closed up to 8.000 s kept, 0 frames' embeddings kept"),
+                "stderr: \(resumed.stderr)")
         #expect(try OutputCheck.snapshot(killed) == clean, "resumed results differ from a clean run's")
 
         let pixels = try Fixtures.framededupe([clip, "-o", out.path, "--scorer", "ssim", "--overwrite", "-q"])
         #expect(pixels.status == 0)
         let ssimCounts = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("scenes.json"))) as? [String: Any]
         #expect((ssimCounts?["counts"] as? [String: Any])?["embeddings_reused"] is NSNull, "no network: null")
+    }
+
+    /// The checkpoint logs the open scene's embeddings only past the network work a resume may redo
+    /// (FRAMEDEDUPE_CHECKPOINT_RECOMPUTE, 240 frames by default): with 4, the open scene's batches after its first 4
+    /// network calls are logged, and the resumed run reads them back and computes the rest again, to the same results.
+    @Test func aLongOpenSceneIsLoggedPastTheBudget() throws {
+        let clip = Fixtures.sample("shots-360p.mp4").path
+        let folder = Fixtures.temporaryFolder("budget")
+        let clean = folder.appendingPathComponent("clean"), killed = folder.appendingPathComponent("killed")
+        #expect(try Fixtures.framededupe([clip, "-o", clean.path, "--batch", "2", "-q"]).status == 0)
+        _ = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=image:2", "FRAMEDEDUPE_CHECKPOINT_RECOMPUTE=4", Fixtures.binary.path, clip,
+                            "-o", killed.path, "--batch", "2", "-q"])
+        let resumed = try BoundedRun(Fixtures.binary.path, [clip, "-o", killed.path, "--batch", "2", "--resume"])
+        #expect(resumed.status == 0 && resumed.stderr.contains("resuming: 1 scenes closed up to 3.000 s kept, 6 frames' embeddings kept"),
+                "stderr: \(resumed.stderr)")
+        #expect(try OutputCheck.snapshot(killed) == OutputCheck.snapshot(clean), "resumed results differ from a clean run's")
     }
 }

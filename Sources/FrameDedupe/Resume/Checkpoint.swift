@@ -9,8 +9,11 @@ import Similarity
 ///
 /// The checkpoint is a hidden folder in the output folder, `.framededupe-checkpoint/`:
 /// - `log`: an append-only record log (``CheckpointLog``): a header naming the input (path, size,
-///   modification time, a digest of its first MiB) and every option that changes results; each whole batch
-///   of network embeddings (vector and 3×3 grid, exactly as computed); and for each scene as it closes,
+///   modification time, a digest of its first MiB) and every option that changes results; the whole batches
+///   of network embeddings (vector and 3×3 grid, exactly as computed) of a long open scene only, once a resume
+///   would otherwise have to run the network on more than ``recomputeBudget`` of its frames again (a resume
+///   computes every batch the log lacks again, exactly: the same frames go through the network together, so a
+///   short scene's embeddings, ~51 KB a frame, are never written); and for each scene as it closes,
 ///   the records of the frames decided since the last one, the scene itself (span, keyframe, mean
 ///   embedding, grid), its `--keep diverse` frames and what the segmenter needs to go on from the frame
 ///   that opened the next scene. Flushed to disk (`fsync`) at most every two seconds.
@@ -44,6 +47,12 @@ final class Checkpoint: EmbeddingBatchStore {
     private(set) var writeError: OutputError?
     private let batchSize: Int
     private var lastSync = Date()
+    /// A resume may run the network on this many frames of the open scene again (about 2.5 s on one core) rather
+    /// than the log holding their embeddings.
+    static let recomputeBudget = 240
+    private let recomputeBudget: Int
+    /// Frames of the open scene that went through the network in batches not logged: what a resume computes again.
+    private var unloggedWork = 0
 
     /// What an earlier run left to go on from.
     struct Restored {
@@ -75,6 +84,7 @@ final class Checkpoint: EmbeddingBatchStore {
         candidates = folder.appendingPathComponent(ResultsLayout.candidatesFolder, isDirectory: true)
         batchSize = max(1, options.batchSize)
         compactionThreshold = options.testHooks.checkpointCompactionBytes ?? 64 << 20
+        recomputeBudget = options.testHooks.checkpointRecomputeBudget ?? Self.recomputeBudget
         faultPoint = options.testHooks.faultPoint
         let identity = Self.identity(input: input, options: options)
         let logURL = folder.appendingPathComponent("log")
@@ -210,10 +220,16 @@ final class Checkpoint: EmbeddingBatchStore {
         return batch.embeddings
     }
 
-    /// Logs a whole batch of embeddings; an error is kept in ``writeError`` (the first one) for the run to fail with.
-    func store(_ embeddings: [Embedding], batchAt first: Int) {
+    /// Logs a whole batch of embeddings once the open scene's frames that went through the network and are not
+    /// logged pass ``recomputeBudget``; an error is kept in ``writeError`` (the first one) for the run to fail with.
+    func store(_ embeddings: [Embedding], batchAt first: Int, computed: Int) {
         guard writeError == nil else { return }
-        do { try logEmbeddings(first: first, embeddings) } catch { writeError = error }
+        unloggedWork += computed
+        guard unloggedWork > recomputeBudget else { return }
+        do {
+            try logEmbeddings(first: first, embeddings)
+            unloggedWork -= computed
+        } catch { writeError = error }
     }
 
     /// Logs a whole batch of embeddings, the frames at `first ..< first + count`.
@@ -227,6 +243,7 @@ final class Checkpoint: EmbeddingBatchStore {
     /// Logs a scene's close (see ``SceneCheckpoint``); its images are already written.
     func logScene(_ closed: SceneCheckpoint) throws(OutputError) {
         _ = try append(.scene, try encoded(closed))
+        unloggedWork = 0  // a new scene is open (the network may be a batch ahead: a budget, not an account)
         let keepFrom = closed.position - 1
         for (first, batch) in batches where first + batch.count <= keepFrom {
             deadBytes += batch.size

@@ -18,9 +18,13 @@
     public var faultPoint: (@Sendable (FaultPoint) -> Void)?
     /// Bytes of checkpoint records no longer needed above which the log is compacted (default 64 MiB).
     public var checkpointCompactionBytes: Int?
+    /// Network calls of the open scene a resume may make again before the checkpoint logs its embeddings
+    /// (``Checkpoint/recomputeBudget``; 0 logs every batch).
+    public var checkpointRecomputeBudget: Int?
 
-    public init(faultPoint: (@Sendable (FaultPoint) -> Void)? = nil, checkpointCompactionBytes: Int? = nil) {
+    public init(faultPoint: (@Sendable (FaultPoint) -> Void)? = nil, checkpointCompactionBytes: Int? = nil, checkpointRecomputeBudget: Int? = nil) {
         self.faultPoint = faultPoint
         self.checkpointCompactionBytes = checkpointCompactionBytes
+        self.checkpointRecomputeBudget = checkpointRecomputeBudget
     }
 }

@@ -17,8 +17,9 @@ public struct NetworkFrame<Attachment> {
 protocol EmbeddingBatchStore: AnyObject {
     /// The embeddings of the whole batch starting at `first`, as an earlier run computed them.
     func embeddings(batchAt first: Int) -> [Embedding]?
-    /// Keeps a whole batch's embeddings.
-    func store(_ embeddings: [Embedding], batchAt first: Int)
+    /// Keeps a whole batch's embeddings, of which `computed` frames went through the network (the others took an
+    /// unchanged frame's): what computing the batch again would cost.
+    func store(_ embeddings: [Embedding], batchAt first: Int, computed: Int)
 }
 
 /// When a frame is unchanged since the last frame the network saw, so that it takes that frame's embedding (and
@@ -136,7 +137,7 @@ public final class Embedder<Attachment>: FrameStage {
                 for i in frames.indices where sources[i] != i {
                     frames[i].signals.embedding = sources[i] < 0 ? anchorEmbedding : frames[sources[i]].signals.embedding
                 }
-                if frames.count == batchSize { store?.store(frames.map { $0.signals.embedding! }, batchAt: batchStart) }
+                if frames.count == batchSize { store?.store(frames.map { $0.signals.embedding! }, batchAt: batchStart, computed: own.count) }
             }
             skippedAnchorBatch = nil
             if let last = own.last { anchorEmbedding = frames[last].signals.embedding }
