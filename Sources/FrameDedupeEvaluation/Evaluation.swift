@@ -19,7 +19,9 @@ import Foundation
 ///
 /// Only `version`, `shots[].start`, `shots[].end` and `shots[].content` are required; `clip`
 /// names the clip (and its result folder under `eval --truth-dir`); `transitions` defaults to none;
-/// other members are ignored. Shots must be in time order without overlapping (gaps are allowed: a
+/// `fps` (the nominal frame rate) is what `eval --tolerance-frames` counts in; `events` (each
+/// `{"type": "cut"|"dissolve"|"fade"|"flash", "first", "last"}`, the change's first and last frame) is
+/// what the per-type transition report is scored against; other members are ignored. Shots must be in time order without overlapping (gaps are allowed: a
 /// time in a gap belongs to no shot).
 public struct GroundTruth: Sendable, Equatable {
     public static let schemaVersion = 1
@@ -67,16 +69,37 @@ public struct GroundTruth: Sendable, Equatable {
         }
     }
 
+    /// One labelled change from shot to shot (or a flash inside a shot), typed: the truth's `events`.
+    public struct Event: Sendable, Equatable {
+        public var kind: TransitionKind
+        /// The first frame of the change (for a cut, the new shot's first frame), seconds.
+        public var first: Double
+        /// The last frame of the change (for a cut, the same as `first`), seconds.
+        public var last: Double
+
+        public init(kind: TransitionKind, first: Double, last: Double) {
+            self.kind = kind
+            self.first = first
+            self.last = last
+        }
+    }
+
     /// The clip's file name (the truth's `clip`), if given.
     public var clip: String?
     public var shots: [Shot]
     public var transitions: [Transition]
+    /// The clip's nominal frame rate (the truth's `fps`), if given: what a tolerance in frames is counted in.
+    public var fps: Double?
+    /// Every shot boundary and every flash, typed (the truth's `events`); empty when the truth has none.
+    public var events: [Event]
 
     /// A truth made by hand; not validated (``init(json:name:)`` validates what it reads).
-    public init(clip: String? = nil, shots: [Shot], transitions: [Transition] = []) {
+    public init(clip: String? = nil, shots: [Shot], transitions: [Transition] = [], fps: Double? = nil, events: [Event] = []) {
         self.clip = clip
         self.shots = shots
         self.transitions = transitions
+        self.fps = fps
+        self.events = events
     }
 
     /// True boundaries: each shot's start except the first.
@@ -150,10 +173,22 @@ extension GroundTruth {
         for (i, t) in transitions.enumerated() where !(t.start.isFinite && t.end.isFinite && t.start <= t.end) {
             throw fail("transitions[\(i)]: end (\(t.end)) must not be before start (\(t.start))")
         }
+        if let fps = record.fps, !(fps.isFinite && fps > 0) { throw fail("fps: must be a positive number, got \(fps)") }
+        var events: [Event] = []
+        for (i, e) in (record.events ?? []).enumerated() {
+            guard let kind = TransitionKind(rawValue: e.type) else {
+                throw fail("events[\(i)].type: \"\(e.type)\" (expected one of \(TransitionKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard e.first.isFinite, e.last.isFinite, e.first <= e.last else {
+                throw fail("events[\(i)]: last (\(e.last)) must not be before first (\(e.first))")
+            }
+            events.append(Event(kind: kind, first: e.first, last: e.last))
+        }
         self.init(
             clip: record.clip,
             shots: record.shots.map { Shot(start: $0.start, end: $0.end, content: $0.content) },
-            transitions: transitions.map { Transition(start: $0.start, end: $0.end) })
+            transitions: transitions.map { Transition(start: $0.start, end: $0.end) },
+            fps: record.fps, events: events.sorted { $0.first < $1.first })
     }
 }
 
@@ -181,9 +216,12 @@ private func decodeVersioned<T: Decodable>(
 private struct TruthRecord: Decodable {
     struct ShotRecord: Decodable { let start: Double, end: Double, content: Int }
     struct TransitionRecord: Decodable { let start: Double, end: Double }
+    struct EventRecord: Decodable { let type: String, first: Double, last: Double }
     let clip: String?
     let shots: [ShotRecord]
     let transitions: [TransitionRecord]?
+    let fps: Double?
+    let events: [EventRecord]?
 }
 
 // MARK: - What framededupe wrote
@@ -207,11 +245,14 @@ public struct ClipResult: Sendable, Equatable {
     public var frames: [Frame]
     /// Times of the images in `unique/`, in seconds, one per image.
     public var exemplarTimes: [Double]
+    /// The typed transitions of `scenes.json` (empty for files written before they were).
+    public var transitions: [Transition]
 
-    public init(sceneStarts: [Double], frames: [Frame], exemplarTimes: [Double]) {
+    public init(sceneStarts: [Double], frames: [Frame], exemplarTimes: [Double], transitions: [Transition] = []) {
         self.sceneStarts = sceneStarts
         self.frames = frames
         self.exemplarTimes = exemplarTimes
+        self.transitions = transitions
     }
 
     /// Detected boundaries: each scene's start except the first.
@@ -254,7 +295,7 @@ public struct ClipResult: Sendable, Equatable {
             }
             exemplarTimes.append(nearest(named, in: frameTimes, within: 0.0005 + Evaluation.timeSlack) ?? named)
         }
-        self.init(sceneStarts: timeline.sceneStarts, frames: frames, exemplarTimes: exemplarTimes)
+        self.init(sceneStarts: timeline.sceneStarts, frames: frames, exemplarTimes: exemplarTimes, transitions: timeline.transitions)
     }
 
     /// The time in the name of an image of `unique/` (``ImageName``): `cluster-0003_t000012.500.jpg` (`--keep cluster`,
@@ -582,12 +623,20 @@ public struct ClipEvaluation: Sendable, Equatable {
     public var boundaries: BoundaryScore
     public var clusters: ClusterAgreement
     public var exemplars: ExemplarScore
+    /// The typed transitions against the truth's events; nil when the truth has none.
+    public var transitions: TransitionScore?
+    /// The boundary tolerance this clip was scored with, seconds.
+    public var tolerance: Double
 
+    /// Scores one clip; `tolerance` in seconds (``Evaluation/tolerance(frames:truth:)`` turns frames into this clip's seconds).
     public init(clip: String, truth: GroundTruth, result: ClipResult, tolerance: Double) {
         self.clip = clip
+        self.tolerance = tolerance
         boundaries = BoundaryScore(truth: truth.boundaries, detected: result.boundaries, transitions: truth.transitions, tolerance: tolerance)
         clusters = ClusterAgreement(truth: truth, frames: result.frames)
         exemplars = ExemplarScore(truth: truth, exemplarTimes: result.exemplarTimes)
+        transitions = truth.events.isEmpty ? nil
+            : TransitionScore(events: truth.events, fps: truth.fps, detected: result.transitions, tolerance: tolerance)
     }
 }
 
@@ -604,16 +653,34 @@ public struct Evaluation: Sendable, Equatable {
     public static let defaultTolerance = 0.5
     public static let reportVersion = 1
 
-    /// Boundary tolerance, seconds.
+    /// Boundary tolerance, seconds (with ``toleranceFrames``: the largest clip's, for the record).
     public var tolerance: Double
+    /// The tolerance in frames of each clip's frame rate, when it was given so (`eval --tolerance-frames`).
+    public var toleranceFrames: Double?
     public var clips: [ClipEvaluation]
     /// Clips left out because their result folder was missing.
     public var skipped: [String]
 
-    public init(tolerance: Double, clips: [ClipEvaluation], skipped: [String] = []) {
+    public init(tolerance: Double, toleranceFrames: Double? = nil, clips: [ClipEvaluation], skipped: [String] = []) {
         self.tolerance = tolerance
+        self.toleranceFrames = toleranceFrames
         self.clips = clips
         self.skipped = skipped
+    }
+
+    /// A tolerance of `frames` frames of `truth`'s frame rate, in seconds, plus the time slack.
+    /// - Throws: ``EvaluationInputError`` naming `name` when the truth has no `fps`.
+    public static func tolerance(frames: Double, truth: GroundTruth, name: String) throws(EvaluationInputError) -> Double {
+        guard let fps = truth.fps else {
+            throw EvaluationInputError(path: name, reason: "fps: missing (variable frame rate?): a tolerance in frames needs the clip's frame rate; give --tolerance in seconds for such clips")
+        }
+        return frames / fps
+    }
+
+    /// The typed transitions of every clip whose truth has events, pooled; nil when none has.
+    public var transitions: TransitionScore? {
+        let scored = clips.compactMap(\.transitions)
+        return scored.isEmpty ? nil : scored.reduce(TransitionScore(), +)
     }
 
     public var boundaries: BoundaryScore { clips.reduce(.zero) { $0 + $1.boundaries } }
@@ -650,9 +717,23 @@ public struct Evaluation: Sendable, Equatable {
             [("exemplars", .int(e.exemplars)), ("groups", .int(e.groups)), ("covered_groups", .int(e.coveredGroups)),
              ("redundant", .int(e.redundant))]
         }
+        func transitionMembers(_ t: TransitionScore) -> [(String, JSONValue)] {
+            TransitionKind.allCases.map { kind in
+                let c = t[kind]
+                return (kind.rawValue, .object([
+                    ("labelled", .int(c.labelled)), ("found", .int(c.found)), ("mistyped", .int(c.mistyped)),
+                    ("missed", .int(c.missed)), ("false", .int(c.falseDetections)),
+                    ("detected_for_other_kinds", .int(c.detectedForOtherKinds)),
+                    ("precision", score(c.precision)), ("recall", score(c.recall)),
+                    ("median_start_error", .optional(c.medianStartError)), ("median_end_error", .optional(c.medianEndError)),
+                ]))
+            } + [("confusions", .object(t.confusions.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }))]
+        }
         let clipValues: [JSONValue] = clips.map { clip in
             .object([
                 ("clip", .string(clip.clip)),
+                ("tolerance", .seconds(clip.tolerance)),
+                ("transitions", clip.transitions.map { .object(transitionMembers($0)) } ?? .null),
                 ("boundaries", .object(boundaryMembers(clip.boundaries))),
                 ("clusters", .object(clusterMembers(clip.clusters) + [("adjusted_rand_index", score(clip.clusters.adjustedRandIndex))])),
                 ("exemplars", .object(exemplarMembers(clip.exemplars) + [
@@ -665,6 +746,7 @@ public struct Evaluation: Sendable, Equatable {
         let root: JSONValue = .object([
             ("version", .int(Evaluation.reportVersion)),
             ("tolerance", .seconds(tolerance)),
+            ("tolerance_frames", .optional(toleranceFrames)),
             ("clips", .array(clipValues)),
             ("skipped", .array(skipped.map { .string($0) })),
             ("total", .object([
@@ -683,6 +765,7 @@ public struct Evaluation: Sendable, Equatable {
                     ("coverage_pooled", score(covered.coverage)), ("coverage_mean", .optional(meanCoverage)),
                     ("redundancy_pooled", score(covered.redundancy)), ("redundancy_mean", .optional(meanRedundancy)),
                 ])),
+                ("transitions", transitions.map { .object(transitionMembers($0)) } ?? .null),
             ])),
         ])
         return root.serialized() + "\n"

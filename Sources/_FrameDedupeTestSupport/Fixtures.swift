@@ -182,10 +182,11 @@ extension Fixtures {
 
     /// Shot A (the coffee cup), 4 s, with a white flash of 3 frames at 1.44–1.56 s (frames 36–38), and the cut
     /// to the next shot of the sample at 3 s.
-    public static func whiteFlash() throws -> URL {
-        try ffmpegFixture("white-flash.mp4", [[
+    /// - Parameters: `from`, `to`: the first and last white frame, seconds (multiples of 0.04).
+    public static func whiteFlash(from: String = "1.44", to: String = "1.56") throws -> URL {
+        try ffmpegFixture(from == "1.44" && to == "1.56" ? "white-flash.mp4" : "white-flash-\(from)-\(to).mp4", [[
             "-ss", "0", "-t", "4", "-i", sample("shots-360p.mp4").path,
-            "-vf", "fps=25,setpts=PTS-STARTPTS,drawbox=c=white:t=fill:enable='between(t,1.44,1.56)'",
+            "-vf", "fps=25,setpts=PTS-STARTPTS,drawbox=c=white:t=fill:enable='between(t,\(from),\(to))'",
             "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
         ]])
     }

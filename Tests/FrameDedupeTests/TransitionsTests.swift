@@ -1,3 +1,4 @@
+import Decoder
 import Foundation
 import FrameDedupe
 import Testing
@@ -6,9 +7,13 @@ import _FrameDedupeTestSupport
 /// Issue 18: `scenes.json`'s `transitions`, typed and spanned, on real footage made into known transitions.
 @Suite("Typed transitions with their spans", .temporaryFolders)
 struct TransitionsTests {
-    private func transitions(_ input: URL) throws -> [Transition] {
-        let list = try findScenes(input: input.path, options: DedupeOptions(), output: nil)
-        return try #require(ScenesFile(list).transitions)
+    private func transitions(_ input: URL, options: DedupeOptions = DedupeOptions()) throws -> [Transition] {
+        try scenesAndTransitions(input, options: options).transitions
+    }
+
+    private func scenesAndTransitions(_ input: URL, options: DedupeOptions = DedupeOptions()) throws -> (scenes: Int, transitions: [Transition]) {
+        let list = try findScenes(input: input.path, options: options, output: nil)
+        return (list.scenes.count, try #require(ScenesFile(list).transitions))
     }
 
     @Test func hardCutsAreCutsAtTheirFrame() throws {
@@ -39,11 +44,29 @@ struct TransitionsTests {
     }
 
     /// Three white frames at 1.44–1.56 s inside shot A: a flash back to the same content, then the cut at 3 s.
+    /// The sample at 1.5 s is white: it is the flash, and neither it nor the return to A is a cut (two scenes, not four).
     @Test func whiteFlashIsAFlashNotACut() throws {
-        let found = try transitions(Fixtures.whiteFlash())
+        let (scenes, found) = try scenesAndTransitions(Fixtures.whiteFlash())
         #expect(found.map(\.kind) == [.flash, .cut], "\(found)")
         let flash = try #require(found.first)
         #expect(abs(flash.start - 1.44) <= 0.041 && abs(flash.end - 1.6) <= 0.041, "\(flash)")
         #expect(abs(found[1].start - 3) <= 0.041)
+        #expect(scenes == 2, "the flash cut the scene: \(found)")
+    }
+
+    /// Three white frames at 1.2–1.28 s fall between the samples at 1 and 1.5 s (2 a second), and between those at 0
+    /// and 2 s (0.5 a second), whose model without the frames between sees no cut: found in the frames decoded between them, with its frames, at
+    /// either rate; the picture comes back within a flash's length in seconds, so it is no shot.
+    @Test(arguments: ["2", "0.5"])
+    func flashBetweenSamplesIsFoundWithItsFrames(fps: String) throws {
+        var options = DedupeOptions()
+        options.reader.sampling = .perSecond(try #require(Rational(parsing: fps)))
+        let (scenes, found) = try scenesAndTransitions(Fixtures.whiteFlash(from: "1.2", to: "1.28"), options: options)
+        // At 0.5 a second no sample falls after the cut at 3 s (the clip ends at 4 s): one scene.
+        let sampledCut = fps == "2"
+        #expect(found.map(\.kind) == (sampledCut ? [.flash, .cut] : [.flash]), "\(found)")
+        let flash = try #require(found.first)
+        #expect(abs(flash.start - 1.2) <= 0.041 && abs(flash.end - 1.32) <= 0.041, "\(flash)")
+        #expect(scenes == (sampledCut ? 2 : 1), "\(found)")
     }
 }

@@ -23,6 +23,8 @@ extension ScenesFile {
         public var frames: [Frame]
         /// Each scene's start, in the file's order.
         public var sceneStarts: [Double]
+        /// The typed transitions (empty in files written before they were).
+        public var transitions: [Transition]
 
         public init(from decoder: any Decoder) throws {
             let file = try decoder.container(keyedBy: ScenesFile.CodingKeys.self)
@@ -37,6 +39,7 @@ extension ScenesFile {
             while !scenes.isAtEnd {
                 sceneStarts.append(try scenes.nestedContainer(keyedBy: SceneEntry.CodingKeys.self).decode(Double.self, forKey: .start))
             }
+            transitions = try file.decodeIfPresent([Transition].self, forKey: .transitions) ?? []
         }
     }
 }

@@ -51,6 +51,13 @@ public struct CutEvidence: Sendable, Equatable, Codable {
 
     public var hasGap: Bool { gapSteps >= Self.minimumGapSteps }
 
+    /// The same evidence without the frames between the samples: what the samples alone say.
+    var withoutGap: CutEvidence {
+        var e = self
+        (e.gapPeak, e.gapSecond, e.gapTotal, e.gapSteps, e.gapPeakTime) = (0, 0, 0, 0, nil)
+        return e
+    }
+
     /// The model's inputs, in the order `scripts/fit-cut-rule.py` fits them.
     func features(scorer: ScorerKind, withGap: Bool) -> [Double] {
         let eE = 0.005, eP = 0.01, eH = 1.0, eG = 0.01
@@ -128,6 +135,73 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// the residual limit (median 0.25, 10th percentile 0.13).
     static func isDissolve(_ blend: Blend, contentChange: Double) -> Bool {
         blend.distance >= 0.06 && contentChange >= 0.15 && blend.residual <= 0.12 && blend.largestStep <= 0.35
+    }
+
+    /// Whether a sampled frame lies in the middle of a change spread over two sampling intervals
+    /// (``CutKind/gradual``), from embedding distances: `across` from the sample before it to the one after it,
+    /// `before` and `after` its own steps, `level` the recent level (``embeddingLevel``). Holds when `across` is at
+    /// least 0.4 (a clear change of content) and 4× the level (+0.005), each step is at least 2× the level and at
+    /// least 35% of `across`, and neither alone reaches `across` (the frame lies between its neighbours).
+    /// Checked on the dev set's tune part, frames the cut rule did not cut at or after: it marks 7 pairs, every one at
+    /// a labelled boundary, none elsewhere (`scripts/gradual-transitions.py`).
+    static func isGradualAcrossTwoIntervals(before: Double, after: Double, across: Double, level: Double) -> Bool {
+        let base = level + 0.005
+        return across >= 0.4 && across >= 4 * base && before >= 2 * base && after >= 2 * base
+            && before < across && after < across && min(before, after) >= 0.35 * across
+    }
+
+    /// The time of the first frame of `chain` (time, thumbnail) by which the steps between thumbnails have added up to
+    /// `fraction` of their total; nil for a chain of fewer than two frames or without change.
+    static func time(ofCumulativeChange fraction: Double, in chain: [(seconds: Double, thumbnail: LumaImage)]) -> Double? {
+        let steps = self.steps(chain)
+        let total = steps.reduce(0) { $0 + $1.size }
+        guard total > 0 else { return nil }
+        var sum = 0.0
+        for step in steps {
+            sum += step.size
+            if sum >= fraction * total { return step.after }
+        }
+        return steps.last?.after
+    }
+
+    /// The run of frames around `index` in `chain` (time, thumbnail) that differ from both ends: each differs from
+    /// the first and from the last thumbnail by at least half as much as `chain[index]` does (mean absolute
+    /// difference). Returns the time of the run's first frame and of the first frame after it; nil when
+    /// `chain[index]` is an end, equals one, or the run reaches an end.
+    static func awayRun(in chain: [(seconds: Double, thumbnail: LumaImage)], around index: Int) -> ClosedRange<Double>? {
+        guard chain.count >= 3, index > 0, index < chain.count - 1 else { return nil }
+        let a = chain[0].thumbnail, b = chain[chain.count - 1].thumbnail
+        func away(_ k: Int) -> Double { min(meanDifference(chain[k].thumbnail, a), meanDifference(chain[k].thumbnail, b)) }
+        let threshold = 0.5 * away(index)
+        guard threshold > 0 else { return nil }
+        var low = index, high = index
+        while low > 1, away(low - 1) >= threshold { low -= 1 }
+        while high < chain.count - 2, away(high + 1) >= threshold { high += 1 }
+        return chain[low].seconds...chain[high + 1].seconds
+    }
+
+    /// A flash inside `chain` (time, thumbnail) that the picture comes back from: the frame farthest from both ends
+    /// differs from each by at least 0.1 (mean absolute difference, 0–1; a white or black flash is near 0.5), the ends
+    /// differ by at most half as much, and the run of frames around it (``awayRun(in:around:)``) does not reach an end.
+    /// Returns the run's first frame and the first frame after it.
+    static func flash(in chain: [(seconds: Double, thumbnail: LumaImage)]) -> ClosedRange<Double>? {
+        guard chain.count >= 3 else { return nil }
+        let a = chain[0].thumbnail, b = chain[chain.count - 1].thumbnail
+        var peak = 0.0, peakIndex = 0
+        for k in 1..<chain.count - 1 {
+            let away = min(meanDifference(chain[k].thumbnail, a), meanDifference(chain[k].thumbnail, b))
+            if away > peak { (peak, peakIndex) = (away, k) }
+        }
+        guard peak >= 0.1, meanDifference(a, b) <= 0.5 * peak else { return nil }
+        return awayRun(in: chain, around: peakIndex)
+    }
+
+    /// The mean absolute difference of two thumbnails, 0–1 (1 when their sizes differ).
+    static func meanDifference(_ a: LumaImage, _ b: LumaImage) -> Double {
+        guard a.width == b.width, a.height == b.height, !a.pixels.isEmpty else { return 1 }
+        var total = 0
+        for i in a.pixels.indices { total += abs(Int(a.pixels[i]) - Int(b.pixels[i])) }
+        return Double(total) / Double(a.pixels.count) / 255
     }
 
     /// The steps between consecutive thumbnails of `chain` (time, thumbnail): the mean absolute difference, 0–1

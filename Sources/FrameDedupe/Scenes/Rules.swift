@@ -19,6 +19,9 @@ public struct ChangeContext: Sendable, Equatable, Codable {
     /// A dissolve's first and last frame (seconds): the first with some of the next shot mixed in, the first with
     /// (nearly) all of it. nil for other cuts.
     public var dissolveStart: Double?, dissolveEnd: Double?
+    /// A flash the picture came back from (seconds): its first frame and the first frame after it, found in the
+    /// frames decoded between the previous sample and this one, or around this sample when it is the flash.
+    public var flashStart: Double?, flashEnd: Double?
 
     public init(recentLevel: Double? = nil, recentCount: Int = 0, nextChange: Double? = nil, nextToPrevious: Double? = nil,
                 cutProbability: Double? = nil) {
@@ -42,6 +45,15 @@ public enum CutKind: String, Sendable, Codable {
     /// The frames between two samples are a dissolve's (or a fade's) middle: blends of the two ends
     /// (``CutEvidence/isDissolve(_:contentChange:)``); the scene starts where the mix passes half way.
     case dissolve
+    /// A change spread over two sampling intervals, the sampled frame in its middle: the samples on either side
+    /// differ in content as much as a clear cut, each step carries a good part of it and stands far above the
+    /// scene's recent level, while neither step alone made a cut (``CutEvidence/isGradualAcrossTwoIntervals``): a
+    /// dissolve or morph with motion in it, whose frames are no clean blend of their ends. The scene starts where
+    /// the frames decoded between the samples have changed half of their total.
+    case gradual
+
+    /// A dissolve or another gradual change: the frame that opened the scene can be in its middle.
+    public var isGradual: Bool { self == .dissolve || self == .gradual }
 }
 
 /// The decision, separate from the scores: does a frame with these scores start a new scene?

@@ -82,7 +82,7 @@ public struct Transition: Sendable, Equatable, Codable {
     private static func boundary(from previous: Scene, to scene: Scene, own: ArraySlice<FrameRecord>, ending: ArraySlice<FrameRecord>,
                                  between: (start: Double, blank: Bool)?, blank: (FrameRecord) -> Bool) -> Transition {
         let opening = own.first
-        var kind: TransitionKind = between.map { $0.blank ? .fade : .dissolve } ?? (opening?.cutKind == .dissolve ? .dissolve : .cut)
+        var kind: TransitionKind = between.map { $0.blank ? .fade : .dissolve } ?? (opening?.cutKind?.isGradual == true ? .dissolve : .cut)
         var start = between?.start ?? opening?.context?.dissolveStart ?? scene.start
         var end = between != nil ? scene.start : opening?.context?.dissolveEnd ?? scene.start
         // Blank frames ending the scene before, or opening this one: a fade out, a fade in.
@@ -116,19 +116,25 @@ public struct Transition: Sendable, Equatable, Codable {
 
     /// Runs of transition frames inside `scene` (after its first frame) that a non-transition frame of the scene
     /// follows within ``longestFlash`` seconds.
+    ///
+    /// A run whose first frame's record knows the flash's frames (``ChangeContext/flashStart``: found in the frames
+    /// decoded around it) takes that span; so does a flash found between two samples that both show the scene.
     private static func flashes(in scene: Scene, own: ArraySlice<FrameRecord>) -> [Transition] {
         var found: [Transition] = []
-        var runStart: Double?
+        var run: (start: Double, span: (start: Double, end: Double)?)?
         for record in own.dropFirst() {
+            let span = record.context.flatMap { c in c.flashStart.flatMap { start in c.flashEnd.map { (start, $0) } } }
             if record.transition {
-                runStart = runStart ?? record.seconds
-            } else if let start = runStart {
-                if record.seconds - start <= longestFlash {
-                    found.append(Transition(kind: .flash, start: start, end: record.seconds, before: scene.id, after: scene.id))
+                run = run ?? (record.seconds, span)
+            } else {
+                if let open = run, record.seconds - open.start <= longestFlash {
+                    found.append(Transition(kind: .flash, start: open.span?.start ?? open.start, end: open.span?.end ?? record.seconds,
+                                            before: scene.id, after: scene.id))
                 }
-                runStart = nil
+                run = nil
+                if let span { found.append(Transition(kind: .flash, start: span.0, end: span.1, before: scene.id, after: scene.id)) }
             }
         }
-        return found
+        return found.sorted { $0.start < $1.start }
     }
 }

@@ -83,6 +83,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         var transition = f.quality.exposure < transitionRule.blankExposure
         var start = f.seconds
         var skipsLevel = false
+        var isFlash = false
         if let reference, let previous, var scene = open {
             let s = scorer.score(f, reference: reference, previous: previous)
             scores = s
@@ -91,14 +92,38 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             case .calibrated:
                 let evidence = self.evidence(f, previous: previous, next: next)
                 (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds)
+                if cutKind == .calibrated, let next, let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
+                    // The picture comes back within a flash's length: f is the flash, neither it nor the return is a cut.
+                    cutKind = nil
+                    transition = true
+                    isFlash = true
+                    context?.flashStart = span.lowerBound
+                    context?.flashEnd = span.upperBound
+                }
+                // A flash between the samples that the picture came back from: its steps are no cut, so the samples are
+                // judged alone (the model without the frames between).
+                if !lastWasFlash, let span = Self.flash(between: previous, and: f),
+                   cutKind == nil || judge(evidence.withoutGap, scores: s, sceneStart: scene.start, seconds: f.seconds).0 == nil {
+                    cutKind = nil
+                    context?.flashStart = span.lowerBound
+                    context?.flashEnd = span.upperBound
+                }
                 if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
                 skipsLevel = insideDissolve
-                if cutKind == nil, lastCut != .dissolve, let found = dissolve(f, previous: previous, next: next, evidence: evidence),
+                if cutKind == nil, lastCut?.isGradual != true, let found = dissolve(f, previous: previous, next: next, evidence: evidence),
                    f.seconds - scene.start >= minimumSceneLength {
                     cutKind = .dissolve
                     start = max(scene.start, found.halfway)
                     // A frame in the middle of the dissolve opens the new scene but is a blend of both: a transition.
                     transition = transition || found.goesOn
+                    context?.dissolveStart = found.span.lowerBound
+                    context?.dissolveEnd = found.span.upperBound
+                }
+                if cutKind == nil, lastCut?.isGradual != true, let next, let found = gradual(f, previous: previous, next: next, evidence: evidence),
+                   f.seconds - scene.start >= minimumSceneLength {
+                    cutKind = .gradual
+                    start = max(scene.start, found.halfway)
+                    transition = true
                     context?.dissolveStart = found.span.lowerBound
                     context?.dissolveEnd = found.span.upperBound
                 }
@@ -129,8 +154,15 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             reference = f
             recentChanges.removeAll()
         }
-        previous = f
-        insideDissolve = cutKind == .dissolve && transition
+        // A flash frame is judged but not compared with: the next frame is compared with the picture before the flash,
+        // and its change leaves the recent levels.
+        if isFlash {
+            if !history.isEmpty { history.removeLast() }
+        } else {
+            previous = f
+        }
+        lastWasFlash = isFlash
+        insideDissolve = cutKind?.isGradual == true && transition
         let record = FrameRecord(index: f.index, ordinal: f.ordinal, timestamp: f.timestamp, seconds: f.seconds, scene: open!.id,
                                  scores: scores, quality: f.quality, cutKind: cutKind, context: context, transition: transition)
         try emit(.frame(record, frame))
@@ -208,6 +240,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         return 1 - ssim.similarity(a.luma, b.luma)
     }
 
+    /// The last frame was a flash (``flash(at:previous:next:evidence:)``): `previous` is the frame before it, and the
+    /// frames decoded before this one are the flash's return, not a flash of their own.
+    private var lastWasFlash = false
+
     /// The kind of the last decision (the calibrated rule): a dissolve spread over two pairs of samples cuts once.
     private var lastCut: CutKind?
 
@@ -227,13 +263,56 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         return (chain[blend.halfway].seconds, false, chain[blend.firstMixed].seconds...chain[blend.firstWhole].seconds)
     }
 
+    /// When `f` lies in the middle of a change spread over the two intervals from `previous` to `next`
+    /// (``CutEvidence/isGradualAcrossTwoIntervals(before:after:across:level:)``, embeddings only): the time by which the
+    /// frames decoded from `previous` through `f` to `next` have changed half of their total (at most `f`'s own time:
+    /// `f` opens the new scene), and the times by which they changed 5% and 95% of it (`f`'s neighbours without them).
+    private func gradual(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, evidence: CutEvidence)
+        -> (halfway: Double, span: ClosedRange<Double>)? {
+        guard let before = evidence.embedding, let after = evidence.nextEmbedding, let across = evidence.acrossEmbedding,
+              CutEvidence.isGradualAcrossTwoIntervals(before: before, after: after, across: across, level: evidence.embeddingLevel)
+        else { return nil }
+        guard let first = Self.thumbnails(from: previous, to: f), let rest = Self.thumbnails(from: f, to: next) else {
+            return (f.seconds, previous.seconds...next.seconds)
+        }
+        let chain = first + rest.dropFirst()
+        let halfway = CutEvidence.time(ofCumulativeChange: 0.5, in: chain) ?? f.seconds
+        let low = CutEvidence.time(ofCumulativeChange: 0.05, in: chain) ?? previous.seconds
+        let high = CutEvidence.time(ofCumulativeChange: 0.95, in: chain) ?? next.seconds
+        return (min(halfway, f.seconds), min(low, high)...max(low, high))
+    }
+
+    /// When the sampled frame `f` is a flash the picture comes back from: the next frame is closer to the one before `f`
+    /// than to `f` by half (embedding distance, else 1 − SSIM), and the frames that differ from both (from the frames
+    /// decoded between the samples; without them, all between `previous` and `next`) last at most
+    /// ``Transition/longestFlash`` seconds — in seconds, whatever the sampling rate, so at a sparse rate a lone sample
+    /// of another shot between two of one stays content. Returns the flash's first frame and the first frame after it.
+    private func flash(at f: FrameSignals, previous: FrameSignals, next: FrameSignals, evidence: CutEvidence) -> ClosedRange<Double>? {
+        let into = evidence.embedding ?? evidence.pixels, out = evidence.nextEmbedding ?? evidence.nextPixels
+        let across = evidence.acrossEmbedding ?? evidence.acrossPixels
+        guard across <= 0.5 * min(into, out) else { return nil }
+        guard let first = Self.thumbnails(from: previous, to: f, minimumBetween: 0), let rest = Self.thumbnails(from: f, to: next, minimumBetween: 0),
+              let span = CutEvidence.awayRun(in: first + rest.dropFirst(), around: first.count - 1) else {
+            return next.seconds - previous.seconds <= Transition.longestFlash ? f.seconds...next.seconds : nil
+        }
+        return span.upperBound - span.lowerBound <= Transition.longestFlash ? span : nil
+    }
+
+    /// A flash inside the frames decoded between two samples that the picture came back from before the later one
+    /// (``CutEvidence/flash(in:)``): its first frame and the first frame after it.
+    private static func flash(between previous: FrameSignals, and f: FrameSignals) -> ClosedRange<Double>? {
+        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1), let span = CutEvidence.flash(in: chain),
+              span.upperBound - span.lowerBound <= Transition.longestFlash else { return nil }
+        return span
+    }
+
     /// The last frame opened a scene by a dissolve and is a transition frame: in the middle of a dissolve that goes on
     /// to the next frame (or blank). Derived from its record alone, so a resumed run sets it the same way.
     private var insideDissolve = false
 
     /// The thumbnails from `a` through the frames decoded after it to `b`; nil without them.
-    private static func thumbnails(from a: FrameSignals, to b: FrameSignals) -> [(seconds: Double, thumbnail: LumaImage)]? {
-        guard let first = a.thumbnail, let last = b.thumbnail, b.intermediateFrames.count >= 2 else { return nil }
+    private static func thumbnails(from a: FrameSignals, to b: FrameSignals, minimumBetween: Int = 2) -> [(seconds: Double, thumbnail: LumaImage)]? {
+        guard let first = a.thumbnail, let last = b.thumbnail, b.intermediateFrames.count >= minimumBetween else { return nil }
         return [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
     }
 
@@ -259,6 +338,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         recentChanges.removeAll()
         history = point.restart.cutHistory
         lastCut = point.restart.openingCut
-        insideDissolve = point.restart.openingCut == .dissolve && point.restart.transition
+        lastWasFlash = false
+        insideDissolve = point.restart.openingCut?.isGradual == true && point.restart.transition
     }
 }

@@ -24,11 +24,18 @@ struct EvalCommand: ParsableCommand {
             Totals: boundaries micro-averaged (counts summed), cluster pairs summed, ARI, coverage and \
             redundancy pooled over all clips and as the mean over clips.
 
+            Typed transitions: where the truth lists its events (every cut, dissolve, fade and flash with its \
+            first and last frame), the transitions of scenes.json are matched to them one to one, closest \
+            start first, within the tolerance: a match of the same type is found (its start and end errors \
+            are kept), of another type mistyped; the rest are missed or false. A table per type follows.
+
             EXAMPLES:
               One clip:
                 framededupe eval --truth clip.mp4.truth.json clip.framededupe
               A labelled set, results in results/<clip>/, scores as JSON too:
                 framededupe eval --truth-dir .cache/devset results --report scores.json
+              Frame-exact, one frame either way:
+                framededupe eval --truth-dir .cache/devset results --tolerance-frames 1
             """)
 
     @Option(help: ArgumentHelp("One clip's ground-truth file; <results> is then that clip's result folder.", valueName: "file"))
@@ -41,7 +48,10 @@ struct EvalCommand: ParsableCommand {
     var results: String
 
     @Option(help: ArgumentHelp("Seconds within which a detected scene boundary matches a true one (inclusive), 0 to 60.", valueName: "seconds"))
-    var tolerance: Double = Evaluation.defaultTolerance
+    var tolerance: Double?
+
+    @Option(help: ArgumentHelp("The tolerance in frames of each clip's frame rate (the truth's \"fps\") instead of seconds: 1 scores frame-exact boundaries and transitions, allowing one frame either way. A clip of variable frame rate (no \"fps\") is scored with --tolerance, which must then be given.", valueName: "frames"))
+    var toleranceFrames: Double?
 
     @Option(help: ArgumentHelp("Also write the scores as JSON to this file, or '-' for standard output (the table then goes to stderr).", valueName: "file"))
     var report: String?
@@ -54,7 +64,8 @@ struct EvalCommand: ParsableCommand {
 
     func validate() throws {
         if (truth == nil) == (truthDir == nil) { throw ValidationError("give exactly one of --truth FILE and --truth-dir DIR") }
-        if !(0...60).contains(tolerance) { throw ValidationError("--tolerance must be 0 to 60 seconds, got \(tolerance)") }
+        if let tolerance, !(0...60).contains(tolerance) { throw ValidationError("--tolerance must be 0 to 60 seconds, got \(tolerance)") }
+        if let toleranceFrames, !(0...1000).contains(toleranceFrames) { throw ValidationError("--tolerance-frames must be 0 to 1000 frames, got \(toleranceFrames)") }
         if skipMissing && truthDir == nil { throw ValidationError("--skip-missing applies to --truth-dir only") }
     }
 
@@ -83,11 +94,19 @@ struct EvalCommand: ParsableCommand {
     /// Reads the truth file(s) and result folder(s) and scores them.
     private func evaluate() throws(EvaluationInputError) -> Evaluation {
         let root = URL(fileURLWithPath: results, isDirectory: true)
+        // The tolerance of a clip, seconds: --tolerance, or --tolerance-frames of the clip's frame rate.
+        func seconds(for truth: GroundTruth, file: URL) throws(EvaluationInputError) -> Double {
+            guard let toleranceFrames else { return tolerance ?? Evaluation.defaultTolerance }
+            if truth.fps == nil, let tolerance { return tolerance }
+            return try Evaluation.tolerance(frames: toleranceFrames, truth: truth, name: file.path)
+        }
         if let truth {
             let url = URL(fileURLWithPath: truth)
             let groundTruth = try GroundTruth(contentsOf: url)
             let name = groundTruth.clip ?? EvalCommand.clipName(ofTruthFile: url.lastPathComponent)
-            return Evaluation(tolerance: tolerance, clips: [ClipEvaluation(clip: name, truth: groundTruth, result: try ClipResult(folder: root), tolerance: tolerance)])
+            let clipTolerance = try seconds(for: groundTruth, file: url)
+            return Evaluation(tolerance: clipTolerance, toleranceFrames: toleranceFrames,
+                              clips: [ClipEvaluation(clip: name, truth: groundTruth, result: try ClipResult(folder: root), tolerance: clipTolerance)])
         }
         let folder = URL(fileURLWithPath: truthDir ?? ".", isDirectory: true)
         let truthFiles = try GroundTruth.files(in: folder)
@@ -111,10 +130,12 @@ struct EvalCommand: ParsableCommand {
                 skipped.append(clip)
                 continue
             }
-            clips.append(ClipEvaluation(clip: clip, truth: groundTruth, result: try ClipResult(folder: resultFolder), tolerance: tolerance))
+            clips.append(ClipEvaluation(clip: clip, truth: groundTruth, result: try ClipResult(folder: resultFolder),
+                                        tolerance: try seconds(for: groundTruth, file: url)))
         }
         guard !clips.isEmpty else { throw EvaluationInputError(path: root.path, reason: "no result folder for any truth file in \(folder.path)") }
-        return Evaluation(tolerance: tolerance, clips: clips, skipped: skipped)
+        return Evaluation(tolerance: clips.map(\.tolerance).max() ?? Evaluation.defaultTolerance, toleranceFrames: toleranceFrames,
+                          clips: clips, skipped: skipped)
     }
 
     /// `clip.mp4.truth.json` → `clip.mp4`; any other name → itself without `.json`.
@@ -127,7 +148,7 @@ struct EvalCommand: ParsableCommand {
     static func table(_ e: Evaluation) -> String {
         struct Group { let title: String; let columns: [String] }
         let groups = [
-            Group(title: "scene boundaries (±\(formatted(e.tolerance)) s)", columns: ["TP", "FP", "FN", "ign", "prec", "recall", "F1"]),
+            Group(title: "scene boundaries (±\(e.toleranceFrames.map { "\(formatted($0)) frame" + ($0 == 1 ? "" : "s") } ?? "\(formatted(e.tolerance)) s"))", columns: ["TP", "FP", "FN", "ign", "prec", "recall", "F1"]),
             Group(title: "cluster pairs on sampled frames", columns: ["frames", "prec", "recall", "F1", "ARI"]),
             Group(title: "exemplars in unique/", columns: ["kept", "groups", "cover", "redund"]),
         ]
@@ -179,6 +200,33 @@ struct EvalCommand: ParsableCommand {
         out += "total: boundaries micro-averaged (TP, FP, FN summed); cluster pairs summed; ARI, coverage and redundancy pooled over all clips.\n"
         out += "ign: unmatched detections inside a labelled transition (not counted as false). mean over clips: unweighted.\n"
         if !e.skipped.isEmpty { out += "skipped (no result folder): " + e.skipped.joined(separator: ", ") + "\n" }
+        if let transitions = e.transitions { out += "\n" + transitionTable(transitions) }
+        return out
+    }
+
+    /// The typed transitions pooled over the clips whose truth has events: a row per kind.
+    static func transitionTable(_ t: TransitionScore) -> String {
+        func ratio(_ v: Double) -> String { String(format: "%.3f", v) }
+        func error(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "-" }
+        let columns = ["labelled", "found", "mistyped", "missed", "false", "prec", "recall", "start err", "end err"]
+        var rows = [["transitions"] + columns]
+        for kind in TransitionKind.allCases {
+            let c = t[kind]
+            rows.append([kind.rawValue, String(c.labelled), String(c.found), String(c.mistyped), String(c.missed), String(c.falseDetections),
+                         ratio(c.precision), ratio(c.recall), error(c.medianStartError), error(c.medianEndError)])
+        }
+        let widths = rows[0].indices.map { i in rows.map { $0[i].count }.max() ?? 0 }
+        var out = ""
+        for row in rows {
+            out += row.indices.map { i in
+                let fill = String(repeating: " ", count: widths[i] - row[i].count)
+                return i == 0 ? row[i] + fill : "  " + fill + row[i]
+            }.joined().trimmingTrailingSpaces() + "\n"
+        }
+        out += "found: the right kind within the tolerance; start/end err: medians over found, seconds.\n"
+        if !t.confusions.isEmpty {
+            out += "mistyped: " + t.confusions.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "\n"
+        }
         return out
     }
 
