@@ -26,5 +26,8 @@ struct SparseSamplingTests {
         }
         #expect(list.clusters.clusterOfScene == [0, 1, 0, 1, 0, 1, 0], "\(list.clusters.clusterOfScene)")
         #expect(list.frames.allSatisfy { !$0.transition }, "no sample of these hard cuts is a transition")
+        // Key frames only, one a shot 2.2 s apart: nothing tells a B from a flash, so B is kept and the run says so.
+        let warned = list.warnings.contains { $0.contains("lone samples between two of one content kept as shots") }
+        #expect(warned == (sampling == "keyframes"), "\(list.warnings)")
     }
 }

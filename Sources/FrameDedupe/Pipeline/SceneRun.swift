@@ -211,6 +211,10 @@ private final class SceneRun {
             } catch { throw .output(error) }
         }
         var warnings = a.warnings
+        if let sparse = Transition.sparseSamplingWarning(frames: collector.frames, scenes: scenes, clusterOfScene: clusters.clusterOfScene,
+                                                         framesBetweenDecoded: options.reader.decode != .keyframes) {
+            warnings.append(sparse)
+        }
         if a.interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", a.end)) }
         let list = SceneList(video: a.video, options: options, frames: collector.frames, scenes: scenes, clusters: clusters,
                              counts: a.counts, warnings: warnings, end: a.end, uniqueImages: unique, complete: !a.interrupted,

@@ -77,6 +77,26 @@ public struct Transition: Sendable, Equatable, Codable {
         return found
     }
 
+    /// The warning for a run sampled too sparsely to tell a flash from a shot, or nil: without the frames between the
+    /// samples (`framesBetweenDecoded` false: key frames only), a lone sample that differs from the samples on either
+    /// side, which show one content, may be a shot or a flash, and when the samples lie more than ``longestFlash``
+    /// apart nothing says which. Such samples are kept as shots (content is not lost); the warning counts them.
+    public static func sparseSamplingWarning(frames: [FrameRecord], scenes: [Scene], clusterOfScene: [Int?],
+                                             framesBetweenDecoded: Bool) -> String? {
+        guard !framesBetweenDecoded, scenes.count >= 3, frames.count >= 3 else { return nil }
+        var intervals = zip(frames.dropFirst(), frames).map { $0.seconds - $1.seconds }
+        intervals.sort()
+        let median = intervals[intervals.count / 2]
+        guard median > longestFlash else { return nil }
+        var lone = 0
+        for i in 1..<scenes.count - 1 where scenes[i].frameCount == 1 && !scenes[i].transition {
+            if let before = clusterOfScene[i - 1], before == clusterOfScene[i + 1], clusterOfScene[i] != before { lone += 1 }
+        }
+        guard lone > 0 else { return nil }
+        return String(format: "sampled about every %.1f s without the frames between (key frames only): %d lone sample%@ between two of one content kept as shot%@, though a flash shorter than that looks the same; sample every frame's thumbnails (decode all frames) to tell them apart",
+                      median, lone, lone == 1 ? "" : "s", lone == 1 ? "" : "s")
+    }
+
     /// The transition from `previous` to `scene`; `between`: where transition scenes between them began, and
     /// whether they are all blank.
     private static func boundary(from previous: Scene, to scene: Scene, own: ArraySlice<FrameRecord>, ending: ArraySlice<FrameRecord>,
