@@ -173,14 +173,17 @@ public struct SceneBoundaryRule: Sendable, Equatable {
 /// frame than the scene's recent frames did (a crossfade or a flash passing through), or a blank one.
 ///
 /// "Change" is the embedding distance to the previous frame (1 − SSIM without embeddings). A frame is a
-/// transition when its change is at least `ratio` × the mean change of the scene's last `window`
-/// non-transition frames (0.05 for embeddings, 0.2 for pixels, before there are any) and at least
+/// transition when its change is at least `ratio` × the mean change of the scene's non-transition frames of the
+/// last `windowSeconds` (0.05 for embeddings, 0.2 for pixels, before there are any) and at least
 /// `minimumChange`, or when its ``PictureQuality/exposure`` is below `blankExposure`.
 /// Measured on the samples at 2 fps: the middle frame of a 1 s crossfade jumps 0.39 from a level of
 /// 0.01; the fastest motion inside a shot (a tilted bottle) reaches 0.23, the bunny's 0.22.
 public struct TransitionRule: Sendable, Equatable {
     public var ratio: Double = 4
-    public var window: Int = 4
+    /// The scene's recent level is the mean change of its non-transition frames of the last this many seconds (at
+    /// least the newest): 4 changes at 2 a second, 1 at 0.5 a second. A span in seconds, so the rule means the same at
+    /// every sampling rate.
+    public var windowSeconds: Double = 2
     public var minimumContentChange: Double = 0.3
     public var minimumPixelChange: Double = 0.6
     public var blankExposure: Double = 0.2

@@ -38,7 +38,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private var open: (id: Int, start: Double, firstFrame: Int, frameCount: Int)?
     private var nextSceneID = 0
     /// Recent frame-to-frame changes of the open scene's non-transition frames.
-    private var recentChanges: [Double] = []
+    private var recentChanges: [(seconds: Double, change: Double)] = []
     /// The changes between consecutive frames decided so far (the later frame's time), the last few seconds: the
     /// calibrated rule's recent levels, which do not depend on where earlier cuts were.
     private var history: [CutChange] = []
@@ -108,6 +108,17 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.flashStart = span.lowerBound
                     context?.flashEnd = span.upperBound
                 }
+                // A jump the model did not call a cut, after which the picture stays: not a transition passing through
+                // but the next shot reached gradually between the samples (at a sparse rate, a whole dissolve fits there).
+                if cutKind == nil, !isFlash, lastCut?.isGradual != true, next != nil, let change = SceneBoundaryRule.change(s),
+                   isTransition(change: change, embeddings: s.embeddingToPrevious != nil), Self.settles(evidence),
+                   f.seconds - scene.start >= minimumSceneLength {
+                    cutKind = .gradual
+                    let chain = Self.thumbnails(from: previous, to: f, minimumBetween: 1)
+                    start = max(scene.start, chain.flatMap { CutEvidence.time(ofCumulativeChange: 0.5, in: $0) } ?? f.seconds)
+                    context?.dissolveStart = chain.flatMap { CutEvidence.time(ofCumulativeChange: 0.05, in: $0) }
+                    context?.dissolveEnd = chain.flatMap { CutEvidence.time(ofCumulativeChange: 0.95, in: $0) }
+                }
                 if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
                 skipsLevel = insideDissolve
                 if cutKind == nil, lastCut?.isGradual != true, let found = dissolve(f, previous: previous, next: next, evidence: evidence),
@@ -143,8 +154,9 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     transition = true
                 }
                 if !transition, !skipsLevel, let change = SceneBoundaryRule.change(s) {
-                    recentChanges.append(change)
-                    if recentChanges.count > transitionRule.window { recentChanges.removeFirst() }
+                    recentChanges.append((f.seconds, change))
+                    // The last TransitionRule.windowSeconds (4 changes at 2 a second), at least the newest: a span in seconds.
+                    recentChanges.removeAll { f.seconds - $0.seconds >= transitionRule.windowSeconds }
                 }
             }
         }
@@ -263,6 +275,14 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         return (chain[blend.halfway].seconds, false, chain[blend.firstMixed].seconds...chain[blend.firstWhole].seconds)
     }
 
+    /// The picture stays where the change to this frame took it: the next frame changes at most half as much, and is
+    /// at least half as far from the frame before this one (embedding distances, else 1 − SSIM).
+    private static func settles(_ evidence: CutEvidence) -> Bool {
+        let into = evidence.embedding ?? evidence.pixels, out = evidence.nextEmbedding ?? evidence.nextPixels
+        let across = evidence.acrossEmbedding ?? evidence.acrossPixels
+        return out <= 0.5 * into && across >= 0.5 * into
+    }
+
     /// When `f` lies in the middle of a change spread over the two intervals from `previous` to `next`
     /// (``CutEvidence/isGradualAcrossTwoIntervals(before:after:across:level:)``, embeddings only): the time by which the
     /// frames decoded from `previous` through `f` to `next` have changed half of their total (at most `f`'s own time:
@@ -317,7 +337,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     }
 
     /// The mean of the open scene's recent changes; nil before there are any.
-    private var recentLevel: Double? { recentChanges.isEmpty ? nil : recentChanges.reduce(0, +) / Double(recentChanges.count) }
+    private var recentLevel: Double? { recentChanges.isEmpty ? nil : recentChanges.reduce(0) { $0 + $1.change } / Double(recentChanges.count) }
 
     /// Whether a frame that did not cut changed so much more than the scene's recent frames that it is passing
     /// through a transition (the level before there is any: 0.05 for embeddings, 0.2 for pixels).
