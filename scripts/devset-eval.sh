@@ -19,7 +19,8 @@
 # table's JSON). A part is scored through a temporary truth folder of symbolic links to its truth
 # files. Other arguments are passed to `framededupe run` (e.g. --scorer ssim). Environment:
 # FRAMEDEDUPE (the binary, default .build/release/framededupe), DEVSET (default .cache/devset),
-# RESULTS, REPORT, TOLERANCE (default 0.5).
+# RESULTS, REPORT, TOLERANCE (default 0.5), TOLERANCE_FRAMES (frame-exact scoring: e.g. 1 for one frame either way
+# of each clip's frame rate; clips of variable frame rate then use TOLERANCE, which should be set too, e.g. 0.05).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${FRAMEDEDUPE:-$root/.build/release/framededupe}
@@ -55,7 +56,8 @@ score() {
     mkdir -p "$tmp/$1"
     for truth in $(part "$1"); do ln -s "$devset/$truth" "$tmp/$1/$truth"; done
     echo "== $1 part ($(ls "$tmp/$1" | wc -l) clips)"
-    "$bin" eval --truth-dir "$tmp/$1" --tolerance "${TOLERANCE:-0.5}" --report "$results/eval-$1.json" "$results"
+    "$bin" eval --truth-dir "$tmp/$1" --tolerance "${TOLERANCE:-0.5}" ${TOLERANCE_FRAMES:+--tolerance-frames "$TOLERANCE_FRAMES"} \
+        --report "$results/eval-$1.json" "$results"
 }
 if [ "$split" = all ]; then
     score tune

@@ -200,6 +200,49 @@ struct EvaluationTests {
         }
     }
 
+    // MARK: Typed transitions
+
+    @Test func transitionsAreMatchedByKindWithTheirErrors() {
+        // 25 fps. Events: a cut at 2.0; a dissolve 4.04–4.96 (its end, the first frame after it, 5.0); a flash
+        // 7.0–7.08 (end 7.12); a fade 9.0–9.96 (end 10.0).
+        let events: [GroundTruth.Event] = [
+            .init(kind: .cut, first: 2, last: 2), .init(kind: .dissolve, first: 4.04, last: 4.96),
+            .init(kind: .flash, first: 7, last: 7.08), .init(kind: .fade, first: 9, last: 9.96),
+        ]
+        // Detected: the cut one frame late (2.04: within 0.05); the dissolve 4.08–5.0 (start error 0.04, end 0);
+        // a cut at 7.04 where the flash is (reaches it: mistyped flash→cut); nothing at the fade (missed); a flash at
+        // 12 matching nothing (false).
+        let detected = [
+            Transition(kind: .cut, start: 2.04, end: 2.04, before: 0, after: 1),
+            Transition(kind: .dissolve, start: 4.08, end: 5.0, before: 1, after: 2),
+            Transition(kind: .cut, start: 7.04, end: 7.04, before: 2, after: 3),
+            Transition(kind: .flash, start: 12, end: 12.08, before: 3, after: 3),
+        ]
+        let t = TransitionScore(events: events, fps: 25, detected: detected, tolerance: 0.05)
+        #expect(t[.cut].labelled == 1 && t[.cut].found == 1 && t[.cut].detectedForOtherKinds == 1)
+        #expect(close(t[.cut].medianStartError!, 0.04) && close(t[.cut].medianEndError!, 0.04))
+        #expect(t[.dissolve].found == 1 && close(t[.dissolve].medianStartError!, 0.04) && close(t[.dissolve].medianEndError!, 0))
+        #expect(t[.flash].labelled == 1 && t[.flash].mistyped == 1 && t[.flash].found == 0 && t[.flash].falseDetections == 1)
+        #expect(t[.fade].labelled == 1 && t[.fade].missed == 1)
+        #expect(t.confusions == ["flash→cut": 1])
+        // Precision of cuts: 1 found of 2 cut detections (the other was the flash's); flashes 0 of 1.
+        #expect(close(t[.cut].precision, 0.5) && close(t[.flash].precision, 0) && close(t[.flash].recall, 0))
+        // One frame early or late is within a tolerance of 1 frame (0.04 s), two are not.
+        let late = [Transition(kind: .cut, start: 2.08, end: 2.08, before: 0, after: 1)]
+        #expect(TransitionScore(events: [events[0]], fps: 25, detected: late, tolerance: 0.04 + 1e-9)[.cut].missed == 1)
+        // Pooled: counts add up, errors pool.
+        let twice = t + t
+        #expect(twice[.cut].found == 2 && twice[.cut].startErrors.count == 2 && twice.confusions == ["flash→cut": 2])
+    }
+
+    @Test func toleranceInFramesNeedsTheFrameRate() throws {
+        let truth = GroundTruth(shots: [.init(start: 0, end: 1, content: 0)], fps: 24)
+        #expect(close(try Evaluation.tolerance(frames: 1, truth: truth, name: "t"), 1.0 / 24))
+        #expect(throws: EvaluationInputError.self) {
+            try Evaluation.tolerance(frames: 1, truth: GroundTruth(shots: truth.shots), name: "t")
+        }
+    }
+
     // MARK: Files
 
     @Test func truthFileIsReadAndValidated() throws {
@@ -210,7 +253,7 @@ struct EvaluationTests {
              "content_groups": {"0": "x", "1": "y"}}
             """
         let truth = try GroundTruth(json: Data(json.utf8), name: "a.truth.json")
-        #expect(truth == GroundTruth(clip: "a.mp4", shots: [.init(start: 0, end: 2.48, content: 0), .init(start: 2.48, end: 5, content: 1)]))
+        #expect(truth == GroundTruth(clip: "a.mp4", shots: [.init(start: 0, end: 2.48, content: 0), .init(start: 2.48, end: 5, content: 1)], fps: 25))
         #expect(truth.boundaries == [2.48] && truth.contentGroups == [0, 1])
 
         let shot = #"{"start": 0, "end": 1, "content": 0}"#
@@ -224,6 +267,9 @@ struct EvaluationTests {
             (#"{"version": 1, "shots": [{"start": 0, "end": 2, "content": 0}, {"start": 1, "end": 3, "content": 1}]}"#, "shots[1]: starts at 1.0, before shots[0] ends"),
             (#"{"version": 1, "shots": [{"start": 2, "end": 1, "content": 0}]}"#, "shots[0]: end (1.0) must be after start (2.0)"),
             (#"{"version": 1, "shots": [\#(shot)], "transitions": [{"start": 3, "end": 2}]}"#, "transitions[0]"),
+            (#"{"version": 1, "shots": [\#(shot)], "fps": 0}"#, "fps: must be a positive number"),
+            (#"{"version": 1, "shots": [\#(shot)], "events": [{"type": "wipe", "first": 1, "last": 1}]}"#, "events[0].type: \"wipe\""),
+            (#"{"version": 1, "shots": [\#(shot)], "events": [{"type": "cut", "first": 2, "last": 1}]}"#, "events[0]: last (1.0) must not be before first (2.0)"),
         ]
         for (text, cause) in cases {
             #expect(throws: EvaluationInputError.self, "\(text)") { try GroundTruth(json: Data(text.utf8), name: "t.json") }
