@@ -114,10 +114,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                    isTransition(change: change, embeddings: s.embeddingToPrevious != nil), Self.settles(evidence),
                    f.seconds - scene.start >= minimumSceneLength {
                     cutKind = .gradual
-                    let chain = Self.thumbnails(from: previous, to: f, minimumBetween: 1)
-                    start = max(scene.start, chain.flatMap { CutEvidence.time(ofCumulativeChange: 0.5, in: $0) } ?? f.seconds)
-                    context?.dissolveStart = chain.flatMap { CutEvidence.time(ofCumulativeChange: 0.05, in: $0) }
-                    context?.dissolveEnd = chain.flatMap { CutEvidence.time(ofCumulativeChange: 0.95, in: $0) }
+                    let change = Self.gradualChange(from: previous, to: f)
+                    start = max(scene.start, change.halfway ?? f.seconds)
+                    context?.dissolveStart = change.span?.lowerBound
+                    context?.dissolveEnd = change.span?.upperBound
                 }
                 if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
                 skipsLevel = insideDissolve
@@ -154,9 +154,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     transition = true
                 }
                 if !transition, !skipsLevel, let change = SceneBoundaryRule.change(s) {
-                    recentChanges.append((f.seconds, change))
-                    // The last TransitionRule.windowSeconds (4 changes at 2 a second), at least the newest: a span in seconds.
-                    recentChanges.removeAll { f.seconds - $0.seconds >= transitionRule.windowSeconds }
+                    record(change, at: f.seconds)
                 }
             }
         }
@@ -273,6 +271,22 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             }
         }
         return (chain[blend.halfway].seconds, false, chain[blend.firstMixed].seconds...chain[blend.firstWhole].seconds)
+    }
+
+    /// Keeps `change` for the recent level: the changes of the last ``TransitionRule/windowSeconds`` (4 at 2 a second),
+    /// at least the newest, a span in seconds. (Apart from `decide`: a closure there, in a function of typed throws,
+    /// crashes Swift 6.3's optimiser.)
+    private func record(_ change: Double, at seconds: Double) {
+        recentChanges.append((seconds, change))
+        let window = transitionRule.windowSeconds
+        recentChanges.removeAll { seconds - $0.seconds >= window }
+    }
+
+    /// Where the frames decoded from `previous` to `f` changed half of their total, and 5% and 95% of it (nil without them).
+    private static func gradualChange(from previous: FrameSignals, to f: FrameSignals) -> (halfway: Double?, span: ClosedRange<Double>?) {
+        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
+        let low = CutEvidence.time(ofCumulativeChange: 0.05, in: chain), high = CutEvidence.time(ofCumulativeChange: 0.95, in: chain)
+        return (CutEvidence.time(ofCumulativeChange: 0.5, in: chain), low.flatMap { l in high.map { min(l, $0)...max(l, $0) } })
     }
 
     /// The picture stays where the change to this frame took it: the next frame changes at most half as much, and is
