@@ -22,6 +22,11 @@ public struct ChangeContext: Sendable, Equatable, Codable {
     /// A flash the picture came back from (seconds): its first frame and the first frame after it, found in the
     /// frames decoded between the previous sample and this one, or around this sample when it is the flash.
     public var flashStart: Double?, flashEnd: Double?
+    /// Where the brightness of the frames decoded since the previous sample began to move steadily towards this
+    /// frame's (a fade's first frame), and where a steady move that began at the previous sample stopped (the first
+    /// frame at the new brightness: a fade-in's end); nil when there is no such ramp inside the interval
+    /// (``CutEvidence/brightnessRamp(in:)``).
+    public var rampStart: Double?, rampEnd: Double?
 
     public init(recentLevel: Double? = nil, recentCount: Int = 0, nextChange: Double? = nil, nextToPrevious: Double? = nil,
                 cutProbability: Double? = nil) {

@@ -116,29 +116,34 @@ public struct Transition: Sendable, Equatable, Codable {
             kind = .fade
             end = max(end, own.dropFirst(fadingIn.count).first?.seconds ?? scene.end)
         }
-        if kind == .fade { start = min(start, fadeStart(ending.filter { !blank($0) }) ?? start) }
+        if kind == .fade {
+            start = min(start, fadeStart(ending.filter { !blank($0) }) ?? start)
+            // The first frame at the shot's brightness: where the frames decoded before the first or second sample after
+            // the blank ones stopped changing brightness steadily.
+            if let settled = own.dropFirst(fadingIn.count).prefix(2).lazy.compactMap({ $0.context?.rampEnd }).first { end = max(end, settled) }
+        }
         return Transition(kind: kind, start: start, end: max(start, end), before: previous.id, after: scene.id)
     }
 
-    /// Where a fade out began: the earliest of the last frames before the blank whose brightness falls (or rises)
-    /// towards it by more than 4 of 255 a sample, each step the same way (within a sampling interval of the truth).
+    /// Where a fade out began: the earliest of the last samples before the blank whose brightness falls (or rises)
+    /// towards it by more than 4 of 255 a sample, each step the same way — at the frame decoded before it where the
+    /// brightness began to move steadily (``ChangeContext/rampStart``), else at that sample.
     private static func fadeStart(_ before: [FrameRecord]) -> Double? {
-        var start: Double?
+        var start: FrameRecord?
         var direction = 0.0
         for (later, earlier) in zip(before.reversed(), before.reversed().dropFirst()) {
             let step = later.quality.meanLuma - earlier.quality.meanLuma
             guard abs(step) > 4, direction == 0 || step.sign == direction.sign else { break }
             direction = step
-            start = later.seconds
+            start = later
         }
-        return start
+        return start.map { $0.context?.rampStart ?? $0.seconds }
     }
 
-    /// Runs of transition frames inside `scene` (after its first frame) that a non-transition frame of the scene
-    /// follows within ``longestFlash`` seconds.
-    ///
-    /// A run whose first frame's record knows the flash's frames (``ChangeContext/flashStart``: found in the frames
-    /// decoded around it) takes that span; so does a flash found between two samples that both show the scene.
+    /// The flashes inside `scene` (after its first frame) that the cut detector verified (``ChangeContext/flashStart``):
+    /// a run of transition frames whose first frame the picture came back from within ``longestFlash`` seconds, with
+    /// the flash's frames found around it, and a flash found between two samples that both show the scene. A run of
+    /// transition frames without that (a burst of motion) is no flash.
     private static func flashes(in scene: Scene, own: ArraySlice<FrameRecord>) -> [Transition] {
         var found: [Transition] = []
         var run: (start: Double, span: (start: Double, end: Double)?)?
@@ -147,9 +152,8 @@ public struct Transition: Sendable, Equatable, Codable {
             if record.transition {
                 run = run ?? (record.seconds, span)
             } else {
-                if let open = run, record.seconds - open.start <= longestFlash {
-                    found.append(Transition(kind: .flash, start: open.span?.start ?? open.start, end: open.span?.end ?? record.seconds,
-                                            before: scene.id, after: scene.id))
+                if let open = run, let span = open.span, record.seconds - open.start <= longestFlash {
+                    found.append(Transition(kind: .flash, start: span.start, end: span.end, before: scene.id, after: scene.id))
                 }
                 run = nil
                 if let span { found.append(Transition(kind: .flash, start: span.0, end: span.1, before: scene.id, after: scene.id)) }

@@ -92,6 +92,9 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             case .calibrated:
                 let evidence = self.evidence(f, previous: previous, next: next)
                 (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds)
+                let ramp = Self.brightnessRamp(from: previous, to: f)
+                context?.rampStart = ramp.start
+                context?.rampEnd = ramp.end
                 if cutKind == .calibrated, let next, let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
                     // The picture comes back within a flash's length: f is the flash, neither it nor the return is a cut.
                     cutKind = nil
@@ -105,6 +108,16 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 if !lastWasFlash, let span = Self.flash(between: previous, and: f),
                    cutKind == nil || judge(evidence.withoutGap, scores: s, sceneStart: scene.start, seconds: f.seconds).0 == nil {
                     cutKind = nil
+                    context?.flashStart = span.lowerBound
+                    context?.flashEnd = span.upperBound
+                }
+                // A frame that passes for a transition (far more change than the scene's recent frames) and that the picture
+                // comes back from within a flash's length is a flash, like one the model took for a cut.
+                if cutKind == nil, !isFlash, context?.flashStart == nil, let next, let change = SceneBoundaryRule.change(s),
+                   isTransition(change: change, embeddings: s.embeddingToPrevious != nil),
+                   let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
+                    transition = true
+                    isFlash = true
                     context?.flashStart = span.lowerBound
                     context?.flashEnd = span.upperBound
                 }
@@ -130,15 +143,16 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.dissolveStart = found.span.lowerBound
                     context?.dissolveEnd = found.span.upperBound
                 }
-                if cutKind == nil, lastCut?.isGradual != true, let next, let found = gradual(f, previous: previous, next: next, evidence: evidence),
+                if cutKind == nil, lastCut?.isGradual != true, !lastWasFlash, let before = beforePrevious,
+                   let found = gradual(f, previous: previous, before: before, level: previousLevel, evidence: evidence),
                    f.seconds - scene.start >= minimumSceneLength {
                     cutKind = .gradual
-                    start = max(scene.start, found.halfway)
-                    transition = true
+                    start = max(scene.start, found.start)
                     context?.dissolveStart = found.span.lowerBound
                     context?.dissolveEnd = found.span.upperBound
                 }
                 lastCut = cutKind
+                if !isFlash { previousLevel = evidence.embeddingLevel }
             }
             if cutKind != nil {
                 open = nil
@@ -169,6 +183,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         if isFlash {
             if !history.isEmpty { history.removeLast() }
         } else {
+            beforePrevious = previous
             previous = f
         }
         lastWasFlash = isFlash
@@ -253,6 +268,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// The last frame was a flash (``flash(at:previous:next:evidence:)``): `previous` is the frame before it, and the
     /// frames decoded before this one are the flash's return, not a flash of their own.
     private var lastWasFlash = false
+    /// The sampled frame before `previous` (flashes skipped), for changes spread over two intervals.
+    private var beforePrevious: FrameSignals?
+    /// The recent embedding level the previous frame was judged by (``CutEvidence/embeddingLevel``).
+    private var previousLevel = 0.0
 
     /// The kind of the last decision (the calibrated rule): a dissolve spread over two pairs of samples cuts once.
     private var lastCut: CutKind?
@@ -282,6 +301,13 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         recentChanges.removeAll { seconds - $0.seconds >= window }
     }
 
+    /// The steady change of brightness from `previous` through the frames decoded after it to `f`
+    /// (``CutEvidence/brightnessRamp(in:)``); nils without them.
+    private static func brightnessRamp(from previous: FrameSignals, to f: FrameSignals) -> (start: Double?, end: Double?) {
+        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
+        return CutEvidence.brightnessRamp(in: chain)
+    }
+
     /// Where the frames decoded from `previous` to `f` changed half of their total, and 5% and 95% of it (nil without them).
     private static func gradualChange(from previous: FrameSignals, to f: FrameSignals) -> (halfway: Double?, span: ClosedRange<Double>?) {
         guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
@@ -297,23 +323,32 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         return out <= 0.5 * into && across >= 0.5 * into
     }
 
-    /// When `f` lies in the middle of a change spread over the two intervals from `previous` to `next`
-    /// (``CutEvidence/isGradualAcrossTwoIntervals(before:after:across:level:)``, embeddings only): the time by which the
-    /// frames decoded from `previous` through `f` to `next` have changed half of their total (at most `f`'s own time:
-    /// `f` opens the new scene), and the times by which they changed 5% and 95% of it (`f`'s neighbours without them).
-    private func gradual(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, evidence: CutEvidence)
-        -> (halfway: Double, span: ClosedRange<Double>)? {
-        guard let before = evidence.embedding, let after = evidence.nextEmbedding, let across = evidence.acrossEmbedding,
-              CutEvidence.isGradualAcrossTwoIntervals(before: before, after: after, across: across, level: evidence.embeddingLevel)
+    /// When the change from `before` through `previous` to `f` is spread over both intervals, `previous` in its middle
+    /// (``CutEvidence/isGradualAcrossTwoIntervals(before:after:across:level:)``, embeddings only), and with the frames
+    /// between, no single step carries half of either interval's change (a hard cut is the cut rule's, and a burst of
+    /// motion before one is no transition): where `f`'s scene starts — the frame by which the frames decoded from
+    /// `before` to `f` changed half of their total, but after `previous`, which stays in the scene before — and the
+    /// frames by which they changed 5% and 95% of it. Judged at `f`, once the model did not cut there, so a hard cut
+    /// right after `previous` is found as such; `level` is the recent level as `previous` was judged.
+    private func gradual(_ f: FrameSignals, previous: FrameSignals, before: FrameSignals, level: Double, evidence: CutEvidence)
+        -> (start: Double, span: ClosedRange<Double>)? {
+        guard let into = embeddingChange(before, previous), let out = evidence.embedding, let across = embeddingChange(before, f),
+              CutEvidence.isGradualAcrossTwoIntervals(before: into, after: out, across: across, level: level)
         else { return nil }
-        guard let first = Self.thumbnails(from: previous, to: f), let rest = Self.thumbnails(from: f, to: next) else {
-            return (f.seconds, previous.seconds...next.seconds)
+        let afterPrevious = f.intermediateFrames.first?.seconds ?? f.seconds
+        guard let first = Self.thumbnails(from: before, to: previous), let rest = Self.thumbnails(from: previous, to: f) else {
+            return (afterPrevious, before.seconds...f.seconds)
+        }
+        for part in [first, rest] {
+            let steps = CutEvidence.steps(part).map(\.size)
+            let total = steps.reduce(0, +)
+            guard total > 0, (steps.max() ?? 0) <= 0.5 * total else { return nil }
         }
         let chain = first + rest.dropFirst()
         let halfway = CutEvidence.time(ofCumulativeChange: 0.5, in: chain) ?? f.seconds
-        let low = CutEvidence.time(ofCumulativeChange: 0.05, in: chain) ?? previous.seconds
-        let high = CutEvidence.time(ofCumulativeChange: 0.95, in: chain) ?? next.seconds
-        return (min(halfway, f.seconds), min(low, high)...max(low, high))
+        let low = CutEvidence.time(ofCumulativeChange: 0.05, in: chain) ?? before.seconds
+        let high = CutEvidence.time(ofCumulativeChange: 0.95, in: chain) ?? f.seconds
+        return (max(halfway, afterPrevious), min(low, high)...max(low, high))
     }
 
     /// When the sampled frame `f` is a flash the picture comes back from: the next frame is closer to the one before `f`
@@ -373,6 +408,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         history = point.restart.cutHistory
         lastCut = point.restart.openingCut
         lastWasFlash = false
+        beforePrevious = nil
         insideDissolve = point.restart.openingCut?.isGradual == true && point.restart.transition
     }
 }
