@@ -51,6 +51,12 @@ public struct CutEvidence: Sendable, Equatable, Codable {
 
     public var hasGap: Bool { gapSteps >= Self.minimumGapSteps }
 
+    /// A frame on the way from one neighbour to the other is about as far from both together as they are from each
+    /// other: at most this many times (1.0–1.5 for the sampled frames inside the dev set's tune part's labelled
+    /// transitions, about 2 for a frame of unrelated content). A lone sample of another shot between two of one is
+    /// content, not a transition.
+    public static let blendSlack = 1.6
+
     /// The same evidence without the frames between the samples: what the samples alone say.
     var withoutGap: CutEvidence {
         var e = self

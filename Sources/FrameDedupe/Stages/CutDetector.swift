@@ -121,16 +121,27 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.flashStart = span.lowerBound
                     context?.flashEnd = span.upperBound
                 }
-                // A jump the model did not call a cut, after which the picture stays: not a transition passing through
-                // but the next shot reached gradually between the samples (at a sparse rate, a whole dissolve fits there).
-                if cutKind == nil, !isFlash, lastCut?.isGradual != true, next != nil, let change = SceneBoundaryRule.change(s),
-                   isTransition(change: change, embeddings: s.embeddingToPrevious != nil), Self.settles(evidence),
-                   f.seconds - scene.start >= minimumSceneLength {
-                    cutKind = .gradual
-                    let change = Self.gradualChange(from: previous, to: f)
-                    start = max(scene.start, change.halfway ?? f.seconds)
-                    context?.dissolveStart = change.span?.lowerBound
-                    context?.dissolveEnd = change.span?.upperBound
+                // A jump the model did not call a cut that is no transition passing through: the picture stays where it
+                // took it, or the frame is no blend of its neighbours (at a sparse rate a whole dissolve fits between two
+                // samples, and a lone sample of another shot is content). After a transition frame it is the content the
+                // transition led to; else the next shot, reached at the largest step between the samples (one step
+                // carrying half of them: a cut) or where half of their change was done.
+                if cutKind == nil, !isFlash, !skipsLevel, lastCut?.isGradual != true, next != nil, let change = SceneBoundaryRule.change(s),
+                   isTransition(change: change, embeddings: s.embeddingToPrevious != nil), Self.settles(evidence) || Self.isNoBlend(evidence) {
+                    if previousTransition {
+                        skipsLevel = true
+                    } else if f.seconds - scene.start >= minimumSceneLength {
+                        let change = Self.gradualChange(from: previous, to: f)
+                        if evidence.hasGap, evidence.gapPeak >= 0.5 * evidence.gapTotal, let time = evidence.gapPeakTime {
+                            cutKind = .jump
+                            start = max(scene.start, time)
+                        } else {
+                            cutKind = .gradual
+                            start = max(scene.start, change.halfway ?? f.seconds)
+                            context?.dissolveStart = change.span?.lowerBound
+                            context?.dissolveEnd = change.span?.upperBound
+                        }
+                    }
                 }
                 if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
                 skipsLevel = insideDissolve
@@ -187,6 +198,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             previous = f
         }
         lastWasFlash = isFlash
+        if !isFlash { previousTransition = transition }
         insideDissolve = cutKind?.isGradual == true && transition
         let record = FrameRecord(index: f.index, ordinal: f.ordinal, timestamp: f.timestamp, seconds: f.seconds, scene: open!.id,
                                  scores: scores, quality: f.quality, cutKind: cutKind, context: context, transition: transition)
@@ -270,6 +282,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private var lastWasFlash = false
     /// The sampled frame before `previous` (flashes skipped), for changes spread over two intervals.
     private var beforePrevious: FrameSignals?
+    /// The previous frame (flashes skipped) was a transition frame.
+    private var previousTransition = false
     /// The recent embedding level the previous frame was judged by (``CutEvidence/embeddingLevel``).
     private var previousLevel = 0.0
 
@@ -321,6 +335,14 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         let into = evidence.embedding ?? evidence.pixels, out = evidence.nextEmbedding ?? evidence.nextPixels
         let across = evidence.acrossEmbedding ?? evidence.acrossPixels
         return out <= 0.5 * into && across >= 0.5 * into
+    }
+
+    /// The frame is far from on the way from the frame before it to the one after it: its two changes together are more
+    /// than ``CutEvidence/blendSlack`` times the change across it, in embedding distance (1 − SSIM saturates under
+    /// motion, where two steps of a pan look as far apart as one, so pixels alone never say this).
+    private static func isNoBlend(_ evidence: CutEvidence) -> Bool {
+        guard let into = evidence.embedding, let out = evidence.nextEmbedding, let across = evidence.acrossEmbedding else { return false }
+        return into + out > CutEvidence.blendSlack * across
     }
 
     /// When the change from `before` through `previous` to `f` is spread over both intervals, `previous` in its middle
@@ -409,6 +431,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         lastCut = point.restart.openingCut
         lastWasFlash = false
         beforePrevious = nil
+        previousTransition = point.restart.transition
         insideDissolve = point.restart.openingCut?.isGradual == true && point.restart.transition
     }
 }

@@ -6,7 +6,7 @@ import Similarity
 /// content of its own.
 ///
 /// "Between" means each frame is closer to both neighbours than they are to each other and about on the way from one
-/// to the other (``blendSlack``; embedding distance, or 1 − SSIM without embeddings, ``contentDistance(_:_:ssim:)``),
+/// to the other (``CutEvidence/blendSlack``; embedding distance, or 1 − SSIM without embeddings, ``contentDistance(_:_:ssim:)``),
 /// and the scene lasts at most ``maximumSeconds``. A genuinely short shot of something else is far from both. Holds the signals of the open scene's first `maximumFrames + 1` frames and of the frame before it.
 public final class GradualTransitionDetector<Attachment>: FrameStage {
     public typealias Input = SceneEvent<Attachment>
@@ -17,10 +17,6 @@ public final class GradualTransitionDetector<Attachment>: FrameStage {
     /// ... and of at most this many seconds (the longest transition of the dev set, a fade, lasts 2.5 s): at a sparse
     /// rate, two samples can span a whole shot.
     public var maximumSeconds = 3.0
-    /// A frame on the way from one neighbour to the other is about as far from both together as they are from each
-    /// other: at most this many times (1.0–1.5 for the frames in the dev set's labelled transitions, 2 for a frame of
-    /// unrelated content). A lone sample of another shot between two of one is content, not a transition.
-    public var blendSlack = 1.6
     /// The open scene's first frames (at most `maximumFrames + 1`) and whether each is a transition frame.
     private var shortScene: [(frame: FrameSignals, transition: Bool)] = []
     /// The last frame of the scene before the open one, when the open one started with a cut.
@@ -73,7 +69,7 @@ public final class GradualTransitionDetector<Attachment>: FrameStage {
         let across = d(preceding, after)
         return content.allSatisfy({ x in
             let from = d(preceding, x), to = d(x, after)
-            return from < across && to < across && from + to <= blendSlack * across
+            return from < across && to < across && from + to <= CutEvidence.blendSlack * across
         }) ? content.map(\.index) : []
     }
 }
