@@ -125,8 +125,9 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 // took it, or the frame is no blend of its neighbours (at a sparse rate a whole dissolve fits between two
                 // samples, and a lone sample of another shot is content). After a transition frame it is the content the
                 // transition led to; else the next shot, reached at the largest step between the samples (one step
-                // carrying half of them: a cut) or where half of their change was done.
-                if cutKind == nil, !isFlash, !skipsLevel, lastCut?.isGradual != true, next != nil, let change = SceneBoundaryRule.change(s),
+                // carrying half of them: a cut) or where half of their change was done. Only against a recent level
+                // of the scene: right after a cut, fast motion is no evidence of anything.
+                if cutKind == nil, !isFlash, !skipsLevel, lastCut?.isGradual != true, next != nil, recentLevel != nil, let change = SceneBoundaryRule.change(s),
                    isTransition(change: change, embeddings: s.embeddingToPrevious != nil), Self.settles(evidence) || Self.isNoBlend(evidence) {
                     if previousTransition {
                         skipsLevel = true
