@@ -229,6 +229,41 @@ struct SceneStageTests {
         #expect(events.compactMap(\.ended).first?.end == 60.0 / 24, "the first decoded frame at least half way (ordinal 60)")
     }
 
+    @Test func aMorphOverTwoIntervalsCutsOnceAfterItsMiddleSample() {
+        // Content 0 gives way to content 1 over 1.5 s (ordinals 42 to 78), both pictures moving all the while, so no
+        // frame is a clean blend of two samples, and the pictures show something of neither on the way: the samples at 2,
+        // 2.5 and 3 s (ordinals 48, 60, 72) are 17%, 50% and 83% of the way, no step a cut by itself. One cut, inside it.
+        let start = 42, length = 36
+        func mixOf(_ ordinal: Int) -> Double { min(max(Double(ordinal - start) / Double(length), 0), 1) }
+        func picture(_ ordinal: Int) -> LumaImage {
+            let a = Synthetic.moved(Synthetic.texture(0), by: ordinal / 2), b = Synthetic.moved(Synthetic.texture(1), by: -ordinal / 2)
+            let t = mixOf(ordinal)
+            return LumaImage(width: 16, height: 16, pixels: zip(a.pixels, b.pixels).map { UInt8((Double($0) * (1 - t) + Double($1) * t).rounded()) })
+        }
+        let frames = (0..<10).map { k -> FrameSignals in
+            let intermediate = k == 0 ? [] : (1...5).map { step -> IntermediateFrame in
+                let ordinal = 12 * (k - 1) + 2 * step
+                return IntermediateFrame(ordinal: ordinal, timestamp: Timestamp(pts: Int64(ordinal), timeBase: Rational(1, 24)),
+                                         seconds: Double(ordinal) / 24, thumbnail: picture(ordinal))
+            }
+            let t = Float(mixOf(12 * k))
+            // Motion within the shots; in the morph, something of neither shot (another axis at each sample).
+            let wobble = 0.25 * Float(k % 3), morph: Float = t > 0 && t < 1 ? 0.6 : 0
+            let vector = Synthetic.normalised(zip(zip(Synthetic.content(0, wobble: wobble), Synthetic.content(2, wobble: wobble)), Synthetic.content(4 + k % 3))
+                .map { (1 - t) * $0.0 + t * $0.1 + morph * $1 })
+            return FrameSignals(index: k, ordinal: 12 * k, timestamp: Timestamp(pts: Int64(12 * k), timeBase: Rational(1, 24)), seconds: Double(k) / 2,
+                                hash: Synthetic.hash(0, wobble: Int(t * 12)), luma: picture(12 * k),
+                                quality: PictureQuality(sharpness: 100, exposure: 1, meanLuma: 128),
+                                embedding: Synthetic.frame(k, vector).embedding, thumbnail: picture(12 * k), intermediateFrames: intermediate)
+        }
+        let events = collect(cutDetector(), frames.map { .frame(StageFrame($0)) }, end: 5)
+        let cuts = events.compactMap(\.record).filter(\.cut)
+        #expect(cuts.count == 1, "\(events.compactMap(\.record).map { ($0.index, $0.cutKind, $0.context?.cutProbability) })")
+        #expect(cuts.first?.cutKind == .gradual)
+        let end = events.compactMap(\.ended).first?.end ?? 0
+        #expect(end >= 42.0 / 24 && end <= 78.0 / 24, "the scene after starts inside the morph: \(end)")
+    }
+
     @Test(arguments: SceneBoundaryRule.Method.allCases)
     func aResumedDetectorGoesOnAsTheUninterruptedOne(method: SceneBoundaryRule.Method) {
         let frames = Synthetic.shots([(0, 4), (1, 5), (2, 4), (3, 3)])
