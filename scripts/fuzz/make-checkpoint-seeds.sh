@@ -17,6 +17,6 @@ seed() {  # NAME ARGS...: runs the binary on the shots sample, killed at the end
     cp "$work/$name/.framededupe-checkpoint/log" "$seeds/$name.log"
 }
 mkdir -p "$seeds"
-seed embed-batch1 --batch 1 --end 1
+seed embed-batch1 --batch 1 --end 12  # several scenes, so several records now that short scenes log no batches
 seed ssim-keep-diverse --scorer ssim --keep diverse
 ls -l "$seeds"
