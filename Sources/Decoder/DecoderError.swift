@@ -9,6 +9,9 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     case textArtDemuxer(String)
     case noVideoStream
     case noSuchStream(Int, available: Int)
+    /// `--stream N` names a stream that is not video (`kind`: libavutil's name of its media type, "audio"…);
+    /// `video` lists the input's video streams.
+    case notVideoStream(Int, kind: String, video: [Int])
     case noDecoder(codec: String)
     /// An MP4/MOV whose index (moov) sits at the end, read from a pipe that cannot seek back to it.
     case indexAtEndOnPipe
@@ -44,6 +47,9 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
         case .textArtDemuxer(let name): "not a video file (only the '\(name)' text-art reader accepts these bytes)"
         case .noVideoStream: "has no video stream"
         case .noSuchStream(let n, let count): "has no video stream #\(n) (\(count) streams)"
+        case .notVideoStream(let n, let kind, let video):
+            "stream #\(n) is \(kind), not video (" + (video.isEmpty ? "the input has no video stream" : "video: " + video.map { "#\($0)" }.joined(separator: ", "))
+                + "); --stream takes a video stream's number, as ffprobe numbers them"
         case .noDecoder(let codec): "no decoder for codec '\(codec)' in this libavcodec"
         case .indexAtEndOnPipe:
             "MP4/MOV with its index at the end cannot be read from a pipe; remux with '-movflags +faststart', or pipe NUT/Matroska ('-f nut -')"

@@ -227,7 +227,12 @@ public final class VideoReader {
         let index: Int32
         if let wanted = options.stream {
             guard wanted >= 0 && wanted < format.streamCount else { throw .noSuchStream(wanted, available: format.streamCount) }
-            guard format.stream(wanted).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO else { throw .noSuchStream(wanted, available: format.streamCount) }
+            let type = format.stream(wanted).pointee.codecpar.pointee.codec_type
+            guard type == AVMEDIA_TYPE_VIDEO else {
+                var video: [Int] = []
+                for i in 0..<format.streamCount where format.stream(i).pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_VIDEO { video.append(i) }
+                throw .notVideoStream(wanted, kind: av_get_media_type_string(type).map { String(cString: $0) } ?? "not video", video: video)
+            }
             index = Int32(wanted)
         } else {
             index = av_find_best_stream(format.pointer, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)

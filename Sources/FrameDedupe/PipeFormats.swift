@@ -195,8 +195,8 @@ public struct ResultPrinter: Sendable {
         switch results {
         case .scenes: SceneListWriter.csvColumns
         case .clusters: ClusterListWriter.csvColumns
-        case .keyframes: ["scene", "cluster", "transition", "index", "pts", "time", "path"]
-        case .unique: ["name", "cluster", "scene", "exemplar", "index", "pts", "time", "path"]
+        case .keyframes: ["scene", "cluster", "transition", "index", "pts", "time", "path", "source"]
+        case .unique: ["name", "cluster", "scene", "exemplar", "index", "pts", "time", "path", "source"]
         }
     }
 
@@ -206,6 +206,8 @@ public struct ResultPrinter: Sendable {
         let input: (String, JSONValue) = ("input", .string(list.video.input))
         func path(_ p: String?) -> JSONValue { p.map { .string(ResultsLayout.joined(folder, $0)) } ?? .null }
         func frame(_ k: Keyframe) -> [(String, JSONValue)] { [("index", .int(k.frameIndex)), ("pts", .int(k.timestamp.pts)), ("time", .seconds(k.seconds))] }
+        // The picture's file, for a folder of images or a numbered pattern (left out for video, as in the JSON files).
+        func source(_ k: Keyframe) -> [(String, JSONValue)] { k.source.map { [("source", .string($0))] } ?? [] }
         switch results {
         case .scenes:
             return list.scenes.map { s in
@@ -216,12 +218,12 @@ public struct ResultPrinter: Sendable {
         case .keyframes:
             return list.scenes.map { s in
                 .object([input, ("scene", .int(s.id)), ("cluster", list.clusters.clusterOfScene[s.id].map { .int($0) } ?? .null),
-                         ("transition", .bool(s.transition))] + frame(s.keyframe) + [("path", path(s.keyframe.path))])
+                         ("transition", .bool(s.transition))] + frame(s.keyframe) + [("path", path(s.keyframe.path))] + source(s.keyframe))
             }
         case .unique:
             return list.uniqueImages.map { u in
                 .object([input, ("name", .string(u.name)), ("cluster", u.cluster.map { .int($0) } ?? .null), ("scene", .int(u.scene)),
-                         ("exemplar", .bool(u.isExemplar))] + frame(u.keyframe) + [("path", path(u.path))])
+                         ("exemplar", .bool(u.isExemplar))] + frame(u.keyframe) + [("path", path(u.path))] + source(u.keyframe))
             }
         }
     }
@@ -238,11 +240,11 @@ public struct ResultPrinter: Sendable {
             return list.clusters.clusters.map { [input] + ClusterListWriter.csvFields($0, folder: folder) }
         case .keyframes:
             return list.scenes.map { s in
-                [input, String(s.id), list.clusters.clusterOfScene[s.id].map(String.init) ?? "", s.transition ? "1" : "0"] + frame(s.keyframe) + [path(s.keyframe.path)]
+                [input, String(s.id), list.clusters.clusterOfScene[s.id].map(String.init) ?? "", s.transition ? "1" : "0"] + frame(s.keyframe) + [path(s.keyframe.path), s.keyframe.source ?? ""]
             }
         case .unique:
             return list.uniqueImages.map { u in
-                [input, u.name, u.cluster.map(String.init) ?? "", String(u.scene), u.isExemplar ? "1" : "0"] + frame(u.keyframe) + [path(u.path)]
+                [input, u.name, u.cluster.map(String.init) ?? "", String(u.scene), u.isExemplar ? "1" : "0"] + frame(u.keyframe) + [path(u.path), u.keyframe.source ?? ""]
             }
         }
     }

@@ -55,6 +55,14 @@ private func savedUniqueImages(
     let uniqueFolder = folder.appendingPathComponent(ResultsLayout.uniqueFolder)
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: uniqueFolder.path)) ?? []).sorted()
     for name in names where !name.hasPrefix(".") {
+        // A picture of a folder under its own name: the scene whose keyframe it is.
+        if ImageName(parsing: name) == nil, let scene = scenes.first(where: { $0.keyframe.source.map { ($0 as NSString).lastPathComponent } == name }) {
+            let cluster = clusterOfScene[scene.id]
+            let exemplar = clusters.contains { $0.id == cluster && $0.exemplar.scene == scene.id }
+            unique.append(UniqueImage(name: name, scene: scene.id, cluster: cluster, keyframe: scene.keyframe, isExemplar: exemplar,
+                                      path: ResultsLayout.uniqueFolder + "/" + name))
+            continue
+        }
         guard let image = ImageName(parsing: name), let frame = frames.min(by: { abs($0.time - image.seconds) < abs($1.time - image.seconds) }),
               abs(frame.time - image.seconds) < 0.0011, scenes.indices.contains(frame.scene) else { continue }
         let isCluster = image.kind == .cluster

@@ -176,6 +176,9 @@ struct CommandLineTests {
         #expect(still.stderr.contains(" → 1 scene → 1 cluster in ") && still.stderr.contains("unique/ holds 1 picture, one per cluster"), "stderr: \(still.stderr)")
         let help = try Fixtures.framededupe(["run", "--help"])
         #expect(help.stdout.contains("--decode <all|intra>"))
+        // --stream naming the audio stream says so, and which streams are video.
+        let audio = try Fixtures.framededupe([Fixtures.sample("bbb-720p.mp4").path, "--stream", "1", "--no-output", "--print", "scenes"])
+        #expect(audio.status == 3 && audio.stderr.contains("stream #1 is audio, not video (video: #0)"), "stderr: \(audio.stderr)")
     }
 
     @Test func unreadableInputExitsThreeWithOneLine() throws {

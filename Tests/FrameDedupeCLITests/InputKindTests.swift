@@ -66,6 +66,19 @@ struct InputKindCommandTests {
         #expect(starts.last == 20 && sources.last == "holiday photos/zz.png", "\(starts) \(sources)")
         let exemplars = try #require(try json(out.appendingPathComponent("clusters.json"))["clusters"] as? [[String: Any]])
         #expect(exemplars.allSatisfy { (($0["exemplar"] as? [String: Any])?["source"] as? String)?.hasPrefix("holiday photos/") == true })
+        // unique/ holds the photographs themselves, under their own names, byte for byte (EXIF kept).
+        let unique = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("unique").path).sorted()
+        #expect(!unique.isEmpty && unique.allSatisfy { $0.hasPrefix("frame-") || $0 == "zz.png" }, "\(unique)")
+        for name in unique {
+            #expect(try Data(contentsOf: out.appendingPathComponent("unique/" + name)) == Data(contentsOf: photos.appendingPathComponent(name)), "\(name)")
+        }
+        // Every --print form that lists images names each one's source, also read back from the folder (skipped).
+        let csv = try Fixtures.run("/bin/sh", ["-c", "cd \"$1\" && \"$2\" -q \"holiday photos\" --print unique --format csv", "sh", work.path, Fixtures.binary.path])
+        let rows = csv.stdout.split(separator: "\n")
+        #expect(rows.first?.hasSuffix(",path,source") == true && rows.count == unique.count + 1, "\(csv.stdout)")
+        #expect(rows.dropFirst().allSatisfy { $0.contains(",holiday photos/") }, "\(csv.stdout)")
+        let keyframes = try Fixtures.run("/bin/sh", ["-c", "cd \"$1\" && \"$2\" -q \"holiday photos\" --print keyframes --format jsonl", "sh", work.path, Fixtures.binary.path])
+        #expect(keyframes.stdout.split(separator: "\n").allSatisfy { $0.contains("\"source\": \"holiday photos/") }, "\(keyframes.stdout)")
         let header = try json(out.appendingPathComponent("scenes.json"))
         #expect(header["sampling_fps"] as? String == "all", "every picture is sampled")
         #expect(header["codec"] as? String == "mjpeg+png" && header["duration"] as? Double == 21)

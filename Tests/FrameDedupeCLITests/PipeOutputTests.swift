@@ -193,7 +193,8 @@ struct PipeOutputTests {
         // A path with a space is no problem in CSV; a tab in TSV would be escaped.
         let tsv = try Fixtures.framededupe([sample, "-q", "-o", out, "--print", "unique", "--format", "tsv"])
         let rows = lines(tsv.stdout).map { $0.split(separator: "\t", omittingEmptySubsequences: false) }
-        #expect(rows.count == 4 && rows.allSatisfy { $0.count == 9 })
+        #expect(rows.first?.last == "source", "unique's columns end with source (empty for a video)")
+        #expect(rows.count == 4 && rows.allSatisfy { $0.count == 10 })
 
         let nul = try Fixtures.framededupe([sample, "-q", "-o", out, "--print0"])
         let paths = nul.stdout.split(separator: "\0").map(String.init)

@@ -17,8 +17,14 @@ func chooseUniqueImages(
     _ clusters: SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], fileExtension ext: String,
     geometric: ClusterOptions = ClusterOptions()
 ) -> [UniqueImage] {
+    var originals = Set<String>()
     func name(_ kind: ImageName.Kind, _ id: Int, _ keyframe: Keyframe) -> String {
-        ImageName(kind: kind, id: id, seconds: keyframe.seconds, fileExtension: ext).description
+        // A picture of a folder or a pattern goes under its own name, once (a file of the input, readable as spelled).
+        if let source = keyframe.source, FileManager.default.isReadableFile(atPath: source) {
+            let own = (source as NSString).lastPathComponent
+            if !own.isEmpty, !own.hasPrefix("."), originals.insert(own).inserted { return own }
+        }
+        return ImageName(kind: kind, id: id, seconds: keyframe.seconds, fileExtension: ext).description
     }
     var images: [UniqueImage] = []
     switch keep {
@@ -66,12 +72,26 @@ func chooseUniqueImages(
 }
 
 /// `unique/`: hard links to (or copies of) the chosen images' keyframes; sets their paths and the exemplars' paths.
+/// A picture of a folder or a numbered pattern named after its own file (``chooseUniqueImages``) is a copy of that
+/// file, byte for byte (its EXIF kept), not the re-encoded keyframe: a copy, not a link, so that the results never
+/// share a file with the input they replace on the next run.
 func writeUniqueImages(_ images: inout [UniqueImage], clusters: inout SceneClusters, folder: OutputFolder) throws(OutputError) {
     let unique = try folder.stagedFolder(ResultsLayout.uniqueFolder)
     for i in images.indices {
         guard let path = images[i].keyframe.path else { continue }
         let name = images[i].name
-        let source = folder.staging.appendingPathComponent(path), target = unique.appendingPathComponent(name)
+        let target = unique.appendingPathComponent(name)
+        if let original = images[i].keyframe.source, (original as NSString).lastPathComponent == name {
+            do { try FileManager.default.copyItem(at: URL(fileURLWithPath: original), to: target) } catch {
+                throw OutputError(path: folder.url.appendingPathComponent(ResultsLayout.uniqueFolder + "/" + name).path, reason: OutputFolder.reason(error))
+            }
+            images[i].path = ResultsLayout.uniqueFolder + "/" + name
+            if images[i].isExemplar, let c = images[i].cluster, let k = clusters.clusters.firstIndex(where: { $0.id == c }) {
+                clusters.clusters[k].exemplar.path = images[i].path
+            }
+            continue
+        }
+        let source = folder.staging.appendingPathComponent(path)
         if link(source.path, target.path) != 0 {
             do { try FileManager.default.copyItem(at: source, to: target) } catch {
                 throw OutputError(path: folder.url.appendingPathComponent(ResultsLayout.uniqueFolder + "/" + name).path, reason: OutputFolder.reason(error))
