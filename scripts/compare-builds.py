@@ -19,7 +19,8 @@ The battery (BATTERY below), run the same way with both binaries:
   - on samples/shots-360p.mp4: every --print kind with every --format (the invalid pairs too: their
     message and status are compared), --print0, --select-file, -o -, --progress jsonl, -v, -vv;
   - a folder of images (PNG frames ffmpeg extracts from a sample), --raw from a file and from stdin, a
-    container on stdin, several inputs with -j 2 and again (skipped), a partly failing batch, missing
+    container on stdin, several inputs with -j 2 and again (skipped), a partly failing batch (--into: a
+    revision before issue 20 has no --into and -o there, so those steps differ across that change), missing
     inputs and bad options (exit statuses), a rerun with --resume over complete results and into an
     empty folder, --force;
   - `embed` (npy + sidecar, jsonl to a file and to stdout);
@@ -134,9 +135,9 @@ def battery(devset):
     run("container-stdin", "run", "-", "-o", "stdin/nut", stdin="shots.nut")
 
     every = ["{in}/" + c for c in SAMPLES]
-    run("batch-j2", "run", "-j", "2", "-o", "batch", *every, unordered=True)
-    run("batch-j2-again", "run", "-j", "2", "-o", "batch", *every, unordered=True)
-    run("batch-partial", "run", "-o", "batch-partial", shots, "{in}/missing.mp4")
+    run("batch-j2", "run", "-j", "2", "--into", "batch", *every, unordered=True)
+    run("batch-j2-again", "run", "-j", "2", "--into", "batch", *every, unordered=True)
+    run("batch-partial", "run", "--into", "batch-partial", shots, "{in}/missing.mp4")
     run("missing-input", "run", "{in}/missing.mp4", "-o", "missing")
     run("bad-option", "run", shots, "--fps", "0", "-o", "bad-option")
     run("bad-threshold", "run", shots, "--ssim-threshold", "2", "-o", "bad-option")
