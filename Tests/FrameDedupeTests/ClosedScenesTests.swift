@@ -49,4 +49,30 @@ struct ClosedScenesTests {
         #expect(try closed.whole() == scenes)
         #expect(closed.thumbnail(scenes.last!.id) == images[scenes.last!.id])
     }
+
+    /// With a log that holds each scene whole (a run's checkpoint), a scene is kept whole only until it is logged,
+    /// then read back from the log: nothing goes to a spill file of its own.
+    @Test func loggedScenesAreReadBackFromTheLog() throws {
+        let (scenes, images) = try Self.realScenes()
+        let folder = Fixtures.temporaryFolder("spill-log")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        final class Log: LoggedScenes {
+            var held: [Int: (Scene, [UInt8]?)] = [:]
+            func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)? { held[id].map { ($0.0, $0.1) } }
+        }
+        let log = Log()
+        let closed = ClosedScenes(spillingIn: folder)
+        closed.log = log
+        for scene in scenes {
+            closed.append(scene, thumbnail: images[scene.id])
+            #expect(closed.light.last?.embedding != nil, "whole until logged")
+            log.held[scene.id] = (scene, images[scene.id])
+            closed.logged(scene.id)
+            #expect(closed.light.last?.embedding == nil && closed.light.last?.grid == nil, "read from the log once logged")
+        }
+        #expect(try closed.whole() == scenes)
+        for scene in scenes { #expect(closed.thumbnail(scene.id) == images[scene.id], "scene \(scene.id)") }
+        log.held[scenes[0].id] = nil  // a log that lost a scene fails the run instead of giving a scene without its parts
+        #expect(throws: OutputError.self) { try closed.whole() }
+    }
 }

@@ -1,5 +1,5 @@
 import Testing
-@testable import Similarity
+import Similarity
 
 /// Which OpenBLAS kernels a CPU deserves (the decision behind the command line's start-up correction), and the
 /// reading of /proc/cpuinfo it is made from.

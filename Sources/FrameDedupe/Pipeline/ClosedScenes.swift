@@ -12,11 +12,20 @@ import Pixels
 /// The file is made in `folder` (the output's staging folder: the disk the results go to, not a RAM-backed
 /// `/tmp`) and unlinked at once, so it disappears with the process whatever happens. Spilling is a saving, never
 /// a failure: when the file cannot be made or written (a full disk), the scenes stay in memory as before.
+///
+/// A run with a checkpoint logs every closed scene whole anyway (``SceneCheckpoint``): there a scene waits in memory
+/// until its record is logged (``logged(_:)``, one scene later) and is then read back from the log instead of being
+/// written a second time, here.
 @_spi(Testing) public final class ClosedScenes {
     /// The closed scenes in order, without their bulky parts when the file holds them.
     public private(set) var light: [Scene] = []
-    /// Where each scene's bulky parts are in the file (nil: kept in memory, in `light` itself).
+    /// Where each scene's bulky parts are in the file (nil: kept in memory, in `light` itself, or in the log).
     private var places: [Place?] = []
+    /// Where scenes are logged whole (the checkpoint), and which of them are (by position in `light`).
+    public var log: LoggedScenes? {
+        didSet { file = log == nil ? folder.flatMap { SpillFile(in: $0) } : nil }
+    }
+    private var inLog: Set<Int> = []
     private struct Place {
         let offset: Int64
         let size: Int
@@ -38,6 +47,12 @@ import Pixels
 
     /// Keeps a closed scene (whole: its embedding, grid and lumas) and its report thumbnail.
     public func append(_ scene: Scene, thumbnail: [UInt8]?) {
+        if log != nil {  // kept whole until logged
+            light.append(scene)
+            places.append(nil)
+            if let thumbnail { thumbnailsInMemory[scene.id] = thumbnail }
+            return
+        }
         if let file, scene.embedding != nil || scene.grid != nil || scene.keyframeLuma != nil || scene.features != nil || thumbnail != nil {
             let record = (try? BinaryCoding.encode(scene)) ?? []
             let offset = file.end
@@ -60,6 +75,18 @@ import Pixels
         if let thumbnail { thumbnailsInMemory[scene.id] = thumbnail }
     }
 
+    /// Scene `id` is logged whole: its bulky parts and thumbnail leave memory, to be read back from the log.
+    public func logged(_ id: Int) {
+        guard log != nil, let i = light.lastIndex(where: { $0.id == id }) else { return }
+        light[i].embedding = nil
+        light[i].grid = nil
+        light[i].keyframeLuma = nil
+        light[i].keyframeVector = nil
+        light[i].features = nil
+        thumbnailsInMemory[id] = nil
+        inLog.insert(i)
+    }
+
     /// The file a failed write left: still read for the scenes spilled before.
     private var spillFailed: SpillFile?
 
@@ -67,6 +94,12 @@ import Pixels
     /// disk makes that fail).
     public func whole() throws(OutputError) -> [Scene] {
         var scenes = light
+        for i in inLog.sorted() {
+            guard let logged = log?.loggedScene(light[i].id) else {
+                throw OutputError(path: folder?.path ?? "", reason: "cannot read a closed scene back from the checkpoint")
+            }
+            scenes[i] = logged.scene
+        }
         for (i, place) in places.enumerated() {
             guard let place else { continue }
             guard let bytes = (file ?? spillFailed)?.read(at: place.offset, count: place.size) else {
@@ -84,9 +117,16 @@ import Pixels
     public func thumbnail(_ id: Int) -> [UInt8]? {
         if let t = thumbnailsInMemory[id] { return t }
         let i = id >= 0 && id < light.count && light[id].id == id ? id : light.firstIndex { $0.id == id }
+        if let i, inLog.contains(i) { return log?.loggedScene(id)?.thumbnail }
         guard let i, let place = places[i], place.thumbnailSize >= 0 else { return nil }
         return (file ?? spillFailed)?.read(at: place.offset + Int64(place.size), count: place.thumbnailSize)
     }
+}
+
+/// Where closed scenes are logged whole (the checkpoint's log).
+@_spi(Testing) public protocol LoggedScenes: AnyObject {
+    /// Scene `id` whole and its report thumbnail; nil when it is not logged or cannot be read.
+    func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)?
 }
 
 /// An unlinked temporary file, appended to and read back at offsets; closed in `deinit`.

@@ -104,6 +104,7 @@ final class SceneCollector {
         self.diverse = diverse
         for scene in scenes {
             closedScenes.append(scene, thumbnail: thumbnails[scene.id])
+            closedScenes.logged(scene.id)  // restored from the log
             do { try sceneClosed?(scene) } catch { throw .output(error) }
         }
         loggedFrames = frames.count
@@ -157,6 +158,7 @@ final class SceneCollector {
                 reclassified: closed.reclassified, scene: closed.scene, diverse: Array(diverse[loggedDiverse...]), thumbnail: closed.thumbnail,
                 cutHistory: closed.cutHistory))
         } catch { throw .output(error) }
+        closedScenes.logged(closed.scene.id)
         loggedFrames = frames.count
         loggedDiverse = diverse.count
     }

@@ -89,6 +89,7 @@ private final class SceneRun {
         collector = SceneCollector(closedScenes: closedScenes, images: images, statsFile: statsFile)
         if let checkpoint {
             collector.logClose = { (closed: SceneCheckpoint) throws(OutputError) in try checkpoint.logScene(closed) }
+            closedScenes.log = checkpoint  // the log holds each closed scene whole: no second copy in the spill file
         }
     }
 

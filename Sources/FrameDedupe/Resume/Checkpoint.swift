@@ -25,7 +25,7 @@ import Similarity
 /// on any batch the log holds (nor scoring frames of closed scenes), puts the segmenter where it was at
 /// the last scene's close and goes on. The checkpoint is removed when the results are complete; an
 /// interrupted run (SIGINT, SIGTERM) keeps it, so `--resume` continues its partial results.
-final class Checkpoint: EmbeddingBatchStore {
+final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
     static let folderName = ".framededupe-checkpoint"
 
     let folder: URL
@@ -36,6 +36,9 @@ final class Checkpoint: EmbeddingBatchStore {
     /// the record's offset and size.
     private var batches: [Int: Batch] = [:]
     typealias Batch = (count: Int, offset: UInt64, size: Int)
+    /// Where each closed scene's record is in the log, by scene id: the closed scenes are read back from there at the
+    /// end (``ClosedScenes``), not written a second time.
+    private var sceneRecords: [Int: UInt64] = [:]
     /// Bytes of the log's embedding records no longer needed (frames of closed scenes).
     private var deadBytes = 0
     /// When dead bytes pass this, the log is rewritten without them (``compact()``); the tests set it smaller
@@ -91,10 +94,11 @@ final class Checkpoint: EmbeddingBatchStore {
         var opened: CheckpointLog? = nil
         if resume, FileManager.default.fileExists(atPath: logURL.path) {
             do {
-                let (log, restored, batches) = try Self.load(logURL, identity: identity, faultPoint: faultPoint)
+                let (log, restored, batches, sceneRecords) = try Self.load(logURL, identity: identity, faultPoint: faultPoint)
                 opened = log
                 self.restored = restored
                 self.batches = batches
+                self.sceneRecords = sceneRecords
                 let size = max(1, options.batchSize)
                 let kept = batches.values.filter { $0.count == size }.count * size
                 if let restart = restored.restart, let last = restored.scenes.last {
@@ -174,10 +178,11 @@ final class Checkpoint: EmbeddingBatchStore {
 
     /// Reads a log: its header must be `identity`; returns the log opened for appending after its last whole
     /// record, the restored state and where the embeddings still needed are.
-    private static func load(_ url: URL, identity: String, faultPoint: (@Sendable (FaultPoint) -> Void)?) throws -> (CheckpointLog, Restored, [Int: Batch]) {
+    private static func load(_ url: URL, identity: String, faultPoint: (@Sendable (FaultPoint) -> Void)?) throws -> (CheckpointLog, Restored, [Int: Batch], [Int: UInt64]) {
         let log = try CheckpointLog(appendingTo: url, faultPoint: faultPoint)
         var restored = Restored()
         var batches: [Int: Batch] = [:]
+        var sceneRecords: [Int: UInt64] = [:]
         var sawHeader = false
         try log.scan { kind, payload, offset in
             switch kind {
@@ -194,6 +199,7 @@ final class Checkpoint: EmbeddingBatchStore {
                 guard sawHeader else { throw CheckpointError.corrupt("no header") }
                 let closed = try SceneCheckpoint.decode(payload)
                 closed.apply(to: &restored)
+                sceneRecords[closed.scene.id] = offset
                 // Embeddings before the frame ahead of the new scene's first are never needed again.
                 let keepFrom = closed.position - 1
                 batches = batches.filter { $0.key + $0.value.count > keepFrom }
@@ -208,7 +214,7 @@ final class Checkpoint: EmbeddingBatchStore {
                 throw CheckpointError.corrupt("\(path) is missing")
             }
         }
-        return (log, restored, batches)
+        return (log, restored, batches, sceneRecords)
     }
 
     /// The embedding computed for the frame at `position` in the interrupted run, when its batch was logged.
@@ -240,9 +246,16 @@ final class Checkpoint: EmbeddingBatchStore {
         batches[first] = (embeddings.count, offset, 9 + payload.count)
     }
 
+    /// Scene `id` whole and its report thumbnail, read back from its record; nil when it is not logged or cannot be read.
+    public func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)? {
+        guard let offset = sceneRecords[id], let payload = try? log.payload(at: offset),
+              let closed = try? SceneCheckpoint.decode(payload), closed.scene.id == id else { return nil }
+        return (closed.scene, closed.thumbnail)
+    }
+
     /// Logs a scene's close (see ``SceneCheckpoint``); its images are already written.
     func logScene(_ closed: SceneCheckpoint) throws(OutputError) {
-        _ = try append(.scene, try encoded(closed))
+        sceneRecords[closed.scene.id] = try append(.scene, try encoded(closed))
         unloggedWork = 0  // a new scene is open (the network may be a batch ahead: a budget, not an account)
         let keepFrom = closed.position - 1
         for (first, batch) in batches where first + batch.count <= keepFrom {
@@ -261,12 +274,15 @@ final class Checkpoint: EmbeddingBatchStore {
         let newURL = folder.appendingPathComponent("log.new")
         let fresh = try CheckpointLog(creating: newURL, faultPoint: faultPoint)
         let live = Dictionary(uniqueKeysWithValues: batches.map { ($0.value.offset, $0.key) })
+        let scenes = Dictionary(uniqueKeysWithValues: sceneRecords.map { ($0.value, $0.key) })
         var moved: [Int: Batch] = [:]
+        var movedScenes: [Int: UInt64] = [:]
         let reader = try CheckpointLog(appendingTo: url)
         try reader.scan { kind, payload, offset in
             if kind == .embeddings && live[offset] == nil { return }
             let at = try fresh.append(kind: kind, payload)
             if kind == .embeddings, let first = live[offset] { moved[first] = (batches[first]!.count, at, 9 + payload.count) }
+            if kind == .scene, let id = scenes[offset] { movedScenes[id] = at }
         }
         reader.close()
         try fresh.sync()
@@ -275,6 +291,7 @@ final class Checkpoint: EmbeddingBatchStore {
         log.close()
         log = fresh
         batches = moved
+        sceneRecords = movedScenes
         deadBytes = 0
         lastSync = Date()
     }
