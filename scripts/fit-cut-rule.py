@@ -2,7 +2,7 @@
 """Fits framededupe's cut rule (issue 17: cuts from all signals together) on the TUNE part of the dev set.
 
     framededupe tune --truth-dir DEVSET --signals DIR ...   # writes DIR/<clip>.signals.csv (see below)
-    python3 scripts/fit-cut-rule.py --signals DIR [--devset DIR] [--swift]
+    python3 scripts/fit-cut-rule.py --signals DIR [DIR...] [--devset DIR] [--swift]
 
 Input: one CSV per clip from `framededupe tune --signals`, a row per sampled frame k >= 1 with the changes the
 scorers measure between frame k-1 and k (`e`: embedding cosine distance, `p`: 1 - SSIM at the 32 px SSIM scale,
@@ -149,7 +149,8 @@ def prf(pred, y):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--signals", required=True)
+    ap.add_argument("--signals", required=True, nargs="+",
+                    help="one or more folders of signals (e.g. at 2 and at 0.5 frames/s, and key frames only): their pairs are pooled, each clip's in its part")
     ap.add_argument("--devset", default=os.environ.get("DEVSET", ".cache/devset"))
     ap.add_argument("--swift", action="store_true")
     ap.add_argument("--write-swift", metavar="PATH", help="write the coefficients as a Swift file (Sources/FrameDedupe/Scenes/CutModelCoefficients.swift)")
@@ -162,8 +163,8 @@ def main():
         USE_GAP = gap
         data = {"tune": ([], []), "sealed": ([], [])}
         groups = []
-        for c in index["clips"]:
-            path = os.path.join(a.signals, c["clip"] + ".signals.csv")
+        for c, folder in [(c, folder) for folder in a.signals for c in index["clips"]]:
+            path = os.path.join(folder, c["clip"] + ".signals.csv")
             if not os.path.exists(path):
                 continue
             rows = load_clip(path)

@@ -1,3 +1,4 @@
+import Decoder
 import Foundation
 @_spi(Evaluation) import FrameDedupe
 import Similarity
@@ -8,6 +9,9 @@ import Testing
 /// names the folder to write into (and `DEVSET` the dev set, default `.cache/devset`):
 ///
 ///     FRAMEDEDUPE_CUT_SIGNALS=/tmp/signals DEVSET=/work/devset swift test --filter CutSignalsTool
+///
+/// `FRAMEDEDUPE_CUT_SIGNALS_SAMPLING` samples otherwise than at the default 2 frames a second: `fps=0.5` (any rate),
+/// or `intra` (key frames only, no frames decoded between them), so the rule can be fitted on sparse sampling too.
 ///
 /// One `<clip>.signals.csv` per clip, a row per frame k ≥ 1: time, previous_time, exposure, then the changes from
 /// frame k−1 to k (`e` embedding cosine distance, `p` 1 − SSIM at the SSIM scale, 0 for identical hashes, `h`
@@ -21,7 +25,14 @@ struct CutSignalsTool {
         let devset = URL(fileURLWithPath: environment["DEVSET"] ?? ".cache/devset", isDirectory: true)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: devset.appendingPathComponent("index.json"))) as! [String: Any]
-        let options = DedupeOptions()
+        var options = DedupeOptions()
+        switch environment["FRAMEDEDUPE_CUT_SIGNALS_SAMPLING"] {
+        case nil, "": break
+        case "intra": options.reader.decode = .keyframes
+        case let value? where value.hasPrefix("fps="):
+            options.reader.sampling = .perSecond(try #require(Rational(parsing: String(value.dropFirst(4)))))
+        case let value?: Issue.record("FRAMEDEDUPE_CUT_SIGNALS_SAMPLING=\(value): expected fps=RATE or intra"); return
+        }
         let network = try loadNetwork(options)
         let ssim = StructuralSimilarity()
         for clip in (index["clips"] as! [[String: Any]]).map({ $0["clip"] as! String }) {
