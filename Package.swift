@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "DecoderTests", dependencies: ["Decoder", "_FrameDedupeTestSupport"]),
         .testTarget(name: "SimilarityTests", dependencies: ["Similarity", "Decoder", "Pixels", "_FrameDedupeTestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FrameDedupeTests", dependencies: ["FrameDedupe", "Decoder", "Pixels", "Similarity", "_FrameDedupeTestSupport"]),
-        .testTarget(name: "FrameDedupeEvaluationTests", dependencies: ["FrameDedupeEvaluation", "FrameDedupe", "Similarity", "_FrameDedupeTestSupport"]),
+        .testTarget(name: "FrameDedupeEvaluationTests", dependencies: ["FrameDedupeEvaluation", "FrameDedupe", "Decoder", "Similarity", "_FrameDedupeTestSupport"]),
         .testTarget(
             name: "CorpusTests",
             dependencies: ["Corpus", "FrameDedupe", "Decoder", "Similarity", "Pixels", "_FrameDedupeTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
