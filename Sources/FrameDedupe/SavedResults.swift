@@ -34,7 +34,7 @@ public func savedSceneList(in folder: URL, video: VideoInfo, options: DedupeOpti
                                 exemplar: Exemplar(scene: e.scene, keyframe: k, centrality: e.centrality, path: e.path), singleton: entry.singleton))
     }
     let unique = savedUniqueImages(in: folder, frames: scenesFile.frames, scenes: scenes, clusterOfScene: clusterOfScene,
-                                   clusters: clusters, timeBase: timeBase)
+                                   clusters: clusters, timeBase: timeBase, imageFiles: video.imageFiles, keep: options.keep)
     var sceneClusters = SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: nil, leaves: [], vetoedPairs: clustersFile.spatialCheckVetoes)
     sceneClusters.joinedPairs = clustersFile.copyJoins
     var counts = DecodeCounts()
@@ -47,19 +47,29 @@ public func savedSceneList(in folder: URL, video: VideoInfo, options: DedupeOpti
                      inputFile: scenesFile.inputFile)
 }
 
-/// The images of `folder/unique/`, each with its frame, found by its time among `frames` (names carry the time in ms).
+/// The images of `folder/unique/`, each with its frame, found by its time among `frames` (names carry the time in ms),
+/// or for a folder of pictures (`imageFiles`, in the sequence's order) by its own name: the frame of that file.
 private func savedUniqueImages(
-    in folder: URL, frames: [FrameEntry], scenes: [Scene], clusterOfScene: [Int?], clusters: [Cluster], timeBase: Rational
+    in folder: URL, frames: [FrameEntry], scenes: [Scene], clusterOfScene: [Int?], clusters: [Cluster], timeBase: Rational,
+    imageFiles: [String]?, keep: KeepPolicy
 ) -> [UniqueImage] {
     var unique: [UniqueImage] = []
     let uniqueFolder = folder.appendingPathComponent(ResultsLayout.uniqueFolder)
     let names = ((try? FileManager.default.contentsOfDirectory(atPath: uniqueFolder.path)) ?? []).sorted()
     for name in names where !name.hasPrefix(".") {
-        // A picture of a folder under its own name: the scene whose keyframe it is.
-        if ImageName(parsing: name) == nil, let scene = scenes.first(where: { $0.keyframe.source.map { ($0 as NSString).lastPathComponent } == name }) {
-            let cluster = clusterOfScene[scene.id]
-            let exemplar = clusters.contains { $0.id == cluster && $0.exemplar.scene == scene.id }
-            unique.append(UniqueImage(name: name, scene: scene.id, cluster: cluster, keyframe: scene.keyframe, isExemplar: exemplar,
+        // A picture of a folder under its own name: the sampled frame of that file.
+        if ImageName(parsing: name) == nil, let files = imageFiles,
+           let frame = frames.first(where: { files.indices.contains($0.frame) && (FileSystemName.displayed(files[$0.frame]) as NSString).lastPathComponent == name }),
+           scenes.indices.contains(frame.scene) {
+            var k = scenes[frame.scene].keyframe
+            if k.frameIndex != frame.index {
+                k = Keyframe(frameIndex: frame.index, timestamp: Timestamp(pts: frame.pts, timeBase: timeBase), seconds: frame.time, path: nil)
+                k.source = FileSystemName.displayed(files[frame.frame])
+            }
+            let cluster = clusterOfScene[frame.scene]
+            // As chosen: with --keep scene every image stands for its scene, none for a cluster.
+            let exemplar = keep != .scene && clusters.contains { $0.id == cluster && $0.exemplar.keyframe.frameIndex == frame.index }
+            unique.append(UniqueImage(name: name, scene: frame.scene, cluster: cluster, keyframe: k, isExemplar: exemplar,
                                       path: ResultsLayout.uniqueFolder + "/" + name))
             continue
         }

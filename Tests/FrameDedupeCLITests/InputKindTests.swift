@@ -79,6 +79,14 @@ struct InputKindCommandTests {
         #expect(rows.dropFirst().allSatisfy { $0.contains(",holiday photos/") }, "\(csv.stdout)")
         let keyframes = try Fixtures.run("/bin/sh", ["-c", "cd \"$1\" && \"$2\" -q \"holiday photos\" --print keyframes --format jsonl", "sh", work.path, Fixtures.binary.path])
         #expect(keyframes.stdout.split(separator: "\n").allSatisfy { $0.contains("\"source\": \"holiday photos/") }, "\(keyframes.stdout)")
+        // With --keep diverse too (pictures that are no scene's keyframe), read back as the analysis printed them.
+        func diverse(_ extra: String) throws -> BoundedRun {
+            try Fixtures.run("/bin/sh", ["-c", "cd \"$1\" && \"$2\" -q \"holiday photos\" -o diverse --keep diverse --diversity 0.05 --print unique --format csv \"$3\"",
+                                         "sh", work.path, Fixtures.binary.path, extra])
+        }
+        let analysed = try diverse("--force"), readBack = try diverse("-q")  // the second finds complete results: skipped
+        #expect(analysed.status == 0 && readBack.status == 0 && analysed.stdout == readBack.stdout, "\(analysed.stdout)\n---\n\(readBack.stdout)")
+        #expect(analysed.stdout.split(separator: "\n").count > unique.count + 1, "--keep diverse kept no more pictures: \(analysed.stdout)")
         let header = try json(out.appendingPathComponent("scenes.json"))
         #expect(header["sampling_fps"] as? String == "all", "every picture is sampled")
         #expect(header["codec"] as? String == "mjpeg+png" && header["duration"] as? Double == 21)
