@@ -68,6 +68,7 @@ def main():
     ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/framededupe"))
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch BENCHMARKS.md")
     ap.add_argument("--benchmarks", default=os.path.join(ROOT, "BENCHMARKS.md"), help="the Markdown file to write (default BENCHMARKS.md)")
+    ap.add_argument("--section", default="decode", help="the section's marker name (default decode; another name for other clips)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"bench-decode: {args.binary} missing: run 'swift build -c release' first")
@@ -111,11 +112,14 @@ def main():
     body = "\n".join([
         f"Machine: {noted}; {args.rounds} interleaved round{'s' if args.rounds > 1 else ''}, medians; {time.strftime('%Y-%m-%d')}.",
         "",
-        f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds}` (clips from `scripts/make-bench-clips.sh`: 60 s of real footage, H.264 with B-frames).",
+        f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds}` (clips from `scripts/make-bench-clips.sh`: 60 s of real footage, H.264 with B-frames)."
+        if not args.clips else
+        f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds} --section {args.section} {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in args.clips)}`.",
         "",
         *table,
     ])
-    write_section(args.benchmarks, "decode", body, "Decode and SSIM scenes vs ffmpeg decode-only", "scripts/bench-decode.py")
+    heading = "Decode and SSIM scenes vs ffmpeg decode-only" + ("" if args.section == "decode" else f" ({args.section})")
+    write_section(args.benchmarks, args.section, body, heading, "scripts/bench-decode.py")
     print(f"wrote {args.benchmarks}")
 
 

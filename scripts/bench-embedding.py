@@ -127,6 +127,7 @@ def main():
                         help="comma-separated: environment (OPENBLAS_CORETYPE as set), auto (unset: OpenBLAS "
                              "picks for the CPU) or a core type (e.g. SkylakeX); default environment")
     parser.add_argument("--write", action="store_true", help="also write the table into BENCHMARKS.md")
+    parser.add_argument("--section", help="the section's marker name when writing (default embedding-CPU)")
     args = parser.parse_args()
     flags = ["-Xswiftc", "-target-cpu", "-Xswiftc", args.cpu] if args.cpu else []
     threads = [int(t) for t in args.threads.split(",")]
@@ -162,7 +163,9 @@ def main():
     median = {k: tuple(statistics.median(x[i] for x in v) for i in range(2)) for k, v in rounds.items()}
 
     command = ("python3 scripts/bench-embedding.py" + (f" --cpu {args.cpu}" if args.cpu else "") + f" --rounds {args.rounds}"
-               + (f" --openblas-kernels {args.openblas_kernels}" if choices != ["environment"] else ""))
+               + (f" --openblas-kernels {args.openblas_kernels}" if choices != ["environment"] else "")
+               + (f" --threads {args.threads} --batches {args.batches}" if (args.threads, args.batches) != ("1,2", "1,16") else "")
+               + (f" --section {args.section}" if args.section else ""))
     lines = [f"EfficientNet-Lite0, ms per image: median over {args.rounds} alternating rounds of the best of {args.repeats} runs; "
              f"onnxruntime {ort.__version__} (its own kernels for the CPU); the network's kernels (Similarity) compiled for "
              f"{kernel_cpu()} (Package.swift's choice for this CPU), the rest for {args.cpu or 'baseline x86-64'}; "
@@ -180,7 +183,7 @@ def main():
                              f"| {ours_cpu:.2f} | {theirs_cpu:.2f} | {ours_cpu / theirs_cpu:.2f}× |")
     print("\n".join(lines))
     if args.write:
-        marker = "embedding-" + (args.cpu or "baseline")
+        marker = args.section or "embedding-" + (args.cpu or "baseline")
         section = f"<!-- {marker}:begin (written by scripts/bench-embedding.py; do not edit by hand) -->\n" + "\n".join(lines) + f"\n<!-- {marker}:end -->"
         path = os.path.join(REPO, "BENCHMARKS.md")
         text = open(path).read()
