@@ -129,7 +129,8 @@ def main():
     parser.add_argument("--write", action="store_true", help="also write the table into BENCHMARKS.md")
     parser.add_argument("--section", help="the section's marker name when writing (default embedding-CPU)")
     args = parser.parse_args()
-    flags = ["-Xswiftc", "-target-cpu", "-Xswiftc", args.cpu] if args.cpu else []
+    # -enable-testing: test targets use @testable imports, which a release build refuses without it.
+    flags = (["-Xswiftc", "-target-cpu", "-Xswiftc", args.cpu] if args.cpu else []) + ["-Xswiftc", "-enable-testing"]
     threads = [int(t) for t in args.threads.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
 

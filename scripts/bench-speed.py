@@ -74,7 +74,9 @@ def target_cpu():
 
 
 def swift_flags(cpu):
-    return ["-Xswiftc", "-target-cpu", "-Xswiftc", cpu] if cpu else []
+    # -enable-testing: test targets use @testable imports (GeometryTests, CopiesTests), which a release build refuses
+    # without it.
+    return (["-Xswiftc", "-target-cpu", "-Xswiftc", cpu] if cpu else []) + ["-Xswiftc", "-enable-testing"]
 
 
 def header(rounds_text):
