@@ -274,15 +274,28 @@ public struct CutModel: Sendable, Equatable {
         return 1 / (1 + exp(-z))
     }
 
-    /// The model for a scorer, with or without the frames between samples.
-    public static func fitted(for scorer: ScorerKind, withGap: Bool) -> CutModel {
-        switch (scorer, withGap) {
-        case (.both, true): both
-        case (.both, false): bothWithoutGap
-        case (.embed, true): embed
-        case (.embed, false): embedWithoutGap
-        case (.ssim, true): ssim
-        case (.ssim, false): ssimWithoutGap
+    /// The model for a scorer, with or without the frames between samples, for samples at most or more than
+    /// ``sparseInterval`` apart.
+    public static func fitted(for scorer: ScorerKind, withGap: Bool, sparse: Bool = false) -> CutModel {
+        switch (scorer, withGap, sparse) {
+        case (.both, true, false): both
+        case (.both, false, false): bothWithoutGap
+        case (.embed, true, false): embed
+        case (.embed, false, false): embedWithoutGap
+        case (.ssim, true, false): ssim
+        case (.ssim, false, false): ssimWithoutGap
+        case (.both, true, true): bothSparse
+        case (.both, false, true): bothSparseWithoutGap
+        case (.embed, true, true): embedSparse
+        case (.embed, false, true): embedSparseWithoutGap
+        case (.ssim, true, true): ssimSparse
+        case (.ssim, false, true): ssimSparseWithoutGap
         }
     }
+
+    /// Samples farther apart than this (seconds) are judged by the models fitted on sparse sampling (signals at 0.5
+    /// frames a second and of key frames only, `CutModelCoefficientsSparse.swift`): two seconds of motion between
+    /// samples look otherwise than half a second's, and the models of 2 frames a second, fitted on those, missed
+    /// look-alike cuts and slide changes at 0.5 (issue 18).
+    public static let sparseInterval = 1.0
 }

@@ -91,7 +91,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             case .ratio: (cutKind, context) = judge(f, scores: s, previous: previous, next: next, sceneStart: scene.start)
             case .calibrated:
                 let evidence = self.evidence(f, previous: previous, next: next)
-                (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds)
+                (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds, interval: f.seconds - previous.seconds)
                 let ramp = Self.brightnessRamp(from: previous, to: f)
                 context?.rampStart = ramp.start
                 context?.rampEnd = ramp.end
@@ -106,7 +106,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 // A flash between the samples that the picture came back from: its steps are no cut, so the samples are
                 // judged alone (the model without the frames between).
                 if !lastWasFlash, let span = Self.flash(between: previous, and: f),
-                   cutKind == nil || judge(evidence.withoutGap, scores: s, sceneStart: scene.start, seconds: f.seconds).0 == nil {
+                   cutKind == nil || judge(evidence.withoutGap, scores: s, sceneStart: scene.start, seconds: f.seconds,
+                                                interval: f.seconds - previous.seconds).0 == nil {
                     cutKind = nil
                     context?.flashStart = span.lowerBound
                     context?.flashEnd = span.upperBound
@@ -223,8 +224,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
 
     /// The calibrated rule's verdict: the model for the scorer (with the frames between the samples when at least
     /// two were decoded) and its probability against the threshold.
-    private func judge(_ evidence: CutEvidence, scores s: FrameScores, sceneStart: Double, seconds: Double) -> (CutKind?, ChangeContext) {
-        let model = CutModel.fitted(for: scorer.kind, withGap: evidence.hasGap)
+    private func judge(_ evidence: CutEvidence, scores s: FrameScores, sceneStart: Double, seconds: Double, interval: Double) -> (CutKind?, ChangeContext) {
+        let model = CutModel.fitted(for: scorer.kind, withGap: evidence.hasGap, sparse: interval > CutModel.sparseInterval)
         let probability = model.probability(evidence.features(scorer: scorer.kind, withGap: evidence.hasGap))
         let context = ChangeContext(recentLevel: recentLevel, recentCount: recentChanges.count,
                                     nextChange: evidence.nextEmbedding ?? (scorer.kind.usesSSIM ? evidence.nextPixels : nil),
