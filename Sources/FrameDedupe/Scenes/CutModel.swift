@@ -232,13 +232,7 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// (1 when the sizes differ).
     @_spi(Evaluation) public static func steps(_ chain: [(seconds: Double, thumbnail: LumaImage)]) -> [(size: Double, after: Double)] {
         guard chain.count > 1 else { return [] }
-        return (1..<chain.count).map { j in
-            let a = chain[j - 1].thumbnail, b = chain[j].thumbnail
-            guard a.width == b.width, a.height == b.height else { return (1, chain[j].seconds) }
-            var total = 0
-            for i in a.pixels.indices { total += abs(Int(a.pixels[i]) - Int(b.pixels[i])) }
-            return (Double(total) / Double(a.pixels.count) / 255, chain[j].seconds)
-        }
+        return (1..<chain.count).map { j in (meanDifference(chain[j - 1].thumbnail, chain[j].thumbnail), chain[j].seconds) }
     }
 }
 
