@@ -54,7 +54,7 @@ struct FrameDedupeCommand: ParsableCommand {
               143  terminated by SIGTERM: the same
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self, IndexCommand.self, DoctorCommand.self],
+        subcommands: [RunCommand.self, EmbedCommand.self, EvalCommand.self, TuneCommand.self, IndexCommand.self, DatasetCommand.self, DoctorCommand.self],
         defaultSubcommand: RunCommand.self)
 
     static func main() {
