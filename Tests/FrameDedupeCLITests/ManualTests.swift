@@ -106,7 +106,7 @@ struct ExamplesTests {
     /// index subcommands list no option they do not use, and a bare `framededupe` is a short usage and a hint.
     @Test func helpFitsEightyColumnsAndGroupsItsOptions() throws {
         let commands = [[], ["run"], ["embed"], ["eval"], ["tune"], ["index"], ["index", "add"], ["index", "dedupe"], ["index", "search"],
-                        ["index", "stats"], ["index", "remove"], ["index", "export"]]
+                        ["index", "stats"], ["index", "remove"], ["index", "export"], ["dataset"]]
         var helps: [String: String] = [:]
         for command in commands {
             let help = try Fixtures.run(Fixtures.binary.path, command + ["--help"], environment: ["COLUMNS": "80"])

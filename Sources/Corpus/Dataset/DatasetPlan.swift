@@ -204,8 +204,10 @@ public struct DatasetPlanner {
             let reencoded = KeyframeImage.isReencoded(keyframe, width: m.width, height: m.height, format: format, maxSide: maxSide)
             let size = KeyframeImage.exportSize(width: m.width, height: m.height, maxSide: maxSide, reencoded: reencoded)
             var frame: Int? = nil
-            if let file = sceneFiles[row.video.sha256], let entry = file.scenes.first(where: { $0.id == row.scene.number }),
-               file.frames.indices.contains(entry.keyframe.index) { frame = file.frames[entry.keyframe.index].frame }
+            if let file = sceneFiles[row.video.sha256], let entry = file.scenes.first(where: { $0.id == row.scene.number }) {
+                let i = entry.keyframe.index
+                frame = (file.frames.indices.contains(i) && file.frames[i].index == i ? file.frames[i] : file.frames.first { $0.index == i })?.frame
+            }
             let record = DatasetImage(path: split + "/" + key + "." + format.fileExtension, split: split, video: row.video.path, sha256: row.video.sha256,
                                       time: row.scene.keyframeTime, frame: frame, scene: row.scene.number, cluster: row.cluster!,
                                       width: size.width, height: size.height, sharpness: m.sharpness, exposure: m.exposure, kept: chosen.reason)

@@ -31,9 +31,13 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
             the index: the next run does not analyse them again.
 
             EXAMPLES:
-              framededupe dataset videos/*.mp4 -o train-set/ --split train=0.8,val=0.1,test=0.1 --seed 7
-              framededupe dataset new/*.mp4 -o train-set/        (appends; earlier images stay in their splits)
-              framededupe dataset videos/*.mp4 -o shards/ --keep diverse --per-minute 6 --format webdataset --max-side 512
+              A training set split 80/10/10 by whole clusters of copies:
+                framededupe dataset videos/*.mp4 -o set/ --seed 7
+              Next week: only the new videos are analysed, earlier images stay:
+                framededupe dataset videos/*.mp4 new/*.mp4 -o set/ --seed 7
+              WebDataset shards of varied frames, at most 6 a minute, 512 px:
+                framededupe dataset videos/*.mp4 -o shards/ --format webdataset \\
+                  --keep diverse --per-minute 6 --max-side 512
             """)
 
     @Argument(help: ArgumentHelp("Video files.", valueName: "video"))
@@ -255,10 +259,13 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
         }
         let failures = results.compactMap { if case .failed(let s) = $0 { s } else { nil } }
         if let signal = interruption.signal { return ([], failures, signal == SIGTERM ? .terminated : .interrupted) }
+        // Their contents: by path from the index (read back, not hashed again), by hashing for a file indexed under
+        // another name.
+        let indexed = Dictionary((try? index.videos())?.map { ($0.path, $0.sha256) } ?? [], uniquingKeysWith: { a, _ in a })
         var shas: [String] = []
         for (v, result) in zip(videos, results) {
             if case .failed = result { continue }
-            if let identity = try? ContentIdentity.of(v) { shas.append(identity.sha256) }
+            if let sha = indexed[CorpusIndex.absolute(v)] { shas.append(sha) } else if let identity = try? ContentIdentity.of(v) { shas.append(identity.sha256) }
         }
         return (shas, failures, nil)
     }
