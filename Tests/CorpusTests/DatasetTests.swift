@@ -90,6 +90,30 @@ struct DatasetTests {
         for (got, wanted) in zip(Self.fractions(units, second, splits: 3), splits.fractions) { #expect(abs(got - wanted) < 0.02, "\(got) for \(wanted)") }
     }
 
+    /// `--split-radius`: clusters holding two scenes closer than the radius become one unit (other moments of a
+    /// shot that the corpus clusters keep apart); farther ones stay apart.
+    @Test func clustersWithNearScenesShareAUnit() {
+        func scene(_ number: Int, _ vector: [Float]) -> CorpusIndex.SceneRow {
+            let video = IndexedVideo(path: "/v.mp4", size: 1, sha256: "ab", duration: 10, tags: [:], folder: "ab", scenes: [])
+            return CorpusIndex.SceneRow(id: Int64(number), video: video, scene: IndexedScene(number: number, start: 0, end: 1, keyframeTime: 0,
+                                                                                           keyframePath: nil, embedding: normalised(vector)),
+                                        cluster: Int64(number))
+        }
+        func cluster(_ number: Int, _ rows: [CorpusIndex.SceneRow]) -> CorpusIndex.CorpusCluster {
+            CorpusIndex.CorpusCluster(number: number, scenes: rows, exemplar: 0, centrality: rows.map { _ in 1 })
+        }
+        // Cosine distances: a-b 1 - cos(40°) = 0.234; b-c 1 - cos(75°) = 0.741.
+        let angle = { (degrees: Double) -> [Float] in [Float(cos(degrees * .pi / 180)), Float(sin(degrees * .pi / 180)), 0] }
+        let clusters = [cluster(0, [scene(0, angle(0))]), cluster(1, [scene(1, angle(40))]), cluster(2, [scene(2, angle(115)), scene(3, [0, 0, 1])])]
+        var sets = DisjointSets(count: 3)
+        DatasetPlanner.joinNearClusters(clusters, radius: 0.3, sets: &sets)
+        #expect(sets.find(0) == sets.find(1))
+        #expect(sets.find(1) != sets.find(2))
+        var strict = DisjointSets(count: 3)
+        DatasetPlanner.joinNearClusters(clusters, radius: 0.2, sets: &strict)
+        #expect(strict.find(0) != strict.find(1))
+    }
+
     // MARK: Selection
 
     static func candidate(_ cluster: Int64, video: String = "v", centrality: Double = 0.9, exemplar: Bool = false, direction: Int = 0,

@@ -57,20 +57,21 @@ public struct DatasetSummary: Sendable {
     }
 
     /// The lines `framededupe dataset` prints on stderr.
-    public func text(folder: String, seconds: Double, clusteringSeconds: Double, dryRun: Bool) -> String {
+    public func text(folder: String, seconds: Double, dryRun: Bool) -> String {
         let counts = imagesPerSplit
         let total = counts.reduce(0, +)
         let perSplit = splits.names.indices.map { s in
             "\(splits.names[s]) \(counts[s]) (\(String(format: "%.1f", total > 0 ? 100 * Double(counts[s]) / Double(total) : 0))%)"
         }.joined(separator: ", ")
         let excluded = plan.excluded.filter { $0.value > 0 }.sorted { $0.key < $1.key }.map { "\($0.key.rawValue) \($0.value)" }.joined(separator: ", ")
-        var lines = ["framededupe: \(folder): \(dryRun ? "would add" : "added") \(plan.added.count) images from \(plan.newVideos.count) new videos"
-                     + (plan.earlier.images.isEmpty ? "" : " to \(plan.earlier.images.count) earlier images")
+        func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+        var lines = ["framededupe: \(folder): \(dryRun ? "would add" : "added") \(count(plan.added.count, "image")) from \(count(plan.newVideos.count, "new video"))"
+                     + (plan.earlier.images.isEmpty ? "" : " to \(count(plan.earlier.images.count, "earlier image"))")
                      + String(format: " in %.1f s", seconds)]
-        lines.append("framededupe: \(folder): \(total) images in \(Set(plan.all.map(\.cluster)).count) clusters (of \(plan.corpusClusters) corpus clusters): \(perSplit)")
+        lines.append("framededupe: \(folder): \(count(total, "image")) in \(count(Set(plan.all.map(\.cluster)).count, "cluster")) (of \(plan.corpusClusters) corpus clusters): \(perSplit)")
         lines.append("framededupe: \(folder): left out this run: " + (excluded.isEmpty ? "nothing" : excluded))
         if plan.splitConflicts > 0 {
-            lines.append("framededupe: \(folder): \(plan.splitConflicts) clusters now join images that earlier runs put in different splits (a new video linked them); they stay where they are, new images go where most of theirs are")
+            lines.append("framededupe: \(folder): \(count(plan.splitConflicts, "group")) of clusters now \(plan.splitConflicts == 1 ? "joins" : "join") images that earlier runs put in different splits (a new video linked them); those stay where they are, new images go where most of theirs are")
         }
         return lines.map { $0 + "\n" }.joined()
     }

@@ -19,7 +19,8 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
             (mean luma below --dark-below or above --bright-above, 0-255), low information (luma standard deviation \
             below --min-contrast), tiny (shorter side below --min-side pixels); transition scenes (dissolves, fades) \
             are never candidates. Whole clusters go to one split (with --group-by, whole groups), largest first into \
-            the split furthest below its share of the images, ties broken by --seed: a cluster never spans two splits.
+            the split furthest below its share of the images, ties broken by --seed: a cluster never spans two splits, \
+            nor do clusters with scenes closer than --split-radius (other moments of a shot, look-alikes).
 
             DIR gets <split>/<key>.jpg images, manifest.jsonl (one line per image: path, split, video, sha256, time, \
             frame, scene, cluster, width, height, sharpness, exposure, kept), manifest.csv, dataset.json (counts per \
@@ -106,6 +107,9 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("With --geometric-check: scenes up to this cosine distance are candidates, as 'index dedupe --copy-radius'.", valueName: "distance"))
     var copyRadius: Double = 0.45
 
+    @Option(help: ArgumentHelp("Also keep in one split the clusters that hold two scenes closer than this (cosine distance of scene embeddings, 0 to 2; 0: whole clusters only): other moments of one shot, look-alikes.", valueName: "distance"))
+    var splitRadius: Double = DatasetPlanner.defaultSplitRadius
+
     @Flag(help: "Print the counts (per split, excluded by reason) without writing the dataset; new videos are still analysed into DIR's index, so the real run does not analyse them again.")
     var dryRun = false
 
@@ -135,6 +139,7 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
         try NumberRange.check(diversity, "--diversity", 0...2, unit: "cosine distance")
         try NumberRange.check(threshold, "--threshold", 0...2, unit: "cosine distance")
         try NumberRange.check(copyRadius, "--copy-radius", 0...2, unit: "cosine distance")
+        try NumberRange.check(splitRadius, "--split-radius", 0...2, unit: "cosine distance")
         try NumberRange.check(minSharpness, "--min-sharpness", 0...1_000_000, unit: "Laplacian variance")
         try NumberRange.check(darkBelow, "--dark-below", 0...255, unit: "luma")
         try NumberRange.check(brightAbove, "--bright-above", 0...255, unit: "luma")
@@ -202,17 +207,16 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
         for v in videos where !unique.contains(v) { unique.append(v) }
         let (analysed, failures, interrupted) = try analyse(unique, index: index)
         if let interrupted { throw Failure(status: interrupted) }
-        let clustering = Date()
         _ = try reporting(.outputUnwritable) { () throws(IndexError) in
             try index.dedupe(threshold: threshold, grouping: grouping, verification: verification)
         }
-        let planner = DatasetPlanner(index: index, rules: rules, splits: splits, seed: seed, grouping: grouping,
+        var planner = DatasetPlanner(index: index, rules: rules, splits: splits, seed: seed, grouping: grouping,
                                      format: StillImageFormat(rawValue: imageFormat)!, maxSide: maxSide)
+        planner.splitRadius = splitRadius
         let plan = try reporting(.inputUnreadable) { () throws(IndexError) in try planner.plan(videos: analysed, earlier: earlier) }
         let summary = DatasetSummary(plan: plan, splits: splits, options: optionsRecord(splits))
         if !log.quiet {
-            Terminal.write(summary.text(folder: output, seconds: Date().timeIntervalSince(began), clusteringSeconds: Date().timeIntervalSince(clustering),
-                                        dryRun: dryRun))
+            Terminal.write(summary.text(folder: output, seconds: Date().timeIntervalSince(began), dryRun: dryRun))
         }
         if dryRun {
             if !log.quiet { Terminal.write("framededupe: \(Terminal.oneLine(output)): dry run: nothing written besides the index\n") }
@@ -242,7 +246,9 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
         let interruption = Interruption()
         let signals = Terminal.stopOnSignals(interruption)
         defer { withExtendedLifetime(signals) {} }
-        let adder = VideoAdder(index: index, analysis: VideoAnalysis(options: options), quiet: log.quiet, interruption: interruption)
+        var quietAdder = VideoAdder(index: index, analysis: VideoAnalysis(options: options), quiet: log.quiet, interruption: interruption)
+        quietAdder.announceSkips = false  // counted below: a rerun names every earlier video again
+        let adder = quietAdder
         var results = [AddResult](repeating: .notStarted, count: videos.count)
         if jobs == 1 || videos.count == 1 {
             for (i, v) in videos.enumerated() where !interruption.isRequested { results[i] = adder.add(v, network: network) }
@@ -258,6 +264,10 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
             }
         }
         let failures = results.compactMap { if case .failed(let s) = $0 { s } else { nil } }
+        let skipped = results.filter { if case .skipped = $0 { true } else { false } }.count
+        if skipped > 0 && !log.quiet {
+            Terminal.write("framededupe: \(Terminal.oneLine(output)): \(skipped) video\(skipped == 1 ? "" : "s") analysed already (in its index), not again\n")
+        }
         if let signal = interruption.signal { return ([], failures, signal == SIGTERM ? .terminated : .interrupted) }
         // Their contents: by path from the index (read back, not hashed again), by hashing for a file indexed under
         // another name.
@@ -280,7 +290,7 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
             ("min_side", .int(minSide)), ("max_side", maxSide.map { .int($0) } ?? .null), ("image_format", .string(imageFormat)),
             ("jpeg_quality", .int(jpegQuality)), ("format", .string(format)), ("shard_size", format == "webdataset" ? .int(shardSize) : .null),
             ("threshold", .number(threshold, decimals: 6)), ("group_by", groupBy.map { .string($0) } ?? .null),
-            ("copy_radius", geometricCheck ? .number(copyRadius, decimals: 6) : .null),
+            ("copy_radius", geometricCheck ? .number(copyRadius, decimals: 6) : .null), ("split_radius", .number(splitRadius, decimals: 6)),
         ])
     }
 }

@@ -161,6 +161,8 @@ struct VideoAdder: @unchecked Sendable {
     let quiet: Bool
     let interruption: Interruption
     let claims = ContentClaims()
+    /// Say so for each file whose content is indexed already (`dataset` counts them in one line instead).
+    var announceSkips = true
 
     func add(_ path: String, network: EfficientNetLite?) -> AddResult {
         do {
@@ -169,7 +171,7 @@ struct VideoAdder: @unchecked Sendable {
             defer { claims.release(identity.sha256) }
             if let existing = try reporting(.inputUnreadable, { () throws(IndexError) in try index.video(sha256: identity.sha256) }) {
                 guard try reporting(.inputUnreadable, { () throws(IndexError) in try index.lacksFeatures(existing) }) else {
-                    Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
+                    if announceSkips { Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n") }
                     return .skipped
                 }
                 Terminal.write("framededupe: \(Terminal.oneLine(path)): indexed without local features (by an earlier framededupe): analysed again\n")
@@ -179,7 +181,7 @@ struct VideoAdder: @unchecked Sendable {
             let outcome = try reporting(.outputUnwritable) { () throws(IndexError) in try index.add(video) }
             switch outcome {
             case .alreadyIndexed(let existing):
-                Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n")
+                if announceSkips { Terminal.write("framededupe: \(Terminal.oneLine(path)): already indexed (same content as \(Terminal.oneLine(existing.path))), nothing to do\n") }
                 return .skipped
             case .added(let scenes, let replaced):
                 if let replaced, replaced.sha256 != video.sha256 {
