@@ -227,5 +227,12 @@ struct DatasetTests {
         #expect(String(decoding: bytes[1536 + 345..<1536 + 465], as: UTF8.self) == String(repeating: "d", count: 120))
         #expect(bytes.suffix(1024).allSatisfy { $0 == 0 })
         #expect(bytes[512..<1212].allSatisfy { $0 == 7 } && bytes[1212..<1536].allSatisfy { $0 == 0 })
+        // Written out member by member (as the shards are), the same bytes.
+        var streamed = TarArchiveWriter()
+        try streamed.append(name: "abc_s0001.jpg", contents: Array(repeating: 7, count: 700))
+        var out = streamed.takeBytes()
+        try streamed.append(name: String(repeating: "d", count: 120) + "/" + String(repeating: "n", count: 90), contents: [1, 2, 3])
+        out += streamed.takeBytes() + TarArchiveWriter.end
+        #expect(out == bytes)
     }
 }

@@ -108,25 +108,39 @@ public struct DatasetWriter {
         do throws(OutputError) { try folder.write(text, to: name) } catch { throw DatasetError(path: error.path, reason: error.reason) }
     }
 
-    /// `<split>-000000.tar`, …: per image `<key>.<ext>` (its bytes) and `<key>.json` (its manifest line); returns the names.
+    /// `<split>-000000.tar`, …: per image `<key>.<ext>` (its bytes) and `<key>.json` (its manifest line), written out
+    /// sample by sample (one image in memory at a time); returns the names.
     private func writeShards(_ images: [DatasetImage], splits: SplitFractions, size: Int) throws(DatasetError) -> [String] {
         var names: [String] = []
         for split in splits.names {
             let members = images.filter { $0.split == split }
             for (number, start) in stride(from: 0, to: members.count, by: size).enumerated() {
-                var tar = TarArchiveWriter()
-                for image in members[start..<min(start + size, members.count)] {
-                    let ext = (image.path as NSString).pathExtension
-                    guard let bytes = FileManager.default.contents(atPath: folder.staging.appendingPathComponent(image.path).path) else {
-                        throw DatasetError(path: folder.url.appendingPathComponent(image.path).path, reason: "cannot be read for its shard")
-                    }
-                    do throws(TarArchiveWriter.NameError) {
-                        try tar.append(name: image.key + "." + ext, contents: Array(bytes))
-                        try tar.append(name: image.key + ".json", contents: Array((image.jsonLine + "\n").utf8))
-                    } catch { throw DatasetError(path: image.path, reason: error.description) }
-                }
                 let name = DatasetLayout.shard(split, number)
-                do throws(OutputError) { try folder.write(tar.finished(), to: name) } catch { throw DatasetError(path: error.path, reason: error.reason) }
+                let target = folder.staging.appendingPathComponent(name)
+                func failure(_ reason: String) -> DatasetError { DatasetError(path: folder.url.appendingPathComponent(name).path, reason: reason) }
+                guard FileManager.default.createFile(atPath: target.path, contents: nil), let file = FileHandle(forWritingAtPath: target.path) else {
+                    throw failure("cannot create")
+                }
+                defer { try? file.close() }
+                var tar = TarArchiveWriter()
+                do {
+                    for image in members[start..<min(start + size, members.count)] {
+                        let ext = (image.path as NSString).pathExtension
+                        guard let bytes = FileManager.default.contents(atPath: folder.staging.appendingPathComponent(image.path).path) else {
+                            throw DatasetError(path: folder.url.appendingPathComponent(image.path).path, reason: "cannot be read for its shard")
+                        }
+                        do throws(TarArchiveWriter.NameError) {
+                            try tar.append(name: image.key + "." + ext, contents: Array(bytes))
+                            try tar.append(name: image.key + ".json", contents: Array((image.jsonLine + "\n").utf8))
+                        } catch { throw DatasetError(path: image.path, reason: error.description) }
+                        try file.write(contentsOf: tar.takeBytes())
+                    }
+                    try file.write(contentsOf: TarArchiveWriter.end)
+                } catch let error as DatasetError {
+                    throw error
+                } catch {
+                    throw failure(OutputFolder.reason(error))
+                }
                 names.append(name)
             }
         }

@@ -30,7 +30,16 @@ public struct TarArchiveWriter {
     }
 
     /// The archive with its end (two zero blocks).
-    public func finished() -> [UInt8] { bytes + [UInt8](repeating: 0, count: 1024) }
+    public func finished() -> [UInt8] { bytes + Self.end }
+
+    /// The bytes added since the last call, for writing an archive out as it grows (then ``end`` closes it).
+    public mutating func takeBytes() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
+    }
+
+    /// An archive's end: two zero blocks.
+    public static let end = [UInt8](repeating: 0, count: 1024)
 
     /// A ustar header block.
     static func header(name: String, size: Int, modificationTime: Int) throws(NameError) -> [UInt8] {
