@@ -5,11 +5,27 @@ import Pixels
 public enum StillImageFormat: String, Sendable, CaseIterable {
     case jpg
     case png
+    /// Lossy WebP through libavcodec's `libwebp` encoder, which a libavcodec built without libwebp lacks
+    /// (``isAvailable``).
+    case webp
 
     public var fileExtension: String { rawValue }
+
+    /// libavcodec's encoder for the format.
+    var encoderName: String {
+        switch self {
+        case .jpg: "mjpeg"
+        case .png: "png"
+        case .webp: "libwebp"
+        }
+    }
+
+    /// Whether the libavcodec in use has the format's encoder.
+    public var isAvailable: Bool { avcodec_find_encoder_by_name(encoderName) != nil }
 }
 
-/// Encodes pictures as JPEG (libavcodec's `mjpeg`, full-range 4:2:0) or PNG (`png`, RGB24).
+/// Encodes pictures as JPEG (libavcodec's `mjpeg`, full-range 4:2:0), PNG (`png`, RGB24) or WebP (`libwebp`,
+/// 4:2:0, quality 90 of 100).
 ///
 /// Not thread-safe: one encoder per task. The codec context is rebuilt only when the size changes.
 public final class StillImageEncoder {
@@ -29,7 +45,13 @@ public final class StillImageEncoder {
         self.jpegQuality = min(max(jpegQuality, 2), 31)
     }
 
-    private var pixelFormat: AVPixelFormat { format == .jpg ? AV_PIX_FMT_YUVJ420P : AV_PIX_FMT_RGB24 }
+    private var pixelFormat: AVPixelFormat {
+        switch format {
+        case .jpg: AV_PIX_FMT_YUVJ420P
+        case .png: AV_PIX_FMT_RGB24
+        case .webp: AV_PIX_FMT_YUV420P
+        }
+    }
 
     /// Encodes a decoded picture, scaled (bicubic) to fit within `maxSide` pixels with square pixels.
     public func encode(_ picture: Picture, maxSide: Int? = nil) throws(LibavError) -> [UInt8] {
@@ -76,15 +98,19 @@ public final class StillImageEncoder {
         context = nil
         let quality = jpegQuality
         let pixelFormat = pixelFormat
-        let made = try CodecContext(encoder: format == .jpg ? "mjpeg" : "png") { c in
+        let format = format
+        let made = try CodecContext(encoder: format.encoderName) { c in
             c.pointee.width = Int32(width)
             c.pointee.height = Int32(height)
             c.pointee.pix_fmt = pixelFormat
             c.pointee.time_base = AVRational(num: 1, den: 25)  // required before avcodec_open2, meaningless for stills
-            c.pointee.color_range = AVCOL_RANGE_JPEG
+            // WebP's lossy pictures are limited-range 4:2:0 (what swscale makes of yuv420p).
+            c.pointee.color_range = format == .webp ? AVCOL_RANGE_MPEG : AVCOL_RANGE_JPEG
             if pixelFormat == AV_PIX_FMT_YUVJ420P {
                 c.pointee.flags |= Int32(AV_CODEC_FLAG_QSCALE)
                 c.pointee.global_quality = Int32(quality) * FF_QP2LAMBDA
+            } else if format == .webp {
+                c.pointee.global_quality = 90 * FF_QP2LAMBDA  // libwebp's quality 0-100 (its default is 75)
             }
         }
         context = made

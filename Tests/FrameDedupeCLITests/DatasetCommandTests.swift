@@ -104,12 +104,14 @@ struct DatasetCommandTests {
                         samples.setdefault(key, {})[ext] = tar.extractfile(member).read()
                 assert 1 <= len(samples) <= 2, (shard, len(samples))
                 for key, files in samples.items():
-                    assert sorted(files) == ["jpg", "json"], (key, sorted(files))
                     record = json.loads(files["json"])
+                    ext = record["path"].rsplit(".", 1)[1]
+                    assert sorted(files) == sorted([ext, "json"]), (key, sorted(files))
                     assert record == manifest[key], key
                     assert record["split"] == split, (key, split)
-                    assert files["jpg"] == open(os.path.join(folder, record["path"]), "rb").read(), key
-                    assert files["jpg"][:2] == b"\\xff\\xd8", key
+                    image = files[ext]
+                    assert image == open(os.path.join(folder, record["path"]), "rb").read(), key
+                    assert image[:2] == b"\\xff\\xd8" if ext == "jpg" else image[:4] == b"RIFF" and image[8:12] == b"WEBP", key
                     assert key not in seen, key
                     seen.add(key)
             assert seen == set(manifest), sorted(set(manifest) - seen)
@@ -121,14 +123,17 @@ struct DatasetCommandTests {
         #expect(python.status == 0, "\(python.stderr)")
         #expect(python.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == String(lines1.count))
 
-        // One more video: analysed alone, earlier lines and images as they were, no leak over both runs.
-        let run2 = try Fixtures.framededupe(["dataset"] + (first + [added]).map(\.path) + options)
+        // One more video: analysed alone, earlier lines and images as they were, no leak over both runs; its image as
+        // WebP when libavcodec has libwebp (earlier images keep their format).
+        let webp = (try? Fixtures.run("ffmpeg", ["-hide_banner", "-encoders"]))?.stdout.contains(" libwebp ") == true
+        let run2 = try Fixtures.framededupe(["dataset"] + (first + [added]).map(\.path) + options + (webp ? ["--image-format", "webp"] : []))
         #expect(run2.status == 0, "\(run2.stderr)")
         #expect(run2.stderrLines.filter { $0.hasSuffix(" scene indexed") || $0.hasSuffix(" scenes indexed") }.count == 1, "\(run2.stderr)")
         let lines2 = try Self.manifest(folder)
         #expect(lines2.prefix(lines1.count).map(\.text) == lines1.map(\.text))
         #expect(lines2.count == lines1.count + 1)
         #expect(lines2.last?.video.contains("corpus-bunny") == true)
+        #expect(lines2.last?.path.hasSuffix(webp ? ".webp" : ".jpg") == true)
         Self.checkNoLeak(lines2, in: folder)
         let summary2 = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("dataset.json"))) as! [String: Any]
         #expect(((summary2["last_run"] as! [String: Any])["videos_added"] as? NSNumber)?.intValue == 1)

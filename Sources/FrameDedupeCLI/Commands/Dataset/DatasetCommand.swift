@@ -83,7 +83,7 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
     @Option(help: ArgumentHelp("Scale exported images down to fit this many pixels on their longer side (default: the video's size).", valueName: "pixels"))
     var maxSide: Int?
 
-    @Option(help: ArgumentHelp("Image format: jpg or png, as libav encodes them.", valueName: "jpg|png"))
+    @Option(help: ArgumentHelp("Image format, as libav encodes it: jpg, png or webp (with a libavcodec built with libwebp).", valueName: "jpg|png|webp"))
     var imageFormat: String = "jpg"
 
     @Option(help: ArgumentHelp("JPEG quality of re-encoded images as FFmpeg's -q:v, 2 (best) to 31.", valueName: "q"))
@@ -134,7 +134,8 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
     func validate() throws {
         do { _ = try SplitFractions(parsing: split) } catch { throw ValidationError(error.description) }
         guard DatasetKeep(rawValue: keep) != nil else { throw ValidationError("--keep takes cluster or diverse, got '\(keep)'") }
-        guard StillImageFormat(rawValue: imageFormat) != nil else { throw ValidationError("--image-format takes jpg or png, got '\(imageFormat)'") }
+        guard let still = StillImageFormat(rawValue: imageFormat) else { throw ValidationError("--image-format takes jpg, png or webp, got '\(imageFormat)'") }
+        if !still.isAvailable { throw ValidationError("--image-format \(imageFormat): this libavcodec has no \(imageFormat) encoder (libwebp); choose jpg or png") }
         guard ["images", "webdataset"].contains(format) else { throw ValidationError("--format takes images or webdataset, got '\(format)'") }
         try NumberRange.check(diversity, "--diversity", 0...2, unit: "cosine distance")
         try NumberRange.check(threshold, "--threshold", 0...2, unit: "cosine distance")

@@ -175,6 +175,9 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         if diversity != nil && keep != .diverse {
             throw ValidationError("--diversity is for --keep diverse (which keeps frames that far from the others); --keep \(keep.rawValue) does not use it")
         }
+        if !imageFormat.isAvailable {
+            throw ValidationError("--image-format \(imageFormat.rawValue): this libavcodec has no \(imageFormat.rawValue) encoder (libwebp); choose jpg or png")
+        }
         try inputOptions.checkConflicts(inputs: inputs)
     }
 

@@ -116,7 +116,7 @@ struct FolderOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --keep diverse: the content distance (embedding cosine distance, or 1 - SSIM with --scorer ssim) beyond which a frame counts as new, 0 to 2. Default: 0.15.", valueName: "distance"))
     var diversity: Double?
 
-    @Option(help: ArgumentHelp("Image format of keyframes: jpg or png.", valueName: "jpg|png"))
+    @Option(help: ArgumentHelp("Image format of keyframes: jpg, png or webp (with a libavcodec built with libwebp).", valueName: "jpg|png|webp"))
     var imageFormat: StillImageFormat = .jpg
 
     @Option(help: ArgumentHelp("Longest side of keyframe images in pixels, 16 to 16384 (never upscaled). Default: the video's size.", valueName: "pixels"))
