@@ -138,5 +138,17 @@ struct DatasetCommandTests {
         let summary2 = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("dataset.json"))) as! [String: Any]
         #expect(((summary2["last_run"] as! [String: Any])["videos_added"] as? NSNumber)?.intValue == 1)
         #expect(try Fixtures.run("/usr/bin/env", ["python3", script.path, folder.path]).status == 0)
+
+        // --dry-run: the counts, nothing written; a folder framededupe did not write is refused before anything.
+        let manifest = try Data(contentsOf: folder.appendingPathComponent("manifest.jsonl"))
+        let dry = try Fixtures.framededupe(["dataset", added.path, "-o", folder.path, "--dry-run"])
+        #expect(dry.status == 0 && dry.stderr.contains("would add 0 images") && dry.stderr.contains("dry run"), "\(dry.stderr)")
+        #expect(try Data(contentsOf: folder.appendingPathComponent("manifest.jsonl")) == manifest)
+        let foreign = folder.deletingLastPathComponent().appendingPathComponent("photos")
+        try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: foreign.appendingPathComponent("notes.txt"))
+        let refused = try Fixtures.framededupe(["dataset", added.path, "-o", foreign.path])
+        #expect(refused.status == 2 && refused.stderr.contains("holds files framededupe did not write"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: foreign.path) == ["notes.txt"])
     }
 }
