@@ -6,7 +6,9 @@ import Foundation
 /// The lock makes it safe to share (`@unchecked Sendable`); items must be `Sendable`.
 final class FrameQueue<Item: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Item] = []
+    /// Taken items are set to nil at once (a taken frame's picture must not stay referenced here), and the taken
+    /// prefix is dropped from time to time.
+    private var items: [Item?] = []
     private var head = 0
     private var closed = false
     private var cancelled = false
@@ -36,6 +38,7 @@ final class FrameQueue<Item: Sendable>: @unchecked Sendable {
         while head == items.count && !closed { condition.wait() }
         guard head < items.count else { return nil }
         let item = items[head]
+        items[head] = nil
         head += 1
         if head > 64 && head * 2 > items.count {
             items.removeFirst(head)

@@ -11,18 +11,69 @@ public enum NetworkInput: String, Sendable, CaseIterable {
     case center
 }
 
+/// The images a run writes of a sampled frame, encoded as soon as the frame is decoded (on a thread of their own),
+/// so that no decoded picture waits for the network or for its scene to close: a frame held as a keyframe candidate
+/// costs its encoded image (about 0.2 MB at 1080p) instead of its picture (3 MB). They are the bytes writing the
+/// picture at the scene's close gave: the same encoder, format, quality and size.
+public struct FrameImages: Sendable {
+    /// The frame as `keyframes/` and `unique/` hold it (``DedupeOptions/imageFormat``, ``DedupeOptions/jpegQuality``,
+    /// ``DedupeOptions/maxSide``), or why libav could not encode it (an error only if the frame is written).
+    public let image: Result<[UInt8], LibavError>
+    /// The frame as `report.html` shows it (``ReportWriter/thumbnailSide``); nil without a report, or when it could
+    /// not be encoded.
+    public let thumbnail: [UInt8]?
+}
+
+/// How a run's images are encoded: what ``FrameImages`` holds.
+struct ImageExport: Sendable {
+    let format: StillImageFormat
+    let jpegQuality: Int
+    let maxSide: Int?
+    /// Whether the report's thumbnail is encoded too.
+    let thumbnails: Bool
+
+    init(_ options: DedupeOptions) {
+        format = options.imageFormat
+        jpegQuality = options.jpegQuality
+        maxSide = options.maxSide
+        thumbnails = options.report
+    }
+}
+
+/// Encodes sampled frames as ``FrameImages`` (one per thread: encoders are not thread-safe).
+final class FrameImageEncoder {
+    let export: ImageExport
+    private let encoder: StillImageEncoder
+    private let thumbnailEncoder = StillImageEncoder(format: .jpg, jpegQuality: 6)
+
+    init(_ export: ImageExport) {
+        self.export = export
+        encoder = StillImageEncoder(format: export.format, jpegQuality: export.jpegQuality)
+    }
+
+    func images(of picture: Picture) -> FrameImages {
+        let image: Result<[UInt8], LibavError>
+        do throws(LibavError) { image = .success(try encoder.encode(picture, maxSide: export.maxSide)) } catch { image = .failure(error) }
+        let thumbnail = export.thumbnails ? try? thumbnailEncoder.encode(picture, maxSide: ReportWriter.thumbnailSide) : nil
+        return FrameImages(image: image, thumbnail: thumbnail)
+    }
+}
+
 extension NetworkFrame where Attachment == Picture {
     /// A sampled frame with everything the scorers need, prepared on the decoding thread: its hashes, the luma
     /// SSIM compares (area-downscaled to `ssimShortSide`), its sharpness and exposure, the analysis luma and the
     /// active picture inside its black bars (for the keyframes' local features), and the network's input
     /// picture (at `networkSize`, nil for none) made of the active picture only, so that bars neither make a copy
-    /// look new nor two videos with bars look alike; the decoded picture is attached, to write its image.
-    init(_ sample: SampledFrame, ssimShortSide: Int, networkSize: Int?, networkInput mode: NetworkInput) throws(LibavError) {
+    /// look new nor two videos with bars look alike; the decoded picture is attached, for its images.
+    /// `clock` gets the time of the signals (hashes, SSIM luma, sharpness, bars) and of the network's input (scaling).
+    init(_ sample: SampledFrame, ssimShortSide: Int, networkSize: Int?, networkInput mode: NetworkInput,
+         clock: inout ThreadClock) throws(LibavError) {
         let p = sample.picture
         let signals = FrameSignals(
             index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds, source: sample.source,
             hash: FrameHash(sample.luma), luma: sample.luma.areaDownscaled(shortSide: ssimShortSide), quality: PictureQuality(sample.luma),
             thumbnail: sample.thumbnail, intermediateFrames: sample.intermediateFrames, analysisLuma: sample.luma, pictureSize: (p.width, p.height))
+        clock.lap(.signals)
         var input: RGBImage? = nil
         if let size = networkSize {
             let a = signals.activeArea ?? PictureRect(width: p.width, height: p.height)
@@ -36,58 +87,118 @@ extension NetworkFrame where Attachment == Picture {
                 input = try p.rgb(width: size, height: size, crop: (a.x + (a.width - side) / 2, a.y + (a.height - side) / 2, side, side), smooth: true)
             }
         }
+        clock.lap(.networkInput)
         self.init(StageFrame(signals, attachment: sample.picture), networkInput: input)
     }
 }
 
-/// Decodes and prepares frames on a thread of its own, handing them over through a bounded queue
-/// (back-pressure keeps memory flat), so decoding overlaps with the network and the writers.
+extension NetworkFrame {
+    /// The same frame with another attachment.
+    func attaching<Other>(_ other: Other) -> NetworkFrame<Other> {
+        NetworkFrame<Other>(StageFrame(frame.signals, attachment: other), networkInput: networkInput)
+    }
+}
+
+/// Decodes and prepares frames on a thread of its own and, when the run writes images, encodes them on another
+/// (``FrameImages``), handing them over through bounded queues (back-pressure keeps memory flat), so decoding and
+/// encoding overlap with the network and the writers. Only the frames between the decoder and the encoder are held
+/// as decoded pictures (``pictureQueueCapacity``); what the consumer takes carries its encoded images, or nothing.
 final class FrameSource {
-    typealias Item = Result<NetworkFrame<Picture>, DecoderError>
+    typealias Item = Result<NetworkFrame<FrameImages?>, DecoderError>
+    typealias Decoded = Result<NetworkFrame<Picture>, DecoderError>
+    /// Decoded pictures waiting for the encoder: enough to smooth out the two threads' steps.
+    static let pictureQueueCapacity = 2
     private let queue: FrameQueue<Item>
-    private let done = DispatchSemaphore(value: 0)
+    private let pictures: FrameQueue<Decoded>?
+    private let done = DispatchGroup()
     private let reader: Handoff<VideoReader>
+    private let clocks: Handoff<(decoding: ThreadClock, encoding: ThreadClock)>
+    private var consumerWaiting = 0.0
     private var joined = false
     /// The input's stated duration in seconds, when known.
     let duration: Double?
 
     /// Starts decoding `reader` at once.
-    init(reader: VideoReader, ssimShortSide: Int, networkSize: Int?, networkInput: NetworkInput, capacity: Int) {
+    /// - Parameter images: how to encode each frame's images; nil: none (the frames carry nothing).
+    init(reader: VideoReader, ssimShortSide: Int, networkSize: Int?, networkInput: NetworkInput, images: ImageExport?, capacity: Int) {
         let queue = FrameQueue<Item>(capacity: capacity)
+        let pictures = images.map { _ in FrameQueue<Decoded>(capacity: Self.pictureQueueCapacity) }
         let box = Handoff(reader)
+        let clocks = Handoff((decoding: ThreadClock(), encoding: ThreadClock()))
         duration = reader.info.duration
-        let done = done
         self.queue = queue
+        self.pictures = pictures
         self.reader = box
-        let thread = Thread {
+        self.clocks = clocks
+        let decoding = Thread { [done] in
             defer {
-                queue.close()
-                done.signal()
+                pictures?.close()
+                if pictures == nil { queue.close() }
+                done.leave()
+            }
+            var clock = ThreadClock()
+            defer { clocks.value.decoding = clock }
+            /// Hands `item` on; false when the consumer stopped.
+            func put(_ item: Decoded) -> Bool {
+                defer { clock.lap(.waitingToHandOver) }
+                if let pictures { return pictures.put(item) }
+                return queue.put(item.map { $0.attaching(nil) })
             }
             let reader = box.value
-            while !queue.isCancelled {
+            while !(pictures?.isCancelled ?? queue.isCancelled) {
+                clock.start()
                 let sample: SampledFrame?
                 do throws(DecoderError) { sample = try reader.next() } catch {
-                    queue.put(.failure(error))
+                    clock.lap(.decoding)
+                    _ = put(.failure(error))
                     return
                 }
+                clock.lap(.decoding)
                 guard let sample else { return }
-                guard let frame = try? NetworkFrame(sample, ssimShortSide: ssimShortSide, networkSize: networkSize, networkInput: networkInput) else {
+                guard let frame = try? NetworkFrame(sample, ssimShortSide: ssimShortSide, networkSize: networkSize, networkInput: networkInput,
+                                                    clock: &clock) else {
                     continue  // a picture libswscale cannot convert: skipped like a corrupt frame
                 }
-                guard queue.put(.success(frame)) else { return }
+                guard put(.success(frame)) else { return }
             }
         }
-        thread.name = "framededupe.decode"
-        thread.stackSize = 4 << 20
-        thread.start()
+        done.enter()
+        decoding.name = "framededupe.decode"
+        decoding.stackSize = 4 << 20
+        decoding.start()
+        if let pictures, let images {
+            let encoding = Thread { [done] in
+                defer {
+                    queue.close()
+                    pictures.cancel()  // the decoder stops too when the consumer did
+                    done.leave()
+                }
+                var clock = ThreadClock()
+                defer { clocks.value.encoding = clock }
+                let encoder = FrameImageEncoder(images)
+                clock.start()
+                while let item = pictures.take() {
+                    clock.lap(.waitingForPictures)
+                    let encoded = item.map { $0.attaching(Optional(encoder.images(of: $0.frame.attachment))) }
+                    clock.lap(.encoding)
+                    guard queue.put(encoded) else { return }
+                    clock.lap(.waitingToHandOver)
+                }
+            }
+            done.enter()
+            encoding.name = "framededupe.encode"
+            encoding.start()
+        }
     }
 
     deinit { join() }
 
     /// The next prepared frame in time order; nil at the end.
-    func next() throws(DecoderError) -> NetworkFrame<Picture>? {
-        switch queue.take() {
+    func next() throws(DecoderError) -> NetworkFrame<FrameImages?>? {
+        let start = ThreadClock.now()
+        let item = queue.take()
+        consumerWaiting += ThreadClock.now() - start
+        switch item {
         case .none: return nil
         case .success(let frame): return frame
         case .failure(let error): throw error
@@ -95,13 +206,16 @@ final class FrameSource {
     }
 
     /// Stops decoding without waiting: frames already prepared are still handed out by ``next()``, then it returns nil.
-    func stopReading() { queue.cancel() }
+    func stopReading() {
+        queue.cancel()
+        pictures?.cancel()
+    }
 
-    /// Stops decoding early (if it has not ended) and waits for the decoding thread.
+    /// Stops decoding early (if it has not ended) and waits for the decoding (and encoding) thread.
     func join() {
         guard !joined else { return }
         joined = true
-        queue.cancel()
+        stopReading()
         done.wait()
     }
 
@@ -109,5 +223,11 @@ final class FrameSource {
     var finishedReader: VideoReader {
         join()
         return reader.value
+    }
+
+    /// Where the decoding and encoding threads spent their time, and how long ``next()`` waited: after ``join()``.
+    var threadTimes: (decoding: ThreadClock, encoding: ThreadClock?, consumerWaiting: Double) {
+        join()
+        return (clocks.value.decoding, pictures == nil ? nil : clocks.value.encoding, consumerWaiting)
     }
 }

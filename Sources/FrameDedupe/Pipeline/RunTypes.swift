@@ -4,7 +4,6 @@ import Pixels
 import Similarity
 
 /// Where a run is, for a progress display.
-/// Where a run is, for a progress display.
 public struct RunProgress: Sendable {
     /// Seconds of input analysed so far.
     public let position: Double
@@ -57,6 +56,8 @@ public struct SceneList: Sendable {
     /// Sampled frames that took the embedding of an unchanged frame before them instead of a network call
     /// (``UnchangedFrameRule``); nil when the network did not run.
     public var embeddingsReused: Int? = nil
+    /// Where the run's time went, per thread and step (nil for results read back from a folder).
+    public var profile: RunProfile? = nil
 }
 
 /// One image of `unique/`: a cluster's exemplar, a scene's keyframe (`--keep scene`) or a further frame

@@ -14,7 +14,8 @@ struct DiverseFrame: Codable {
 }
 
 /// Writes a run's images as its scenes close: each keyframe into `keyframes/`, its thumbnail for `report.html`,
-/// and `--keep diverse` frames into `candidates/` (from where `unique/` takes those it keeps).
+/// and `--keep diverse` frames into `candidates/` (from where `unique/` takes those it keeps). The images were
+/// encoded as the frames were decoded (``FrameImages``).
 final class SceneImageWriter {
     let input: String
     let output: URL
@@ -23,8 +24,6 @@ final class SceneImageWriter {
     let candidateFolder: URL?
     /// Images written under a checkpoint go to a temporary name first (a name there always holds a whole image).
     let checkpoint: Checkpoint?
-    private let encoder: StillImageEncoder
-    private let thumbnailEncoder = StillImageEncoder(format: .jpg, jpegQuality: 6)
 
     init(input: String, output: URL, options: DedupeOptions, keyframeFolder: URL, candidateFolder: URL?, checkpoint: Checkpoint?) {
         self.input = input
@@ -33,37 +32,44 @@ final class SceneImageWriter {
         self.keyframeFolder = checkpoint?.keyframes ?? keyframeFolder
         self.candidateFolder = candidateFolder.map { checkpoint?.candidates ?? $0 }
         self.checkpoint = checkpoint
-        encoder = StillImageEncoder(format: options.imageFormat, jpegQuality: options.jpegQuality)
     }
 
+    /// How the frames' images are to be encoded.
+    var export: ImageExport { ImageExport(options) }
+
     /// Writes a scene's keyframe; returns its path relative to the output folder and the report's thumbnail.
-    func writeKeyframe(of scene: Scene, picture: Picture) throws(RunError) -> (path: String, thumbnail: [UInt8]?) {
+    func writeKeyframe(of scene: Scene, images: FrameImages?) throws(RunError) -> (path: String, thumbnail: [UInt8]?) {
         let name = keyframeName(scene: scene.id, seconds: scene.keyframe.seconds, format: options.imageFormat)
-        let bytes: [UInt8]
-        do { bytes = try encoder.encode(picture, maxSide: options.maxSide) } catch { throw .encoding(input, error) }
+        let bytes = try encoded(images)
         do {
             try write(bytes, to: keyframeFolder.appendingPathComponent(name))
         } catch {
             throw .output(OutputError(path: output.appendingPathComponent(ResultsLayout.keyframesFolder + "/" + name).path, reason: OutputFolder.reason(error)))
         }
-        let thumbnail = options.report ? try? thumbnailEncoder.encode(picture, maxSide: ReportWriter.thumbnailSide) : nil
-        return (ResultsLayout.keyframesFolder + "/" + name, thumbnail)
+        return (ResultsLayout.keyframesFolder + "/" + name, options.report ? images?.thumbnail : nil)
     }
 
     /// Writes a `--keep diverse` frame of scene `scene`; returns its path relative to the output folder, nil when
     /// diverse frames are not written.
-    func writeDiverseFrame(scene: Int, seconds: Double, picture: Picture) throws(RunError) -> String? {
+    func writeDiverseFrame(scene: Int, seconds: Double, images: FrameImages?) throws(RunError) -> String? {
         guard let candidateFolder else { return nil }
         let name = keyframeName(scene: scene, seconds: seconds, format: options.imageFormat)
+        let bytes = try encoded(images)
         do {
-            let bytes = try encoder.encode(picture, maxSide: options.maxSide)
             try write(bytes, to: candidateFolder.appendingPathComponent(name))
-        } catch let error as LibavError {
-            throw .encoding(input, error)
         } catch {
             throw .output(OutputError(path: output.appendingPathComponent(ResultsLayout.uniqueFolder).path, reason: OutputFolder.reason(error)))
         }
         return ResultsLayout.candidatesFolder + "/" + name
+    }
+
+    /// A frame's encoded image, or the encoder's error.
+    private func encoded(_ images: FrameImages?) throws(RunError) -> [UInt8] {
+        guard let images else { preconditionFailure("a run that writes images encodes every frame's") }
+        switch images.image {
+        case .success(let bytes): return bytes
+        case .failure(let error): throw .encoding(input, error)
+        }
     }
 
     private func write(_ bytes: [UInt8], to url: URL) throws {
@@ -111,7 +117,7 @@ final class SceneCollector {
         loggedDiverse = diverse.count
     }
 
-    func receive(_ event: SceneEvent<Picture>) throws(RunError) {
+    func receive(_ event: SceneEvent<FrameImages?>) throws(RunError) {
         switch event {
         case .frame(let record, let frame):
             frames.append(record)
@@ -132,11 +138,11 @@ final class SceneCollector {
     }
 
     /// Writes a closed scene's images and keeps it; returns it whole with its thumbnail.
-    private func keep(_ closed: ClosedScene<Picture>) throws(RunError) -> (Scene, [UInt8]?) {
+    private func keep(_ closed: ClosedScene<FrameImages?>) throws(RunError) -> (Scene, [UInt8]?) {
         var scene = closed.scene
         var thumbnail: [UInt8]? = nil
         if let images {
-            (scene.keyframe.path, thumbnail) = try images.writeKeyframe(of: scene, picture: closed.keyframe.attachment)
+            (scene.keyframe.path, thumbnail) = try images.writeKeyframe(of: scene, images: closed.keyframe.attachment)
         }
         closedScenes.append(scene, thumbnail: thumbnail)
         do { try sceneClosed?(scene) } catch { throw .output(error) }
@@ -144,7 +150,7 @@ final class SceneCollector {
             let s = extra.signals
             var keyframe = Keyframe(frameIndex: s.index, timestamp: s.timestamp, seconds: s.seconds, path: nil,
                                     centrality: 0, sharpness: s.quality.sharpness, exposure: s.quality.exposure)
-            keyframe.path = try images?.writeDiverseFrame(scene: scene.id, seconds: s.seconds, picture: extra.attachment)
+            keyframe.path = try images?.writeDiverseFrame(scene: scene.id, seconds: s.seconds, images: extra.attachment)
             diverse.append(DiverseFrame(scene: scene.id, keyframe: keyframe, vector: s.embedding?.vector, luma: s.luma, features: features))
         }
         return (scene, thumbnail)

@@ -6,10 +6,12 @@ import Similarity
 /// Finds the scenes of one input and writes them, with a keyframe image each, to `output`.
 ///
 /// Frames stream through the stages (``sceneStages(_:carrying:)``): decoding runs on its own thread ahead of
-/// the network by at most two batches, and only the open scene's candidate keyframes are held as pictures, so
-/// memory does not grow with the input's length. Images are written as scenes close; the closed scenes'
-/// embeddings, grids, lumas and report thumbnails wait on disk (``ClosedScenes``) and come back for clustering
-/// only after the decoder and every picture are released (the per-frame records, ~0.25 KB each, stay in memory).
+/// the network by at most two batches, and each frame's images are encoded on another as soon as it is decoded
+/// (``FrameImages``), so the frames the network and the open scene's keyframe candidates hold carry encoded images
+/// at export size, not decoded pictures, and memory does not grow with the input's length. Images are written as
+/// scenes close; the closed scenes' embeddings, grids, lumas and report thumbnails wait on disk (``ClosedScenes``)
+/// and come back for clustering only after the decoder is released (the per-frame records, ~0.25 KB each, stay in
+/// memory).
 /// `report.html` and `scenes.json` are written in pieces, never held whole.
 ///
 /// - Parameters:
@@ -52,6 +54,8 @@ private final class SceneRun {
     /// The input's size and digest as it was when the run began (``InputFileIdentity``), for the results.
     let inputFile: InputFileIdentity?
     private let closedScenes: ClosedScenes
+    /// When the run began (``ThreadClock/now()``), and the process's CPU time then, for its profile.
+    private let started = (wall: ThreadClock.now(), cpu: RunProfile.processCPU())
 
     init(input: String, options: DedupeOptions, output: URL?, network: EfficientNetLite?, stats: URL?, interruption: Interruption?,
          note: (String) -> Void) throws(RunError) {
@@ -143,37 +147,45 @@ private final class SceneRun {
         let interrupted: Bool
         /// ``Embedder/reusedCount``, when the network ran.
         let embeddingsReused: Int?
+        /// Where the decoding and encoding threads spent their time.
+        var threads: [RunProfile.Thread] = []
+        /// Where this thread spent its time while the input was read.
+        var runClock = ThreadClock()
     }
 
-    /// Decodes the input and runs the stages over it. Everything that decodes and holds pictures lives in this
-    /// function only — the reader (libav's contexts and the container's index), the frame queue, the stages'
+    /// Decodes the input and runs the stages over it. Everything that decodes and holds frames lives in this
+    /// function only — the reader (libav's contexts and the container's index), the frame queues, the stages'
     /// candidate frames — and is gone when it returns.
     private func analyse(restart: Restart?, interruption: Interruption?) throws(RunError) -> Analysis {
         let source = FrameSource(reader: reader!, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
-                                 networkInput: options.networkInput, capacity: frameQueueCapacity(options))
+                                 networkInput: options.networkInput, images: collector.images?.export, capacity: frameQueueCapacity(options))
         reader = nil
-        let embedder = Embedder<Picture>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames)
+        let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames)
         embedder.store = checkpoint
         if let restart { embedder.neededFrom = restart.position - 1 }
-        let feed = ResumingInput<Picture>(restart: restart)
-        let stages = embedder.then(feed).then(sceneStages(options, carrying: Picture.self))
+        let feed = ResumingInput<FrameImages?>(restart: restart)
+        let stages = embedder.then(feed).then(sceneStages(options, carrying: FrameImages?.self))
         var interrupted = false
         var lastSeconds: Double? = nil
         var analysis: Analysis? = nil
         let collector = collector, checkpoint = checkpoint, input = input
-        try runStages(stages, inputs: { () throws(RunError) -> NetworkFrame<Picture>? in
+        var clock = ThreadClock()
+        try runStages(stages, inputs: { () throws(RunError) -> NetworkFrame<FrameImages?>? in
+            clock.lap(.sceneStages)
             if !interrupted, interruption?.isRequested == true {
                 interrupted = true
                 source.stopReading()  // frames already decoded are still handed out, then the stream ends
             }
-            let frame: NetworkFrame<Picture>?
+            let frame: NetworkFrame<FrameImages?>?
             do throws(DecoderError) { frame = try source.next() } catch { throw .input(input, error) }
             // The reader stops waiting for a slow input when interrupted: then it ended because of the request.
             if frame == nil, interruption?.isRequested == true { interrupted = true }
             if let error = checkpoint?.writeError { throw .output(error) }
             if let frame { lastSeconds = frame.frame.signals.seconds }
+            clock.start()
             return frame
         }, end: { () throws(RunError) -> Double in
+            clock.lap(.sceneStages)
             if let error = checkpoint?.writeError { throw .output(error) }
             if feed.isWaiting {
                 // The input ended (or the run was interrupted) before the frame the checkpoint goes on from.
@@ -192,14 +204,30 @@ private final class SceneRun {
             analysis = Analysis(video: finished.info, counts: finished.counts, warnings: finished.warnings, end: end, interrupted: interrupted,
                                 embeddingsReused: network == nil ? nil : embedder.reusedCount)
             collector.logClose = nil  // the scenes closed at the end are not logged: the results follow at once
+            clock.start()
             return end
-        }, into: { (event: SceneEvent<Picture>) throws(RunError) in try collector.receive(event) })
+        }, into: { (event: SceneEvent<FrameImages?>) throws(RunError) in
+            clock.lap(.sceneStages)
+            try collector.receive(event)
+            clock.lap(.writes)
+        })
+        clock.lap(.sceneStages)
+        // The network ran inside the stages: its time moves from theirs to its own.
+        clock.move(embedder.networkSeconds, from: .sceneStages, to: .network)
+        let times = source.threadTimes
+        clock.addWait(times.consumerWaiting, to: .waitingForFrames)
+        analysis!.threads = [RunProfile.Thread(name: "decoding", clock: times.decoding)]
+            + (times.encoding.map { [RunProfile.Thread(name: "encoding", clock: $0)] } ?? [])
+        analysis!.runClock = clock
         return analysis!
     }
 
     /// Clusters the scenes, chooses the images of `unique/` and writes every result into the output folder.
     private func results(scenes: [Scene], analysis a: Analysis) throws(RunError) -> SceneList {
+        var clock = a.runClock
+        clock.start()
         var clusters = clusterScenes(scenes, options: options.clustering)
+        clock.lap(.clustering)
         let diverse = collector.diverse
         var unique = chooseUniqueImages(clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse,
                                         fileExtension: options.imageFormat.fileExtension, geometric: options.clustering)
@@ -217,7 +245,7 @@ private final class SceneRun {
             warnings.append(sparse)
         }
         if a.interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", a.end)) }
-        let list = SceneList(video: a.video, options: options, frames: collector.frames, scenes: scenes, clusters: clusters,
+        var list = SceneList(video: a.video, options: options, frames: collector.frames, scenes: scenes, clusters: clusters,
                              counts: a.counts, warnings: warnings, end: a.end, uniqueImages: unique, complete: !a.interrupted,
                              inputFile: inputFile, embeddingsReused: a.embeddingsReused)
         if let folder {
@@ -231,6 +259,9 @@ private final class SceneRun {
                 options.testHooks.faultPoint?(.end)
             } catch { throw .output(error) }
         }
+        clock.lap(.results)
+        list.profile = RunProfile(threads: a.threads + [RunProfile.Thread(name: "run", clock: clock)], wall: ThreadClock.now() - started.wall,
+                                  cpu: RunProfile.processCPU() - started.cpu)
         return list
     }
 }

@@ -90,6 +90,8 @@ public final class Embedder<Attachment>: FrameStage {
     /// Frames that took their anchor's embedding instead of a network call (in a resumed run, counted from the
     /// input's start as in an uninterrupted one).
     public private(set) var reusedCount = 0
+    /// Wall-clock and CPU seconds spent in the network and in the unchanged-frame checks (for a run's profile).
+    public private(set) var networkSeconds = (wall: 0.0, cpu: 0.0)
 
     public init(network: EfficientNetLite?, batchSize: Int, unchanged: UnchangedFrameRule? = nil) {
         self.network = network
@@ -101,7 +103,10 @@ public final class Embedder<Attachment>: FrameStage {
 
     public func process<E: Error>(_ input: Input, emit: (Output) throws(E) -> Void) throws(E) {
         guard network != nil else { return try emit(input.frame) }
-        if let rule = unchanged, let anchor, rule.isUnchanged(input.frame.signals, since: anchor) {
+        let start = (ThreadClock.now(), ThreadClock.threadCPU())
+        let isUnchanged = unchanged.map { rule in anchor.map { rule.isUnchanged(input.frame.signals, since: $0) } ?? false } ?? false
+        timed(since: start)
+        if isUnchanged {
             sources.append(sources.indices.last { sources[$0] == $0 } ?? -1)
             reusedCount += 1
         } else {
@@ -117,6 +122,7 @@ public final class Embedder<Attachment>: FrameStage {
     }
 
     private func flush<E: Error>(emit: (Output) throws(E) -> Void) throws(E) {
+        let start = (ThreadClock.now(), ThreadClock.threadCPU())
         var frames = batch.map(\.frame)
         let sources = sources
         let own = sources.indices.filter { sources[$0] == $0 }  // the frames that go through the network
@@ -146,7 +152,13 @@ public final class Embedder<Attachment>: FrameStage {
             anchorEmbedding = nil
             skippedAnchorBatch = (inputs, own.count - 1)
         }
+        timed(since: start)
         for frame in frames { try emit(frame) }
+    }
+
+    private func timed(since start: (wall: Double, cpu: Double)) {
+        networkSeconds.wall += ThreadClock.now() - start.wall
+        networkSeconds.cpu += ThreadClock.threadCPU() - start.cpu
     }
 }
 

@@ -147,7 +147,7 @@ public final class KeyframePicker<Attachment>: FrameStage {
 /// cosine of embeddings, else 1 − SSIM) from the keyframe and from every other frame kept, in time order — and,
 /// with ``geometricCheck``, not a geometric copy of any of them (``GeometricVerifier``, the earlier frame as A, its
 /// features taken inside the scene's active picture): a shot that moves a little is one content however its
-/// embedding drifts. With ``diversity`` nil, keeps nothing more. Either way drops the candidates, so their pictures
+/// embedding drifts. With ``diversity`` nil, keeps nothing more. Either way drops the candidates, so their images
 /// are released.
 public final class DiversityPicker<Attachment>: FrameStage {
     public typealias Input = SceneEvent<Attachment>

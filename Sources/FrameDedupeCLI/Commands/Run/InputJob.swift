@@ -28,6 +28,8 @@ struct InputJob: Sendable {
     let progress: ProgressReporter
     /// Set by SIGINT/SIGTERM: the inputs being analysed stop early, no other starts.
     let interruption: Interruption
+    /// `--profile`: where each input's time went, on stderr after it.
+    var profile = false
 
     /// The options of `input`'s analysis.
     func options(for input: String) -> DedupeOptions {
@@ -98,6 +100,7 @@ struct InputJob: Sendable {
         for warning in list.warnings { Terminal.warning(input, warning) }
         if list.frames.isEmpty { Terminal.warning(input, "no frames were sampled") }
         InputJob.logDetails(list, input: input)
+        if profile, let p = list.profile { for line in p.lines { Terminal.note(input, line) } }
         if let selectFile {
             do {
                 try writeAtomically(ResultPrinter(results: selectResults, format: .select).selectScript(list), to: URL(fileURLWithPath: selectFile))

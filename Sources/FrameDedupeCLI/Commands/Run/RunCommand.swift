@@ -79,6 +79,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
 
     // The groups' options under their own names, for the code below.
     var jobs: Int { jobsOption.jobs }
+    var profile: Bool { jobsOption.profile }
     var scorer: ScorerKind { cuts.scorer }
     var cutRule: SceneBoundaryRule.Method { cuts.cutRule }
     var cutProbability: Double? { cuts.cutProbability }
@@ -253,7 +254,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         defer { withExtendedLifetime(signals) {} }
         let progress = ProgressReporter(mode: messages.progress, quiet: messages.quiet, inputs: inputs.count, live: jobs == 1)
         let job = InputJob(options: options, inputOptions: inputOptions, stats: stats.map { URL(fileURLWithPath: $0) }, selectFile: printOptions.selectFile,
-                           selectResults: printer?.results ?? .unique, progress: progress, interruption: interruption)
+                           selectResults: printer?.results ?? .unique, progress: progress, interruption: interruption, profile: profile)
         // Resume: --select-file and --stats need the analysis; --print reads a skipped input's results back from its folder.
         let resumable = !force && printOptions.selectFile == nil && stats == nil
         let skip = inputs.indices.map { i in
