@@ -86,8 +86,8 @@ extension NetworkFrame where Attachment == Picture {
                 let side = 7 * min(a.width, a.height) / 8
                 input = try p.rgb(width: size, height: size, crop: (a.x + (a.width - side) / 2, a.y + (a.height - side) / 2, side, side), smooth: true)
             }
+            clock.lap(.networkInput)
         }
-        clock.lap(.networkInput)
         self.init(StageFrame(signals, attachment: sample.picture), networkInput: input)
     }
 }

@@ -6,6 +6,9 @@ import Foundation
 public struct ThreadClock: Sendable {
     /// The steps of a run's threads, in the order a profile lists them.
     public enum Step: String, Sendable, CaseIterable {
+        /// Opening the input, the output folder and the checkpoint, and loading the network when the run was given
+        /// none (the run's thread, before the others start).
+        case opening = "opening"
         /// Reading and decoding the input up to the next sampled frame, with the sampler's lumas and thumbnails.
         case decoding = "demux+decode"
         /// Hashes, the SSIM luma, sharpness, exposure and black bars of a sampled frame.
@@ -72,6 +75,12 @@ public struct ThreadClock: Sendable {
         self.seconds[to, default: 0] += seconds.wall
         cpuSeconds[from, default: 0] -= seconds.cpu
         cpuSeconds[to, default: 0] += seconds.cpu
+    }
+
+    /// Adds `seconds` to `step`.
+    mutating func add(_ seconds: (wall: Double, cpu: Double), to step: Step) {
+        self.seconds[step, default: 0] += seconds.wall
+        cpuSeconds[step, default: 0] += seconds.cpu
     }
 
     /// Adds `seconds` of waiting to `step` (a wait takes no CPU time).

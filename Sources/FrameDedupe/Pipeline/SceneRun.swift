@@ -157,6 +157,8 @@ private final class SceneRun {
     /// function only — the reader (libav's contexts and the container's index), the frame queues, the stages'
     /// candidate frames — and is gone when it returns.
     private func analyse(restart: Restart?, interruption: Interruption?) throws(RunError) -> Analysis {
+        // The time so far, on this thread only (the decoding thread starts next).
+        let opening = (wall: ThreadClock.now() - started.wall, cpu: RunProfile.processCPU() - started.cpu)
         let source = FrameSource(reader: reader!, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
                                  networkInput: options.networkInput, images: collector.images?.export, capacity: frameQueueCapacity(options))
         reader = nil
@@ -170,6 +172,7 @@ private final class SceneRun {
         var analysis: Analysis? = nil
         let collector = collector, checkpoint = checkpoint, input = input
         var clock = ThreadClock()
+        clock.add(opening, to: .opening)
         try runStages(stages, inputs: { () throws(RunError) -> NetworkFrame<FrameImages?>? in
             clock.lap(.sceneStages)
             if !interrupted, interruption?.isRequested == true {
@@ -213,7 +216,7 @@ private final class SceneRun {
         })
         clock.lap(.sceneStages)
         // The network ran inside the stages: its time moves from theirs to its own.
-        clock.move(embedder.networkSeconds, from: .sceneStages, to: .network)
+        if network != nil { clock.move(embedder.networkSeconds, from: .sceneStages, to: .network) }
         let times = source.threadTimes
         clock.addWait(times.consumerWaiting, to: .waitingForFrames)
         analysis!.threads = [RunProfile.Thread(name: "decoding", clock: times.decoding)]
