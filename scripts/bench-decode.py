@@ -25,15 +25,16 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def timed(cmd):
-    """Wall seconds and peak RSS (MB) of one run of cmd, via GNU time's %e/%M."""
+def timed(cmd, cpu=False):
+    """Wall seconds and peak RSS (MB) of one run of cmd, via GNU time's %M; with `cpu`, also its CPU seconds (user +
+    system, all threads: %U + %S)."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
         start = time.monotonic()
-        subprocess.run(["/usr/bin/time", "-f", "%M", "-o", t.name] + cmd, check=True,
+        subprocess.run(["/usr/bin/time", "-f", "%M %U %S", "-o", t.name] + cmd, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wall = time.monotonic() - start
-        rss_kb = int(t.read().strip().splitlines()[-1])
-    return wall, rss_kb / 1024
+        rss_kb, user, system = t.read().strip().splitlines()[-1].split()
+    return (wall, int(rss_kb) / 1024, float(user) + float(system)) if cpu else (wall, int(rss_kb) / 1024)
 
 
 def machine(binary=os.path.join(ROOT, ".build", "release", "framededupe")):
@@ -69,6 +70,9 @@ def main():
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch BENCHMARKS.md")
     ap.add_argument("--benchmarks", default=os.path.join(ROOT, "BENCHMARKS.md"), help="the Markdown file to write (default BENCHMARKS.md)")
     ap.add_argument("--section", default="decode", help="the section's marker name (default decode; another name for other clips)")
+    ap.add_argument("--compare", action="append", default=[], metavar="LABEL=BINARY",
+                    help="also run another build with the defaults, interleaved with the rest (e.g. before=/path/to/old/framededupe)")
+    ap.add_argument("--defaults-only", action="store_true", help="only ffmpeg decode-only and framededupe with the defaults (and --compare builds)")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"bench-decode: {args.binary} missing: run 'swift build -c release' first")
@@ -86,6 +90,11 @@ def main():
         ("framededupe --scorer ssim --decode keyframes", lambda c: [args.binary, c, "-q", "--force", "-o", out, "--scorer", "ssim", "--decode", "keyframes"]),
         ("ffmpeg -skip_frame nokey (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", "-i", c, "-f", "null", "-"]),
     ]
+    if args.defaults_only:
+        variants = [v for v in variants if v[0].startswith("ffmpeg -vf") or v[0].startswith("framededupe defaults")]
+    for spec in args.compare:
+        label, _, binary = spec.partition("=")
+        variants.append((f"framededupe defaults, {label} build", lambda c, b=binary: [b, c, "-q", "--force", "-o", out, "--fps", "2"]))
     rows = []
     durations = {}
     for clip in clips:
@@ -94,27 +103,34 @@ def main():
             check=True, capture_output=True, text=True).stdout)
         times = {name: [] for name, _ in variants}
         rss = {name: [] for name, _ in variants}
+        cpu = {name: [] for name, _ in variants}
         for _ in range(args.rounds):
             for name, cmd in variants:
-                w, m = timed(cmd(clip))
+                w, m, c = timed(cmd(clip), cpu=True)
                 times[name].append(w)
                 rss[name].append(m)
+                cpu[name].append(c)
         base = statistics.median(times[variants[0][0]])
         for name, _ in variants:
             med = statistics.median(times[name])
-            rows.append((os.path.basename(clip), name, med, med / base, statistics.median(rss[name])))
-            print(f"{os.path.basename(clip):20} {name:50} {med:7.2f} s  {med / base:5.2f}x  {statistics.median(rss[name]):6.0f} MB", flush=True)
+            rows.append((os.path.basename(clip), name, med, med / base, statistics.median(rss[name]), statistics.median(cpu[name])))
+            print(f"{os.path.basename(clip):20} {name:50} {med:7.2f} s  {med / base:5.2f}x  {statistics.median(rss[name]):6.0f} MB"
+                  f"  CPU {statistics.median(cpu[name]):6.2f} s", flush=True)
     shutil.rmtree(out, ignore_errors=True)
     if args.no_write:
         return
-    table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | sampled frames/s | median peak RSS (MB) |", "|---|---|---:|---:|---:|---:|"]
-    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {'' if '--decode keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} |" for c, n, t, r, m in rows]
+    table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | sampled frames/s | median peak RSS (MB) | median CPU (s) |",
+             "|---|---|---:|---:|---:|---:|---:|"]
+    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {'' if '--decode keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} | {u:.2f} |"
+              for c, n, t, r, m, u in rows]
     body = "\n".join([
         f"Machine: {noted}; {args.rounds} interleaved round{'s' if args.rounds > 1 else ''}, medians; {time.strftime('%Y-%m-%d')}.",
         "",
         f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds}` (clips from `scripts/make-bench-clips.sh`: 60 s of real footage, H.264 with B-frames)."
         if not args.clips else
-        f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds} --section {args.section} {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in args.clips)}`.",
+        f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds} --section {args.section}"
+        f"{' --defaults-only' if args.defaults_only else ''}{''.join(f' --compare {c}' for c in args.compare)}"
+        f" {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in args.clips)}`.",
         "",
         *table,
     ])
