@@ -44,7 +44,8 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # signal name, direction: +1 when larger means "copy", -1 when smaller does.
-SIGNALS = [("cosine", -1), ("grid", -1), ("inliers", +1), ("inlier_ratio", +1), ("coverage", +1), ("span", +1)]
+SIGNALS = [("cosine", -1), ("grid", -1), ("inliers", +1), ("inlier_ratio", +1), ("coverage", +1), ("span", +1),
+           ("cell_coverage", +1)]
 
 
 def run(cmd, **kw):
@@ -187,6 +188,8 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="reuse embeddings and the Swift tool's results from --work")
     parser.add_argument("--markdown", help="also write the summary as Markdown to this file")
     parser.add_argument("--rule-search", action="store_true", help="search the verdict's constants on TUNE")
+    parser.add_argument("--split", choices=["tune", "sealed"],
+                        help="only the pairs of this part (measure on TUNE without seeing SEALED)")
     parser.add_argument("--benchmarks", help="rewrite this file's geometry-pairs section")
     parser.add_argument("--short-side", type=int, default=256,
                         help="the luma's shorter side for the geometry (default 256, the analysis luma the decoder makes)")
@@ -194,6 +197,8 @@ def main():
     devset = os.environ.get("DEVSET", os.path.join(ROOT, ".cache", "devset"))
     os.makedirs(args.work, exist_ok=True)
     clips, truths, pairs = load_devset(devset)
+    if args.split:
+        pairs = [p for p in pairs if p["split"] == args.split]
 
     # Frames: the sampled frame nearest each shot's middle, and its shot's sampled frames.
     needed = sorted({p["a"] for p in pairs} | {p["b"] for p in pairs})

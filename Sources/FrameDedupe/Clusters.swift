@@ -28,6 +28,15 @@ public struct ClusterOptions: Sendable, Equatable {
     /// low-bitrate copies sit at cosine 0.24–0.36 of their originals, look-alikes from 0.07 up (BENCHMARKS.md,
     /// "Copies vs look-alikes"); at or below the threshold, no pair is joined this way.
     public var copyRadius: Double = 0.45
+    /// With ``geometricCheck``: each scene's pairs are verified only with its this many nearest scenes (by the
+    /// mixed distance, among those closer than ``copyRadius``); a pair is verified when either scene has the other
+    /// among its nearest. Bounds the verifications to scenes × this (a few ms each) on inputs of thousands of
+    /// scenes. Pairs closer than the threshold left out are checked on the 3×3 grids instead.
+    public var verifiedNeighbours: Int = 12
+    /// With ``geometricCheck``: leave out, before verifying, the keypoints that sit at the same place and look the
+    /// same in the keyframes of several scenes of the input with different content (``StaticGraphics``: tickers,
+    /// score bugs, station marks), so that shared graphics are no evidence of a copy.
+    public var ignoreStaticGraphics: Bool = true
     /// Mean per-cell cosine distance of the 3×3 feature grids above which two scenes are look-alikes, not copies.
     /// Measured on real frames (`Fixtures.variantsClip`): a frame and its 5% crop, +15% brightness, mirror
     /// and low-bitrate re-encode are within 0.017–0.168 of each other (the better of direct and mirrored);
@@ -101,7 +110,10 @@ public struct SceneClusters: Sendable {
 /// features and are closer than `copyRadius` is verified geometrically (``GeometricVerifier``, the earlier scene
 /// as A, its mirror image tried with `mirroredMatch`): closer than the threshold and not a copy, the distance
 /// becomes 1 (with `spatialCheck`); beyond the threshold and a copy, it becomes 0 — one global transform
-/// explains both keyframes, whatever the embeddings say.
+/// explains both keyframes, whatever the embeddings say. Each scene is verified against at most its
+/// `verifiedNeighbours` nearest scenes (either side's nearest counts), so verification grows linearly with the
+/// scenes; with `ignoreStaticGraphics`, keypoints of static graphics (``StaticGraphics``; scenes farther apart
+/// than `copyRadius` count as different content) are left out of every keyframe first.
 ///
 /// Without features (or without `geometricCheck`), every pair closer than the threshold is
 /// checked cell by cell on the 3×3 feature grids: when the mean cell distance exceeds `gridThreshold`
@@ -198,16 +210,27 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
     guard grids || geometric else { return (distances, 0, 0) }
     let verifier = GeometricVerifier()
     var values = distances.values
+    let n = members.count
+    var features = members.map(\.features)
+    var verified: [Set<Int>] = []
+    if geometric {
+        if options.ignoreStaticGraphics {
+            features = StaticGraphics.removingStatic(features) { i, j in Double(distances[i, j]) > options.copyRadius }
+        }
+        verified = verificationNeighbours(distances, options: options)
+    }
     var vetoed = 0, joined = 0
     var k = 0
-    for i in 0..<members.count {
-        for j in (i + 1)..<members.count {
+    for i in 0..<n {
+        for j in (i + 1)..<n {
             defer { k += 1 }
             let d = Double(values[k])
             var match: GeometricMatch? = nil
-            if options.geometricCheck, let a = members[i].features, let b = members[j].features {
+            if options.geometricCheck, let a = features[i], let b = features[j] {
                 guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius else { continue }
-                match = verifier.verify(a, b, mirror: options.mirroredMatch)
+                if verified[i].contains(j) || verified[j].contains(i) {
+                    match = verifier.verify(a, b, mirror: options.mirroredMatch)
+                }
             }
             if let match, match.isDecisive {  // else (low texture) the grids decide, if any
                 if d <= options.threshold, !match.isCopy {
@@ -224,6 +247,29 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
         }
     }
     return (CondensedDistances(count: members.count, values: values), vetoed, joined)
+}
+
+/// For each scene, the scenes it is verified against: its ``ClusterOptions/verifiedNeighbours`` nearest among
+/// those a verification could change (closer than the threshold with the spatial check, else up to the copy
+/// radius), the nearer first, the earlier on ties.
+func verificationNeighbours(_ distances: CondensedDistances, options: ClusterOptions) -> [Set<Int>] {
+    let n = distances.count, limit = max(options.verifiedNeighbours, 0)
+    var result = [Set<Int>](repeating: [], count: n)
+    var candidates: [(d: Float, j: Int)] = []
+    for i in 0..<n {
+        candidates.removeAll(keepingCapacity: true)
+        for j in 0..<n where j != i {
+            let d = distances[i, j]
+            let useful = Double(d) <= options.threshold ? options.spatialCheck : Double(d) <= options.copyRadius
+            if useful { candidates.append((d, j)) }
+        }
+        if candidates.count > limit {
+            candidates.sort { ($0.d, $0.j) < ($1.d, $1.j) }
+            candidates.removeSubrange(limit...)
+        }
+        result[i] = Set(candidates.map(\.j))
+    }
+    return result
 }
 
 /// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).

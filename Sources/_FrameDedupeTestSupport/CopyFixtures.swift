@@ -59,3 +59,50 @@ extension Fixtures {
         ]
     }
 }
+
+/// Static graphics (issue 17): the same broadcast graphics (a lower third of blocks, a bottom strip and a station mark
+/// cut from a photograph) on different real pictures, and one picture with and without them.
+extension Fixtures {
+    /// What each 1.5 s still of ``overlayClip()`` shows; the same name before the first "/" is the same content.
+    public static let overlayClipScenes = ["L/rocket, left 60%, graphics", "X/cup, graphics", "R/rocket, right 60%, graphics",
+                                           "A/astronaut, graphics", "X/cup, no graphics", "K/cat, graphics", "B/bunny, graphics"]
+
+    /// The graphics: a dark blue lower third with a red edge and white blocks for words, a dark strip along the bottom,
+    /// and a station mark (the astronaut's face, 96×54, white frame) at the top right. Input 0 is the picture, input 1
+    /// the mark's source (revisit-360p.mp4 at 0.5 s).
+    static func graphics(_ picture: String) -> String {
+        var blocks: [String] = []
+        var x = 26
+        for (k, w) in [34, 18, 52, 26, 40, 14, 46, 30, 22, 38].enumerated() {
+            blocks.append("drawbox=x=\(x):y=\(k % 3 == 0 ? 274 : 276):w=\(w):h=\(k % 2 == 0 ? 18 : 14):color=white@1:t=fill")
+            x += w + 10
+        }
+        return "[1:v]crop=220:124:210:40,scale=96:54[mark];[0:v]\(picture),scale=640:360,"
+            + "drawbox=x=0:y=262:w=440:h=46:color=0x10306e@0.9:t=fill,drawbox=x=0:y=262:w=10:h=46:color=0xd02020@1:t=fill,"
+            + blocks.joined(separator: ",")
+            + ",drawbox=x=0:y=326:w=640:h=34:color=black@0.85:t=fill,drawbox=x=514:y=12:w=108:h=66:color=white@1:t=fill[bg];"
+            + "[bg][mark]overlay=520:18,setsar=1[out]"
+    }
+
+    /// (name, sample, seconds, filter, with graphics) of each still of ``overlayClip()``.
+    static let overlayClipStills: [(name: String, input: String, seconds: Double, filter: String, graphics: Bool)] = [
+        ("Lg", "shots-360p.mp4", 7.5, "crop=iw*0.6:ih:0:0", true), ("Xg", "shots-360p.mp4", 1, "null", true),
+        ("Rg", "shots-360p.mp4", 7.5, "crop=iw*0.6:ih:iw*0.4:0", true), ("Ag", "revisit-360p.mp4", 0.5, "null", true),
+        ("X", "shots-360p.mp4", 1, "null", false), ("Kg", "revisit-360p.mp4", 3, "null", true),
+        ("Bg", "bbb-720p.mp4", 2, "null", true),
+    ]
+
+    /// The seven stills of ``overlayClipScenes``, 1.5 s each with hard cuts, 640×360, lossless (FFV1).
+    public static func overlayClip() throws -> URL {
+        let steps: [[String]] = overlayClipStills.map { s in
+            let graph = s.graphics ? graphics(s.filter) : "[0:v]\(s.filter),scale=640:360,setsar=1[out]"
+            return ["-ss", "\(s.seconds)", "-i", sample(s.input).path, "-ss", "0.5", "-i", sample("revisit-360p.mp4").path,
+                    "-filter_complex", graph, "-map", "[out]", "-frames:v", "1", "-f", "image2", "-c:v", "png", "{work}/overlay-\(s.name).png"]
+        }
+        let names = overlayClipStills.map(\.name)
+        let inputs = names.flatMap { ["-loop", "1", "-framerate", "25", "-t", "1.5", "-i", "{work}/overlay-\($0).png"] }
+        let graph = names.indices.map { "[\($0):v]format=yuv420p[v\($0)]" }.joined(separator: ";") + ";"
+            + names.indices.map { "[v\($0)]" }.joined() + "concat=n=\(names.count):v=1[out]"
+        return try ffmpegFixture("overlay.mkv", steps + [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "ffv1", "-f", "matroska", "{out}"]])
+    }
+}

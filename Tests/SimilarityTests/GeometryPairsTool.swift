@@ -97,8 +97,14 @@ struct GeometryPairsTool {
                 "matches": result.matches, "inliers": result.inliers, "inlier_ratio": result.inlierRatio,
                 "coverage_a": result.coverageA, "coverage_b": result.coverageB, "coverage": result.coverage,
                 "span_a": result.spanA, "span_b": result.spanB, "span": min(result.spanA, result.spanB),
+                "cell_coverage": result.cellCoverage,
                 "mirrored": result.mirrored, "is_copy": result.isCopy,
             ]
+            for g in [3, 5, 6, 8] {
+                let probe = GeometricVerifier()
+                probe.cellGrid = g
+                row["cell_coverage_\(g)"] = probe.verify(a.features, b.features).cellCoverage
+            }
             if let t = result.transform { row["scale"] = t.scale; row["rotation_degrees"] = t.rotation * 180 / Double.pi }
             rows.append(row)
         }

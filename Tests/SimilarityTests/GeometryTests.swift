@@ -313,6 +313,61 @@ struct GeometryRealPictureTests {
     }
 }
 
+/// Look-alikes the first rule let through (issue 17): two framings of one room, two windows of text.
+@Suite("Geometric verification: rooms and text", .temporaryFolders)
+struct GeometryRoomAndTextTests {
+    /// A committed still of `Fixtures/geometry` (see its README), made into the analysis luma through `filter`.
+    static func still(_ file: String, _ name: String, _ filter: String) throws -> LumaImage {
+        let source = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent("geometry/\(file)")
+        return try GeometryPictures.luma(Fixtures.ffmpegFixture("geometry-\(name).png", [
+            ["-i", source.path, "-frames:v", "1", "-vf", filter, "-f", "image2", "-c:v", "png", "{out}"]]))
+    }
+
+    /// The start and the end of a sideways camera move in the lab of Tears of Steel: the lamp, the screens and the
+    /// two people at other places and sizes (parallax), no one transform between them; each is a copy of its own
+    /// 5% crop.
+    @Test func twoFramingsOfOneRoomStayApart() throws {
+        let extractor = LocalFeatureExtractor(), verifier = GeometricVerifier()
+        let start = extractor.features(of: try Self.still("tos-lab-start.jpg", "lab-start", "null"))
+        let end = extractor.features(of: try Self.still("tos-lab-end.jpg", "lab-end", "null"))
+        let startCrop = extractor.features(of: try Self.still("tos-lab-start.jpg", "lab-start-crop5", "crop=iw*0.95:ih*0.95,scale=640:360"))
+        let framings = verifier.verify(start, end)
+        #expect(!framings.isCopy, "two framings of one room: \(framings)")
+        var withoutCells = GeometricVerifier.Rule.standard
+        withoutCells.minimumCellCoverage = 0
+        #expect(withoutCells.isCopy(framings), "without the cell coverage, the room passes: \(framings)")
+        let copy = verifier.verify(start, startCrop)
+        #expect(copy.isCopy, "a 5% crop: \(copy)")
+    }
+
+    /// Two windows of monospaced text in one theme: a terminal showing one source file, and one where that file's
+    /// first lines sit, scrolled by one line, above another file's text (the rest of the window). One shift explains
+    /// the shared band, a third of each window, and nearly all of each window lies inside the other under it (the
+    /// coverage rule passes): only the inliers' cells tell that the rest differs. Two windows of the two files stay
+    /// apart too; the same window scrolled by two lines is a copy (one shift explains it all).
+    @Test func twoTextWindowsStayApart() throws {
+        let extractor = LocalFeatureExtractor(), verifier = GeometricVerifier()
+        let fixtures = try #require(Bundle.module.url(forResource: "Fixtures", withExtension: nil)).appendingPathComponent("geometry")
+        let textA = fixtures.appendingPathComponent("text-clustering.png").path, textB = fixtures.appendingPathComponent("text-features.png").path
+        let a = extractor.features(of: try Self.still("text-clustering.png", "text-a", "crop=640:360:0:0"))
+        let b = extractor.features(of: try Self.still("text-features.png", "text-b", "crop=640:360:0:0"))
+        let band = extractor.features(of: try GeometryPictures.luma(Fixtures.ffmpegFixture("geometry-text-band.png", [[
+            "-i", textA, "-i", textB, "-filter_complex", "[0:v]crop=640:120:0:16[top];[1:v]crop=640:240:0:120[rest];[top][rest]vstack",
+            "-frames:v", "1", "-f", "image2", "-c:v", "png", "{out}"]])))
+        let scrolled = extractor.features(of: try Self.still("text-clustering.png", "text-a-scrolled", "crop=640:360:0:32"))
+        let shared = verifier.verify(a, band)
+        #expect(!shared.isCopy, "a band of shared lines: \(shared)")
+        #expect(shared.coverage >= GeometricVerifier.Rule.standard.minimumCoverage, "the band's shift covers the window: \(shared)")
+        var withoutCells = GeometricVerifier.Rule.standard
+        withoutCells.minimumCellCoverage = 0
+        #expect(withoutCells.isCopy(shared), "without the cell coverage, the band passes: \(shared)")
+        let windows = verifier.verify(a, b)
+        #expect(!windows.isCopy, "two text windows: \(windows)")
+        let scroll = verifier.verify(a, scrolled)
+        #expect(scroll.isCopy, "one window scrolled by two lines: \(scroll)")
+    }
+}
+
 // MARK: - Black bars against ffmpeg's cropdetect
 
 @Suite("Black bars as cropdetect finds them", .temporaryFolders)
