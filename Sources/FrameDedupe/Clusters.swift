@@ -94,6 +94,8 @@ public struct SceneClusters: Sendable {
     public let vetoedPairs: Int
     /// Pairs beyond the threshold whose distance became 0 as geometric copies (``ClusterOptions/copyRadius``).
     public var joinedPairs: Int = 0
+    /// Pairs geometric verification was run on (at most scenes × ``ClusterOptions/verifiedNeighbours``).
+    public var verifiedPairs: Int = 0
     /// Principal components the embeddings were projected onto (0: none).
     public var principalComponentsUsed: Int = 0
 }
@@ -153,9 +155,9 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
             return (1 - options.alpha) * content + options.alpha * CondensedDistances.timeDistance(spans[i], spans[j], timeScale: options.timeScale)
         }
     }
-    var vetoed = 0, joined = 0
+    var vetoed = 0, joined = 0, verified = 0
     if withEmbeddings, members.count > 1 {
-        (distances, vetoed, joined) = checkPairs(members, distances: distances, options: options)
+        (distances, vetoed, joined, verified) = checkPairs(members, distances: distances, options: options)
     }
     let tree = cluster(distances: distances, linkage: options.linkage)
     let labels = tree.clusters(cutAt: options.threshold)
@@ -198,16 +200,18 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
     var result = SceneClusters(clusterOfScene: clusterOfScene, clusters: clusters, tree: tree, leaves: leaves, vetoedPairs: vetoed)
     result.principalComponentsUsed = projectedTo
     result.joinedPairs = joined
+    result.verifiedPairs = verified
     return result
 }
 
 /// The spatial check and the geometric joins of ``clusterScenes(_:options:)`` over every pair of `members` (in
-/// time order): the distances with vetoed pairs at 1 and joined pairs at 0, and how many of each.
+/// time order): the distances with vetoed pairs at 1 and joined pairs at 0, how many of each, and how many pairs
+/// were verified.
 func checkPairs(_ members: [Scene], distances: CondensedDistances, options: ClusterOptions)
-    -> (distances: CondensedDistances, vetoed: Int, joined: Int) {
+    -> (distances: CondensedDistances, vetoed: Int, joined: Int, verified: Int) {
     let grids = options.spatialCheck && members.allSatisfy { $0.grid != nil }
     let geometric = options.geometricCheck && members.contains { $0.features != nil }
-    guard grids || geometric else { return (distances, 0, 0) }
+    guard grids || geometric else { return (distances, 0, 0, 0) }
     let verifier = GeometricVerifier()
     var values = distances.values
     let n = members.count
@@ -219,7 +223,7 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
         }
         verified = verificationNeighbours(distances, options: options)
     }
-    var vetoed = 0, joined = 0
+    var vetoed = 0, joined = 0, verifiedPairs = 0
     var k = 0
     for i in 0..<n {
         for j in (i + 1)..<n {
@@ -230,6 +234,7 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
                 guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius else { continue }
                 if verified[i].contains(j) || verified[j].contains(i) {
                     match = verifier.verify(a, b, mirror: options.mirroredMatch)
+                    verifiedPairs += 1
                 }
             }
             if let match, match.isDecisive {  // else (low texture) the grids decide, if any
@@ -246,7 +251,7 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
             }
         }
     }
-    return (CondensedDistances(count: members.count, values: values), vetoed, joined)
+    return (CondensedDistances(count: members.count, values: values), vetoed, joined, verifiedPairs)
 }
 
 /// For each scene, the scenes it is verified against: its ``ClusterOptions/verifiedNeighbours`` nearest among

@@ -35,6 +35,12 @@ struct CopiesTests {
             #expect(abs(found.x - expected.x) <= 3 && abs(found.y - expected.y) <= 3 && abs(found.width - expected.width) <= 5
                     && abs(found.height - expected.height) <= 5, "\(names[scene.id]): \(found) vs \(expected)")
         }
+        // Verifying each scene with its single nearest scene only: at most one verification a scene.
+        var capped = ClusterOptions()
+        capped.verifiedNeighbours = 1
+        let few = clusterScenes(list.scenes, options: capped)
+        #expect(few.verifiedPairs <= list.scenes.count && few.verifiedPairs < list.clusters.verifiedPairs,
+                "\(few.verifiedPairs) of \(list.clusters.verifiedPairs) pairs verified")
         // Without the geometric check, the zoom on the cup's corner is not told from the cup by the 3×3 grids.
         var options = DedupeOptions()
         options.clustering.geometricCheck = false
