@@ -66,7 +66,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("clips", nargs="*")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/framededupe"))
+    default_binary = os.path.join(ROOT, ".build/release/framededupe")
+    ap.add_argument("--binary", default=default_binary)
     ap.add_argument("--no-write", action="store_true", help="print only; do not touch BENCHMARKS.md")
     ap.add_argument("--benchmarks", default=os.path.join(ROOT, "BENCHMARKS.md"), help="the Markdown file to write (default BENCHMARKS.md)")
     ap.add_argument("--section", default="decode", help="the section's marker name (default decode; another name for other clips)")
@@ -130,6 +131,7 @@ def main():
         if not args.clips else
         f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds} --section {args.section}"
         f"{' --defaults-only' if args.defaults_only else ''}{''.join(f' --compare {c}' for c in args.compare)}"
+        f"{'' if args.binary == default_binary else f' --binary {args.binary}'}"
         f" {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in args.clips)}`.",
         "",
         *table,

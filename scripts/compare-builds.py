@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prove that two builds of framededupe write byte-identical outputs.
 
-    scripts/compare-builds.py [--devset] [--devset-dir DIR] [--keep-going] OLD_REV NEW_REV
+    scripts/compare-builds.py [--devset] [--devset-dir DIR] [--old-binary B] [--new-binary B] OLD_REV NEW_REV
 
 A revision is anything `git rev-parse` takes (main, HEAD~3, a sha) or WORKTREE for the working tree as it
 is. Each is built in release (`swift build -c release`, the same flags for both) in its own scratch path,
@@ -493,13 +493,15 @@ def main():
     parser.add_argument("new", metavar="NEW_REV")
     parser.add_argument("--devset", action="store_true", help="also run scripts/devset-eval.sh and tune over the dev set")
     parser.add_argument("--devset-dir", default=os.path.join(ROOT, ".cache", "devset"), help="default: .cache/devset")
+    parser.add_argument("--old-binary", help="a release binary of OLD_REV already built (it is not built again)")
+    parser.add_argument("--new-binary", help="a release binary of NEW_REV already built (it is not built again)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, stopped)  # as for Ctrl-C: a build in progress is killed with us
 
     try:
         (old_key, old_src), (new_key, new_src) = resolve(args.old), resolve(args.new)
-        old_bin = build(old_key, old_src)
-        new_bin = old_bin if new_key == old_key else build(new_key, new_src)
+        old_bin = args.old_binary or build(old_key, old_src)
+        new_bin = args.new_binary or (old_bin if new_key == old_key else build(new_key, new_src))
         work = os.path.join(ROOT, ".cache", "compare", "runs", f"{old_key[:12]}-{new_key[:12]}")
         inputs = os.path.join(ROOT, ".cache", "compare", "inputs")
         make_inputs(inputs)

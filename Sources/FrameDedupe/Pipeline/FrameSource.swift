@@ -11,21 +11,35 @@ public enum NetworkInput: String, Sendable, CaseIterable {
     case center
 }
 
-/// The images a run writes of a sampled frame, encoded as soon as the frame is decoded (on a thread of their own),
-/// so that no decoded picture waits for the network or for its scene to close: a frame held as a keyframe candidate
-/// costs its encoded image (about 0.2 MB at 1080p) instead of its picture (3 MB). They are the bytes writing the
-/// picture at the scene's close gave: the same encoder, format, quality and size.
+/// The images a run writes of a sampled frame (the keyframe image and the report's thumbnail), as the frame is held
+/// until it can no longer become a keyframe. A picture larger than ``ImageExport/heldDecodedPixels`` is encoded as
+/// soon as it is decoded, on a thread of its own, so that no large decoded picture waits for the network or for its
+/// scene to close: a 1080p keyframe candidate costs its encoded image (~0.2 MB) instead of its picture (3 MB). A
+/// smaller one is held decoded and encoded only if it is written (encoding every frame would cost more CPU time
+/// than holding it costs memory). Either way the bytes are the same: the same encoders, format, quality and size.
 public struct FrameImages: Sendable {
-    /// The frame as `keyframes/` and `unique/` hold it (``DedupeOptions/imageFormat``, ``DedupeOptions/jpegQuality``,
-    /// ``DedupeOptions/maxSide``), or why libav could not encode it (an error only if the frame is written).
-    public let image: Result<[UInt8], LibavError>
-    /// The frame as `report.html` shows it (``ReportWriter/thumbnailSide``); nil without a report, or when it could
-    /// not be encoded.
-    public let thumbnail: [UInt8]?
+    enum Held: Sendable {
+        case decoded(Picture)
+        /// The image (or why libav could not encode it: an error only if the frame is written) and the thumbnail
+        /// (nil without a report, or when it could not be encoded).
+        case encoded(image: Result<[UInt8], LibavError>, thumbnail: [UInt8]?)
+    }
+
+    let held: Held
+
+    /// The image and the report's thumbnail, encoded by `encoder` if they were not yet.
+    func encoded(by encoder: FrameImageEncoder) -> (image: Result<[UInt8], LibavError>, thumbnail: [UInt8]?) {
+        switch held {
+        case .decoded(let picture): return encoder.encode(picture)
+        case .encoded(let image, let thumbnail): return (image, thumbnail)
+        }
+    }
 }
 
 /// How a run's images are encoded: what ``FrameImages`` holds.
 struct ImageExport: Sendable {
+    /// Pictures up to this size (720p) are held decoded until they are written (1.4 MB each at most).
+    static let heldDecodedPixels = 1280 * 720
     let format: StillImageFormat
     let jpegQuality: Int
     let maxSide: Int?
@@ -40,7 +54,7 @@ struct ImageExport: Sendable {
     }
 }
 
-/// Encodes sampled frames as ``FrameImages`` (one per thread: encoders are not thread-safe).
+/// Encodes sampled frames' images (one per thread: encoders are not thread-safe).
 final class FrameImageEncoder {
     let export: ImageExport
     private let encoder: StillImageEncoder
@@ -51,11 +65,18 @@ final class FrameImageEncoder {
         encoder = StillImageEncoder(format: export.format, jpegQuality: export.jpegQuality)
     }
 
-    func images(of picture: Picture) -> FrameImages {
+    /// `picture` as the run holds it: encoded when it is larger than ``ImageExport/heldDecodedPixels``.
+    func held(_ picture: Picture) -> FrameImages {
+        guard picture.width * picture.height > ImageExport.heldDecodedPixels else { return FrameImages(held: .decoded(picture)) }
+        let (image, thumbnail) = encode(picture)
+        return FrameImages(held: .encoded(image: image, thumbnail: thumbnail))
+    }
+
+    func encode(_ picture: Picture) -> (image: Result<[UInt8], LibavError>, thumbnail: [UInt8]?) {
         let image: Result<[UInt8], LibavError>
         do throws(LibavError) { image = .success(try encoder.encode(picture, maxSide: export.maxSide)) } catch { image = .failure(error) }
         let thumbnail = export.thumbnails ? try? thumbnailEncoder.encode(picture, maxSide: ReportWriter.thumbnailSide) : nil
-        return FrameImages(image: image, thumbnail: thumbnail)
+        return (image, thumbnail)
     }
 }
 
@@ -99,10 +120,11 @@ extension NetworkFrame {
     }
 }
 
-/// Decodes and prepares frames on a thread of its own and, when the run writes images, encodes them on another
-/// (``FrameImages``), handing them over through bounded queues (back-pressure keeps memory flat), so decoding and
-/// encoding overlap with the network and the writers. Only the frames between the decoder and the encoder are held
-/// as decoded pictures (``pictureQueueCapacity``); what the consumer takes carries its encoded images, or nothing.
+/// Decodes and prepares frames on a thread of its own and, when the run writes images, encodes the large ones on
+/// another (``FrameImages``), handing them over through bounded queues (back-pressure keeps memory flat), so
+/// decoding and encoding overlap with the network and the writers. Of pictures larger than 720p only those between
+/// the decoder and the encoder are held decoded (``pictureQueueCapacity``); what the consumer takes carries its
+/// images (encoded, or for smaller pictures decoded), or nothing when no images are written.
 final class FrameSource {
     typealias Item = Result<NetworkFrame<FrameImages?>, DecoderError>
     typealias Decoded = Result<NetworkFrame<Picture>, DecoderError>
@@ -179,7 +201,7 @@ final class FrameSource {
                 clock.start()
                 while let item = pictures.take() {
                     clock.lap(.waitingForPictures)
-                    let encoded = item.map { $0.attaching(Optional(encoder.images(of: $0.frame.attachment))) }
+                    let encoded = item.map { $0.attaching(Optional(encoder.held($0.frame.attachment))) }
                     clock.lap(.encoding)
                     guard queue.put(encoded) else { return }
                     clock.lap(.waitingToHandOver)

@@ -14,8 +14,8 @@ struct DiverseFrame: Codable {
 }
 
 /// Writes a run's images as its scenes close: each keyframe into `keyframes/`, its thumbnail for `report.html`,
-/// and `--keep diverse` frames into `candidates/` (from where `unique/` takes those it keeps). The images were
-/// encoded as the frames were decoded (``FrameImages``).
+/// and `--keep diverse` frames into `candidates/` (from where `unique/` takes those it keeps). Large pictures were
+/// encoded as the frames were decoded; smaller ones are encoded here (``FrameImages``).
 final class SceneImageWriter {
     let input: String
     let output: URL
@@ -32,7 +32,11 @@ final class SceneImageWriter {
         self.keyframeFolder = checkpoint?.keyframes ?? keyframeFolder
         self.candidateFolder = candidateFolder.map { checkpoint?.candidates ?? $0 }
         self.checkpoint = checkpoint
+        encoder = FrameImageEncoder(ImageExport(options))
     }
+
+    /// Encodes the frames held decoded (``FrameImages``).
+    private let encoder: FrameImageEncoder
 
     /// How the frames' images are to be encoded.
     var export: ImageExport { ImageExport(options) }
@@ -40,13 +44,14 @@ final class SceneImageWriter {
     /// Writes a scene's keyframe; returns its path relative to the output folder and the report's thumbnail.
     func writeKeyframe(of scene: Scene, images: FrameImages?) throws(RunError) -> (path: String, thumbnail: [UInt8]?) {
         let name = keyframeName(scene: scene.id, seconds: scene.keyframe.seconds, format: options.imageFormat)
-        let bytes = try encoded(images)
+        let (image, thumbnail) = encoded(images)
+        let bytes = try bytes(image)
         do {
             try write(bytes, to: keyframeFolder.appendingPathComponent(name))
         } catch {
             throw .output(OutputError(path: output.appendingPathComponent(ResultsLayout.keyframesFolder + "/" + name).path, reason: OutputFolder.reason(error)))
         }
-        return (ResultsLayout.keyframesFolder + "/" + name, options.report ? images?.thumbnail : nil)
+        return (ResultsLayout.keyframesFolder + "/" + name, options.report ? thumbnail : nil)
     }
 
     /// Writes a `--keep diverse` frame of scene `scene`; returns its path relative to the output folder, nil when
@@ -54,7 +59,7 @@ final class SceneImageWriter {
     func writeDiverseFrame(scene: Int, seconds: Double, images: FrameImages?) throws(RunError) -> String? {
         guard let candidateFolder else { return nil }
         let name = keyframeName(scene: scene, seconds: seconds, format: options.imageFormat)
-        let bytes = try encoded(images)
+        let bytes = try bytes(encoded(images).image)
         do {
             try write(bytes, to: candidateFolder.appendingPathComponent(name))
         } catch {
@@ -63,10 +68,15 @@ final class SceneImageWriter {
         return ResultsLayout.candidatesFolder + "/" + name
     }
 
-    /// A frame's encoded image, or the encoder's error.
-    private func encoded(_ images: FrameImages?) throws(RunError) -> [UInt8] {
-        guard let images else { preconditionFailure("a run that writes images encodes every frame's") }
-        switch images.image {
+    /// A frame's image and thumbnail, encoded now if they were not yet.
+    private func encoded(_ images: FrameImages?) -> (image: Result<[UInt8], LibavError>, thumbnail: [UInt8]?) {
+        guard let images else { preconditionFailure("a run that writes images has every frame's") }
+        return images.encoded(by: encoder)
+    }
+
+    /// The encoded image, or the encoder's error.
+    private func bytes(_ image: Result<[UInt8], LibavError>) throws(RunError) -> [UInt8] {
+        switch image {
         case .success(let bytes): return bytes
         case .failure(let error): throw .encoding(input, error)
         }

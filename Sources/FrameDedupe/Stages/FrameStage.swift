@@ -68,8 +68,8 @@ public struct FrameSignals: Sendable {
 
 /// A frame on its way through the stages: its signals, and what the pipeline attached to it for its own use.
 /// The stages carry the attachment along without reading it: in `run` it is the frame's images as they are to be
-/// written (``FrameImages``, encoded when the frame was decoded), kept until the frame can no longer become a
-/// keyframe; in tests and `tune`, nothing.
+/// written (``FrameImages``: encoded when the frame was decoded, or for a picture up to 720p the decoded picture),
+/// kept until the frame can no longer become a keyframe; in tests and `tune`, nothing.
 public struct StageFrame<Attachment> {
     public var signals: FrameSignals
     public let attachment: Attachment
