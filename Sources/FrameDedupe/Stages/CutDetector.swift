@@ -95,6 +95,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 let ramp = Self.brightnessRamp(from: previous, to: f)
                 context?.rampStart = ramp.start
                 context?.rampEnd = ramp.end
+                if let next, Self.isInsideFadeIn(f, previous: previous, next: next, blankExposure: transitionRule.blankExposure) { transition = true }
                 if cutKind == .calibrated, let next, let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
                     // The picture comes back within a flash's length: f is the flash, neither it nor the return is a cut.
                     cutKind = nil
@@ -322,6 +323,19 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private static func brightnessRamp(from previous: FrameSignals, to f: FrameSignals) -> (start: Double?, end: Double?) {
         guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
         return CutEvidence.brightnessRamp(in: chain)
+    }
+
+    /// `f` is the middle of a fade in, sampled: the frames decoded since `previous` pass through a blank one and brighten
+    /// (or darken) steadily from it into `f`, and those after `f` go on the same way and stop before `next`. Such a
+    /// sample is neither the colour nor the shot (not blank enough to be a transition frame by its exposure): the
+    /// shot's keyframe is taken after it, and the next sample's change from it is the fade's, not the scene's.
+    private static func isInsideFadeIn(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, blankExposure: Double) -> Bool {
+        guard let into = thumbnails(from: previous, to: f, minimumBetween: 1), let start = CutEvidence.brightnessRamp(in: into).start,
+              let origin = into.last(where: { $0.seconds < start }), PictureQuality(origin.thumbnail).exposure < blankExposure,
+              let after = thumbnails(from: f, to: next, minimumBetween: 1), CutEvidence.brightnessRamp(in: after).end != nil
+        else { return false }
+        let before = PictureQuality(origin.thumbnail).meanLuma, at = f.quality.meanLuma, later = next.quality.meanLuma
+        return (at - before) * (later - at) > 0
     }
 
     /// Where the frames decoded from `previous` to `f` changed half of their total, and 5% and 95% of it (nil without them).

@@ -7,7 +7,8 @@ import Similarity
 ///
 /// "Between" means each frame is closer to both neighbours than they are to each other and about on the way from one
 /// to the other (``CutEvidence/blendSlack``; embedding distance, or 1 − SSIM without embeddings, ``contentDistance(_:_:ssim:)``),
-/// and the scene lasts at most ``maximumSeconds``. A genuinely short shot of something else is far from both. Holds the signals of the open scene's first `maximumFrames + 1` frames and of the frame before it.
+/// and the scene lasts at most ``maximumSeconds``, and neither of its cuts is a hard cut in the frames decoded between
+/// the samples (``CutEvidence/cutsSharply(from:to:)``). A genuinely short shot of something else is far from both. Holds the signals of the open scene's first `maximumFrames + 1` frames and of the frame before it.
 public final class GradualTransitionDetector<Attachment>: FrameStage {
     public typealias Input = SceneEvent<Attachment>
     public typealias Output = SceneEvent<Attachment>
@@ -66,6 +67,11 @@ public final class GradualTransitionDetector<Attachment>: FrameStage {
             contentDistance((a.embedding?.vector, a.luma), (b.embedding?.vector, b.luma), ssim: ssim)
         }
         guard scene.end - scene.start <= maximumSeconds else { return [] }
+        // A hard cut on either side (the frames decoded between the samples change in one step): a short shot of its
+        // own, however near the middle of its neighbours its content lies (two regions of one photograph, two views
+        // of one wall); a transition's frames change step by step.
+        if CutEvidence.cutsSharply(from: preceding, to: shortScene[firstContent].frame)
+            || shortScene.last.map({ CutEvidence.cutsSharply(from: $0.frame, to: after) }) == true { return [] }
         let across = d(preceding, after)
         return content.allSatisfy({ x in
             let from = d(preceding, x), to = d(x, after)
