@@ -18,14 +18,14 @@ enum CheckpointError: Error, CustomStringConvertible {
 /// first record that is cut short or fails its checksum (a write torn by a kill), and the log is cut there
 /// before anything is appended.
 final class CheckpointLog {
-    static let magic = Array("FDCKPT08".utf8)
-    /// 8: a flash's span and a brightness ramp in a frame record's change context; 7: a batch's embeddings hold, for a
+    static let magic = Array("FDCKPT09".utf8)
+    /// 9: the first blank frame between two samples in a frame record's change context (a fade typed as such); 8: a flash's span and a brightness ramp in a frame record's change context; 7: a batch's embeddings hold, for a
     /// frame unchanged since the last frame the network saw, that frame's (``UnchangedFrameRule``); 6: a dissolve's
     /// span in a frame record's change context; 5: a scene's record holds its active area inside black
     /// bars; 4: a scene's record holds its keyframe's local features, a diverse frame's record its own; 3: the cut
     /// detector's recent changes and the scene's start in a scene's record; 2: records in ``BinaryCoding`` (1: a
     /// hand-written codec).
-    static let formatVersion = 8
+    static let formatVersion = 9
     /// No record is larger (a batch of 256 embeddings is 13 MB).
     static let maximumRecord = 64 << 20
 

@@ -27,6 +27,9 @@ public struct ChangeContext: Sendable, Equatable, Codable {
     /// frame at the new brightness: a fade-in's end); nil when there is no such ramp inside the interval
     /// (``CutEvidence/brightnessRamp(in:)``).
     public var rampStart: Double?, rampEnd: Double?
+    /// The first blank frame (``TransitionRule/blankExposure``) among those decoded since the previous sample, when a
+    /// fade passed through a colour between the two samples; nil when there is none or no frames between were decoded.
+    public var blankBetween: Double?
 
     public init(recentLevel: Double? = nil, recentCount: Int = 0, nextChange: Double? = nil, nextToPrevious: Double? = nil,
                 cutProbability: Double? = nil) {

@@ -39,7 +39,8 @@ public struct Transition: Sendable, Equatable, Codable {
 
     /// The transitions of a run, in time order, from its frames' records and its scenes:
     /// - between two scenes: a `dissolve` when the cut rule found one (with its span), a `fade` when blank frames
-    ///   end the scene before or open the scene after (the span covers them), a `cut` otherwise; a transition
+    ///   end the scene before or open the scene after (the span covers them), or when a gradual change passed through a
+    ///   blank frame decoded between two samples (``ChangeContext/blankBetween``), a `cut` otherwise; a transition
     ///   scene between two scenes (the middle of a gradual transition) is folded into the transition it is part of;
     /// - inside a scene: a `flash` for each run of transition frames after its first frame that the picture comes
     ///   back from within ``longestFlash`` seconds.
@@ -58,9 +59,11 @@ public struct Transition: Sendable, Equatable, Codable {
         for scene in scenes {
             let own = records(of: scene)
             if scene.transition, before != nil {
-                // Where the transition scene's own cut began (a dissolve into it), and whether it is blank (a fade).
+                // Where the transition scene's own cut began (a dissolve into it), and whether it is blank or passes
+                // through a blank frame between its samples (a fade).
                 let start = min(scene.start, own.first?.context?.dissolveStart ?? scene.start)
-                between = (min(between?.start ?? start, start), (between?.blank ?? true) && own.allSatisfy(blank))
+                let throughBlank = own.allSatisfy(blank) || own.contains { $0.context?.blankBetween != nil }
+                between = (min(between?.start ?? start, start), (between?.blank ?? true) && throughBlank)
                 continue
             }
             defer { before = scene; between = nil }
@@ -103,6 +106,8 @@ public struct Transition: Sendable, Equatable, Codable {
                                  between: (start: Double, blank: Bool)?, blank: (FrameRecord) -> Bool) -> Transition {
         let opening = own.first
         var kind: TransitionKind = between.map { $0.blank ? .fade : .dissolve } ?? (opening?.cutKind?.isGradual == true ? .dissolve : .cut)
+        // A gradual change that passed through a blank frame between two samples: a fade through a colour, sampled.
+        if kind == .dissolve, opening?.context?.blankBetween != nil { kind = .fade }
         var start = between?.start ?? opening?.context?.dissolveStart ?? scene.start
         var end = between != nil ? scene.start : opening?.context?.dissolveEnd ?? scene.start
         // Blank frames ending the scene before, or opening this one: a fade out, a fade in.

@@ -95,6 +95,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 let ramp = Self.brightnessRamp(from: previous, to: f)
                 context?.rampStart = ramp.start
                 context?.rampEnd = ramp.end
+                context?.blankBetween = f.intermediateFrames.first { PictureQuality($0.thumbnail).exposure < transitionRule.blankExposure }?.seconds
                 if let next, Self.isInsideFadeIn(f, previous: previous, next: next, blankExposure: transitionRule.blankExposure) { transition = true }
                 if cutKind == .calibrated, let next, let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
                     // The picture comes back within a flash's length: f is the flash, neither it nor the return is a cut.
