@@ -205,6 +205,19 @@ extension Fixtures {
         ]])
     }
 
+    /// Three regions of one real still (`bbb-720p.mp4` at 5 s, 1280×720), 640×360 each, 3 s each at 25 fps, hard cuts
+    /// at 3 and 6 s: the top-left quarter, the centre, the bottom-right quarter. The centre overlaps both others, so in
+    /// embedding distance it lies about on the way from one to the other, as a dissolve's middle would.
+    public static func regionsOfOneStill() throws -> URL {
+        try ffmpegFixture("regions-of-one-still.mp4", [
+            ["-ss", "5", "-i", sample("bbb-720p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", "{work}/still.png"],
+            ["-loop", "1", "-framerate", "25", "-t", "9", "-i", "{work}/still.png", "-filter_complex",
+             "[0:v]split=3[a][b][c];[a]trim=0:3,crop=640:360:0:0[ra];[b]trim=3:6,setpts=PTS-STARTPTS,crop=640:360:320:180[rb];"
+                + "[c]trim=6:9,setpts=PTS-STARTPTS,crop=640:360:640:360[rc];[ra][rb][rc]concat=n=3:v=1[out]",
+             "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}"],
+        ])
+    }
+
     /// Shot A (the coffee cup, 3 s) crossfading over 1 s into shot B (the rocket, 3 s): 5 s in all,
     /// the crossfade from 2 to 3 s.
     public static func crossfade() throws -> URL {

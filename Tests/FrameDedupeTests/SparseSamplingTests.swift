@@ -30,4 +30,16 @@ struct SparseSamplingTests {
         let warned = list.warnings.contains { $0.contains("lone samples between two of one content kept as shots") }
         #expect(warned == (sampling == "keyframes"), "\(list.warnings)")
     }
+
+    /// Three regions of one still, 3 s each, at 0.5 a second: the centre region's only sample lies between its
+    /// neighbours in embedding distance, as a dissolve's middle would, and was taken for one ("scene 1: transition",
+    /// no exemplar). The frames decoded between the samples show two hard cuts: a shot of its own.
+    @Test func loneSampleBetweenHardCutsIsAShot() throws {
+        var options = DedupeOptions()
+        options.reader.sampling = .perSecond(try #require(Rational(parsing: "0.5")))
+        let list = try findScenes(input: Fixtures.regionsOfOneStill().path, options: options, output: nil)
+        #expect(list.scenes.map(\.start) == [0, 3, 6], "\(list.scenes.map(\.start))")
+        #expect(list.scenes.allSatisfy { !$0.transition }, "\(list.scenes)")
+        #expect(list.clusters.clusterOfScene.allSatisfy { $0 != nil }, "every region reaches a cluster: \(list.clusters.clusterOfScene)")
+    }
 }

@@ -106,8 +106,9 @@ public struct Transition: Sendable, Equatable, Codable {
                                  between: (start: Double, blank: Bool)?, blank: (FrameRecord) -> Bool) -> Transition {
         let opening = own.first
         var kind: TransitionKind = between.map { $0.blank ? .fade : .dissolve } ?? (opening?.cutKind?.isGradual == true ? .dissolve : .cut)
-        // A gradual change that passed through a blank frame between two samples: a fade through a colour, sampled.
-        if kind == .dissolve, opening?.context?.blankBetween != nil { kind = .fade }
+        // A gradual change, or a cut that was no single step, that passed through a blank frame between two samples: a
+        // fade through a colour, sampled.
+        if kind != .fade, let c = opening?.context, c.blankBetween != nil, kind == .dissolve || c.dissolveStart != nil { kind = .fade }
         var start = between?.start ?? opening?.context?.dissolveStart ?? scene.start
         var end = between != nil ? scene.start : opening?.context?.dissolveEnd ?? scene.start
         // Blank frames ending the scene before, or opening this one: a fade out, a fade in.

@@ -148,6 +148,11 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     }
                 }
                 if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
+                // A cut the frames between the samples show passing through a blank frame step by step: a fade through
+                // a colour, sampled, which begins where the picture began to move steadily towards the blank frame.
+                if cutKind == .calibrated || cutKind == .jump, context?.blankBetween != nil, !Self.cutsSharply(evidence) {
+                    context?.dissolveStart = Self.fadeOutStart(from: previous, to: f, blankExposure: transitionRule.blankExposure)
+                }
                 skipsLevel = insideDissolve
                 if cutKind == nil, lastCut?.isGradual != true, let found = dissolve(f, previous: previous, next: next, evidence: evidence),
                    f.seconds - scene.start >= minimumSceneLength {
@@ -324,6 +329,19 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private static func brightnessRamp(from previous: FrameSignals, to f: FrameSignals) -> (start: Double?, end: Double?) {
         guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
         return CutEvidence.brightnessRamp(in: chain)
+    }
+
+    /// The evidence's frames between the samples change in one step (``CutEvidence/sharpCutRatio``).
+    private static func cutsSharply(_ evidence: CutEvidence) -> Bool {
+        evidence.hasGap && evidence.gapPeak >= CutEvidence.sharpCutMinimum && evidence.gapPeak >= CutEvidence.sharpCutRatio * evidence.gapSecond
+    }
+
+    /// Where the frames decoded after `previous` began to move steadily towards the first blank one among them (a
+    /// fade out's first frame, ``CutEvidence/brightnessRamp(in:)``), else the first of them.
+    private static func fadeOutStart(from previous: FrameSignals, to f: FrameSignals, blankExposure: Double) -> Double? {
+        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1),
+              let blank = chain.firstIndex(where: { PictureQuality($0.thumbnail).exposure < blankExposure }), blank > 0 else { return nil }
+        return CutEvidence.brightnessRamp(in: Array(chain[...blank])).start ?? chain[1].seconds
     }
 
     /// `f` is the middle of a fade in, sampled: the frames decoded since `previous` pass through a blank one and brighten
