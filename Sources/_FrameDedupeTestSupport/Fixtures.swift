@@ -205,6 +205,16 @@ extension Fixtures {
         ]])
     }
 
+    /// Shot A (the coffee cup, 3 s) dipping to black into shot B (the rocket, 3 s) over 1 s (xfade `fadeblack`): A
+    /// darkens from 2.04 s, black at 2.5 s, B wholly from 3 s; 5 s in all. No sample at 2 or 0.5 a second is blank.
+    public static func dipToBlack() throws -> URL {
+        try ffmpegFixture("dip-to-black.mp4", [[
+            "-ss", "0", "-t", "3", "-i", sample("shots-360p.mp4").path, "-ss", "6.5", "-t", "3", "-i", sample("shots-360p.mp4").path,
+            "-filter_complex", "[0:v]fps=25,setpts=PTS-STARTPTS[a];[1:v]fps=25,setpts=PTS-STARTPTS[b];[a][b]xfade=transition=fadeblack:duration=1:offset=2[out]",
+            "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+        ]])
+    }
+
     /// Three regions of one real still (`bbb-720p.mp4` at 5 s, 1280×720), 640×360 each, 3 s each at 25 fps, hard cuts
     /// at 3 and 6 s: the top-left quarter, the centre, the bottom-right quarter. The centre overlaps both others, so in
     /// embedding distance it lies about on the way from one to the other, as a dissolve's middle would.

@@ -44,6 +44,20 @@ struct TransitionsTests {
         #expect(abs(t.end - 5) <= 0.041, "\(t)")
     }
 
+    /// A 1 s dip to black whose blank frames all fall between two samples: the frames decoded between them pass through
+    /// black step by step, so it is a fade (it was typed a cut at 2.12 s), from A's first darker frame (2.04 s) to B's
+    /// first whole frame (3 s), at 2 and at 0.5 a second.
+    @Test(arguments: ["2", "0.5"])
+    func dipToBlackBetweenSamplesIsAFadeWithItsSpan(rate: String) throws {
+        var options = DedupeOptions()
+        options.reader.sampling = .perSecond(try #require(Rational(parsing: rate)))
+        let found = try transitions(Fixtures.dipToBlack(), options: options)
+        #expect(found.count == 1, "\(found)")
+        let t = try #require(found.first)
+        #expect(t.kind == .fade && t.before == 0 && t.after == 1, "\(t)")
+        #expect(abs(t.start - 2.04) <= 0.041 && abs(t.end - 3) <= 0.041, "\(t)")
+    }
+
     /// Three white frames at 1.44–1.56 s inside shot A: a flash back to the same content, then the cut at 3 s.
     /// The sample at 1.5 s is white: it is the flash, and neither it nor the return to A is a cut (two scenes, not four).
     @Test func whiteFlashIsAFlashNotACut() throws {

@@ -126,7 +126,15 @@ public struct Transition: Sendable, Equatable, Codable {
             start = min(start, fadeStart(ending.filter { !blank($0) }) ?? start)
             // The first frame at the shot's brightness: where the frames decoded before the first or second sample after
             // the blank ones stopped changing brightness steadily.
-            if let settled = own.dropFirst(fadingIn.count).prefix(2).lazy.compactMap({ $0.context?.rampEnd }).first { end = max(end, settled) }
+            // Through a blank frame between two samples, the opening sample's own ramp is the fade out's: the next one's
+            // says where the fade in ended, and still moving steadily into the next sample, it ends there at the earliest.
+            let throughBlank = opening?.context?.blankBetween != nil
+            let next = own.dropFirst(fadingIn.count + 1).first
+            if let settled = own.dropFirst(fadingIn.count + (throughBlank ? 1 : 0)).prefix(throughBlank ? 1 : 2).lazy.compactMap({ $0.context?.rampEnd }).first {
+                end = max(end, settled)
+            } else if throughBlank, let opening, let next, end >= opening.seconds, next.context?.rampStart != nil {
+                end = max(end, next.seconds)
+            }
         }
         return Transition(kind: kind, start: start, end: max(start, end), before: previous.id, after: scene.id)
     }

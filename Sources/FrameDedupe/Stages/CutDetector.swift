@@ -150,8 +150,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
                 // A cut the frames between the samples show passing through a blank frame step by step: a fade through
                 // a colour, sampled, which begins where the picture began to move steadily towards the blank frame.
-                if cutKind == .calibrated || cutKind == .jump, context?.blankBetween != nil, !Self.cutsSharply(evidence) {
-                    context?.dissolveStart = Self.fadeOutStart(from: previous, to: f, blankExposure: transitionRule.blankExposure)
+                if cutKind == .calibrated || cutKind == .jump, context?.blankBetween != nil, !Self.cutsSharply(evidence),
+                   let span = Self.fadeThroughBlank(from: previous, to: f, blankExposure: transitionRule.blankExposure) {
+                    context?.dissolveStart = span.start
+                    context?.dissolveEnd = span.end
                 }
                 skipsLevel = insideDissolve
                 if cutKind == nil, lastCut?.isGradual != true, let found = dissolve(f, previous: previous, next: next, evidence: evidence),
@@ -336,12 +338,17 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         evidence.hasGap && evidence.gapPeak >= CutEvidence.sharpCutMinimum && evidence.gapPeak >= CutEvidence.sharpCutRatio * evidence.gapSecond
     }
 
-    /// Where the frames decoded after `previous` began to move steadily towards the first blank one among them (a
-    /// fade out's first frame, ``CutEvidence/brightnessRamp(in:)``), else the first of them.
-    private static func fadeOutStart(from previous: FrameSignals, to f: FrameSignals, blankExposure: Double) -> Double? {
-        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1),
-              let blank = chain.firstIndex(where: { PictureQuality($0.thumbnail).exposure < blankExposure }), blank > 0 else { return nil }
-        return CutEvidence.brightnessRamp(in: Array(chain[...blank])).start ?? chain[1].seconds
+    /// A fade through a colour between two samples: where the frames decoded after `previous` began to move steadily
+    /// towards the first blank one among them (else the first of them), and where their steady move away from the last
+    /// blank one stopped (else `f`: the fade in goes on past it, and ``Transition`` takes its end from the next sample's
+    /// ramp, ``ChangeContext/rampEnd``). nil when no frame between them is blank.
+    private static func fadeThroughBlank(from previous: FrameSignals, to f: FrameSignals, blankExposure: Double) -> (start: Double, end: Double)? {
+        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return nil }
+        let blank = chain.indices.filter { PictureQuality(chain[$0].thumbnail).exposure < blankExposure }
+        guard let first = blank.first, let last = blank.last, first > 0 else { return nil }
+        let start = CutEvidence.brightnessRamp(in: Array(chain[...first])).start ?? chain[1].seconds
+        let end = CutEvidence.brightnessRamp(in: Array(chain[last...])).end ?? f.seconds
+        return (start, end)
     }
 
     /// `f` is the middle of a fade in, sampled: the frames decoded since `previous` pass through a blank one and brighten
