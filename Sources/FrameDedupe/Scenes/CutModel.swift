@@ -57,6 +57,12 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// content, not a transition.
     public static let blendSlack = 1.6
 
+    /// A still picture changes by at least this many bits of the perceptual hash to another still picture: a cut
+    /// (or a dissolve) between slides, photographs of a slideshow, a screen's pages. On the tune part, every such
+    /// change (10 at 2 frames/s, 6 at 0.5) is a labelled cut or dissolve; the embedding moves only 0.01–0.015
+    /// between two text slides of one template, too little for the model however still the picture was before.
+    public static let stillChangeBits = 4
+
     /// A hard cut between two samples changes the picture in one step at least this many times larger than every other
     /// step between them, and of at least ``sharpCutMinimum`` (mean absolute thumbnail difference, 0–1); a dissolve, a
     /// fade or motion changes it step by step. On the dev set's tune part (the signals `CutSignalsTool` dumps at 2 and 0.5 frames/s

@@ -173,6 +173,13 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.dissolveStart = found.span.lowerBound
                     context?.dissolveEnd = found.span.upperBound
                 }
+                if cutKind == nil, !isFlash, let next, f.seconds - scene.start >= minimumSceneLength,
+                   let found = changeBetweenStills(f, previous: previous, next: next, evidence: evidence) {
+                    cutKind = found.kind
+                    start = max(scene.start, found.start)
+                    context?.dissolveStart = found.span?.lowerBound
+                    context?.dissolveEnd = found.span?.upperBound
+                }
                 lastCut = cutKind
                 if !isFlash { previousLevel = evidence.embeddingLevel }
             }
@@ -331,6 +338,37 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private static func brightnessRamp(from previous: FrameSignals, to f: FrameSignals) -> (start: Double?, end: Double?) {
         guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
         return CutEvidence.brightnessRamp(in: chain)
+    }
+
+    /// Two samples show one still picture: equal hashes and SSIM at least 0.98 (hashes alone without SSIM).
+    private static func isStill(_ change: CutChange) -> Bool { change.hash == 0 && change.pixels < 0.02 }
+
+    /// A change from one still picture to another that the model did not cut at: the picture did not change over the
+    /// interval before (or, for a change spread over two intervals, the interval before that) nor changes from `f` to
+    /// `next` (``isStill(_:)``), and changed by ``CutEvidence/stillChangeBits`` or more between. A cut at the largest step between
+    /// the samples when it is a hard cut (``CutEvidence/cutsSharply(from:to:)``), else a gradual change, where it was
+    /// half done (after `previous`, which stays in its scene). Judged at `f` from the recorded changes (`history`,
+    /// whose last entry is `f`'s own).
+    private func changeBetweenStills(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, evidence: CutEvidence)
+        -> (kind: CutKind, start: Double, span: ClosedRange<Double>?)? {
+        let still = CutChange(seconds: next.seconds, embedding: nil, pixels: pixelChange(f, next), hash: Double(f.hash.distance(to: next.hash)))
+        guard Self.isStill(still), history.count >= 2, let into = history.last else { return nil }
+        let bits = Double(CutEvidence.stillChangeBits)
+        if Self.isStill(history[history.count - 2]), into.hash >= bits {
+            if Self.cutsSharply(evidence), let time = evidence.gapPeakTime { return (.jump, time, nil) }
+            let change = Self.gradualChange(from: previous, to: f)
+            return (.gradual, change.halfway ?? f.seconds, change.span)
+        }
+        guard lastCut == nil, history.count >= 3, Self.isStill(history[history.count - 3]), let before = beforePrevious,
+              !Self.isStill(history[history.count - 2]), !Self.isStill(into), Double(before.hash.distance(to: f.hash)) >= bits,
+              let first = before.thumbnail, let middle = previous.thumbnail, let last = f.thumbnail
+        else { return nil }
+        let chain = [(before.seconds, first)] + previous.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(previous.seconds, middle)]
+            + f.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(f.seconds, last)]
+        let afterPrevious = f.intermediateFrames.first?.seconds ?? f.seconds
+        let low = CutEvidence.time(ofCumulativeChange: 0.05, in: chain), high = CutEvidence.time(ofCumulativeChange: 0.95, in: chain)
+        return (.gradual, max(afterPrevious, CutEvidence.time(ofCumulativeChange: 0.5, in: chain) ?? f.seconds),
+                low.flatMap { l in high.map { min(l, $0)...max(l, $0) } })
     }
 
     /// The evidence's frames between the samples change in one step (``CutEvidence/sharpCutRatio``).
