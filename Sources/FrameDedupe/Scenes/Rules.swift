@@ -27,7 +27,7 @@ public struct ChangeContext: Sendable, Equatable, Codable {
     /// frame at the new brightness: a fade-in's end); nil when there is no such ramp inside the interval
     /// (``CutEvidence/brightnessRamp(in:)``).
     public var rampStart: Double?, rampEnd: Double?
-    /// The first blank frame (``TransitionRule/blankExposure``) among those decoded since the previous sample, when a
+    /// The first blank frame (``TransitionRule/isBlank(_:)``) among those decoded since the previous sample, when a
     /// fade passed through a colour between the two samples; nil when there is none or no frames between were decoded.
     public var blankBetween: Double?
 
@@ -183,7 +183,8 @@ public struct SceneBoundaryRule: Sendable, Equatable {
 /// "Change" is the embedding distance to the previous frame (1 − SSIM without embeddings). A frame is a
 /// transition when its change is at least `ratio` × the mean change of the scene's non-transition frames of the
 /// last `windowSeconds` (0.05 for embeddings, 0.2 for pixels, before there are any) and at least
-/// `minimumChange`, or when its ``PictureQuality/exposure`` is below `blankExposure`.
+/// `minimumChange`, or when it is blank (``isBlank(_:)``: its ``PictureQuality/exposure`` below `blankExposure` and
+/// no edges).
 /// Measured on the samples at 2 fps: the middle frame of a 1 s crossfade jumps 0.39 from a level of
 /// 0.01; the fastest motion inside a shot (a tilted bottle) reaches 0.23, the bunny's 0.22.
 public struct TransitionRule: Sendable, Equatable {
@@ -195,8 +196,17 @@ public struct TransitionRule: Sendable, Equatable {
     public var minimumContentChange: Double = 0.3
     public var minimumPixelChange: Double = 0.6
     public var blankExposure: Double = 0.2
+    /// ... and whose sharpness (``PictureQuality/sharpness``) is below this: a uniform picture. A white slide with
+    /// text, a night sky with stars, are mostly near white or near black too, but they have edges (a text slide at
+    /// 720p: 745); the blank frames of the tune part's fades measure at most 0.4.
+    public var blankSharpness: Double = 25
 
     public init() {}
+
+    /// A blank frame (black, white, one colour): nearly all its pixels near black or near white, and no edges.
+    public func isBlank(_ quality: PictureQuality) -> Bool {
+        quality.exposure < blankExposure && quality.sharpness < blankSharpness
+    }
 }
 
 /// The dot product of two equally long float runs, accumulated in Double.

@@ -48,7 +48,7 @@ public struct Transition: Sendable, Equatable, Codable {
     /// A transition scene of at most ``longestFlash`` seconds between two scenes of one content cluster
     /// (`clusterOfScene`) is a `flash` too: the picture came back.
     public static func of(frames: [FrameRecord], scenes: [Scene], clusterOfScene: [Int?] = []) -> [Transition] {
-        let blank: (FrameRecord) -> Bool = { $0.quality.exposure < TransitionRule().blankExposure }
+        let blank: (FrameRecord) -> Bool = { TransitionRule().isBlank($0.quality) }
         func records(of scene: Scene) -> ArraySlice<FrameRecord> {
             let first = min(scene.firstFrame, frames.count), last = min(scene.firstFrame + scene.frameCount, frames.count)
             return frames[first..<last]

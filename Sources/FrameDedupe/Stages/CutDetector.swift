@@ -80,7 +80,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         var scores: FrameScores? = nil
         var cutKind: CutKind? = nil
         var context: ChangeContext? = nil
-        var transition = f.quality.exposure < transitionRule.blankExposure
+        var transition = transitionRule.isBlank(f.quality)
         var start = f.seconds
         var skipsLevel = false
         var isFlash = false
@@ -95,8 +95,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 let ramp = Self.brightnessRamp(from: previous, to: f)
                 context?.rampStart = ramp.start
                 context?.rampEnd = ramp.end
-                context?.blankBetween = f.intermediateFrames.first { PictureQuality($0.thumbnail).exposure < transitionRule.blankExposure }?.seconds
-                if let next, Self.isInsideFadeIn(f, previous: previous, next: next, blankExposure: transitionRule.blankExposure) { transition = true }
+                context?.blankBetween = f.intermediateFrames.first { transitionRule.isBlank(PictureQuality($0.thumbnail)) }?.seconds
+                if let next, Self.isInsideFadeIn(f, previous: previous, next: next, rule: transitionRule) { transition = true }
                 if cutKind == .calibrated, let next, let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
                     // The picture comes back within a flash's length: f is the flash, neither it nor the return is a cut.
                     cutKind = nil
@@ -151,7 +151,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 // A cut the frames between the samples show passing through a blank frame step by step: a fade through
                 // a colour, sampled, which begins where the picture began to move steadily towards the blank frame.
                 if cutKind == .calibrated || cutKind == .jump, context?.blankBetween != nil, !Self.cutsSharply(evidence),
-                   let span = Self.fadeThroughBlank(from: previous, to: f, blankExposure: transitionRule.blankExposure) {
+                   let span = Self.fadeThroughBlank(from: previous, to: f, rule: transitionRule) {
                     context?.dissolveStart = span.start
                     context?.dissolveEnd = span.end
                 }
@@ -380,9 +380,9 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// towards the first blank one among them (else the first of them), and where their steady move away from the last
     /// blank one stopped (else `f`: the fade in goes on past it, and ``Transition`` takes its end from the next sample's
     /// ramp, ``ChangeContext/rampEnd``). nil when no frame between them is blank.
-    private static func fadeThroughBlank(from previous: FrameSignals, to f: FrameSignals, blankExposure: Double) -> (start: Double, end: Double)? {
+    private static func fadeThroughBlank(from previous: FrameSignals, to f: FrameSignals, rule: TransitionRule) -> (start: Double, end: Double)? {
         guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return nil }
-        let blank = chain.indices.filter { PictureQuality(chain[$0].thumbnail).exposure < blankExposure }
+        let blank = chain.indices.filter { rule.isBlank(PictureQuality(chain[$0].thumbnail)) }
         guard let first = blank.first, let last = blank.last, first > 0 else { return nil }
         let start = CutEvidence.brightnessRamp(in: Array(chain[...first])).start ?? chain[1].seconds
         let end = CutEvidence.brightnessRamp(in: Array(chain[last...])).end ?? f.seconds
@@ -391,11 +391,11 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
 
     /// `f` is the middle of a fade in, sampled: the frames decoded since `previous` pass through a blank one and brighten
     /// (or darken) steadily from it into `f`, and those after `f` go on the same way and stop before `next`. Such a
-    /// sample is neither the colour nor the shot (not blank enough to be a transition frame by its exposure): the
+    /// sample is neither the colour nor the shot (not blank enough to be a transition frame): the
     /// shot's keyframe is taken after it, and the next sample's change from it is the fade's, not the scene's.
-    private static func isInsideFadeIn(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, blankExposure: Double) -> Bool {
+    private static func isInsideFadeIn(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, rule: TransitionRule) -> Bool {
         guard let into = thumbnails(from: previous, to: f, minimumBetween: 1), let start = CutEvidence.brightnessRamp(in: into).start,
-              let origin = into.last(where: { $0.seconds < start }), PictureQuality(origin.thumbnail).exposure < blankExposure,
+              let origin = into.last(where: { $0.seconds < start }), rule.isBlank(PictureQuality(origin.thumbnail)),
               let after = thumbnails(from: f, to: next, minimumBetween: 1), CutEvidence.brightnessRamp(in: after).end != nil
         else { return false }
         let before = PictureQuality(origin.thumbnail).meanLuma, at = f.quality.meanLuma, later = next.quality.meanLuma
