@@ -340,8 +340,11 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         return CutEvidence.brightnessRamp(in: chain)
     }
 
-    /// Two samples show one still picture: equal hashes and SSIM at least 0.98 (hashes alone without SSIM).
-    private static func isStill(_ change: CutChange) -> Bool { change.hash == 0 && change.pixels < 0.02 }
+    /// Two samples show one still picture: equal hashes, SSIM at least 0.98 and the embedding within 0.002 (each when
+    /// scored). Equal hashes alone are not enough: a static camera's small passers-by leave the hash unchanged for
+    /// a second while the embedding moves 0.026–0.05 (the tune part's surveillance clips); a still picture's frames,
+    /// unchanged, share one embedding (``UnchangedFrameRule``).
+    private static func isStill(_ change: CutChange) -> Bool { change.hash == 0 && change.pixels < 0.02 && (change.embedding ?? 0) < 0.002 }
 
     /// A change from one still picture to another that the model did not cut at: the picture did not change over the
     /// interval before (or, for a change spread over two intervals, the interval before that) nor changes from `f` to
@@ -351,7 +354,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// whose last entry is `f`'s own).
     private func changeBetweenStills(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, evidence: CutEvidence)
         -> (kind: CutKind, start: Double, span: ClosedRange<Double>?)? {
-        let still = CutChange(seconds: next.seconds, embedding: nil, pixels: pixelChange(f, next), hash: Double(f.hash.distance(to: next.hash)))
+        let still = CutChange(seconds: next.seconds, embedding: embeddingChange(f, next), pixels: pixelChange(f, next),
+                              hash: Double(f.hash.distance(to: next.hash)))
         guard Self.isStill(still), history.count >= 2, let into = history.last else { return nil }
         let bits = Double(CutEvidence.stillChangeBits)
         if Self.isStill(history[history.count - 2]), into.hash >= bits {
