@@ -215,6 +215,19 @@ extension Fixtures {
         ]])
     }
 
+    /// A slide and its next build: a white 720p slide (a title bar and three lines of "text" as black bars), 3 s, then
+    /// the same slide with a fourth line, 3 s, at 25 fps. Mostly white (it passed for a blank frame), and the build
+    /// moves the network's embedding only 0.028: a cut between two still pictures at 3 s.
+    public static func slideBuild() throws -> URL {
+        let slide = "drawbox=x=80:y=60:w=1120:h=90:c=0x1f4e79:t=fill,drawbox=x=120:y=220:w=700:h=24:c=black:t=fill,"
+            + "drawbox=x=120:y=280:w=820:h=24:c=black:t=fill,drawbox=x=120:y=340:w=560:h=24:c=black:t=fill"
+        return try ffmpegFixture("slide-build.mp4", [[
+            "-f", "lavfi", "-i", "color=white:size=1280x720:rate=25:duration=6",
+            "-vf", slide + ",drawbox=x=120:y=400:w=600:h=24:c=black:t=fill:enable='gte(t,3)'",
+            "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+        ]])
+    }
+
     /// Three regions of one real still (`bbb-720p.mp4` at 5 s, 1280×720), 640×360 each, 3 s each at 25 fps, hard cuts
     /// at 3 and 6 s: the top-left quarter, the centre, the bottom-right quarter. The centre overlaps both others, so in
     /// embedding distance it lies about on the way from one to the other, as a dissolve's middle would.

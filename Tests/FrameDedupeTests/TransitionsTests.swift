@@ -58,6 +58,16 @@ struct TransitionsTests {
         #expect(abs(t.start - 2.04) <= 0.041 && abs(t.end - 3) <= 0.041, "\(t)")
     }
 
+    /// A white slide and its next build: two shots cut at the build's frame. The slides are mostly white but have edges,
+    /// so no frame is blank (every frame was a transition frame: no cluster, nothing in `unique/`), and the build moves
+    /// the embedding too little for the model, yet the picture went from one still picture to another.
+    @Test func slideBuildIsACutBetweenStills() throws {
+        let list = try findScenes(input: Fixtures.slideBuild().path, options: DedupeOptions(), output: nil)
+        #expect(list.scenes.count == 2 && abs((list.scenes.last?.start ?? 0) - 3) <= 0.041, "\(list.scenes.map(\.start))")
+        #expect(list.frames.allSatisfy { !$0.transition }, "no frame of a slide is blank")
+        #expect(list.clusters.clusterOfScene.allSatisfy { $0 != nil }, "\(list.clusters.clusterOfScene)")
+    }
+
     /// Three white frames at 1.44–1.56 s inside shot A: a flash back to the same content, then the cut at 3 s.
     /// The sample at 1.5 s is white: it is the flash, and neither it nor the return to A is a cut (two scenes, not four).
     @Test func whiteFlashIsAFlashNotACut() throws {
