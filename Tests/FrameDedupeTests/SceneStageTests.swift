@@ -48,7 +48,8 @@ enum Synthetic {
     }
 
     /// Sampled frame `index` (2 frames a second of a 24 frames-a-second stream) showing content `axis`, moved by
-    /// `wobble` (0–2); `intermediate` are the frames decoded since the previous sample.
+    /// `wobble` (0–2); `intermediate` are the frames decoded since the previous sample. A frame of low `exposure` has no
+    /// edges either (sharpness 0): a blank frame.
     static func frame(_ index: Int, axis: Int, wobble: Int = 0, shift: Int? = nil, exposure: Double = 1,
                       intermediate: [IntermediateFrame] = []) -> FrameSignals {
         let vector = content(axis, wobble: 0.02 * Float(wobble))
@@ -57,7 +58,7 @@ enum Synthetic {
         return FrameSignals(
             index: index, ordinal: index * 12, timestamp: Timestamp(pts: Int64(index * 12), timeBase: Rational(1, 24)),
             seconds: Double(index) / 2, hash: hash(axis, wobble: wobble), luma: picture,
-            quality: PictureQuality(sharpness: 100, exposure: exposure, meanLuma: 128),
+            quality: PictureQuality(sharpness: exposure < 0.2 ? 0 : 100, exposure: exposure, meanLuma: 128),
             embedding: Embedding(vector: vector, grid: grid), thumbnail: picture, intermediateFrames: intermediate)
     }
 
@@ -71,7 +72,7 @@ enum Synthetic {
         return FrameSignals(
             index: index, ordinal: index * 12, timestamp: Timestamp(pts: Int64(index * 12), timeBase: Rational(1, 24)),
             seconds: Double(index) / 2, hash: hash(0), luma: texture(0),
-            quality: PictureQuality(sharpness: 100, exposure: exposure, meanLuma: 128), embedding: Embedding(vector: vector, grid: grid))
+            quality: PictureQuality(sharpness: exposure < 0.2 ? 0 : 100, exposure: exposure, meanLuma: 128), embedding: Embedding(vector: vector, grid: grid))
     }
 
     /// Shots one after the other, `(axis, frames)` each in sampled frames, with a little motion within each;
