@@ -394,15 +394,16 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     }
 
     /// `f` is the middle of a fade in, sampled: the frames decoded since `previous` pass through a blank one and brighten
-    /// (or darken) steadily from it into `f`, and those after `f` go on the same way and stop before `next`. Such a
-    /// sample is neither the colour nor the shot (not blank enough to be a transition frame): the
+    /// (or darken) steadily from the last blank one into `f` (or `f` comes right after it), and those after `f` go on the same way and stop before
+    /// `next`. Such a sample is neither the colour nor the shot (not blank enough to be a transition frame): the
     /// shot's keyframe is taken after it, and the next sample's change from it is the fade's, not the scene's.
     private static func isInsideFadeIn(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, rule: TransitionRule) -> Bool {
-        guard let into = thumbnails(from: previous, to: f, minimumBetween: 1), let start = CutEvidence.brightnessRamp(in: into).start,
-              let origin = into.last(where: { $0.seconds < start }), rule.isBlank(PictureQuality(origin.thumbnail)),
+        guard let into = thumbnails(from: previous, to: f, minimumBetween: 1),
+              let blank = into.lastIndex(where: { rule.isBlank(PictureQuality($0.thumbnail)) }), blank < into.count - 1,
+              into.count - blank == 2 || CutEvidence.brightnessRamp(in: Array(into[blank...])).start != nil,
               let after = thumbnails(from: f, to: next, minimumBetween: 1), CutEvidence.brightnessRamp(in: after).end != nil
         else { return false }
-        let before = PictureQuality(origin.thumbnail).meanLuma, at = f.quality.meanLuma, later = next.quality.meanLuma
+        let before = PictureQuality(into[blank].thumbnail).meanLuma, at = f.quality.meanLuma, later = next.quality.meanLuma
         return (at - before) * (later - at) > 0
     }
 
