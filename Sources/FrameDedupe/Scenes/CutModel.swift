@@ -62,6 +62,12 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// change (10 at 2 frames/s, 6 at 0.5) is a labelled cut or dissolve; the embedding moves only 0.01–0.015
     /// between two text slides of one template, too little for the model however still the picture was before.
     public static let stillChangeBits = 4
+    /// Seconds of the frames decoded next to a sample that must be unchanged for its picture to count as still when
+    /// the samples around it are not (at sparse rates), and the largest step between their thumbnails (mean absolute
+    /// difference, 0–1) that is no change: the tune part's still slides step at most 0.00013, its static camera's
+    /// passers-by 0.0012–0.0036.
+    public static let stillSeconds = 0.5
+    public static let stillStep = 0.0005
 
     /// A hard cut between two samples changes the picture in one step at least this many times larger than every other
     /// step between them, and of at least ``sharpCutMinimum`` (mean absolute thumbnail difference, 0–1); a dissolve, a

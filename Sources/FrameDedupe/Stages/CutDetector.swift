@@ -356,14 +356,14 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         -> (kind: CutKind, start: Double, span: ClosedRange<Double>?)? {
         let still = CutChange(seconds: next.seconds, embedding: embeddingChange(f, next), pixels: pixelChange(f, next),
                               hash: Double(f.hash.distance(to: next.hash)))
-        guard Self.isStill(still), history.count >= 2, let into = history.last else { return nil }
+        guard Self.isStill(still) || Self.staysStill(after: f, until: next), history.count >= 2, let into = history.last else { return nil }
         let bits = Double(CutEvidence.stillChangeBits)
-        if Self.isStill(history[history.count - 2]), into.hash >= bits {
+        if Self.isStill(history[history.count - 2]) || Self.wasStill(before: previous), into.hash >= bits {
             if Self.cutsSharply(evidence), let time = evidence.gapPeakTime { return (.jump, time, nil) }
             let change = Self.gradualChange(from: previous, to: f)
             return (.gradual, change.halfway ?? f.seconds, change.span)
         }
-        guard lastCut == nil, history.count >= 3, Self.isStill(history[history.count - 3]), let before = beforePrevious,
+        guard lastCut == nil, history.count >= 3, let before = beforePrevious, Self.isStill(history[history.count - 3]) || Self.wasStill(before: before),
               !Self.isStill(history[history.count - 2]), !Self.isStill(into), Double(before.hash.distance(to: f.hash)) >= bits,
               let first = before.thumbnail, let middle = previous.thumbnail, let last = f.thumbnail
         else { return nil }
@@ -373,6 +373,23 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         let low = CutEvidence.time(ofCumulativeChange: 0.05, in: chain), high = CutEvidence.time(ofCumulativeChange: 0.95, in: chain)
         return (.gradual, max(afterPrevious, CutEvidence.time(ofCumulativeChange: 0.5, in: chain) ?? f.seconds),
                 low.flatMap { l in high.map { min(l, $0)...max(l, $0) } })
+    }
+
+    /// Between samples far apart (a slide shown for less than two intervals at 0.5 a second), the frames decoded
+    /// around a sample say whether its picture was still: for ``CutEvidence/stillSeconds`` after `f` (before `next`) or
+    /// before `previous`, every step between their thumbnails under ``CutEvidence/stillStep``.
+    private static func staysStill(after f: FrameSignals, until next: FrameSignals) -> Bool {
+        guard let first = f.thumbnail else { return false }
+        let within = next.intermediateFrames.prefix { $0.seconds <= f.seconds + CutEvidence.stillSeconds }
+        guard let last = within.last, last.seconds >= f.seconds + CutEvidence.stillSeconds - 0.05 else { return false }
+        return CutEvidence.steps([(f.seconds, first)] + within.map { ($0.seconds, $0.thumbnail) }).allSatisfy { $0.size < CutEvidence.stillStep }
+    }
+
+    private static func wasStill(before previous: FrameSignals) -> Bool {
+        guard let last = previous.thumbnail else { return false }
+        let within = previous.intermediateFrames.drop { $0.seconds < previous.seconds - CutEvidence.stillSeconds }
+        guard let first = within.first, first.seconds <= previous.seconds - CutEvidence.stillSeconds + 0.05 else { return false }
+        return CutEvidence.steps(within.map { ($0.seconds, $0.thumbnail) } + [(previous.seconds, last)]).allSatisfy { $0.size < CutEvidence.stillStep }
     }
 
     /// The evidence's frames between the samples change in one step (``CutEvidence/sharpCutRatio``).
