@@ -12,11 +12,12 @@ public enum NetworkInput: String, Sendable, CaseIterable {
 }
 
 /// The images a run writes of a sampled frame (the keyframe image and the report's thumbnail), as the frame is held
-/// until it can no longer become a keyframe. A picture larger than ``ImageExport/heldDecodedPixels`` is encoded as
-/// soon as it is decoded, on a thread of its own, so that no large decoded picture waits for the network or for its
-/// scene to close: a 1080p keyframe candidate costs its encoded image (~0.2 MB) instead of its picture (3 MB). A
-/// smaller one is held decoded and encoded only if it is written (encoding every frame would cost more CPU time
-/// than holding it costs memory). Either way the bytes are the same: the same encoders, format, quality and size.
+/// until it can no longer become a keyframe. A picture larger than ``ImageExport/heldDecodedPixels`` written as JPEG
+/// is encoded as soon as it is decoded, on a thread of its own, so that no large decoded picture waits for the
+/// network or for its scene to close: a 1080p keyframe candidate costs its encoded image (~0.2 MB) instead of its
+/// picture (3 MB), for ~15 ms of CPU time a frame. Any other picture is held decoded and encoded only if it is
+/// written: a smaller one costs little memory, and PNG and WebP cost 60-160 ms a 1080p frame to encode (PNG's bytes
+/// are as large as the picture). Either way the bytes are the same: the same encoders, format, quality and size.
 public struct FrameImages: Sendable {
     enum Held: Sendable {
         case decoded(Picture)
@@ -40,6 +41,10 @@ public struct FrameImages: Sendable {
 struct ImageExport: Sendable {
     /// Pictures up to this size (720p) are held decoded until they are written (1.4 MB each at most).
     static let heldDecodedPixels = 1280 * 720
+
+    /// Whether `picture`'s images are encoded as soon as it is decoded (``FrameImages``).
+    func encodesAtOnce(_ picture: Picture) -> Bool { format == .jpg && picture.width * picture.height > Self.heldDecodedPixels }
+
     let format: StillImageFormat
     let jpegQuality: Int
     let maxSide: Int?
@@ -65,9 +70,9 @@ final class FrameImageEncoder {
         encoder = StillImageEncoder(format: export.format, jpegQuality: export.jpegQuality)
     }
 
-    /// `picture` as the run holds it: encoded when it is larger than ``ImageExport/heldDecodedPixels``.
+    /// `picture` as the run holds it: encoded when ``ImageExport/encodesAtOnce(_:)``, else decoded.
     func held(_ picture: Picture) -> FrameImages {
-        guard picture.width * picture.height > ImageExport.heldDecodedPixels else { return FrameImages(held: .decoded(picture)) }
+        guard export.encodesAtOnce(picture) else { return FrameImages(held: .decoded(picture)) }
         let (image, thumbnail) = encode(picture)
         return FrameImages(held: .encoded(image: image, thumbnail: thumbnail))
     }

@@ -6,8 +6,8 @@ import Similarity
 /// Finds the scenes of one input and writes them, with a keyframe image each, to `output`.
 ///
 /// Frames stream through the stages (``sceneStages(_:carrying:)``): decoding runs on its own thread ahead of
-/// the network by at most two batches, and the images of each picture larger than 720p are encoded on another as
-/// soon as it is decoded (``FrameImages``), so the frames the network and the open scene's keyframe candidates hold
+/// the network by at most two batches, and the images of each JPEG picture larger than 720p are encoded on another
+/// as soon as it is decoded (``FrameImages``), so the frames the network and the open scene's keyframe candidates hold
 /// carry encoded images at export size, not large decoded pictures, and memory does not grow with the input's
 /// length. Images are written as scenes close; the closed scenes' embeddings, grids, lumas and report thumbnails wait on disk (``ClosedScenes``)
 /// and come back for clustering only after the decoder is released (the per-frame records, ~0.25 KB each, stay in
