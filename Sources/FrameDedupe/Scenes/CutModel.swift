@@ -110,6 +110,33 @@ public struct CutEvidence: Sendable, Equatable, Codable {
         return x
     }
 
+    /// How far `x` is from the nearest mixture `a + m·(b − a)` of two pictures (`m` clamped to 0–1, least squares), as a
+    /// share of `|b − a|` (L2): near 0 for a frame inside a dissolve from `a` to `b`, large for a picture of its own.
+    /// 1 when the sizes differ or `a` and `b` are the same.
+    static func blendResidual(_ x: LumaImage, between a: LumaImage, and b: LumaImage) -> Double {
+        guard a.width == b.width, a.height == b.height, x.width == a.width, x.height == a.height else { return 1 }
+        var ab = 0.0, xa = 0.0
+        for i in a.pixels.indices {
+            let d = Double(b.pixels[i]) - Double(a.pixels[i])
+            ab += d * d
+            xa += (Double(x.pixels[i]) - Double(a.pixels[i])) * d
+        }
+        guard ab > 0 else { return 1 }
+        let mix = min(max(xa / ab, 0), 1)
+        var error = 0.0
+        for i in a.pixels.indices {
+            let d = Double(x.pixels[i]) - Double(a.pixels[i]) - mix * (Double(b.pixels[i]) - Double(a.pixels[i]))
+            error += d * d
+        }
+        return (error / ab).squareRoot()
+    }
+
+    /// A sample farther than this from every mixture of its neighbours (``blendResidual(_:between:and:)``) is no
+    /// transition's middle. On the tune part, the thumbnails inside clean crossfades measure at most 0.1 at 2 frames/s and
+    /// Tears of Steel's morph 0.53–0.64; with key frames only, the lone samples at cuts measure 0.26 (two regions of
+    /// one photograph of galaxies, which mix like any two star fields) to 58, other views of one wall 0.61–0.79.
+    public static let blendResidualLimit = 0.5
+
     /// How well the frames between the two ends of `chain` are blends of its ends, as a dissolve's are:
     /// each middle thumbnail `T` is fitted as `A + a·(B − A)` (`a` clamped to 0–1, least squares);
     /// - `residual`: the mean over middle frames of `|T − fit| / |B − A|` (L2): small for a dissolve (and a cut),

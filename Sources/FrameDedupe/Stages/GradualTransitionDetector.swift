@@ -72,6 +72,13 @@ public final class GradualTransitionDetector<Attachment>: FrameStage {
         // of one wall); a transition's frames change step by step.
         if CutEvidence.cutsSharply(from: preceding, to: shortScene[firstContent].frame)
             || shortScene.last.map({ CutEvidence.cutsSharply(from: $0.frame, to: after) }) == true { return [] }
+        // Without the frames between the samples (key frames only), the pixels say whether a sample is a mixture of its
+        // neighbours, as a transition's middle is: another view of one place lies between them in embedding distance
+        // but is no mixture of their pictures.
+        let framesBetween = !shortScene[firstContent].frame.intermediateFrames.isEmpty || !after.intermediateFrames.isEmpty
+        if !framesBetween, content.contains(where: { CutEvidence.blendResidual($0.luma, between: preceding.luma, and: after.luma) > CutEvidence.blendResidualLimit }) {
+            return []
+        }
         let across = d(preceding, after)
         return content.allSatisfy({ x in
             let from = d(preceding, x), to = d(x, after)
