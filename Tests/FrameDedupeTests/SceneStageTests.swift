@@ -67,11 +67,11 @@ enum Synthetic {
 
     /// Sampled frame `index` with the embedding `vector` (and content 0's pictures): for the stages after the cut
     /// detector, which judge by embeddings.
-    static func frame(_ index: Int, _ vector: [Float], exposure: Double = 1) -> FrameSignals {
+    static func frame(_ index: Int, _ vector: [Float], exposure: Double = 1, luma: LumaImage? = nil) -> FrameSignals {
         let grid = (0..<Embedding.gridSide * Embedding.gridSide).flatMap { _ in vector }
         return FrameSignals(
             index: index, ordinal: index * 12, timestamp: Timestamp(pts: Int64(index * 12), timeBase: Rational(1, 24)),
-            seconds: Double(index) / 2, hash: hash(0), luma: texture(0),
+            seconds: Double(index) / 2, hash: hash(0), luma: luma ?? texture(0),
             quality: PictureQuality(sharpness: exposure < 0.2 ? 0 : 100, exposure: exposure, meanLuma: 128), embedding: Embedding(vector: vector, grid: grid))
     }
 
@@ -299,11 +299,15 @@ struct SceneStageTests {
                                frameCount: frames.count, next: next))
     }
 
+    /// The blend is one in its embedding and in its pixels (no frames decoded between the samples, so the pixels are
+    /// asked too); the other is neither.
     @Test func aShortSceneBetweenItsNeighboursIsAGradualTransition() {
-        let a = (0..<4).map { Synthetic.frame($0, Synthetic.content(0)) }
-        let blend = Synthetic.frame(4, Synthetic.normalised(zip(Synthetic.content(0), Synthetic.content(1)).map { $0 + $1 }))
-        let other = Synthetic.frame(4, Synthetic.content(2))
-        let b = Synthetic.frame(5, Synthetic.content(1))
+        let (pictureA, pictureB) = (Synthetic.texture(0), Synthetic.texture(1))
+        let mixed = LumaImage(width: 16, height: 16, pixels: zip(pictureA.pixels, pictureB.pixels).map { UInt8((Int($0) + Int($1)) / 2) })
+        let a = (0..<4).map { Synthetic.frame($0, Synthetic.content(0), luma: pictureA) }
+        let blend = Synthetic.frame(4, Synthetic.normalised(zip(Synthetic.content(0), Synthetic.content(1)).map { $0 + $1 }), luma: mixed)
+        let other = Synthetic.frame(4, Synthetic.content(2), luma: Synthetic.texture(2))
+        let b = Synthetic.frame(5, Synthetic.content(1), luma: pictureB)
         for (middle, isTransition) in [(blend, true), (other, false)] {
             let events = sceneEvents(a, scene: 0, cut: false) + [ended(0, a, next: middle)]
                 + sceneEvents([middle], scene: 1, cut: true) + [ended(1, [middle], next: b)]
