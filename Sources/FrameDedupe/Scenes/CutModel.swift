@@ -80,10 +80,20 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// Whether the frames decoded from `a` to `b` (at least two between them) show a hard cut: one step ``sharpCutRatio``
     /// times larger than every other and at least ``sharpCutMinimum``.
     static func cutsSharply(from a: FrameSignals, to b: FrameSignals) -> Bool {
-        guard let first = a.thumbnail, let last = b.thumbnail, b.intermediateFrames.count >= minimumGapSteps - 1 else { return false }
-        let sizes = steps([(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)])
-            .map(\.size).sorted(by: >)
-        return sizes[0] >= sharpCutMinimum && sizes[0] >= sharpCutRatio * sizes[1]
+        guard let chain = thumbnails(from: a, to: b, minimumBetween: minimumGapSteps - 1) else { return false }
+        let sizes = steps(chain).map(\.size).sorted(by: >)
+        return isSharpCut(peak: sizes[0], second: sizes[1])
+    }
+
+    /// The same of this evidence's frames between the samples.
+    var cutsSharply: Bool { hasGap && Self.isSharpCut(peak: gapPeak, second: gapSecond) }
+
+    private static func isSharpCut(peak: Double, second: Double) -> Bool { peak >= sharpCutMinimum && peak >= sharpCutRatio * second }
+
+    /// The thumbnails from `a` through the frames decoded after it to `b` (at least `minimumBetween` of them); nil without.
+    static func thumbnails(from a: FrameSignals, to b: FrameSignals, minimumBetween: Int = 2) -> [(seconds: Double, thumbnail: LumaImage)]? {
+        guard let first = a.thumbnail, let last = b.thumbnail, b.intermediateFrames.count >= minimumBetween else { return nil }
+        return [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
     }
 
     /// The same evidence without the frames between the samples: what the samples alone say.
@@ -115,20 +125,24 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// 1 when the sizes differ or `a` and `b` are the same.
     static func blendResidual(_ x: LumaImage, between a: LumaImage, and b: LumaImage) -> Double {
         guard a.width == b.width, a.height == b.height, x.width == a.width, x.height == a.height else { return 1 }
-        var ab = 0.0, xa = 0.0
-        for i in a.pixels.indices {
-            let d = Double(b.pixels[i]) - Double(a.pixels[i])
-            ab += d * d
-            xa += (Double(x.pixels[i]) - Double(a.pixels[i])) * d
-        }
-        guard ab > 0 else { return 1 }
-        let mix = min(max(xa / ab, 0), 1)
+        let ab = a.pixels.indices.map { Double(b.pixels[$0]) - Double(a.pixels[$0]) }
+        let norm = ab.reduce(0) { $0 + $1 * $1 }
+        return norm > 0 ? mixture(x, from: a, difference: ab, norm: norm).residual : 1
+    }
+
+    /// The least-squares fit of `t` as `a + mix·ab` (`mix` clamped to 0–1; `norm` = `|ab|²` > 0) and its residual
+    /// `|t − fit| / |ab|`.
+    private static func mixture(_ t: LumaImage, from a: LumaImage, difference ab: [Double], norm: Double) -> (mix: Double, residual: Double) {
+        let n = a.pixels.count
+        var dot = 0.0
+        for i in 0..<n { dot += (Double(t.pixels[i]) - Double(a.pixels[i])) * ab[i] }
+        let mix = min(max(dot / norm, 0), 1)
         var error = 0.0
-        for i in a.pixels.indices {
-            let d = Double(x.pixels[i]) - Double(a.pixels[i]) - mix * (Double(b.pixels[i]) - Double(a.pixels[i]))
+        for i in 0..<n {
+            let d = Double(t.pixels[i]) - Double(a.pixels[i]) - mix * ab[i]
             error += d * d
         }
-        return (error / ab).squareRoot()
+        return (mix, (error / norm).squareRoot())
     }
 
     /// A sample farther than this from every mixture of its neighbours (``blendResidual(_:between:and:)``) is no
@@ -162,16 +176,8 @@ public struct CutEvidence: Sendable, Equatable, Codable {
         guard abNorm > 0 else { return Blend(residual: 1, largestStep: 1, distance: 0, halfway: last, firstMixed: last, firstWhole: last) }
         var residual = 0.0, previous = 0.0, largest = 0.0, halfway = last, firstMixed = last, firstWhole = last
         for k in 1..<chain.count - 1 {
-            let t = chain[k]
-            var dot = 0.0
-            for i in 0..<n { dot += (Double(t.pixels[i]) - Double(a.pixels[i])) * ab[i] }
-            let mix = min(max(dot / abNorm, 0), 1)
-            var error = 0.0
-            for i in 0..<n {
-                let d = Double(t.pixels[i]) - Double(a.pixels[i]) - mix * ab[i]
-                error += d * d
-            }
-            residual += (error / abNorm).squareRoot()
+            let (mix, error) = mixture(chain[k], from: a, difference: ab, norm: abNorm)
+            residual += error
             largest = max(largest, mix - previous)
             if mix >= 0.5 && halfway == last { halfway = k }
             if mix > 0.05 && firstMixed == last { firstMixed = k }

@@ -96,7 +96,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 context?.rampStart = ramp.start
                 context?.rampEnd = ramp.end
                 context?.blankBetween = f.intermediateFrames.first { transitionRule.isBlank(PictureQuality($0.thumbnail)) }?.seconds
-                if let next, Self.isInsideFadeIn(f, previous: previous, next: next, rule: transitionRule) { transition = true }
+                if let next, context?.blankBetween != nil || previous.thumbnail.map({ transitionRule.isBlank(PictureQuality($0)) }) == true,
+                   Self.isInsideFadeIn(f, previous: previous, next: next, rule: transitionRule) { transition = true }
                 if cutKind == .calibrated, let next, let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
                     // The picture comes back within a flash's length: f is the flash, neither it nor the return is a cut.
                     cutKind = nil
@@ -150,7 +151,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 if cutKind == .calibrated, let time = evidence.gapPeakTime { start = max(scene.start, time) }
                 // A cut the frames between the samples show passing through a blank frame step by step: a fade through
                 // a colour, sampled, which begins where the picture began to move steadily towards the blank frame.
-                if cutKind == .calibrated || cutKind == .jump, context?.blankBetween != nil, !Self.cutsSharply(evidence),
+                if cutKind == .calibrated || cutKind == .jump, context?.blankBetween != nil, !evidence.cutsSharply,
                    let span = Self.fadeThroughBlank(from: previous, to: f, rule: transitionRule) {
                     context?.dissolveStart = span.start
                     context?.dissolveEnd = span.end
@@ -313,9 +314,9 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// `goesOn`: the dissolve goes on to `next`, so `f` is in its middle.
     private func dissolve(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals?, evidence: CutEvidence)
         -> (halfway: Double, goesOn: Bool, span: ClosedRange<Double>)? {
-        guard let chain = Self.thumbnails(from: previous, to: f), let blend = CutEvidence.blend(chain.map(\.thumbnail)),
+        guard let chain = CutEvidence.thumbnails(from: previous, to: f), let blend = CutEvidence.blend(chain.map(\.thumbnail)),
               CutEvidence.isDissolve(blend, contentChange: evidence.embedding ?? evidence.pixels) else { return nil }
-        if let next, let rest = Self.thumbnails(from: f, to: next) {
+        if let next, let rest = CutEvidence.thumbnails(from: f, to: next) {
             let whole = chain + rest.dropFirst()
             if let longer = CutEvidence.blend(whole.map(\.thumbnail)), CutEvidence.isDissolve(longer, contentChange: evidence.embedding ?? evidence.pixels) {
                 return (min(whole[longer.halfway].seconds, f.seconds), true, whole[longer.firstMixed].seconds...whole[longer.firstWhole].seconds)
@@ -336,7 +337,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// The steady change of brightness from `previous` through the frames decoded after it to `f`
     /// (``CutEvidence/brightnessRamp(in:)``); nils without them.
     private static func brightnessRamp(from previous: FrameSignals, to f: FrameSignals) -> (start: Double?, end: Double?) {
-        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
+        guard let chain = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
         return CutEvidence.brightnessRamp(in: chain)
     }
 
@@ -359,16 +360,16 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         guard Self.isStill(still) || Self.staysStill(after: f, until: next), history.count >= 2, let into = history.last else { return nil }
         let bits = Double(CutEvidence.stillChangeBits)
         if Self.isStill(history[history.count - 2]) || Self.wasStill(before: previous), into.hash >= bits {
-            if Self.cutsSharply(evidence), let time = evidence.gapPeakTime { return (.jump, time, nil) }
+            if evidence.cutsSharply, let time = evidence.gapPeakTime { return (.jump, time, nil) }
             let change = Self.gradualChange(from: previous, to: f)
             return (.gradual, change.halfway ?? f.seconds, change.span)
         }
         guard lastCut == nil, history.count >= 3, let before = beforePrevious, Self.isStill(history[history.count - 3]) || Self.wasStill(before: before),
               !Self.isStill(history[history.count - 2]), !Self.isStill(into), Double(before.hash.distance(to: f.hash)) >= bits,
-              let first = before.thumbnail, let middle = previous.thumbnail, let last = f.thumbnail
+              let first = CutEvidence.thumbnails(from: before, to: previous, minimumBetween: 0),
+              let second = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 0)
         else { return nil }
-        let chain = [(before.seconds, first)] + previous.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(previous.seconds, middle)]
-            + f.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(f.seconds, last)]
+        let chain = first + second.dropFirst()
         let afterPrevious = f.intermediateFrames.first?.seconds ?? f.seconds
         let low = CutEvidence.time(ofCumulativeChange: 0.05, in: chain), high = CutEvidence.time(ofCumulativeChange: 0.95, in: chain)
         return (.gradual, max(afterPrevious, CutEvidence.time(ofCumulativeChange: 0.5, in: chain) ?? f.seconds),
@@ -379,22 +380,22 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// around a sample say whether its picture was still: for ``CutEvidence/stillSeconds`` after `f` (before `next`) or
     /// before `previous`, every step between their thumbnails under ``CutEvidence/stillStep``.
     private static func staysStill(after f: FrameSignals, until next: FrameSignals) -> Bool {
-        guard let first = f.thumbnail else { return false }
-        let within = next.intermediateFrames.prefix { $0.seconds <= f.seconds + CutEvidence.stillSeconds }
+        guard let chain = CutEvidence.thumbnails(from: f, to: next, minimumBetween: 1) else { return false }
+        let within = chain.dropLast().prefix { $0.seconds <= f.seconds + CutEvidence.stillSeconds }
         guard let last = within.last, last.seconds >= f.seconds + CutEvidence.stillSeconds - 0.05 else { return false }
-        return CutEvidence.steps([(f.seconds, first)] + within.map { ($0.seconds, $0.thumbnail) }).allSatisfy { $0.size < CutEvidence.stillStep }
+        return isUnchanged(Array(within))
     }
 
     private static func wasStill(before previous: FrameSignals) -> Bool {
         guard let last = previous.thumbnail else { return false }
         let within = previous.intermediateFrames.drop { $0.seconds < previous.seconds - CutEvidence.stillSeconds }
         guard let first = within.first, first.seconds <= previous.seconds - CutEvidence.stillSeconds + 0.05 else { return false }
-        return CutEvidence.steps(within.map { ($0.seconds, $0.thumbnail) } + [(previous.seconds, last)]).allSatisfy { $0.size < CutEvidence.stillStep }
+        return isUnchanged(within.map { ($0.seconds, $0.thumbnail) } + [(previous.seconds, last)])
     }
 
-    /// The evidence's frames between the samples change in one step (``CutEvidence/sharpCutRatio``).
-    private static func cutsSharply(_ evidence: CutEvidence) -> Bool {
-        evidence.hasGap && evidence.gapPeak >= CutEvidence.sharpCutMinimum && evidence.gapPeak >= CutEvidence.sharpCutRatio * evidence.gapSecond
+    /// Every step between consecutive thumbnails of `chain` under ``CutEvidence/stillStep``.
+    private static func isUnchanged(_ chain: [(seconds: Double, thumbnail: LumaImage)]) -> Bool {
+        CutEvidence.steps(chain).allSatisfy { $0.size < CutEvidence.stillStep }
     }
 
     /// A fade through a colour between two samples: where the frames decoded after `previous` began to move steadily
@@ -402,7 +403,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// blank one stopped (else `f`: the fade in goes on past it, and ``Transition`` takes its end from the next sample's
     /// ramp, ``ChangeContext/rampEnd``). nil when no frame between them is blank.
     private static func fadeThroughBlank(from previous: FrameSignals, to f: FrameSignals, rule: TransitionRule) -> (start: Double, end: Double)? {
-        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return nil }
+        guard let chain = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 1) else { return nil }
         let blank = chain.indices.filter { rule.isBlank(PictureQuality(chain[$0].thumbnail)) }
         guard let first = blank.first, let last = blank.last, first > 0 else { return nil }
         let start = CutEvidence.brightnessRamp(in: Array(chain[...first])).start ?? chain[1].seconds
@@ -415,10 +416,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// `next`. Such a sample is neither the colour nor the shot (not blank enough to be a transition frame): the
     /// shot's keyframe is taken after it, and the next sample's change from it is the fade's, not the scene's.
     private static func isInsideFadeIn(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, rule: TransitionRule) -> Bool {
-        guard let into = thumbnails(from: previous, to: f, minimumBetween: 1),
+        guard let into = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 1),
               let blank = into.lastIndex(where: { rule.isBlank(PictureQuality($0.thumbnail)) }), blank < into.count - 1,
               into.count - blank == 2 || CutEvidence.brightnessRamp(in: Array(into[blank...])).start != nil,
-              let after = thumbnails(from: f, to: next, minimumBetween: 1), CutEvidence.brightnessRamp(in: after).end != nil
+              let after = CutEvidence.thumbnails(from: f, to: next, minimumBetween: 1), CutEvidence.brightnessRamp(in: after).end != nil
         else { return false }
         let before = PictureQuality(into[blank].thumbnail).meanLuma, at = f.quality.meanLuma, later = next.quality.meanLuma
         return (at - before) * (later - at) > 0
@@ -426,7 +427,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
 
     /// Where the frames decoded from `previous` to `f` changed half of their total, and 5% and 95% of it (nil without them).
     private static func gradualChange(from previous: FrameSignals, to f: FrameSignals) -> (halfway: Double?, span: ClosedRange<Double>?) {
-        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
+        guard let chain = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 1) else { return (nil, nil) }
         let low = CutEvidence.time(ofCumulativeChange: 0.05, in: chain), high = CutEvidence.time(ofCumulativeChange: 0.95, in: chain)
         return (CutEvidence.time(ofCumulativeChange: 0.5, in: chain), low.flatMap { l in high.map { min(l, $0)...max(l, $0) } })
     }
@@ -460,7 +461,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
               CutEvidence.isGradualAcrossTwoIntervals(before: into, after: out, across: across, level: level)
         else { return nil }
         let afterPrevious = f.intermediateFrames.first?.seconds ?? f.seconds
-        guard let first = Self.thumbnails(from: before, to: previous), let rest = Self.thumbnails(from: previous, to: f) else {
+        guard let first = CutEvidence.thumbnails(from: before, to: previous), let rest = CutEvidence.thumbnails(from: previous, to: f) else {
             return (afterPrevious, before.seconds...f.seconds)
         }
         for part in [first, rest] {
@@ -484,7 +485,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         let into = evidence.embedding ?? evidence.pixels, out = evidence.nextEmbedding ?? evidence.nextPixels
         let across = evidence.acrossEmbedding ?? evidence.acrossPixels
         guard across <= 0.5 * min(into, out) else { return nil }
-        guard let first = Self.thumbnails(from: previous, to: f, minimumBetween: 0), let rest = Self.thumbnails(from: f, to: next, minimumBetween: 0),
+        guard let first = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 0), let rest = CutEvidence.thumbnails(from: f, to: next, minimumBetween: 0),
               let span = CutEvidence.awayRun(in: first + rest.dropFirst(), around: first.count - 1) else {
             return next.seconds - previous.seconds <= Transition.longestFlash ? f.seconds...next.seconds : nil
         }
@@ -494,7 +495,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// A flash inside the frames decoded between two samples that the picture came back from before the later one
     /// (``CutEvidence/flash(in:)``): its first frame and the first frame after it.
     private static func flash(between previous: FrameSignals, and f: FrameSignals) -> ClosedRange<Double>? {
-        guard let chain = thumbnails(from: previous, to: f, minimumBetween: 1), let span = CutEvidence.flash(in: chain),
+        guard let chain = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 1), let span = CutEvidence.flash(in: chain),
               span.upperBound - span.lowerBound <= Transition.longestFlash else { return nil }
         return span
     }
@@ -502,12 +503,6 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// The last frame opened a scene by a dissolve and is a transition frame: in the middle of a dissolve that goes on
     /// to the next frame (or blank). Derived from its record alone, so a resumed run sets it the same way.
     private var insideDissolve = false
-
-    /// The thumbnails from `a` through the frames decoded after it to `b`; nil without them.
-    private static func thumbnails(from a: FrameSignals, to b: FrameSignals, minimumBetween: Int = 2) -> [(seconds: Double, thumbnail: LumaImage)]? {
-        guard let first = a.thumbnail, let last = b.thumbnail, b.intermediateFrames.count >= minimumBetween else { return nil }
-        return [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
-    }
 
     /// The mean of the open scene's recent changes; nil before there are any.
     private var recentLevel: Double? { recentChanges.isEmpty ? nil : recentChanges.reduce(0) { $0 + $1.change } / Double(recentChanges.count) }
