@@ -250,20 +250,7 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
         var quietAdder = VideoAdder(index: index, analysis: VideoAnalysis(options: options), quiet: log.quiet, interruption: interruption)
         quietAdder.announceSkips = false  // counted below: a rerun names every earlier video again
         let adder = quietAdder
-        var results = [AddResult](repeating: .notStarted, count: videos.count)
-        if jobs == 1 || videos.count == 1 {
-            for (i, v) in videos.enumerated() where !interruption.isRequested { results[i] = adder.add(v, network: network) }
-        } else {
-            network = nil
-            let options = options
-            results = WorkerPool.run(
-                count: videos.count, jobs: jobs, name: "framededupe.dataset", notStarted: AddResult.notStarted,
-                stop: { interruption.isRequested }, makeState: { EfficientNetLite?.none }
-            ) { i, network in
-                if network == nil { network = try? loadNetwork(options) }
-                return adder.add(videos[i], network: network)
-            }
-        }
+        let results = adder.addAll(videos, jobs: jobs, network: &network, options: options, threadName: "framededupe.dataset")
         let failures = results.compactMap { if case .failed(let s) = $0 { s } else { nil } }
         let skipped = results.filter { if case .skipped = $0 { true } else { false } }.count
         if skipped > 0 && !log.quiet {

@@ -84,20 +84,7 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
         defer { withExtendedLifetime(signals) {} }
         let adder = VideoAdder(index: index, analysis: VideoAnalysis(options: options), quiet: log.quiet,
                                interruption: interruption)
-        var results = [AddResult](repeating: .notStarted, count: videos.count)
-        if jobs == 1 || videos.count == 1 {
-            for (i, v) in videos.enumerated() where !interruption.isRequested { results[i] = adder.add(v, network: network) }
-        } else {
-            network = nil
-            let (videos, options) = (videos, options)
-            results = WorkerPool.run(
-                count: videos.count, jobs: jobs, name: "framededupe.index", notStarted: AddResult.notStarted,
-                stop: { interruption.isRequested }, makeState: { EfficientNetLite?.none }
-            ) { i, network in
-                if network == nil { network = try? loadNetwork(options) }
-                return adder.add(videos[i], network: network)
-            }
-        }
+        let results = adder.addAll(videos, jobs: jobs, network: &network, options: options, threadName: "framededupe.index")
         let failures = results.compactMap { if case .failed(let s) = $0 { s } else { nil } }
         if !log.quiet {
             let added = results.filter { if case .added = $0 { true } else { false } }.count
@@ -163,6 +150,25 @@ struct VideoAdder: @unchecked Sendable {
     let claims = ContentClaims()
     /// Say so for each file whose content is indexed already (`dataset` counts them in one line instead).
     var announceSkips = true
+
+    /// Adds `videos` in order on this thread with `network` when `jobs` is 1 (or there is one video), else on `jobs`
+    /// threads named `threadName`, each loading its own network (`network` is let go first, not held idle); stops
+    /// starting videos once interrupted.
+    func addAll(_ videos: [String], jobs: Int, network: inout EfficientNetLite?, options: DedupeOptions, threadName: String) -> [AddResult] {
+        guard jobs > 1, videos.count > 1 else {
+            var results = [AddResult](repeating: .notStarted, count: videos.count)
+            for (i, v) in videos.enumerated() where !interruption.isRequested { results[i] = add(v, network: network) }
+            return results
+        }
+        network = nil
+        return WorkerPool.run(
+            count: videos.count, jobs: jobs, name: threadName, notStarted: AddResult.notStarted,
+            stop: { interruption.isRequested }, makeState: { EfficientNetLite?.none }
+        ) { i, network in
+            if network == nil { network = try? loadNetwork(options) }
+            return add(videos[i], network: network)
+        }
+    }
 
     func add(_ path: String, network: EfficientNetLite?) -> AddResult {
         do {
