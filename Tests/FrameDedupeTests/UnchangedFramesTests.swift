@@ -32,13 +32,25 @@ import Testing
         return NetworkFrame(StageFrame(signals), networkInput: input)
     }
 
-    func embed(_ frames: [NetworkFrame<Void>], batch: Int, rule: UnchangedFrameRule?, neededFrom: Int = 0) throws -> (embeddings: [Embedding?], reused: Int) {
+    /// The embeddings `frames` get, in the order the embedder hands them on; `overlapping`: as if frames were always
+    /// waiting, so that every other batch goes to the network's second thread.
+    func embed(_ frames: [NetworkFrame<Void>], batch: Int, rule: UnchangedFrameRule?, neededFrom: Int = 0,
+               overlapping: Bool = false) throws -> (embeddings: [Embedding?], reused: Int, order: [Int], secondThread: Bool) {
         let embedder = Embedder<Void>(network: network, batchSize: batch, unchanged: rule)
         embedder.neededFrom = neededFrom
-        var out: [Embedding?] = []
-        for f in frames { embedder.process(f) { out.append($0.signals.embedding) } }
-        embedder.finish(end: 0) { out.append($0.signals.embedding) }
-        return (out, embedder.reusedCount)
+        if overlapping { embedder.framesWaiting = { 1_000 } }
+        var out: [Embedding?] = [], order: [Int] = []
+        for f in frames {
+            embedder.process(f) {
+                out.append($0.signals.embedding)
+                order.append($0.signals.index)
+            }
+        }
+        embedder.finish(end: 0) {
+            out.append($0.signals.embedding)
+            order.append($0.signals.index)
+        }
+        return (out, embedder.reusedCount, order, embedder.workerClock != nil)
     }
 
     /// A A A A A B B B B A': A' is A with one analysis pixel changed by 100 (its hashes kept): changed.
@@ -75,6 +87,27 @@ import Testing
             #expect(same, "needed from \(neededFrom): the same bits as the whole run")
             let skipped = resumed.embeddings[..<from].allSatisfy { $0 == nil }
             #expect(skipped, "needed from \(neededFrom): the batches before are not embedded")
+        }
+    }
+
+    /// Two batches at once (issue 19, part 3): the batches the second thread embeds get the bits the embedder's own
+    /// thread gives them, the frames come out in order, and the anchors across batches (one on each thread) and a
+    /// resumed run's skipped batches are followed as with one thread.
+    @Test func twoBatchesAtOnceGiveTheSameBitsInOrder() throws {
+        for batch in [2, 3] {
+            for rule in [nil, UnchangedFrameRule()] {
+                for neededFrom in [0, 4] {
+                    let one = try embed(Self.frames, batch: batch, rule: rule, neededFrom: neededFrom)
+                    let two = try embed(Self.frames, batch: batch, rule: rule, neededFrom: neededFrom, overlapping: true)
+                    let context = "batch \(batch), rule \(rule.map { $0.description } ?? "none"), needed from \(neededFrom)"
+                    #expect(!one.secondThread && two.secondThread, "\(context): the second thread ran only when frames waited")
+                    #expect(two.order == Array(0..<Self.frames.count), "\(context): in order")
+                    #expect(two.reused == one.reused, "\(context)")
+                    let same = two.embeddings == one.embeddings
+                    #expect(same, "\(context): the same bits")
+                    #expect(two.embeddings.compactMap { $0 }.count >= Self.frames.count - neededFrom, "\(context): embedded")
+                }
+            }
         }
     }
 }

@@ -33,7 +33,9 @@ public func embedFrames(
     let source = try openFrames(input: input, options: options, network: network)
     let duration = source.duration
     var n = 0
-    try runStages(Embedder<FrameImages?>(network: network, batchSize: options.batchSize), inputs: { () throws(RunError) -> NetworkFrame<FrameImages?>? in
+    let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize)
+    if options.overlappingBatches { embedder.framesWaiting = { source.framesWaiting } }
+    try runStages(embedder, inputs: { () throws(RunError) -> NetworkFrame<FrameImages?>? in
         do throws(DecoderError) { return try source.next() } catch { throw .input(input, error) }
     }, end: { () throws(RunError) -> Double in 0 }, into: { (frame: StageFrame<FrameImages?>) throws(RunError) in
         let s = frame.signals

@@ -64,6 +64,13 @@ final class FrameQueue<Item: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The items put and not yet taken.
+    var count: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return items.count - head
+    }
+
     var isCancelled: Bool {
         condition.lock()
         defer { condition.unlock() }

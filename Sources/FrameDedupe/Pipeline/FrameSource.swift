@@ -232,6 +232,9 @@ final class FrameSource {
         }
     }
 
+    /// How many prepared frames wait to be taken by ``next()`` now.
+    var framesWaiting: Int { queue.count }
+
     /// Stops decoding without waiting: frames already prepared are still handed out by ``next()``, then it returns nil.
     func stopReading() {
         queue.cancel()

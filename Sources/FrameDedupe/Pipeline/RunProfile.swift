@@ -29,10 +29,14 @@ public struct ThreadClock: Sendable {
         case results = "results"
         /// A wait for the decoding thread's pictures (encoding thread).
         case waitingForPictures = "waiting for pictures"
+        /// A wait for the next batch to embed (the network's second thread, ``NetworkWorker``).
+        case waitingForBatches = "waiting for batches"
         /// A wait for the next thread to take what this one made (its queue full).
         case waitingToHandOver = "waiting to hand over"
         /// A wait for the next prepared frame (the run's own thread).
         case waitingForFrames = "waiting for frames"
+        /// A wait for the batch the network's second thread embeds (the run's own thread).
+        case waitingForNetwork = "waiting for network"
     }
 
     /// Wall-clock seconds per step.
@@ -92,7 +96,8 @@ public struct ThreadClock: Sendable {
 public struct RunProfile: Sendable {
     /// One thread's steps.
     public struct Thread: Sendable {
-        /// "decoding", "encoding" or "run" (the thread that runs the network, the scene stages and the writes).
+        /// "decoding", "encoding", "run" (the thread that runs the network, the scene stages and the writes) or
+        /// "network" (the network's second thread, when it ran: see ``Embedder``).
         public let name: String
         public let clock: ThreadClock
     }

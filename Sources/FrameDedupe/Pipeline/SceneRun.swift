@@ -164,6 +164,7 @@ private final class SceneRun {
         reader = nil
         let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames)
         embedder.store = checkpoint
+        if options.overlappingBatches { embedder.framesWaiting = { source.framesWaiting } }
         if let restart { embedder.neededFrom = restart.position - 1 }
         let feed = ResumingInput<FrameImages?>(restart: restart)
         let stages = embedder.then(feed).then(sceneStages(options, carrying: FrameImages?.self))
@@ -216,11 +217,15 @@ private final class SceneRun {
         })
         clock.lap(.sceneStages)
         // The network ran inside the stages: its time moves from theirs to its own.
-        if network != nil { clock.move(embedder.networkSeconds, from: .sceneStages, to: .network) }
+        if network != nil {
+            clock.move(embedder.networkSeconds, from: .sceneStages, to: .network)
+            clock.move((embedder.waitingSeconds, 0), from: .sceneStages, to: .waitingForNetwork)
+        }
         let times = source.threadTimes
         clock.addWait(times.consumerWaiting, to: .waitingForFrames)
         analysis!.threads = [RunProfile.Thread(name: "decoding", clock: times.decoding)]
             + (times.encoding.map { [RunProfile.Thread(name: "encoding", clock: $0)] } ?? [])
+            + (embedder.workerClock.map { [RunProfile.Thread(name: "network", clock: $0)] } ?? [])
         analysis!.runClock = clock
         return analysis!
     }

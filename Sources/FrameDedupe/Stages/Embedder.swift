@@ -63,6 +63,14 @@ public struct UnchangedFrameRule: Sendable, Equatable {
 /// network together are the same in both runs; a resumed run that needs the embedding of an anchor in a batch
 /// it skipped computes that batch's frames again, as they were computed together. Holds one batch (and, in a
 /// resumed run, until its first needed batch, the network inputs of the anchor's batch).
+///
+/// Two batches at once: with ``framesWaiting`` set and the network on one thread, a full batch goes to a second
+/// thread (``NetworkWorker``) when the frames after it are already waiting (at least a batch of them) and that
+/// thread is free; the next batch is then embedded here at the same time, and both are handed on in order once
+/// both are done. The batches are the same and each goes through the same pass, so every embedding has the same
+/// bits either way. The second thread and its buffers exist only from the first batch it takes: a run whose frames
+/// never wait for the network (large pictures, where decoding sets the pace) never starts it. It then holds up to
+/// two batches.
 public final class Embedder<Attachment>: FrameStage {
     public typealias Input = NetworkFrame<Attachment>
     public typealias Output = StageFrame<Attachment>
@@ -75,8 +83,8 @@ public final class Embedder<Attachment>: FrameStage {
     /// For each frame of `batch`: the position in `batch` of the frame whose embedding it takes (itself when it goes
     /// through the network), or -1 for the anchor of an earlier batch.
     private var sources: [Int] = []
-    /// Position (0, 1, 2… among the frames received) of the batch's first frame.
-    private var batchStart = 0
+    /// Position (0, 1, 2… among the frames received) of the first frame of the batch being collected.
+    private var collectedStart = 0
     /// The last frame that goes through the network (in this batch or an earlier one), and its embedding once known.
     private var anchor: FrameSignals?
     private var anchorEmbedding: Embedding?
@@ -87,11 +95,47 @@ public final class Embedder<Attachment>: FrameStage {
     var neededFrom = 0
     /// Batches logged by an earlier run, and where this run logs its own.
     var store: EmbeddingBatchStore?
+    /// How many prepared frames are waiting to be received (the decoder's queue): when set, a full batch may go to a
+    /// second thread while the next is embedded here (see the type's discussion). nil: one batch at a time.
+    var framesWaiting: (() -> Int)?
     /// Frames that took their anchor's embedding instead of a network call (in a resumed run, counted from the
     /// input's start as in an uninterrupted one).
     public private(set) var reusedCount = 0
-    /// Wall-clock and CPU seconds spent in the network and in the unchanged-frame checks (for a run's profile).
+    /// Wall-clock and CPU seconds spent in the network and in the unchanged-frame checks on the embedder's thread
+    /// (for a run's profile).
     public private(set) var networkSeconds = (wall: 0.0, cpu: 0.0)
+    /// Wall-clock seconds the embedder's thread waited for the second thread's batch.
+    private(set) var waitingSeconds = 0.0
+    /// The second thread, from the first batch it takes; its time once the embedder finished (``workerClock``).
+    private var worker: NetworkWorker?
+    /// Where the second thread spent its time, after ``finish(end:emit:)``; nil if it never ran.
+    private(set) var workerClock: ThreadClock?
+
+    /// A collected batch, until it is handed on (in order).
+    private struct Pending {
+        var frames: [StageFrame<Attachment>]
+        let sources: [Int]
+        /// The positions of the frames that go through the network, and their network inputs.
+        let own: [Int]
+        let inputs: [RGBImage]
+        let start: Int
+        var embeddings: Embeddings
+    }
+
+    /// A pending batch's embeddings.
+    private enum Embeddings {
+        /// Not embedded: before ``neededFrom``.
+        case skipped
+        /// As an earlier run logged the whole batch.
+        case stored([Embedding])
+        /// The network's, for the frames of `own`.
+        case computed([Embedding])
+        /// Being computed by the second thread.
+        case onWorker
+    }
+
+    /// The batches collected and not yet handed on: at most the one the second thread embeds.
+    private var pending: [Pending] = []
 
     public init(network: EfficientNetLite?, batchSize: Int, unchanged: UnchangedFrameRule? = nil) {
         self.network = network
@@ -99,7 +143,9 @@ public final class Embedder<Attachment>: FrameStage {
         self.unchanged = unchanged
     }
 
-    public var heldFrames: Int { batchSize }
+    deinit { worker?.stop() }
+
+    public var heldFrames: Int { framesWaiting == nil ? batchSize : 2 * batchSize }
 
     public func process<E: Error>(_ input: Input, emit: (Output) throws(E) -> Void) throws(E) {
         guard network != nil else { return try emit(input.frame) }
@@ -119,41 +165,97 @@ public final class Embedder<Attachment>: FrameStage {
 
     public func finish<E: Error>(end: Double, emit: (Output) throws(E) -> Void) throws(E) {
         if !batch.isEmpty { try flush(emit: emit) }
+        try handOnPending(emit: emit)
+        workerClock = worker?.stop()
+        worker = nil
     }
 
+    /// Starts embedding the collected batch (on the second thread, or here) and hands on what is done.
     private func flush<E: Error>(emit: (Output) throws(E) -> Void) throws(E) {
-        let start = (ThreadClock.now(), ThreadClock.threadCPU())
-        var frames = batch.map(\.frame)
-        let sources = sources
+        let timing = (ThreadClock.now(), ThreadClock.threadCPU())
         let own = sources.indices.filter { sources[$0] == $0 }  // the frames that go through the network
-        let inputs = own.map { batch[$0].networkInput! }
+        var next = Pending(frames: batch.map(\.frame), sources: sources, own: own, inputs: own.map { batch[$0].networkInput! },
+                           start: collectedStart, embeddings: .skipped)
         batch.removeAll(keepingCapacity: true)
-        self.sources.removeAll(keepingCapacity: true)
-        defer { batchStart += frames.count }
-        if let network, batchStart + frames.count > neededFrom {
-            if frames.count == batchSize, let stored = store?.embeddings(batchAt: batchStart) {
-                for i in frames.indices { frames[i].signals.embedding = stored[i] }
-                if sources.first == -1 { anchorEmbedding = stored[0] }
+        sources.removeAll(keepingCapacity: true)
+        collectedStart += next.frames.count
+        if next.start + next.frames.count > neededFrom {
+            if next.frames.count == batchSize, let stored = store?.embeddings(batchAt: next.start) {
+                next.embeddings = .stored(stored)
+            } else if let network, !next.inputs.isEmpty {
+                if pending.isEmpty, secondThreadHelps {
+                    if worker == nil { worker = NetworkWorker(network: network) }
+                    worker!.start(next.inputs)
+                    next.embeddings = .onWorker
+                    pending.append(next)
+                    timed(since: timing)
+                    return  // handed on with the next batch
+                }
+                next.embeddings = .computed(network.embed(next.inputs))
             } else {
-                if sources.contains(-1), anchorEmbedding == nil, let skipped = skippedAnchorBatch {
-                    anchorEmbedding = network.embed(skipped.inputs)[skipped.anchor]
-                }
-                let embeddings = inputs.isEmpty ? [] : network.embed(inputs)
-                for (k, i) in own.enumerated() { frames[i].signals.embedding = embeddings[k] }
-                for i in frames.indices where sources[i] != i {
-                    frames[i].signals.embedding = sources[i] < 0 ? anchorEmbedding : frames[sources[i]].signals.embedding
-                }
-                if frames.count == batchSize { store?.store(frames.map { $0.signals.embedding! }, batchAt: batchStart, computed: own.count) }
+                next.embeddings = .computed([])
             }
-            skippedAnchorBatch = nil
-            if let last = own.last { anchorEmbedding = frames[last].signals.embedding }
-        } else if network != nil, !own.isEmpty {
-            // A batch a resumed run skips: its anchor's embedding is not known, but can be computed again.
-            anchorEmbedding = nil
-            skippedAnchorBatch = (inputs, own.count - 1)
         }
-        timed(since: start)
-        for frame in frames { try emit(frame) }
+        pending.append(next)
+        timed(since: timing)
+        try handOnPending(emit: emit)
+    }
+
+    /// Whether a batch given to the second thread now would be embedded at the same time as the next one: the
+    /// network runs on one thread, the second thread is free, and a whole batch of frames is waiting already.
+    private var secondThreadHelps: Bool {
+        guard let framesWaiting, network?.threads == 1, worker?.isIdle ?? true else { return false }
+        return framesWaiting() >= batchSize
+    }
+
+    /// Completes the pending batches in order (waiting for the second thread's) and hands their frames on.
+    private func handOnPending<E: Error>(emit: (Output) throws(E) -> Void) throws(E) {
+        while !pending.isEmpty {
+            var done = pending.removeFirst()
+            if case .onWorker = done.embeddings {
+                let (embeddings, waited) = worker!.embeddings()
+                waitingSeconds += waited
+                done.embeddings = .computed(embeddings)
+            }
+            let timing = (ThreadClock.now(), ThreadClock.threadCPU())
+            complete(&done)
+            timed(since: timing)
+            for frame in done.frames { try emit(frame) }
+        }
+    }
+
+    /// Gives each frame of `batch` its embedding: the network's, the one an earlier run logged, or its anchor's.
+    /// In order: the anchor of a batch's first frames is the last frame of the batches before that went through the
+    /// network.
+    private func complete(_ batch: inout Pending) {
+        let sources = batch.sources, own = batch.own
+        switch batch.embeddings {
+        case .stored(let stored):
+            for i in batch.frames.indices { batch.frames[i].signals.embedding = stored[i] }
+            if sources.first == -1 { anchorEmbedding = stored[0] }
+        case .computed(let embeddings):
+            if sources.contains(-1), anchorEmbedding == nil, let skipped = skippedAnchorBatch, let network {
+                anchorEmbedding = network.embed(skipped.inputs)[skipped.anchor]
+            }
+            for (k, i) in own.enumerated() { batch.frames[i].signals.embedding = embeddings[k] }
+            for i in batch.frames.indices where sources[i] != i {
+                batch.frames[i].signals.embedding = sources[i] < 0 ? anchorEmbedding : batch.frames[sources[i]].signals.embedding
+            }
+            if batch.frames.count == batchSize {
+                store?.store(batch.frames.map { $0.signals.embedding! }, batchAt: batch.start, computed: own.count)
+            }
+        case .skipped:
+            // A batch a resumed run skips: its anchor's embedding is not known, but can be computed again.
+            if !own.isEmpty {
+                anchorEmbedding = nil
+                skippedAnchorBatch = (batch.inputs, own.count - 1)
+            }
+            return
+        case .onWorker:
+            preconditionFailure("completed before the second thread's embeddings were taken")
+        }
+        skippedAnchorBatch = nil
+        if let last = own.last { anchorEmbedding = batch.frames[last].signals.embedding }
     }
 
     private func timed(since start: (wall: Double, cpu: Double)) {

@@ -169,6 +169,10 @@ public final class EfficientNetLite {
         let results: UnsafeMutableBufferPointer<[Embedding]>
     }
 
+    /// A second set of activation buffers for this network, for a batch on another thread while this network's own
+    /// ``embed(_:)`` runs a different one (see ``EmbeddingLane``).
+    public func makeLane() -> EmbeddingLane { EmbeddingLane(self) }
+
     /// The ImageNet-1k logits (before softmax) for one image, for verification.
     ///
     /// - Parameter image: An image of exactly ``inputSize`` × ``inputSize`` pixels.
@@ -220,5 +224,38 @@ extension EfficientNetLite {
         if let batchingRows { minimumGEMMRows = max(1, batchingRows) }
         if let stripPixels { self.stripPixels = max(1, stripPixels) }
         workspaces = [nil]
+    }
+}
+
+/// One batch at a time through an ``EfficientNetLite`` on activation buffers of its own, so that two threads can embed
+/// two batches at once with one set of weights: the lane's user thread calls ``embed(_:)`` while another calls the
+/// network's own ``EfficientNetLite/embed(_:)`` (or another lane's). Both only read the network (its weights and
+/// scheduling parameters, which only the test hook ``EfficientNetLite/tune(batchingRows:stripPixels:)`` changes; not
+/// while a lane runs).
+///
+/// A batch gets the same bits as from the network's ``EfficientNetLite/embed(_:)`` with ``EfficientNetLite/threads``
+/// at 1: the same pass over the same shapes, with OpenBLAS's thread count as set (one thread, for two lanes to use two
+/// cores). The buffers (about 35 MB for a batch of 8 of Lite0) are allocated by the first ``embed(_:)``, not before.
+///
+/// Unchecked `Sendable`: it is handed to the one thread that uses it; its buffers are its own, and what it reads of
+/// the network does not change.
+public final class EmbeddingLane: @unchecked Sendable {
+    private let network: EfficientNetLite
+    private var workspace: Workspace?
+
+    init(_ network: EfficientNetLite) { self.network = network }
+
+    /// Embeds a batch of images of ``EfficientNetLite/inputSize`` square (a precondition), in order.
+    public func embed(_ batch: [RGBImage]) -> [Embedding] {
+        guard !batch.isEmpty else { return [] }
+        let w: Workspace
+        if let workspace, workspace.capacity >= batch.count {
+            w = workspace
+        } else {
+            w = network.makeWorkspace(for: batch.count)
+            workspace = w
+        }
+        _ = network.forward(batch, probe: nil, in: w)
+        return (0..<batch.count).map { network.embedding(of: $0, in: w) }
     }
 }

@@ -62,6 +62,14 @@ extension EfficientNetLite {
     func workspace(for n: Int, part: Int) -> Workspace {
         while workspaces.count <= part { workspaces.append(nil) }
         if let workspace = workspaces[part], workspace.capacity >= n { return workspace }
+        let created = makeWorkspace(for: n)
+        workspaces[part] = created
+        return created
+    }
+
+    /// A new workspace for batches of up to `n` images. Reads nothing of `self` that changes (an ``EmbeddingLane``
+    /// makes its own on another thread).
+    func makeWorkspace(for n: Int) -> Workspace {
         let g = stem.geometry
         var activations = 0, expanded = 0, depthwise = 0, ring = 0, kernel = 1, columns = 0
         for block in blocks {
@@ -82,11 +90,9 @@ extension EfficientNetLite {
             ring = max(ring, depthwiseScratchCount(channels: mid, geometry: d))
             kernel = max(kernel, d.kernel)
         }
-        let created = Workspace(
+        return Workspace(
             capacity: n, activations: activations, expanded: expanded, depthwise: depthwise, ring: ring, kernel: kernel,
             columns: max(columns, g.outputHeight * g.outputWidth * stem.columns), head: n * featureHeight * featureWidth * head.outputs,
             features: head.outputs, cells: Embedding.gridSide * Embedding.gridSide)
-        workspaces[part] = created
-        return created
     }
 }

@@ -233,6 +233,7 @@ struct RunCommand: ParsableCommand, RunsNetwork {
         options.imageFormat = imageFormat
         options.maxSide = maxSide
         options.jpegQuality = jpegQuality
+        options.overlappingBatches = jobs == 1  // with -j, the other inputs' threads keep the cores busy
         return options
     }
 
