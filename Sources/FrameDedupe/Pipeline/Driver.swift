@@ -36,6 +36,13 @@ func openFrames(input: String, options: DedupeOptions, network: EfficientNetLite
                 networkSize: network?.inputSize, networkInput: options.networkInput, images: images, capacity: frameQueueCapacity(options))
 }
 
+/// Whether the embedder may embed two batches at once (``Embedder/framesWaiting``, ``DedupeOptions/overlappingBatches``):
+/// for pictures up to 720p. Above, decoding sets the pace on two cores, and the second thread's buffers and batch
+/// (22-29 MB more at its peak, measured at 360p-480p) would take the peak memory at 1080p past 200 MB (165-190 MB).
+func overlapsBatches(_ options: DedupeOptions, source: FrameSource) -> Bool {
+    options.overlappingBatches && source.picturePixels <= ImageExport.heldDecodedPixels
+}
+
 /// Prepared frames the decoding thread may have handed over and not yet had taken (two batches, at least 4).
 func frameQueueCapacity(_ options: DedupeOptions) -> Int { max(4, 2 * max(1, options.batchSize)) }
 

@@ -34,7 +34,7 @@ public func embedFrames(
     let duration = source.duration
     var n = 0
     let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize)
-    if options.overlappingBatches { embedder.framesWaiting = { source.framesWaiting } }
+    if overlapsBatches(options, source: source) { embedder.framesWaiting = { source.framesWaiting } }
     try runStages(embedder, inputs: { () throws(RunError) -> NetworkFrame<FrameImages?>? in
         do throws(DecoderError) { return try source.next() } catch { throw .input(input, error) }
     }, end: { () throws(RunError) -> Double in 0 }, into: { (frame: StageFrame<FrameImages?>) throws(RunError) in

@@ -144,6 +144,8 @@ final class FrameSource {
     private var joined = false
     /// The input's stated duration in seconds, when known.
     let duration: Double?
+    /// The pixels of the input's pictures (width × height, as opened).
+    let picturePixels: Int
 
     /// Starts decoding `reader` at once.
     /// - Parameter images: how to encode each frame's images; nil: none (the frames carry nothing).
@@ -153,6 +155,7 @@ final class FrameSource {
         let box = Handoff(reader)
         let clocks = Handoff((decoding: ThreadClock(), encoding: ThreadClock()))
         duration = reader.info.duration
+        picturePixels = reader.info.width * reader.info.height
         self.queue = queue
         self.pictures = pictures
         self.reader = box

@@ -164,7 +164,7 @@ private final class SceneRun {
         reader = nil
         let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames)
         embedder.store = checkpoint
-        if options.overlappingBatches { embedder.framesWaiting = { source.framesWaiting } }
+        if overlapsBatches(options, source: source) { embedder.framesWaiting = { source.framesWaiting } }
         if let restart { embedder.neededFrom = restart.position - 1 }
         let feed = ResumingInput<FrameImages?>(restart: restart)
         let stages = embedder.then(feed).then(sceneStages(options, carrying: FrameImages?.self))

@@ -43,7 +43,8 @@ import Pixels
 ///
 /// - Important: Not thread-safe. An instance owns its activation buffers, so it must be used by one task
 ///   at a time; it is deliberately not `Sendable`. To run several inferences in parallel, create one
-///   instance per task (each loads its own copy of the weights, ~19 MB for Lite0).
+///   instance per task (each loads its own copy of the weights, ~19 MB for Lite0), or give a second thread an
+///   ``EmbeddingLane`` (``makeLane()``: buffers of its own over the same weights).
 public final class EfficientNetLite {
     /// Which network this is.
     public let variant: EfficientNetVariant
@@ -235,7 +236,7 @@ extension EfficientNetLite {
 ///
 /// A batch gets the same bits as from the network's ``EfficientNetLite/embed(_:)`` with ``EfficientNetLite/threads``
 /// at 1: the same pass over the same shapes, with OpenBLAS's thread count as set (one thread, for two lanes to use two
-/// cores). The buffers (about 35 MB for a batch of 8 of Lite0) are allocated by the first ``embed(_:)``, not before.
+/// cores). The buffers (about 20 MB for a batch of 8 of Lite0) are allocated by the first ``embed(_:)``, not before.
 ///
 /// Unchecked `Sendable`: it is handed to the one thread that uses it; its buffers are its own, and what it reads of
 /// the network does not change.
