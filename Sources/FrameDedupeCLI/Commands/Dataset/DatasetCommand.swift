@@ -238,6 +238,7 @@ struct DatasetCommand: ParsableCommand, RunsNetwork {
     private func analyse(_ videos: [String], index: CorpusIndex) throws -> (analysed: [String], failures: [Status], interrupted: Status?) {
         var options = DedupeOptions()
         options.reader = try inputOptions.readerOptions()
+        options.overlappingBatches = jobs == 1  // with -j, the other videos' threads keep the cores busy
         networkOptions.apply(to: &options)
         var network: EfficientNetLite?
         do { network = try loadNetwork(options) } catch {

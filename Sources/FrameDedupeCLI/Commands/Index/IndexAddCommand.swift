@@ -58,6 +58,7 @@ struct IndexAddCommand: ParsableCommand, RunsNetwork {
     func run() throws {
         var options = DedupeOptions()
         options.reader = try inputOptions.readerOptions()
+        options.overlappingBatches = jobs == 1  // with -j, the other videos' threads keep the cores busy
         networkOptions.apply(to: &options)
         let began = Date()
         var hooks = CorpusIndexHooks()
