@@ -9,6 +9,7 @@ WNOWAIT), so nothing it wrote is missed: `wchar` (bytes passed to write(2) and f
 checkpoint log, the spill file of closed scenes, and the terminal) and `write_bytes - cancelled_write_bytes`
 (bytes that reached the storage layer; files deleted before write-back count as cancelled). The results are
 the files left in the output folder, each inode counted once (unique/ and clusters/ link to keyframes/).
+Also the process's peak RSS (what holding state in memory instead of writing it costs).
 With --loop-minutes, the first clip is also played N minutes in a row (-stream_loop, stream copy) as a long input.
 
 Prints a Markdown table (a row per input and binary: `--binary before=OLD --binary after=NEW` compares two
@@ -30,7 +31,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def run_counting_writes(cmd):
-    """Runs cmd; returns (exit status, wchar, bytes written to storage) of the process itself."""
+    """Runs cmd; returns (exit status, wchar, bytes written to storage, peak RSS in bytes) of the process itself."""
     child = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.waitid(os.P_PID, child.pid, os.WEXITED | os.WNOWAIT)  # exited, not yet reaped: /proc/PID is still there
     fields = {}
@@ -38,8 +39,9 @@ def run_counting_writes(cmd):
         for line in io:
             key, value = line.split(":")
             fields[key] = int(value)
-    status = child.wait()
-    return status, fields["wchar"], fields["write_bytes"] - fields["cancelled_write_bytes"]
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    return child.returncode, fields["wchar"], fields["write_bytes"] - fields["cancelled_write_bytes"], usage.ru_maxrss * 1024
 
 
 def results_size(folder):
@@ -81,9 +83,10 @@ def main():
         lines = [f"Machine: {bench_decode.machine()}.", "",
                  f"Command: `python3 scripts/bench-writes.py {' '.join(sys.argv[1:])}`; per input `framededupe INPUT -o DIR -q"
                  + (" " + " ".join(extra) if extra else "") + "`. Written: the process's `wchar` and `write_bytes` "
-                 "(less cancelled) from /proc/PID/io; results: the output folder's files, each inode once.", "",
-                 "| input | minutes | build | results (MB) | written, wchar (MB) | to storage (MB) | written / results |",
-                 "|---|---:|---|---:|---:|---:|---:|"]
+                 "(less cancelled) from /proc/PID/io; results: the output folder's files, each inode once; peak RSS: the "
+                 "process's maximum resident set (wait4).", "",
+                 "| input | minutes | build | results (MB) | written, wchar (MB) | to storage (MB) | written / results | peak RSS (MB) |",
+                 "|---|---:|---|---:|---:|---:|---:|---:|"]
         for clip in clips:
             probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", clip],
                                    capture_output=True, text=True)
@@ -91,12 +94,12 @@ def main():
             for name, binary in binaries:
                 out = os.path.join(work, "out")
                 shutil.rmtree(out, ignore_errors=True)
-                status, wchar, stored = run_counting_writes([binary, clip, "-o", out, "-q"] + extra)
+                status, wchar, stored, rss = run_counting_writes([binary, clip, "-o", out, "-q"] + extra)
                 if status != 0:
                     sys.exit(f"bench-writes: {name}: {clip}: exit status {status}")
                 size = results_size(out)
                 lines.append(f"| {os.path.basename(clip)} | {minutes:.1f} | {name} | {size / 1e6:.2f} | {wchar / 1e6:.2f} | "
-                             f"{stored / 1e6:.2f} | {wchar / size:.2f} |")
+                             f"{stored / 1e6:.2f} | {wchar / size:.2f} | {rss / 1e6:.0f} |")
         print("\n".join(lines))
         if args.benchmarks:
             bench_decode.write_section(args.benchmarks, "writes", "\n".join(lines), "Bytes written against results",

@@ -27,9 +27,9 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
     case playlistRefused
     /// With `--allow-playlists`: a playlist that names another playlist (itself, say), a URL or a missing file.
     case nestedPlaylist(String)
-    /// The input's pictures would take more memory than its ``MemoryBudget`` (`--max-memory`): `pictures` of
-    /// `width`×`height` in flight take `bytes`, more than `budget`.
-    case pictureTooLarge(width: Int, height: Int, pictures: Int, bytes: Int64, budget: Int64)
+    /// The input's pictures would take more memory than its ``MemoryBudget`` (`--max-memory`): `pictures` decoded
+    /// pictures of `width`×`height` and `encodedImages` encoded images of them in flight take `bytes`, more than `budget`.
+    case pictureTooLarge(width: Int, height: Int, pictures: Int, encodedImages: Int, bytes: Int64, budget: Int64)
     /// Asked to stop (``ReaderOptions/interrupt``) before the input gave anything to read (a FIFO without a writer).
     case interrupted
     /// `--start`/`--end` hold no frame to sample: the range (seconds) and where the input ends, when known.
@@ -62,9 +62,9 @@ public enum DecoderError: Error, CustomStringConvertible, Sendable, Equatable {
             "a playlist that opens other files (HLS, ffconcat, DASH, …): refused for a local input; --allow-playlists reads it, with local files only"
         case .nestedPlaylist(let name):
             "a playlist naming '\(name)', which is a playlist, a URL or missing: playlists do not nest and open local files only"
-        case .pictureTooLarge(let w, let h, let n, let bytes, let budget):
-            "its \(w)×\(h) pictures need about \(MemoryBudget.describe(bytes)) (\(n) decoded pictures in flight), more than --max-memory "
-                + "\(MemoryBudget.describe(budget)) allows"
+        case .pictureTooLarge(let w, let h, let n, let encoded, let bytes, let budget):
+            "its \(w)×\(h) pictures need about \(MemoryBudget.describe(bytes)) (\(n) decoded pictures"
+                + (encoded > 0 ? " and \(encoded) encoded images" : "") + " in flight), more than --max-memory \(MemoryBudget.describe(budget)) allows"
         case .interrupted: "stopped before anything was read (no writer, or nothing written)"
         case .nothingInRange(let start, let end, let inputEnd):
             "no frame to sample from \(Self.seconds(start))" + (end.map { " to \(Self.seconds($0))" } ?? " on")

@@ -67,10 +67,12 @@ struct ResumeCheckpointTests {
         var random = SplitMix64(state: 20261121)
         // Planned points first (each must find the process there), then random moments over a run's length.
         var resumedFromScenes = 0
-        // The last one with the log compacted at every scene's close (normally past 64 MB of dead embeddings).
+        // The last one with the log compacted at every scene's close (normally past 64 MB of dead embeddings), and with
+        // every scene's keyframe state in the log: at 360p the others hold it in memory, and the resumed run computes
+        // it again from the keyframes' frames.
         let planned = [("image:3", false), ("record:9", false), ("commit:1", false), ("end:1", false), ("image:1", false), ("record:14", true)]
         for (plan, compacting) in planned {
-            let environment = compacting ? ["FRAMEDEDUPE_CHECKPOINT_COMPACT=1"] : []
+            let environment = compacting ? ["FRAMEDEDUPE_CHECKPOINT_COMPACT=1", "FRAMEDEDUPE_CHECKPOINT_HELD=0"] : []
             let out = Fixtures.temporaryFolder("resume-kill").appendingPathComponent("out")
             let killed = try killAt(plan, out: out, arguments: Self.options, environment: environment)
             #expect(killed.signal == SIGKILL, "\(plan): not killed there; stderr: \(killed.stderr)")

@@ -320,22 +320,25 @@ struct SafetyTests {
 
     /// --max-memory: pictures that would not fit are refused before one is decoded (status 3, one line, within
     /// seconds, under 300 MB), and earlier results stay; a budget out of range is a usage error. (--threads 2: the count of
-    /// pictures in flight, so the message, depends on the decoder's threads.)
+    /// pictures in flight, so the message, depends on the decoder's threads.) The frames a run holds past the encoder
+    /// count as their JPEG images (a quarter of a picture), not as decoded pictures: 8K fits in 2G (counted whole, its
+    /// 80 pictures needed 3.7 GiB).
     @Test func picturesOverTheMemoryBudgetAreRefused() throws {
         let corpus = try BadInputCorpus.folder()
         let out = Fixtures.temporaryFolder("safety-memory").appendingPathComponent("out")
         let eightK = corpus.appendingPathComponent("8k-black.mp4").path
-        let first = try Self.run([eightK, "-o", out.path, "--scorer", "ssim", "--progress", "never", "--threads", "2", "--max-memory", "4G"])
+        let first = try Self.run([eightK, "-o", out.path, "--scorer", "ssim", "--progress", "never", "--threads", "2", "--max-memory", "2G"])
         try #require(first.status == 0, "stderr: \(first.stderr)")
         let before = try OutputCheck.snapshot(out)
-        let refused = try Self.run([eightK, "-o", out.path, "--scorer", "ssim", "--progress", "never", "--force", "--threads", "2", "--max-memory", "2G"])
+        let refused = try Self.run([eightK, "-o", out.path, "--scorer", "ssim", "--progress", "never", "--force", "--threads", "2", "--max-memory", "1G"])
         #expect(refused.status == 3 && refused.stderrLines.count == 1
-                && refused.stderr.contains("its 7680×4320 pictures need about 3.7 GiB (80 decoded pictures in flight), more than --max-memory 2.0 GiB"),
+                && refused.stderr.contains("its 7680×4320 pictures need about 1.7 GiB (22 decoded pictures and 61 encoded images in flight), more than --max-memory 1.0 GiB"),
                 "stderr: \(refused.stderr)")
         #expect(refused.seconds < 10 && refused.maxRSSKiB < 300_000, "\(refused.seconds) s, \(refused.maxRSSKiB) KiB")
         #expect(try OutputCheck.snapshot(out) == before, "the earlier results changed")
-        let huge = try Self.run([corpus.appendingPathComponent("huge-16000x16000.y4m").path, "--no-output", "--progress", "never"])
-        #expect(huge.status == 3 && huge.stderr.contains("16000×16000") && huge.seconds < 10 && huge.maxRSSKiB < 300_000,
+        // Without images written, frames hold no picture: 19 pictures at 16000x16000 need 6.8 GiB, over 4G.
+        let huge = try Self.run([corpus.appendingPathComponent("huge-16000x16000.y4m").path, "--no-output", "--progress", "never", "--threads", "2", "--max-memory", "4G"])
+        #expect(huge.status == 3 && huge.stderr.contains("its 16000×16000 pictures need about 6.8 GiB (19 decoded pictures in flight)") && huge.seconds < 10 && huge.maxRSSKiB < 300_000,
                 "\(huge.seconds) s, \(huge.maxRSSKiB) KiB; stderr: \(huge.stderr)")
         for bad in ["10", "2000G", "nan", "-1G", "lots"] {
             let usage = try Self.run([eightK, "--no-output", "--max-memory", bad])

@@ -1,5 +1,5 @@
 import Foundation
-@_spi(Testing) import FrameDedupe
+@_spi(Testing) @testable import FrameDedupe
 import Testing
 import _FrameDedupeTestSupport
 
@@ -74,5 +74,31 @@ struct ClosedScenesTests {
         for scene in scenes { #expect(closed.thumbnail(scene.id) == images[scene.id], "scene \(scene.id)") }
         log.held[scenes[0].id] = nil  // a log that lost a scene fails the run instead of giving a scene without its parts
         #expect(throws: OutputError.self) { try closed.whole() }
+    }
+
+    /// A scene whose record leaves out its keyframe state (luma, local features, thumbnail: the log's writes kept small)
+    /// comes back whole: the log's part and the state held in memory, put together.
+    @Test func keyframeStateLeftOutOfTheLogIsHeld() throws {
+        let (scenes, images) = try Self.realScenes()
+        #expect(scenes.allSatisfy { $0.keyframeLuma != nil && $0.features != nil })
+        final class Log: LoggedScenes {
+            var held: [Int: Scene] = [:]
+            func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)? { held[id].map { ($0, nil) } }
+        }
+        let log = Log()
+        let closed = ClosedScenes(spillingIn: nil)
+        closed.log = log
+        for scene in scenes {
+            closed.append(scene, thumbnail: images[scene.id])
+            let record = SceneCheckpoint(position: 1, transition: false, records: [], reclassified: [], scene: scene, diverse: [],
+                                         thumbnail: images[scene.id], cutHistory: []).withoutKeyframeState()
+            #expect(record.scene.features == nil && record.scene.keyframeLuma == nil && record.thumbnail == nil)
+            #expect(record.recomputed == KeyframeRecipe(featureArea: scene.features?.active, thumbnail: true))
+            log.held[scene.id] = record.scene
+            closed.logged(scene.id, holding: KeyframeState(of: scene, thumbnail: images[scene.id]))
+        }
+        #expect(closed.heldBytes == scenes.reduce(0) { $0 + $1.keyframeLuma!.pixels.count + 73 * $1.features!.count + images[$1.id]!.count })
+        #expect(try closed.whole() == scenes)
+        for scene in scenes { #expect(closed.thumbnail(scene.id) == images[scene.id], "scene \(scene.id)") }
     }
 }

@@ -13,10 +13,14 @@ trap 'rm -rf "$work"' EXIT
 
 seed() {  # NAME ARGS...: runs the binary on the shots sample, killed at the end, and keeps its log
     name=$1; shift
-    FRAMEDEDUPE_TEST_KILL=end:1 "$bin" "$root/samples/shots-360p.mp4" -o "$work/$name" --quiet --no-report "$@" || true
+    env FRAMEDEDUPE_TEST_KILL=end:1 $seed_env "$bin" "$root/samples/shots-360p.mp4" -o "$work/$name" --quiet --no-report "$@" || true
     cp "$work/$name/.framededupe-checkpoint/log" "$seeds/$name.log"
 }
 mkdir -p "$seeds"
+seed_env=
 seed embed-batch1 --batch 1 --end 12  # several scenes, so several records now that short scenes log no batches
 seed ssim-keep-diverse --scorer ssim --keep diverse
+# Scene records with their keyframe state (luma, local features) in them: at 360p a run holds it in memory instead.
+seed_env=FRAMEDEDUPE_CHECKPOINT_HELD=0
+seed keyframes-logged --end 12
 ls -l "$seeds"

@@ -1,5 +1,6 @@
 import Foundation
 import Pixels
+import Similarity
 
 /// The scenes a run has closed, while its input is still being read: in memory only what is small (span,
 /// keyframe, flags); their bulky parts — the mean embedding (5 KB), the 3×3 feature grid (11.5 KB), the keyframe's
@@ -13,9 +14,11 @@ import Pixels
 /// `/tmp`) and unlinked at once, so it disappears with the process whatever happens. Spilling is a saving, never
 /// a failure: when the file cannot be made or written (a full disk), the scenes stay in memory as before.
 ///
-/// A run with a checkpoint logs every closed scene whole anyway (``SceneCheckpoint``): there a scene waits in memory
-/// until its record is logged (``logged(_:)``, one scene later) and is then read back from the log instead of being
-/// written a second time, here.
+/// A run with a checkpoint logs every closed scene anyway (``SceneCheckpoint``): there a scene waits in memory until
+/// its record is logged (``logged(_:)``, one scene later) and is then read back from the log instead of being written
+/// a second time, here. When its record leaves out the keyframe state a resume can compute again (the keyframe's
+/// luma, local features and thumbnail, ``KeyframeState``: the checkpoint's writes would otherwise pass half the
+/// images'), that state is held here in memory instead (``heldBytes``, bounded by the checkpoint).
 @_spi(Testing) public final class ClosedScenes {
     /// The closed scenes in order, without their bulky parts when the file holds them.
     public private(set) var light: [Scene] = []
@@ -36,6 +39,10 @@ import Pixels
     private var thumbnailsInMemory: [Int: [UInt8]] = [:]
     private var file: SpillFile?
     private let folder: URL?
+    /// The keyframe state of logged scenes whose records leave it out, by scene id.
+    private var held: [Int: KeyframeState] = [:]
+    /// Bytes of ``held``.
+    public private(set) var heldBytes = 0
 
     /// - Parameter folder: where to make the temporary file; nil keeps everything in memory.
     public init(spillingIn folder: URL?) {
@@ -76,7 +83,12 @@ import Pixels
     }
 
     /// Scene `id` is logged whole: its bulky parts and thumbnail leave memory, to be read back from the log.
-    public func logged(_ id: Int) {
+    public func logged(_ id: Int) { logged(id, holding: nil) }
+
+    /// Scene `id` is logged: its bulky parts and thumbnail leave memory, to be read back from the log, except
+    /// `state` (nil: the log holds it too), which its record leaves out and which stays here.
+    func logged(_ id: Int, holding state: KeyframeState?) {
+        if let state { hold(state, scene: id) }
         guard log != nil, let i = light.lastIndex(where: { $0.id == id }) else { return }
         light[i].embedding = nil
         light[i].grid = nil
@@ -85,6 +97,12 @@ import Pixels
         light[i].features = nil
         thumbnailsInMemory[id] = nil
         inLog.insert(i)
+    }
+
+    /// Keeps the keyframe state of logged scene `id`, which its record leaves out (a resumed run computed it again).
+    func hold(_ state: KeyframeState, scene id: Int) {
+        heldBytes += state.bytes - (held[id]?.bytes ?? 0)
+        held[id] = state
     }
 
     /// The file a failed write left: still read for the scenes spilled before.
@@ -99,6 +117,10 @@ import Pixels
                 throw OutputError(path: folder?.path ?? "", reason: "cannot read a closed scene back from the checkpoint")
             }
             scenes[i] = logged.scene
+            if let state = held[light[i].id] {
+                scenes[i].keyframeLuma = state.luma
+                scenes[i].features = state.features
+            }
         }
         for (i, place) in places.enumerated() {
             guard let place else { continue }
@@ -116,11 +138,37 @@ import Pixels
     /// The report thumbnail of scene `id` (read from the file when spilled).
     public func thumbnail(_ id: Int) -> [UInt8]? {
         if let t = thumbnailsInMemory[id] { return t }
+        if let state = held[id] { return state.thumbnail }
         let i = id >= 0 && id < light.count && light[id].id == id ? id : light.firstIndex { $0.id == id }
         if let i, inLog.contains(i) { return log?.loggedScene(id)?.thumbnail }
         guard let i, let place = places[i], place.thumbnailSize >= 0 else { return nil }
         return (file ?? spillFailed)?.read(at: place.offset + Int64(place.size), count: place.thumbnailSize)
     }
+}
+
+/// What a closed scene's keyframe alone gives it: its luma at the SSIM scale (``Scene/keyframeLuma``), its local
+/// features (``Scene/features``) and its report thumbnail, some 37 KB at 500 keypoints, exactly what a resumed run
+/// computes again from the same decoded frame.
+struct KeyframeState {
+    var luma: LumaImage?
+    var features: LocalFeatures?
+    var thumbnail: [UInt8]?
+
+    /// This state of a scene whole and its thumbnail.
+    init(of scene: Scene, thumbnail: [UInt8]?) {
+        luma = scene.keyframeLuma
+        features = scene.features
+        self.thumbnail = thumbnail
+    }
+
+    init(luma: LumaImage?, features: LocalFeatures?, thumbnail: [UInt8]?) {
+        self.luma = luma
+        self.features = features
+        self.thumbnail = thumbnail
+    }
+
+    /// About the memory it takes: its pixels, its keypoints (73 bytes each, ``LocalFeatures``) and its thumbnail.
+    var bytes: Int { (luma?.pixels.count ?? 0) + 73 * (features?.count ?? 0) + (thumbnail?.count ?? 0) }
 }
 
 /// Where closed scenes are logged whole (the checkpoint's log).

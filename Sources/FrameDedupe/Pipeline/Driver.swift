@@ -32,7 +32,7 @@ public func sceneStages<Attachment>(_ options: DedupeOptions, carrying: Attachme
 /// it hands out.
 func openFrames(input: String, options: DedupeOptions, network: EfficientNetLite?, images: ImageExport? = nil,
                 interruption: Interruption? = nil) throws(RunError) -> FrameSource {
-    FrameSource(reader: try openReader(input, options: options, interruption: interruption), ssimShortSide: options.ssimShortSide,
+    FrameSource(reader: try openReader(input, options: options, images: images, interruption: interruption), ssimShortSide: options.ssimShortSide,
                 networkSize: network?.inputSize, networkInput: options.networkInput, images: images, capacity: frameQueueCapacity(options))
 }
 
@@ -46,16 +46,16 @@ func overlapsBatches(_ options: DedupeOptions, source: FrameSource) -> Bool {
 /// Prepared frames the decoding thread may have handed over and not yet had taken (two batches, at least 4).
 func frameQueueCapacity(_ options: DedupeOptions) -> Int { max(4, 2 * max(1, options.batchSize)) }
 
-/// Opens `input`, its memory budget (``MemoryBudget``, `--max-memory`) counting the pictures a run holds besides
-/// the decoder's as if every frame in flight were a decoded picture: the frame queue, the batch the network is
-/// running, the scene stages' candidates (their `heldFrames`) and the frame between two of them. (Since the frames
-/// past the encoder carry encoded images only, ``FrameSource/pictureQueueCapacity`` + 2 would do; the budget
-/// stays as documented until that is changed with `--max-memory`'s help.) A requested `interruption` ends a wait
-/// for input.
-func openReader(_ input: String, options: DedupeOptions, interruption: Interruption? = nil) throws(RunError) -> VideoReader {
+/// Opens `input`, its memory budget (``MemoryBudget``, `--max-memory`) counting the frames a run holds besides the
+/// decoder's pictures — the frame queue, the batch the network is running, the scene stages' candidates (their
+/// `heldFrames`) and the frame between two of them — as holding what they do: with `images` (a run that writes
+/// them), a JPEG picture above 720p encoded (``ImageExport/heldPicture``), any other picture whole; without, no
+/// picture. A requested `interruption` ends a wait for input.
+func openReader(_ input: String, options: DedupeOptions, images: ImageExport?, interruption: Interruption? = nil) throws(RunError) -> VideoReader {
     var reader = options.reader
     if let interruption { reader.interrupt = { interruption.isRequested } }
     let stages = sceneStages(options, carrying: FrameImages?.self).heldFrames
-    reader.memoryBudget?.picturesHeld = frameQueueCapacity(options) + max(1, options.batchSize) + stages + 1
+    reader.memoryBudget?.framesHeld = frameQueueCapacity(options) + max(1, options.batchSize) + stages + 1
+    reader.memoryBudget?.heldAs = images?.heldPicture ?? .nothing
     do { return try VideoReader(input: input, options: reader) } catch { throw .input(input, error) }
 }

@@ -35,6 +35,14 @@ public struct FrameImages: Sendable {
         case .encoded(let image, let thumbnail): return (image, thumbnail)
         }
     }
+
+    /// The report's thumbnail alone, encoded by `encoder` if it was not yet: the bytes ``encoded(by:)`` gives.
+    func thumbnail(by encoder: FrameImageEncoder) -> [UInt8]? {
+        switch held {
+        case .decoded(let picture): return encoder.thumbnail(picture)
+        case .encoded(_, let thumbnail): return thumbnail
+        }
+    }
 }
 
 /// How a run's images are encoded: what ``FrameImages`` holds.
@@ -44,6 +52,11 @@ struct ImageExport: Sendable {
 
     /// Whether `picture`'s images are encoded as soon as it is decoded (``FrameImages``).
     func encodesAtOnce(_ picture: Picture) -> Bool { format == .jpg && picture.width * picture.height > Self.heldDecodedPixels }
+
+    /// What a frame holds of its picture, as the memory budget counts it (``encodesAtOnce(_:)``).
+    var heldPicture: MemoryBudget.HeldPicture {
+        format == .jpg ? .encoded(abovePixels: Self.heldDecodedPixels, waiting: FrameSource.pictureQueueCapacity) : .decoded
+    }
 
     let format: StillImageFormat
     let jpegQuality: Int
@@ -80,8 +93,12 @@ final class FrameImageEncoder {
     func encode(_ picture: Picture) -> (image: Result<[UInt8], LibavError>, thumbnail: [UInt8]?) {
         let image: Result<[UInt8], LibavError>
         do throws(LibavError) { image = .success(try encoder.encode(picture, maxSide: export.maxSide)) } catch { image = .failure(error) }
-        let thumbnail = export.thumbnails ? try? thumbnailEncoder.encode(picture, maxSide: ReportWriter.thumbnailSide) : nil
-        return (image, thumbnail)
+        return (image, thumbnail(picture))
+    }
+
+    /// The report's thumbnail of `picture` (nil without a report, or when it cannot be encoded).
+    func thumbnail(_ picture: Picture) -> [UInt8]? {
+        export.thumbnails ? try? thumbnailEncoder.encode(picture, maxSide: ReportWriter.thumbnailSide) : nil
     }
 }
 

@@ -68,6 +68,9 @@ final class SceneImageWriter {
         return ResultsLayout.candidatesFolder + "/" + name
     }
 
+    /// A frame's report thumbnail, encoded now if it was not yet (a resumed run's closed scenes, ``KeyframeRecomputation``).
+    func thumbnail(of images: FrameImages?) -> [UInt8]? { images?.thumbnail(by: encoder) }
+
     /// A frame's image and thumbnail, encoded now if they were not yet.
     private func encoded(_ images: FrameImages?) -> (image: Result<[UInt8], LibavError>, thumbnail: [UInt8]?) {
         guard let images else { preconditionFailure("a run that writes images has every frame's") }
@@ -100,8 +103,9 @@ final class SceneCollector {
     var sceneClosed: ((Scene) throws(OutputError) -> Void)?
     /// Called after each decided frame.
     var progress: ((_ seconds: Double, _ frames: Int, _ scenes: Int) -> Void)?
-    /// Called with each scene's close once the frame that opened the next scene is recorded too (for the checkpoint).
-    var logClose: ((SceneCheckpoint) throws(OutputError) -> Void)?
+    /// Called with each scene's close once the frame that opened the next scene is recorded too (for the checkpoint);
+    /// returns false when the record left out the scene's keyframe state, which is then held (``ClosedScenes``).
+    var logClose: ((SceneCheckpoint) throws(OutputError) -> Bool)?
 
     /// The scene closed last, waiting for the record of the frame that opens the next one.
     private var unlogged: (scene: Scene, thumbnail: [UInt8]?, reclassified: [Int], cutHistory: [CutChange])?
@@ -168,13 +172,14 @@ final class SceneCollector {
 
     private func log(_ closed: (scene: Scene, thumbnail: [UInt8]?, reclassified: [Int], cutHistory: [CutChange]), opening record: FrameRecord) throws(RunError) {
         guard let logClose else { return }
+        let logsKeyframe: Bool
         do {
-            try logClose(SceneCheckpoint(
+            logsKeyframe = try logClose(SceneCheckpoint(
                 position: frames.count - 1, transition: record.transition, records: Array(frames[loggedFrames...]),
                 reclassified: closed.reclassified, scene: closed.scene, diverse: Array(diverse[loggedDiverse...]), thumbnail: closed.thumbnail,
                 cutHistory: closed.cutHistory))
         } catch { throw .output(error) }
-        closedScenes.logged(closed.scene.id)
+        closedScenes.logged(closed.scene.id, holding: logsKeyframe ? nil : KeyframeState(of: closed.scene, thumbnail: closed.thumbnail))
         loggedFrames = frames.count
         loggedDiverse = diverse.count
     }

@@ -54,6 +54,8 @@ private final class SceneRun {
     /// The input's size and digest as it was when the run began (``InputFileIdentity``), for the results.
     let inputFile: InputFileIdentity?
     private let closedScenes: ClosedScenes
+    /// Restored scenes whose keyframe state is computed again as their keyframes are decoded (``KeyframeRecomputation``).
+    private var keyframesToRecompute: [Int: (scene: Int, recipe: KeyframeRecipe)] = [:]
     /// When the run began (``ThreadClock/now()``), and the process's CPU time then, for its profile.
     private let started = (wall: ThreadClock.now(), cpu: RunProfile.processCPU())
 
@@ -64,7 +66,7 @@ private final class SceneRun {
         var network = network
         if options.scorer.usesEmbedding, network == nil { network = try loadNetwork(options) }
         self.network = options.scorer.usesEmbedding ? network : nil
-        reader = try openReader(input, options: options, interruption: interruption)
+        reader = try openReader(input, options: options, images: output != nil ? ImageExport(options) : nil, interruption: interruption)
         inputFile = InputFileIdentity.of(input)
         let keyframeFolder: URL?
         do {
@@ -92,7 +94,9 @@ private final class SceneRun {
         }
         collector = SceneCollector(closedScenes: closedScenes, images: images, statsFile: statsFile)
         if let checkpoint {
-            collector.logClose = { (closed: SceneCheckpoint) throws(OutputError) in try checkpoint.logScene(closed) }
+            collector.logClose = { [closedScenes] (closed: SceneCheckpoint) throws(OutputError) in
+                try checkpoint.logScene(closed, heldBytes: closedScenes.heldBytes)
+            }
             closedScenes.log = checkpoint  // the log holds each closed scene whole: no second copy in the spill file
         }
     }
@@ -122,6 +126,7 @@ private final class SceneRun {
             restart = r
             let restored = checkpoint.takeRestored()
             try collector.restore(frames: restored.frames, diverse: restored.diverse, scenes: restored.scenes, thumbnails: restored.thumbnails)
+            keyframesToRecompute = restored.recompute
         }
         let duration = reader!.info.duration
         collector.progress = progress.map { progress in
@@ -167,6 +172,9 @@ private final class SceneRun {
         if overlapsBatches(options, source: source) { embedder.framesWaiting = { source.framesWaiting } }
         if let restart { embedder.neededFrom = restart.position - 1 }
         let feed = ResumingInput<FrameImages?>(restart: restart)
+        if !keyframesToRecompute.isEmpty {
+            feed.passed = KeyframeRecomputation(keyframesToRecompute, into: closedScenes, images: collector.images).offer
+        }
         let stages = embedder.then(feed).then(sceneStages(options, carrying: FrameImages?.self))
         var interrupted = false
         var lastSeconds: Double? = nil

@@ -16,14 +16,19 @@ import Similarity
 ///   short scene's embeddings, ~51 KB a frame, are never written); and for each scene as it closes,
 ///   the records of the frames decided since the last one, the scene itself (span, keyframe, mean
 ///   embedding, grid), its `--keep diverse` frames and what the segmenter needs to go on from the frame
-///   that opened the next scene. Flushed to disk (`fsync`) at most every two seconds.
+///   that opened the next scene. The scene's keyframe state (its luma, local features and report thumbnail, ~37 KB,
+///   ``KeyframeState``) is logged only while the log stays within ``writeShare`` of the images written (large
+///   keyframes) or once ``heldLimit`` of it is held in memory; else the run holds it (``ClosedScenes``) and the record
+///   says how a resume computes it again from the keyframe's frame, exactly. Flushed to disk (`fsync`) at most every
+///   two seconds.
 /// - `keyframes/`, `candidates/`: the images of the closed scenes, each written (to a temporary name,
 ///   then renamed) before the record that names it.
 ///
 /// Resuming reads the log up to its last whole record (a torn last record is dropped), restores the
 /// closed scenes and their images, decodes the input again from its start without running the network
 /// on any batch the log holds (nor scoring frames of closed scenes), puts the segmenter where it was at
-/// the last scene's close and goes on. The checkpoint is removed when the results are complete; an
+/// the last scene's close (computing on the way the keyframe state of the closed scenes whose records leave it out)
+/// and goes on. The checkpoint is removed when the results are complete; an
 /// interrupted run (SIGINT, SIGTERM) keeps it, so `--resume` continues its partial results.
 final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
     static let folderName = ".framededupe-checkpoint"
@@ -56,6 +61,16 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
     private let recomputeBudget: Int
     /// Frames of the open scene that went through the network in batches not logged: what a resume computes again.
     private var unloggedWork = 0
+    /// The log's bytes may be at most this share of the images' (keyframes, `--keep diverse` candidates) before a
+    /// scene's keyframe state is held in memory rather than logged: a run then writes at most 1.5 times its images,
+    /// and its results are more than its images.
+    static let writeShare = 0.5
+    /// Keyframe state held in memory past which it is logged anyway, however much that writes: about 1,800 scenes'.
+    static let heldLimit = 64 << 20
+    private let heldLimit: Int
+    /// Bytes written to the log (compactions included) and of the images written, in this run and the one it resumes.
+    private var loggedBytes = 0
+    private var imageBytes = 0
 
     /// What an earlier run left to go on from.
     struct Restored {
@@ -64,6 +79,9 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         var diverse: [DiverseFrame] = []
         /// The closed scenes' thumbnails for `report.html`, by scene.
         var thumbnails: [Int: [UInt8]] = [:]
+        /// The closed scenes whose records leave out their keyframe state, by their keyframe's frame index: to compute
+        /// it again as that frame is decoded (``KeyframeState/init(of:recipe:extractor:encoder:)``).
+        var recompute: [Int: (scene: Int, recipe: KeyframeRecipe)] = [:]
         /// The scene opened by the last logged close: its first frame's position among the analysed frames,
         /// whether that frame was a transition frame, the scene's id. nil: no scene was closed.
         var restart: Restart?
@@ -88,17 +106,20 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         batchSize = max(1, options.batchSize)
         compactionThreshold = options.testHooks.checkpointCompactionBytes ?? 64 << 20
         recomputeBudget = options.testHooks.checkpointRecomputeBudget ?? Self.recomputeBudget
+        heldLimit = options.testHooks.checkpointHeldKeyframeBytes ?? Self.heldLimit
         faultPoint = options.testHooks.faultPoint
         let identity = Self.identity(input: input, options: options)
         let logURL = folder.appendingPathComponent("log")
         var opened: CheckpointLog? = nil
         if resume, FileManager.default.fileExists(atPath: logURL.path) {
             do {
-                let (log, restored, batches, sceneRecords) = try Self.load(logURL, identity: identity, faultPoint: faultPoint)
+                let (log, restored, batches, sceneRecords, imageBytes) = try Self.load(logURL, identity: identity, faultPoint: faultPoint)
                 opened = log
                 self.restored = restored
                 self.batches = batches
                 self.sceneRecords = sceneRecords
+                self.imageBytes = imageBytes
+                loggedBytes = Int(log.size)
                 let size = max(1, options.batchSize)
                 let kept = batches.values.filter { $0.count == size }.count * size
                 if let restart = restored.restart, let last = restored.scenes.last {
@@ -178,7 +199,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
 
     /// Reads a log: its header must be `identity`; returns the log opened for appending after its last whole
     /// record, the restored state and where the embeddings still needed are.
-    private static func load(_ url: URL, identity: String, faultPoint: (@Sendable (FaultPoint) -> Void)?) throws -> (CheckpointLog, Restored, [Int: Batch], [Int: UInt64]) {
+    private static func load(_ url: URL, identity: String, faultPoint: (@Sendable (FaultPoint) -> Void)?) throws -> (CheckpointLog, Restored, [Int: Batch], [Int: UInt64], Int) {
         let log = try CheckpointLog(appendingTo: url, faultPoint: faultPoint)
         var restored = Restored()
         var batches: [Int: Batch] = [:]
@@ -207,14 +228,15 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         }
         guard sawHeader else { throw CheckpointError.corrupt("no header") }
         // The images the log names must be there (written before their records).
+        var imageBytes = 0
         for scene in restored.scenes {
             guard let path = scene.keyframe.path else { continue }
             let file = url.deletingLastPathComponent().appendingPathComponent(path)
-            guard ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? NSNumber)?.intValue ?? 0 > 0 else {
-                throw CheckpointError.corrupt("\(path) is missing")
-            }
+            let size = ((try? FileManager.default.attributesOfItem(atPath: file.path))?[.size] as? NSNumber)?.intValue ?? 0
+            guard size > 0 else { throw CheckpointError.corrupt("\(path) is missing") }
+            imageBytes += size
         }
-        return (log, restored, batches, sceneRecords)
+        return (log, restored, batches, sceneRecords, imageBytes)
     }
 
     /// The embedding computed for the frame at `position` in the interrupted run, when its batch was logged.
@@ -253,9 +275,14 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         return (closed.scene, closed.thumbnail)
     }
 
-    /// Logs a scene's close (see ``SceneCheckpoint``); its images are already written.
-    func logScene(_ closed: SceneCheckpoint) throws(OutputError) {
-        sceneRecords[closed.scene.id] = try append(.scene, try encoded(closed))
+    /// Logs a scene's close (see ``SceneCheckpoint``); its images are already written. Returns false when the record
+    /// leaves out the scene's keyframe state, for the run to hold: the log would pass ``writeShare`` of the images with
+    /// it, and the run holds less than ``heldLimit`` (`heldBytes`) of such state.
+    func logScene(_ closed: SceneCheckpoint, heldBytes: Int) throws(OutputError) -> Bool {
+        var payload = try encoded(closed)
+        let whole = heldBytes >= heldLimit || Double(loggedBytes + payload.count) <= Self.writeShare * Double(imageBytes)
+        if !whole { payload = try encoded(closed.withoutKeyframeState()) }
+        sceneRecords[closed.scene.id] = try append(.scene, payload)
         unloggedWork = 0  // a new scene is open (the network may be a batch ahead: a budget, not an account)
         let keepFrom = closed.position - 1
         for (first, batch) in batches where first + batch.count <= keepFrom {
@@ -265,6 +292,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         if deadBytes > compactionThreshold {
             do { try compact() } catch { throw OutputError(path: log.url.path, reason: Self.reason(error)) }
         }
+        return whole
     }
 
     /// Rewrites the log without the embeddings no longer needed (`log.new`, made durable, then renamed over
@@ -285,6 +313,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
             if kind == .scene, let id = scenes[offset] { movedScenes[id] = at }
         }
         reader.close()
+        loggedBytes += Int(fresh.size)
         try fresh.sync()
         guard rename(newURL.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         fresh.url = url
@@ -303,6 +332,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
     private func append(_ kind: CheckpointLog.Kind, _ payload: [UInt8]) throws(OutputError) -> UInt64 {
         do {
             let offset = try log.append(kind: kind, payload)
+            loggedBytes += 9 + payload.count
             if Date().timeIntervalSince(lastSync) >= 2 {
                 try log.sync()
                 lastSync = Date()
@@ -317,6 +347,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
     func writeImage(_ bytes: [UInt8], to url: URL) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
         try Data(bytes).write(to: temporary)
+        imageBytes += bytes.count
         faultPoint?(.image)
         guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     }

@@ -1,5 +1,6 @@
 import Decoder
 import Foundation
+import Pixels
 import Similarity
 
 /// What the log holds about one scene's close: the step of the segmenter that closed scene `scene.id` and
@@ -13,13 +14,44 @@ struct SceneCheckpoint: Codable {
     let records: [FrameRecord]
     /// Frames of the closed scene found to be transition frames (by index), marked before the opening frame was recorded.
     let reclassified: [Int]
+    /// The scene; without its keyframe's luma and local features when ``recomputed`` says how a resume makes them again.
     let scene: Scene
     /// Its `--keep diverse` frames.
     let diverse: [DiverseFrame]
-    /// Its thumbnail for `report.html`.
+    /// Its thumbnail for `report.html` (nil when ``recomputed`` says a resume makes it again).
     let thumbnail: [UInt8]?
     /// The cut detector's recent changes after the opening frame was decided.
     let cutHistory: [CutChange]
+    /// nil: the record holds the scene's keyframe state whole. Else the record leaves it out (the run held it in
+    /// memory, ``ClosedScenes``) and a resume computes it again, exactly, from the keyframe's frame as the input is
+    /// decoded again (``KeyframeState/init(of:recipe:thumbnail:)``).
+    let recomputed: KeyframeRecipe?
+
+    init(position: Int, transition: Bool, records: [FrameRecord], reclassified: [Int], scene: Scene, diverse: [DiverseFrame],
+         thumbnail: [UInt8]?, cutHistory: [CutChange], recomputed: KeyframeRecipe? = nil) {
+        self.position = position
+        self.transition = transition
+        self.records = records
+        self.reclassified = reclassified
+        self.scene = scene
+        self.diverse = diverse
+        self.thumbnail = thumbnail
+        self.cutHistory = cutHistory
+        self.recomputed = recomputed
+    }
+
+    /// The same close without the keyframe state a resume can compute again from the keyframe's frame: the keyframe's
+    /// luma, its local features (36.5 KB at 500 keypoints) and the report's thumbnail; what remains is ~18 KB a scene,
+    /// mostly the mean embedding and the grid, which a resume could only make again by running the network over the
+    /// whole scene.
+    func withoutKeyframeState() -> SceneCheckpoint {
+        var light = scene
+        light.keyframeLuma = nil
+        light.features = nil
+        return SceneCheckpoint(position: position, transition: transition, records: records, reclassified: reclassified, scene: light,
+                               diverse: diverse, thumbnail: nil, cutHistory: cutHistory,
+                               recomputed: KeyframeRecipe(featureArea: scene.features?.active, thumbnail: thumbnail != nil))
+    }
 
     /// Replays the close onto `restored`, as the pipeline made it.
     func apply(to restored: inout Restored) {
@@ -29,6 +61,7 @@ struct SceneCheckpoint: Codable {
         restored.scenes.append(scene)
         restored.diverse += diverse
         if let thumbnail { restored.thumbnails[scene.id] = thumbnail }
+        if let recomputed { restored.recompute[scene.keyframe.frameIndex] = (scene.id, recomputed) }
         restored.restart = Restart(position: position, transition: transition, sceneID: scene.id + 1, start: scene.end, cutHistory: cutHistory,
                                    openingCut: records.last?.cutKind)
     }
@@ -41,6 +74,14 @@ struct SceneCheckpoint: Codable {
         guard closed.position >= 1, !closed.records.isEmpty else { throw .corrupt("bad scene record") }
         return closed
     }
+}
+
+/// How a resume computes a closed scene's keyframe state again from its keyframe's frame (``SceneCheckpoint/recomputed``).
+struct KeyframeRecipe: Codable, Equatable {
+    /// The part of the keyframe's analysis luma its local features were taken inside; nil: it had none.
+    let featureArea: PictureRect?
+    /// Whether it had a report thumbnail.
+    let thumbnail: Bool
 }
 
 /// A whole batch of network embeddings (vector and 3×3 grid, exactly as computed), by its first frame's position.

@@ -10,6 +10,8 @@ public final class ResumingInput<Attachment>: FrameStage {
     private var reached = false
     private var position = -1
     private var before: FrameSignals?
+    /// Called with each frame dropped before the point the run goes on from.
+    public var passed: ((Input) -> Void)?
 
     /// - Parameter restart: nil for a run from the start.
     public init(restart: Restart? = nil) { self.restart = restart }
@@ -22,6 +24,7 @@ public final class ResumingInput<Attachment>: FrameStage {
     public func process<E: Error>(_ frame: Input, emit: (Output) throws(E) -> Void) throws(E) {
         position += 1
         guard let restart, !reached else { return try emit(.frame(frame)) }
+        if position < restart.position { passed?(frame) }
         if position == restart.position - 1 { before = frame.signals }
         if position == restart.position, let before {
             reached = true

@@ -21,10 +21,15 @@
     /// Network calls of the open scene a resume may make again before the checkpoint logs its embeddings
     /// (``Checkpoint/recomputeBudget``; 0 logs every batch).
     public var checkpointRecomputeBudget: Int?
+    /// Bytes of closed scenes' keyframe state the run may hold in memory before the checkpoint logs it whatever it
+    /// writes (``Checkpoint/heldLimit``; 0 logs every scene's).
+    public var checkpointHeldKeyframeBytes: Int?
 
-    public init(faultPoint: (@Sendable (FaultPoint) -> Void)? = nil, checkpointCompactionBytes: Int? = nil, checkpointRecomputeBudget: Int? = nil) {
+    public init(faultPoint: (@Sendable (FaultPoint) -> Void)? = nil, checkpointCompactionBytes: Int? = nil, checkpointRecomputeBudget: Int? = nil,
+                checkpointHeldKeyframeBytes: Int? = nil) {
         self.faultPoint = faultPoint
         self.checkpointCompactionBytes = checkpointCompactionBytes
         self.checkpointRecomputeBudget = checkpointRecomputeBudget
+        self.checkpointHeldKeyframeBytes = checkpointHeldKeyframeBytes
     }
 }

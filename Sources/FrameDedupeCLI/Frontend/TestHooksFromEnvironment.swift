@@ -6,11 +6,13 @@ extension TestHooks {
     /// `FRAMEDEDUPE_TEST_KILL=EVENT:N` kills the process with SIGKILL at the N-th ``FaultPoint`` named EVENT
     /// (`image`, `record`, `commit`, `end`); `FRAMEDEDUPE_CHECKPOINT_COMPACT=BYTES` compacts the checkpoint log
     /// past that many dead bytes; `FRAMEDEDUPE_CHECKPOINT_RECOMPUTE=N` logs the open scene's embeddings once a resume
-    /// would have to compute more than N frames again (0: every batch). Unset, nothing happens.
+    /// would have to compute more than N frames again (0: every batch); `FRAMEDEDUPE_CHECKPOINT_HELD=BYTES` logs the
+    /// closed scenes' keyframe state once that much is held in memory (0: every scene's). Unset, nothing happens.
     static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> TestHooks {
         var hooks = TestHooks()
         hooks.checkpointCompactionBytes = environment["FRAMEDEDUPE_CHECKPOINT_COMPACT"].flatMap { Int($0) }
         hooks.checkpointRecomputeBudget = environment["FRAMEDEDUPE_CHECKPOINT_RECOMPUTE"].flatMap { Int($0) }
+        hooks.checkpointHeldKeyframeBytes = environment["FRAMEDEDUPE_CHECKPOINT_HELD"].flatMap { Int($0) }
         let parts = (environment["FRAMEDEDUPE_TEST_KILL"] ?? "").split(separator: ":")
         if parts.count == 2, let point = FaultPoint(rawValue: String(parts[0])), let count = Int(parts[1]) {
             let counter = FaultCounter()
