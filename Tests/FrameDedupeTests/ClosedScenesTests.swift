@@ -7,8 +7,25 @@ import _FrameDedupeTestSupport
 /// run decodes, so memory does not grow with the input's length; what comes back must be exactly what went in.
 @Suite("Closed scenes spilled to disk while decoding", .temporaryFolders)
 struct ClosedScenesTests {
-    /// Real scenes (embeddings, grids, keyframe lumas) and real JPEG keyframes standing in for the thumbnails.
-    static func realScenes() throws -> (scenes: [Scene], images: [Int: [UInt8]]) {
+    /// Real scenes (embeddings, grids, keyframe lumas) and real JPEG keyframes standing in for the thumbnails, made
+    /// once for the suite.
+    static func realScenes() throws -> (scenes: [Scene], images: [Int: [UInt8]]) { try RealScenes.shared.get() }
+
+    final class RealScenes: @unchecked Sendable {
+        static let shared = RealScenes()
+        private let lock = NSLock()
+        private var made: (scenes: [Scene], images: [Int: [UInt8]])?
+        func get() throws -> (scenes: [Scene], images: [Int: [UInt8]]) {
+            try lock.withLock {
+                if let made { return made }
+                let fresh = try ClosedScenesTests.makeRealScenes()
+                made = fresh
+                return fresh
+            }
+        }
+    }
+
+    private static func makeRealScenes() throws -> (scenes: [Scene], images: [Int: [UInt8]]) {
         let out = Fixtures.temporaryFolder("spill-source")
         defer { try? FileManager.default.removeItem(at: out) }
         let list = try findScenes(input: Fixtures.sample("revisit-360p.mp4").path, options: DedupeOptions(), output: out)
@@ -74,6 +91,25 @@ struct ClosedScenesTests {
         for scene in scenes { #expect(closed.thumbnail(scene.id) == images[scene.id], "scene \(scene.id)") }
         log.held[scenes[0].id] = nil  // a log that lost a scene fails the run instead of giving a scene without its parts
         #expect(throws: OutputError.self) { try closed.whole() }
+    }
+
+    /// Arrays of floats and bytes that are mostly zeros (a grid of ReLU6 features) are written as a bitmap and their
+    /// non-zero elements, and read back bit for bit (-0.0 and NaN included); an array without zeros is written whole.
+    @Test func sparseArraysComeBackBitForBit() throws {
+        struct Arrays: Codable {
+            var floats: [Float]
+            var bytes: [UInt8]
+            var dense: [UInt8]
+        }
+        let floats: [Float] = (0..<1000).map { $0 % 3 == 0 ? Float($0) * 0.37 : 0 } + [-0.0, .nan, .infinity, 0]
+        let value = Arrays(floats: floats, bytes: (0..<1000).map { $0 % 4 == 0 ? UInt8($0 % 251) : 0 }, dense: (0..<1000).map { UInt8($0 % 251) | 1 })
+        let encoded = try BinaryCoding.encode(value)
+        let whole = 8 + 1 + 4 * floats.count + 2 * (8 + 1 + 1000)
+        #expect(encoded.count < whole - 3 * floats.count, "\(encoded.count) bytes")
+        let back = try BinaryCoding.decode(Arrays.self, from: encoded)
+        #expect(back.floats.map(\.bitPattern) == floats.map(\.bitPattern))
+        #expect(back.bytes == value.bytes && back.dense == value.dense)
+        #expect(throws: CheckpointError.self) { try BinaryCoding.decode(Arrays.self, from: Array(encoded.dropLast())) }
     }
 
     /// A scene whose record leaves out its keyframe state (luma, local features, thumbnail: the log's writes kept small)

@@ -2,8 +2,12 @@ import Foundation
 
 /// A compact binary form of `Codable` values for the checkpoint's records and the closed scenes set aside on disk:
 /// the fields in the order the type encodes them, keys left out, little-endian. Integers are 8 bytes, `Float` 4,
-/// `Double` 8, `Bool` 1; a string or an array is its count (8 bytes) then its UTF-8 bytes or elements (arrays of
-/// `Float` and `UInt8` are copied in one go); an optional member is a flag byte, then its value when present.
+/// `Double` 8, `Bool` 1; a string or an array is its count (8 bytes) then its UTF-8 bytes or elements; an optional
+/// member is a flag byte, then its value when present. Arrays of `Float` and `UInt8` (embeddings, grids, pictures)
+/// are written whole, or, when that is shorter, as a bitmap of their non-zero elements followed by those only
+/// (``BinaryEncoder/putElements(_:size:isZero:whole:put:)``): a scene's 3×3 grid is 55-75% zeros (ReLU6 features), its mean
+/// embedding up to ~40%, so a closed scene's record at 360p is ~11 KB instead of ~18 KB. Exact: a zero is a zero bit
+/// pattern (`-0.0` is written as itself).
 ///
 /// Positional, so both sides must be the same type (the record log's format version says so); the decoder checks
 /// every count against the bytes left, so damaged input is a ``CheckpointError/corrupt(_:)``, never a crash.
@@ -49,19 +53,44 @@ private final class BinaryEncoder: Encoder {
 
     func u64(_ v: UInt64) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
 
+    /// By the static type, as the decoder reads it (a dynamic cast would take an empty array of anything for `[Float]`).
     func encodeValue<T: Encodable>(_ value: T) throws {
-        switch value {
-        case let floats as [Float]:
+        switch T.self {
+        case is [Float].Type:
+            let floats = value as! [Float]
             u64(UInt64(floats.count))
             floats.withUnsafeBufferPointer { p in
-                for f in p { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+                putElements(p.count, size: 4, isZero: { p[$0].bitPattern == 0 }) { i in
+                    withUnsafeBytes(of: p[i].bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+                }
             }
-        case let raw as [UInt8]:
+        case is [UInt8].Type:
+            let raw = value as! [UInt8]
             u64(UInt64(raw.count))
-            bytes += raw
+            raw.withUnsafeBufferPointer { p in
+                putElements(p.count, size: 1, isZero: { p[$0] == 0 }, whole: { self.bytes.append(contentsOf: p) }) { bytes.append(p[$0]) }
+            }
         default:
             try value.encode(to: self)
         }
+    }
+
+    /// Writes `count` elements of `size` bytes each (their count is written already): a form byte, then either (0)
+    /// every element, or (1) a bitmap of the non-zero ones (bit `i % 8` of byte `i / 8` for element `i`) followed by
+    /// those only, whichever is shorter. `put` writes element `i`; `whole`, when given, writes them all at once.
+    func putElements(_ count: Int, size: Int, isZero: (Int) -> Bool, whole: (() -> Void)? = nil, put: (Int) -> Void) {
+        var zeros = 0
+        for i in 0..<count where isZero(i) { zeros += 1 }
+        guard (count + 7) / 8 + (count - zeros) * size < count * size else {
+            bytes.append(0)
+            if let whole { whole() } else { for i in 0..<count { put(i) } }
+            return
+        }
+        bytes.append(1)
+        var bitmap = [UInt8](repeating: 0, count: (count + 7) / 8)
+        for i in 0..<count where !isZero(i) { bitmap[i >> 3] |= 1 << UInt8(i & 7) }
+        bytes += bitmap
+        for i in 0..<count where !isZero(i) { put(i) }
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
@@ -225,14 +254,47 @@ private final class BinaryDecoder: Decoder {
         }
     }
 
+    /// The count of an array written by ``BinaryEncoder/putElements(_:size:isZero:whole:put:)``: at most 8 elements
+    /// a byte left (its bitmap's), so that no count allocates much more than the record could describe.
+    func sparseCount() throws(CheckpointError) -> Int {
+        let n = try u64()
+        guard n <= UInt64(8 * (bytes.count - at)) else { throw .corrupt("bad count") }
+        return Int(n)
+    }
+
+    /// The bytes of `n` elements of `size` bytes each as ``BinaryEncoder/putElements(_:size:isZero:whole:put:)``
+    /// wrote them (zero bytes for the elements its bitmap leaves out).
+    func elements(_ n: Int, size: Int) throws(CheckpointError) -> [UInt8] {
+        switch try take(1).first! {
+        case 0:
+            guard n <= (bytes.count - at) / size else { throw .corrupt("bad count") }
+            return Array(try take(n * size))
+        case 1:
+            let bitmap = try take((n + 7) / 8)
+            var out = [UInt8](repeating: 0, count: n * size)
+            for i in 0..<n where bitmap[bitmap.startIndex + i >> 3] & (1 << UInt8(i & 7)) != 0 {
+                let element = try take(size)
+                for k in 0..<size { out[i * size + k] = element[element.startIndex + k] }
+            }
+            return out
+        default:
+            throw .corrupt("bad list form")
+        }
+    }
+
     func decodeValue<T: Decodable>(_ type: T.Type) throws -> T {
         if type == [Float].self {
-            let n = try count(itemSize: 4)
+            let raw = try elements(try sparseCount(), size: 4)
+            let n = raw.count / 4
             var out = [Float](repeating: 0, count: n)
-            for k in 0..<n { out[k] = Float(bitPattern: try u32()) }
+            for k in 0..<n {
+                out[k] = Float(bitPattern: UInt32(raw[4 * k]) | UInt32(raw[4 * k + 1]) << 8 | UInt32(raw[4 * k + 2]) << 16 | UInt32(raw[4 * k + 3]) << 24)
+            }
             return out as! T
         }
-        if type == [UInt8].self { return Array(try take(try count())) as! T }
+        if type == [UInt8].self {
+            return try elements(try sparseCount(), size: 1) as! T
+        }
         return try T(from: self)
     }
 
