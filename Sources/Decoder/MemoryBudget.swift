@@ -9,7 +9,7 @@ import Foundation
 /// - the decoder's: one per decoding thread (frame threading), up to 16 reference frames (H.264/HEVC's largest
 ///   decoded picture buffer) and the one being handed out;
 /// - the caller's: ``framesHeld``, the frames it keeps between decoding and its last stage (for a run: the frame
-///   queue, a batch for the network and the stages' candidates), each holding what ``heldAs`` says of its picture:
+///   queue, a batch for the network, a second one up to 720p, and the stages' candidates), each holding what ``heldAs`` says of its picture:
 ///   the whole decoded picture, nothing (a run that writes no images), or, for a picture encoded as soon as it is
 ///   decoded, its encoded image, counted at ``encodedShare`` of the decoded picture, while the pictures waiting for
 ///   the encoder and the one it encodes are whole.
@@ -23,6 +23,9 @@ public struct MemoryBudget: Sendable, Equatable {
     public var bytes: Int64
     /// Frames the caller holds besides the decoder's own pictures.
     public var framesHeld: Int
+    /// Frames it holds besides those for pictures of at most ``morePixelsAtMost`` pixels (a second network batch).
+    public var moreFramesHeld = 0
+    public var morePixelsAtMost = 0
     /// What each of those frames holds of its picture.
     public var heldAs: HeldPicture
 
@@ -53,6 +56,7 @@ public struct MemoryBudget: Sendable, Equatable {
     /// it is not open yet): how many are held decoded (whole) and how many as encoded images.
     func pictures(width: Int, height: Int, decoderThreads threads: Int) -> (decoded: Int, encoded: Int) {
         let decoder = (threads > 0 ? threads : min(16, ProcessInfo.processInfo.activeProcessorCount + 1)) + Self.decoderPictures
+        let framesHeld = framesHeld + (width * height <= morePixelsAtMost ? moreFramesHeld : 0)
         switch heldAs {
         case .decoded: return (decoder + framesHeld, 0)
         case .nothing: return (decoder, 0)

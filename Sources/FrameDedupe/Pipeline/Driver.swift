@@ -47,8 +47,9 @@ func overlapsBatches(_ options: DedupeOptions, source: FrameSource) -> Bool {
 func frameQueueCapacity(_ options: DedupeOptions) -> Int { max(4, 2 * max(1, options.batchSize)) }
 
 /// Opens `input`, its memory budget (``MemoryBudget``, `--max-memory`) counting the frames a run holds besides the
-/// decoder's pictures — the frame queue, the batch the network is running, the scene stages' candidates (their
-/// `heldFrames`) and the frame between two of them — as holding what they do: with `images` (a run that writes
+/// decoder's pictures — the frame queue, the batch the network is running (two up to 720p, ``overlapsBatches(_:source:)``),
+/// the scene stages' candidates (their `heldFrames`) and the frame between two of them — as holding what they do:
+/// with `images` (a run that writes
 /// them), a JPEG picture above 720p encoded (``ImageExport/heldPicture``), any other picture whole; without, no
 /// picture. A requested `interruption` ends a wait for input.
 func openReader(_ input: String, options: DedupeOptions, images: ImageExport?, interruption: Interruption? = nil) throws(RunError) -> VideoReader {
@@ -57,5 +58,9 @@ func openReader(_ input: String, options: DedupeOptions, images: ImageExport?, i
     let stages = sceneStages(options, carrying: FrameImages?.self).heldFrames
     reader.memoryBudget?.framesHeld = frameQueueCapacity(options) + max(1, options.batchSize) + stages + 1
     reader.memoryBudget?.heldAs = images?.heldPicture ?? .nothing
+    if options.overlappingBatches && options.scorer.usesEmbedding {
+        reader.memoryBudget?.moreFramesHeld = max(1, options.batchSize)
+        reader.memoryBudget?.morePixelsAtMost = ImageExport.heldDecodedPixels
+    }
     do { return try VideoReader(input: input, options: reader) } catch { throw .input(input, error) }
 }
