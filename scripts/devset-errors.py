@@ -36,7 +36,14 @@ SLACK = 1e-6
 
 
 def in_trans(t, trans, widen=0.0):
+    """The transition a boundary at t lies in, widened by `widen` (closed, as `framededupe eval` matches boundaries)."""
     return next((x for x in trans if x["start"] - widen - SLACK <= t <= x["end"] + widen + SLACK), None)
+
+
+def frame_in_trans(t, trans):
+    """The transition a frame at t belongs to: start <= t < end, `end` being the first clean frame after the mix
+    (as `framededupe eval` leaves frames and exemplars out)."""
+    return next((x for x in trans if x["start"] - SLACK <= t < x["end"] - SLACK), None)
 
 
 def shot_at(t, shots):
@@ -81,7 +88,7 @@ def errors(truth, res, tol):
             out.append(("false cut", f"false cut at {d:.3f} s inside shot {s['id'] if s else '?'}"
                                      + (f", group {gname(s['content'])}" if s else "") + (" (at a flash)" if flash else "")))
     # clusters
-    frames = [(f["time"], f["cluster"]) for f in res["frames"] if not in_trans(f["time"], trans)]
+    frames = [(f["time"], f["cluster"]) for f in res["frames"] if not frame_in_trans(f["time"], trans)]
     lab = []
     for k, (t, c) in enumerate(frames):
         s = shot_at(t, shots)
@@ -111,7 +118,7 @@ def errors(truth, res, tol):
     covered = collections.Counter()
     for t in res["exemplars"]:
         s = shot_at(t, shots)
-        if s is None or in_trans(t, trans):
+        if s is None or frame_in_trans(t, trans):
             out.append(("redundant exemplar", f"exemplar at {t:.3f} s is in a transition or outside every shot"))
             continue
         covered[s["content"]] += 1
