@@ -38,8 +38,9 @@ struct CutSignalsTool {
         for clip in (index["clips"] as! [[String: Any]]).map({ $0["clip"] as! String }) {
             let (frames, _) = try analyseFrames(input: devset.appendingPathComponent(clip).path, options: options, network: network)
             func changes(_ a: FrameSignals, _ b: FrameSignals) -> [String] {
-                let h = a.hash.distance(to: b.hash)
-                let p = h == 0 || a.luma.width != b.luma.width || a.luma.height != b.luma.height ? (h == 0 ? 0 : 1) : 1 - ssim.similarity(a.luma, b.luma)
+                // Inside the frames' black bars, as the detector compares them.
+                let h = FrameSignals.hashDistance(a, b), (u, v) = FrameSignals.comparableLuma(a, b)
+                let p = h == 0 || u.width != v.width || u.height != v.height ? (h == 0 ? 0 : 1) : 1 - ssim.similarity(u, v)
                 let e = a.embedding.flatMap { u in b.embedding.map { Double(u.cosineDistance(to: $0)) } }
                 return [e.map { String($0) } ?? "", String(p), String(h)]
             }
@@ -47,7 +48,8 @@ struct CutSignalsTool {
             /// the largest step, the sum of all, the second largest, how many, and the time of the frame after the largest.
             func gap(_ a: FrameSignals, _ b: FrameSignals) -> [String] {
                 guard let first = a.thumbnail, let last = b.thumbnail else { return ["", "", "", "", "", "", "", ""] }
-                let chain = [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
+                let chain = FrameSignals.comparableThumbnails([(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)],
+                                                              between: a, and: b).map { ($0.seconds, $0.thumbnail) }
                 // The detector's own measure of each step (CutEvidence.steps), so the fit sees what the rule sees.
                 let steps = CutEvidence.steps(chain.map { (seconds: $0.0, thumbnail: $0.1) }).map { ($0.size, $0.after) }
                 let sorted = steps.map(\.0).sorted(by: >)

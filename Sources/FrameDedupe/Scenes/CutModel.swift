@@ -10,9 +10,10 @@ import Pixels
 public struct CutEvidence: Sendable, Equatable, Codable {
     /// Embedding cosine distance from the previous sampled frame (nil without embeddings).
     public var embedding: Double?
-    /// 1 − SSIM to the previous frame at the SSIM scale (0 for identical hashes, 1 when the sizes differ).
+    /// 1 − SSIM to the previous frame at the SSIM scale (0 for identical hashes, 1 when the sizes differ), inside the
+    /// frames' black bars (``FrameSignals/comparableLuma(_:_:)``).
     public var pixels: Double
-    /// Perceptual-hash distance to the previous frame, 0–64.
+    /// Perceptual-hash distance to the previous frame, 0–64, inside the frames' black bars.
     public var hash: Double
     /// The medians of the same changes over the previous ``levelSeconds`` (at least the last 2; 0 before any).
     public var embeddingLevel: Double, pixelLevel: Double, hashLevel: Double
@@ -90,10 +91,12 @@ public struct CutEvidence: Sendable, Equatable, Codable {
 
     private static func isSharpCut(peak: Double, second: Double) -> Bool { peak >= sharpCutMinimum && peak >= sharpCutRatio * second }
 
-    /// The thumbnails from `a` through the frames decoded after it to `b` (at least `minimumBetween` of them); nil without.
+    /// The thumbnails from `a` through the frames decoded after it to `b` (at least `minimumBetween` of them), inside
+    /// the black bars of `a` and `b` (``FrameSignals/comparableThumbnails(_:between:and:)``); nil without.
     static func thumbnails(from a: FrameSignals, to b: FrameSignals, minimumBetween: Int = 2) -> [(seconds: Double, thumbnail: LumaImage)]? {
         guard let first = a.thumbnail, let last = b.thumbnail, b.intermediateFrames.count >= minimumBetween else { return nil }
-        return [(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)]
+        return FrameSignals.comparableThumbnails([(a.seconds, first)] + b.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(b.seconds, last)],
+                                                 between: a, and: b)
     }
 
     /// The same evidence without the frames between the samples: what the samples alone say.

@@ -58,11 +58,11 @@ public struct SimilarityScorer: FrameScorer {
     public init(kind: ScorerKind) { self.kind = kind }
 
     public mutating func score(_ frame: FrameSignals, reference: FrameSignals, previous: FrameSignals) -> FrameScores {
-        let distance = frame.hash.distance(to: reference.hash)
+        let distance = FrameSignals.hashDistance(frame, reference)
         var scores = FrameScores(hashDistance: distance)
         if kind.usesSSIM {
             scores.ssimToReference = distance == 0 ? nil : similarity(frame, reference)
-            scores.ssimToPrevious = frame.hash.distance(to: previous.hash) == 0 ? nil : similarity(frame, previous)
+            scores.ssimToPrevious = FrameSignals.hashDistance(frame, previous) == 0 ? nil : similarity(frame, previous)
         }
         if kind.usesEmbedding, let e = frame.embedding {
             scores.embeddingToReference = reference.embedding.map { Double(e.cosineDistance(to: $0)) }
@@ -73,13 +73,15 @@ public struct SimilarityScorer: FrameScorer {
 
     public mutating func change(from a: FrameSignals, to b: FrameSignals) -> Double? {
         if kind.usesEmbedding, let u = a.embedding, let v = b.embedding { return Double(u.cosineDistance(to: v)) }
-        if kind.usesSSIM { return a.hash.distance(to: b.hash) == 0 ? 0 : 1 - similarity(a, b) }
+        if kind.usesSSIM { return FrameSignals.hashDistance(a, b) == 0 ? 0 : 1 - similarity(a, b) }
         return nil
     }
 
+    /// SSIM inside the frames' black bars (``FrameSignals/comparableLuma(_:_:)``).
     private func similarity(_ a: FrameSignals, _ b: FrameSignals) -> Double {
+        let (p, q) = FrameSignals.comparableLuma(a, b)
         // The picture size changed mid-stream: nothing in common by definition.
-        guard a.luma.width == b.luma.width, a.luma.height == b.luma.height else { return 0 }
-        return ssim.similarity(a.luma, b.luma)
+        guard p.width == q.width, p.height == q.height else { return 0 }
+        return ssim.similarity(p, q)
     }
 }

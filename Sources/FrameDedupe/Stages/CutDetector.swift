@@ -95,7 +95,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 let ramp = Self.brightnessRamp(from: previous, to: f)
                 context?.rampStart = ramp.start
                 context?.rampEnd = ramp.end
-                context?.blankBetween = f.intermediateFrames.first { transitionRule.isBlank(PictureQuality($0.thumbnail)) }?.seconds
+                context?.blankBetween = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 1)?.dropFirst().dropLast()
+                    .first { transitionRule.isBlank(PictureQuality($0.thumbnail)) }?.seconds
                 if let next, context?.blankBetween != nil || previous.thumbnail.map({ transitionRule.isBlank(PictureQuality($0)) }) == true,
                    Self.isInsideFadeIn(f, previous: previous, next: next, rule: transitionRule) { transition = true }
                 if cutKind == .calibrated, let next, let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
@@ -255,7 +256,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// What the signals say about the change from `previous` to `f` (see ``CutEvidence``); records the change for
     /// the next frames' recent levels.
     private func evidence(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals?) -> CutEvidence {
-        let e = embeddingChange(previous, f), p = pixelChange(previous, f), h = Double(previous.hash.distance(to: f.hash))
+        let e = embeddingChange(previous, f), p = pixelChange(previous, f), h = Double(FrameSignals.hashDistance(previous, f))
         let window = history.indices.filter { f.seconds - history[$0].seconds <= CutEvidence.levelSeconds || history.count - $0 <= 2 }
         func median(_ values: [Double]) -> Double {
             guard !values.isEmpty else { return 0 }
@@ -268,8 +269,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             hashLevel: median(window.map { history[$0].hash }),
             nextEmbedding: next.flatMap { embeddingChange(f, $0) }, nextPixels: next.map { pixelChange(f, $0) } ?? p,
             acrossEmbedding: next.flatMap { embeddingChange(previous, $0) }, acrossPixels: next.map { pixelChange(previous, $0) } ?? p)
-        if let first = previous.thumbnail, let last = f.thumbnail {
-            let steps = CutEvidence.steps([(previous.seconds, first)] + f.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(f.seconds, last)])
+        if let chain = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 0) {
+            let steps = CutEvidence.steps(chain)
             let sizes = steps.map(\.size).sorted(by: >)
             let peak = steps.max { $0.size < $1.size }
             evidence.gapPeak = sizes.first ?? 0
@@ -288,12 +289,14 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         return Double(u.cosineDistance(to: v))
     }
 
-    /// 1 − SSIM at the SSIM scale: 0 for identical hashes, 1 when the sizes differ, 0 when pixels are not scored.
+    /// 1 − SSIM at the SSIM scale inside the frames' black bars (``FrameSignals/comparableLuma(_:_:)``): 0 for
+    /// identical hashes, 1 when the sizes differ, 0 when pixels are not scored.
     private func pixelChange(_ a: FrameSignals, _ b: FrameSignals) -> Double {
         guard scorer.kind.usesSSIM else { return 0 }
-        if a.hash.distance(to: b.hash) == 0 { return 0 }
-        guard a.luma.width == b.luma.width, a.luma.height == b.luma.height else { return 1 }
-        return 1 - ssim.similarity(a.luma, b.luma)
+        if FrameSignals.hashDistance(a, b) == 0 { return 0 }
+        let (p, q) = FrameSignals.comparableLuma(a, b)
+        guard p.width == q.width, p.height == q.height else { return 1 }
+        return 1 - ssim.similarity(p, q)
     }
 
     /// The last frame was a flash (``flash(at:previous:next:evidence:)``): `previous` is the frame before it, and the
@@ -356,7 +359,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private func changeBetweenStills(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals, evidence: CutEvidence)
         -> (kind: CutKind, start: Double, span: ClosedRange<Double>?)? {
         let still = CutChange(seconds: next.seconds, embedding: embeddingChange(f, next), pixels: pixelChange(f, next),
-                              hash: Double(f.hash.distance(to: next.hash)))
+                              hash: Double(FrameSignals.hashDistance(f, next)))
         guard Self.isStill(still) || Self.staysStill(after: f, until: next), history.count >= 2, let into = history.last else { return nil }
         let bits = Double(CutEvidence.stillChangeBits)
         if Self.isStill(history[history.count - 2]) || Self.wasStill(before: previous), into.hash >= bits {
@@ -365,7 +368,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             return (.gradual, change.halfway ?? f.seconds, change.span)
         }
         guard lastCut == nil, history.count >= 3, let before = beforePrevious, Self.isStill(history[history.count - 3]) || Self.wasStill(before: before),
-              !Self.isStill(history[history.count - 2]), !Self.isStill(into), Double(before.hash.distance(to: f.hash)) >= bits,
+              !Self.isStill(history[history.count - 2]), !Self.isStill(into), Double(FrameSignals.hashDistance(before, f)) >= bits,
               let first = CutEvidence.thumbnails(from: before, to: previous, minimumBetween: 0),
               let second = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 0)
         else { return nil }
@@ -390,7 +393,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         guard let last = previous.thumbnail else { return false }
         let within = previous.intermediateFrames.drop { $0.seconds < previous.seconds - CutEvidence.stillSeconds }
         guard let first = within.first, first.seconds <= previous.seconds - CutEvidence.stillSeconds + 0.05 else { return false }
-        return isUnchanged(within.map { ($0.seconds, $0.thumbnail) } + [(previous.seconds, last)])
+        return isUnchanged(FrameSignals.comparableThumbnails(within.map { ($0.seconds, $0.thumbnail) } + [(previous.seconds, last)],
+                                                             between: previous, and: previous))
     }
 
     /// Every step between consecutive thumbnails of `chain` under ``CutEvidence/stillStep``.

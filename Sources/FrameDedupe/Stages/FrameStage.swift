@@ -33,6 +33,10 @@ public struct FrameSignals: Sendable {
     public let content: PictureRect?
     /// `content` in the pixels of the decoded picture (of `pictureSize`): what the network sees and scenes.json records.
     public let activeArea: PictureRect?
+    /// When bars surround the picture: `luma` and `hash` of the active picture alone (`content`, area-downscaled to
+    /// `luma`'s shorter side), what the cut rule compares (``sharedActivePicture(_:_:)``); nil without bars.
+    let activeLuma: LumaImage?
+    let activeHash: FrameHash?
 
     /// - Parameter pictureSize: The decoded picture's size, of which `analysisLuma` is a scale (nil: `analysisLuma`'s).
     public init(index: Int, ordinal: Int, timestamp: Timestamp, seconds: Double, source: String? = nil,
@@ -57,6 +61,14 @@ public struct FrameSignals: Sendable {
             activeArea = content.scaled(from: (analysisLuma.width, analysisLuma.height), toWidth: size.width, height: size.height)
         } else {
             activeArea = content
+        }
+        if let content, let analysisLuma, content != PictureRect(width: analysisLuma.width, height: analysisLuma.height) {
+            let inside = analysisLuma.cropped(to: content)
+            activeLuma = inside.areaDownscaled(shortSide: min(luma.width, luma.height))
+            activeHash = FrameHash(inside)
+        } else {
+            activeLuma = nil
+            activeHash = nil
         }
     }
 

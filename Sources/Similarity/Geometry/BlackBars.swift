@@ -117,3 +117,34 @@ public struct BlackBarDetector: Sendable, Equatable {
         return PictureRect(x: x, y: y, width: w, height: h)
     }
 }
+
+extension PictureRect {
+    /// The same part of a picture of `width` × `height` pixels, for this rectangle of a picture of `from`'s size
+    /// (another scale of it), with edges rounded inwards, so that no row or column of the result reaches outside
+    /// this rectangle (a cell of a thumbnail half bar, half picture is left out); nil when that leaves fewer than
+    /// 2 rows or columns.
+    public func inside(scaledFrom from: (width: Int, height: Int), toWidth width: Int, height: Int) -> PictureRect? {
+        let sx = Double(width) / Double(max(from.width, 1)), sy = Double(height) / Double(max(from.height, 1))
+        let x0 = max(0, Int((Double(x) * sx).rounded(.up))), y0 = max(0, Int((Double(y) * sy).rounded(.up)))
+        let x1 = min(width, Int((Double(x + self.width) * sx).rounded(.down)))
+        let y1 = min(height, Int((Double(y + self.height) * sy).rounded(.down)))
+        guard x1 - x0 >= 2, y1 - y0 >= 2 else { return nil }
+        return PictureRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)
+    }
+}
+
+extension LumaImage {
+    /// The pixels of `rect` (which must lie inside the picture).
+    public func cropped(to rect: PictureRect) -> LumaImage {
+        precondition(rect.x >= 0 && rect.y >= 0 && rect.width > 0 && rect.height > 0 && rect.x + rect.width <= width
+                     && rect.y + rect.height <= height, "crop \(rect) outside \(width)x\(height)")
+        if rect == PictureRect(width: width, height: height) { return self }
+        var out = [UInt8]()
+        out.reserveCapacity(rect.area)
+        for y in rect.y..<(rect.y + rect.height) {
+            let row = y * width + rect.x
+            out.append(contentsOf: pixels[row..<(row + rect.width)])
+        }
+        return LumaImage(width: rect.width, height: rect.height, pixels: out)
+    }
+}
