@@ -116,6 +116,13 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.flashStart = span.lowerBound
                     context?.flashEnd = span.upperBound
                 }
+                // The return from a sampled flash: the frames between hold the flash itself, which the picture came back
+                // from, so the samples are judged alone here too (with the flash's steps, the model's verdict on a white
+                // flash of the sample clip's coffee cup, 1 − SSIM 0.16 across it, depended on its coefficients).
+                if lastWasFlash, cutKind == .calibrated,
+                   judge(evidence.withoutGap, scores: s, sceneStart: scene.start, seconds: f.seconds, interval: f.seconds - previous.seconds).0 == nil {
+                    cutKind = nil
+                }
                 // A frame that passes for a transition (far more change than the scene's recent frames) and that the picture
                 // comes back from within a flash's length is a flash, like one the model took for a cut.
                 if cutKind == nil, !isFlash, context?.flashStart == nil, let next, let change = SceneBoundaryRule.change(s),
