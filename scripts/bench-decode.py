@@ -8,6 +8,11 @@ written to BENCHMARKS.md between the markers of the "decode" section, with the c
     python3 scripts/bench-decode.py [--rounds 5] [--binary .build/release/framededupe] [--benchmarks FILE] [clips...]
 
 Default clips: the 360p, 720p and 1080p real clips built by scripts/make-bench-clips.sh (60 s each).
+`--mixed` takes instead issue 19's mixed real set (scripts/make-mixed-bench-clips.sh: eight 60 s clips, H.264, VP9
+and MPEG-4, 360p-1080p). Every table ends with one line per variant over the whole set: the sum of its median
+wall times over the sum of ffmpeg's (the criterion's ratio), and the sums of median CPU times. The header names
+the CPU, the BLAS kernels and the load average at the start and at the end (other work on the machine shows as
+wall time, much less as CPU time).
 Standard library only. scripts/bench-speed.py runs it as part of the whole speed suite and imports
 `timed`, `machine` and `write_section` from it.
 """
@@ -50,6 +55,16 @@ def machine(binary=os.path.join(ROOT, ".build", "release", "framededupe")):
     return f"{os.cpu_count()} cores, {cpu}{kernels}, load average {os.getloadavg()[0]:.2f} at the start"
 
 
+def aggregate(rows, clips):
+    """Per variant, over every clip: (variant, sum of median walls, that over ffmpeg's sum, sum of median CPU times,
+    that over ffmpeg's). `rows` as main() makes them; the first variant of each clip is ffmpeg's decode-only."""
+    names = list(dict.fromkeys(n for _, n, *_ in rows))
+    wall = {n: sum(t for _, m, t, *_ in rows if m == n) for n in names}
+    cpu = {n: sum(r[5] for r in rows if r[1] == n) for n in names}
+    base = names[0]
+    return [(n, wall[n], wall[n] / wall[base], cpu[n], cpu[n] / cpu[base] if cpu[base] else 0) for n in names]
+
+
 def write_section(path, name, body, heading, writer):
     """Puts `body` between the `name` markers of the Markdown file at `path` (replacing what was there), or, when the
     markers are missing, appends `heading` and the marked section. `writer` names the script in the begin marker."""
@@ -74,15 +89,17 @@ def main():
     ap.add_argument("--compare", action="append", default=[], metavar="LABEL=BINARY",
                     help="also run another build with the defaults, interleaved with the rest (e.g. before=/path/to/old/framededupe)")
     ap.add_argument("--defaults-only", action="store_true", help="only ffmpeg decode-only and framededupe with the defaults (and --compare builds)")
+    ap.add_argument("--mixed", action="store_true", help="the clips of scripts/make-mixed-bench-clips.sh (issue 19's mixed real set)")
+    ap.add_argument("--heading", help="the section's heading when it is new")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"bench-decode: {args.binary} missing: run 'swift build -c release' first")
     if not os.path.exists("/usr/bin/time"):
         sys.exit("bench-decode: /usr/bin/time missing: apt-get install time")
-    clips = args.clips or subprocess.run([os.path.join(ROOT, "scripts/make-bench-clips.sh")], check=True,
-                                         capture_output=True, text=True).stdout.split()
+    maker = "scripts/make-mixed-bench-clips.sh" if args.mixed else "scripts/make-bench-clips.sh"
+    clips = args.clips or subprocess.run([os.path.join(ROOT, maker)], check=True, capture_output=True, text=True).stdout.split()
     out = tempfile.mkdtemp(prefix="bench-decode-")
-    noted = machine()
+    noted = machine(args.binary)
     variants = [
         ("ffmpeg -vf fps=2 -f null (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-i", c, "-vf", "fps=2", "-f", "null", "-"]),
         ("framededupe --scorer ssim (SSIM scenes + keyframes)", lambda c: [args.binary, c, "-q", "--force", "-o", out, "--scorer", "ssim"]),
@@ -118,16 +135,27 @@ def main():
             print(f"{os.path.basename(clip):20} {name:50} {med:7.2f} s  {med / base:5.2f}x  {statistics.median(rss[name]):6.0f} MB"
                   f"  CPU {statistics.median(cpu[name]):6.2f} s", flush=True)
     shutil.rmtree(out, ignore_errors=True)
+    noted += f", {os.getloadavg()[0]:.2f} at the end"
+    totals = aggregate(rows, clips)
+    for n, w, r, c, cr in totals:
+        print(f"{'all clips':20} {n:50} {w:7.2f} s  {r:5.2f}x  CPU {c:6.2f} s ({cr:.2f}x ffmpeg's)", flush=True)
     if args.no_write:
         return
     table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | sampled frames/s | median peak RSS (MB) | median CPU (s) |",
              "|---|---|---:|---:|---:|---:|---:|"]
     table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {'' if '--decode keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} | {u:.2f} |"
               for c, n, t, r, m, u in rows]
+    total = sum(durations.values())
+    table += [f"| **all {len(clips)} clips ({total:.0f} s)** | {n} | {w:.2f} | **{r:.2f}×** | {2 * total / w:.1f} | | {c:.2f} ({cr:.2f}×) |"
+              for n, w, r, c, cr in totals if not ("--decode keyframes" in n or "nokey" in n)]
     body = "\n".join([
         f"Machine: {noted}; {args.rounds} interleaved round{'s' if args.rounds > 1 else ''}, medians; {time.strftime('%Y-%m-%d')}.",
         "",
         f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds}` (clips from `scripts/make-bench-clips.sh`: 60 s of real footage, H.264 with B-frames)."
+        if not args.clips and not args.mixed else
+        f"Command: `python3 scripts/bench-decode.py --mixed --rounds {args.rounds} --section {args.section}"
+        f"{' --defaults-only' if args.defaults_only else ''}{''.join(f' --compare {c}' for c in args.compare)}"
+        f"{'' if args.binary == default_binary else f' --binary {args.binary}'}` (clips from `scripts/make-mixed-bench-clips.sh`)."
         if not args.clips else
         f"Command: `python3 scripts/bench-decode.py --rounds {args.rounds} --section {args.section}"
         f"{' --defaults-only' if args.defaults_only else ''}{''.join(f' --compare {c}' for c in args.compare)}"
@@ -135,8 +163,11 @@ def main():
         f" {' '.join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in args.clips)}`.",
         "",
         *table,
+        "",
+        "The last lines: sums over all clips of the median wall times (the ratio: ours over ffmpeg's) and of the median"
+        " CPU times (all threads; in brackets over ffmpeg's).",
     ])
-    heading = "Decode and SSIM scenes vs ffmpeg decode-only" + ("" if args.section == "decode" else f" ({args.section})")
+    heading = args.heading or "Decode and SSIM scenes vs ffmpeg decode-only" + ("" if args.section == "decode" else f" ({args.section})")
     write_section(args.benchmarks, args.section, body, heading, "scripts/bench-decode.py")
     print(f"wrote {args.benchmarks}")
 
