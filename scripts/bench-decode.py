@@ -12,7 +12,8 @@ Default clips: the 360p, 720p and 1080p real clips built by scripts/make-bench-c
 and MPEG-4, 360p-1080p). Every table ends with one line per variant over the whole set: the sum of its median
 wall times over the sum of ffmpeg's (the criterion's ratio), and the sums of median CPU times. The header names
 the CPU, the BLAS kernels and the load average at the start and at the end (other work on the machine shows as
-wall time, much less as CPU time).
+wall time, much less as CPU time); the fastest of the rounds is given beside the median, as the nearest to a quiet
+machine.
 Standard library only. scripts/bench-speed.py runs it as part of the whole speed suite and imports
 `timed`, `machine` and `write_section` from it.
 """
@@ -61,8 +62,10 @@ def aggregate(rows, clips):
     names = list(dict.fromkeys(n for _, n, *_ in rows))
     wall = {n: sum(t for _, m, t, *_ in rows if m == n) for n in names}
     cpu = {n: sum(r[5] for r in rows if r[1] == n) for n in names}
+    fastest = {n: sum(r[6] for r in rows if r[1] == n) for n in names}
     base = names[0]
-    return [(n, wall[n], wall[n] / wall[base], cpu[n], cpu[n] / cpu[base] if cpu[base] else 0) for n in names]
+    return [(n, wall[n], wall[n] / wall[base], cpu[n], cpu[n] / cpu[base] if cpu[base] else 0, fastest[n], fastest[n] / fastest[base])
+            for n in names]
 
 
 def write_section(path, name, body, heading, writer):
@@ -129,25 +132,28 @@ def main():
                 rss[name].append(m)
                 cpu[name].append(c)
         base = statistics.median(times[variants[0][0]])
+        base_fastest = min(times[variants[0][0]])
         for name, _ in variants:
             med = statistics.median(times[name])
-            rows.append((os.path.basename(clip), name, med, med / base, statistics.median(rss[name]), statistics.median(cpu[name])))
-            print(f"{os.path.basename(clip):20} {name:50} {med:7.2f} s  {med / base:5.2f}x  {statistics.median(rss[name]):6.0f} MB"
-                  f"  CPU {statistics.median(cpu[name]):6.2f} s", flush=True)
+            fastest = min(times[name])
+            rows.append((os.path.basename(clip), name, med, med / base, statistics.median(rss[name]), statistics.median(cpu[name]),
+                         fastest, fastest / base_fastest))
+            print(f"{os.path.basename(clip):20} {name:50} {med:7.2f} s  {med / base:5.2f}x  fastest {fastest:6.2f} s {fastest / base_fastest:5.2f}x"
+                  f"  {statistics.median(rss[name]):6.0f} MB  CPU {statistics.median(cpu[name]):6.2f} s", flush=True)
     shutil.rmtree(out, ignore_errors=True)
     noted += f", {os.getloadavg()[0]:.2f} at the end"
     totals = aggregate(rows, clips)
-    for n, w, r, c, cr in totals:
-        print(f"{'all clips':20} {n:50} {w:7.2f} s  {r:5.2f}x  CPU {c:6.2f} s ({cr:.2f}x ffmpeg's)", flush=True)
+    for n, w, r, c, cr, f, fr in totals:
+        print(f"{'all clips':20} {n:50} {w:7.2f} s  {r:5.2f}x  fastest {f:6.2f} s {fr:5.2f}x  CPU {c:6.2f} s ({cr:.2f}x ffmpeg's)", flush=True)
     if args.no_write:
         return
-    table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | sampled frames/s | median peak RSS (MB) | median CPU (s) |",
-             "|---|---|---:|---:|---:|---:|---:|"]
-    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {'' if '--decode keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} | {u:.2f} |"
-              for c, n, t, r, m, u in rows]
+    table = ["| clip | what | median wall (s) | ratio to ffmpeg decode | fastest wall (s), ratio | sampled frames/s | median peak RSS (MB) | median CPU (s) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    table += [f"| {c} | {n} | {t:.2f} | {r:.2f}× | {f:.2f} ({fr:.2f}×) | {'' if '--decode keyframes' in n or 'nokey' in n else f'{2 * durations[c] / t:.1f}'} | {m:.0f} | {u:.2f} |"
+              for c, n, t, r, m, u, f, fr in rows]
     total = sum(durations.values())
-    table += [f"| **all {len(clips)} clips ({total:.0f} s)** | {n} | {w:.2f} | **{r:.2f}×** | {2 * total / w:.1f} | | {c:.2f} ({cr:.2f}×) |"
-              for n, w, r, c, cr in totals if not ("--decode keyframes" in n or "nokey" in n)]
+    table += [f"| **all {len(clips)} clips ({total:.0f} s)** | {n} | {w:.2f} | **{r:.2f}×** | {f:.2f} ({fr:.2f}×) | {2 * total / w:.1f} | | {c:.2f} ({cr:.2f}×) |"
+              for n, w, r, c, cr, f, fr in totals if not ("--decode keyframes" in n or "nokey" in n)]
     body = "\n".join([
         f"Machine: {noted}; {args.rounds} interleaved round{'s' if args.rounds > 1 else ''}, medians; {time.strftime('%Y-%m-%d')}.",
         "",
@@ -164,8 +170,8 @@ def main():
         "",
         *table,
         "",
-        "The last lines: sums over all clips of the median wall times (the ratio: ours over ffmpeg's) and of the median"
-        " CPU times (all threads; in brackets over ffmpeg's).",
+        "The last lines: sums over all clips of the median wall times (the ratio: ours over ffmpeg's), of the fastest"
+        " rounds' (the nearest to a quiet machine) and of the median CPU times (all threads; in brackets over ffmpeg's).",
     ])
     heading = args.heading or "Decode and SSIM scenes vs ffmpeg decode-only" + ("" if args.section == "decode" else f" ({args.section})")
     write_section(args.benchmarks, args.section, body, heading, "scripts/bench-decode.py")
