@@ -9,7 +9,7 @@ struct JobsOption: ParsableArguments {
     @Option(name: [.customShort("j"), .customLong("jobs")], help: ArgumentHelp("Inputs analysed at once, 1 to 64, each with its own network and decoder (~100 MB more memory per job at 720p) and one OpenBLAS thread.", valueName: "n"))
     var jobs: Int = 1
 
-    @Flag(help: "After each input, write where its time went on stderr: per thread (decoding, encoding images, the run's own: network, scene stages, writes, clustering, results) the seconds of each step and of the waits between threads, with the wall-clock and CPU time.")
+    @Flag(help: "After each input, write where its time went on stderr: per thread (decoding, encoding images, the network's second when it runs, the run's own: network, scene stages, writes, clustering, results) the seconds of each step and of the waits between threads, with the wall-clock and CPU time.")
     var profile = false
 }
 
