@@ -26,6 +26,11 @@ public struct ReaderOptions: Sendable {
     public var analysisShortSide: Int = 256
     /// In `.all` mode with sparse sampling, skip decoding non-reference frames that cannot be sampled.
     public var skipUnsampledNonReference: Bool = true
+    /// In `.all` mode with sparse sampling, also sample the last decoded frame when it lies at least half a
+    /// sampling interval after the last sampled one, so the end of the input is always seen: a short last shot
+    /// (a dissolve ending at the last sample, then 0.46 s of a new shot to the end) would otherwise have no
+    /// sample of its own, and no keyframe.
+    public var sampleFinalFrame: Bool = true
     /// Decoder threads; 0 lets libavcodec choose (frame threading on all cores).
     public var threads: Int = 0
     /// Headerless raw video (read by libavformat's `rawvideo` demuxer); nil for any other input.
@@ -144,6 +149,12 @@ public final class VideoReader {
     /// The most decoded frames between two sampled frames kept as thumbnails (about 460 KB at 16:9).
     public static let maximumIntermediateFrames = 1024
     private var clock: SampleClock?
+    /// The last decoded frame not sampled (``ReaderOptions/sampleFinalFrame``), and where it is.
+    private var lastUnsampled: (frame: Frame, ordinal: Int, timestamp: Timestamp, seconds: Double)?
+    /// The pts of the last sampled frame.
+    private var lastSampledPTS: Int64?
+    /// The input's last frame, sampled when the input ended, to hand out before `nil`.
+    private var finalSample: SampledFrame?
     private var endPTS: Int64?
     private var draining = false
     private var finished = false
@@ -375,6 +386,10 @@ public final class VideoReader {
                 }
             }
         }
+        if let last = finalSample {
+            finalSample = nil
+            return last
+        }
         if !decodedGoodFrame && counts.readErrors == 0 && !(counts.packets == 0 && options.start != nil) {
             // Nothing at all could be decoded: the input is unreadable, not an empty result.
             if counts.packets == 0 && !seekable && info.container.hasPrefix("mov") { throw .indexAtEndOnPipe }
@@ -423,24 +438,33 @@ public final class VideoReader {
         let seconds = Double(pts - info.startPTS) * info.timeBase.doubleValue
         guard clock!.take(pts) else {
             keepIntermediate(ordinal: ordinal, timestamp: timestamp, seconds: seconds)
+            holdAsPossiblyLast(ordinal: ordinal, timestamp: timestamp, seconds: seconds)
             return nil
         }
-        let shortSide = min(frame.width, frame.height)
+        lastUnsampled = nil
+        return sample(frame, ordinal: ordinal, timestamp: timestamp, seconds: seconds)
+    }
+
+    /// The sampled frame made of `source`: its luma for analysis, thumbnail and a reference to its picture, with
+    /// the frames decoded since the previous sample; nil (counted as corrupt) when its pixels cannot be read.
+    private func sample(_ source: Frame, ordinal: Int, timestamp: Timestamp, seconds: Double) -> SampledFrame? {
+        let shortSide = min(source.width, source.height)
         let scale = shortSide > options.analysisShortSide ? Double(options.analysisShortSide) / Double(shortSide) : 1
-        let w = max(11, Int((Double(frame.width) * scale).rounded()))
-        let h = max(11, Int((Double(frame.height) * scale).rounded()))
+        let w = max(11, Int((Double(source.width) * scale).rounded()))
+        let h = max(11, Int((Double(source.height) * scale).rounded()))
         let luma: LumaImage, thumbnail: LumaImage
         let held: Frame
         do {
-            luma = try Picture(frame: frame).luma(width: w, height: h, scaler: lumaScaler)
-            thumbnail = try Thumbnail.make(of: frame, scaler: lumaScaler)
-            held = try Frame(referencing: frame)
+            luma = try Picture(frame: source).luma(width: w, height: h, scaler: lumaScaler)
+            thumbnail = try Thumbnail.make(of: source, scaler: lumaScaler)
+            held = try Frame(referencing: source)
         } catch {
             counts.corruptFrames += 1
             return nil
         }
         defer {
             counts.sampledFrames += 1
+            lastSampledPTS = timestamp.pts
             intermediate.removeAll(keepingCapacity: true)
             intermediateStride = 1
             intermediateSeen = 0
@@ -449,7 +473,28 @@ public final class VideoReader {
             index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp, seconds: seconds,
             luma: luma, picture: Picture(frame: held),
             source: info.imageFiles.flatMap { ordinal < $0.count ? FileSystemName.displayed($0[ordinal]) : nil }, thumbnail: thumbnail,
-            intermediateFrames: intermediate)
+            intermediateFrames: intermediate.filter { $0.ordinal != ordinal })
+    }
+
+    /// Keeps a reference to a decoded frame that was not sampled, in case it is the input's last
+    /// (``ReaderOptions/sampleFinalFrame``); one frame's buffers at most.
+    private func holdAsPossiblyLast(ordinal: Int, timestamp: Timestamp, seconds: Double) {
+        guard options.sampleFinalFrame, options.decode == .all, case .perSecond = options.sampling else { return }
+        guard let held = try? Frame(referencing: frame) else { return }
+        lastUnsampled = (held, ordinal, timestamp, seconds)
+    }
+
+    /// At the input's end: the last decoded frame as a sample of its own when it lies at least half a sampling
+    /// interval after the last sampled frame.
+    private func sampleFinalFrame() {
+        guard let last = lastUnsampled, !stoppedEarly, let clock, case .perSecond(let rate) = clock.rate else { return }
+        lastUnsampled = nil
+        if let sampled = lastSampledPTS {
+            // (last - sampled) * tb >= 1 / (2 * rate), in integers.
+            let elapsed = Int128(last.timestamp.pts - sampled) * Int128(info.timeBase.numerator) * 2 * Int128(rate.numerator)
+            guard elapsed >= Int128(rate.denominator) * Int128(info.timeBase.denominator) else { return }
+        }
+        finalSample = sample(last.frame, ordinal: last.ordinal, timestamp: last.timestamp, seconds: last.seconds)
     }
 
     /// Keeps a decoded frame that is not sampled as a thumbnail for the next sampled frame; past the cap, every
@@ -545,6 +590,7 @@ public final class VideoReader {
     private func finish() {
         guard !finished else { return }
         finished = true
+        sampleFinalFrame()
         if counts.decodedFrames == 0 && counts.readErrors == 0 && !seekable && info.container.hasPrefix("mov") {
             warnings.append("no frames: an MP4/MOV read from a pipe needs its index first ('-movflags +faststart') or NUT/Matroska")
         }
