@@ -122,6 +122,9 @@ public struct SampledFrame: Sendable {
     /// (at most ``VideoReader/maximumIntermediateFrames``: evenly thinned beyond). Frames the decoder skipped
     /// (non-reference frames that cannot be sampled, `--decode keyframes`) are not among them.
     public let intermediateFrames: [IntermediateFrame]
+    /// The input's last decoded frame, sampled at the end of the input off the sampling grid
+    /// (``ReaderOptions/sampleFinalFrame``): less than a sampling interval after the sample before it.
+    public var endsInput = false
 }
 
 /// Reads one video input through libav and hands out sampled frames one at a time.
@@ -495,6 +498,7 @@ public final class VideoReader {
             guard elapsed >= Int128(rate.denominator) * Int128(info.timeBase.denominator) else { return }
         }
         finalSample = sample(last.frame, ordinal: last.ordinal, timestamp: last.timestamp, seconds: last.seconds)
+        finalSample?.endsInput = true
     }
 
     /// Keeps a decoded frame that is not sampled as a thumbnail for the next sampled frame; past the cap, every

@@ -112,10 +112,11 @@ extension NetworkFrame where Attachment == Picture {
     init(_ sample: SampledFrame, ssimShortSide: Int, networkSize: Int?, networkInput mode: NetworkInput,
          clock: inout ThreadClock) throws(LibavError) {
         let p = sample.picture
-        let signals = FrameSignals(
+        var signals = FrameSignals(
             index: sample.index, ordinal: sample.ordinal, timestamp: sample.timestamp, seconds: sample.seconds, source: sample.source,
             hash: FrameHash(sample.luma), luma: sample.luma.areaDownscaled(shortSide: ssimShortSide), quality: PictureQuality(sample.luma),
             thumbnail: sample.thumbnail, intermediateFrames: sample.intermediateFrames, analysisLuma: sample.luma, pictureSize: (p.width, p.height))
+        signals.endsInput = sample.endsInput
         clock.lap(.signals)
         var input: RGBImage? = nil
         if let size = networkSize {

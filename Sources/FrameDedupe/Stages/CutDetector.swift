@@ -55,7 +55,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         switch input {
         case .frame(let frame):
             defer { pending = frame }
-            if let pending { try decide(pending, next: frame.signals, emit: emit) }
+            // The input's last frame, sampled off the grid, is no look-ahead for the frame before it: the rules read the
+            // next frame's change as one a sampling interval long (a bottle tilting over 0.44 s before the end of
+            // a tune fixture read as a gradual cut).
+            if let pending { try decide(pending, next: frame.signals.endsInput ? nil : frame.signals, emit: emit) }
         case .resume(let point):
             resume(point)
             try emit(.resumed(point))
@@ -91,7 +94,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             case .ratio: (cutKind, context) = judge(f, scores: s, previous: previous, next: next, sceneStart: scene.start)
             case .calibrated:
                 let evidence = self.evidence(f, previous: previous, next: next)
-                (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds, interval: f.seconds - previous.seconds)
+                (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds, interval: modelInterval(f, previous: previous))
                 let ramp = Self.brightnessRamp(from: previous, to: f)
                 context?.rampStart = ramp.start
                 context?.rampEnd = ramp.end
@@ -111,7 +114,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 // judged alone (the model without the frames between).
                 if !lastWasFlash, let span = Self.flash(between: previous, and: f),
                    cutKind == nil || judge(evidence.withoutGap, scores: s, sceneStart: scene.start, seconds: f.seconds,
-                                                interval: f.seconds - previous.seconds).0 == nil {
+                                                interval: modelInterval(f, previous: previous)).0 == nil {
                     cutKind = nil
                     context?.flashStart = span.lowerBound
                     context?.flashEnd = span.upperBound
@@ -245,6 +248,17 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         }
         if cut != nil && f.seconds - sceneStart < minimumSceneLength { cut = nil }
         return (cut, c)
+    }
+
+    /// The interval whose model judges the change from `previous` to `f`: the time between them, except for the input's
+    /// last frame (sampled at the end of the input, however soon after the last sample: ``ReaderOptions/sampleFinalFrame``)
+    /// after a shorter interval than the one before, which is judged at the rate of the samples before it. At 0.5
+    /// frames a second, the 2 frames a second model judged a last frame 0.8 s after a sample against the recent levels of
+    /// 2 s intervals: a false cut on the tune part's static camera.
+    private func modelInterval(_ f: FrameSignals, previous: FrameSignals) -> Double {
+        let interval = f.seconds - previous.seconds
+        guard f.endsInput, let beforePrevious else { return interval }
+        return max(interval, previous.seconds - beforePrevious.seconds)
     }
 
     /// The calibrated rule's verdict: the model for the scorer (with the frames between the samples when at least

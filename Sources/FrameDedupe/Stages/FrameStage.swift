@@ -37,6 +37,8 @@ public struct FrameSignals: Sendable {
     /// `luma`'s shorter side), what the cut rule compares (``sharedActivePicture(_:_:)``); nil without bars.
     let activeLuma: LumaImage?
     let activeHash: FrameHash?
+    /// The input's last frame, sampled off the sampling grid at the input's end (``SampledFrame/endsInput``).
+    public var endsInput = false
 
     /// - Parameter pictureSize: The decoded picture's size, of which `analysisLuma` is a scale (nil: `analysisLuma`'s).
     public init(index: Int, ordinal: Int, timestamp: Timestamp, seconds: Double, source: String? = nil,

@@ -5,7 +5,7 @@ import FrameDedupe
 
 /// How every subcommand that reads video samples and decodes it.
 struct SamplingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001, 1/86400 to 1000), or 'all' for every decoded frame. Default: 2 (all for a folder of images or a numbered pattern).", valueName: "rate"))
+    @Option(help: ArgumentHelp("Frames sampled per second of presentation time (a number or fraction such as 0.5 or 30000/1001, 1/86400 to 1000), or 'all' for every decoded frame. The last frame is sampled too when it lies at least half an interval after the last sample. Default: 2 (all for a folder of images or a numbered pattern).", valueName: "rate"))
     var fps: String?
 
     @Option(help: ArgumentHelp("Start sampling this many seconds after the stream's start (seeks when the input allows), 0 to 1000000000. Default 0.", valueName: "seconds"))
