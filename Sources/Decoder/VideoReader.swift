@@ -482,7 +482,8 @@ public final class VideoReader {
     /// Keeps a reference to a decoded frame that was not sampled, in case it is the input's last
     /// (``ReaderOptions/sampleFinalFrame``); one frame's buffers at most.
     private func holdAsPossiblyLast(ordinal: Int, timestamp: Timestamp, seconds: Double) {
-        guard options.sampleFinalFrame, options.decode == .all, case .perSecond = options.sampling else { return }
+        guard options.sampleFinalFrame, options.decode == .all, case .perSecond = options.sampling,
+              let clock, timestamp.pts >= clock.origin else { return }
         guard let held = try? Frame(referencing: frame) else { return }
         lastUnsampled = (held, ordinal, timestamp, seconds)
     }

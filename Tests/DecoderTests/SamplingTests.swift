@@ -48,6 +48,7 @@ struct SamplingTests {
     @Test func twoPerSecondOnVariableRate() throws {
         let clip = try Fixtures.variableRateClip()
         let got = try sampledPTS(clip.path) { $0.sampling = .perSecond(Rational(2, 1)) }
+        // The last frame (17200) is 0.2 s after the last sample: less than half an interval, not sampled.
         #expect(got == [11400, 11900, 12400, 12900, 13400, 13920, 14400, 14920, 15400, 16000, 16400, 17000])
         #expect(got == expectedSamples(Fixtures.variableRateClipPTS, originMs: 11400, stepMs: 500))
     }
@@ -55,7 +56,10 @@ struct SamplingTests {
     @Test func oneEveryTwoSeconds() throws {
         let clip = try Fixtures.variableRateClip()
         let got = try sampledPTS(clip.path) { $0.sampling = .perSecond(Rational(parsing: "0.5")!) }
-        #expect(got == [11400, 13400, 15400])
+        // The last frame, 1.8 s after the last sample (at least half an interval), is sampled too: the end is seen.
+        #expect(got == [11400, 13400, 15400, 17200])
+        let grid = try sampledPTS(clip.path) { $0.sampling = .perSecond(Rational(parsing: "0.5")!); $0.sampleFinalFrame = false }
+        #expect(grid == [11400, 13400, 15400])
     }
 
     @Test func skippingNonReferenceFramesChangesNothing() throws {
@@ -84,8 +88,9 @@ struct SamplingTests {
     @Test func startAndEndSeek() throws {
         let clip = try Fixtures.variableRateClip()
         let got = try sampledPTS(clip.path) { $0.start = 2.5; $0.end = 4.5 }
-        // origin 13900: slots at 13900, 14400, 14900, 15400; end (exclusive) 15900.
-        #expect(got == [13920, 14400, 14920, 15400])
+        // origin 13900: slots at 13900, 14400, 14900, 15400; end (exclusive) 15900; the range's last frame, 15800, is
+        // 0.4 s after the last sample (at least half an interval): sampled too.
+        #expect(got == [13920, 14400, 14920, 15400, 15800])
     }
 
     @Test func keyframesOnly() throws {

@@ -28,7 +28,7 @@ struct CommandLineTests {
         let result = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.path])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         #expect(result.stdout.isEmpty, "data goes to files; stdout stays empty")
-        #expect(result.stderr.contains("20 frames → 3 scenes → 3 clusters"))
+        #expect(result.stderr.contains("21 frames → 3 scenes → 3 clusters"))
         #expect(result.stderr.contains("; unique/ holds 3 pictures, one per cluster"), "stderr: \(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("scenes.json").path))
         let quiet = try Fixtures.framededupe([Fixtures.sample("shots-360p.mp4").path, "-o", out.path, "--quiet"])
@@ -215,13 +215,13 @@ struct EmbedCommandTests {
         let bytes = [UInt8](try Data(contentsOf: npy))
         #expect(bytes.prefix(8) == [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0])
         let header = String(decoding: bytes[10..<128], as: UTF8.self)
-        #expect(header.contains("'shape': (12, 1280)") && header.contains("'<f4'"))
-        #expect(bytes.count == 128 + 12 * 1280 * 4)
+        #expect(header.contains("'shape': (13, 1280)") && header.contains("'<f4'"))
+        #expect(bytes.count == 128 + 13 * 1280 * 4)
         // Rows are unit vectors.
         let first = (0..<1280).map { i in bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 128 + 4 * i, as: Float.self) } }
         #expect(abs(first.reduce(0) { $0 + $1 * $1 } - 1) < 1e-4)
         let sidecar = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("e.npy.json"))) as? [String: Any])
-        #expect((sidecar["frames"] as? [[String: Any]])?.count == 12)
+        #expect((sidecar["frames"] as? [[String: Any]])?.count == 13)
         #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).sorted() == ["e.npy", "e.npy.json"])
     }
 
@@ -250,10 +250,10 @@ struct EmbedCommandTests {
         #expect(objects.first?["event"] as? String == "start" && objects.first?["input"] as? String == sample)
         let finish = try #require(objects.last)
         #expect(finish["event"] as? String == "finish")
-        #expect(finish["frames"] as? Int == 12 && finish["output"] as? String == npy && finish["complete"] as? Bool == true)
+        #expect(finish["frames"] as? Int == 13 && finish["output"] as? String == npy && finish["complete"] as? Bool == true)
 
         let line = try Fixtures.framededupe(["embed", sample, "-o", npy, "--progress", "auto"])
-        #expect(line.status == 0 && line.stderr.contains("12 frames embedded in") && line.stderr.hasSuffix("→ \(npy)\n"), "stderr: \(line.stderr)")
+        #expect(line.status == 0 && line.stderr.contains("13 frames embedded in") && line.stderr.hasSuffix("→ \(npy)\n"), "stderr: \(line.stderr)")
         let never = try Fixtures.framededupe(["embed", sample, "-o", npy, "--progress", "never"])
         #expect(never.status == 0 && never.stderr.isEmpty, "stderr: \(never.stderr)")
     }

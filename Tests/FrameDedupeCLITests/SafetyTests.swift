@@ -290,7 +290,7 @@ struct SafetyTests {
         try run.expectFinished()
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let scenes = try OutputCheck.completeResults(in: work.appendingPathComponent("latin1-%E9-%FF.framededupe"))
-        #expect((scenes["frames"] as? [Any])?.count == 20)
+        #expect((scenes["frames"] as? [Any])?.count == 21)
         #expect((scenes["input"] as? String)?.hasSuffix("/latin1-\\xE9-\\xFF.mp4") == true, "JSON states the name as text: \(scenes["input"] ?? "")")
         // A rerun finds its complete results (the skip check compares the name as JSON states it); a list of paths
         // cannot carry the name (status 2).

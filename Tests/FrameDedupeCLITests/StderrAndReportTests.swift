@@ -33,7 +33,7 @@ struct StderrAndReportTests {
         #expect(positions == positions.sorted())
         let finish = try #require(all.last)
         #expect(finish["event"] as? String == "finish")
-        #expect(finish["frames"] as? Int == 20 && finish["scenes"] as? Int == 3 && finish["clusters"] as? Int == 3 && finish["complete"] as? Bool == true)
+        #expect(finish["frames"] as? Int == 21 && finish["scenes"] as? Int == 3 && finish["clusters"] as? Int == 3 && finish["complete"] as? Bool == true)
         #expect(finish["output"] as? String == out.path)
     }
 
@@ -63,14 +63,14 @@ struct StderrAndReportTests {
         #expect(result.stdout.contains("\u{1B}[K") == drawn, "output: \(result.stdout.debugDescription)")
         #expect(result.stdout.contains("ETA") == drawn && result.stdout.contains("frames/s") == drawn, "output: \(result.stdout.debugDescription)")
         // The line per input comes with the bar; `never` leaves only warnings and errors.
-        #expect(result.stdout.contains("20 frames → 3 scenes → 3 clusters in") == drawn, "the summary line: \(result.stdout.debugDescription)")
+        #expect(result.stdout.contains("21 frames → 3 scenes → 3 clusters in") == drawn, "the summary line: \(result.stdout.debugDescription)")
     }
 
     @Test func noBarWhenStderrIsNotATerminal() throws {
         let result = try Fixtures.framededupe([clip, "--no-output", "--print", "unique", "--format", "timestamps"])
         #expect(result.status == 0)
         #expect(!result.stderr.contains("\r") && !result.stderr.contains("\u{1B}") && !result.stderr.contains("ETA"), "stderr: \(result.stderr.debugDescription)")
-        #expect(result.stderr.contains("20 frames → 3 scenes → 3 clusters in"))
+        #expect(result.stderr.contains("21 frames → 3 scenes → 3 clusters in"))
         let always = try Fixtures.framededupe([clip, "--no-output", "--progress", "always"])
         #expect(always.stderr.contains("\r\u{1B}[K") && always.stderr.contains("ETA"), "always draws even into a pipe")
         let quiet = try Fixtures.framededupe([clip, "--no-output", "--progress", "always", "-q"])
@@ -150,7 +150,7 @@ struct StderrAndReportTests {
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let lines = result.stderr.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.isEmpty }
         #expect(lines.count == 3, "one line per input and the summary: \(result.stderr.debugDescription)")
-        #expect(lines.contains { $0.hasPrefix(work.path + "/two\\nlines.mp4: 20 frames") }, "\(lines)")
+        #expect(lines.contains { $0.hasPrefix(work.path + "/two\\nlines.mp4: 21 frames") }, "\(lines)")
         let again = try Fixtures.framededupe(["--into", work.appendingPathComponent("out").path, odd.path, plain.path])
         #expect(again.stderr.split(separator: "\n").count == 3 && again.stderr.contains("two\\nlines.mp4: complete results"), "\(again.stderr.debugDescription)")
     }

@@ -87,11 +87,11 @@ struct TransitionsTests {
         var options = DedupeOptions()
         options.reader.sampling = .perSecond(try #require(Rational(parsing: fps)))
         let (scenes, found) = try scenesAndTransitions(Fixtures.whiteFlash(from: "1.2", to: "1.28"), options: options)
-        // At 0.5 a second no sample falls after the cut at 3 s (the clip ends at 4 s): one scene.
-        let sampledCut = fps == "2"
-        #expect(found.map(\.kind) == (sampledCut ? [.flash, .cut] : [.flash]), "\(found)")
+        // At 0.5 a second the cut at 3 s is seen by the clip's last frame (3.96 s), sampled at the end of the input.
+        #expect(found.map(\.kind) == [.flash, .cut], "\(found)")
         let flash = try #require(found.first)
         #expect(abs(flash.start - 1.2) <= 0.041 && abs(flash.end - 1.32) <= 0.041, "\(flash)")
-        #expect(scenes == (sampledCut ? 2 : 1), "\(found)")
+        #expect(abs(found[1].start - 3) <= 0.041, "\(found)")
+        #expect(scenes == 2, "\(found)")
     }
 }
