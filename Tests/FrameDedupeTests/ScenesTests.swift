@@ -124,7 +124,8 @@ struct ScenesTests {
         for key in ["id", "start", "end", "frames", "keyframe"] { #expect(scenes.allSatisfy { $0.keys.contains(key) }, "scenes lack \(key)") }
         // 2 fps from a 25 fps clip in time base 1/12800 (512 ticks a frame): slot k is at 6400k ticks, and the
         // sampled frame is the first at or after it; the last frame (249, 0.46 s after the last slot) is sampled too.
-        #expect(frames.map { $0["pts"] as? Int } == (0..<20).map { k in (k * 6400 + 511) / 512 * 512 } + [249 * 512])
+        let slots: [Int] = (0..<20).map { k in (k * 6400 + 511) / 512 * 512 }
+        #expect(frames.map { $0["pts"] as? Int } == (slots + [249 * 512]).map { Optional($0) })
         let csv = try String(contentsOf: out.appendingPathComponent("scenes.csv"), encoding: .utf8).split(separator: "\n")
         #expect(csv.first == "scene,cluster,start,end,frames,transition,keyframe_time,keyframe_pts,keyframe_path")
         #expect(csv.count == scenes.count + 1)
