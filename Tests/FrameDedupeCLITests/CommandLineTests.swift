@@ -43,7 +43,7 @@ struct CommandLineTests {
         let rows = try String(contentsOf: csv, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         let header = try #require(rows.first)
         #expect(header.contains("ssim_to_reference") && header.contains("embedding_to_previous") && header.contains("sharpness"))
-        #expect(rows.count == 21)
+        #expect(rows.count == 22)  // the header, 20 frames at 2 a second and the last frame
         let decision = try #require(header.firstIndex(of: "decision"))
         let time = try #require(header.firstIndex(of: "time"))
         // The cuts are where the scenes start: 3 s and 6 s.

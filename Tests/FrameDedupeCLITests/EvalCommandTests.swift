@@ -44,23 +44,23 @@ struct EvalCommandTests {
         let boundaries = try #require(clip["boundaries"] as? [String: Any])
         #expect(boundaries["true_positives"] as? Int == 2 && boundaries["false_positives"] as? Int == 0 && boundaries["false_negatives"] as? Int == 0)
         #expect(boundaries["f1"] as? Double == 1)
-        // 12 frames at 2 fps (0, 0.5, … 5.5); 1.5 is inside the transition: 11 scored. Groups: g0 = 3 (0–1),
-        // g1 = 4 (2–3.5), g2 = 4 (4–5.5); clusters: c0 = g0 + g2 = 7, c1 = g1 = 4.
-        // Both: C(3,2) + C(4,2) + C(4,2) = 3 + 6 + 6 = 15; same cluster: C(7,2) + C(4,2) = 21 + 6 = 27; same group: 15.
-        // P = 15/27 = 0.555556, R = 1, F1 = 30/42 = 0.714286.
-        // ARI: C(11,2) = 55, expected = 27·15/55 = 81/11, max = 21: (15 − 81/11)/(21 − 81/11) = 84/150 = 0.56.
+        // 13 frames: 12 at 2 fps (0, 0.5, … 5.5) and the last, 5.96; 1.5 is inside the transition: 12 scored. Groups:
+        // g0 = 3 (0–1), g1 = 4 (2–3.5), g2 = 5 (4–5.96); clusters: c0 = g0 + g2 = 8, c1 = g1 = 4.
+        // Both: C(3,2) + C(4,2) + C(5,2) = 3 + 6 + 10 = 19; same cluster: C(8,2) + C(4,2) = 28 + 6 = 34; same group: 19.
+        // P = 19/34 = 0.558824, R = 1, F1 = 38/53 = 0.716981.
+        // ARI: C(12,2) = 66, expected = 34·19/66 = 323/33, max = 26.5: (19 − 323/33)/(26.5 − 323/33) = 608/1103 = 0.551224.
         let clusters = try #require(clip["clusters"] as? [String: Any])
-        #expect(clusters["frames"] as? Int == 11 && clusters["frames_in_transitions"] as? Int == 1)
-        #expect(clusters["pairs_both"] as? Int == 15 && clusters["pairs_same_cluster"] as? Int == 27 && clusters["pairs_same_group"] as? Int == 15)
-        #expect(clusters["precision"] as? Double == 0.555556 && clusters["recall"] as? Double == 1 && clusters["f1"] as? Double == 0.714286)
-        #expect(clusters["adjusted_rand_index"] as? Double == 0.56)
+        #expect(clusters["frames"] as? Int == 12 && clusters["frames_in_transitions"] as? Int == 1)
+        #expect(clusters["pairs_both"] as? Int == 19 && clusters["pairs_same_cluster"] as? Int == 34 && clusters["pairs_same_group"] as? Int == 19)
+        #expect(clusters["precision"] as? Double == 0.558824 && clusters["recall"] as? Double == 1 && clusters["f1"] as? Double == 0.716981)
+        #expect(clusters["adjusted_rand_index"] as? Double == 0.551224)
         // unique/ has one exemplar per cluster: one astronaut shot's group and the cat's are covered, 2 of 3
         // groups; no exemplar is redundant.
         let exemplars = try #require(clip["exemplars"] as? [String: Any])
         #expect(exemplars["exemplars"] as? Int == 2 && exemplars["covered_groups"] as? Int == 2 && exemplars["redundant"] as? Int == 0)
         #expect(exemplars["coverage"] as? Double == 0.666667 && exemplars["redundancy"] as? Double == 0)
         let total = try #require(json["total"] as? [String: Any])
-        #expect((total["clusters"] as? [String: Any])?["adjusted_rand_index_pooled"] as? Double == 0.56)
+        #expect((total["clusters"] as? [String: Any])?["adjusted_rand_index_pooled"] as? Double == 0.551224)
         #expect(total["clips"] as? Int == 1)
 
         // The same with --truth on the one result folder, the report on stdout (the table then on stderr).

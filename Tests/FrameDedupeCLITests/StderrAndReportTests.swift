@@ -86,7 +86,7 @@ struct StderrAndReportTests {
         #expect(quiet.status == 0 && quiet.stderr.isEmpty, "-q: errors only: \(quiet.stderr)")
         let verbose = try Fixtures.framededupe([clip, "--no-output", "-v"])
         #expect(verbose.stderr.contains("framededupe: \(clip): mov,mp4,m4a,3gp,3g2,mj2 / h264 640x360"), "stderr: \(verbose.stderr)")
-        #expect(verbose.stderr.contains("framededupe: \(clip): ") && verbose.stderr.contains("20 frames sampled"))
+        #expect(verbose.stderr.contains("framededupe: \(clip): ") && verbose.stderr.contains("21 frames sampled"))
         #expect(!verbose.stderr.contains("scene 1 at"))
         let debug = try Fixtures.framededupe([clip, "--no-output", "-vv"])
         #expect(debug.stdout.isEmpty)

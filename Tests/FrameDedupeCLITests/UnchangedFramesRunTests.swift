@@ -11,11 +11,11 @@ struct UnchangedFramesRunTests {
         let out = Fixtures.temporaryFolder("stills").appendingPathComponent("out")
         let run = try Fixtures.framededupe([clip, "-o", out.path, "--batch", "2", "--keep", "diverse"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
-        #expect(run.stderr.contains("24 frames → 3 scenes → 2 clusters") && run.stderr.contains("; 21 unchanged frames took an earlier frame's embedding; "),
+        #expect(run.stderr.contains("25 frames → 3 scenes → 2 clusters") && run.stderr.contains("; 22 unchanged frames took an earlier frame's embedding; "),
                 "stderr: \(run.stderr)")
         let scenes = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("scenes.json"))) as? [String: Any]
         let counts = scenes?["counts"] as? [String: Any]
-        #expect(counts?["embeddings_reused"] as? Int == 21 && counts?["sampled_frames"] as? Int == 24)
+        #expect(counts?["embeddings_reused"] as? Int == 22 && counts?["sampled_frames"] as? Int == 25)
 
         // Killed at the third image (two scenes closed), resumed: the checkpoint logged no embeddings (short scenes);
         // the frames before the restart take the embedding of a frame in a batch the resumed run skips, which it

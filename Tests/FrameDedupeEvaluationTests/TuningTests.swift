@@ -36,7 +36,7 @@ struct TuningTests {
         grid.gridThresholds = [defaults.gridThreshold]
         var sweep = ThresholdSweep(grid: grid, options: options)
         let analyzed = try AnalyzedClip(input: clip.path, options: options, network: nil)
-        #expect(analyzed.frames.count == 20)
+        #expect(analyzed.frames.count == 21)  // 2 a second over 10 s, and the last frame
         sweep.add(clip: "abacb.mp4", truth: truth, analyzed: analyzed)
 
         let ranked = sweep.ranked(minimumCoverage: 0.98)

@@ -15,7 +15,7 @@ struct ClustersTests {
         // Clusters numbered by first appearance: A B A C B → 0 1 0 2 1.
         #expect(list.clusters.clusterOfScene == Fixtures.returningShotsContent.map { Optional($0) })
         #expect(list.clusters.clusters.map(\.scenes) == [[0, 2], [1, 4], [3]])
-        #expect(list.clusters.clusters.map(\.frames) == [8, 8, 4])
+        #expect(list.clusters.clusters.map(\.frames) == [8, 9, 4])  // the last scene also holds the last frame, sampled at the end
     }
 
     @Test func principalComponentsKeepTheThreeContents() throws {
