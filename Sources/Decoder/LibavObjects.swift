@@ -30,15 +30,9 @@ final class Frame {
     }
 
     /// A new reference to the same picture buffers (no pixel copy).
-    init(referencing other: Frame) throws(LibavError) {
-        guard let p = av_frame_alloc() else { fatalError("av_frame_alloc: out of memory") }
-        pointer = p
-        let code = av_frame_ref(p, other.pointer)
-        if code < 0 {
-            var q: UnsafeMutablePointer<AVFrame>? = p
-            av_frame_free(&q)
-            throw LibavError(code: code, operation: "av_frame_ref")
-        }
+    convenience init(referencing other: Frame) throws(LibavError) {
+        self.init()
+        try reference(other)
     }
 
     deinit {
@@ -47,6 +41,13 @@ final class Frame {
     }
 
     func unref() { av_frame_unref(pointer) }
+
+    /// Makes this frame a new reference to `other`'s picture buffers (no pixel copy), dropping what it referenced.
+    func reference(_ other: Frame) throws(LibavError) {
+        av_frame_unref(pointer)
+        let code = av_frame_ref(pointer, other.pointer)
+        if code < 0 { throw LibavError(code: code, operation: "av_frame_ref") }
+    }
 
     var width: Int { Int(pointer.pointee.width) }
     var height: Int { Int(pointer.pointee.height) }

@@ -152,8 +152,10 @@ public final class VideoReader {
     /// The most decoded frames between two sampled frames kept as thumbnails (about 460 KB at 16:9).
     public static let maximumIntermediateFrames = 1024
     private var clock: SampleClock?
-    /// The last decoded frame not sampled (``ReaderOptions/sampleFinalFrame``), and where it is.
-    private var lastUnsampled: (frame: Frame, ordinal: Int, timestamp: Timestamp, seconds: Double)?
+    /// The last decoded frame not sampled (``ReaderOptions/sampleFinalFrame``): where it is, and its picture in
+    /// `lastUnsampledFrame` (one AVFrame for the whole input, re-referenced for each such frame).
+    private var lastUnsampled: (ordinal: Int, timestamp: Timestamp, seconds: Double)?
+    private let lastUnsampledFrame = Frame()
     /// The pts of the last sampled frame.
     private var lastSampledPTS: Int64?
     /// The input's last frame, sampled when the input ended, to hand out before `nil`.
@@ -444,7 +446,10 @@ public final class VideoReader {
             holdAsPossiblyLast(ordinal: ordinal, timestamp: timestamp, seconds: seconds)
             return nil
         }
-        lastUnsampled = nil
+        if lastUnsampled != nil {
+            lastUnsampled = nil
+            lastUnsampledFrame.unref()
+        }
         return sample(frame, ordinal: ordinal, timestamp: timestamp, seconds: seconds)
     }
 
@@ -476,7 +481,7 @@ public final class VideoReader {
             index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp, seconds: seconds,
             luma: luma, picture: Picture(frame: held),
             source: info.imageFiles.flatMap { ordinal < $0.count ? FileSystemName.displayed($0[ordinal]) : nil }, thumbnail: thumbnail,
-            intermediateFrames: intermediate.filter { $0.ordinal != ordinal })
+            intermediateFrames: intermediate)
     }
 
     /// Keeps a reference to a decoded frame that was not sampled, in case it is the input's last
@@ -484,8 +489,11 @@ public final class VideoReader {
     private func holdAsPossiblyLast(ordinal: Int, timestamp: Timestamp, seconds: Double) {
         guard options.sampleFinalFrame, options.decode == .all, case .perSecond = options.sampling,
               let clock, timestamp.pts >= clock.origin else { return }
-        guard let held = try? Frame(referencing: frame) else { return }
-        lastUnsampled = (held, ordinal, timestamp, seconds)
+        do { try lastUnsampledFrame.reference(frame) } catch {
+            lastUnsampled = nil
+            return
+        }
+        lastUnsampled = (ordinal, timestamp, seconds)
     }
 
     /// At the input's end: the last decoded frame as a sample of its own when it lies at least half a sampling
@@ -493,12 +501,15 @@ public final class VideoReader {
     private func sampleFinalFrame() {
         guard let last = lastUnsampled, !stoppedEarly, let clock, case .perSecond(let rate) = clock.rate else { return }
         lastUnsampled = nil
+        defer { lastUnsampledFrame.unref() }
         if let sampled = lastSampledPTS {
             // (last - sampled) * tb >= 1 / (2 * rate), in integers.
             let elapsed = Int128(last.timestamp.pts - sampled) * Int128(info.timeBase.numerator) * 2 * Int128(rate.numerator)
             guard elapsed >= Int128(rate.denominator) * Int128(info.timeBase.denominator) else { return }
         }
-        finalSample = sample(last.frame, ordinal: last.ordinal, timestamp: last.timestamp, seconds: last.seconds)
+        // It was kept as a thumbnail for the next sample too (the last one kept, if any): not a frame between.
+        if intermediate.last?.ordinal == last.ordinal { intermediate.removeLast() }
+        finalSample = sample(lastUnsampledFrame, ordinal: last.ordinal, timestamp: last.timestamp, seconds: last.seconds)
         finalSample?.endsInput = true
     }
 

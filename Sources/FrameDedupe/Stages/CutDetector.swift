@@ -123,7 +123,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 // from, so the samples are judged alone here too (with the flash's steps, the model's verdict on a white
                 // flash of the sample clip's coffee cup, 1 − SSIM 0.16 across it, depended on its coefficients).
                 if lastWasFlash, cutKind == .calibrated,
-                   judge(evidence.withoutGap, scores: s, sceneStart: scene.start, seconds: f.seconds, interval: f.seconds - previous.seconds).0 == nil {
+                   judge(evidence.withoutGap, scores: s, sceneStart: scene.start, seconds: f.seconds, interval: modelInterval(f, previous: previous)).0 == nil {
                     cutKind = nil
                 }
                 // A frame that passes for a transition (far more change than the scene's recent frames) and that the picture
