@@ -90,10 +90,14 @@ struct DisjointSets {
     }
 }
 
-/// A scene taking part in `dedupe`: its row id, group key, unit embedding, earlier cluster (nil: new) and whether
-/// the index holds its local features.
+/// A scene taking part in `dedupe`: its row id, video, times, group key, unit embedding, earlier cluster (nil: new) and
+/// whether the index holds its local features.
 struct CorpusMember {
     let id: Int64
+    let video: Int64
+    /// Seconds from the video's first frame.
+    let start: Double
+    let end: Double
     let key: String
     let vector: [Float]
     let cluster: Int64?
@@ -110,7 +114,8 @@ struct EarlierCluster {
 
 /// The links of `dedupe` over its nodes (the new scenes, then the members of the earlier clusters they can reach):
 /// new × new and new × member pairs within each group key closer than the link radius, each linked when it passes
-/// (``CopyVerification``); members of one earlier cluster stay together.
+/// (``CopyVerification``); members of one earlier cluster stay together. Then, with ``CopyVerification/alignedEdits``,
+/// the pairs that did not pass join where their videos are copies of one edit around them.
 struct CorpusLinker {
     let fresh: [CorpusMember]
     let members: [CorpusMember]
@@ -119,6 +124,8 @@ struct CorpusLinker {
     var sets: DisjointSets
     private var cache = FeatureCache()
     private let verifier = GeometricVerifier()
+    /// Candidate pairs that verification did not link, for the second pass.
+    private var unlinked: [(Int, Int)] = []
 
     init(fresh: [CorpusMember], members: [CorpusMember], threshold: Double, verification: CopyVerification) {
         self.fresh = fresh
@@ -150,6 +157,57 @@ struct CorpusLinker {
             try search(newFeatured, in: oldPlain, radius: threshold, dimension: dimension, db: db)
             try search(newPlain, in: old, radius: threshold, dimension: dimension, db: db)
         }
+        if verification.alignedEdits { linkShotsOfAlignedEdits() }
+    }
+
+    /// Scene boundaries of two copies of one edit agree within this many seconds once offset (a frame at 10 fps: one
+    /// frame of a copy at another rate, or a boundary placed one frame apart).
+    static let boundaryTolerance = 0.1
+    /// Other scene pairs of the two videos, already joined and aligned at the same offset, that make them copies of one edit.
+    static let minimumAlignedShots = 2
+
+    /// The second pass (``CopyVerification/alignedEdits``): joins each candidate that verification did not link when its
+    /// two scenes sit at the same place of one edit in their two videos (see ``CopyVerification``). The evidence is the
+    /// components after the first pass, fixed before any link of this one, so the order of candidates changes nothing.
+    private mutating func linkShotsOfAlignedEdits() {
+        guard !unlinked.isEmpty else { return }
+        let count = fresh.count + members.count
+        let component = (0..<count).map { sets.find($0) }
+        var byVideo: [Int64: [Int]] = [:]
+        for n in 0..<count { byVideo[node(n).video, default: []].append(n) }
+        for video in byVideo.keys { byVideo[video]!.sort { (node($0).start, $0) < (node($1).start, $1) } }
+        let tolerance = Self.boundaryTolerance
+        var joined: [(Int, Int)] = []
+        for (a, b) in unlinked {
+            let x = node(a), y = node(b)
+            guard x.video != y.video, let scenesOfX = byVideo[x.video], let scenesOfY = byVideo[y.video] else { continue }
+            let offset = y.start - x.start
+            guard abs(y.end - x.end - offset) <= tolerance else { continue }
+            var aligned = 0
+            for p in scenesOfX where p != a {
+                let u = node(p)
+                // The scenes of y's video that start within the tolerance of u's start moved by the offset.
+                var i = Self.firstStarting(atLeast: u.start + offset - tolerance, in: scenesOfY) { node($0).start }
+                while i < scenesOfY.count, node(scenesOfY[i]).start <= u.start + offset + tolerance {
+                    let q = scenesOfY[i]
+                    if q != b, component[p] == component[q], abs(node(q).end - u.end - offset) <= tolerance { aligned += 1; break }
+                    i += 1
+                }
+                if aligned >= Self.minimumAlignedShots { break }
+            }
+            if aligned >= Self.minimumAlignedShots { joined.append((a, b)) }
+        }
+        for (a, b) in joined { sets.union(a, b) }
+    }
+
+    /// The first position of `sorted` (ascending by `start`) whose start is at least `time`.
+    private static func firstStarting(atLeast time: Double, in sorted: [Int], start: (Int) -> Double) -> Int {
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if start(sorted[mid]) < time { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 
     /// Considers every pair of a node of `queries` and a node of `rows` closer than `radius` (exact search, or the
@@ -182,7 +240,7 @@ struct CorpusLinker {
         }
         let match = verifier.verify(fa, fb, mirror: verification.mirror)
         // Too few matches to decide (low texture: a flat slide, a wall): linked by the threshold, as without verification.
-        if match.isDecisive ? match.isCopy : 1 - Double(similarity) < threshold { sets.union(a, b) }
+        if match.isDecisive ? match.isCopy : 1 - Double(similarity) < threshold { sets.union(a, b) } else { unlinked.append((a, b)) }
     }
 }
 
@@ -227,10 +285,11 @@ extension CorpusIndex {
             for row in try Row.fetchAll(db, sql: "SELECT * FROM video") { let v = Self.video(row); keyOfVideo[v.id] = grouping.key(for: v) }
             func member(_ row: Row) -> CorpusMember {
                 let stored = EmbeddingPrecision(rawValue: row["precision"]) ?? precision
-                return CorpusMember(id: row["id"], key: keyOfVideo[row["video"]] ?? "", vector: normalised(stored.decode(row["embedding"]) ?? []),
+                return CorpusMember(id: row["id"], video: row["video"], start: row["start"], end: row["end"], key: keyOfVideo[row["video"]] ?? "",
+                                    vector: normalised(stored.decode(row["embedding"]) ?? []),
                                     cluster: row["cluster"], featured: verification.enabled && row["featured"] as Bool)
             }
-            let columns = "id, video, embedding, precision, cluster, EXISTS (SELECT 1 FROM scene_features f WHERE f.scene = scene.id) AS featured"
+            let columns = "id, video, start, \"end\", embedding, precision, cluster, EXISTS (SELECT 1 FROM scene_features f WHERE f.scene = scene.id) AS featured"
             // The new scenes, and the earlier clusters.
             let fresh = try Row.fetchAll(db, sql: "SELECT \(columns) FROM scene WHERE cluster IS NULL ORDER BY video, number").map(member)
             let earlier = try Row.fetchAll(db, sql: "SELECT * FROM cluster ORDER BY id").map { row in

@@ -11,6 +11,12 @@ import Similarity
 /// of one street (0.14–0.19) do not. A pair of which a scene has no features (indexed before features were stored:
 /// `index add` of its file again fills them in), or with too few matches to decide (``GeometricMatch/isDecisive``: a
 /// flat slide, a wall), links by the threshold alone.
+///
+/// Copies of one edit: a candidate pair that verification did not link still joins when its two videos are copies of
+/// one edit around it (``alignedEdits``): the two scenes start and end at the same times up to one offset (within
+/// ``CorpusLinker/boundaryTolerance``), and at least ``CorpusLinker/minimumAlignedShots`` other scenes of the two
+/// videos, already joined, start and end at that same offset. Copies of a video then join shot for shot even where a
+/// moving shot's keyframes are different moments (a frame that is a transition frame in one copy and not in another).
 public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     /// Verify candidate links geometrically (false: link by the threshold alone, as before).
     public var enabled: Bool
@@ -18,11 +24,15 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     public var radius: Double
     /// A mirror image counts as a copy.
     public var mirror: Bool
+    /// Two shots of two videos that are copies of one edit join even when their keyframes fail verification
+    /// (``CorpusLinker``'s second pass): a moving shot's copies may take their keyframes at different moments.
+    public var alignedEdits: Bool
 
-    public init(enabled: Bool = true, radius: Double = 0.45, mirror: Bool = true) {
+    public init(enabled: Bool = true, radius: Double = 0.45, mirror: Bool = true, alignedEdits: Bool = true) {
         self.enabled = enabled
         self.radius = radius
         self.mirror = mirror
+        self.alignedEdits = alignedEdits
     }
 
     /// Geometric verification of every candidate up to cosine distance 0.45.
@@ -31,7 +41,9 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     public static let off = CopyVerification(enabled: false)
 
     /// How the index records it with its clusters (a change re-clusters every scene).
-    public var description: String { enabled ? "geometric radius \(radius)\(mirror ? "" : " no-mirror")" : "off" }
+    public var description: String {
+        enabled ? "geometric radius \(radius)\(mirror ? "" : " no-mirror")\(alignedEdits ? " aligned-edits" : "")" : "off"
+    }
 }
 
 /// Each scene's keyframe features in the index: table `scene_features` (a scene's row id → ``LocalFeatures/encoded``,
