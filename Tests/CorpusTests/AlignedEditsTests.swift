@@ -50,7 +50,7 @@ struct AlignedEditsTests {
     /// `copiesOfOtherShots` shots before the moving one), whose moving shot has another keyframe. Returns whether the two moving shots
     /// share a cluster.
     static func movingShotsJoin(copyEnd: Double = 17, copiesOfOtherShots: Int = 3, verification: CopyVerification = .standard,
-                                folder: String) throws -> Bool {
+                                oneAtATime: Bool = false, folder: String) throws -> Bool {
         let f = try #require(sampleFeatures)
         let cup = f[0], bottle = f[1], rocket = f[2], during = f[3], after = f[4]
         // The moving shot's two embeddings, 0.3 apart.
@@ -59,8 +59,13 @@ struct AlignedEditsTests {
         let shared = [(5.0, 8.0, basis(0), cup), (8, 11, basis(1), bottle), (11, 14, basis(2), rocket)].suffix(copiesOfOtherShots)
         let copy = video(2, [(0, 5, basis(5), cup)] + shared + [(14, copyEnd, movingCopy, after)])
         let index = try CorpusIndex(path: Fixtures.temporaryFolder(folder).appendingPathComponent("c.db").path, precision: .single)
-        for v in [original, copy] { _ = try index.add(v) }
-        _ = try index.dedupe(threshold: 0.15, verification: verification)
+        for v in [original, copy] {
+            _ = try index.add(v)
+            // One at a time: the copy's scenes are compared with the original's clusters (incremental).
+            if oneAtATime { _ = try index.dedupe(threshold: 0.15, verification: verification) }
+        }
+        let summary = try index.dedupe(threshold: 0.15, verification: verification)
+        #expect(summary.incremental == oneAtATime)
         let clusterOf = Dictionary(uniqueKeysWithValues: try index.clusters().flatMap { c in c.scenes.map { ("\($0.video.path)#\($0.scene.number)", c.number) } })
         // The other shots join their copies in every case (the evidence); the intro stays alone.
         #expect(clusterOf["/v1.mp4#2"] == clusterOf["/v2.mp4#\(copiesOfOtherShots)"], "\(clusterOf)")
@@ -75,6 +80,7 @@ struct AlignedEditsTests {
 
     @Test func aShotOfACopiedEditJoinsItsOriginal() throws {
         #expect(try Self.movingShotsJoin(folder: "aligned"))
+        #expect(try Self.movingShotsJoin(oneAtATime: true, folder: "aligned-incremental"))
     }
 
     @Test func withoutTheRuleOrTheEditAroundItTheShotStaysApart() throws {
