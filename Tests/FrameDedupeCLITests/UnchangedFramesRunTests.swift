@@ -34,6 +34,26 @@ struct UnchangedFramesRunTests {
         #expect((ssimCounts?["counts"] as? [String: Any])?["embeddings_reused"] is NSNull, "no network: null")
     }
 
+    /// A moving clip (issue 19): the frames that take an earlier frame's embedding leave the cuts where embedding every
+    /// frame puts them (`--unchanged-frames off`, hidden, for measuring rules: every frame through the network).
+    @Test func aMovingClipKeepsItsCuts() throws {
+        let clip = Fixtures.sample("shots-360p.mp4").path
+        let folder = Fixtures.temporaryFolder("moving")
+        var results: [(reused: Int?, scenes: [[Double]])] = []
+        for rule in [[], ["--unchanged-frames", "off"]] {
+            let out = folder.appendingPathComponent("out-\(results.count)")
+            let run = try Fixtures.framededupe([clip, "-o", out.path, "-q"] + rule)
+            #expect(run.status == 0, "stderr: \(run.stderr)")
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("scenes.json"))) as? [String: Any]
+            let scenes = (json?["scenes"] as? [[String: Any]] ?? []).map { [($0["start"] as? NSNumber)?.doubleValue ?? -1, ($0["end"] as? NSNumber)?.doubleValue ?? -1] }
+            results.append(((json?["counts"] as? [String: Any])?["embeddings_reused"] as? Int, scenes))
+        }
+        #expect(results[0].reused == 4 && results[1].reused == 0, "the rocket shot ends still (from 8.5 s); off: none")
+        #expect(results[0].scenes == [[0, 3], [3, 6], [6, 10]] && results[1].scenes == results[0].scenes)
+        let bad = try Fixtures.framededupe([clip, "-o", folder.appendingPathComponent("bad").path, "--unchanged-frames", "0.999,65"])
+        #expect(bad.status == 2 && bad.stderr.contains("--unchanged-frames must be SSIM[,BITS]"), "stderr: \(bad.stderr)")
+    }
+
     /// The checkpoint logs the open scene's embeddings only past the network work a resume may redo
     /// (FRAMEDEDUPE_CHECKPOINT_RECOMPUTE, 240 frames by default): with 4, the open scene's batches after its first 4
     /// network calls are logged, and the resumed run reads them back and computes the rest again, to the same results.

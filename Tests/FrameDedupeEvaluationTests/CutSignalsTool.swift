@@ -26,13 +26,7 @@ struct CutSignalsTool {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: devset.appendingPathComponent("index.json"))) as! [String: Any]
         var options = DedupeOptions()
-        switch environment["FRAMEDEDUPE_CUT_SIGNALS_SAMPLING"] {
-        case nil, "": break
-        case "intra": options.reader.decode = .keyframes
-        case let value? where value.hasPrefix("fps="):
-            options.reader.sampling = .perSecond(try #require(Rational(parsing: String(value.dropFirst(4)))))
-        case let value?: Issue.record("FRAMEDEDUPE_CUT_SIGNALS_SAMPLING=\(value): expected fps=RATE or intra"); return
-        }
+        guard try options.sample(asToolVariableSays: "FRAMEDEDUPE_CUT_SIGNALS_SAMPLING") else { return }
         let network = try loadNetwork(options)
         let ssim = StructuralSimilarity()
         for clip in (index["clips"] as! [[String: Any]]).map({ $0["clip"] as! String }) {
@@ -66,5 +60,20 @@ struct CutSignalsTool {
             }
             try text.write(to: out.appendingPathComponent(clip + ".signals.csv"), atomically: true, encoding: .utf8)
         }
+    }
+}
+
+extension DedupeOptions {
+    /// Samples as the tool's environment variable `name` says: unset or empty, the default 2 frames a second;
+    /// `fps=RATE`; `intra` (key frames only). False, with an issue recorded, for any other value.
+    mutating func sample(asToolVariableSays name: String) throws -> Bool {
+        switch ProcessInfo.processInfo.environment[name] {
+        case nil, "": break
+        case "intra": reader.decode = .keyframes
+        case let value? where value.hasPrefix("fps="):
+            reader.sampling = .perSecond(try #require(Rational(parsing: String(value.dropFirst(4)))))
+        case let value?: Issue.record("\(name)=\(value): expected fps=RATE or intra"); return false
+        }
+        return true
     }
 }

@@ -14,8 +14,8 @@ import Testing
     init() throws { network = try EfficientNetLite(contentsOf: EfficientNetVariant.lite0.defaultModelLocation()) }
 
     /// Picture `content` (its analysis luma and network input, random from a seed), frame `index`; `noise` changes
-    /// one analysis pixel by that much (the network input stays the same).
-    static func frame(_ index: Int, content: Int, noise: Int = 0) -> NetworkFrame<Void> {
+    /// one analysis pixel by that much (the network input stays the same); `flipped` flips these bits of both hashes.
+    static func frame(_ index: Int, content: Int, noise: Int = 0, flipped: UInt64 = 0) -> NetworkFrame<Void> {
         var state = UInt64(content + 1) &* 0x9E37_79B9_7F4A_7C15
         func next() -> UInt8 {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
@@ -27,7 +27,7 @@ import Testing
         let input = RGBImage(width: 224, height: 224, pixels: (0..<224 * 224 * 3).map { _ in next() })
         let signals = FrameSignals(
             index: index, ordinal: index, timestamp: Timestamp(pts: Int64(index), timeBase: Rational(1, 2)), seconds: Double(index) / 2,
-            hash: FrameHash(perceptual: UInt64(content), difference: UInt64(content)), luma: analysis,
+            hash: FrameHash(perceptual: UInt64(content) ^ flipped, difference: UInt64(content) ^ flipped), luma: analysis,
             quality: PictureQuality(sharpness: 1, exposure: 1, meanLuma: 128), analysisLuma: analysis)
         return NetworkFrame(StageFrame(signals), networkInput: input)
     }
@@ -72,6 +72,17 @@ import Testing
         for i in [0, 5, 9] {
             let a = try #require(reusing.embeddings[i]), b = try #require(plain.embeddings[i])
             #expect(a.cosineDistance(to: b) < 1e-5)
+        }
+    }
+
+    /// A picture whose hashes differ from its anchor's in as many bits as the rule allows, the pictures themselves the
+    /// same, is unchanged; one more bit, and it goes through the network.
+    @Test func hashesMayDifferInAsManyBitsAsTheRuleAllows() throws {
+        // Hashes 2 bits from frame 0's, then 4 from frame 0's and 6 from frame 1's.
+        let frames = [Self.frame(0, content: 0), Self.frame(1, content: 0, flipped: 0b11), Self.frame(2, content: 0, flipped: 0b11_1100)]
+        for (bits, reused) in [(0, 0), (1, 0), (2, 1), (4, 2)] {
+            let run = try embed(frames, batch: 2, rule: UnchangedFrameRule(maximumHashDistance: bits))
+            #expect(run.reused == reused, "\(bits) bits allowed")
         }
     }
 

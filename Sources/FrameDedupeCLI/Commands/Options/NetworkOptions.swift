@@ -22,7 +22,27 @@ struct NetworkOptions: ParsableArguments {
         valueName: "n"))
     var blasThreads: Int = 1
 
+    @Option(help: ArgumentHelp(
+        "When a sampled frame takes the embedding of the last frame the network saw instead of a call of its own: 'SSIM[,BITS]' (the least SSIM at analysis size, the most bits either hash may differ) or 'off' (for measuring other rules than the default).",
+        valueName: "ssim[,bits]|off", visibility: .hidden))
+    var unchangedFrames: String?
+
+    /// ``unchangedFrames`` read: nil when not given, `.some(nil)` for off.
+    private var unchangedFrameRule: UnchangedFrameRule?? {
+        get throws {
+            guard let unchangedFrames else { return nil }
+            if unchangedFrames == "off" { return .some(nil) }
+            let parts = unchangedFrames.split(separator: ",", omittingEmptySubsequences: false)
+            guard (1...2).contains(parts.count), let ssim = Double(parts[0]), (0...1).contains(ssim),
+                  let bits = parts.count == 2 ? Int(parts[1]) : 0, (0...64).contains(bits) else {
+                throw ValidationError("--unchanged-frames must be SSIM[,BITS] (0 to 1, 0 to 64) or off, got \(unchangedFrames)")
+            }
+            return UnchangedFrameRule(minimumSSIM: ssim, maximumHashDistance: bits)
+        }
+    }
+
     func validate() throws {
+        _ = try unchangedFrameRule
         if !(1...256).contains(batch) { throw ValidationError("--batch must be 1 to 256, got \(batch)") }
         if !(1...64).contains(blasThreads) { throw ValidationError("--blas-threads must be 1 to 64, got \(blasThreads)") }
     }
@@ -33,6 +53,7 @@ struct NetworkOptions: ParsableArguments {
         options.networkInput = networkInput
         options.batchSize = batch
         options.linearAlgebraThreads = blasThreads
+        if let rule = try? unchangedFrameRule { options.unchangedFrames = rule }
     }
 }
 
