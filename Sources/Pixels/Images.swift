@@ -51,34 +51,48 @@ extension LumaImage {
         guard shortSide > 0, short > shortSide else { return self }
         let w = max(1, Int((Double(width) * Double(shortSide) / Double(short)).rounded()))
         let h = max(1, Int((Double(height) * Double(shortSide) / Double(short)).rounded()))
-        // Separable: columns first into a row buffer of w sums (weights in units of 1/w of a source pixel),
-        // then rows. Integer arithmetic throughout, so the result is exact and platform-independent.
+        // Separable, in integers (so the result is exact and platform-independent): source pixel x covers
+        // [x·w, (x+1)·w) and output column j covers [j·width, (j+1)·width), in units of 1/(w·width) of the picture's
+        // width, so a source pixel overlaps at most two output columns (w ≤ width); rows likewise. Each source row is
+        // first summed into w column sums weighted by their overlaps, which are then added to the (at most two)
+        // output rows it overlaps, weighted by those overlaps: the same integer sums as weighting each pixel by the
+        // product of its two overlaps.
         var out = [UInt8](repeating: 0, count: w * h)
-        var columnSums = [Int](repeating: 0, count: w * h)
-        pixels.withUnsafeBufferPointer { src in
-            columnSums.withUnsafeMutableBufferPointer { sums in
-                for y in 0..<height {
-                    let row = y * width
-                    let yStart = y * h, yEnd = yStart + h
-                    var i = yStart / height
-                    while i * height < yEnd {
-                        let yOverlap = min(yEnd, (i + 1) * height) - max(yStart, i * height)
+        var sums = [Int](repeating: 0, count: w * h)
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 3 * width + w + 1) { scratch in
+            let first = scratch.baseAddress!, firstWeight = first + width, rowSums = first + 3 * width
+            for x in 0..<width {
+                let xStart = x * w
+                let j = xStart / width
+                first[x] = j
+                firstWeight[x] = min(xStart + w, (j + 1) * width) - xStart
+                firstWeight[width + x] = w - firstWeight[x]  // to column j + 1 (0 when it is not overlapped)
+            }
+            pixels.withUnsafeBufferPointer { src in
+                sums.withUnsafeMutableBufferPointer { sums in
+                    for y in 0..<height {
+                        let row = src.baseAddress! + y * width
+                        for j in 0...w { rowSums[j] = 0 }
                         for x in 0..<width {
-                            let sample = Int(src[row + x]) * yOverlap
-                            let xStart = x * w, xEnd = xStart + w
-                            var j = xStart / width
-                            while j * width < xEnd {
-                                sums[i * w + j] += (min(xEnd, (j + 1) * width) - max(xStart, j * width)) * sample
-                                j += 1
-                            }
+                            let sample = Int(row[x]), j = first[x]
+                            rowSums[j] += firstWeight[x] * sample
+                            rowSums[j + 1] += firstWeight[width + x] * sample
                         }
-                        i += 1
+                        let yStart = y * h
+                        let i = yStart / height
+                        let upper = min(yStart + h, (i + 1) * height) - yStart, lower = h - upper
+                        let top = sums.baseAddress! + i * w
+                        for j in 0..<w { top[j] += upper * rowSums[j] }
+                        if lower > 0 {
+                            let bottom = top + w
+                            for j in 0..<w { bottom[j] += lower * rowSums[j] }
+                        }
                     }
                 }
             }
         }
         let area = width * height
-        for i in 0..<(w * h) { out[i] = UInt8(min(255, (columnSums[i] + area / 2) / area)) }
+        for i in 0..<(w * h) { out[i] = UInt8(min(255, (sums[i] + area / 2) / area)) }
         return LumaImage(width: w, height: h, pixels: out)
     }
 }

@@ -130,22 +130,31 @@ struct GeometryKernelTests {
 
     /// The descriptors' smoothing against a direct two-dimensional 9×9 convolution (exact: integer arithmetic).
     @Test func binomialSmoothingMatchesTheDefinition() {
-        let image = noisePicture(width: 37, height: 23, seed: 3)
-        var out = [UInt8](repeating: 0, count: 37 * 23), sums = [UInt16](repeating: 0, count: 37 * 23)
-        image.pixels.withUnsafeBufferPointer { src in
-            sums.withUnsafeMutableBufferPointer { s in
-                out.withUnsafeMutableBufferPointer { LocalFeatureExtractor.binomialSmooth(src.baseAddress!, width: 37, height: 23, sums: s.baseAddress!, into: $0.baseAddress!) }
-            }
-        }
-        let taps = LocalFeatureExtractor.binomialTaps
-        for y in 0..<23 {
-            for x in 0..<37 {
-                var total = 0
-                for dy in -4...4 {
-                    for dx in -4...4 { total += taps[dy + 4] * taps[dx + 4] * Int(image[min(max(x + dx, 0), 36), min(max(y + dy, 0), 22)]) }
+        // Sizes where the 4-pixel borders meet or overlap (9 and below) as well as one with an interior.
+        for (width, height, seed) in [(37, 23, 3 as UInt64), (9, 9, 4), (8, 5, 5), (3, 12, 6), (1, 1, 7)] {
+            let image = noisePicture(width: width, height: height, seed: seed)
+            var out = [UInt8](repeating: 0, count: width * height), sums = [UInt16](repeating: 0, count: width * height)
+            image.pixels.withUnsafeBufferPointer { src in
+                sums.withUnsafeMutableBufferPointer { s in
+                    out.withUnsafeMutableBufferPointer {
+                        LocalFeatureExtractor.binomialSmooth(src.baseAddress!, width: width, height: height, sums: s.baseAddress!, into: $0.baseAddress!)
+                    }
                 }
-                #expect(Int(out[y * 37 + x]) == (total + 32768) >> 16, "at \(x), \(y)")
             }
+            let taps = LocalFeatureExtractor.binomialTaps
+            var mismatches = 0
+            for y in 0..<height {
+                for x in 0..<width {
+                    var total = 0
+                    for dy in -4...4 {
+                        for dx in -4...4 {
+                            total += taps[dy + 4] * taps[dx + 4] * Int(image[min(max(x + dx, 0), width - 1), min(max(y + dy, 0), height - 1)])
+                        }
+                    }
+                    if Int(out[y * width + x]) != (total + 32768) >> 16 { mismatches += 1 }
+                }
+            }
+            #expect(mismatches == 0, "\(width)x\(height)")
         }
     }
 

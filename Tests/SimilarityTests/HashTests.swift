@@ -75,6 +75,37 @@ struct HashTests {
         #expect(FrameHash(tripled) == FrameHash(small))
     }
 
+    /// The SSIM luma's downscale against its definition, pixel by pixel: each output pixel the rounded mean of the
+    /// source pixels it covers, each weighted by its (integer) overlap in x times its overlap in y. Exact.
+    @Test("area downscale is the exact area mean, on a photograph and on noise of odd sizes")
+    func areaDownscaleIsTheDefinition() throws {
+        let chelsea = try SSIMFixtures.load().image("chelsea.pgm", nil)
+        let cases = [(chelsea, 64), (chelsea, 97), (noisePicture(width: 455, height: 256, seed: 7), 32),
+                     (noisePicture(width: 37, height: 91, seed: 8), 36), (noisePicture(width: 13, height: 6, seed: 9), 1)]
+        for (image, shortSide) in cases {
+            let out = image.areaDownscaled(shortSide: shortSide)
+            let (width, height, w, h) = (image.width, image.height, out.width, out.height)
+            #expect(min(w, h) == shortSide)
+            func overlap(_ source: Int, _ cell: Int, sourceSize: Int, cellSize: Int) -> Int {
+                max(0, min((source + 1) * cellSize, (cell + 1) * sourceSize) - max(source * cellSize, cell * sourceSize))
+            }
+            var mismatches = 0
+            for i in 0..<h {
+                for j in 0..<w {
+                    var sum = 0
+                    for y in (i * height / h)...min(height - 1, ((i + 1) * height) / h) {
+                        let wy = overlap(y, i, sourceSize: height, cellSize: h)
+                        for x in (j * width / w)...min(width - 1, ((j + 1) * width) / w) {
+                            sum += wy * overlap(x, j, sourceSize: width, cellSize: w) * Int(image[x, y])
+                        }
+                    }
+                    if Int(out[j, i]) != min(255, (sum + width * height / 2) / (width * height)) { mismatches += 1 }
+                }
+            }
+            #expect(mismatches == 0, "\(width)x\(height) to \(w)x\(h)")
+        }
+    }
+
     @Test("Hamming distance counts differing bits; distance(to:) is the larger of the two")
     func hamming() {
         #expect(FrameHash.hammingDistance(0, .max) == 64)

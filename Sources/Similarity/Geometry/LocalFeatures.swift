@@ -266,20 +266,35 @@ public final class LocalFeatureExtractor {
 
     /// The 9×9 binomial filter (1 8 28 56 70 56 28 8 1)/256 per direction, integer, borders replicated.
     static func binomialSmooth(_ src: UnsafePointer<UInt8>, width w: Int, height h: Int, sums: UnsafeMutablePointer<UInt16>, into out: UnsafeMutablePointer<UInt8>) {
+        // The same integer sums as clamping every tap, with the clamps only where a tap can fall outside (the 4
+        // pixels at each border): the interior, in straight lines the compiler vectorises.
         let taps = binomialTaps
         for y in 0..<h {
-            let row = src + y * w
-            for x in 0..<w {
+            let row = src + y * w, sumRow = sums + y * w
+            func clamped(_ x: Int) {
                 var s = 0
                 for k in 0..<9 { s += taps[k] * Int(row[min(max(x + k - 4, 0), w - 1)]) }
-                sums[y * w + x] = UInt16(s)
+                sumRow[x] = UInt16(s)
+            }
+            for x in 0..<min(4, w) { clamped(x) }
+            for x in stride(from: max(4, w - 4), to: w, by: 1) { clamped(x) }
+            guard w > 8 else { continue }
+            for x in 4..<(w - 4) {
+                let a = UInt32(row[x - 4]) + UInt32(row[x + 4]), b = UInt32(row[x - 3]) + UInt32(row[x + 3])
+                let c = UInt32(row[x - 2]) + UInt32(row[x + 2]), d = UInt32(row[x - 1]) + UInt32(row[x + 1])
+                sumRow[x] = UInt16(truncatingIfNeeded: a &+ 8 &* b &+ 28 &* c &+ 56 &* d &+ 70 &* UInt32(row[x]))
             }
         }
         for y in 0..<h {
+            func sumsRow(_ k: Int) -> UnsafePointer<UInt16> { UnsafePointer(sums + min(max(y + k - 4, 0), h - 1) * w) }
+            let r0 = sumsRow(0), r1 = sumsRow(1), r2 = sumsRow(2), r3 = sumsRow(3), r4 = sumsRow(4)
+            let r5 = sumsRow(5), r6 = sumsRow(6), r7 = sumsRow(7), r8 = sumsRow(8)
+            let outRow = out + y * w
             for x in 0..<w {
-                var s = 0
-                for k in 0..<9 { s += taps[k] * Int(sums[min(max(y + k - 4, 0), h - 1) * w + x]) }
-                out[y * w + x] = UInt8((s + 32768) >> 16)
+                let a = UInt32(r0[x]) + UInt32(r8[x]), b = UInt32(r1[x]) + UInt32(r7[x])
+                let c = UInt32(r2[x]) + UInt32(r6[x]), d = UInt32(r3[x]) + UInt32(r5[x])
+                let s = a &+ 8 &* b &+ 28 &* c &+ 56 &* d &+ 70 &* UInt32(r4[x])
+                outRow[x] = UInt8(truncatingIfNeeded: (s &+ 32768) >> 16)
             }
         }
     }
