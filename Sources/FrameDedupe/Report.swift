@@ -22,7 +22,10 @@ public enum ReportWriter {
     /// The page in pieces of about 64 KB, to `emit` in order (the same bytes as ``html(_:thumbnails:)``): on a long
     /// input the thumbnails (one per scene, asked for one at a time) and the frames' marks make it several MB, never
     /// held whole.
-    static func write<E: Error>(_ list: SceneList, thumbnail: (Int) -> [UInt8]?, _ emit: (String) throws(E) -> Void) throws(E) {
+    /// `mapComponents`: the map's principal components (``mapComponents(_:)`` of the list's scenes), when they were
+    /// computed beforehand.
+    static func write<E: Error>(_ list: SceneList, thumbnail: (Int) -> [UInt8]?, mapComponents: (() -> PrincipalComponents?)? = nil,
+                                _ emit: (String) throws(E) -> Void) throws(E) {
         var buffer = ""
         func add(_ text: String) throws(E) {
             buffer += text
@@ -50,7 +53,8 @@ public enum ReportWriter {
         try clusterStrips(list, thumbnail: thumbnail, add)
         try add("<h2>Scores of every sampled frame</h2>\n")
         try scoreCurves(list, add)
-        try add("<h2>Map of the scenes' embeddings (first two principal components)</h2>\n" + embeddingMap(list))
+        let components = if let mapComponents { mapComponents() } else { Self.mapComponents(list.scenes) }
+        try add("<h2>Map of the scenes' embeddings (first two principal components)</h2>\n" + embeddingMap(list, components: components))
         try add("<p class=\"foot\">Written by framededupe. Hover over a scene, frame or point for its numbers.</p>\n</body>\n</html>\n")
         try emit(buffer)
     }
@@ -180,10 +184,24 @@ public enum ReportWriter {
         try emit(svg + legend + "</p>\n")
     }
 
-    /// The scenes' mean embeddings projected on their first two principal components; one point per scene.
-    static func embeddingMap(_ list: SceneList) -> String {
-        let scenes = list.scenes.filter { $0.embedding != nil && !$0.transition }
-        guard scenes.count >= 3, let pca = PrincipalComponents(rows: scenes.map { $0.embedding! }, count: 2), pca.components.count >= 2 else {
+    /// The scenes the map shows: those with an embedding, transitions left out.
+    static func mappedScenes(_ scenes: [Scene]) -> [Scene] { scenes.filter { $0.embedding != nil && !$0.transition } }
+
+    /// The first two principal components of the mapped scenes' mean embeddings; nil when there is no map (fewer
+    /// than 3 such scenes, or LAPACK failed). About 0.1 s for EfficientNet-Lite0's 1280 dimensions (the
+    /// eigen-decomposition of a 1280×1280 covariance, whatever the number of scenes): a run computes it on a
+    /// thread of its own while it clusters (``ComputedAside``).
+    static func mapComponents(_ scenes: [Scene]) -> PrincipalComponents? {
+        let mapped = mappedScenes(scenes)
+        guard mapped.count >= 3, let pca = PrincipalComponents(rows: mapped.map { $0.embedding! }, count: 2), pca.components.count >= 2 else { return nil }
+        return pca
+    }
+
+    /// The scenes' mean embeddings projected on their first two principal components (`components`, of the list's
+    /// scenes: ``mapComponents(_:)``); one point per scene.
+    static func embeddingMap(_ list: SceneList, components: PrincipalComponents?) -> String {
+        let scenes = mappedScenes(list.scenes)
+        guard let pca = components else {
             return "<p class=\"note\">No map: it needs embeddings (not with --scorer ssim) and at least 3 non-transition scenes.</p>\n"
         }
         let points = scenes.map { pca.project($0.embedding!) }.map { (Double($0[0]), Double($0[1])) }

@@ -57,6 +57,8 @@ public final class OutputFolder {
     public let url: URL
     public let staging: URL
     private var committed = false
+    /// Staged files written by ``write(_:to:)`` and ``write(to:streaming:)``, not yet flushed to disk.
+    private var unflushed: [String] = []
     /// The folder did not exist before this run.
     private let created: Bool
     /// The tests' fault point, called after each entry moved into place.
@@ -124,14 +126,15 @@ public final class OutputFolder {
         return folder
     }
 
-    /// Writes a staged file.
+    /// Writes a staged file (flushed to disk with the others by ``commit(order:)``).
     public func write(_ bytes: some Sequence<UInt8>, to relativePath: String) throws(OutputError) {
         let target = staging.appendingPathComponent(relativePath)
         do {
-            try Data(bytes).write(to: target)
+            try writeUnflushed(Array(bytes), to: target.path)
         } catch {
             throw OutputError(path: url.appendingPathComponent(relativePath).path, reason: OutputFolder.reason(error))
         }
+        unflushed.append(target.path)
     }
 
     public func write(_ text: String, to relativePath: String) throws(OutputError) {
@@ -146,6 +149,7 @@ public final class OutputFolder {
         let fd = open(target.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw failure() }
         defer { close(fd) }
+        unflushed.append(target.path)
         try body { (text: String) throws(OutputError) in
             var text = text
             let written = text.withUTF8 { bytes in
@@ -174,6 +178,13 @@ public final class OutputFolder {
     /// - Throws: ``OutputError`` of kind `refused`, before anything moved, when an entry to replace or remove is an input
     ///   or holds one.
     public func commit(order: [String]) throws(OutputError) {
+        // The files written here reach the disk before their names can: all at once (the images are the checkpoint's
+        // own, flushed before they were linked here).
+        if let failed = flushToDisk(unflushed) {
+            throw OutputError(path: url.appendingPathComponent(String(failed.path.dropFirst(staging.path.count + 1))).path,
+                              reason: OutputFolder.reason(POSIXError(POSIXErrorCode(rawValue: failed.code) ?? .EIO)))
+        }
+        unflushed.removeAll()
         let fm = FileManager.default
         let staged = ((try? fm.contentsOfDirectory(atPath: staging.path)) ?? []).filter { $0 != ".replaced" }
         let names = order.filter(staged.contains) + staged.filter { !order.contains($0) }.sorted()
@@ -230,6 +241,14 @@ public final class OutputFolder {
     /// Why a file operation failed, as one short phrase (`permission denied`); also what `eval` says of a folder it cannot read.
     @_spi(Evaluation)
     public static func reason(_ error: any Error) -> String {
+        if let posix = error as? POSIXError {
+            switch posix.code {  // worded as Foundation's errors below
+            case .ENOSPC: return "no space left on device"
+            case .EACCES: return "permission denied"
+            case .EROFS: return "read-only file system"
+            default: return String(cString: strerror(posix.code.rawValue))
+            }
+        }
         let ns = error as NSError
         if ns.domain == NSCocoaErrorDomain {
             switch ns.code {

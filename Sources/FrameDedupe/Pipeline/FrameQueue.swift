@@ -84,3 +84,31 @@ final class Handoff<Value>: @unchecked Sendable {
     var value: Value
     init(_ value: Value) { self.value = value }
 }
+
+/// A value computed on a thread of its own from the moment it is made, for a step that needs it later: the step
+/// waits (``value``) only if the thread has not finished. For work at the end of an input, when the decoding and
+/// network threads have stopped and a core would otherwise be idle.
+final class ComputedAside<Value: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Value?
+    /// Whether the consumer waited already (only the consumer reads or writes it).
+    private var waited = false
+
+    init(name: String, _ compute: @escaping @Sendable () -> Value) {
+        let thread = Thread { [self] in
+            result = compute()
+            done.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// The value, once computed (waits for the thread the first time). From one thread only.
+    var value: Value {
+        if !waited {
+            done.wait()  // the thread wrote `result` before signalling
+            waited = true
+        }
+        return result!
+    }
+}

@@ -133,8 +133,10 @@ enum ResultFiles {
 }
 
 /// Writes `scenes.json`, `scenes.csv`, `clusters.json`, `clusters.csv`, the merge tree (`--dendrogram`) and
-/// `report.html` into the folder's staging area; `thumbnail` gives each scene's report thumbnail.
-func writeResultFiles(_ list: SceneList, into folder: OutputFolder, thumbnail: (Int) -> [UInt8]?) throws(OutputError) {
+/// `report.html` into the folder's staging area; `thumbnail` gives each scene's report thumbnail, `mapComponents` the
+/// report map's principal components when they were computed beforehand (``ReportWriter/mapComponents(_:)``).
+func writeResultFiles(_ list: SceneList, into folder: OutputFolder, thumbnail: (Int) -> [UInt8]?,
+                      mapComponents: (() -> PrincipalComponents?)? = nil) throws(OutputError) {
     let options = list.options
     try folder.write(to: ResultsLayout.scenesFile) { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in try SceneListWriter.writeJSON(list, emit) }
     try folder.write(SceneListWriter.csv(list), to: "scenes.csv")
@@ -153,7 +155,7 @@ func writeResultFiles(_ list: SceneList, into folder: OutputFolder, thumbnail: (
     }
     if options.report {
         try folder.write(to: "report.html") { (emit: (String) throws(OutputError) -> Void) throws(OutputError) in
-            try ReportWriter.write(list, thumbnail: thumbnail, emit)
+            try ReportWriter.write(list, thumbnail: thumbnail, mapComponents: mapComponents, emit)
         }
     }
 }

@@ -242,6 +242,8 @@ private final class SceneRun {
     private func results(scenes: [Scene], analysis a: Analysis) throws(RunError) -> SceneList {
         var clock = a.runClock
         clock.start()
+        // The report map's principal components need the scenes only: computed beside clustering and the images.
+        let mapComponents = folder != nil && options.report ? ComputedAside(name: "framededupe.map") { ReportWriter.mapComponents(scenes) } : nil
         var clusters = clusterScenes(scenes, options: options.clustering)
         clock.lap(.clustering)
         let diverse = collector.diverse
@@ -266,7 +268,7 @@ private final class SceneRun {
                              inputFile: inputFile, embeddingsReused: a.embeddingsReused)
         if let folder {
             do {
-                try writeResultFiles(list, into: folder, thumbnail: closedScenes.thumbnail)
+                try writeResultFiles(list, into: folder, thumbnail: closedScenes.thumbnail, mapComponents: mapComponents.map { aside in { aside.value } })
                 if a.interrupted, let checkpoint {
                     try checkpoint.sync()
                     keepCheckpoint = true  // --resume goes on from it

@@ -61,6 +61,8 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
     /// blocks: every 2 s, that took a 20-minute 360p run's bytes reaching the disk from 1.39 to 1.50 times its results
     /// (1.40 every 30 s; BENCHMARKS.md, "Bytes written against results").
     static let syncInterval: TimeInterval = 30
+    /// Images written (and renamed into place) since the last flush, not yet on disk (``writeImage(_:to:)``).
+    private var unflushedImages: [String] = []
     /// A resume may run the network on this many frames of the open scene again (about 2.5 s on one core) rather
     /// than the log holding their embeddings.
     static let recomputeBudget = 240
@@ -320,6 +322,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         }
         reader.close()
         loggedBytes += Int(fresh.size)
+        try flushImages()
         try fresh.sync()
         guard rename(newURL.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
         fresh.url = url
@@ -340,6 +343,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
             let offset = try log.append(kind: kind, payload)
             loggedBytes += 9 + payload.count
             if Date().timeIntervalSince(lastSync) >= Self.syncInterval {
+                try flushImages()
                 try log.sync()
                 lastSync = Date()
             }
@@ -349,19 +353,33 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         }
     }
 
-    /// Writes an image under the checkpoint folder: to a temporary name, then renamed, so a name that exists holds a whole image.
+    /// Writes an image under the checkpoint folder: to a temporary name, then renamed, so a name that exists holds a
+    /// whole image. It reaches the disk with the others written since the last flush (``flushImages()``), before the
+    /// log does, so a record on disk names only images on disk; the results link them only after that flush too.
     func writeImage(_ bytes: [UInt8], to url: URL) throws {
         let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial")
-        try Data(bytes).write(to: temporary)
+        try writeUnflushed(bytes, to: temporary.path)
         imageBytes += bytes.count
         faultPoint?(.image)
         guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        unflushedImages.append(url.path)
+    }
+
+    /// Flushes to disk, together, the images written since the last flush.
+    private func flushImages() throws(POSIXError) {
+        let paths = unflushedImages
+        unflushedImages.removeAll()
+        if let failed = flushToDisk(paths) {
+            unflushedImages = paths  // tried again at the next flush
+            throw POSIXError(POSIXErrorCode(rawValue: failed.code) ?? .EIO)
+        }
     }
 
     /// Hard-links (or copies) the images the results name (`keyframes/…`, `candidates/…`, relative paths) from the
     /// checkpoint into the output's staging folder, to be moved into place with the results. Images of an earlier
     /// run that no result names (a scene closed early by an interruption) stay behind.
     func stageImages(_ paths: [String], in folder: OutputFolder) throws(OutputError) {
+        do { try flushImages() } catch { throw OutputError(path: keyframes.path, reason: Self.reason(error)) }
         let fm = FileManager.default
         for path in paths {
             let parts = path.split(separator: "/").map(String.init)
@@ -379,7 +397,10 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
 
     /// Makes everything logged so far durable.
     func sync() throws(OutputError) {
-        do { try log.sync() } catch { throw OutputError(path: log.url.path, reason: Self.reason(error)) }
+        do {
+            try flushImages()
+            try log.sync()
+        } catch { throw OutputError(path: log.url.path, reason: Self.reason(error)) }
     }
 
     /// Removes the checkpoint (the results are complete, or the run failed).
