@@ -17,11 +17,13 @@ struct ProfileTests {
         #expect(lines.contains { $0.contains("encoding thread: encode images ") }, "stderr: \(run.stderr)")
         #expect(lines.contains { $0.contains("run thread: opening ") && $0.contains("network ") && $0.contains("scene stages") && $0.contains("clustering")
                 && $0.contains("results") && $0.contains("waiting for frames") }, "stderr: \(run.stderr)")
+        // The report map's principal components, beside clustering and the results.
+        #expect(lines.contains { $0.contains("report map thread: report map ") }, "stderr: \(run.stderr)")
 
         // Nothing written: no images to encode, no encoding thread; without --profile, no profile.
         let bare = try Fixtures.framededupe([clip, "--no-output", "--scorer", "ssim", "--profile", "--progress", "never"])
         #expect(bare.status == 0 && bare.stderr.contains("decoding thread: ") && !bare.stderr.contains("encoding thread")
-                && !bare.stderr.contains("network "), "stderr: \(bare.stderr)")
+                && !bare.stderr.contains("network ") && !bare.stderr.contains("report map"), "stderr: \(bare.stderr)")
         let quiet = try Fixtures.framededupe([clip, "--no-output", "--scorer", "ssim", "--progress", "never"])
         #expect(quiet.status == 0 && !quiet.stderr.contains("profile"), "stderr: \(quiet.stderr)")
     }

@@ -91,12 +91,17 @@ final class Handoff<Value>: @unchecked Sendable {
 final class ComputedAside<Value: Sendable>: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: Value?
+    private var threadClock = ThreadClock()
     /// Whether the consumer waited already (only the consumer reads or writes it).
     private var waited = false
 
-    init(name: String, _ compute: @escaping @Sendable () -> Value) {
+    /// - Parameter step: the step the thread's time is counted in (``clock``).
+    init(name: String, step: ThreadClock.Step, _ compute: @escaping @Sendable () -> Value) {
         let thread = Thread { [self] in
+            var clock = ThreadClock()
             result = compute()
+            clock.lap(step)
+            threadClock = clock
             done.signal()
         }
         thread.name = name
@@ -106,9 +111,15 @@ final class ComputedAside<Value: Sendable>: @unchecked Sendable {
     /// The value, once computed (waits for the thread the first time). From one thread only.
     var value: Value {
         if !waited {
-            done.wait()  // the thread wrote `result` before signalling
+            done.wait()  // the thread wrote `result` and its clock before signalling
             waited = true
         }
         return result!
+    }
+
+    /// The thread's time (waits for it, as ``value``).
+    var clock: ThreadClock {
+        _ = value
+        return threadClock
     }
 }

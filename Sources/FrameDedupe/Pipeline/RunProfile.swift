@@ -27,6 +27,8 @@ public struct ThreadClock: Sendable {
         case clustering = "clustering"
         /// Writing the results (`unique/`, `scenes.json`, the report) at the end.
         case results = "results"
+        /// The report map's principal components, at the end (a thread of its own, beside clustering and results).
+        case reportMap = "report map"
         /// A wait for the decoding thread's pictures (encoding thread).
         case waitingForPictures = "waiting for pictures"
         /// A wait for the next batch to embed (the network's second thread, ``NetworkWorker``).
@@ -96,8 +98,8 @@ public struct ThreadClock: Sendable {
 public struct RunProfile: Sendable {
     /// One thread's steps.
     public struct Thread: Sendable {
-        /// "decoding", "encoding", "run" (the thread that runs the network, the scene stages and the writes) or
-        /// "network" (the network's second thread, when it ran: see ``Embedder``).
+        /// "decoding", "encoding", "run" (the thread that runs the network, the scene stages and the writes),
+        /// "network" (the network's second thread, when it ran: see ``Embedder``) or "report map" (with a report).
         public let name: String
         public let clock: ThreadClock
     }

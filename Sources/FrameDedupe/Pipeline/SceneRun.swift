@@ -243,7 +243,7 @@ private final class SceneRun {
         var clock = a.runClock
         clock.start()
         // The report map's principal components need the scenes only: computed beside clustering and the images.
-        let mapComponents = folder != nil && options.report ? ComputedAside(name: "framededupe.map") { ReportWriter.mapComponents(scenes) } : nil
+        let mapComponents = folder != nil && options.report ? ComputedAside(name: "framededupe.map", step: .reportMap) { ReportWriter.mapComponents(scenes) } : nil
         var clusters = clusterScenes(scenes, options: options.clustering)
         clock.lap(.clustering)
         let diverse = collector.diverse
@@ -278,7 +278,8 @@ private final class SceneRun {
             } catch { throw .output(error) }
         }
         clock.lap(.results)
-        list.profile = RunProfile(threads: a.threads + [RunProfile.Thread(name: "run", clock: clock)], wall: ThreadClock.now() - started.wall,
+        let map = mapComponents.map { [RunProfile.Thread(name: "report map", clock: $0.clock)] } ?? []
+        list.profile = RunProfile(threads: a.threads + [RunProfile.Thread(name: "run", clock: clock)] + map, wall: ThreadClock.now() - started.wall,
                                   cpu: RunProfile.processCPU() - started.cpu)
         return list
     }
