@@ -14,6 +14,9 @@ wall times over the sum of ffmpeg's (the criterion's ratio), and the sums of med
 the CPU, the BLAS kernels and the load average at the start and at the end (other work on the machine shows as
 wall time, much less as CPU time); the fastest of the rounds is given beside the median, as the nearest to a quiet
 machine.
+`--stages` runs instead each build (`--binary`, then every `--compare`) with `run --profile`, interleaved, and writes
+the median CPU seconds of each step of the profile per clip: where the CPU time goes besides the network and libav's
+decoding (issue 19), per step and in all.
 Standard library only. scripts/bench-speed.py runs it as part of the whole speed suite and imports
 `timed`, `machine` and `write_section` from it.
 """
@@ -80,6 +83,70 @@ def write_section(path, name, body, heading, writer):
     open(path, "w").write(text)
 
 
+STEP = re.compile(r"([A-Za-z+/ ]+?) (\d+\.\d+) s \(\d+%(?:, CPU (\d+\.\d+) s)?\)")
+
+
+def profile(cmd):
+    """CPU seconds of one `run --profile`: {"process": all threads, (thread, step): the thread's CPU in that step}."""
+    err = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True).stderr
+    out = {}
+    for line in err.splitlines():
+        total = re.search(r"profile: [\d.]+ s wall, ([\d.]+) s CPU in all threads", line)
+        if total:
+            out["process"] = float(total.group(1))
+        thread = re.search(r": +([a-z ]+) thread: (.*)$", line)
+        if thread:
+            for step, _, cpu in STEP.findall(thread.group(2)):
+                out[(thread.group(1).strip(), step.strip())] = float(cpu or 0)
+    return out
+
+
+# The profile's steps, grouped as BENCHMARKS.md names them: the network, image encoding and the rest (ours besides them).
+NETWORK = {("run", "network"), ("network", "network")}
+ENCODING = {("encoding", "encode images")}
+REST_PARTS = [("demuxing, sampler lumas and thumbnails (decoding thread)", [("decoding", "demux+decode")]),
+              ("hashes, SSIM luma, quality, bars", [("decoding", "hashes/SSIM luma")]),
+              ("scale for the network", [("decoding", "scale for network")]),
+              ("opening", [("run", "opening")]),
+              ("scene stages", [("run", "scene stages")]),
+              ("writes", [("run", "writes")]),
+              ("clustering", [("run", "clustering")]),
+              ("results", [("run", "results")]),
+              ("report map (its thread)", [("report map", "report map")])]
+
+
+def stages(args, clips, builds, out):
+    """The `--stages` table: per clip and build, the median over the rounds of each group's CPU seconds."""
+    rows = []
+    for clip in clips:
+        runs = {label: [] for label, _ in builds}
+        for _ in range(args.rounds):
+            for label, binary in builds:
+                runs[label].append(profile([binary, "run", clip, "-q", "--force", "-o", out, "--fps", "2", "--profile"]))
+        for label, _ in builds:
+            def median(keys):
+                return statistics.median(sum(r.get(k, 0) for k in keys) for r in runs[label])
+            process = statistics.median(r["process"] for r in runs[label])
+            libav = statistics.median(r["process"] - sum(v for k, v in r.items() if k != "process") for r in runs[label])
+            parts = [median(keys) for _, keys in REST_PARTS]
+            rest = statistics.median(sum(r.get(k, 0) for _, keys in REST_PARTS for k in keys) for r in runs[label])
+            rows.append((os.path.basename(clip), label, process, libav, median(NETWORK), median(ENCODING), rest, parts))
+            print(f"{os.path.basename(clip):20} {label:10} CPU {process:5.2f} s  libav {libav:5.2f}  network {median(NETWORK):5.2f}"
+                  f"  encode {median(ENCODING):5.2f}  rest {rest:5.2f}  (" + ", ".join(f"{n} {v:.2f}" for (n, _), v in zip(REST_PARTS, parts)) + ")",
+                  flush=True)
+    table = ["| clip | build | all CPU | libav decoding | network | encode images | **the rest** | "
+             + " | ".join(n for n, _ in REST_PARTS) + " |",
+             "|---|---|" + "---:|" * (5 + len(REST_PARTS))]
+    table += [f"| {c} | {b} | {p:.2f} | {l:.2f} | {n:.2f} | {e:.2f} | **{r:.2f}** | " + " | ".join(f"{v:.2f}" for v in parts) + " |"
+              for c, b, p, l, n, e, r, parts in rows]
+    for label, _ in builds:
+        mine = [r for r in rows if r[1] == label]
+        table.append(f"| **all {len(clips)} clips** | {label} | {sum(r[2] for r in mine):.2f} | {sum(r[3] for r in mine):.2f} | "
+                     f"{sum(r[4] for r in mine):.2f} | {sum(r[5] for r in mine):.2f} | **{sum(r[6] for r in mine):.2f}** | "
+                     + " | ".join(f"{sum(r[7][i] for r in mine):.2f}" for i in range(len(REST_PARTS))) + " |")
+    return table
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("clips", nargs="*")
@@ -94,6 +161,8 @@ def main():
     ap.add_argument("--defaults-only", action="store_true", help="only ffmpeg decode-only and framededupe with the defaults (and --compare builds)")
     ap.add_argument("--mixed", action="store_true", help="the clips of scripts/make-mixed-bench-clips.sh (issue 19's mixed real set)")
     ap.add_argument("--heading", help="the section's heading when it is new")
+    ap.add_argument("--stages", action="store_true",
+                    help="instead of timing, run each build with run --profile and write the median CPU seconds of each step")
     args = ap.parse_args()
     if not os.access(args.binary, os.X_OK):
         sys.exit(f"bench-decode: {args.binary} missing: run 'swift build -c release' first")
@@ -103,6 +172,26 @@ def main():
     clips = args.clips or subprocess.run([os.path.join(ROOT, maker)], check=True, capture_output=True, text=True).stdout.split()
     out = tempfile.mkdtemp(prefix="bench-decode-")
     noted = machine(args.binary)
+    if args.stages:
+        builds = [("new", args.binary)] + [tuple(spec.partition("=")[::2]) for spec in args.compare]
+        table = stages(args, clips, builds, out)
+        shutil.rmtree(out, ignore_errors=True)
+        noted += f", {os.getloadavg()[0]:.2f} at the end"
+        if args.no_write:
+            return
+        command = (f"python3 scripts/bench-decode.py --stages{' --mixed' if args.mixed else ''} --rounds {args.rounds} --section {args.section}"
+                   f"{''.join(f' --compare {c}' for c in args.compare)}{'' if args.binary == default_binary else f' --binary {args.binary}'}"
+                   f"{''.join(' ' + c for c in args.clips)}")
+        body = "\n".join([
+            f"Machine: {noted}; {args.rounds} interleaved round{'s' if args.rounds > 1 else ''}, medians; {time.strftime('%Y-%m-%d')}.",
+            "", f"Command: `{command}`.", "", *table, "",
+            "CPU seconds (user + system) of one run per clip, medians; `new` is `--binary`. \"libav decoding\" is the process's CPU"
+            " time outside every step of the profile (mostly libavcodec's own threads); \"network\" the run's thread and the"
+            " network's second thread; \"the rest\" the sum of the columns after it, each a step of `--profile` (one thread's CPU in it).",
+        ])
+        write_section(args.benchmarks, args.section, body, args.heading or f"CPU per step ({args.section})", "scripts/bench-decode.py --stages")
+        print(f"wrote {args.benchmarks}")
+        return
     variants = [
         ("ffmpeg -vf fps=2 -f null (decode only)", lambda c: ["ffmpeg", "-nostdin", "-v", "error", "-i", c, "-vf", "fps=2", "-f", "null", "-"]),
         ("framededupe --scorer ssim (SSIM scenes + keyframes)", lambda c: [args.binary, c, "-q", "--force", "-o", out, "--scorer", "ssim"]),
