@@ -6,7 +6,7 @@ import Foundation
 /// here, 36 of them for a minute of video's keyframes).
 /// - Throws: the `errno` of the failing call, as a `POSIXError`.
 func writeUnflushed(_ bytes: [UInt8], to path: String) throws(POSIXError) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)  // as Data.write(to:): the umask applies
     guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
     var done = 0
     let failure: Int32? = bytes.withUnsafeBytes { raw in
