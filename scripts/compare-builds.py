@@ -52,7 +52,7 @@ What is normalised, and why (everything else must be byte-identical):
   - SQLite index files (*.db) are compared through a dump of their rows (SELECTs in rowid order) with the
     ISO 8601 timestamps replaced: the index records when each video was added and when its approximate
     index was built (wall clock). The database files' bytes are not compared. The index made with
-    `index add -j 2` stores videos in the order they finish: in its dump the "id" and "video" columns are
+    `index add -j 2` stores videos in the order they finish: in its dump the "id", "video" and "scene" columns are
     masked and the rows sorted; in its `index stats --json` the "database_bytes" value is masked (it counts
     the write-ahead log, whose size depends on how the two threads' reads and writes interleaved).
 The raw captures are kept beside the normalised ones (*.raw, not compared).
@@ -234,7 +234,7 @@ def dump_database(path, unordered):
             for row in cursor.fetchall():
                 cells = []
                 for column, v in zip(columns, row):
-                    if unordered and column in ("id", "video"):
+                    if unordered and column in ("id", "video", "scene"):
                         cells.append(f"{column}=<order added>")
                     elif isinstance(v, bytes):
                         cells.append("blob:" + hashlib.sha256(v).hexdigest())
