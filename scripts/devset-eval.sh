@@ -14,7 +14,9 @@
 # the sealed part beside it, untouched, once the choice is made.
 #
 # --split all (default) runs every clip and prints three tables: tune, sealed, all. --split tune or
-# --split sealed runs and scores that part only. Each clip's results go to $RESULTS/<clip>/ (default
+# --split sealed runs and scores that part only. The tune part holds v3's tune twins of the sealed part's failures
+# (index.json "set": "v3", clips twin-*); when it does, the tune part is also scored without them ("tune-old",
+# the 33 tune clips of v1 and v2) and alone ("tune-twins"), in tables of their own before the part's. Each clip's results go to $RESULTS/<clip>/ (default
 # .cache/devset-results/); the scores go to $RESULTS/eval-<part>.json ($REPORT, if set, gets the last
 # table's JSON). A part is scored through a temporary truth folder of symbolic links to its truth
 # files. Other arguments are passed to `framededupe run` (e.g. --scorer ssim). Environment:
@@ -37,11 +39,13 @@ case $split in tune|sealed|all) ;; *) echo "devset-eval: --split $split: expecte
 [ -f "$devset/index.json" ] || { echo "devset-eval: no dev set in $devset; run 'python3 scripts/make-devset.py'" >&2; exit 1; }
 mkdir -p "$results"
 
-# The truth files of a part, one a line (all: every clip in index.json).
+# The truth files of a part, one a line (all: every clip in index.json; tune-old / tune-twins: the tune clips of
+# v1 and v2 / of v3).
 part() {
     python3 -c 'import json, sys
+p, _, sub = sys.argv[2].partition("-")
 for c in json.load(open(sys.argv[1]))["clips"]:
-    if sys.argv[2] == "all" or c.get("split", "tune") == sys.argv[2]:
+    if (p == "all" or c.get("split", "tune") == p) and (not sub or (c.get("set") == "v3") == (sub == "twins")):
         print(c["truth"])' "$devset/index.json" "$1"
 }
 
@@ -59,6 +63,12 @@ score() {
     "$bin" eval --truth-dir "$tmp/$1" --tolerance "${TOLERANCE:-0.5}" ${TOLERANCE_FRAMES:+--tolerance-frames "$TOLERANCE_FRAMES"} \
         --report "$results/eval-$1.json" "$results"
 }
+if [ "$split" != sealed ] && [ -n "$(part tune-twins)" ]; then
+    score tune-old
+    echo
+    score tune-twins
+    echo
+fi
 if [ "$split" = all ]; then
     score tune
     echo
