@@ -21,7 +21,7 @@
 # table's JSON). A part is scored through a temporary truth folder of symbolic links to its truth
 # files. Other arguments are passed to `framededupe run` (e.g. --scorer ssim). Environment:
 # FRAMEDEDUPE (the binary, default .build/release/framededupe), DEVSET (default .cache/devset),
-# RESULTS, REPORT, TOLERANCE (default 0.5), TOLERANCE_FRAMES (frame-exact scoring: e.g. 1 for one frame either way
+# RESULTS, REPORT, SCORE_ONLY (set: score the results already in RESULTS, run nothing), TOLERANCE (default 0.5), TOLERANCE_FRAMES (frame-exact scoring: e.g. 1 for one frame either way
 # of each clip's frame rate; clips of variable frame rate then use TOLERANCE, which should be set too, e.g. 0.05).
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,7 +51,7 @@ for c in json.load(open(sys.argv[1]))["clips"]:
 
 for truth in $(part "$split"); do
     clip=$(basename "$truth" .truth.json)
-    "$bin" run "$devset/$clip" -o "$results/$clip" --quiet "$@"
+    [ -n "${SCORE_ONLY:-}" ] || "$bin" run "$devset/$clip" -o "$results/$clip" --quiet "$@"
 done
 
 tmp=$(mktemp -d)

@@ -45,7 +45,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # signal name, direction: +1 when larger means "copy", -1 when smaller does.
 SIGNALS = [("cosine", -1), ("grid", -1), ("inliers", +1), ("inlier_ratio", +1), ("coverage", +1), ("span", +1),
-           ("cell_coverage", +1)]
+           ("cell_coverage", +1), ("inlier_distance", -1)]
 
 
 def run(cmd, **kw):
@@ -227,7 +227,8 @@ def main():
     json.dump(request, open(request_path, "w"))
     if not (args.reuse and os.path.exists(request["out"])):
         env = dict(os.environ, FRAMEDEDUPE_GEOMETRY_PAIRS=request_path)
-        run(["swift", "test", "--filter", "GeometryPairsTool"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+        run(["swift", "test", "--filter", "GeometryPairsTool"] + os.environ.get("SWIFT_TEST_ARGS", "").split(), cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL)
     results = json.load(open(request["out"]))
     by_pair = {(r["a"], r["b"]): r for r in results["pairs"]}
 
