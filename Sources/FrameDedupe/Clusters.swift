@@ -237,7 +237,7 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
                     verifiedPairs += 1
                 }
             }
-            if let match, match.isDecisive {  // else (low texture) the grids decide, if any
+            if let match, match.isDecisive {  // else (low texture, few matches) the grids decide, if any
                 if d <= options.threshold, !match.isCopy {
                     values[k] = 1
                     vetoed += 1

@@ -97,7 +97,7 @@ struct GeometryPairsTool {
                 "matches": result.matches, "inliers": result.inliers, "inlier_ratio": result.inlierRatio,
                 "coverage_a": result.coverageA, "coverage_b": result.coverageB, "coverage": result.coverage,
                 "span_a": result.spanA, "span_b": result.spanB, "span": min(result.spanA, result.spanB),
-                "cell_coverage": result.cellCoverage,
+                "cell_coverage": result.cellCoverage, "inlier_distance": result.inlierDistance,
                 "mirrored": result.mirrored, "is_copy": result.isCopy,
             ]
             for g in [3, 5, 6, 8] {

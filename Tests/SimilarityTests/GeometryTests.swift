@@ -379,6 +379,26 @@ struct GeometryRoomAndTextTests {
     }
 }
 
+extension GeometryRoomAndTextTests {
+    /// One window of text in a dark theme and in a light one (its negative; the dev set's tune twin of the sealed
+    /// scrolling-text failure has such a pair): both are rich in keypoints, yet they share almost no mutual match (the
+    /// descriptors compare brightness, which the theme inverts). The verdict decides such a pair — a copy of pictures
+    /// this textured has its matches in the hundreds — and says it is no copy, so that the 3×3 grids, to which two
+    /// pages of text look alike, do not decide it; a picture with few keypoints still leaves the verdict undecided.
+    @Test func aDarkAndALightWindowOfOneTextAreDecisivelyApart() throws {
+        let extractor = LocalFeatureExtractor(), verifier = GeometricVerifier()
+        let dark = extractor.features(of: try Self.still("text-clustering.png", "text-a", "crop=640:360:0:0"))
+        let light = extractor.features(of: try Self.still("text-clustering.png", "text-a-light", "crop=640:360:0:0,negate"))
+        let themes = verifier.verify(dark, light)
+        #expect(themes.matches < GeometricVerifier.decisiveMatches, "\(themes)")
+        #expect(themes.keypoints >= GeometricVerifier.texturedKeypoints, "\(themes)")
+        #expect(themes.isDecisive && !themes.isCopy, "\(themes)")
+        let sparse = extractor.features(of: try Self.still("sintel-rocks-a.jpg", "sintel-rocks-a-blurred", "gblur=sigma=6"))
+        let few = verifier.verify(sparse, light)
+        #expect(few.keypoints < GeometricVerifier.texturedKeypoints && few.matches < GeometricVerifier.decisiveMatches && !few.isDecisive, "\(few)")
+    }
+}
+
 // MARK: - Black bars against ffmpeg's cropdetect
 
 @Suite("Black bars as cropdetect finds them", .temporaryFolders)
