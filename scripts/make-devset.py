@@ -577,11 +577,27 @@ def assemble(clip, paths, sizes, workdir, ffver):
     return tshots, ttrans, float(L)
 
 
-def recipe_of(clip, ffver):
+def recipe_hash(r):
+    """SHA-256 of a recipe as sorted JSON (fractions written as "n/d")."""
     def enc(o):
         if isinstance(o, Fraction):
             return f"{o.numerator}/{o.denominator}"
         raise TypeError(o)
+    return hashlib.sha256(json.dumps(r, sort_keys=True, default=enc).encode()).hexdigest()
+
+
+def derived_closure(srcs):
+    """The DERIVED entries behind the sources `srcs`, derived-from-derived included: {id: recipe}."""
+    derived = {}
+    todo = [s for s in srcs if s in DERIVED]
+    while todo:
+        d = todo.pop()
+        derived[d] = DERIVED[d]
+        todo += [b for b in DERIVED[d][0] if b in DERIVED and b not in derived]
+    return derived
+
+
+def recipe_of(clip, ffver):
     srcs = sorted({s["src"] for s in clip["items"][0::2]})
     r = {"v": RECIPE_VERSION, "clip": {k: v for k, v in clip.items() if not k.startswith("_")},
          "out": out_args(clip), "sources": {s: SOURCES[s][1] for s in srcs}, "ffmpeg": ffver,
@@ -589,7 +605,7 @@ def recipe_of(clip, ffver):
          # the code that turns a recipe into ffmpeg commands is part of the recipe
          "code": [inspect.getsource(f) for f in (transform_filter, shot_graph, render_shot, assemble)]
          + [CODECS, BITEXACT]}
-    return hashlib.sha256(json.dumps(r, sort_keys=True, default=enc).encode()).hexdigest()
+    return recipe_hash(r)
 
 
 # ---------------------------------------------------------------- verification
@@ -877,7 +893,7 @@ def build_derived(k, paths, ddir, ffver):
 
 
 def roots(src):
-    """The original sources behind a (possibly derived) source id."""
+    """The original sources behind a (possibly derived) source id; a rendered source (v3) is its own."""
     if src in DERIVED:
         return sorted({r for b in DERIVED[src][0] for r in roots(b)})
     return [src]
@@ -1362,28 +1378,10 @@ def clips_v3():
     return C
 
 
-def roots_v3(src):
-    """The original sources behind a source id, rendered sources included."""
-    if src in RENDERED:
-        return [src]
-    if src in DERIVED:
-        return sorted({r for b in DERIVED[src][0] for r in roots_v3(b)})
-    return [src]
-
-
 def recipe_v3(clip, ffver):
-    def enc(o):
-        if isinstance(o, Fraction):
-            return f"{o.numerator}/{o.denominator}"
-        raise TypeError(o)
     srcs = sorted({s["src"] for s in clip["items"][0::2]})
-    derived = {}
-    todo = [s for s in srcs if s in DERIVED]
-    while todo:
-        d = todo.pop()
-        derived[d] = DERIVED[d]
-        todo += [b for b in DERIVED[d][0] if b in DERIVED and b not in derived]
-    rs = sorted({r for s in srcs for r in roots_v3(s)})
+    derived = derived_closure(srcs)
+    rs = sorted({r for s in srcs for r in roots(s)})
     sha = {r: (FETCHABLE[r]["sha256"] if r in FETCHABLE else
                RENDERED[r] if r in RENDERED else SOURCES[r][1]) for r in rs}
     r = {"v": RECIPE_VERSION, "v3": 1, "clip": {k: v for k, v in clip.items() if k != "_out"}, "out": out_args(clip),
@@ -1391,7 +1389,7 @@ def recipe_v3(clip, ffver):
          "code": [inspect.getsource(f) for f in (transform_filter, shot_graph, render_shot, assemble, build_derived,
                                                  render_scene)]
          + [CODECS, BITEXACT]}
-    return hashlib.sha256(json.dumps(r, sort_keys=True, default=enc).encode()).hexdigest()
+    return recipe_hash(r)
 
 
 # ---------------------------------------------------------------- v2: labels, split, copies
@@ -1495,24 +1493,15 @@ def annotate(truth, clip):
 
 
 def recipe_v2(clip, ffver):
-    def enc(o):
-        if isinstance(o, Fraction):
-            return f"{o.numerator}/{o.denominator}"
-        raise TypeError(o)
     srcs = sorted({s["src"] for s in clip["items"][0::2]})
-    derived = {}
-    todo = [s for s in srcs if s in DERIVED]
-    while todo:
-        d = todo.pop()
-        derived[d] = DERIVED[d]
-        todo += [b for b in DERIVED[d][0] if b in DERIVED and b not in derived]
+    derived = derived_closure(srcs)
     rs = sorted({r for s in srcs for r in roots(s)})
     sha = {r: (SOURCES_V2[r]["sha256"] if r in SOURCES_V2 else SOURCES[r][1]) for r in rs}
     r = {"v": RECIPE_VERSION, "v2": 1, "clip": {k: v for k, v in clip.items() if k != "_out"}, "out": out_args(clip),
          "sources": sha, "derived": derived, "ffmpeg": ffver, "font": os.path.isfile(FONT),
          "code": [inspect.getsource(f) for f in (transform_filter, shot_graph, render_shot, assemble, build_derived)]
          + [CODECS, BITEXACT]}
-    return hashlib.sha256(json.dumps(r, sort_keys=True, default=enc).encode()).hexdigest()
+    return recipe_hash(r)
 
 
 def source_info(k):
@@ -1630,7 +1619,7 @@ def main():
             log(f"skipping {clip['name']}: encoder {enc_name} missing")
             continue
         srcs = sorted({s["src"] for s in clip["items"][0::2]})
-        rs = sorted({r for s in srcs for r in roots_v3(s)})
+        rs = sorted({r for s in srcs for r in roots(s)})
         lacking = [r for r in rs if r not in paths
                    and not (r in RENDERED and all(t in paths for t in RENDERED[r]["textures"].values()))]
         if lacking:
