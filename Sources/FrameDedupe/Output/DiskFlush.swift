@@ -8,20 +8,24 @@ import Foundation
 func writeUnflushed(_ bytes: [UInt8], to path: String) throws(POSIXError) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o666)  // as Data.write(to:): the umask applies
     guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-    var done = 0
-    let failure: Int32? = bytes.withUnsafeBytes { raw in
-        while done < raw.count {
-            let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
-            done += n
-        }
-        return nil
-    }
+    let failure = bytes.withUnsafeBytes { writeWhole($0, to: fd) }
     let closed = close(fd) == 0 ? nil : errno
     if let code = failure ?? closed { throw POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO) }
+}
+
+/// Writes all of `bytes` to `fd` (again after a short write or EINTR); the `errno` of the failing `write`, nil when all
+/// were written.
+func writeWhole(_ bytes: UnsafeRawBufferPointer, to fd: Int32) -> Int32? {
+    var done = 0
+    while done < bytes.count {
+        let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return errno
+        }
+        done += n
+    }
+    return nil
 }
 
 /// Flushes the files at `paths` to disk (`fsync`), several at once: the file system then commits them together,

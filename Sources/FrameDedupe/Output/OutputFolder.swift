@@ -152,19 +152,7 @@ public final class OutputFolder {
         unflushed.append(target.path)
         try body { (text: String) throws(OutputError) in
             var text = text
-            let written = text.withUTF8 { bytes in
-                var done = 0
-                while done < bytes.count {
-                    let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        return false
-                    }
-                    done += n
-                }
-                return true
-            }
-            if !written { throw failure() }
+            if text.withUTF8({ writeWhole(UnsafeRawBufferPointer($0), to: fd) }) != nil { throw failure() }
         }
     }
 
