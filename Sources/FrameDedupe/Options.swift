@@ -35,6 +35,9 @@ public struct DedupeOptions: Sendable {
     /// A frame unchanged since the last frame the network saw takes that frame's embedding instead of a network
     /// call (``UnchangedFrameRule``); nil: every sampled frame goes through the network.
     public var unchangedFrames: UnchangedFrameRule? = UnchangedFrameRule()
+    /// Which sampled frames go through the network: every one, or only those near a cut decision the pixels leave
+    /// open (``NetworkFrames/cascade``, ``NetworkGate``). Applies to `run` (and `tune`), not to `embed`.
+    public var networkFrames: NetworkFrames = .all
     /// Image format of exported keyframes.
     public var imageFormat: StillImageFormat = .jpg
     /// Longest side of exported images in pixels; nil keeps the video's size.

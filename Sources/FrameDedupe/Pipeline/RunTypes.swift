@@ -56,6 +56,8 @@ public struct SceneList: Sendable {
     /// Sampled frames that took the embedding of an unchanged frame before them instead of a network call
     /// (``UnchangedFrameRule``); nil when the network did not run.
     public var embeddingsReused: Int? = nil
+    /// Sampled frames the pixels-first cascade kept off the network (``Embedder/skippedCount``); nil unless it ran.
+    public var embeddingsSkipped: Int? = nil
     /// Where the run's time went, per thread and step (nil for results read back from a folder).
     public var profile: RunProfile? = nil
 }

@@ -152,6 +152,8 @@ private final class SceneRun {
         let interrupted: Bool
         /// ``Embedder/reusedCount``, when the network ran.
         let embeddingsReused: Int?
+        /// ``Embedder/skippedCount``, when the cascade ran.
+        let embeddingsSkipped: Int?
         /// Where the decoding and encoding threads spent their time.
         var threads: [RunProfile.Thread] = []
         /// Where this thread spent its time while the input was read.
@@ -167,7 +169,8 @@ private final class SceneRun {
         let source = FrameSource(reader: reader!, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
                                  networkInput: options.networkInput, images: collector.images?.export, capacity: frameQueueCapacity(options))
         reader = nil
-        let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames)
+        let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames,
+                                                 frames: options.networkFrames)
         embedder.store = checkpoint
         if overlapsBatches(options, source: source) { embedder.framesWaiting = { source.framesWaiting } }
         if let restart { embedder.neededFrom = restart.position - 1 }
@@ -214,7 +217,8 @@ private final class SceneRun {
                 end = min(end, lastSeconds + frameInterval)
             }
             analysis = Analysis(video: finished.info, counts: finished.counts, warnings: finished.warnings, end: end, interrupted: interrupted,
-                                embeddingsReused: network == nil ? nil : embedder.reusedCount)
+                                embeddingsReused: network == nil ? nil : embedder.reusedCount,
+                                embeddingsSkipped: network == nil || options.networkFrames == .all ? nil : embedder.skippedCount)
             collector.logClose = nil  // the scenes closed at the end are not logged: the results follow at once
             clock.start()
             return end
@@ -265,7 +269,7 @@ private final class SceneRun {
         if a.interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", a.end)) }
         var list = SceneList(video: a.video, options: options, frames: collector.frames, scenes: scenes, clusters: clusters,
                              counts: a.counts, warnings: warnings, end: a.end, uniqueImages: unique, complete: !a.interrupted,
-                             inputFile: inputFile, embeddingsReused: a.embeddingsReused)
+                             inputFile: inputFile, embeddingsReused: a.embeddingsReused, embeddingsSkipped: a.embeddingsSkipped)
         if let folder {
             do {
                 try writeResultFiles(list, into: folder, thumbnail: closedScenes.thumbnail, mapComponents: mapComponents.map { aside in { aside.value } })

@@ -22,7 +22,7 @@ extension ScenesFile {
             width: v.width, height: v.height, timeBase: "\(v.timeBase.numerator)/\(v.timeBase.denominator)",
             startTime: v.startSeconds, duration: v.duration, analysedUntil: list.end, samplingFPS: rate,
             decode: list.options.reader.decode.rawValue, options: AnalysisOptionsRecord(list.options),
-            counts: DecodeCountsEntry(list.counts, embeddingsReused: list.embeddingsReused), warnings: list.warnings, complete: list.complete, frames: frames,
+            counts: DecodeCountsEntry(list.counts, embeddingsReused: list.embeddingsReused, embeddingsSkipped: list.embeddingsSkipped), warnings: list.warnings, complete: list.complete, frames: frames,
             scenes: list.scenes.map { SceneEntry($0, cluster: list.clusters.clusterOfScene[$0.id]) },
             transitions: Transition.of(frames: list.frames, scenes: list.scenes, clusterOfScene: list.clusters.clusterOfScene))
     }
@@ -61,9 +61,10 @@ extension ScenesFile {
 }
 
 extension DecodeCountsEntry {
-    public init(_ counts: DecodeCounts, embeddingsReused: Int? = nil) {
+    public init(_ counts: DecodeCounts, embeddingsReused: Int? = nil, embeddingsSkipped: Int? = nil) {
         self.init(packets: counts.packets, sampledFrames: counts.sampledFrames, corruptPackets: counts.corruptPackets,
-                  corruptFrames: counts.corruptFrames, framesBehind: counts.framesBehind, embeddingsReused: embeddingsReused)
+                  corruptFrames: counts.corruptFrames, framesBehind: counts.framesBehind, embeddingsReused: embeddingsReused,
+                  embeddingsSkipped: embeddingsSkipped)
     }
 }
 

@@ -99,11 +99,18 @@ public struct DecodeCountsEntry: Codable, Sendable, Equatable {
     /// Sampled frames unchanged since the last frame the network saw (``UnchangedFrameRule``), which took its
     /// embedding instead of a network call; nil (`null`) without the network, and absent from files written before it was counted.
     public var embeddingsReused: Int? = nil
+    /// Sampled frames whose cut decisions the pixels settled (`--network-frames cascade`, ``NetworkGate``): no network
+    /// call, the last embedded frame's embedding as a stand-in; absent unless the cascade ran.
+    public var embeddingsSkipped: Int? = nil
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case packets, sampledFrames = "sampled_frames", corruptPackets = "corrupt_packets", corruptFrames = "corrupt_frames"
-        case framesBehind = "frames_behind", embeddingsReused = "embeddings_reused"
+        case framesBehind = "frames_behind", embeddingsReused = "embeddings_reused", embeddingsSkipped = "embeddings_skipped"
     }
+}
+
+extension DecodeCountsEntry: JSONWritingRules {
+    static var membersOmittedWhenAbsent: Set<String> { ["embeddings_skipped"] }
 }
 
 /// One sampled frame in `scenes.json`'s `frames`: where it is, its scene and cluster, and every score that

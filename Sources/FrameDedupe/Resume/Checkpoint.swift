@@ -191,6 +191,8 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
             // More OpenBLAS threads split the network's sums differently: the last bits of embeddings change.
             lines.append("blas threads \(options.linearAlgebraThreads)")
             lines.append("unchanged frames " + (options.unchangedFrames?.description ?? "embedded"))
+            // Which frames the network sees moves embeddings (stand-ins) and so scenes: an older run starts again.
+            if options.networkFrames == .cascade { lines.append("network frames " + NetworkGate.description) }
         }
         return lines.joined(separator: "\n")
     }

@@ -64,9 +64,10 @@ public struct SimilarityScorer: FrameScorer {
             scores.ssimToReference = distance == 0 ? nil : similarity(frame, reference)
             scores.ssimToPrevious = FrameSignals.hashDistance(frame, previous) == 0 ? nil : similarity(frame, previous)
         }
-        if kind.usesEmbedding, let e = frame.embedding {
-            scores.embeddingToReference = reference.embedding.map { Double(e.cosineDistance(to: $0)) }
-            scores.embeddingToPrevious = previous.embedding.map { Double(e.cosineDistance(to: $0)) }
+        // A stand-in embedding (``FrameSignals/embeddingIsStandIn``) measures no change.
+        if kind.usesEmbedding, let e = frame.embedding, !frame.embeddingIsStandIn {
+            scores.embeddingToReference = reference.embeddingIsStandIn ? nil : reference.embedding.map { Double(e.cosineDistance(to: $0)) }
+            scores.embeddingToPrevious = previous.embeddingIsStandIn ? nil : previous.embedding.map { Double(e.cosineDistance(to: $0)) }
         }
         return scores
     }

@@ -128,7 +128,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 }
                 // A frame that passes for a transition (far more change than the scene's recent frames) and that the picture
                 // comes back from within a flash's length is a flash, like one the model took for a cut.
-                if cutKind == nil, !isFlash, context?.flashStart == nil, let next, let change = SceneBoundaryRule.change(s),
+                if cutKind == nil, !isFlash, context?.flashStart == nil, let next, let change = measuredChange(s),
                    isTransition(change: change, embeddings: s.embeddingToPrevious != nil),
                    let span = flash(at: f, previous: previous, next: next, evidence: evidence) {
                     transition = true
@@ -142,7 +142,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 // transition led to; else the next shot, reached at the largest step between the samples (one step
                 // carrying half of them: a cut) or where half of their change was done. Only against a recent level
                 // of the scene: right after a cut, fast motion is no evidence of anything.
-                if cutKind == nil, !isFlash, !skipsLevel, lastCut?.isGradual != true, next != nil, recentLevel != nil, let change = SceneBoundaryRule.change(s),
+                if cutKind == nil, !isFlash, !skipsLevel, lastCut?.isGradual != true, next != nil, recentLevel != nil, let change = measuredChange(s),
                    isTransition(change: change, embeddings: s.embeddingToPrevious != nil), Self.settles(evidence) || Self.isNoBlend(evidence) {
                     if previousTransition {
                         skipsLevel = true
@@ -205,10 +205,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 scene.frameCount += 1
                 open = scene
                 // The frame that ends a dissolve spread over two pairs of samples changed from a blend: no transition, no level.
-                if !skipsLevel, let change = SceneBoundaryRule.change(s), isTransition(change: change, embeddings: s.embeddingToPrevious != nil) {
+                if !skipsLevel, let change = measuredChange(s), isTransition(change: change, embeddings: s.embeddingToPrevious != nil) {
                     transition = true
                 }
-                if !transition, !skipsLevel, let change = SceneBoundaryRule.change(s) {
+                if !transition, !skipsLevel, let change = measuredChange(s) {
                     record(change, at: f.seconds)
                 }
             }
@@ -306,8 +306,16 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     }
 
     private func embeddingChange(_ a: FrameSignals, _ b: FrameSignals) -> Double? {
-        guard scorer.kind.usesEmbedding, let u = a.embedding, let v = b.embedding else { return nil }
+        guard scorer.kind.usesEmbedding, let u = a.embedding, let v = b.embedding, !a.embeddingIsStandIn, !b.embeddingIsStandIn else { return nil }
         return Double(u.cosineDistance(to: v))
+    }
+
+    /// The frame's change from the previous one (``SceneBoundaryRule/change(_:)``), nil when embeddings are scored
+    /// and one of the two frames' is a stand-in (``FrameSignals/embeddingIsStandIn``): then the change is not measured
+    /// on the scale of the scene's others.
+    private func measuredChange(_ s: FrameScores) -> Double? {
+        guard !scorer.kind.usesEmbedding || s.embeddingToPrevious != nil else { return nil }
+        return SceneBoundaryRule.change(s)
     }
 
     /// 1 − SSIM at the SSIM scale inside the frames' black bars (``FrameSignals/comparableLuma(_:_:)``): 0 for

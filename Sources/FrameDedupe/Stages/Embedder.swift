@@ -76,6 +76,12 @@ public struct UnchangedFrameRule: Sendable, Equatable {
 /// it skipped computes that batch's frames again, as they were computed together. Holds one batch (and, in a
 /// resumed run, until its first needed batch, the network inputs of the anchor's batch).
 ///
+/// With ``NetworkFrames/cascade`` (`--network-frames cascade`), a ``NetworkGate`` decides from the pixels, two frames
+/// after each frame arrives, whether it needs the network; a frame that does not takes its anchor's embedding as a
+/// stand-in (``FrameSignals/embeddingIsStandIn``, counted in ``skippedCount``) unless it is unchanged since its anchor
+/// (then it counts in ``reusedCount``, its embedding no stand-in). The decisions too are made for every frame from
+/// the input's start, in a resumed run as well, so its batches are the same. It then holds two frames more.
+///
 /// Two batches at once: with ``framesWaiting`` set and the network on one thread, a full batch goes to a second
 /// thread (``NetworkWorker``) when the frames after it are already waiting (at least a batch of them) and that
 /// thread is free; the next batch is then embedded here at the same time, and both are handed on in order once
@@ -113,6 +119,18 @@ public final class Embedder<Attachment>: FrameStage {
     /// Frames that took their anchor's embedding instead of a network call (in a resumed run, counted from the
     /// input's start as in an uninterrupted one).
     public private(set) var reusedCount = 0
+    /// Frames the gate kept off the network (``NetworkGate``), with their anchor's embedding as a stand-in; counted
+    /// like ``reusedCount`` (a frame unchanged since its anchor counts there, not here).
+    public private(set) var skippedCount = 0
+    /// Which frames need the network, decided from the pixels (`--network-frames cascade`); nil: every frame.
+    private var gate: NetworkGate?
+    /// The frames whose need is not decided yet (the gate looks two frames ahead), each with whether the pair ending
+    /// at it is open.
+    private var undecided: [(frame: NetworkFrame<Attachment>, open: Bool)] = []
+    /// Whether the pair ending at the frame before the first undecided one is open.
+    private var lastPairOpen = true
+    /// The time of the last frame that needed the network.
+    private var lastNeededSeconds: Double?
     /// Wall-clock and CPU seconds spent in the network and in the unchanged-frame checks on the embedder's thread
     /// (for a run's profile).
     public private(set) var networkSeconds = (wall: 0.0, cpu: 0.0)
@@ -149,37 +167,79 @@ public final class Embedder<Attachment>: FrameStage {
     /// The batches collected and not yet handed on: at most the one the second thread embeds.
     private var pending: [Pending] = []
 
-    public init(network: EfficientNetLite?, batchSize: Int, unchanged: UnchangedFrameRule? = nil) {
+    public init(network: EfficientNetLite?, batchSize: Int, unchanged: UnchangedFrameRule? = nil, frames: NetworkFrames = .all) {
         self.network = network
         self.batchSize = max(1, batchSize)
         self.unchanged = unchanged
+        self.networkFrames = frames
+        if frames == .cascade { gate = NetworkGate() }
     }
+
+    /// Which frames go through the network.
+    public let networkFrames: NetworkFrames
 
     deinit { worker?.stop() }
 
-    public var heldFrames: Int { framesWaiting == nil ? batchSize : 2 * batchSize }
+    public var heldFrames: Int { (framesWaiting == nil ? batchSize : 2 * batchSize) + (gate == nil ? 0 : 2) }
 
     public func process<E: Error>(_ input: Input, emit: (Output) throws(E) -> Void) throws(E) {
         guard network != nil else { return try emit(input.frame) }
+        guard gate != nil else { return try admit(input, needed: true, emit: emit) }
+        let start = (ThreadClock.now(), ThreadClock.threadCPU())
+        let open = gate!.isOpen(pairEndingAt: input.frame.signals)
+        timed(since: start)
+        undecided.append((input, open))
+        if undecided.count == 3 { try decideFirst(emit: emit) }
+    }
+
+    public func finish<E: Error>(end: Double, emit: (Output) throws(E) -> Void) throws(E) {
+        // The pairs after the input's last frames do not exist: they are open, so the last two frames need the network.
+        while !undecided.isEmpty {
+            let (frame, open) = undecided.removeFirst()
+            lastPairOpen = open
+            lastNeededSeconds = frame.frame.signals.seconds
+            try admit(frame, needed: true, emit: emit)
+        }
+        if !batch.isEmpty { try flush(emit: emit) }
+        try handOnPending(emit: emit)
+        workerClock = worker?.stop()
+        worker = nil
+    }
+
+    /// Decides whether the first undecided frame needs the network (``NetworkGate``: a pair from the one ending at the
+    /// frame before it to the one ending two frames after it is open, or ``NetworkGate/keepSeconds`` passed since the
+    /// last frame that needed it) and passes it on.
+    private func decideFirst<E: Error>(emit: (Output) throws(E) -> Void) throws(E) {
+        let (frame, open) = undecided.removeFirst()
+        let seconds = frame.frame.signals.seconds
+        let needed = lastPairOpen || open || undecided.contains { $0.open } || frame.frame.signals.endsInput
+            || lastNeededSeconds.map { seconds - $0 >= NetworkGate.keepSeconds } ?? true
+        lastPairOpen = open
+        if needed { lastNeededSeconds = seconds }
+        try admit(frame, needed: needed, emit: emit)
+    }
+
+    /// Adds a frame to the batch: through the network when it is `needed` and changed since the last frame the network
+    /// saw, else with that frame's embedding (unchanged, or a stand-in).
+    private func admit<E: Error>(_ input: Input, needed: Bool, emit: (Output) throws(E) -> Void) throws(E) {
+        var input = input
         let start = (ThreadClock.now(), ThreadClock.threadCPU())
         let isUnchanged = unchanged.map { rule in anchor.map { rule.isUnchanged(input.frame.signals, since: $0) } ?? false } ?? false
         timed(since: start)
-        if isUnchanged {
+        if isUnchanged || (!needed && anchor != nil) {
             sources.append(sources.indices.last { sources[$0] == $0 } ?? -1)
-            reusedCount += 1
+            if isUnchanged {
+                reusedCount += 1
+            } else {
+                skippedCount += 1
+                input.frame.signals.embeddingIsStandIn = true
+            }
         } else {
             sources.append(batch.count)
             anchor = input.frame.signals
         }
         batch.append(input)
         if batch.count == batchSize { try flush(emit: emit) }
-    }
-
-    public func finish<E: Error>(end: Double, emit: (Output) throws(E) -> Void) throws(E) {
-        if !batch.isEmpty { try flush(emit: emit) }
-        try handOnPending(emit: emit)
-        workerClock = worker?.stop()
-        worker = nil
     }
 
     /// Starts embedding the collected batch (on the second thread, or here) and hands on what is done.

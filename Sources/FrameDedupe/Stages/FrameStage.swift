@@ -21,6 +21,10 @@ public struct FrameSignals: Sendable {
     public let quality: PictureQuality
     /// The network's embedding (nil when the scorer does not use it).
     public internal(set) var embedding: Embedding?
+    /// The frame did not go through the network: the pixels settled its cut decisions (``NetworkGate``, `--network-frames
+    /// cascade`), and `embedding` is the last embedded frame's, a stand-in for the scene's mean and the outputs. The cut
+    /// rules measure no embedding change from or to it.
+    public internal(set) var embeddingIsStandIn = false
     /// The luma as a tiny thumbnail (``Thumbnail``), to compare with the frames decoded before it.
     public let thumbnail: LumaImage?
     /// The frames decoded since the previous sampled frame, as thumbnails (``SampledFrame/intermediateFrames``).

@@ -27,6 +27,11 @@ struct NetworkOptions: ParsableArguments {
         valueName: "ssim[,bits]|off", visibility: .hidden))
     var unchangedFrames: String?
 
+    @Option(help: ArgumentHelp(
+        "Which sampled frames go through the network: 'all', or 'cascade' (only those near a cut decision the pixels leave open; the others take the last embedded frame's embedding).",
+        valueName: "all|cascade", visibility: .hidden))
+    var networkFrames: NetworkFrames = .all
+
     /// ``unchangedFrames`` read: nil when not given, `.some(nil)` for off.
     private var unchangedFrameRule: UnchangedFrameRule?? {
         get throws {
@@ -54,6 +59,7 @@ struct NetworkOptions: ParsableArguments {
         options.batchSize = batch
         options.linearAlgebraThreads = blasThreads
         if let rule = try? unchangedFrameRule { options.unchangedFrames = rule }
+        options.networkFrames = networkFrames
     }
 }
 
@@ -74,3 +80,4 @@ extension NetworkOptions {
 
 extension EfficientNetVariant: ExpressibleByArgument {}
 extension NetworkInput: ExpressibleByArgument {}
+extension NetworkFrames: ExpressibleByArgument {}
