@@ -36,8 +36,13 @@ public struct DedupeOptions: Sendable {
     /// call (``UnchangedFrameRule``); nil: every sampled frame goes through the network.
     public var unchangedFrames: UnchangedFrameRule? = UnchangedFrameRule()
     /// Which sampled frames go through the network: every one, or only those near a cut decision the pixels leave
-    /// open (``NetworkFrames/cascade``, ``NetworkGate``). Applies to `run` (and `tune`), not to `embed`.
-    public var networkFrames: NetworkFrames = .all
+    /// open (``NetworkFrames/cascade``, ``NetworkGate``; the default, issue 19). Applies to `run` (and `tune`), not to
+    /// `embed`.
+    public var networkFrames: NetworkFrames = .cascade
+
+    /// Which frames go through the network in this run: ``networkFrames``, except with key frames only
+    /// (`--decode keyframes`), where no frames are decoded between the samples for the gate to read: every frame.
+    var networkFramesInEffect: NetworkFrames { reader.decode == .keyframes ? .all : networkFrames }
     /// Image format of exported keyframes.
     public var imageFormat: StillImageFormat = .jpg
     /// Longest side of exported images in pixels; nil keeps the video's size.

@@ -7,10 +7,15 @@ import Testing
 struct NetworkGateTests {
     @Test func theCheckpointIdentityNamesTheRule() {
         var options = DedupeOptions()
+        #expect(options.networkFrames == .cascade, "the default")
+        options.networkFrames = .all
         let all = Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options)
         options.networkFrames = .cascade
         let cascade = Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options)
         #expect(all != cascade && cascade.contains("network frames cascade model") && !all.contains("network frames"))
+        options.reader.decode = .keyframes
+        #expect(!Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options).contains("network frames"), "key frames only: every frame")
+        options.reader.decode = .all
         options.scorer = .ssim
         #expect(!Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options).contains("network frames"), "no network: nothing to name")
     }

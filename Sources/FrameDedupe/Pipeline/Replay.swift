@@ -13,7 +13,7 @@ import Similarity
     if !options.scorer.usesEmbedding { network = nil }
     let source = try openFrames(input: input, options: options, network: network)
     var frames: [FrameSignals] = []
-    try runStages(Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames, frames: options.networkFrames), inputs: { () throws(RunError) -> NetworkFrame<FrameImages?>? in
+    try runStages(Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames, frames: options.networkFramesInEffect), inputs: { () throws(RunError) -> NetworkFrame<FrameImages?>? in
         do throws(DecoderError) { return try source.next() } catch { throw .input(input, error) }
     }, end: { () throws(RunError) -> Double in 0 }, into: { (frame: StageFrame<FrameImages?>) throws(RunError) in frames.append(frame.signals) })
     return (frames, source.finishedReader.endOfLastFrame ?? frames.last?.seconds ?? 0)

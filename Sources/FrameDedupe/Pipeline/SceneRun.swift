@@ -170,7 +170,7 @@ private final class SceneRun {
                                  networkInput: options.networkInput, images: collector.images?.export, capacity: frameQueueCapacity(options))
         reader = nil
         let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames,
-                                                 frames: options.networkFrames)
+                                                 frames: options.networkFramesInEffect)
         embedder.store = checkpoint
         if overlapsBatches(options, source: source) { embedder.framesWaiting = { source.framesWaiting } }
         if let restart { embedder.neededFrom = restart.position - 1 }
@@ -218,7 +218,7 @@ private final class SceneRun {
             }
             analysis = Analysis(video: finished.info, counts: finished.counts, warnings: finished.warnings, end: end, interrupted: interrupted,
                                 embeddingsReused: network == nil ? nil : embedder.reusedCount,
-                                embeddingsSkipped: network == nil || options.networkFrames == .all ? nil : embedder.skippedCount)
+                                embeddingsSkipped: network == nil || options.networkFramesInEffect == .all ? nil : embedder.skippedCount)
             collector.logClose = nil  // the scenes closed at the end are not logged: the results follow at once
             clock.start()
             return end

@@ -192,7 +192,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
             lines.append("blas threads \(options.linearAlgebraThreads)")
             lines.append("unchanged frames " + (options.unchangedFrames?.description ?? "embedded"))
             // Which frames the network sees moves embeddings (stand-ins) and so scenes: an older run starts again.
-            if options.networkFrames == .cascade { lines.append("network frames " + NetworkGate.description) }
+            if options.networkFramesInEffect == .cascade { lines.append("network frames " + NetworkGate.description) }
         }
         return lines.joined(separator: "\n")
     }
