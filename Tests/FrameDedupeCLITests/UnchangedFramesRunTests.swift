@@ -3,13 +3,15 @@ import Testing
 import _FrameDedupeTestSupport
 
 /// Frames unchanged since the last frame the network saw take its embedding (issue 19, part 2): counted in the
-/// summary line and in scenes.json, and a run killed and resumed gives the same results.
+/// summary line and in scenes.json, and a run killed and resumed gives the same results. With every frame offered
+/// to the network (`--network-frames all`): the default cascade keeps other frames off it too (its own tests,
+/// `NetworkCascadeRunTests`).
 @Suite("Unchanged frames skip the network", .temporaryFolders)
 struct UnchangedFramesRunTests {
     @Test func threeStillsCostThreeNetworkCalls() throws {
         let clip = try Fixtures.threeStills().path
         let out = Fixtures.temporaryFolder("stills").appendingPathComponent("out")
-        let run = try Fixtures.framededupe([clip, "-o", out.path, "--batch", "2", "--keep", "diverse"])
+        let run = try Fixtures.framededupe([clip, "-o", out.path, "--batch", "2", "--network-frames", "all", "--keep", "diverse"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         #expect(run.stderr.contains("25 frames → 3 scenes → 2 clusters") && run.stderr.contains("; 22 unchanged frames took an earlier frame's embedding; "),
                 "stderr: \(run.stderr)")
@@ -22,8 +24,8 @@ struct UnchangedFramesRunTests {
         // computes again as it was computed.
         let clean = try OutputCheck.snapshot(out)
         let killed = Fixtures.temporaryFolder("stills").appendingPathComponent("killed")
-        _ = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=image:3", Fixtures.binary.path, clip, "-o", killed.path, "--batch", "2", "--keep", "diverse", "-q"])
-        let resumed = try BoundedRun(Fixtures.binary.path, [clip, "-o", killed.path, "--batch", "2", "--keep", "diverse", "--resume"])
+        _ = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=image:3", Fixtures.binary.path, clip, "-o", killed.path, "--batch", "2", "--network-frames", "all", "--keep", "diverse", "-q"])
+        let resumed = try BoundedRun(Fixtures.binary.path, [clip, "-o", killed.path, "--batch", "2", "--network-frames", "all", "--keep", "diverse", "--resume"])
         #expect(resumed.status == 0 && resumed.stderr.contains("resuming: 2 scenes closed up to 8.000 s kept, 0 frames' embeddings kept"),
                 "stderr: \(resumed.stderr)")
         #expect(try OutputCheck.snapshot(killed) == clean, "resumed results differ from a clean run's")
@@ -62,10 +64,10 @@ struct UnchangedFramesRunTests {
         let clip = Fixtures.sample("shots-360p.mp4").path
         let folder = Fixtures.temporaryFolder("budget")
         let clean = folder.appendingPathComponent("clean"), killed = folder.appendingPathComponent("killed")
-        #expect(try Fixtures.framededupe([clip, "-o", clean.path, "--batch", "2", "-q"]).status == 0)
+        #expect(try Fixtures.framededupe([clip, "-o", clean.path, "--batch", "2", "--network-frames", "all", "-q"]).status == 0)
         _ = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=image:2", "FRAMEDEDUPE_CHECKPOINT_RECOMPUTE=4", Fixtures.binary.path, clip,
-                            "-o", killed.path, "--batch", "2", "-q"])
-        let resumed = try BoundedRun(Fixtures.binary.path, [clip, "-o", killed.path, "--batch", "2", "--resume"])
+                            "-o", killed.path, "--batch", "2", "--network-frames", "all", "-q"])
+        let resumed = try BoundedRun(Fixtures.binary.path, [clip, "-o", killed.path, "--batch", "2", "--network-frames", "all", "--resume"])
         #expect(resumed.status == 0 && resumed.stderr.contains("resuming: 1 scenes closed up to 3.000 s kept, 6 frames' embeddings kept"),
                 "stderr: \(resumed.stderr)")
         #expect(try OutputCheck.snapshot(killed) == OutputCheck.snapshot(clean), "resumed results differ from a clean run's")
