@@ -26,6 +26,8 @@ struct CutSignalsTool {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: devset.appendingPathComponent("index.json"))) as! [String: Any]
         var options = DedupeOptions()
+        // Every frame's own embedding (no stand-ins of the cascade): the cut models are fitted on real changes.
+        options.networkFrames = .all
         guard try options.sample(asToolVariableSays: "FRAMEDEDUPE_CUT_SIGNALS_SAMPLING") else { return }
         let network = try loadNetwork(options)
         let ssim = StructuralSimilarity()

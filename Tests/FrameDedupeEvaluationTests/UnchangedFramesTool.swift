@@ -23,6 +23,7 @@ struct UnchangedFramesTool {
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: devset.appendingPathComponent("index.json"))) as! [String: Any]
         var options = DedupeOptions()
         options.unchangedFrames = nil  // every frame's own embedding
+        options.networkFrames = .all
         guard try options.sample(asToolVariableSays: "FRAMEDEDUPE_UNCHANGED_FRAMES_SAMPLING") else { return }
         let network = try loadNetwork(options)
         let ssim = StructuralSimilarity()
