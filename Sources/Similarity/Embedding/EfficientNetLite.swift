@@ -253,6 +253,7 @@ public final class EmbeddingLane: @unchecked Sendable {
         if let workspace, workspace.capacity >= batch.count {
             w = workspace
         } else {
+            workspace = nil  // freed before the larger one is made: never both at once
             w = network.makeWorkspace(for: batch.count)
             workspace = w
         }

@@ -62,6 +62,7 @@ extension EfficientNetLite {
     func workspace(for n: Int, part: Int) -> Workspace {
         while workspaces.count <= part { workspaces.append(nil) }
         if let workspace = workspaces[part], workspace.capacity >= n { return workspace }
+        workspaces[part] = nil  // freed before the larger one is made: never both at once
         let created = makeWorkspace(for: n)
         workspaces[part] = created
         return created
