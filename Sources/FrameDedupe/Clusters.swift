@@ -37,6 +37,13 @@ public struct ClusterOptions: Sendable, Equatable {
     /// same in the keyframes of several scenes of the input with different content (``StaticGraphics``: tickers,
     /// score bugs, station marks), so that shared graphics are no evidence of a copy.
     public var ignoreStaticGraphics: Bool = true
+    /// With ``geometricCheck``: a pair whose keyframes are not geometric copies is verified again on the scenes'
+    /// other moments (``Scene/momentFeatures``: the end of each scene farther from its keyframe, unless still), each
+    /// picture of one scene against each of the other's (keyframe against keyframe excepted), and is a copy when one of
+    /// these is: the keyframes of two copies of a moving shot may show moments no transform maps onto each other, while
+    /// two of their moments do (issue 17, BENCHMARKS.md "Copies of moving shots inside a clip"). At most 3 more
+    /// verifications a pair, only for the pairs verified anyway (``verifiedNeighbours``).
+    public var verifiesMoments: Bool = true
     /// Mean per-cell cosine distance of the 3×3 feature grids above which two scenes are look-alikes, not copies.
     /// Measured on real frames (`Fixtures.variantsClip`): a frame and its 5% crop, +15% brightness, mirror
     /// and low-bitrate re-encode are within 0.017–0.168 of each other (the better of direct and mirrored);
@@ -216,10 +223,24 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
     var values = distances.values
     let n = members.count
     var features = members.map(\.features)
+    // Each scene's other moments (its pictures besides the keyframe), when verified.
+    var moments: [[LocalFeatures]] = members.map { options.verifiesMoments && $0.features != nil ? $0.momentFeatures : [] }
     var verified: [Set<Int>] = []
     if geometric {
         if options.ignoreStaticGraphics {
-            features = StaticGraphics.removingStatic(features) { i, j in Double(distances[i, j]) > options.copyRadius }
+            let pictures = moments.enumerated().flatMap { i, m in m.map { (scene: i, features: $0) } }
+            let different = { (i: Int, j: Int) in Double(distances[i, j]) > options.copyRadius }
+            if pictures.isEmpty {
+                features = StaticGraphics.removingStatic(features, differentContent: different)
+            } else {
+                let stripped = StaticGraphics.removingStatic(features, pictures: pictures, differentContent: different)
+                features = stripped.scenes
+                var next = 0
+                for i in moments.indices {
+                    moments[i] = Array(stripped.pictures[next..<(next + moments[i].count)])
+                    next += moments[i].count
+                }
+            }
         }
         verified = verificationNeighbours(distances, options: options)
     }
@@ -235,6 +256,10 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
                 if verified[i].contains(j) || verified[j].contains(i) {
                     match = verifier.verify(a, b, mirror: options.mirroredMatch)
                     verifiedPairs += 1
+                    if !(match!.isDecisive && match!.isCopy), !moments[i].isEmpty || !moments[j].isEmpty,
+                       let copy = momentCopy([a] + moments[i], [b] + moments[j], verifier: verifier, mirror: options.mirroredMatch) {
+                        match = copy
+                    }
                 }
             }
             if let match, match.isDecisive {  // else (low texture, few matches) the grids decide, if any
@@ -252,6 +277,19 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
         }
     }
     return (CondensedDistances(count: members.count, values: values), vetoed, joined, verifiedPairs)
+}
+
+/// The first decisive copy among the pairs of pictures of two scenes (`a` of the earlier scene, `b` of the later,
+/// each its keyframe first, then its other moments), the keyframes' pair left out (verified already): a's pictures
+/// in order against b's in order. Nil when no pair is a copy.
+func momentCopy(_ a: [LocalFeatures], _ b: [LocalFeatures], verifier: GeometricVerifier, mirror: Bool) -> GeometricMatch? {
+    for (i, x) in a.enumerated() {
+        for (j, y) in b.enumerated() where i > 0 || j > 0 {
+            let match = verifier.verify(x, y, mirror: mirror)
+            if match.isDecisive, match.isCopy { return match }
+        }
+    }
+    return nil
 }
 
 /// For each scene, the scenes it is verified against: its ``ClusterOptions/verifiedNeighbours`` nearest among

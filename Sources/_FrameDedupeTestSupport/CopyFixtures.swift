@@ -60,6 +60,35 @@ extension Fixtures {
     }
 }
 
+/// Copies of a moving shot at other moments (issue 17): a fast pan (128 pixels a second across a 320×180 window,
+/// scaled to 640×360) over the coffee cup photograph of `shots-360p.mp4` (slowly zooming, from 0 s), and its mirror
+/// image along the same path a second later, so that their keyframes may show views far apart on the path while the
+/// end of one and the start of the other show the same view; with the same pan over the photograph's top and bottom
+/// halves as look-alikes that never overlap, and the bottle and the rocket between them.
+extension Fixtures {
+    /// What each 1.5 s shot of ``movingCopiesClip()`` shows; the same name before the first "/" is the same content.
+    public static let movingCopiesClipScenes = ["P/pan over the middle band, 0-1.5 s", "Y/bottle", "U/pan over the top half", "R/rocket",
+                                                "D/pan over the bottom half", "Y/bottle", "P/pan over the middle band, 1-2.5 s, mirrored"]
+    /// (start in `shots-360p.mp4`, filter) of each shot of ``movingCopiesClip()``, 1.5 s each.
+    static let movingCopiesClipShots: [(seconds: Double, filter: String)] = [
+        (0, pan(y: 90, delay: 0)), (3, "null"), (0, pan(y: 0, delay: 0)), (6.5, "null"), (0, pan(y: 180, delay: 0)), (3, "null"),
+        (0, pan(y: 90, delay: 1) + ",hflip"),
+    ]
+
+    /// A 320×180 window at height `y` moving right 128 pixels a second, `delay` seconds along its path at the start.
+    static func pan(y: Int, delay: Double) -> String { "crop=320:180:x=128*(t+\(delay)):y=\(y),scale=640:360" }
+
+    /// The seven shots of ``movingCopiesClipScenes``, 1.5 s each with hard cuts, 640×360, lossless (FFV1), 25 fps.
+    public static func movingCopiesClip() throws -> URL {
+        let shots = sample("shots-360p.mp4").path
+        let inputs = movingCopiesClipShots.flatMap { ["-ss", "\($0.seconds)", "-t", "1.5", "-i", shots] }
+        let graph = movingCopiesClipShots.enumerated().map { "[\($0.offset):v]setpts=PTS-STARTPTS,\($0.element.filter),setsar=1,format=yuv420p[v\($0.offset)]" }
+            .joined(separator: ";") + ";" + movingCopiesClipShots.indices.map { "[v\($0)]" }.joined()
+            + "concat=n=\(movingCopiesClipShots.count):v=1[out]"
+        return try ffmpegFixture("moving-copies.mkv", [inputs + ["-filter_complex", graph, "-map", "[out]", "-r", "25", "-c:v", "ffv1", "-f", "matroska", "{out}"]])
+    }
+}
+
 /// Static graphics (issue 17): the same broadcast graphics (a lower third of blocks, a bottom strip and a station mark
 /// cut from a photograph) on different real pictures, and one picture with and without them.
 extension Fixtures {

@@ -117,6 +117,7 @@ struct ClosedScenesTests {
     @Test func keyframeStateLeftOutOfTheLogIsHeld() throws {
         let (scenes, images) = try Self.realScenes()
         #expect(scenes.allSatisfy { $0.keyframeLuma != nil && $0.features != nil })
+        #expect(scenes.contains { !$0.momentFeatures.isEmpty }, "the pans have other moments")
         final class Log: LoggedScenes {
             var held: [Int: Scene] = [:]
             func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)? { held[id].map { ($0, nil) } }
@@ -128,12 +129,14 @@ struct ClosedScenesTests {
             closed.append(scene, thumbnail: images[scene.id])
             let record = SceneCheckpoint(position: 1, transition: false, records: [], reclassified: [], scene: scene, diverse: [],
                                          thumbnail: images[scene.id], cutHistory: []).withoutKeyframeState()
-            #expect(record.scene.features == nil && record.scene.keyframeLuma == nil && record.thumbnail == nil)
-            #expect(record.recomputed == KeyframeRecipe(featureArea: scene.features?.active, thumbnail: true))
+            #expect(record.scene.features == nil && record.scene.keyframeLuma == nil && record.thumbnail == nil && record.scene.momentFeatures.isEmpty)
+            #expect(record.recomputed == KeyframeRecipe(featureArea: scene.features?.active, thumbnail: true, momentFrames: scene.momentFrames))
             log.held[scene.id] = record.scene
             closed.logged(scene.id, holding: KeyframeState(of: scene, thumbnail: images[scene.id]))
         }
-        #expect(closed.heldBytes == scenes.reduce(0) { $0 + $1.keyframeLuma!.pixels.count + 73 * $1.features!.count + images[$1.id]!.count })
+        #expect(closed.heldBytes == scenes.reduce(0) {
+            $0 + $1.keyframeLuma!.pixels.count + 73 * ($1.features!.count + $1.momentFeatures.reduce(0) { $0 + $1.count }) + images[$1.id]!.count
+        })
         #expect(try closed.whole() == scenes)
         for scene in scenes { #expect(closed.thumbnail(scene.id) == images[scene.id], "scene \(scene.id)") }
     }

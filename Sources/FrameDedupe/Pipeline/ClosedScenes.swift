@@ -70,6 +70,7 @@ import Similarity
                 stripped.keyframeLuma = nil
                 stripped.keyframeVector = nil
                 stripped.features = nil
+                stripped.momentFeatures = []
                 light.append(stripped)
                 places.append(Place(offset: offset, size: record.count, thumbnailSize: thumbnail?.count ?? -1))
                 return
@@ -95,6 +96,7 @@ import Similarity
         light[i].keyframeLuma = nil
         light[i].keyframeVector = nil
         light[i].features = nil
+        light[i].momentFeatures = []
         thumbnailsInMemory[id] = nil
         inLog.insert(i)
     }
@@ -120,6 +122,7 @@ import Similarity
             if let state = held[light[i].id] {
                 scenes[i].keyframeLuma = state.luma
                 scenes[i].features = state.features
+                scenes[i].momentFeatures = state.moments
             }
         }
         for (i, place) in places.enumerated() {
@@ -146,29 +149,35 @@ import Similarity
     }
 }
 
-/// What a closed scene's keyframe alone gives it: its luma at the SSIM scale (``Scene/keyframeLuma``), its local
-/// features (``Scene/features``) and its report thumbnail, some 37 KB at 500 keypoints, exactly what a resumed run
-/// computes again from the same decoded frame.
+/// What a closed scene's keyframe and its other moments give it: its luma at the SSIM scale (``Scene/keyframeLuma``),
+/// its local features (``Scene/features``), its report thumbnail, some 37 KB at 500 keypoints, and its other moments'
+/// local features (``Scene/momentFeatures``, up to 36 KB each), exactly what a resumed run computes again from the
+/// same decoded frames.
 struct KeyframeState {
     var luma: LumaImage?
     var features: LocalFeatures?
     var thumbnail: [UInt8]?
+    var moments: [LocalFeatures] = []
 
     /// This state of a scene whole and its thumbnail.
     init(of scene: Scene, thumbnail: [UInt8]?) {
         luma = scene.keyframeLuma
         features = scene.features
         self.thumbnail = thumbnail
+        moments = scene.momentFeatures
     }
 
-    init(luma: LumaImage?, features: LocalFeatures?, thumbnail: [UInt8]?) {
+    init(luma: LumaImage?, features: LocalFeatures?, thumbnail: [UInt8]?, moments: [LocalFeatures] = []) {
         self.luma = luma
         self.features = features
         self.thumbnail = thumbnail
+        self.moments = moments
     }
 
     /// About the memory it takes: its pixels, its keypoints (73 bytes each, ``LocalFeatures``) and its thumbnail.
-    var bytes: Int { (luma?.pixels.count ?? 0) + 73 * (features?.count ?? 0) + (thumbnail?.count ?? 0) }
+    var bytes: Int {
+        (luma?.pixels.count ?? 0) + 73 * ((features?.count ?? 0) + moments.reduce(0) { $0 + $1.count }) + (thumbnail?.count ?? 0)
+    }
 }
 
 /// Where closed scenes are logged whole (the checkpoint's log).

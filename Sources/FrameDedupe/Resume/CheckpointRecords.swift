@@ -14,7 +14,7 @@ struct SceneCheckpoint: Codable {
     let records: [FrameRecord]
     /// Frames of the closed scene found to be transition frames (by index), marked before the opening frame was recorded.
     let reclassified: [Int]
-    /// The scene; without its keyframe's luma and local features when ``recomputed`` says how a resume makes them again.
+    /// The scene; without its keyframe's luma and local features (and its other moments') when ``recomputed`` says how a resume makes them again.
     let scene: Scene
     /// Its `--keep diverse` frames.
     let diverse: [DiverseFrame]
@@ -48,9 +48,11 @@ struct SceneCheckpoint: Codable {
         var light = scene
         light.keyframeLuma = nil
         light.features = nil
+        light.momentFeatures = []
         return SceneCheckpoint(position: position, transition: transition, records: records, reclassified: reclassified, scene: light,
                                diverse: diverse, thumbnail: nil, cutHistory: cutHistory,
-                               recomputed: KeyframeRecipe(featureArea: scene.features?.active, thumbnail: thumbnail != nil))
+                               recomputed: KeyframeRecipe(featureArea: scene.features?.active, thumbnail: thumbnail != nil,
+                                                          momentFrames: scene.momentFrames))
     }
 
     /// Replays the close onto `restored`, as the pipeline made it.
@@ -82,6 +84,8 @@ struct KeyframeRecipe: Codable, Equatable {
     let featureArea: PictureRect?
     /// Whether it had a report thumbnail.
     let thumbnail: Bool
+    /// The frames its other moments' local features were taken from (``Scene/momentFrames``), inside `featureArea`.
+    var momentFrames: [Int] = []
 }
 
 /// A whole batch of network embeddings (vector and 3×3 grid, exactly as computed), by its first frame's position.

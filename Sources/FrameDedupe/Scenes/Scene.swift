@@ -69,6 +69,13 @@ public struct Scene: Sendable, Equatable, Codable {
     /// inside black bars), for geometric verification (``GeometricVerifier``): 20–37 KB a scene; nil without an
     /// analysis luma.
     public internal(set) var features: LocalFeatures?
+    /// The local features of another moment of the scene than its keyframe (``SceneMoments``: the end of the scene
+    /// farther from the keyframe, unless sampled sparsely or still), taken inside the same area as ``features``: a copy
+    /// of a moving shot is verified on these too (``ClusterOptions/verifiesMoments``), since its keyframe may show
+    /// another moment. Empty without ``features``, for a still, one-frame or sparsely sampled scene.
+    public internal(set) var momentFeatures: [LocalFeatures] = []
+    /// The sampled frames (by ``FrameRecord/index``) ``momentFeatures`` were taken from, in the same order.
+    public internal(set) var momentFrames: [Int] = []
     /// The scene's picture inside letterbox, pillarbox or windowbox bars, in the pixels of its decoded frames (and of its
     /// keyframe image): the union of its frames' (``BlackBarDetector/activePicture(of:limit:)``); the whole frame
     /// without bars; nil when unknown (no frame with content).

@@ -21,6 +21,9 @@ public final class KeyframePicker<Attachment>: FrameStage {
     public typealias Output = SceneEvent<Attachment>
 
     public var maximumCandidates = 16
+    /// Also take the local features of another moment of the scene (``SceneMoments``, ``Scene/momentFeatures``), for
+    /// the geometric verification of copies of a moving shot whose keyframes show other moments of it.
+    public var momentPictures = true
     public var exemplarChoice = ExemplarChoice()
     /// The first frames of a scene kept whole in case it turns out to be a gradual transition's middle: at least
     /// ``GradualTransitionDetector/maximumFrames`` + 1.
@@ -136,6 +139,13 @@ public final class KeyframePicker<Attachment>: FrameStage {
         if let luma = chosen.signals.analysisLuma {
             scene.features = extractor.features(of: luma, active: bars.active(keyframe: chosen.signals))
             scene.activeArea = bars.activeArea(keyframe: chosen.signals)
+            if momentPictures, !transition, let area = scene.features?.active {
+                if let frame = SceneMoments.moment(candidates.map(\.signals), keyframe: index, stride: candidateStride, ssim: ssim),
+                   let features = extractor.momentFeatures(of: frame, area: area) {
+                    scene.momentFeatures.append(features)
+                    scene.momentFrames.append(frame.index)
+                }
+            }
         }
         var closed = ClosedScene(scene: scene, keyframe: chosen, candidates: candidates, reclassifiedFrames: ended.gradualTransitionFrames)
         closed.cutHistory = ended.cutHistory
@@ -246,5 +256,44 @@ struct SceneBars {
         let whole = PictureRect(width: luma.width, height: luma.height)
         guard !mixedSizes, (width, height) == (luma.width, luma.height) else { return keyframe.content ?? whole }
         return union ?? whole
+    }
+}
+
+/// The other moment of a scene whose local features are kept besides its keyframe's (``Scene/momentFeatures``), for
+/// the geometric verification of copies of a moving shot (issue 17): the end of the scene farther from the keyframe,
+/// its first or its last keyframe candidate (the last on a tie), so that the scene's two pictures span it. None when
+///
+/// - the scene has one candidate;
+/// - its frames were sampled less often than once every ``maximumSpacing`` seconds (`--fps` under 1, `--decode
+///   keyframes`): cuts between such samples go unseen more often, and a scene's far end may then be another shot,
+///   which would join the scene to that shot's scenes and cost the content of its keyframe its own exemplar (measured
+///   on the dev set's tune part at 0.5 fps and on key frames: BENCHMARKS.md, "Copies of moving shots inside a clip");
+/// - its SSIM (at the SSIM scale) to the keyframe is ``stillSimilarity`` or more: to verification it is the
+///   keyframe's picture again, and its features would cost ~7 ms for nothing (a still shot).
+enum SceneMoments {
+    static let maximumSpacing = 1.0
+    static let stillSimilarity = 0.95
+
+    /// The moment among `candidates` (every `stride`-th content frame of the scene), the keyframe being at index
+    /// `keyframe`; nil when there is none.
+    static func moment(_ candidates: [FrameSignals], keyframe: Int, stride: Int, ssim: StructuralSimilarity) -> FrameSignals? {
+        guard candidates.count > 1 else { return nil }
+        let (first, last) = (candidates[0], candidates[candidates.count - 1])
+        guard last.seconds - first.seconds <= maximumSpacing * Double((candidates.count - 1) * stride) else { return nil }
+        let moment = keyframe > candidates.count - 1 - keyframe ? first : last
+        let (a, b) = (candidates[keyframe].luma, moment.luma)
+        if a.width == b.width, a.height == b.height, ssim.similarity(a, b) >= stillSimilarity { return nil }
+        return moment
+    }
+}
+
+extension LocalFeatureExtractor {
+    /// The local features of a scene's other moment (``Scene/momentFeatures``) inside `area` (its scene's keyframe's
+    /// feature area), nil when the area does not fit its analysis luma (a folder of pictures of several sizes) or it has
+    /// none. A resume computes them again with this same function (``KeyframeRecomputation``).
+    func momentFeatures(of frame: FrameSignals, area: PictureRect) -> LocalFeatures? {
+        guard let luma = frame.analysisLuma, area.x >= 0, area.y >= 0, area.width > 0, area.height > 0,
+              area.x + area.width <= luma.width, area.y + area.height <= luma.height else { return nil }
+        return features(of: luma, active: area)
     }
 }

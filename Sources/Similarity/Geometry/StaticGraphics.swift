@@ -27,13 +27,22 @@ public enum StaticGraphics {
     ///   - features: The keyframe features of the input's scenes, in time order.
     ///   - differentContent: Whether scenes `i` and `j` (indices into `features`) show different content.
     public static func staticKeypoints(_ features: [LocalFeatures?], differentContent: (Int, Int) -> Bool) -> [[Bool]?] {
+        staticKeypoints(features, pictures: [], differentContent: differentContent).scenes
+    }
+
+    /// As ``staticKeypoints(_:differentContent:)``, and also for more `pictures` of the scenes (other moments than the
+    /// keyframe: `scene` indexes `features`), each judged against the same reference keyframes as its scene's keyframe.
+    public static func staticKeypoints(_ features: [LocalFeatures?], pictures: [(scene: Int, features: LocalFeatures)],
+                                       differentContent: (Int, Int) -> Bool) -> (scenes: [[Bool]?], pictures: [[Bool]?]) {
         var result: [[Bool]?] = features.map { $0.map { [Bool](repeating: false, count: $0.count) } }
+        var pictureResult: [[Bool]?] = pictures.map { [Bool](repeating: false, count: $0.features.count) }
+        func done() -> (scenes: [[Bool]?], pictures: [[Bool]?]) { (result, pictureResult) }
         // The most common picture size: graphics are placed in the pixels of one size.
         var sizes: [Int: Int] = [:]
         for f in features.compactMap({ $0 }) { sizes[f.width << 32 | f.height, default: 0] += 1 }
-        guard let size = sizes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key else { return result }
+        guard let size = sizes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key else { return done() }
         let usable = features.indices.filter { features[$0].map { $0.width << 32 | $0.height } == size }
-        guard usable.count > minimumOtherScenes else { return result }
+        guard usable.count > minimumOtherScenes else { return done() }
         let references: [Int] = usable.count <= referenceScenes
             ? usable : (0..<referenceScenes).map { usable[$0 * usable.count / referenceScenes] }
         let first = features[usable[0]]!
@@ -64,8 +73,11 @@ public enum StaticGraphics {
         var different = [Bool](repeating: false, count: references.count)
         var stamp = [Int](repeating: -1, count: references.count)
         var stampCounter = 0
-        for s in usable {
-            let f = features[s]!
+        let pictureSize = { (f: LocalFeatures) in f.width << 32 | f.height }
+        let jobs: [(scene: Int, picture: Int?)] = usable.map { ($0, nil) }
+            + pictures.indices.filter { pictureSize(pictures[$0].features) == size && usable.contains(pictures[$0].scene) }.map { (pictures[$0].scene, $0) }
+        for (s, picture) in jobs {
+            let f = picture.map { pictures[$0].features } ?? features[s]!
             var anyDifferent = 0
             for (n, r) in references.enumerated() {
                 different[n] = r != s && differentContent(s, r)
@@ -99,9 +111,9 @@ public enum StaticGraphics {
                     mask[k] = found >= minimumOtherScenes
                 }
             }
-            result[s] = mask
+            if let picture { pictureResult[picture] = mask } else { result[s] = mask }
         }
-        return result
+        return done()
     }
 
     /// The features of each scene without its static keypoints (``staticKeypoints(_:differentContent:)``);
@@ -112,6 +124,19 @@ public enum StaticGraphics {
             guard let f, let mask, mask.contains(true) else { return f }
             return f.keeping { !mask[$0] }
         }
+    }
+
+    /// As ``removingStatic(_:differentContent:)``, and the same for more `pictures` of the scenes
+    /// (``staticKeypoints(_:pictures:differentContent:)``): the keyframes come out exactly as without them.
+    public static func removingStatic(_ features: [LocalFeatures?], pictures: [(scene: Int, features: LocalFeatures)],
+                                      differentContent: (Int, Int) -> Bool) -> (scenes: [LocalFeatures?], pictures: [LocalFeatures]) {
+        let masks = staticKeypoints(features, pictures: pictures, differentContent: differentContent)
+        func strip(_ f: LocalFeatures, _ mask: [Bool]?) -> LocalFeatures {
+            guard let mask, mask.contains(true) else { return f }
+            return f.keeping { !mask[$0] }
+        }
+        return (zip(features, masks.scenes).map { f, mask in f.map { strip($0, mask) } },
+                zip(pictures, masks.pictures).map { p, mask in strip(p.features, mask) })
     }
 }
 
