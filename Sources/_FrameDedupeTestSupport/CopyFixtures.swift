@@ -79,13 +79,19 @@ extension Fixtures {
     static func pan(y: Int, delay: Double) -> String { "crop=320:180:x=128*(t+\(delay)):y=\(y),scale=640:360" }
 
     /// The seven shots of ``movingCopiesClipScenes``, 1.5 s each with hard cuts, 640×360, lossless (FFV1), 25 fps.
-    public static func movingCopiesClip() throws -> URL {
+    public static func movingCopiesClip() throws -> URL { try movingCopiesClip(shots: Array(movingCopiesClipShots.indices), name: "moving-copies.mkv") }
+
+    /// The pan, the bottle and the pan's mirrored copy only (shots 0, 3 and 6 of ``movingCopiesClipScenes``): a shorter
+    /// clip for runs of the binary.
+    public static func movingCopyClip() throws -> URL { try movingCopiesClip(shots: [0, 3, 6], name: "moving-copy.mkv") }
+
+    static func movingCopiesClip(shots indices: [Int], name: String) throws -> URL {
         let shots = sample("shots-360p.mp4").path
-        let inputs = movingCopiesClipShots.flatMap { ["-ss", "\($0.seconds)", "-t", "1.5", "-i", shots] }
-        let graph = movingCopiesClipShots.enumerated().map { "[\($0.offset):v]setpts=PTS-STARTPTS,\($0.element.filter),setsar=1,format=yuv420p[v\($0.offset)]" }
-            .joined(separator: ";") + ";" + movingCopiesClipShots.indices.map { "[v\($0)]" }.joined()
-            + "concat=n=\(movingCopiesClipShots.count):v=1[out]"
-        return try ffmpegFixture("moving-copies.mkv", [inputs + ["-filter_complex", graph, "-map", "[out]", "-r", "25", "-c:v", "ffv1", "-f", "matroska", "{out}"]])
+        let chosen = indices.map { movingCopiesClipShots[$0] }
+        let inputs = chosen.flatMap { ["-ss", "\($0.seconds)", "-t", "1.5", "-i", shots] }
+        let graph = chosen.enumerated().map { "[\($0.offset):v]setpts=PTS-STARTPTS,\($0.element.filter),setsar=1,format=yuv420p[v\($0.offset)]" }
+            .joined(separator: ";") + ";" + chosen.indices.map { "[v\($0)]" }.joined() + "concat=n=\(chosen.count):v=1[out]"
+        return try ffmpegFixture(name, [inputs + ["-filter_complex", graph, "-map", "[out]", "-r", "25", "-c:v", "ffv1", "-f", "matroska", "{out}"]])
     }
 }
 

@@ -13,7 +13,7 @@ import Glibc
 @Suite("Resuming with the scenes' other moments", .temporaryFolders)
 struct MovingCopiesResumeTests {
     @Test func aResumedRunJoinsTheMovingCopyAsAnUninterruptedOne() throws {
-        let input = try Fixtures.movingCopiesClip().path
+        let input = try Fixtures.movingCopyClip().path
         let clean = Fixtures.temporaryFolder("moving-clean").appendingPathComponent("out")
         let run = try BoundedRun(Fixtures.binary.path, [input, "-o", clean.path, "-q"])
         try run.expectFinished()
@@ -23,7 +23,7 @@ struct MovingCopiesResumeTests {
         #expect(cluster?.first == cluster?.last && cluster?.first != nil, "the pan and its mirrored copy join: \(String(describing: cluster))")
 
         let out = Fixtures.temporaryFolder("moving-resume").appendingPathComponent("out")
-        let killed = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=record:6", "FRAMEDEDUPE_CHECKPOINT_RECOMPUTE=0",
+        let killed = try BoundedRun(["/usr/bin/env", "FRAMEDEDUPE_TEST_KILL=image:3", "FRAMEDEDUPE_CHECKPOINT_RECOMPUTE=0",
                                      Fixtures.binary.path, input, "-o", out.path, "-q"])
         try #require(!killed.timedOut)
         #expect(killed.signal == SIGKILL, "not killed: \(killed.stderr)")
