@@ -17,9 +17,11 @@ followed by calm; motion goes on), and whether the picture comes back (flash). S
 (`SceneBoundaryRule.CalibratedCut`) computes exactly these.
 
 Model: L2-regularised logistic regression, fitted by Newton's method (numpy only), for three scorers: both
-(embedding + pixels + hash), embed (embedding + hash), ssim (pixels + hash). The decision threshold is the
-probability that maximises boundary F1 on TUNE pairs. Reported: pair-level precision/recall/F1 on TUNE and SEALED.
-Nobody tunes on SEALED: its figures are printed, never used. `--swift` prints the coefficients as Swift literals.
+(embedding + pixels + hash), embed (embedding + hash), ssim (pixels + hash). The L2 penalty and the decision
+threshold are chosen together by 5-fold cross-validation over TUNE clips (a clip's pairs in one fold): the pair
+that maximises the pooled F1 of out-of-fold probabilities. Reported: pair-level precision/recall/F1 on TUNE and,
+where its signals were dumped, SEALED. Nobody tunes on SEALED: its figures are printed, never used; `--tune-only`
+does not read them even where the folders hold them. `--swift` prints the coefficients as Swift literals.
 """
 import argparse, csv, hashlib, json, math, os, sys
 
@@ -85,6 +87,26 @@ def gap_features(r):
     return [math.log(peak + EPS_G), math.log((peak + EPS_G) / (second + EPS_G)), peak / (total + EPS_G)]
 
 
+STANDS_OUT_RATIO, STANDS_OUT_MINIMUM = 4.0, 0.06
+
+
+def stands_out(rows):
+    """Per row, whether the embedding's change stands out from both its recent level and the next change
+    (`CutEvidence.standsOut`: at least 0.06 and 4x max(level, next), each + EPS_E) while the frames between the
+    samples are no dissolve's blend of their ends (`gapBlends`): a cut whatever the model says."""
+    t = [r["time"] for r in rows]; e = [r["e"] for r in rows]
+    out = []
+    for k, r in enumerate(rows):
+        ev = e[k]
+        blends = r.get("b_residual") is not None and r["b_residual"] <= 0.12 and r["b_step"] <= 0.35
+        if ev is None or ev < STANDS_OUT_MINIMUM or blends:
+            out.append(False); continue
+        nxt = rows[k + 1]["e"] if k + 1 < len(rows) and rows[k + 1]["e"] is not None else ev
+        before = e[k - 1] if k > 0 and e[k - 1] is not None else 0
+        out.append(ev + EPS_E >= STANDS_OUT_RATIO * (max(level(e, t, k) or 0, before, nxt) + EPS_E))
+    return out
+
+
 def labels(rows, truth):
     """1 for a pair (t[k-1], t[k]] holding a shot boundary, else 0; pairs touching a labelled gradual transition
     or flash are left out (the cut model is for cuts; gradual transitions have a rule of their own)."""
@@ -121,23 +143,27 @@ def scores(w, X):
     return 1 / (1 + np.exp(-(X @ w)))
 
 
-def cross_validated_l2(X, y, groups, penalties=(0.1, 0.3, 1.0, 3.0, 10.0), folds=5):
-    """The penalty with the best pooled F1 (at threshold 0.5) over `folds` folds of TUNE clips (a clip's pairs
-    stay in one fold): chosen on TUNE only."""
+THRESHOLDS = np.linspace(0.05, 0.95, 91)
+
+
+def cross_validated(X, y, groups, penalties=(0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0), folds=5):
+    """The penalty and the threshold with the best pooled F1 of out-of-fold probabilities over `folds` folds of
+    TUNE clips (a clip's pairs stay in one fold, so a clip is always scored by a model fitted without it): both
+    chosen on TUNE only, neither on the pairs the final model is fitted on."""
     clips = sorted(set(groups))
     fold_of = {c: i % folds for i, c in enumerate(sorted(clips, key=lambda c: hashlib.sha256(c.encode()).hexdigest()))}
     best = None
     for l2 in penalties:
-        pred = np.zeros(len(y), dtype=bool)
+        out = np.zeros(len(y))
         for f in range(folds):
             test = np.array([fold_of[g] == f for g in groups])
             w = fit(X[~test], y[~test], l2=l2)
-            pred[test] = scores(w, X[test]) >= 0.5
-        f1 = prf(pred, y)[2]
-        print(f"  cross-validated F1 at L2 {l2}: {f1:.3f}")
-        if best is None or f1 > best[0]:
-            best = (f1, l2)
-    return best[1]
+            out[test] = scores(w, X[test])
+        f1, th = max((prf(out >= th, y)[2], th) for th in THRESHOLDS)
+        print(f"  cross-validated F1 at L2 {l2}: {f1:.3f} (threshold {th:.2f})")
+        if best is None or f1 > best[0] + 1e-9:
+            best = (f1, l2, th)
+    return best[1], best[2], best[0]
 
 
 def prf(pred, y):
@@ -155,18 +181,22 @@ def main():
     ap.add_argument("--swift", action="store_true")
     ap.add_argument("--write-swift", metavar="PATH", help="write the coefficients as a Swift file (Sources/FrameDedupe/Scenes/CutModelCoefficients.swift)")
     ap.add_argument("--suffix", default="", help="appended to the models' names, e.g. Sparse for the models of samples more than 1 s apart (fitted on signals at 0.5 frames/s and key frames only)")
-    ap.add_argument("--l2", type=float, default=None, help="the L2 penalty; default: chosen by 5-fold cross-validation over TUNE clips")
+    ap.add_argument("--l2", type=float, default=None, help="the L2 penalty (the threshold is then the best on the TUNE pairs); default: both chosen by 5-fold cross-validation over TUNE clips")
+    ap.add_argument("--models", choices=("both", "with", "without"), default="both",
+                    help="refit the models with the frames between samples, those without, or both (default); with --write-swift, the others stay as the file has them")
+    ap.add_argument("--tune-only", action="store_true", help="read no SEALED clip's signals even where the folders hold them (the lead scores SEALED once, end to end)")
     a = ap.parse_args()
     index = json.load(open(os.path.join(a.devset, "index.json")))
     models = []
-    for scorer, gap in [(s, g) for s in ("both", "embed", "ssim") for g in (True, False)]:
+    kinds = {"both": (True, False), "with": (True,), "without": (False,)}[a.models]
+    for scorer, gap in [(s, g) for s in ("both", "embed", "ssim") for g in kinds]:
         global USE_GAP
         USE_GAP = gap
         data = {"tune": ([], []), "sealed": ([], [])}
         groups = []
         for c, folder in [(c, folder) for folder in a.signals for c in index["clips"]]:
             path = os.path.join(folder, c["clip"] + ".signals.csv")
-            if not os.path.exists(path):
+            if not os.path.exists(path) or (a.tune_only and c["split"] != "tune"):
                 continue
             rows = load_clip(path)
             truth = json.load(open(os.path.join(a.devset, c["clip"] + ".truth.json")))
@@ -177,33 +207,92 @@ def main():
                     if c["split"] == "tune":
                         groups.append(c["clip"])
         Xt, yt = np.array(data["tune"][0]), np.array(data["tune"][1])
-        l2 = a.l2 if a.l2 is not None else cross_validated_l2(Xt, yt, groups)
+        if a.l2 is not None:
+            l2, th = a.l2, None
+        else:
+            l2, th, cv_f1 = cross_validated(Xt, yt, groups)
         w = fit(Xt, yt, l2=l2)
         st = scores(w, Xt)
-        best = max((prf(st >= th, yt)[2], th) for th in np.linspace(0.05, 0.95, 91))
-        th = best[1]
+        if th is None:
+            th = max((prf(st >= t, yt)[2], t) for t in THRESHOLDS)[1]
         Xs, ys = np.array(data["sealed"][0]), np.array(data["sealed"][1])
+        sealed = prf(scores(w, Xs) >= th, ys) if len(ys) else None
         print(f"{scorer} {'with' if gap else 'without'} the frames between samples: tune pairs {len(yt)} ({int(yt.sum())} cuts), sealed {len(ys)} ({int(ys.sum())} cuts)")
         print("  L2", l2, "weights", np.round(w, 4).tolist(), "threshold", round(th, 3))
         print("  tune   P/R/F1 %.3f %.3f %.3f" % prf(st >= th, yt))
-        print("  sealed P/R/F1 %.3f %.3f %.3f" % prf(scores(w, Xs) >= th, ys))
-        models.append((scorer, gap, w, th, l2, prf(st >= th, yt), prf(scores(w, Xs) >= th, ys)))
+        if sealed:
+            print("  sealed P/R/F1 %.3f %.3f %.3f" % sealed)
+        models.append((scorer, gap, w, th, l2, prf(st >= th, yt), sealed))
         if a.swift:
             print("  Swift: weights: [" + ", ".join("%.6f" % v for v in w[:-1]) + "], bias: %.6f, threshold: %.4f" % (w[-1], th))
+    report_stands_out(a, index)
     if a.write_swift:
         write_swift(a.write_swift, models, a.suffix, a.signals)
 
 
+def report_stands_out(a, index):
+    """What the rule `CutEvidence.standsOut` adds on TUNE: the pairs it marks, by label (outside labelled transitions)."""
+    cuts = others = inside = total = 0
+    for folder in a.signals:
+        for c in index["clips"]:
+            path = os.path.join(folder, c["clip"] + ".signals.csv")
+            if c["split"] != "tune" or not os.path.exists(path):
+                continue
+            rows = load_clip(path)
+            y, keep = labels(rows, json.load(open(os.path.join(a.devset, c["clip"] + ".truth.json"))))
+            for r, marked, yy, kk in zip(rows, stands_out(rows), y, keep):
+                total += yy == 1 and kk
+                if marked:
+                    if not kk:
+                        inside += 1
+                        print(f"  stands out touching a labelled transition: {c['clip']} at {r['time']} s")
+                    elif yy:
+                        cuts += 1
+                    else:
+                        others += 1
+                        print(f"  stands out without a cut: {c['clip']} at {r['time']} s")
+    print(f"embedding stands out (CutEvidence.standsOut) on TUNE: {cuts} of {total} cuts, {others} pairs without a cut, "
+          f"{inside} pairs touching a labelled transition")
+
+
+def existing_models(path):
+    """The models of an existing generated file, by name: each its doc comment and its three lines of code."""
+    if not os.path.exists(path):
+        return {}
+    lines, out = open(path).read().split("\n"), {}
+    for i, line in enumerate(lines):
+        if line.startswith("    static let "):
+            out[line.split()[2]] = lines[i - 1:i + 3]
+    return out
+
+
+def kept_signals(path):
+    """The signals an existing generated file names (for the models kept from it)."""
+    for line in open(path).read().split("\n") if os.path.exists(path) else []:
+        if line.startswith("// Signals: "):
+            return line[len("// Signals: "):].split(" (")[0].rstrip(".").split("; the other models: ")[-1] + "."
+    return "unknown."
+
+
 def write_swift(path, models, suffix="", folders=()):
     names = {"both": "both", "embed": "embed", "ssim": "ssim"}
+    kept = existing_models(path)
+    fitted = {names[sc] + suffix + ("" if gap else "WithoutGap"): (sc, gap, w, th, l2, tune, sealed)
+              for sc, gap, w, th, l2, tune, sealed in models}
     lines = ["// Generated by scripts/fit-cut-rule.py from the TUNE part of the dev set; do not edit (rerun the script).",
-             "// Signals: " + ", ".join(os.path.basename(f.rstrip("/")) for f in folders) + ".",
+             "// Signals: " + ", ".join(os.path.basename(f.rstrip("/")) for f in folders)
+             + ("." if len(fitted) == 6 else " (" + ", ".join(sorted(fitted)) + "); the other models: " + kept_signals(path)),
              "// Feature order: CutEvidence.features(scorer:withGap:). Figures: pair-level precision/recall/F1.", "",
              "extension CutModel {"]
-    for scorer, gap, w, th, l2, tune, sealed in models:
-        name = names[scorer] + suffix + ("" if gap else "WithoutGap")
+    for name in [names[sc] + suffix + ("" if g else "WithoutGap") for sc in ("both", "embed", "ssim") for g in (True, False)]:
+        if name not in fitted:
+            if name in kept:
+                lines += kept[name]
+            continue
+        scorer, gap, w, th, l2, tune, sealed = fitted[name]
         lines.append(f"    /// `--scorer {scorer}`, {'with' if gap else 'without'} the frames between samples (L2 {l2}). "
-                     f"Tune P/R/F1 {tune[0]:.3f}/{tune[1]:.3f}/{tune[2]:.3f}, sealed {sealed[0]:.3f}/{sealed[1]:.3f}/{sealed[2]:.3f}.")
+                     f"Tune P/R/F1 {tune[0]:.3f}/{tune[1]:.3f}/{tune[2]:.3f}, "
+                     + (f"sealed {sealed[0]:.3f}/{sealed[1]:.3f}/{sealed[2]:.3f}." if sealed else "sealed not read."))
         lines.append(f"    static let {name} = CutModel(")
         lines.append("        weights: [" + ", ".join("%.6f" % v for v in w[:-1]) + "],")
         lines.append(f"        bias: {w[-1]:.6f}, threshold: {th:.4f})")

@@ -270,7 +270,9 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                                     nextChange: evidence.nextEmbedding ?? (scorer.kind.usesSSIM ? evidence.nextPixels : nil),
                                     nextToPrevious: evidence.acrossEmbedding ?? (scorer.kind.usesSSIM ? evidence.acrossPixels : nil),
                                     cutProbability: probability)
-        let cut = probability >= (rule.cutProbability ?? model.threshold) && seconds - sceneStart >= minimumSceneLength
+        // Samples further apart hold whole dissolves between them, which the stand-out test would take for cuts.
+        let standsOut = evidence.standsOut && interval <= CutModel.sparseInterval
+        let cut = (probability >= (rule.cutProbability ?? model.threshold) || standsOut) && seconds - sceneStart >= minimumSceneLength
         return (cut ? .calibrated : nil, context)
     }
 
@@ -289,7 +291,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             embeddingLevel: median(window.compactMap { history[$0].embedding }), pixelLevel: median(window.map { history[$0].pixels }),
             hashLevel: median(window.map { history[$0].hash }),
             nextEmbedding: next.flatMap { embeddingChange(f, $0) }, nextPixels: next.map { pixelChange(f, $0) } ?? p,
-            acrossEmbedding: next.flatMap { embeddingChange(previous, $0) }, acrossPixels: next.map { pixelChange(previous, $0) } ?? p)
+            acrossEmbedding: next.flatMap { embeddingChange(previous, $0) }, acrossPixels: next.map { pixelChange(previous, $0) } ?? p,
+            previousEmbedding: history.last?.embedding)
         if let chain = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 0) {
             let steps = CutEvidence.steps(chain)
             let sizes = steps.map(\.size).sorted(by: >)
@@ -299,6 +302,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             evidence.gapTotal = sizes.reduce(0, +)
             evidence.gapSteps = steps.count
             evidence.gapPeakTime = peak?.after
+            evidence.gapBlends = CutEvidence.blend(chain.map(\.thumbnail)).map { $0.residual <= 0.12 && $0.largestStep <= 0.35 } ?? false
         }
         history.append(CutChange(seconds: f.seconds, embedding: e, pixels: p, hash: h))
         while let oldest = history.first, f.seconds - oldest.seconds > CutEvidence.levelSeconds, history.count > 2 { history.removeFirst() }
