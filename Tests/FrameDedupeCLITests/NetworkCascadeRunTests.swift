@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import _FrameDedupeTestSupport
 
-/// The pixels-first cascade (issue 19, `--network-frames cascade`, hidden): frames whose cut decisions the pixels
+/// The pixels-first cascade (issue 19, `--network-frames cascade`, hidden, not the default): frames whose cut decisions the pixels
 /// settle take no network call; cuts stay where embedding every frame puts them, and a resumed run equals an
 /// uninterrupted one.
 @Suite("Pixels-first cascade", .temporaryFolders)
@@ -33,6 +33,8 @@ struct NetworkCascadeRunTests {
         #expect(cascade.counts["sampled_frames"] as? Int == 13)
         #expect(cascade.counts["embeddings_skipped"] as? Int == 7 && cascade.counts["embeddings_reused"] as? Int == 0)
         #expect(cascade.scenes == [[0, 6]])
+        let byDefault = try run(clip, Fixtures.temporaryFolder("still").appendingPathComponent("default"), [])
+        #expect(byDefault.counts["embeddings_skipped"] == nil, "by default every frame goes through the network: \(byDefault.counts)")
     }
 
     /// A clip of three shots with motion: the cascade skips the network for some frames and the cuts stay; killed after

@@ -7,7 +7,7 @@ import Testing
 struct NetworkGateTests {
     @Test func theCheckpointIdentityNamesTheRule() {
         var options = DedupeOptions()
-        #expect(options.networkFrames == .cascade, "the default")
+        #expect(options.networkFrames == .all, "the default: every frame (the cascade is opt-in)")
         options.networkFrames = .all
         let all = Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options)
         options.networkFrames = .cascade

@@ -30,7 +30,7 @@ struct NetworkOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "Which sampled frames go through the network: 'all', or 'cascade' (only those near a cut decision the pixels leave open; the others take the last embedded frame's embedding).",
         valueName: "all|cascade", visibility: .hidden))
-    var networkFrames: NetworkFrames = .cascade
+    var networkFrames: NetworkFrames = .all
 
     /// ``unchangedFrames`` read: nil when not given, `.some(nil)` for off.
     private var unchangedFrameRule: UnchangedFrameRule?? {
