@@ -3,7 +3,7 @@ import Testing
 
 /// The cascade's rule is part of a checkpoint's identity: a run interrupted without it (or with another rule) starts
 /// again instead of mixing stand-in embeddings with its own.
-@Suite("Pixels-first cascade: checkpoint identity")
+@Suite("Checkpoint identity: the cascade and the cut models")
 struct NetworkGateTests {
     @Test func theCheckpointIdentityNamesTheRule() {
         var options = DedupeOptions()
@@ -18,5 +18,17 @@ struct NetworkGateTests {
         options.reader.decode = .all
         options.scorer = .ssim
         #expect(!Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options).contains("network frames"), "no network: nothing to name")
+    }
+
+    /// The cut models are named too (a fingerprint of their coefficients): a run interrupted before the models were
+    /// refitted starts again rather than mixing the old models' cuts with the new ones'.
+    @Test func theCheckpointIdentityNamesTheCutModels() {
+        var options = DedupeOptions()
+        let both = CutModel.fingerprint(for: .both)
+        #expect(both == CutModel.fingerprint(for: .both), "the same coefficients, the same name")
+        #expect(Set([both, CutModel.fingerprint(for: .embed), CutModel.fingerprint(for: .ssim)]).count == 3)
+        #expect(Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options).contains("cut models \(both)"))
+        options.scorer = .ssim
+        #expect(Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options).contains("cut models \(CutModel.fingerprint(for: .ssim))"))
     }
 }

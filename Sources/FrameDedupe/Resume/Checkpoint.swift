@@ -184,6 +184,8 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         lines.append("decode \(options.reader.decode.rawValue)")
         lines.append("options " + AnalysisOptionsRecord(options).jsonLine)
         lines.append("clusters " + ClusteringOptionsRecord(options).jsonLine)
+        // Refitted cut models cut elsewhere: a run interrupted under others starts again.
+        lines.append("cut models " + CutModel.fingerprint(for: options.scorer))
         if options.scorer.usesEmbedding {
             let model = options.model ?? options.modelVariant.defaultModelLocation()
             let attributes = try? FileManager.default.attributesOfItem(atPath: model.path)

@@ -391,4 +391,25 @@ public struct CutModel: Sendable, Equatable {
     /// samples look otherwise than half a second's, and the models of 2 frames a second, fitted on those, missed
     /// look-alike cuts and slide changes at 0.5 (issue 18).
     public static let sparseInterval = 1.0
+
+    /// FNV-1a over the coefficients of every model a scorer may use (with and without the frames between samples,
+    /// dense and sparse) and the stand-out rule's constants: named in a checkpoint's identity, so a run interrupted
+    /// under other cut models starts again instead of mixing their decisions with these.
+    static func fingerprint(for scorer: ScorerKind) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ value: Double) {
+            var bits = value.bitPattern
+            for _ in 0..<8 { hash = (hash ^ (bits & 0xff)) &* 0x100_0000_01b3; bits >>= 8 }
+        }
+        for sparse in [false, true] {
+            for withGap in [true, false] {
+                let model = fitted(for: scorer, withGap: withGap, sparse: sparse)
+                model.weights.forEach(mix)
+                mix(model.bias)
+                mix(model.threshold)
+            }
+        }
+        [sparseInterval, CutEvidence.standsOutRatio, CutEvidence.standsOutMinimum].forEach(mix)
+        return String(hash, radix: 16)
+    }
 }
