@@ -673,6 +673,12 @@ OCV_LIC = ("Apache-2.0 AND BSD-3-Clause (OpenCV `samples/data`, covered by `File
 ZWM = ("awwkl/ZWM", "be5125291de4ecce43d0129d8c1778016628cf82", "data/demo_videos/")
 
 
+def _licence_text(name, sha, what):
+    """A licence text Debian's base-files installs in /usr/share/common-licenses (verbatim copying permitted)."""
+    return dict(how="system", path="/usr/share/common-licenses/" + name, package="base-files", file=name, sha256=sha,
+                licence="verbatim copying permitted (licence text)", attribution=f"{what} (Debian base-files)")
+
+
 def _ocv(name, sha, what):
     return dict(how="deb", package=OCV_DEB[0], version=OCV_DEB[1], path=OCV_DEB[2] + name, file=name,
                 sha256=sha, licence=OCV_LIC, attribution=f"{what}, OpenCV sample data (c) OpenCV contributors")
@@ -713,12 +719,8 @@ SOURCES_V2 = {
     "suz2": _ocv("Blender_Suzanne2.jpg", "6c0777ab795b888703857312916bd6275e04a79e55f84f00c5b8cfdb60cbaf40", "Blender's Suzanne, render 2"),
     "starry": _ocv("starry_night.jpg", "accda7a19a90f22a4a922fdc8c230167d7abf5f80882171e2cee125c5f12481d",
                    "Van Gogh, The Starry Night (1889; the painting is in the public domain)"),
-    "apache": dict(how="system", path="/usr/share/common-licenses/Apache-2.0", package="base-files", file="Apache-2.0",
-                   sha256="cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30",
-                   licence="verbatim copying permitted (licence text)", attribution="Apache License 2.0 text (Debian base-files)"),
-    "gpl3": dict(how="system", path="/usr/share/common-licenses/GPL-3", package="base-files", file="GPL-3",
-                 sha256="3972dc9744f6499f0f9b2dbf76696f2ae7ad8af9b23dde66d6af86c9dfb36986",
-                 licence="verbatim copying permitted (licence text)", attribution="GNU GPL v3 text (Debian base-files)"),
+    "apache": _licence_text("Apache-2.0", "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30", "Apache License 2.0 text"),
+    "gpl3": _licence_text("GPL-3", "3972dc9744f6499f0f9b2dbf76696f2ae7ad8af9b23dde66d6af86c9dfb36986", "GNU GPL v3 text"),
 }
 MONO = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"
 SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
@@ -1154,12 +1156,8 @@ def clips_v2():
 # were known, so none of them can ever be unseen: every v3 clip is `tune`, and they stay out of the counts of the
 # sealed split's rule (SPLIT_RULE), so the 48 clips of v1 and v2 keep their splits.
 SOURCES_V3 = {
-    "lgpl21": dict(how="system", path="/usr/share/common-licenses/LGPL-2.1", package="base-files", file="LGPL-2.1",
-                   sha256="dc626520dcd53a22f727af3ee42c770e56c97a64fe3adb063799d8ab032fe551",
-                   licence="verbatim copying permitted (licence text)", attribution="GNU LGPL v2.1 text (Debian base-files)"),
-    "mpl2": dict(how="system", path="/usr/share/common-licenses/MPL-2.0", package="base-files", file="MPL-2.0",
-                 sha256="fab3dd6bdab226f1c08630b1dd917e11fcb4ec5e1e020e2c16f83a0a13863e85",
-                 licence="verbatim copying permitted (licence text)", attribution="Mozilla Public License 2.0 text (Debian base-files)"),
+    "lgpl21": _licence_text("LGPL-2.1", "dc626520dcd53a22f727af3ee42c770e56c97a64fe3adb063799d8ab032fe551", "GNU LGPL v2.1 text"),
+    "mpl2": _licence_text("MPL-2.0", "fab3dd6bdab226f1c08630b1dd917e11fcb4ec5e1e020e2c16f83a0a13863e85", "Mozilla Public License 2.0 text"),
 }
 FETCHABLE = {**SOURCES_V2, **SOURCES_V3}
 
