@@ -230,6 +230,10 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     @_spi(Evaluation) public struct Blend: Sendable, Equatable {
         public var residual: Double, largestStep: Double, distance: Double
         public var halfway: Int, firstMixed: Int, firstWhole: Int
+
+        /// Each frame between is a blend of the ends (`residual` ≤ 0.12) and the mix rises in small steps
+        /// (`largestStep` ≤ 0.35): a dissolve's or a fade's shape, whatever the ends' distance.
+        var isBlendShaped: Bool { residual <= 0.12 && largestStep <= 0.35 }
     }
 
     /// Whether the frames between two samples are a dissolve's (or a fade's) middle: the ends clearly differ
@@ -239,7 +243,14 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// where it marks no pair without a transition; motion, whose frames are no mixture of the ends, stays above
     /// the residual limit (median 0.25, 10th percentile 0.13).
     static func isDissolve(_ blend: Blend, contentChange: Double) -> Bool {
-        blend.distance >= 0.06 && contentChange >= 0.15 && blend.residual <= 0.12 && blend.largestStep <= 0.35
+        blend.distance >= 0.06 && contentChange >= 0.15 && blend.isBlendShaped
+    }
+
+    /// The median of `values`, 0 when there are none: the recent levels of the cut rules and of the network gate.
+    static func median(_ values: [Double]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let v = values.sorted(), n = v.count
+        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])
     }
 
     /// Whether a sampled frame lies in the middle of a change spread over two sampling intervals

@@ -281,11 +281,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private func evidence(_ f: FrameSignals, previous: FrameSignals, next: FrameSignals?) -> CutEvidence {
         let e = embeddingChange(previous, f), p = pixelChange(previous, f), h = Double(FrameSignals.hashDistance(previous, f))
         let window = history.indices.filter { f.seconds - history[$0].seconds <= CutEvidence.levelSeconds || history.count - $0 <= 2 }
-        func median(_ values: [Double]) -> Double {
-            guard !values.isEmpty else { return 0 }
-            let v = values.sorted(), n = v.count
-            return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])
-        }
+        let median = CutEvidence.median
         var evidence = CutEvidence(
             embedding: e, pixels: p, hash: h,
             embeddingLevel: median(window.compactMap { history[$0].embedding }), pixelLevel: median(window.map { history[$0].pixels }),
@@ -302,7 +298,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             evidence.gapTotal = sizes.reduce(0, +)
             evidence.gapSteps = steps.count
             evidence.gapPeakTime = peak?.after
-            evidence.gapBlends = CutEvidence.blend(chain.map(\.thumbnail)).map { $0.residual <= 0.12 && $0.largestStep <= 0.35 } ?? false
+            evidence.gapBlends = CutEvidence.blend(chain.map(\.thumbnail))?.isBlendShaped ?? false
         }
         history.append(CutChange(seconds: f.seconds, embedding: e, pixels: p, hash: h))
         while let oldest = history.first, f.seconds - oldest.seconds > CutEvidence.levelSeconds, history.count > 2 { history.removeFirst() }

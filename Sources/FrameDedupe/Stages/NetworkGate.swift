@@ -48,7 +48,7 @@ struct NetworkGate {
         guard let previous else { return true }
         let hash = Double(FrameSignals.hashDistance(previous, f)), pixels = pixelChange(previous, f, hashDistance: hash)
         let window = history.indices.filter { f.seconds - history[$0].seconds <= CutEvidence.levelSeconds || history.count - $0 <= 2 }
-        let pixelLevel = Self.median(window.map { history[$0].pixels }), hashLevel = Self.median(window.map { history[$0].hash })
+        let pixelLevel = CutEvidence.median(window.map { history[$0].pixels }), hashLevel = CutEvidence.median(window.map { history[$0].hash })
         history.append((f.seconds, pixels, hash))
         while let oldest = history.first, f.seconds - oldest.seconds > CutEvidence.levelSeconds, history.count > 2 { history.removeFirst() }
         guard f.seconds - previous.seconds <= CutModel.sparseInterval,
@@ -71,12 +71,6 @@ struct NetworkGate {
         let (p, q) = FrameSignals.comparableLuma(a, b)
         guard p.width == q.width, p.height == q.height else { return 1 }
         return 1 - ssim.similarity(p, q)
-    }
-
-    private static func median(_ values: [Double]) -> Double {
-        guard !values.isEmpty else { return 0 }
-        let v = values.sorted(), n = v.count
-        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])
     }
 
     /// The root mean square difference of two thumbnails, 0–1 (``CutEvidence/Blend/distance``); nil when their sizes differ.
