@@ -276,3 +276,35 @@ public struct ExemplarChoice: Sendable, Equatable {
         }!
     }
 }
+
+extension CutEvidence {
+    /// How many times the scene's own recent level (``isGradualBetweenMovingShots(before:after:across:sceneLevel:)``)
+    /// a change across two sampling intervals must be, and the larger of its two steps. Measured on the tune part at 2
+    /// frames a second with `python3 scripts/gradual-scan.py` (every frame embedded, the decisions of main before this
+    /// rule): the one labelled dissolve between two moving film shots that the recent level of
+    /// ``isGradualAcrossTwoIntervals(before:after:across:level:)`` hid measures 3.2 and 2.6; the one frame without a
+    /// transition in the middle of a change of that shape across at least 0.3 (a film shot's motion) measures 2.0 and
+    /// 1.9. Both limits lie between. The floor of 0.5 across is what keeps still shots out: below it, a photograph's
+    /// frames reach 5.6 (a change of 0.30 across from a level of 0.05).
+    static let movingShotsRatio = 2.5, movingShotsStepRatio = 2.0
+
+    /// Whether a sampled frame lies in the middle of a change spread over two sampling intervals between two *moving*
+    /// shots: the shape of ``isGradualAcrossTwoIntervals(before:after:across:level:)`` (`across` at least 0.5, each
+    /// step at least 35% of it and neither reaching it), judged against `sceneLevel`, the mean embedding change of the
+    /// scene's own content frames of the last ``TransitionRule/windowSeconds`` before the change (at least two, none
+    /// of them the cut that opened the scene): `across` at least ``movingShotsRatio`` × it and the larger step at
+    /// least ``movingShotsStepRatio`` × it (each + 0.005).
+    ///
+    /// The recent level of the other rule is the median change over the last 3 s *whatever the cuts in them*: after a
+    /// run of short shots (Sintel's fight, cut every 0.9 s) it is the level of cuts (0.36), and a dissolve from a
+    /// flickering hologram to a face (steps 0.49 and 0.31, 0.59 across: the tune part's `film-sintel-tos-1080p` at
+    /// 3.3 s) was no change at all; against the hologram shot's own level (0.18) it stands out. A shot that moves
+    /// that much (twice its level in one step) makes smaller changes across two intervals than a cut's lower
+    /// quartile (0.45): none of the tune part's does at 2 frames a second. With fewer than two changes in the window (at
+    /// 0.5 frames a second and sparser, one sample every 2 s) there is no such level, and only the other rule judges.
+    static func isGradualBetweenMovingShots(before: Double, after: Double, across: Double, sceneLevel: Double) -> Bool {
+        let base = sceneLevel + 0.005
+        return across >= 0.5 && across >= movingShotsRatio * base && max(before, after) >= movingShotsStepRatio * base
+            && before < across && after < across && min(before, after) >= 0.35 * across
+    }
+}

@@ -178,7 +178,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.dissolveEnd = found.span.upperBound
                 }
                 if cutKind == nil, lastCut?.isGradual != true, !lastWasFlash, let before = beforePrevious,
-                   let found = gradual(f, previous: previous, before: before, level: previousLevel, evidence: evidence),
+                   let found = gradual(f, previous: previous, before: before, level: previousLevel, sceneLevel: previousSceneLevel, evidence: evidence),
                    f.seconds - scene.start >= minimumSceneLength {
                     cutKind = .gradual
                     start = max(scene.start, found.start)
@@ -193,7 +193,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.dissolveEnd = found.span?.upperBound
                 }
                 lastCut = cutKind
-                if !isFlash { previousLevel = evidence.embeddingLevel }
+                if !isFlash {
+                    previousLevel = evidence.embeddingLevel
+                    previousSceneLevel = cutKind == nil && recentChanges.count >= rule.minimumLevelFrames ? recentLevel : nil
+                }
             }
             if cutKind != nil {
                 open = nil
@@ -337,6 +340,9 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     private var previousTransition = false
     /// The recent embedding level the previous frame was judged by (``CutEvidence/embeddingLevel``).
     private var previousLevel = 0.0
+    /// The open scene's own recent level (``recentLevel``, over at least ``SceneBoundaryRule/minimumLevelFrames`` changes)
+    /// as the previous frame was judged, when that frame opened no scene; else nil.
+    private var previousSceneLevel: Double?
 
     /// The kind of the last decision (the calibrated rule): a dissolve spread over two pairs of samples cuts once.
     private var lastCut: CutKind?
@@ -482,16 +488,19 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     }
 
     /// When the change from `before` through `previous` to `f` is spread over both intervals, `previous` in its middle
-    /// (``CutEvidence/isGradualAcrossTwoIntervals(before:after:across:level:)``, embeddings only), and with the frames
+    /// (``CutEvidence/isGradualAcrossTwoIntervals(before:after:across:level:)``, or between two moving shots against
+    /// the scene's own level, ``CutEvidence/isGradualBetweenMovingShots(before:after:across:sceneLevel:)``; embeddings
+    /// only), and with the frames
     /// between, no single step carries half of either interval's change (a hard cut is the cut rule's, and a burst of
     /// motion before one is no transition): where `f`'s scene starts — the frame by which the frames decoded from
     /// `before` to `f` changed half of their total, but after `previous`, which stays in the scene before — and the
     /// frames by which they changed 5% and 95% of it. Judged at `f`, once the model did not cut there, so a hard cut
-    /// right after `previous` is found as such; `level` is the recent level as `previous` was judged.
-    private func gradual(_ f: FrameSignals, previous: FrameSignals, before: FrameSignals, level: Double, evidence: CutEvidence)
+    /// right after `previous` is found as such; `level` and `sceneLevel` are the recent levels as `previous` was judged.
+    private func gradual(_ f: FrameSignals, previous: FrameSignals, before: FrameSignals, level: Double, sceneLevel: Double?, evidence: CutEvidence)
         -> (start: Double, span: ClosedRange<Double>)? {
         guard let into = embeddingChange(before, previous), let out = evidence.embedding, let across = embeddingChange(before, f),
               CutEvidence.isGradualAcrossTwoIntervals(before: into, after: out, across: across, level: level)
+                || sceneLevel.map({ CutEvidence.isGradualBetweenMovingShots(before: into, after: out, across: across, sceneLevel: $0) }) == true
         else { return nil }
         let afterPrevious = f.intermediateFrames.first?.seconds ?? f.seconds
         guard let first = CutEvidence.thumbnails(from: before, to: previous), let rest = CutEvidence.thumbnails(from: previous, to: f) else {
@@ -559,6 +568,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         recentChanges.removeAll()
         history = point.restart.cutHistory
         lastCut = point.restart.openingCut
+        previousSceneLevel = nil
         lastWasFlash = false
         beforePrevious = nil
         previousTransition = point.restart.transition

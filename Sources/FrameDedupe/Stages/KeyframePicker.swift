@@ -11,6 +11,17 @@ import Similarity
 /// frames are then added to its mean once more (its content frames count twice: kept as the earlier segmenter
 /// did, so that this step of the architecture changes no result).
 ///
+/// The frame that opened a scene by a gradual change (``CutKind/isGradual``: a dissolve, a morph), is no transition
+/// frame and came at most ``CutModel/sparseInterval`` after the sample before it is a candidate only when the scene has
+/// no other content frame. The detector finds where such a change was half done and where 95% of it
+/// (``ChangeContext/dissolveEnd``), but with motion in it that end comes early, and the sample after it may still hold
+/// the rest of the mix: in the tune part's `film-tos-letterbox-sd-480p` at 2 frames a second, the sample 0.04 s before
+/// the last mixed frame of a dissolve into a face was that shot's keyframe (its end found 2 frames early), and the face
+/// had no picture of its own. Further apart (at 0.5 frames a second) the sample after a change lies well past it, while
+/// the scene's next sample may already be in the next transition (the tune part's crossfades), so it stays a
+/// candidate. A shot of which that sample is all there is keeps it (a short shot next to a transition still gets a
+/// keyframe); either way it counts in the scene's mean.
+///
 /// When frames carry their analysis luma, the keyframe's local features (``LocalFeatureExtractor``) are taken
 /// inside the scene's active picture — the union of its frames' content inside black bars, as ffmpeg's
 /// `cropdetect` finds it over the scene — for the geometric verification of clustering and `--keep diverse`.
@@ -34,6 +45,10 @@ public final class KeyframePicker<Attachment>: FrameStage {
     private var framesInScene = 0
     private var transitionCandidates: [StageFrame<Attachment>] = []
     private var shortSceneFrames: [StageFrame<Attachment>] = []
+    /// The scene's first frame when a gradual change opened it: its keyframe only when it has no other content frame.
+    private var openingAfterGradualChange: StageFrame<Attachment>?
+    /// The time of the last frame seen.
+    private var lastSeconds: Double?
     private var embeddingSum: [Double]?
     private var gridSum: [Double]?
     private var bars = SceneBars()
@@ -56,7 +71,14 @@ public final class KeyframePicker<Attachment>: FrameStage {
                 shortSceneFrames.append(frame)
             }
             bars.add(frame.signals)
-            if record.transition { offerTransition(frame) } else { accumulate(frame) }
+            if record.transition {
+                offerTransition(frame)
+            } else if record.startsScene, Self.mayHoldTheMix(opening: record.cutKind, at: record.seconds, after: lastSeconds) {
+                holdOpening(frame)
+            } else {
+                accumulate(frame)
+            }
+            lastSeconds = record.seconds
         case .sceneEnded(let ended):
             return try emit(.sceneClosed(close(ended)))
         case .resumed(let point):
@@ -65,7 +87,14 @@ public final class KeyframePicker<Attachment>: FrameStage {
             gridSum = nil
             bars = SceneBars()
             bars.add(point.first.signals)
-            if point.transition { offerTransition(point.first) } else { accumulate(point.first) }
+            if point.transition {
+                offerTransition(point.first)
+            } else if Self.mayHoldTheMix(opening: point.restart.openingCut, at: point.first.signals.seconds, after: point.before.seconds) {
+                holdOpening(point.first)
+            } else {
+                accumulate(point.first)
+            }
+            lastSeconds = point.first.signals.seconds
         case .sceneClosed:
             break
         }
@@ -89,6 +118,21 @@ public final class KeyframePicker<Attachment>: FrameStage {
         if transitionCandidates.count < maximumCandidates { transitionCandidates.append(frame) }
     }
 
+    /// A scene's first frame (no transition frame), opened by a cut of kind `cut` at `seconds`, the sample before it at
+    /// `previous`, may still hold the end of a gradual change: the kind is gradual and the samples are at most
+    /// ``CutModel/sparseInterval`` apart.
+    static func mayHoldTheMix(opening cut: CutKind?, at seconds: Double, after previous: Double?) -> Bool {
+        guard cut?.isGradual == true, let previous else { return false }
+        return seconds - previous <= CutModel.sparseInterval
+    }
+
+    /// Keeps the frame a gradual change opened the scene with in the mean but out of the candidates, in case the scene
+    /// has no other content frame.
+    private func holdOpening(_ frame: StageFrame<Attachment>) {
+        openingAfterGradualChange = frame
+        addToMean(frame.signals)
+    }
+
     private func accumulate(_ frame: StageFrame<Attachment>) {
         offerCandidate(frame)
         addToMean(frame.signals)
@@ -109,12 +153,15 @@ public final class KeyframePicker<Attachment>: FrameStage {
             candidates.removeAll()
             transitionCandidates.removeAll()
             shortSceneFrames.removeAll()
+            openingAfterGradualChange = nil
             candidateStride = 1
             framesInScene = 0
         }
         if !ended.gradualTransitionFrames.isEmpty {
             transitionCandidates = shortSceneFrames
             candidates = []
+        } else if candidates.isEmpty, let opening = openingAfterGradualChange {
+            candidates = [opening]
         }
         let transition = candidates.isEmpty
         if transition {
