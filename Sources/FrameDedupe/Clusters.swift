@@ -317,23 +317,25 @@ func verificationNeighbours(_ distances: CondensedDistances, options: ClusterOpt
 
 /// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).
 func sameLayout(_ a: FeatureGrid, _ b: FeatureGrid, options: ClusterOptions) -> Bool {
-    let side = a.side
-    /// Mean cell distance over the cells that overlap when b is shifted by (dx, dy) cells (and mirrored).
-    func meanCellDistance(mirror: Bool, dx: Int, dy: Int) -> Double {
-        var total = 0.0, cells = 0
-        for row in 0..<side {
-            for column in 0..<side {
-                let r = row + dy, c = column + dx
-                guard r >= 0, r < side, c >= 0, c < side else { continue }
-                total += 1 - a.cosine(cell: row * side + column, b, cell: r * side + (mirror ? side - 1 - c : c))
-                cells += 1
-            }
-        }
-        return total / Double(cells)
-    }
     let shifts = options.shiftedMatch ? [-1, 0, 1] : [0]
     for mirror in options.mirroredMatch ? [false, true] : [false] {
-        for dy in shifts { for dx in shifts where meanCellDistance(mirror: mirror, dx: dx, dy: dy) <= options.gridThreshold { return true } }
+        for dy in shifts { for dx in shifts where meanCellDistance(a, b, mirror: mirror, dx: dx, dy: dy) <= options.gridThreshold { return true } }
     }
     return false
+}
+
+/// The mean cosine distance over the cells of two grids that overlap when `b` is shifted by (dx, dy) cells (and
+/// mirrored): the spatial check's measure (``sameLayout(_:_:options:)``).
+func meanCellDistance(_ a: FeatureGrid, _ b: FeatureGrid, mirror: Bool, dx: Int, dy: Int) -> Double {
+    let side = a.side
+    var total = 0.0, cells = 0
+    for row in 0..<side {
+        for column in 0..<side {
+            let r = row + dy, c = column + dx
+            guard r >= 0, r < side, c >= 0, c < side else { continue }
+            total += 1 - a.cosine(cell: row * side + column, b, cell: r * side + (mirror ? side - 1 - c : c))
+            cells += 1
+        }
+    }
+    return total / Double(cells)
 }

@@ -1,0 +1,65 @@
+import Foundation
+@testable import FrameDedupe
+import Similarity
+import Testing
+
+/// Not a test: the figures behind one clip's copy and look-alike decisions, for finding why a pair went wrong (issue 17,
+/// BENCHMARKS.md "Copies geometric verification still missed"). Run when `FRAMEDEDUPE_PAIR_FIGURES` names a clip:
+///
+///     FRAMEDEDUPE_PAIR_FIGURES=clip.mp4 [FRAMEDEDUPE_PAIR_FIGURES_SCENES=0,4] [FRAMEDEDUPE_PAIR_FIGURES_OUT=file] \
+///       swift test -c release -Xswiftc -enable-testing --filter PairFiguresTool
+///
+/// The clip is analysed with the defaults. Per scene: its keyframe's and moments' sampled frames and keypoints, and its
+/// cluster. Per pair of scenes closer than the copy radius (or the scenes named): the cosine distance of their
+/// embeddings, the grid distance of the spatial check (the smallest mean cell distance, direct, mirrored or shifted by a
+/// cell), and the measures of ``GeometricVerifier`` for every pair of their pictures (keyframe 0, then the moments),
+/// with static graphics left out first as ``checkPairs`` leaves them out.
+@Suite("PairFiguresTool", .enabled(if: ProcessInfo.processInfo.environment["FRAMEDEDUPE_PAIR_FIGURES"] != nil))
+struct PairFiguresTool {
+    @Test func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let path = try #require(environment["FRAMEDEDUPE_PAIR_FIGURES"])
+        let wanted = environment["FRAMEDEDUPE_PAIR_FIGURES_SCENES"].flatMap { list -> Set<Int>? in
+            let ids = Set(list.split(separator: ",").compactMap { Int($0) })
+            return ids.isEmpty ? nil : ids
+        }
+        let list = try findScenes(input: path, options: DedupeOptions(), output: nil)
+        let scenes = list.scenes.filter { !$0.transition }
+        let options = ClusterOptions()
+        let cosines = scenes.map { s in scenes.map { t in 1 - zip(s.embedding!, t.embedding!).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } } }
+        // The pictures as checkPairs verifies them: static graphics out.
+        let stripped = StaticGraphics.removingStatic(
+            scenes.map(\.features), pictures: scenes.enumerated().flatMap { i, s in s.momentFeatures.map { (scene: i, features: $0) } },
+            differentContent: { cosines[$0][$1] > options.copyRadius })
+        var pictures: [[LocalFeatures]] = [], next = 0
+        for (i, s) in scenes.enumerated() {
+            pictures.append((stripped.scenes[i].map { [$0] } ?? []) + Array(stripped.pictures[next..<(next + s.momentFeatures.count)]))
+            next += s.momentFeatures.count
+        }
+        let verifier = GeometricVerifier()
+        var text = ""
+        for (i, s) in scenes.enumerated() {
+            text += "scene \(s.id) \(s.start)-\(s.end) keyframe \(s.keyframe.frameIndex) moments \(s.momentFrames) keypoints \(pictures[i].map(\.count)) cluster \(list.clusters.clusterOfScene[s.id] ?? -1)\n"
+            for j in (i + 1)..<scenes.count {
+                let t = scenes[j]
+                if let wanted { guard wanted.contains(s.id), wanted.contains(t.id) else { continue } } else if cosines[i][j] > options.copyRadius { continue }
+                var grid = Double.infinity
+                if let ga = s.grid, let gb = t.grid {
+                    for m in [false, true] { for dy in -1...1 { for dx in -1...1 { grid = min(grid, meanCellDistance(ga, gb, mirror: m, dx: dx, dy: dy)) } } }
+                }
+                text += String(format: "  %d-%d cosine %.3f grid %.3f\n", s.id, t.id, cosines[i][j], grid)
+                for (x, p) in pictures[i].enumerated() {
+                    for (y, q) in pictures[j].enumerated() {
+                        let m = verifier.verify(p, q)
+                        text += String(format: "    [%d,%d] keypoints %d/%d matches %d inliers %d ratio %.2f coverage %.2f span %.3f cells %.2f distance %.1f mirrored %@ copy %@ decisive %@\n",
+                                       x, y, p.count, q.count, m.matches, m.inliers, m.inlierRatio, m.coverage, min(m.spanA, m.spanB), m.cellCoverage,
+                                       m.inlierDistance, "\(m.mirrored)", "\(m.isCopy)", "\(m.isDecisive)")
+                    }
+                }
+            }
+        }
+        print(text, terminator: "")
+        if let out = environment["FRAMEDEDUPE_PAIR_FIGURES_OUT"] { try text.write(toFile: out, atomically: true, encoding: .utf8) }
+        #expect(!scenes.isEmpty)
+    }
+}
