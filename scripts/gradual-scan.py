@@ -11,15 +11,47 @@ k-1 and k+1. The decisions (scene starts, transition frames) come from a run's r
 the changes from the signals `CutSignalsTool` dumps (every frame embedded).
 
     python3 scripts/gradual-scan.py --signals /work/signals-cuts-0-2fps --results /work/eval-core27 [--across 0.3]
+
+With --keyframes (no signals needed), lists instead every scene of the tune part whose keyframe lies within --near
+seconds of a dissolve or fade at either end of its scene (the keyframe rule of `KeyframePicker`: away from the
+transitions at both ends), with the scene's samples, and whether the labels put the keyframe inside a transition:
+
+    python3 scripts/gradual-scan.py --keyframes --results /work/eval-cov-2-fps05 [--near 1.0]
 """
 import argparse, csv, json, os
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--devset", default=".cache/devset")
-ap.add_argument("--signals", required=True)
+ap.add_argument("--signals")
+ap.add_argument("--keyframes", action="store_true")
+ap.add_argument("--near", type=float, default=1.0)
 ap.add_argument("--results", required=True)
 ap.add_argument("--across", type=float, default=0.3)
 args = ap.parse_args()
+
+if args.keyframes:
+    SLACK = 0.002
+    for clip in json.load(open(os.path.join(args.devset, "index.json")))["clips"]:
+        if clip.get("split") != "tune" or not os.path.exists(os.path.join(args.results, clip["clip"], "scenes.json")):
+            continue
+        truth = json.load(open(os.path.join(args.devset, clip["truth"])))
+        run = json.load(open(os.path.join(args.results, clip["clip"], "scenes.json")))
+        for scene in run["scenes"]:
+            if scene["transition"]:
+                continue
+            t = scene["keyframe"]["time"]
+            ends = [("closing", x["start"] - t) for x in run["transitions"] if x["before"] == scene["id"] and x["type"] in ("dissolve", "fade")]
+            ends += [("opening", t - x["end"]) for x in run["transitions"] if x["after"] == scene["id"] and x["type"] in ("dissolve", "fade")]
+            near = [f"{k} {d:+.2f}" for k, d in ends if d <= args.near]
+            if not near:
+                continue
+            samples = [f["time"] for f in run["frames"] if f["scene"] == scene["id"]]
+            inside = any(x["start"] - SLACK <= t < x["end"] - SLACK for x in truth.get("transitions", []))
+            print(f"{clip['clip']:36s} scene {scene['id']:3d} keyframe {t:7.3f}  {', '.join(near):28s} "
+                  f"{'IN A LABELLED TRANSITION' if inside else 'clean':24s} samples {samples}")
+    raise SystemExit(0)
+if not args.signals:
+    ap.error("--signals is needed without --keyframes")
 
 WINDOW = 2.0        # TransitionRule.windowSeconds
 MIN_LEVEL = 2       # SceneBoundaryRule.minimumLevelFrames

@@ -73,30 +73,47 @@ struct TransitionExemplarTests {
         }
     }
 
-    private func ended(_ id: Int, _ frames: [FrameSignals], next: FrameSignals?) -> SceneEvent<Void> {
+    private func ended(_ id: Int, _ frames: [FrameSignals], next: FrameSignals?, closingChangeStart: Double? = nil) -> SceneEvent<Void> {
         .sceneEnded(EndedScene(id: id, start: frames[0].seconds, end: next?.seconds ?? frames.last!.seconds + 0.5,
-                               firstFrame: frames[0].index, frameCount: frames.count, next: next))
+                               firstFrame: frames[0].index, frameCount: frames.count, next: next, closingChangeStart: closingChangeStart))
     }
 
-    /// The keyframes of two scenes: A (3 samples), then B opened by a cut of kind `opening` with `b` samples, the first
-    /// of them the sharpest of B (the best keyframe but for the mix it may hold), samples `every` seconds apart.
-    private func keyframes(opening: CutKind, b: Int, every seconds: Double = 0.5) -> (keyframe: Int, transition: Bool) {
+    /// The keyframes of two scenes: A (3 samples), then B opened by a cut of kind `opening` with `b` samples, sample
+    /// `sharpest` the sharpest of B (the best keyframe but for the mix it may hold), samples `every` seconds apart; a
+    /// gradual change closing B began to mix after its sample `closing` (none: B ends with the input).
+    private func keyframes(opening: CutKind, b: Int, every seconds: Double = 0.5, sharpest: Int = 3, closing: Int? = nil)
+        -> (keyframe: Int, transition: Bool) {
         let a = (0..<3).map { frame($0, Synthetic.content(0), every: seconds) }
-        let sceneB = (3..<3 + b).map { frame($0, Synthetic.content(1, wobble: 0.01 * Float($0)), sharpness: $0 == 3 ? 300 : 100, every: seconds) }
+        let sceneB = (3..<3 + b).map { frame($0, Synthetic.content(1, wobble: 0.01 * Float($0)), sharpness: $0 == sharpest ? 300 : 100, every: seconds) }
+        let next = frame(3 + b, Synthetic.content(2), every: seconds)
         let input = events(a, scene: 0, opening: nil) + [ended(0, a, next: sceneB[0])] + events(sceneB, scene: 1, opening: opening)
-            + [ended(1, sceneB, next: nil)]
+            + [ended(1, sceneB, next: closing == nil ? nil : next, closingChangeStart: closing.map { Double($0) * seconds })]
         let closed = collect(KeyframePicker<Void>(), input, end: sceneB.last!.seconds + 0.5).compactMap(\.closed)
         return (closed[1].scene.keyframe.frameIndex, closed[1].scene.transition)
     }
 
     /// The tune part's `film-tos-letterbox-sd-480p`: the sample that a gradual change opened the face's shot with still
     /// held the end of the dissolve, and it was the shot's keyframe. The shot's next sample is; a shot of that one
-    /// sample keeps it (and is no transition scene); so does one sampled 2 s apart, and one opened by a hard cut.
+    /// sample keeps it (and is no transition scene); one opened by a hard cut keeps its sharpest. At 2 s apart too.
     @Test func theSampleAGradualChangeOpenedWithIsTheKeyframeOnlyWhenNothingElseIs() {
         #expect(keyframes(opening: .gradual, b: 3).keyframe == 4)
         #expect(keyframes(opening: .dissolve, b: 2).keyframe == 4)
         #expect(keyframes(opening: .gradual, b: 1) == (3, false))
-        #expect(keyframes(opening: .gradual, b: 3, every: 2).keyframe == 3)
+        #expect(keyframes(opening: .gradual, b: 3, every: 2).keyframe == 4)
         #expect(keyframes(opening: .calibrated, b: 3).keyframe == 3)
+    }
+
+    /// The other end of the shot (the sealed failure of the first step, and the tune part's `crossfade-720p` at 0.5 frames
+    /// a second with the opening sample held out at every rate): the samples from the last frame before a closing
+    /// gradual change's first mixed frame on are the keyframe only when nothing else is, though they are the sharpest.
+    /// Between two gradual changes, a shot's opening sample comes before them (the opening change lies behind it, the
+    /// closing one may be halfway); a shot of closing samples alone keeps them (and is no transition scene).
+    @Test func theSamplesAGradualChangeClosingTheSceneHasBegunToMixAreTheKeyframeOnlyWhenNothingElseIs() {
+        #expect(keyframes(opening: .calibrated, b: 3, sharpest: 5, closing: 5).keyframe == 4)
+        #expect(keyframes(opening: .calibrated, b: 3, sharpest: 5, closing: 4).keyframe == 3)
+        #expect(keyframes(opening: .gradual, b: 2, sharpest: 4, closing: 4).keyframe == 3)
+        #expect(keyframes(opening: .gradual, b: 2, every: 2, sharpest: 4, closing: 4).keyframe == 3)
+        #expect(keyframes(opening: .gradual, b: 3, sharpest: 5, closing: 5).keyframe == 4)
+        #expect(keyframes(opening: .calibrated, b: 2, sharpest: 4, closing: 3) == (4, false))
     }
 }

@@ -201,7 +201,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             if cutKind != nil {
                 open = nil
                 var ended = EndedScene(id: scene.id, start: scene.start, end: start, firstFrame: scene.firstFrame,
-                                       frameCount: scene.frameCount, next: f)
+                                       frameCount: scene.frameCount, next: f,
+                                       closingChangeStart: context?.dissolveStart.map { Self.frame(before: $0, upTo: f, previous: previous) })
                 ended.cutHistory = history
                 try emit(.sceneEnded(ended))
             } else {
@@ -462,6 +463,17 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         else { return false }
         let before = PictureQuality(into[blank].thumbnail).meanLuma, at = f.quality.meanLuma, later = next.quality.meanLuma
         return (at - before) * (later - at) > 0
+    }
+
+    /// Where a gradual change whose first mixed frame was found at `seconds` (``ChangeContext/dissolveStart``) begins, as
+    /// the dev set labels a transition's start (the frame before its first mixed one): among `previous`, `f` and the frames
+    /// decoded before each, the second frame before `seconds`, since the first mixed frame, found where 5% of the change
+    /// is done, comes a frame late when the mix begins faintly (the crossfade fixture: found at 2.08 s, first mixed 2.04 s;
+    /// the tune part's `crossfade-720p`: 6.08 s for 6.04 s). The earliest frame when fewer come before; `seconds` when none.
+    private static func frame(before seconds: Double, upTo f: FrameSignals, previous: FrameSignals) -> Double {
+        let times = previous.intermediateFrames.map(\.seconds) + [previous.seconds] + f.intermediateFrames.map(\.seconds) + [f.seconds]
+        guard let last = times.lastIndex(where: { $0 < seconds }) else { return seconds }
+        return times[max(last - 1, 0)]
     }
 
     /// Where the frames decoded from `previous` to `f` changed half of their total, and 5% and 95% of it (nil without them).

@@ -186,14 +186,20 @@ public struct EndedScene: Sendable {
     public internal(set) var gradualTransitionFrames: [Int] = []
     /// The cut detector's recent changes when the scene ended at a cut: a resumed run goes on with them.
     public internal(set) var cutHistory: [CutChange] = []
+    /// When a gradual change closes the scene (the next scene opened by a dissolve or another gradual change, or by a fade
+    /// through a blank frame between the samples): where it begins, the frame before its first mixed frame
+    /// (``ChangeContext/dissolveStart``, a frame earlier still as it may come late), from which on the scene's samples
+    /// may hold the start of the mix. nil after a hard cut and at the input's end.
+    public let closingChangeStart: Double?
 
-    public init(id: Int, start: Double, end: Double, firstFrame: Int, frameCount: Int, next: FrameSignals?) {
+    public init(id: Int, start: Double, end: Double, firstFrame: Int, frameCount: Int, next: FrameSignals?, closingChangeStart: Double? = nil) {
         self.id = id
         self.start = start
         self.end = end
         self.firstFrame = firstFrame
         self.frameCount = frameCount
         self.next = next
+        self.closingChangeStart = closingChangeStart
     }
 }
 

@@ -11,16 +11,22 @@ import Similarity
 /// frames are then added to its mean once more (its content frames count twice: kept as the earlier segmenter
 /// did, so that this step of the architecture changes no result).
 ///
-/// The frame that opened a scene by a gradual change (``CutKind/isGradual``: a dissolve, a morph), is no transition
-/// frame and came at most ``CutModel/sparseInterval`` after the sample before it is a candidate only when the scene has
-/// no other content frame. The detector finds where such a change was half done and where 95% of it
-/// (``ChangeContext/dissolveEnd``), but with motion in it that end comes early, and the sample after it may still hold
-/// the rest of the mix: in the tune part's `film-tos-letterbox-sd-480p` at 2 frames a second, the sample 0.04 s before
-/// the last mixed frame of a dissolve into a face was that shot's keyframe (its end found 2 frames early), and the face
-/// had no picture of its own. Further apart (at 0.5 frames a second) the sample after a change lies well past it, while
-/// the scene's next sample may already be in the next transition (the tune part's crossfades), so it stays a
-/// candidate. A shot of which that sample is all there is keeps it (a short shot next to a transition still gets a
-/// keyframe); either way it counts in the scene's mean.
+/// A keyframe comes from inside its shot, away from the gradual changes at both its ends
+/// (``insideTheShot(_:opening:closingChangeStart:)``):
+/// - the frame that opened the scene by a gradual change (``CutKind/isGradual``: a dissolve, a morph) and is no
+///   transition frame: the detector finds where such a change was half done and where 95% of it
+///   (``ChangeContext/dissolveEnd``), but with motion in it that end comes early, and the sample after it may still hold
+///   the rest of the mix (the tune part's `film-tos-letterbox-sd-480p` at 2 frames a second: the face's only keyframe
+///   was the sample 0.04 s before the dissolve's last mixed frame);
+/// - the frames from where a gradual change that closes the scene begins (``EndedScene/closingChangeStart``: the
+///   scene is closed when the keyframe is chosen, by the cut that opens the next one): they may hold the start of the
+///   next mix (the sealed run of the first step: with the opening sample held out, a shot's keyframe moved to its next
+///   sample, which lay in the dissolve closing it).
+///
+/// When nothing else is left, the opening frame is the keyframe (its change is behind it, found at least 95% done),
+/// else the closing frames; either way they count in the scene's mean, and a shot of such frames alone is no transition
+/// scene. Whatever the sampling rate: at 0.5 frames a second, holding out the opening sample alone moved the tune part's
+/// `crossfade-720p` keyframe onto the first frame of the next crossfade; with the closing end held out too it stays.
 ///
 /// When frames carry their analysis luma, the keyframe's local features (``LocalFeatureExtractor``) are taken
 /// inside the scene's active picture — the union of its frames' content inside black bars, as ffmpeg's
@@ -73,7 +79,7 @@ public final class KeyframePicker<Attachment>: FrameStage {
             bars.add(frame.signals)
             if record.transition {
                 offerTransition(frame)
-            } else if record.startsScene, Self.mayHoldTheMix(opening: record.cutKind, at: record.seconds, after: lastSeconds) {
+            } else if record.startsScene, Self.mayHoldTheMix(opening: record.cutKind, after: lastSeconds) {
                 holdOpening(frame)
             } else {
                 accumulate(frame)
@@ -89,7 +95,7 @@ public final class KeyframePicker<Attachment>: FrameStage {
             bars.add(point.first.signals)
             if point.transition {
                 offerTransition(point.first)
-            } else if Self.mayHoldTheMix(opening: point.restart.openingCut, at: point.first.signals.seconds, after: point.before.seconds) {
+            } else if Self.mayHoldTheMix(opening: point.restart.openingCut, after: point.before.seconds) {
                 holdOpening(point.first)
             } else {
                 accumulate(point.first)
@@ -118,12 +124,23 @@ public final class KeyframePicker<Attachment>: FrameStage {
         if transitionCandidates.count < maximumCandidates { transitionCandidates.append(frame) }
     }
 
-    /// A scene's first frame (no transition frame), opened by a cut of kind `cut` at `seconds`, the sample before it at
-    /// `previous`, may still hold the end of a gradual change: the kind is gradual and the samples are at most
-    /// ``CutModel/sparseInterval`` apart.
-    static func mayHoldTheMix(opening cut: CutKind?, at seconds: Double, after previous: Double?) -> Bool {
-        guard cut?.isGradual == true, let previous else { return false }
-        return seconds - previous <= CutModel.sparseInterval
+    /// A scene's first frame (no transition frame), opened by a cut of kind `cut`, the sample before it at `previous`,
+    /// may still hold the end of a gradual change: the kind is gradual and a sample came before it.
+    static func mayHoldTheMix(opening cut: CutKind?, after previous: Double?) -> Bool {
+        cut?.isGradual == true && previous != nil
+    }
+
+    /// The keyframe candidates of a scene away from the gradual changes at both its ends: `candidates` (content frames,
+    /// the opening one held out) but those at or after `closingChangeStart` (``EndedScene/closingChangeStart``); when
+    /// that leaves none, the frame a gradual change opened the scene with (`opening`), which that change's end lies
+    /// before, as the detector found it; else the frames the closing change had begun to mix. Empty when the scene has
+    /// no content frame.
+    static func insideTheShot(_ candidates: [StageFrame<Attachment>], opening: StageFrame<Attachment>?,
+                              closingChangeStart: Double?) -> [StageFrame<Attachment>] {
+        let clear = closingChangeStart.map { start in candidates.filter { $0.signals.seconds < start } } ?? candidates
+        if !clear.isEmpty { return clear }
+        if let opening { return [opening] }
+        return candidates
     }
 
     /// Keeps the frame a gradual change opened the scene with in the mean but out of the candidates, in case the scene
@@ -160,8 +177,8 @@ public final class KeyframePicker<Attachment>: FrameStage {
         if !ended.gradualTransitionFrames.isEmpty {
             transitionCandidates = shortSceneFrames
             candidates = []
-        } else if candidates.isEmpty, let opening = openingAfterGradualChange {
-            candidates = [opening]
+        } else {
+            candidates = Self.insideTheShot(candidates, opening: openingAfterGradualChange, closingChangeStart: ended.closingChangeStart)
         }
         let transition = candidates.isEmpty
         if transition {
