@@ -129,7 +129,7 @@ final class ProgressReporter: @unchecked Sendable {
         var written = folder.map { "results in \($0); " + ProgressReporter.unique(list.uniqueImages.count, keep: list.options.keep) } ?? "no output folder"
         if !list.complete { written = "interrupted at \(String(format: "%.1f", list.end)) s; partial " + written }
         if let skipped = list.embeddingsSkipped, skipped > 0 {
-            written = "\(skipped) \(skipped == 1 ? "frame" : "frames") settled by the pixels skipped the network; " + written
+            written = "\(skipped) \(skipped == 1 ? "frame" : "frames") settled by the pixels took no network call; " + written
         }
         if let reused = list.embeddingsReused, reused > 0 {
             written = "\(reused) unchanged \(reused == 1 ? "frame" : "frames") took an earlier frame's embedding; " + written
