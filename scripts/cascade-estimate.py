@@ -2,7 +2,7 @@
 """The pixels-first cascade's gate (issue 19): which sampled frames need the network, fitted on the TUNE part only.
 
     python3 scripts/cascade-estimate.py [--devset DIR] [--signals DIR] [--write-swift PATH]
-    # signals from `framededupe tune --signals` at 2 frames/s (default /work/signals-geom17-2fps)
+    # signals from `framededupe tune --signals` at 2 frames/s (default /work/signals-cuts-0-2fps: the 39 tune clips, twins included)
     # PATH: Sources/FrameDedupe/Stages/NetworkGateCoefficients.swift
 
 The gate judges the pair of samples (k-1, k) from the pixels alone, before the network: a logistic model over
@@ -37,10 +37,13 @@ PIXEL_ONLY = [0, 1, 4, 5, 6, 7, 8]  # of fit-cut-rule.py's "ssim" features with 
 L2 = 1.0
 SAFETY = 2.0
 TAUS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05]
-GUARDS = [0.03, 0.04, 0.05, 0.06, 0.08, 0.1]
+# At most CutEvidence.isDissolve's least ends' distance (0.06): a settled pair, whose embedding change the cut rules
+# do not see, can then never pass for a dissolve's middle on its pixels' change (with 0.08, moving 360p footage,
+# 1 - SSIM ~0.18 between samples, was read as eight dissolves on the tune part).
+GUARDS = [0.03, 0.04, 0.05, 0.06]
 MOVED = 0.05  # embedding change of a transition pair that must stay open
 KEEP_SECONDS = 2.0
-REACH = (-1, 2)  # frame k needs the network when a pair k-1 .. k+2 is open
+REACH = (-1, 1)  # frame k needs the network when a pair k-1 .. k+1 is open (k-1 .. k+2 before issue 19's second step)
 
 
 def gate_features(rows):
@@ -82,7 +85,7 @@ def needed_frames(rows, open_pair):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--devset", default=os.environ.get("DEVSET", "/work/devset"))
-    ap.add_argument("--signals", default="/work/signals-geom17-2fps")
+    ap.add_argument("--signals", default="/work/signals-cuts-0-2fps")
     ap.add_argument("--write-swift", metavar="PATH")
     args = ap.parse_args()
     index = json.load(open(os.path.join(args.devset, "index.json")))
@@ -159,6 +162,8 @@ def main():
             f"    static let largestSettledDistance = {guard}",
             f"    /// Seconds after which a frame goes through the network however settled its pairs.",
             f"    static let keepSeconds = {KEEP_SECONDS}",
+            f"    /// How many pairs after a frame's own must be settled for it to skip the network (the frames the gate waits for).",
+            f"    static let pairsAhead = {REACH[1]}",
             "}",
             "",
         ]

@@ -36,10 +36,11 @@ public struct DedupeOptions: Sendable {
     /// call (``UnchangedFrameRule``); nil: every sampled frame goes through the network.
     public var unchangedFrames: UnchangedFrameRule? = UnchangedFrameRule()
     /// Which sampled frames go through the network: every one, or only those near a cut decision the pixels leave
-    /// open (``NetworkFrames/cascade``, ``NetworkGate``, issue 19). Default: every one, because the cascade's
-    /// stand-in embeddings hide the change after a cut from the cut rules (a refitted cut model and the stand-out
-    /// rule each lost a tune cut next to stand-ins) for 6-7% of the CPU. Applies to `run` (and `tune`), not to `embed`.
-    public var networkFrames: NetworkFrames = .all
+    /// open (``NetworkFrames/cascade``, ``NetworkGate``, issue 19). Default: the cascade, whose gate keeps a fifth of
+    /// the tune part's frames at 2 frames a second off the network with every scene, cluster and keyframe of the tune
+    /// part unchanged (the recent levels spread the change across a run of stand-ins over its pairs, ``CutDetector``).
+    /// Applies to `run` (and `tune`), not to `embed`.
+    public var networkFrames: NetworkFrames = .cascade
 
     /// Which frames go through the network in this run: ``networkFrames``, except with key frames only
     /// (`--decode keyframes`), where no frames are decoded between the samples for the gate to read: every frame.

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import _FrameDedupeTestSupport
 
-/// The pixels-first cascade (issue 19, `--network-frames cascade`, hidden, not the default): frames whose cut decisions the pixels
+/// The pixels-first cascade (issue 19, the default; hidden `--network-frames all` turns it off): frames whose cut decisions the pixels
 /// settle take no network call; cuts stay where embedding every frame puts them, and a resumed run equals an
 /// uninterrupted one.
 @Suite("Pixels-first cascade", .temporaryFolders)
@@ -25,16 +25,16 @@ struct NetworkCascadeRunTests {
         return (json?["counts"] as? [String: Any] ?? [:], scenes)
     }
 
-    /// 13 sampled frames, none unchanged (by default every one goes through the network): under the cascade only the
-    /// first two, the last two and one every 2 s (6), and `embeddings_skipped` counts the others.
+    /// 13 sampled frames, none unchanged (with `--network-frames all` every one goes through the network): under the
+    /// cascade only the first, the last and one every 2 s (5), and `embeddings_skipped` counts the others.
     @Test func aNoisyStillTakesFewNetworkCalls() throws {
         let clip = try Self.noisyStill().path
-        let cascade = try run(clip, Fixtures.temporaryFolder("still").appendingPathComponent("cascade"), ["--network-frames", "cascade"])
+        let cascade = try run(clip, Fixtures.temporaryFolder("still").appendingPathComponent("cascade"), [])
         #expect(cascade.counts["sampled_frames"] as? Int == 13)
-        #expect(cascade.counts["embeddings_skipped"] as? Int == 7 && cascade.counts["embeddings_reused"] as? Int == 0)
+        #expect(cascade.counts["embeddings_skipped"] as? Int == 8 && cascade.counts["embeddings_reused"] as? Int == 0, "\(cascade.counts)")
         #expect(cascade.scenes == [[0, 6]])
-        let byDefault = try run(clip, Fixtures.temporaryFolder("still").appendingPathComponent("default"), [])
-        #expect(byDefault.counts["embeddings_skipped"] == nil, "by default every frame goes through the network: \(byDefault.counts)")
+        let all = try run(clip, Fixtures.temporaryFolder("still").appendingPathComponent("all"), ["--network-frames", "all"])
+        #expect(all.counts["embeddings_skipped"] == nil, "every frame goes through the network: \(all.counts)")
     }
 
     /// A clip of three shots with motion: the cascade skips the network for some frames and the cuts stay; killed after
@@ -42,10 +42,10 @@ struct NetworkCascadeRunTests {
     @Test func aMovingClipKeepsItsCutsAndResumes() throws {
         let clip = Fixtures.sample("shots-360p.mp4").path
         let folder = Fixtures.temporaryFolder("moving")
-        let cascadeOptions = ["--network-frames", "cascade", "--batch", "2"]
+        let cascadeOptions = ["--batch", "2"]
         let clean = folder.appendingPathComponent("clean")
         let cascade = try run(clip, clean, cascadeOptions)
-        #expect((cascade.counts["embeddings_skipped"] as? Int ?? 0) >= 4, "counts: \(cascade.counts)")
+        #expect((cascade.counts["embeddings_skipped"] as? Int ?? 0) >= 3, "counts: \(cascade.counts)")
         #expect(cascade.scenes == [[0, 3], [3, 6], [6, 10]])
 
         let killed = folder.appendingPathComponent("killed")

@@ -18,8 +18,8 @@ struct ResultsSchemaTests {
         try FileManager.default.removeItem(at: photos)
         try FileManager.default.copyItem(at: try Fixtures.sampleFrames(), to: photos)
         let runs: [(input: String, options: [String])] = [
-            // The opt-in cascade writes `counts.embeddings_skipped`.
-            (Fixtures.sample("shots-360p.mp4").path, ["--network-frames", "cascade"]),
+            // The default cascade writes `counts.embeddings_skipped`.
+            (Fixtures.sample("shots-360p.mp4").path, []),
             (Fixtures.sample("revisit-360p.mp4").path, ["--scorer", "ssim", "--keep", "diverse", "--start", "1", "--max-side", "320"]),
             (photos.path, ["--keep", "scene", "--dendrogram", "--image-format", "png"]),
         ]

@@ -76,11 +76,11 @@ public struct UnchangedFrameRule: Sendable, Equatable {
 /// it skipped computes that batch's frames again, as they were computed together. Holds one batch (and, in a
 /// resumed run, until its first needed batch, the network inputs of the anchor's batch).
 ///
-/// With ``NetworkFrames/cascade`` (`--network-frames cascade`), a ``NetworkGate`` decides from the pixels, two frames
-/// after each frame arrives, whether it needs the network; a frame that does not takes its anchor's embedding as a
+/// With ``NetworkFrames/cascade`` (`--network-frames cascade`), a ``NetworkGate`` decides from the pixels,
+/// ``NetworkGate/pairsAhead`` frames after each frame arrives, whether it needs the network; a frame that does not takes its anchor's embedding as a
 /// stand-in (``FrameSignals/embeddingIsStandIn``, counted in ``skippedCount``) unless it is unchanged since its anchor
 /// (then it counts in ``reusedCount``, its embedding no stand-in). The decisions too are made for every frame from
-/// the input's start, in a resumed run as well, so its batches are the same. It then holds two frames more.
+/// the input's start, in a resumed run as well, so its batches are the same. It then holds ``NetworkGate/pairsAhead`` frames more.
 ///
 /// Two batches at once: with ``framesWaiting`` set and the network on one thread, a full batch goes to a second
 /// thread (``NetworkWorker``) when the frames after it are already waiting (at least a batch of them) and that
@@ -124,7 +124,7 @@ public final class Embedder<Attachment>: FrameStage {
     public private(set) var skippedCount = 0
     /// Which frames need the network, decided from the pixels (`--network-frames cascade`); nil: every frame.
     private var gate: NetworkGate?
-    /// The frames whose need is not decided yet (the gate looks two frames ahead), each with whether the pair ending
+    /// The frames whose need is not decided yet (the gate looks ``NetworkGate/pairsAhead`` frames ahead), each with whether the pair ending
     /// at it is open.
     private var undecided: [(frame: NetworkFrame<Attachment>, open: Bool)] = []
     /// Whether the pair ending at the frame before the first undecided one is open.
@@ -180,7 +180,7 @@ public final class Embedder<Attachment>: FrameStage {
 
     deinit { worker?.stop() }
 
-    public var heldFrames: Int { (framesWaiting == nil ? batchSize : 2 * batchSize) + (gate == nil ? 0 : 2) }
+    public var heldFrames: Int { (framesWaiting == nil ? batchSize : 2 * batchSize) + (gate == nil ? 0 : NetworkGate.pairsAhead) }
 
     public func process<E: Error>(_ input: Input, emit: (Output) throws(E) -> Void) throws(E) {
         guard network != nil else { return try emit(input.frame) }
@@ -189,11 +189,11 @@ public final class Embedder<Attachment>: FrameStage {
         let open = gate!.isOpen(pairEndingAt: input.frame.signals)
         timed(since: start)
         undecided.append((input, open))
-        if undecided.count == 3 { try decideFirst(emit: emit) }
+        if undecided.count > NetworkGate.pairsAhead { try decideFirst(emit: emit) }
     }
 
     public func finish<E: Error>(end: Double, emit: (Output) throws(E) -> Void) throws(E) {
-        // The pairs after the input's last frames do not exist: they are open, so the last two frames need the network.
+        // The pairs after the input's last frames do not exist: they are open, so the last frames need the network.
         while !undecided.isEmpty {
             let (frame, open) = undecided.removeFirst()
             lastPairOpen = open
@@ -207,7 +207,7 @@ public final class Embedder<Attachment>: FrameStage {
     }
 
     /// Decides whether the first undecided frame needs the network (``NetworkGate``: a pair from the one ending at the
-    /// frame before it to the one ending two frames after it is open, or ``NetworkGate/keepSeconds`` passed since the
+    /// frame before it to the one ending ``NetworkGate/pairsAhead`` frames after it is open, or ``NetworkGate/keepSeconds`` passed since the
     /// last frame that needed it) and passes it on.
     private func decideFirst<E: Error>(emit: (Output) throws(E) -> Void) throws(E) {
         let (frame, open) = undecided.removeFirst()

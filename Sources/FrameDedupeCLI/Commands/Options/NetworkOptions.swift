@@ -28,9 +28,9 @@ struct NetworkOptions: ParsableArguments {
     var unchangedFrames: String?
 
     @Option(help: ArgumentHelp(
-        "Which sampled frames go through the network: 'all', or 'cascade' (only those near a cut decision the pixels leave open; the others take the last embedded frame's embedding).",
-        valueName: "all|cascade", visibility: .hidden))
-    var networkFrames: NetworkFrames = .all
+        "Which sampled frames go through the network: 'cascade' (the default: only those near a cut decision the pixels leave open; the others take the last embedded frame's embedding) or 'all'.",
+        valueName: "cascade|all", visibility: .hidden))
+    var networkFrames: NetworkFrames = .cascade
 
     /// ``unchangedFrames`` read: nil when not given, `.some(nil)` for off.
     private var unchangedFrameRule: UnchangedFrameRule?? {
