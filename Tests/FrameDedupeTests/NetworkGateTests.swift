@@ -28,6 +28,7 @@ struct NetworkGateTests {
         #expect(both == CutModel.fingerprint(for: .both), "the same coefficients, the same name")
         #expect(Set([both, CutModel.fingerprint(for: .embed), CutModel.fingerprint(for: .ssim)]).count == 3)
         #expect(Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options).contains("cut models \(both)"))
+        #expect(Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options).contains("scene rules \(Checkpoint.sceneRulesRevision)"), "the rules outside the models too")
         options.scorer = .ssim
         #expect(Checkpoint.identity(input: "/nonexistent/clip.mp4", options: options).contains("cut models \(CutModel.fingerprint(for: .ssim))"))
     }

@@ -173,6 +173,13 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         return OutputFolder.reason(error)
     }
 
+    /// Raised whenever a rule outside the cut models' coefficients (``CutModel/fingerprint(for:)``) changes where scenes
+    /// cut or which frame is a scene's keyframe, for the same signals: named in the identity, so that a run interrupted
+    /// under the older rules starts again instead of mixing their decisions with these. 2: dissolves between moving
+    /// shots judged against the scene's own level, and keyframes kept away from the gradual changes at both ends of
+    /// their shot (issue 17); 1: the rules before.
+    static let sceneRulesRevision = 2
+
     /// Everything a checkpoint must match to be resumed: the format, the input's identity and the options.
     static func identity(input: String, options: DedupeOptions) -> String {
         var lines = ["framededupe checkpoint \(CheckpointLog.formatVersion)", "input \(input)"]
@@ -186,6 +193,7 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         lines.append("clusters " + ClusteringOptionsRecord(options).jsonLine)
         // Refitted cut models cut elsewhere: a run interrupted under others starts again.
         lines.append("cut models " + CutModel.fingerprint(for: options.scorer))
+        lines.append("scene rules \(sceneRulesRevision)")
         if options.scorer.usesEmbedding {
             let model = options.model ?? options.modelVariant.defaultModelLocation()
             let attributes = try? FileManager.default.attributesOfItem(atPath: model.path)
