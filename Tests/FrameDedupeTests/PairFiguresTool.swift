@@ -1,3 +1,4 @@
+import Decoder
 import Foundation
 @testable import FrameDedupe
 import Similarity
@@ -7,6 +8,7 @@ import Testing
 /// BENCHMARKS.md "Copies geometric verification still missed"). Run when `FRAMEDEDUPE_PAIR_FIGURES` names a clip:
 ///
 ///     FRAMEDEDUPE_PAIR_FIGURES=clip.mp4 [FRAMEDEDUPE_PAIR_FIGURES_SCENES=0,4] [FRAMEDEDUPE_PAIR_FIGURES_OUT=file] \
+///       [FRAMEDEDUPE_PAIR_FIGURES_DECODE=keyframes] [FRAMEDEDUPE_PAIR_FIGURES_FPS=0.5] \
 ///       swift test -c release -Xswiftc -enable-testing --filter PairFiguresTool
 ///
 /// The clip is analysed with the defaults. Per scene: its keyframe's and moments' sampled frames and keypoints, and its
@@ -23,7 +25,10 @@ struct PairFiguresTool {
             let ids = Set(list.split(separator: ",").compactMap { Int($0) })
             return ids.isEmpty ? nil : ids
         }
-        let list = try findScenes(input: path, options: DedupeOptions(), output: nil)
+        var run = DedupeOptions()
+        if environment["FRAMEDEDUPE_PAIR_FIGURES_DECODE"] == "keyframes" { run.reader.decode = .keyframes }
+        if let fps = environment["FRAMEDEDUPE_PAIR_FIGURES_FPS"].flatMap(Rational.init(parsing:)) { run.reader.sampling = .perSecond(fps) }
+        let list = try findScenes(input: path, options: run, output: nil)
         let scenes = list.scenes.filter { !$0.transition }
         let options = ClusterOptions()
         let cosines = scenes.map { s in scenes.map { t in 1 - zip(s.embedding!, t.embedding!).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } } }
