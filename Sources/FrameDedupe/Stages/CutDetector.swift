@@ -177,7 +177,10 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.dissolveStart = found.span.lowerBound
                     context?.dissolveEnd = found.span.upperBound
                 }
-                if cutKind == nil, lastCut?.isGradual != true, !lastWasFlash, let before = beforePrevious,
+                // Not right after a cut of any kind: the change into `previous` then opened its scene, and the change across
+                // both intervals holds that cut and the new shot's first motion, no transition (issue 17: inside the fast
+                // Sintel shot of twin-mirror-within-film-360p at 16.0 s, 0.53 into the cut sample, 0.37 out of it).
+                if cutKind == nil, lastCut == nil, !lastWasFlash, let before = beforePrevious,
                    let found = gradual(f, previous: previous, before: before, level: previousLevel, sceneLevel: previousSceneLevel, evidence: evidence),
                    f.seconds - scene.start >= minimumSceneLength {
                     cutKind = .gradual
