@@ -262,8 +262,15 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// the model did not cut at or after, it marks 7, each in a labelled transition, and no other.
     static func isGradualAcrossTwoIntervals(before: Double, after: Double, across: Double, level: Double) -> Bool {
         let base = level + 0.005
-        return across >= 0.5 && across >= 4 * base && before >= 2 * base && after >= 2 * base
-            && before < across && after < across && min(before, after) >= 0.35 * across
+        return isSpreadOverTwoIntervals(before: before, after: after, across: across)
+            && across >= 4 * base && before >= 2 * base && after >= 2 * base
+    }
+
+    /// The shape both two-interval rules ask for, whatever level they judge it against: a change of at least 0.5 across
+    /// the two intervals, each step at least 35% of it and neither alone reaching it (the middle frame lies between
+    /// its neighbours).
+    static func isSpreadOverTwoIntervals(before: Double, after: Double, across: Double) -> Bool {
+        across >= 0.5 && before < across && after < across && min(before, after) >= 0.35 * across
     }
 
     /// The time of the first frame of `chain` (time, thumbnail) by which the steps between thumbnails have added up to

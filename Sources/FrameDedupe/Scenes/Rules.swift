@@ -304,7 +304,7 @@ extension CutEvidence {
     /// 0.5 frames a second and sparser, one sample every 2 s) there is no such level, and only the other rule judges.
     static func isGradualBetweenMovingShots(before: Double, after: Double, across: Double, sceneLevel: Double) -> Bool {
         let base = sceneLevel + 0.005
-        return across >= 0.5 && across >= movingShotsRatio * base && max(before, after) >= movingShotsStepRatio * base
-            && before < across && after < across && min(before, after) >= 0.35 * across
+        return isSpreadOverTwoIntervals(before: before, after: after, across: across)
+            && across >= movingShotsRatio * base && max(before, after) >= movingShotsStepRatio * base
     }
 }

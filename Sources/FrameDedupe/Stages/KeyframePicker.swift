@@ -53,8 +53,6 @@ public final class KeyframePicker<Attachment>: FrameStage {
     private var shortSceneFrames: [StageFrame<Attachment>] = []
     /// The scene's first frame when a gradual change opened it: its keyframe only when it has no other content frame.
     private var openingAfterGradualChange: StageFrame<Attachment>?
-    /// The time of the last frame seen.
-    private var lastSeconds: Double?
     private var embeddingSum: [Double]?
     private var gridSum: [Double]?
     private var bars = SceneBars()
@@ -79,12 +77,11 @@ public final class KeyframePicker<Attachment>: FrameStage {
             bars.add(frame.signals)
             if record.transition {
                 offerTransition(frame)
-            } else if record.startsScene, Self.mayHoldTheMix(opening: record.cutKind, after: lastSeconds) {
+            } else if record.startsScene, record.cutKind?.isGradual == true {
                 holdOpening(frame)
             } else {
                 accumulate(frame)
             }
-            lastSeconds = record.seconds
         case .sceneEnded(let ended):
             return try emit(.sceneClosed(close(ended)))
         case .resumed(let point):
@@ -95,12 +92,11 @@ public final class KeyframePicker<Attachment>: FrameStage {
             bars.add(point.first.signals)
             if point.transition {
                 offerTransition(point.first)
-            } else if Self.mayHoldTheMix(opening: point.restart.openingCut, after: point.before.seconds) {
+            } else if point.restart.openingCut?.isGradual == true {
                 holdOpening(point.first)
             } else {
                 accumulate(point.first)
             }
-            lastSeconds = point.first.signals.seconds
         case .sceneClosed:
             break
         }
@@ -122,12 +118,6 @@ public final class KeyframePicker<Attachment>: FrameStage {
     /// Keeps the first `maximumCandidates` transition frames of the scene, in case it has nothing else.
     private func offerTransition(_ frame: StageFrame<Attachment>) {
         if transitionCandidates.count < maximumCandidates { transitionCandidates.append(frame) }
-    }
-
-    /// A scene's first frame (no transition frame), opened by a cut of kind `cut`, the sample before it at `previous`,
-    /// may still hold the end of a gradual change: the kind is gradual and a sample came before it.
-    static func mayHoldTheMix(opening cut: CutKind?, after previous: Double?) -> Bool {
-        cut?.isGradual == true && previous != nil
     }
 
     /// The keyframe candidates of a scene away from the gradual changes at both its ends: `candidates` (content frames,
