@@ -6,7 +6,8 @@ labelled cut right after another one (issue 17, "False cuts inside fast film sho
 Each row: clip, time, label (1: a labelled cut in the pair), whether the pair before holds a labelled cut, the
 model's probability, the embedding change, 1 - SSIM, the hash distance, and the frames between the samples: the
 largest step between their thumbnails, the second largest, their ratio, their sum and how many. The probabilities
-are the model's as the signals give them (`scripts/fit-cut-rule.py`'s features, the coefficients read from
+are the model's as the signals give them (`scripts/fit-cut-rule.py`'s features, with a labelled cut in the pair before
+as "after a cut", the coefficients read from
 Sources/FrameDedupe/Scenes/CutModelCoefficients.swift); the detector's other rules (flashes, the stand-out rule,
 gradual changes) are not applied. Pairs touching a labelled dissolve, fade or flash are left out.
 
@@ -38,7 +39,8 @@ for clip in json.load(open(os.path.join(args.devset, "index.json")))["clips"]:
         continue
     rows = fit.load_clip(path)
     truth = json.load(open(os.path.join(args.devset, clip["truth"])))
-    x, (y, keep) = fit.features(rows, "both"), fit.labels(rows, truth)
+    y, keep = fit.labels(rows, truth)
+    x = fit.features(rows, "both", fit.after_cuts(y))
     for k in range(1, len(rows)):
         r = rows[k]
         if not keep[k] or r["g_steps"] is None or r["g_steps"] < 3:

@@ -13,8 +13,9 @@ when a shot boundary lies in (t[k-1], t[k]]; pairs touching a labelled transitio
 Features (segmentation-independent, so the same numbers are computed at run time whatever was cut before):
 each change against its recent level (the median of its values over the previous `LEVEL_SECONDS` seconds, at
 least 2 frames), the change itself, the next frame's change relative to this one (a cut into a steady shot is
-followed by calm; motion goes on), and whether the picture comes back (flash). See FEATURES below; the Swift side
-(`SceneBoundaryRule.CalibratedCut`) computes exactly these.
+followed by calm; motion goes on), and whether the picture comes back (flash). One input is not the signals':
+whether the pair before holds a cut (`after_cut_features`), from the labels here and from the detector's verdict at
+run time. See `features`; the Swift side (`CutEvidence.features(scorer:withGap:)`) computes exactly these.
 
 Model: L2-regularised logistic regression, fitted by Newton's method (numpy only), for three scorers: both
 (embedding + pixels + hash), embed (embedding + hash), ssim (pixels + hash). The L2 penalty and the decision
@@ -47,8 +48,9 @@ def level(values, times, k, seconds=LEVEL_SECONDS):
     return window[n // 2] if n % 2 else 0.5 * (window[n // 2 - 1] + window[n // 2])
 
 
-def features(rows, scorer):
-    """One feature vector per row (frame k >= 1), in FEATURES order for the scorer."""
+def features(rows, scorer, after_cut=None):
+    """One feature vector per row (frame k >= 1), in FEATURES order for the scorer. `after_cut[k]`: the pair before
+    row k holds a cut (`CutEvidence.afterCut`; from the labels when fitting, `after_cuts`); none when not given."""
     t = [r["time"] for r in rows]
     e = [r["e"] for r in rows]; p = [r["p"] for r in rows]; h = [r["h"] for r in rows]
     out = []
@@ -70,6 +72,8 @@ def features(rows, scorer):
         x += [hv / 64, math.log((hv + EPS_H) / ((lh or 0) + EPS_H))]
         if USE_GAP:
             x += gap_features(r)
+        if AFTER_CUT:
+            x += after_cut_features(r, bool(after_cut and after_cut[k]))
         out.append(x)
     return out
 
@@ -85,6 +89,30 @@ def gap_features(r):
     them elsewhere (every frame sampled, key frames only)."""
     peak, second, total = r["g_peak"], r["g_second"], r["g_total"]
     return [math.log(peak + EPS_G), math.log((peak + EPS_G) / (second + EPS_G)), peak / (total + EPS_G)]
+
+
+AFTER_CUT = True
+
+
+def after_cut_features(r, after):
+    """Right after a cut the recent levels are the previous shot's: a new shot that moves fast at once changes as
+    much as a cut against them (issue 17: every TUNE pair at 2 frames/s the models gave >= 0.3 without a cut was the
+    first or second pair of a fast Sintel shot). Two features let the model judge those pairs otherwise: the pair
+    before holds a cut (1/0), and that flag times how far the largest step between the thumbnails stands out from
+    the second largest (the gap's second feature; with the frames between samples only): a cut is one step, the
+    first motion of a shot many alike. At run time the flag is the detector's own verdict on the previous pair (any
+    rule); fitting, a labelled shot boundary in it (`after_cuts`). Only in the models of samples at most 1 s apart: the
+    sparse ones (`--suffix Sparse`) leave them out (`AFTER_CUT`): two seconds after a cut the recent levels hold the
+    new shot's changes, and with the features cross-validation over TUNE clips gained nothing there (F1 within 0.004)."""
+    x = [1.0 if after else 0.0]
+    if USE_GAP:
+        x.append(gap_features(r)[1] if after else 0.0)
+    return x
+
+
+def after_cuts(y):
+    """Per row, whether the pair before it holds a labelled shot boundary (the labels of `labels`)."""
+    return [k > 0 and y[k - 1] == 1 for k in range(len(y))]
 
 
 STANDS_OUT_RATIO, STANDS_OUT_MINIMUM = 4.0, 0.06
@@ -187,6 +215,8 @@ def main():
     ap.add_argument("--tune-only", action="store_true", help="read no SEALED clip's signals even where the folders hold them (the lead scores SEALED once, end to end)")
     a = ap.parse_args()
     index = json.load(open(os.path.join(a.devset, "index.json")))
+    global AFTER_CUT
+    AFTER_CUT = a.suffix != "Sparse"
     models = []
     kinds = {"both": (True, False), "with": (True,), "without": (False,)}[a.models]
     for scorer, gap in [(s, g) for s in ("both", "embed", "ssim") for g in kinds]:
@@ -200,7 +230,8 @@ def main():
                 continue
             rows = load_clip(path)
             truth = json.load(open(os.path.join(a.devset, c["clip"] + ".truth.json")))
-            X, (y, keep) = features(rows, scorer), labels(rows, truth)
+            y, keep = labels(rows, truth)
+            X = features(rows, scorer, after_cuts(y))
             for r, x, yy, kk in zip(rows, X, y, keep):
                 if kk and (not gap or (r.get("g_steps") or 0) >= 3):
                     data[c["split"]][0].append(x); data[c["split"]][1].append(yy)
@@ -282,7 +313,7 @@ def write_swift(path, models, suffix="", folders=()):
     lines = ["// Generated by scripts/fit-cut-rule.py from the TUNE part of the dev set; do not edit (rerun the script).",
              "// Signals: " + ", ".join(os.path.basename(f.rstrip("/")) for f in folders)
              + ("." if len(fitted) == 6 else " (" + ", ".join(sorted(fitted)) + "); the other models: " + kept_signals(path)),
-             "// Feature order: CutEvidence.features(scorer:withGap:). Figures: pair-level precision/recall/F1.", "",
+             "// Feature order: CutEvidence.features(scorer:withGap:sparse:). Figures: pair-level precision/recall/F1.", "",
              "extension CutModel {"]
     for name in [names[sc] + suffix + ("" if g else "WithoutGap") for sc in ("both", "embed", "ssim") for g in (True, False)]:
         if name not in fitted:

@@ -12,6 +12,8 @@ import Testing
 ///
 /// `FRAMEDEDUPE_CUT_SIGNALS_SAMPLING` samples otherwise than at the default 2 frames a second: `fps=0.5` (any rate),
 /// or `intra` (key frames only, no frames decoded between them), so the rule can be fitted on sparse sampling too.
+/// Only the dev set's tune clips are read (the models are fitted on them alone, and the sealed part is scored once,
+/// end to end); `FRAMEDEDUPE_CUT_SIGNALS_SPLIT=sealed` or `all` reads the others.
 ///
 /// One `<clip>.signals.csv` per clip, a row per frame k ≥ 1: time, previous_time, exposure, then the changes from
 /// frame k−1 to k (`e` embedding cosine distance, `p` 1 − SSIM at the SSIM scale, 0 for identical hashes, `h`
@@ -31,7 +33,10 @@ struct CutSignalsTool {
         guard try options.sample(asToolVariableSays: "FRAMEDEDUPE_CUT_SIGNALS_SAMPLING") else { return }
         let network = try loadNetwork(options)
         let ssim = StructuralSimilarity()
-        for clip in (index["clips"] as! [[String: Any]]).map({ $0["clip"] as! String }) {
+        let split = environment["FRAMEDEDUPE_CUT_SIGNALS_SPLIT"] ?? "tune"
+        let clips = (index["clips"] as! [[String: Any]]).filter { split == "all" || $0["split"] as? String == split }
+        try #require(!clips.isEmpty, "no clip of the split \(split) in \(devset.path)")
+        for clip in clips.map({ $0["clip"] as! String }) {
             let (frames, _) = try analyseFrames(input: devset.appendingPathComponent(clip).path, options: options, network: network)
             func changes(_ a: FrameSignals, _ b: FrameSignals) -> [String] {
                 // Inside the frames' black bars, as the detector compares them.

@@ -296,10 +296,11 @@ struct SceneStageTests {
         }
         let events = collect(detector(), frames.map { .frame(StageFrame($0)) }, end: 8)
         let whole = events.compactMap(\.record)
-        // Resume where scene 2 opened (frame 9), as a checkpoint would: the scene's start and the detector's
-        // recent changes as they were when scene 1 ended.
+        // Resume where scene 2 opened (frame 9), as a checkpoint would: the scene's start, the detector's recent
+        // changes as they were when scene 1 ended, and the cut that opened it (the models read "the previous sample cut").
         let ended = events.compactMap(\.ended).first { $0.next?.index == 9 }!
-        let restart = Restart(position: 9, transition: false, sceneID: 2, start: ended.end, cutHistory: ended.cutHistory)
+        let restart = Restart(position: 9, transition: false, sceneID: 2, start: ended.end, cutHistory: ended.cutHistory,
+                              openingCut: whole[9].cutKind)
         let resumed = collect(detector(), [.resume(ResumePoint(first: StageFrame(frames[9]), before: frames[8], restart: restart))]
                                 + frames[10...].map { .frame(StageFrame($0)) }, end: 8)
         #expect(resumed.compactMap(\.record) == Array(whole[10...]))

@@ -93,7 +93,8 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
             switch rule.method {
             case .ratio: (cutKind, context) = judge(f, scores: s, previous: previous, next: next, sceneStart: scene.start)
             case .calibrated:
-                let evidence = self.evidence(f, previous: previous, next: next)
+                var evidence = self.evidence(f, previous: previous, next: next)
+                evidence.afterCut = lastCut != nil
                 (cutKind, context) = judge(evidence, scores: s, sceneStart: scene.start, seconds: f.seconds, interval: modelInterval(f, previous: previous))
                 let ramp = Self.brightnessRamp(from: previous, to: f)
                 context?.rampStart = ramp.start
@@ -271,8 +272,9 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
     /// The calibrated rule's verdict: the model for the scorer (with the frames between the samples when at least
     /// two were decoded) and its probability against the threshold.
     private func judge(_ evidence: CutEvidence, scores s: FrameScores, sceneStart: Double, seconds: Double, interval: Double) -> (CutKind?, ChangeContext) {
-        let model = CutModel.fitted(for: scorer.kind, withGap: evidence.hasGap, sparse: interval > CutModel.sparseInterval)
-        let probability = model.probability(evidence.features(scorer: scorer.kind, withGap: evidence.hasGap))
+        let sparse = interval > CutModel.sparseInterval
+        let model = CutModel.fitted(for: scorer.kind, withGap: evidence.hasGap, sparse: sparse)
+        let probability = model.probability(evidence.features(scorer: scorer.kind, withGap: evidence.hasGap, sparse: sparse))
         let context = ChangeContext(recentLevel: recentLevel, recentCount: recentChanges.count,
                                     nextChange: evidence.nextEmbedding ?? (scorer.kind.usesSSIM ? evidence.nextPixels : nil),
                                     nextToPrevious: evidence.acrossEmbedding ?? (scorer.kind.usesSSIM ? evidence.acrossPixels : nil),
