@@ -20,6 +20,39 @@ public struct IntermediateFrame: Sendable, Equatable, Codable {
     }
 }
 
+/// The first decoded frame of a new shot between two sampled frames, at analysis size: the frame right after the largest
+/// step of the thumbnails since the previous sample (``Thumbnail``, the mean absolute difference of consecutive
+/// decoded frames' thumbnails, as the cut detector measures it: where it puts a hard cut between two samples), kept when
+/// that step is at least ``minimumStep`` — or the sampled frame itself, when the step into it is the largest.
+///
+/// Samples fall where the sampling clock puts them, so two copies of one shot cut into different places of a video (a
+/// recap, a replay, a mirrored copy) are sampled at different moments of it; in a fast shot no sample of one is then
+/// the same picture as any of the other's, and no transform maps them onto each other. A shot's first frame is the
+/// same moment in every copy that starts where it does (issue 17).
+public struct ShotStart: Sendable {
+    /// The decoded frame's ordinal in presentation order (as ``SampledFrame/ordinal``).
+    public let ordinal: Int
+    /// Seconds from the stream's start (the time the cut detector puts the cut at: ``IntermediateFrame/seconds``).
+    public let seconds: Double
+    /// Its luma at the sample's analysis size.
+    public let luma: LumaImage
+    /// The step into it: the thumbnails' mean absolute difference, 0–1.
+    public let step: Double
+
+    /// The least step kept: a cut between two shots of like brightness measures 0.06–0.3 at 28×16. Only a cost bound (one
+    /// scaled frame a gap at most): the cut detector decides where cuts are, and a scene takes the shot start only when its
+    /// cut lies at that very frame. No dominance over the gap's other steps is asked: in a fast shot whose non-reference
+    /// frames the decoder skips, the steps around a cut measure two frames' motion each (`twin-mirror-within-film-480p`).
+    public static let minimumStep = 0.03
+
+    public init(ordinal: Int, seconds: Double, luma: LumaImage, step: Double) {
+        self.ordinal = ordinal
+        self.seconds = seconds
+        self.luma = luma
+        self.step = step
+    }
+}
+
 /// Tiny luma thumbnails of decoded frames, made for every decoded frame (sampled or not), so they must be cheap.
 public enum Thumbnail {
     /// Pixels on the shorter side (16: 28×16 for 16:9, 448 bytes).

@@ -26,6 +26,8 @@ public struct ReaderOptions: Sendable {
     public var analysisShortSide: Int = 256
     /// In `.all` mode with sparse sampling, skip decoding non-reference frames that cannot be sampled.
     public var skipUnsampledNonReference: Bool = true
+    /// Keep the first frame of a new shot between two samples at analysis size (``SampledFrame/shotStart``).
+    public var shotStarts: Bool = true
     /// In `.all` mode with sparse sampling, also sample the last decoded frame when it lies at least half a
     /// sampling interval after the last sampled one, so the end of the input is always seen: a short last shot
     /// (a dissolve ending at the last sample, then 0.46 s of a new shot to the end) would otherwise have no
@@ -125,6 +127,10 @@ public struct SampledFrame: Sendable {
     /// The input's last decoded frame, sampled at the end of the input off the sampling grid
     /// (``ReaderOptions/sampleFinalFrame``): less than a sampling interval after the sample before it.
     public var endsInput = false
+    /// The first frame of a new shot since the previous sampled frame, when a cut-shaped step lies there (``ShotStart``):
+    /// an in-between frame, or this one. Nil at the first sample, when the gap's frames were thinned
+    /// (``VideoReader/maximumIntermediateFrames``), and with ``ReaderOptions/shotStarts`` off.
+    public var shotStart: ShotStart? = nil
 }
 
 /// Reads one video input through libav and hands out sampled frames one at a time.
@@ -152,6 +158,12 @@ public final class VideoReader {
     /// The most decoded frames between two sampled frames kept as thumbnails (about 460 KB at 16:9).
     public static let maximumIntermediateFrames = 1024
     private var clock: SampleClock?
+    /// The previous sampled frame's thumbnail: where the current gap's first step starts.
+    private var previousSampleThumbnail: LumaImage?
+    /// The current gap's largest thumbnail step so far, and the frame after it (its picture in `shotStartFrame`, one
+    /// AVFrame re-referenced).
+    private var largestStep: (size: Double, ordinal: Int, seconds: Double)?
+    private let shotStartFrame = Frame()
     /// The last decoded frame not sampled (``ReaderOptions/sampleFinalFrame``): where it is, and its picture in
     /// `lastUnsampledFrame` (one AVFrame for the whole input, re-referenced for each such frame).
     private var lastUnsampled: (ordinal: Int, timestamp: Timestamp, seconds: Double)?
@@ -470,18 +482,55 @@ public final class VideoReader {
             counts.corruptFrames += 1
             return nil
         }
+        let start = shotStart(ordinal: ordinal, seconds: seconds, luma: luma, thumbnail: thumbnail)
         defer {
             counts.sampledFrames += 1
             lastSampledPTS = timestamp.pts
             intermediate.removeAll(keepingCapacity: true)
             intermediateStride = 1
             intermediateSeen = 0
+            previousSampleThumbnail = thumbnail
+            largestStep = nil
+            shotStartFrame.unref()
         }
-        return SampledFrame(
+        var sampled = SampledFrame(
             index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp, seconds: seconds,
             luma: luma, picture: Picture(frame: held),
             source: info.imageFiles.flatMap { ordinal < $0.count ? FileSystemName.displayed($0[ordinal]) : nil }, thumbnail: thumbnail,
             intermediateFrames: intermediate)
+        sampled.shotStart = start
+        return sampled
+    }
+
+    /// Notes the step from the previous kept thumbnail to `thumbnail` (a frame kept between samples, in `frame`): when
+    /// it is the gap's largest so far, `frame` is referenced as the possible first frame of a new shot.
+    private func noteStep(to thumbnail: LumaImage, ordinal: Int, seconds: Double) {
+        guard options.shotStarts, intermediateStride == 1,
+              let before = intermediate.count >= 2 ? intermediate[intermediate.count - 2].thumbnail : previousSampleThumbnail else { return }
+        let size = before.meanDifference(thumbnail)
+        guard size > (largestStep?.size ?? -1) else { return }
+        do { try shotStartFrame.reference(frame) } catch {
+            largestStep = nil
+            return
+        }
+        largestStep = (size, ordinal, seconds)
+    }
+
+    /// The first frame of a new shot in the gap a sample closes (``ShotStart``): the sample itself when the step into it is
+    /// the gap's largest, else the frame after the largest step between, scaled to the sample's analysis size; nil when
+    /// that step is under ``ShotStart/minimumStep``.
+    private func shotStart(ordinal: Int, seconds: Double, luma: LumaImage, thumbnail: LumaImage) -> ShotStart? {
+        guard options.shotStarts, intermediateStride == 1,
+              let before = intermediate.last?.thumbnail ?? previousSampleThumbnail else { return nil }
+        let last = before.meanDifference(thumbnail)
+        if last > (largestStep?.size ?? -1) {
+            guard last >= ShotStart.minimumStep else { return nil }
+            return ShotStart(ordinal: ordinal, seconds: seconds, luma: luma, step: last)
+        }
+        guard let step = largestStep, step.size >= ShotStart.minimumStep,
+              let picture = try? Picture(frame: shotStartFrame).luma(width: luma.width, height: luma.height, scaler: lumaScaler)
+        else { return nil }
+        return ShotStart(ordinal: step.ordinal, seconds: step.seconds, luma: picture, step: step.size)
     }
 
     /// Keeps a reference to a decoded frame that was not sampled, in case it is the input's last
@@ -520,6 +569,7 @@ public final class VideoReader {
         defer { intermediateSeen += 1 }
         guard intermediateSeen % intermediateStride == 0, let thumbnail = try? Thumbnail.make(of: frame, scaler: lumaScaler) else { return }
         intermediate.append(IntermediateFrame(ordinal: ordinal, timestamp: timestamp, seconds: seconds, thumbnail: thumbnail))
+        noteStep(to: thumbnail, ordinal: ordinal, seconds: seconds)
         if intermediate.count > Self.maximumIntermediateFrames {
             intermediate = Swift.stride(from: 0, to: intermediate.count, by: 2).map { intermediate[$0] }
             intermediateStride *= 2

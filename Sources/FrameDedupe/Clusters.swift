@@ -44,6 +44,13 @@ public struct ClusterOptions: Sendable, Equatable {
     /// two of their moments do (issue 17, BENCHMARKS.md "Copies of moving shots inside a clip"). At most 3 more
     /// verifications a pair, only for the pairs verified anyway (``verifiedNeighbours``).
     public var verifiesMoments: Bool = true
+    /// With ``geometricCheck``: a pair that is no geometric copy on its keyframes or other moments is verified once more on
+    /// the first frames of the two scenes' shots (``Scene/shotStartFeatures``, when a hard cut opened each), and is a copy
+    /// when these are: two copies of one shot that start at the same frame of it hold the very same moment there,
+    /// wherever the samples fell — in a fast shot, samples a frame or two apart already show pictures no transform maps
+    /// onto each other (issue 17: Sintel's fast shots mirrored or replayed inside one clip). One verification more a pair,
+    /// only for the pairs verified anyway.
+    public var verifiesShotStarts: Bool = true
     /// Mean per-cell cosine distance of the 3×3 feature grids above which two scenes are look-alikes, not copies.
     /// Measured on real frames (`Fixtures.variantsClip`): a frame and its 5% crop, +15% brightness, mirror
     /// and low-bitrate re-encode are within 0.017–0.168 of each other (the better of direct and mirrored);
@@ -225,10 +232,13 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
     var features = members.map(\.features)
     // Each scene's other moments (its pictures besides the keyframe), when verified.
     var moments: [[LocalFeatures]] = members.map { options.verifiesMoments && $0.features != nil ? $0.momentFeatures : [] }
+    // Each scene's shot start, when verified (its keyframe's features stand for it when it is the keyframe's picture).
+    var starts: [LocalFeatures?] = members.map { options.verifiesShotStarts && $0.features != nil ? $0.shotStartFeatures : nil }
     var verified: [Set<Int>] = []
     if geometric {
         if options.ignoreStaticGraphics {
             let pictures = moments.enumerated().flatMap { i, m in m.map { (scene: i, features: $0) } }
+                + starts.enumerated().compactMap { i, s in s.map { (scene: i, features: $0) } }
             let different = { (i: Int, j: Int) in Double(distances[i, j]) > options.copyRadius }
             if pictures.isEmpty {
                 features = StaticGraphics.removingStatic(features, differentContent: different)
@@ -240,8 +250,13 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
                     moments[i] = Array(stripped.pictures[next..<(next + moments[i].count)])
                     next += moments[i].count
                 }
+                for i in starts.indices where starts[i] != nil {
+                    starts[i] = stripped.pictures[next]
+                    next += 1
+                }
             }
         }
+        for i in starts.indices where options.verifiesShotStarts && members[i].shotStartIsKeyframe { starts[i] = features[i] }
         verified = verificationNeighbours(distances, options: options)
     }
     var vetoed = 0, joined = 0, verifiedPairs = 0
@@ -259,6 +274,11 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
                     if !(match!.isDecisive && match!.isCopy), !moments[i].isEmpty || !moments[j].isEmpty,
                        let copy = momentCopy([a] + moments[i], [b] + moments[j], verifier: verifier, mirror: options.mirroredMatch) {
                         match = copy
+                    }
+                    if !(match!.isDecisive && match!.isCopy), let x = starts[i], let y = starts[j],
+                       !(members[i].shotStartIsKeyframe && members[j].shotStartIsKeyframe) {
+                        let copy = verifier.verify(x, y, mirror: options.mirroredMatch)
+                        if copy.isDecisive, copy.isCopy { match = copy }
                     }
                 }
             }

@@ -6,6 +6,15 @@ public struct LumaImage: Sendable, Equatable, Codable {
     public let height: Int
     public var pixels: [UInt8]
 
+    /// The mean absolute difference of two pictures' pixels, 0–1 (1 when their sizes differ): how far the picture
+    /// moved between two thumbnails of consecutive decoded frames (a cut's step is the largest).
+    public func meanDifference(_ other: LumaImage) -> Double {
+        guard width == other.width, height == other.height, !pixels.isEmpty else { return 1 }
+        var total = 0
+        for i in pixels.indices { total += abs(Int(pixels[i]) - Int(other.pixels[i])) }
+        return Double(total) / Double(pixels.count) / 255
+    }
+
     private enum CodingKeys: String, CodingKey { case width, height, pixels }
 
     /// Reads a picture back, refusing one whose pixels do not fill `width × height` (at most 65536 on a side).

@@ -141,3 +141,35 @@ extension Fixtures {
         return try ffmpegFixture("overlay.mkv", steps + [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "ffv1", "-f", "matroska", "{out}"]])
     }
 }
+
+/// Copies of a fast shot that start at the same frame of it, sampled at other moments (issue 17, ``ShotStart``): a fast pan
+/// (600 pixels a second across a 320×180 window, scaled to 640×360) over a still of Big Buck Bunny's meadow
+/// (`bbb-720p.mp4` at 2 s, 1280×720), and its mirror image from the same first frame 5.28 s later, so that at 2 frames a
+/// second its samples fall 0.22 s along the pan from the first's (a shift of 41% of the window: no transform maps any
+/// sample of one onto any of the other's), while the first frames of the two shots are the same picture; with the same
+/// pan over the band above (no overlap with the first) as a look-alike, and the bottle and the rocket between them.
+extension Fixtures {
+    /// What each shot of ``shotStartCopiesClip()`` shows; the same name before the first "/" is the same content.
+    public static let shotStartCopiesClipScenes = ["P/fast pan over the meadow's middle band", "Y/bottle", "T/fast pan over the band above the middle one",
+                                                   "R/rocket", "P/the middle band's pan again, mirrored"]
+    /// Each shot's first frame (25 frames a second): 38, 31, 38, 25 and 38 frames.
+    public static let shotStartCopiesClipCuts = [0, 38, 69, 107, 132]
+
+    /// The five shots of ``shotStartCopiesClipScenes`` with hard cuts, 640×360, lossless (FFV1), 25 fps, 170 frames.
+    public static func shotStartCopiesClip() throws -> URL {
+        let pan = { (y: Int) in "crop=320:180:x=600*t:y=\(y),scale=640:360" }
+        // Input 0 the still (looped), 1 the bottle, 2 the rocket; the still feeds three shots.
+        let shots: [(source: String, frames: Int, filter: String)] = [
+            ("p0", 38, pan(270)), ("1:v", 31, "scale=640:360"), ("p1", 38, pan(90)), ("2:v", 25, "scale=640:360"), ("p2", 38, pan(270) + ",hflip"),
+        ]
+        let graph = "[0:v]split=3[p0][p1][p2];"
+            + shots.enumerated().map { k, s in "[\(s.source)]trim=end_frame=\(s.frames),setpts=PTS-STARTPTS,\(s.filter),setsar=1,format=yuv420p[v\(k)]" }
+                .joined(separator: ";")
+            + ";" + shots.indices.map { "[v\($0)]" }.joined() + "concat=n=\(shots.count):v=1[out]"
+        let still = ["-ss", "2", "-i", sample("bbb-720p.mp4").path, "-frames:v", "1", "-f", "image2", "-c:v", "png", "{work}/shot-start-still.png"]
+        let inputs = ["-loop", "1", "-framerate", "25", "-i", "{work}/shot-start-still.png", "-ss", "3", "-i", sample("shots-360p.mp4").path,
+                      "-ss", "6.5", "-i", sample("shots-360p.mp4").path]
+        return try ffmpegFixture("shot-start-copies.mkv", [still, inputs + ["-filter_complex", graph, "-map", "[out]", "-r", "25", "-c:v", "ffv1",
+                                                                             "-f", "matroska", "{out}"]])
+    }
+}

@@ -34,17 +34,26 @@ struct PairFiguresTool {
         let cosines = scenes.map { s in scenes.map { t in 1 - zip(s.embedding!, t.embedding!).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } } }
         // The pictures as checkPairs verifies them: static graphics out.
         let stripped = StaticGraphics.removingStatic(
-            scenes.map(\.features), pictures: scenes.enumerated().flatMap { i, s in s.momentFeatures.map { (scene: i, features: $0) } },
+            scenes.map(\.features), pictures: scenes.enumerated().flatMap { i, s in s.momentFeatures.map { (scene: i, features: $0) } }
+                + scenes.enumerated().compactMap { i, s in s.shotStartFeatures.map { (scene: i, features: $0) } },
             differentContent: { cosines[$0][$1] > options.copyRadius })
         var pictures: [[LocalFeatures]] = [], next = 0
         for (i, s) in scenes.enumerated() {
             pictures.append((stripped.scenes[i].map { [$0] } ?? []) + Array(stripped.pictures[next..<(next + s.momentFeatures.count)]))
             next += s.momentFeatures.count
         }
+        // The shot starts last: their own pictures, or the keyframe's standing for them (``Scene/shotStartIsKeyframe``).
+        var starts: [LocalFeatures?] = scenes.map { _ in nil }
+        for (i, s) in scenes.enumerated() where s.shotStartFeatures != nil {
+            starts[i] = stripped.pictures[next]
+            next += 1
+        }
+        for (i, s) in scenes.enumerated() where s.shotStartIsKeyframe { starts[i] = stripped.scenes[i] }
         let verifier = GeometricVerifier()
         var text = ""
         for (i, s) in scenes.enumerated() {
-            text += "scene \(s.id) \(s.start)-\(s.end) keyframe \(s.keyframe.frameIndex) moments \(s.momentFrames) keypoints \(pictures[i].map(\.count)) cluster \(list.clusters.clusterOfScene[s.id] ?? -1)\n"
+            let start = s.shotStartIsKeyframe ? "keyframe" : s.shotStartFeatures != nil ? "own" : "none"
+            text += "scene \(s.id) \(s.start)-\(s.end) keyframe \(s.keyframe.frameIndex) moments \(s.momentFrames) shot start \(start) keypoints \(pictures[i].map(\.count)) cluster \(list.clusters.clusterOfScene[s.id] ?? -1)\n"
             for j in (i + 1)..<scenes.count {
                 let t = scenes[j]
                 if let wanted { guard wanted.contains(s.id), wanted.contains(t.id) else { continue } } else if cosines[i][j] > options.copyRadius { continue }
@@ -53,8 +62,10 @@ struct PairFiguresTool {
                     for m in [false, true] { for dy in -1...1 { for dx in -1...1 { grid = min(grid, meanCellDistance(ga, gb, mirror: m, dx: dx, dy: dy)) } } }
                 }
                 text += String(format: "  %d-%d cosine %.3f grid %.3f\n", s.id, t.id, cosines[i][j], grid)
-                for (x, p) in pictures[i].enumerated() {
-                    for (y, q) in pictures[j].enumerated() {
+                let startPair = starts[i].flatMap { a in starts[j].map { [(x: 9, y: 9, p: a, q: $0)] } } ?? []
+                let pairs = pictures[i].enumerated().flatMap { x, p in pictures[j].enumerated().map { y, q in (x: x, y: y, p: p, q: q) } } + startPair
+                for (x, y, p, q) in pairs {
+                    do {
                         let m = verifier.verify(p, q)
                         text += String(format: "    [%d,%d] keypoints %d/%d matches %d inliers %d ratio %.2f coverage %.2f span %.3f cells %.2f distance %.1f mirrored %@ copy %@ decisive %@\n",
                                        x, y, p.count, q.count, m.matches, m.inliers, m.inlierRatio, m.coverage, min(m.spanA, m.spanB), m.cellCoverage,

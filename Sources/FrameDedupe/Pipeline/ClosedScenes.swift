@@ -71,6 +71,7 @@ import Similarity
                 stripped.keyframeVector = nil
                 stripped.features = nil
                 stripped.momentFeatures = []
+                stripped.shotStartFeatures = nil
                 light.append(stripped)
                 places.append(Place(offset: offset, size: record.count, thumbnailSize: thumbnail?.count ?? -1))
                 return
@@ -97,6 +98,7 @@ import Similarity
         light[i].keyframeVector = nil
         light[i].features = nil
         light[i].momentFeatures = []
+        light[i].shotStartFeatures = nil
         thumbnailsInMemory[id] = nil
         inLog.insert(i)
     }
@@ -123,6 +125,7 @@ import Similarity
                 scenes[i].keyframeLuma = state.luma
                 scenes[i].features = state.features
                 scenes[i].momentFeatures = state.moments
+                scenes[i].shotStartFeatures = state.shotStart
             }
         }
         for (i, place) in places.enumerated() {
@@ -151,13 +154,14 @@ import Similarity
 
 /// What a closed scene's keyframe and its other moments give it: its luma at the SSIM scale (``Scene/keyframeLuma``),
 /// its local features (``Scene/features``), its report thumbnail, some 37 KB at 500 keypoints, and its other moments'
-/// local features (``Scene/momentFeatures``, up to 36 KB each), exactly what a resumed run computes again from the
-/// same decoded frames.
+/// local features (``Scene/momentFeatures``, up to 36 KB each) and its shot start's (``Scene/shotStartFeatures``), exactly
+/// what a resumed run computes again from the same decoded frames.
 struct KeyframeState {
     var luma: LumaImage?
     var features: LocalFeatures?
     var thumbnail: [UInt8]?
     var moments: [LocalFeatures] = []
+    var shotStart: LocalFeatures?
 
     /// This state of a scene whole and its thumbnail.
     init(of scene: Scene, thumbnail: [UInt8]?) {
@@ -165,18 +169,21 @@ struct KeyframeState {
         features = scene.features
         self.thumbnail = thumbnail
         moments = scene.momentFeatures
+        shotStart = scene.shotStartFeatures
     }
 
-    init(luma: LumaImage?, features: LocalFeatures?, thumbnail: [UInt8]?, moments: [LocalFeatures] = []) {
+    init(luma: LumaImage?, features: LocalFeatures?, thumbnail: [UInt8]?, moments: [LocalFeatures] = [], shotStart: LocalFeatures? = nil) {
         self.luma = luma
         self.features = features
         self.thumbnail = thumbnail
         self.moments = moments
+        self.shotStart = shotStart
     }
 
     /// About the memory it takes: its pixels, its keypoints (73 bytes each, ``LocalFeatures``) and its thumbnail.
     var bytes: Int {
-        (luma?.pixels.count ?? 0) + 73 * ((features?.count ?? 0) + moments.reduce(0) { $0 + $1.count }) + (thumbnail?.count ?? 0)
+        (luma?.pixels.count ?? 0) + 73 * ((features?.count ?? 0) + moments.reduce(0) { $0 + $1.count } + (shotStart?.count ?? 0))
+            + (thumbnail?.count ?? 0)
     }
 }
 

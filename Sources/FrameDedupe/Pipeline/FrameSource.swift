@@ -117,6 +117,7 @@ extension NetworkFrame where Attachment == Picture {
             hash: FrameHash(sample.luma), luma: sample.luma.areaDownscaled(shortSide: ssimShortSide), quality: PictureQuality(sample.luma),
             thumbnail: sample.thumbnail, intermediateFrames: sample.intermediateFrames, analysisLuma: sample.luma, pictureSize: (p.width, p.height))
         signals.endsInput = sample.endsInput
+        signals.shotStart = sample.shotStart
         clock.lap(.signals)
         var input: RGBImage? = nil
         if let size = networkSize {

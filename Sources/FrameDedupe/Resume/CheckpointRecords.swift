@@ -49,10 +49,12 @@ struct SceneCheckpoint: Codable {
         light.keyframeLuma = nil
         light.features = nil
         light.momentFeatures = []
+        light.shotStartFeatures = nil
         return SceneCheckpoint(position: position, transition: transition, records: records, reclassified: reclassified, scene: light,
                                diverse: diverse, thumbnail: nil, cutHistory: cutHistory,
                                recomputed: KeyframeRecipe(featureArea: scene.features?.active, thumbnail: thumbnail != nil,
-                                                          momentFrames: scene.momentFrames))
+                                                          momentFrames: scene.momentFrames,
+                                                          shotStartFrame: scene.shotStartFeatures != nil ? scene.firstFrame : nil))
     }
 
     /// Replays the close onto `restored`, as the pipeline made it.
@@ -86,6 +88,9 @@ struct KeyframeRecipe: Codable, Equatable {
     let thumbnail: Bool
     /// The frames its other moments' local features were taken from (``Scene/momentFrames``), inside `featureArea`.
     var momentFrames: [Int] = []
+    /// When it had the local features of its shot start (``Scene/shotStartFeatures``): the sampled frame that carries the
+    /// shot start (``FrameSignals/shotStart``, the scene's first), from which they are taken again inside `featureArea`.
+    var shotStartFrame: Int? = nil
 }
 
 /// A whole batch of network embeddings (vector and 3×3 grid, exactly as computed), by its first frame's position.

@@ -5,7 +5,8 @@ import Similarity
 /// the closed scenes whose checkpoint records leave it out (``SceneCheckpoint/recomputed``), from the very frames the
 /// interrupted run took it from: the same luma, the same local features (the extractor is deterministic, and is given
 /// the same area), the same thumbnail (the same encoder on the same decoded picture), and the local features of the
-/// scene's other moments (``Scene/momentFeatures``) from their frames, inside the same area. Each is held by
+/// scene's other moments (``Scene/momentFeatures``) from their frames and of its shot start (``Scene/shotStartFeatures``)
+/// from the shot start its first sample carries, inside the same area. Each is held by
 /// ``ClosedScenes`` as the interrupted run held it, once all its frames are decoded.
 ///
 /// A resumed run interrupted again before one of these frames is decoded leaves that scene without its state in its
@@ -14,8 +15,10 @@ final class KeyframeRecomputation {
     private var pending: [Int: (scene: Int, recipe: KeyframeRecipe)]
     /// The scenes' other moments still to compute, by frame index: the scene, the place in its moments, the area.
     private var pendingMoments: [Int: (scene: Int, slot: Int, area: PictureRect)] = [:]
-    /// What is computed of the scenes not yet complete, by scene id.
-    private var partial: [Int: (state: KeyframeState?, moments: [LocalFeatures?])] = [:]
+    /// The scenes' shot starts still to compute, by the index of the sample that carries them: the scene, the area.
+    private var pendingShotStarts: [Int: (scene: Int, area: PictureRect)] = [:]
+    /// What is computed of the scenes not yet complete, by scene id (`shotStart` nil: still to compute).
+    private var partial: [Int: (state: KeyframeState?, moments: [LocalFeatures?], shotStart: LocalFeatures??)] = [:]
     private let closedScenes: ClosedScenes
     private let images: SceneImageWriter?
     private let extractor = LocalFeatureExtractor()
@@ -28,15 +31,21 @@ final class KeyframeRecomputation {
         self.closedScenes = closedScenes
         self.images = images
         for (scene, recipe) in pending.values {
-            partial[scene] = (nil, [LocalFeatures?](repeating: nil, count: recipe.momentFrames.count))
+            partial[scene] = (nil, [LocalFeatures?](repeating: nil, count: recipe.momentFrames.count),
+                              recipe.shotStartFrame != nil && recipe.featureArea != nil ? nil : .some(nil))
             guard let area = recipe.featureArea else { continue }
             for (slot, frame) in recipe.momentFrames.enumerated() { pendingMoments[frame] = (scene, slot, area) }
+            if let first = recipe.shotStartFrame { pendingShotStarts[first] = (scene, area) }
         }
     }
 
     /// Computes the state of the scene whose keyframe or other moment `frame` is, if one is pending.
     func offer(_ frame: StageFrame<FrameImages?>) {
         let signals = frame.signals
+        if let (scene, area) = pendingShotStarts.removeValue(forKey: signals.index) {
+            partial[scene]?.shotStart = .some(signals.openingShotStart.flatMap { extractor.shotStartFeatures(of: $0, area: area) })
+            complete(scene)
+        }
         if let (scene, slot, area) = pendingMoments.removeValue(forKey: signals.index) {
             partial[scene]?.moments[slot] = extractor.momentFeatures(of: signals, area: area)
             complete(scene)
@@ -54,8 +63,9 @@ final class KeyframeRecomputation {
 
     /// Hands scene `scene`'s state to ``ClosedScenes`` once its keyframe and all its other moments are computed.
     private func complete(_ scene: Int) {
-        guard let (state, moments) = partial[scene], var state, moments.allSatisfy({ $0 != nil }) else { return }
+        guard let (state, moments, shotStart) = partial[scene], var state, moments.allSatisfy({ $0 != nil }), let shotStart else { return }
         state.moments = moments.map { $0! }
+        state.shotStart = shotStart
         partial[scene] = nil
         closedScenes.hold(state, scene: scene)
     }

@@ -18,8 +18,9 @@ enum CheckpointError: Error, CustomStringConvertible {
 /// first record that is cut short or fails its checksum (a write torn by a kill), and the log is cut there
 /// before anything is appended.
 final class CheckpointLog {
-    static let magic = Array("FDCKPT11".utf8)
-    /// 11: a scene's record holds the local features of its other moments (``Scene/momentFeatures``), or says which
+    static let magic = Array("FDCKPT12".utf8)
+    /// 12: a scene's record holds the local features of its shot start (``Scene/shotStartFeatures``), or says which sample
+    /// a resume takes them from again; 11: a scene's record holds the local features of its other moments (``Scene/momentFeatures``), or says which
     /// frames a resume takes them from again; 10: a scene's record may leave out its keyframe's luma, local features and thumbnail, saying how a resume
     /// computes them again (``KeyframeRecipe``); 9: the first blank frame between two samples in a frame record's change context (a fade typed as such); 8: a flash's span and a brightness ramp in a frame record's change context; 7: a batch's embeddings hold, for a
     /// frame unchanged since the last frame the network saw, that frame's (``UnchangedFrameRule``); 6: a dissolve's
@@ -27,7 +28,7 @@ final class CheckpointLog {
     /// bars; 4: a scene's record holds its keyframe's local features, a diverse frame's record its own; 3: the cut
     /// detector's recent changes and the scene's start in a scene's record; 2: records in ``BinaryCoding`` (1: a
     /// hand-written codec).
-    static let formatVersion = 11
+    static let formatVersion = 12
     /// No record is larger (a batch of 256 embeddings is 13 MB).
     static let maximumRecord = 64 << 20
 

@@ -356,12 +356,7 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     }
 
     /// The mean absolute difference of two thumbnails, 0–1 (1 when their sizes differ).
-    static func meanDifference(_ a: LumaImage, _ b: LumaImage) -> Double {
-        guard a.width == b.width, a.height == b.height, !a.pixels.isEmpty else { return 1 }
-        var total = 0
-        for i in a.pixels.indices { total += abs(Int(a.pixels[i]) - Int(b.pixels[i])) }
-        return Double(total) / Double(a.pixels.count) / 255
-    }
+    static func meanDifference(_ a: LumaImage, _ b: LumaImage) -> Double { a.meanDifference(b) }
 
     /// The steps between consecutive thumbnails of `chain` (time, thumbnail): the mean absolute difference, 0–1
     /// (1 when the sizes differ).

@@ -76,6 +76,15 @@ public struct Scene: Sendable, Equatable, Codable {
     public internal(set) var momentFeatures: [LocalFeatures] = []
     /// The sampled frames (by ``FrameRecord/index``) ``momentFeatures`` were taken from, in the same order.
     public internal(set) var momentFrames: [Int] = []
+    /// The local features of the shot's first decoded frame (``ShotStart``), when a hard cut opened the scene there or the
+    /// scene is the input's first, taken inside the same area as ``features``: the one picture of a shot that is the same
+    /// moment in each copy of it that starts where it does, wherever the samples fell (``ClusterOptions/verifiesShotStarts``).
+    /// Nil without ``features``, after a gradual cut, when the cut was not found at a decoded frame's step, and when that
+    /// frame is the keyframe's picture again (``shotStartIsKeyframe``).
+    public internal(set) var shotStartFeatures: LocalFeatures?
+    /// The shot's first decoded frame is the keyframe's picture again (the keyframe itself, or a frame as like it as a
+    /// still's: ``SceneMoments/stillSimilarity``): ``features`` stand for its own.
+    public internal(set) var shotStartIsKeyframe = false
     /// The scene's picture inside letterbox, pillarbox or windowbox bars, in the pixels of its decoded frames (and of its
     /// keyframe image): the union of its frames' (``BlackBarDetector/activePicture(of:limit:)``); the whole frame
     /// without bars; nil when unknown (no frame with content).

@@ -43,6 +43,10 @@ public struct FrameSignals: Sendable {
     let activeHash: FrameHash?
     /// The input's last frame, sampled off the sampling grid at the input's end (``SampledFrame/endsInput``).
     public var endsInput = false
+    /// The first decoded frame of a new shot since the previous sample, when a cut-shaped step lies there
+    /// (``SampledFrame/shotStart``): a scene that a hard cut opens at its time takes its local features too
+    /// (``Scene/shotStartFeatures``).
+    public var shotStart: ShotStart? = nil
 
     /// - Parameter pictureSize: The decoded picture's size, of which `analysisLuma` is a scale (nil: `analysisLuma`'s).
     public init(index: Int, ordinal: Int, timestamp: Timestamp, seconds: Double, source: String? = nil,

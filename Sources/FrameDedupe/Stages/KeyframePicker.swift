@@ -1,3 +1,5 @@
+import Decoder
+import Pixels
 import Similarity
 
 /// Chooses each scene's keyframe and sums up its content: collects up to ``maximumCandidates`` frames spread
@@ -41,6 +43,9 @@ public final class KeyframePicker<Attachment>: FrameStage {
     /// Also take the local features of another moment of the scene (``SceneMoments``, ``Scene/momentFeatures``), for
     /// the geometric verification of copies of a moving shot whose keyframes show other moments of it.
     public var momentPictures = true
+    /// Also take the local features of the shot's first decoded frame when a hard cut opened the scene
+    /// (``Scene/shotStartFeatures``).
+    public var shotStartPictures = true
     public var exemplarChoice = ExemplarChoice()
     /// The first frames of a scene kept whole in case it turns out to be a gradual transition's middle: at least
     /// ``GradualTransitionDetector/maximumFrames`` + 1.
@@ -56,6 +61,10 @@ public final class KeyframePicker<Attachment>: FrameStage {
     private var embeddingSum: [Double]?
     private var gridSum: [Double]?
     private var bars = SceneBars()
+    /// Where the next scene starts (the cut's time), from the scene that ended before it.
+    private var nextSceneStart: Double?
+    /// The first decoded frame of the open scene's shot, when a hard cut opened it there (``FrameSignals/shotStart``).
+    private var shotStart: ShotStart?
     private let ssim = StructuralSimilarity()
     private let extractor = LocalFeatureExtractor()
 
@@ -71,6 +80,7 @@ public final class KeyframePicker<Attachment>: FrameStage {
                 embeddingSum = nil
                 gridSum = nil
                 bars = SceneBars()
+                shotStart = Self.shotStart(of: frame.signals, cut: record.cutKind, sceneStart: nextSceneStart)
             } else if shortSceneFrames.count < shortSceneFrameLimit {
                 shortSceneFrames.append(frame)
             }
@@ -83,12 +93,14 @@ public final class KeyframePicker<Attachment>: FrameStage {
                 accumulate(frame)
             }
         case .sceneEnded(let ended):
+            nextSceneStart = ended.end
             return try emit(.sceneClosed(close(ended)))
         case .resumed(let point):
             shortSceneFrames = [point.first]
             embeddingSum = nil
             gridSum = nil
             bars = SceneBars()
+            shotStart = Self.shotStart(of: point.first.signals, cut: point.restart.openingCut, sceneStart: point.restart.start)
             bars.add(point.first.signals)
             if point.transition {
                 offerTransition(point.first)
@@ -113,6 +125,15 @@ public final class KeyframePicker<Attachment>: FrameStage {
             candidates = stride(from: 0, to: candidates.count, by: 2).map { candidates[$0] }
             candidateStride *= 2
         }
+    }
+
+    /// The first frame of the shot a scene's first sample `first` opened by a `cut` at `sceneStart`: the shot start the sample
+    /// carries when the cut is a hard one (no gradual change: its first frame is no mix) and lies at that very frame; for
+    /// the input's first scene, its first decoded frame (``FrameSignals/openingShotStart``).
+    static func shotStart(of first: FrameSignals, cut: CutKind?, sceneStart: Double?) -> ShotStart? {
+        guard let cut else { return first.index == 0 ? first.openingShotStart : nil }
+        guard !cut.isGradual, let start = first.shotStart, start.seconds == sceneStart else { return nil }
+        return start
     }
 
     /// Keeps the first `maximumCandidates` transition frames of the scene, in case it has nothing else.
@@ -163,6 +184,7 @@ public final class KeyframePicker<Attachment>: FrameStage {
             openingAfterGradualChange = nil
             candidateStride = 1
             framesInScene = 0
+            shotStart = nil
         }
         if !ended.gradualTransitionFrames.isEmpty {
             transitionCandidates = shortSceneFrames
@@ -198,6 +220,13 @@ public final class KeyframePicker<Attachment>: FrameStage {
                    let features = extractor.momentFeatures(of: frame, area: area) {
                     scene.momentFeatures.append(features)
                     scene.momentFrames.append(frame.index)
+                }
+            }
+            if shotStartPictures, !transition, let area = scene.features?.active, let start = shotStart {
+                if start.ordinal == chosen.signals.ordinal || SceneMoments.isStill(start.luma, like: chosen.signals, ssim: ssim) {
+                    scene.shotStartIsKeyframe = true
+                } else {
+                    scene.shotStartFeatures = extractor.shotStartFeatures(of: start, area: area)
                 }
             }
         }
@@ -341,7 +370,35 @@ enum SceneMoments {
     }
 }
 
+extension FrameSignals {
+    /// The first frame of the shot this sample opens, as far as the decoder saw it: the shot start it carries
+    /// (``shotStart``), or the sample itself when it is the input's first decoded frame (no cut before it, and none needed).
+    var openingShotStart: ShotStart? {
+        if let shotStart { return shotStart }
+        guard index == 0, ordinal == 0, let analysisLuma else { return nil }
+        return ShotStart(ordinal: ordinal, seconds: seconds, luma: analysisLuma, step: 0)
+    }
+}
+
+extension SceneMoments {
+    /// Whether the picture `luma` (at analysis size) is `keyframe`'s again to verification: SSIM at the SSIM scale at least
+    /// ``stillSimilarity``.
+    static func isStill(_ luma: LumaImage, like keyframe: FrameSignals, ssim: StructuralSimilarity) -> Bool {
+        let k = keyframe.luma
+        let small = luma.areaDownscaled(shortSide: min(k.width, k.height))
+        return small.width == k.width && small.height == k.height && ssim.similarity(small, k) >= stillSimilarity
+    }
+}
+
 extension LocalFeatureExtractor {
+    /// The local features of a scene's shot start (``Scene/shotStartFeatures``) inside `area`, as ``momentFeatures(of:area:)``.
+    func shotStartFeatures(of start: ShotStart, area: PictureRect) -> LocalFeatures? {
+        let luma = start.luma
+        guard area.x >= 0, area.y >= 0, area.width > 0, area.height > 0,
+              area.x + area.width <= luma.width, area.y + area.height <= luma.height else { return nil }
+        return features(of: luma, active: area)
+    }
+
     /// The local features of a scene's other moment (``Scene/momentFeatures``) inside `area` (its scene's keyframe's
     /// feature area), nil when the area does not fit its analysis luma (a folder of pictures of several sizes) or it has
     /// none. A resume computes them again with this same function (``KeyframeRecomputation``).
