@@ -51,6 +51,12 @@ public struct ClusterOptions: Sendable, Equatable {
     /// onto each other (issue 17: Sintel's fast shots mirrored or replayed inside one clip). One verification more a pair,
     /// only for the pairs verified anyway.
     public var verifiesShotStarts: Bool = true
+    /// With ``verifiesShotStarts``: pairs of scenes that both have a shot start, farther apart than ``copyRadius`` up to this
+    /// distance, are verified on their shot starts alone (one verification, among each scene's ``verifiedNeighbours``) and
+    /// join when those are copies. The scenes' means of two copies of a fast shot sampled at other moments of it drift
+    /// apart: the tune twin's mirrored Sintel shot (`twin-mirror-within-film-360p`) sits at cosine 0.49 of its original,
+    /// whose first frame it copies with 169 of 172 matches.
+    public var shotStartRadius: Double = 0.6
     /// Mean per-cell cosine distance of the 3×3 feature grids above which two scenes are look-alikes, not copies.
     /// Measured on real frames (`Fixtures.variantsClip`): a frame and its 5% crop, +15% brightness, mirror
     /// and low-bitrate re-encode are within 0.017–0.168 of each other (the better of direct and mirrored);
@@ -257,7 +263,7 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
             }
         }
         for i in starts.indices where options.verifiesShotStarts && members[i].shotStartIsKeyframe { starts[i] = features[i] }
-        verified = verificationNeighbours(distances, options: options)
+        verified = verificationNeighbours(distances, options: options) { i, j in starts[i] != nil && starts[j] != nil }
     }
     var vetoed = 0, joined = 0, verifiedPairs = 0
     var k = 0
@@ -267,8 +273,12 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
             let d = Double(values[k])
             var match: GeometricMatch? = nil
             if options.geometricCheck, let a = features[i], let b = features[j] {
-                guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius else { continue }
-                if verified[i].contains(j) || verified[j].contains(i) {
+                let farStarts = isFarShotStartPair(d, options: options) && starts[i] != nil && starts[j] != nil
+                guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius || farStarts else { continue }
+                if farStarts, verified[i].contains(j) || verified[j].contains(i), let x = starts[i], let y = starts[j] {
+                    match = verifier.verify(x, y, mirror: options.mirroredMatch)
+                    verifiedPairs += 1
+                } else if verified[i].contains(j) || verified[j].contains(i) {
                     match = verifier.verify(a, b, mirror: options.mirroredMatch)
                     verifiedPairs += 1
                     if !(match!.isDecisive && match!.isCopy), !moments[i].isEmpty || !moments[j].isEmpty,
@@ -314,8 +324,9 @@ func momentCopy(_ a: [LocalFeatures], _ b: [LocalFeatures], verifier: GeometricV
 
 /// For each scene, the scenes it is verified against: its ``ClusterOptions/verifiedNeighbours`` nearest among
 /// those a verification could change (closer than the threshold with the spatial check, else up to the copy
-/// radius), the nearer first, the earlier on ties.
-func verificationNeighbours(_ distances: CondensedDistances, options: ClusterOptions) -> [Set<Int>] {
+/// radius, or up to the shot-start radius when `bothHaveShotStarts`), the nearer first, the earlier on ties.
+func verificationNeighbours(_ distances: CondensedDistances, options: ClusterOptions,
+                            bothHaveShotStarts: (Int, Int) -> Bool = { _, _ in false }) -> [Set<Int>] {
     let n = distances.count, limit = max(options.verifiedNeighbours, 0)
     var result = [Set<Int>](repeating: [], count: n)
     var candidates: [(d: Float, j: Int)] = []
@@ -323,7 +334,8 @@ func verificationNeighbours(_ distances: CondensedDistances, options: ClusterOpt
         candidates.removeAll(keepingCapacity: true)
         for j in 0..<n where j != i {
             let d = distances[i, j]
-            let useful = Double(d) <= options.threshold ? options.spatialCheck : Double(d) <= options.copyRadius
+            let useful = Double(d) <= options.threshold ? options.spatialCheck
+                : Double(d) <= options.copyRadius || (isFarShotStartPair(Double(d), options: options) && bothHaveShotStarts(i, j))
             if useful { candidates.append((d, j)) }
         }
         if candidates.count > limit {
@@ -333,6 +345,12 @@ func verificationNeighbours(_ distances: CondensedDistances, options: ClusterOpt
         result[i] = Set(candidates.map(\.j))
     }
     return result
+}
+
+/// Whether a pair at distance `d` is verified on its shot starts alone (when both have one): beyond the copy radius, up
+/// to ``ClusterOptions/shotStartRadius``.
+func isFarShotStartPair(_ d: Double, options: ClusterOptions) -> Bool {
+    options.verifiesShotStarts && d > options.copyRadius && d <= options.shotStartRadius
 }
 
 /// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).

@@ -36,4 +36,18 @@ struct ShotStartCopiesTests {
         #expect(copyMatch.isDecisive && copyMatch.isCopy && copyMatch.mirrored, "\(copyMatch)")
         #expect(!lookAlikeMatch.isCopy, "\(lookAlikeMatch)")
     }
+
+    /// Pairs beyond the copy radius, up to the shot-start radius, are verification neighbours only when both scenes have a
+    /// shot start (and only with shot starts verified); nearer pairs come first as before.
+    @Test func farPairsAreVerifiedOnlyOnTheirShotStarts() {
+        let options = ClusterOptions()
+        let far = Float((options.copyRadius + options.shotStartRadius) / 2), beyond = Float(options.shotStartRadius + 0.05)
+        // Scenes 0-1 and 0-2 far, 1-2 beyond the shot-start radius.
+        let distances = CondensedDistances(count: 3, values: [far, far, beyond])
+        let neighbours = verificationNeighbours(distances, options: options) { i, j in Set([i, j]) == [0, 1] }
+        #expect(neighbours == [[1], [0], []])
+        var off = options
+        off.verifiesShotStarts = false
+        #expect(verificationNeighbours(distances, options: off) { _, _ in true } == [[], [], []])
+    }
 }

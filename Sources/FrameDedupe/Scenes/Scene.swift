@@ -79,8 +79,9 @@ public struct Scene: Sendable, Equatable, Codable {
     /// The local features of the shot's first decoded frame (``ShotStart``), when a hard cut opened the scene there or the
     /// scene is the input's first, taken inside the same area as ``features``: the one picture of a shot that is the same
     /// moment in each copy of it that starts where it does, wherever the samples fell (``ClusterOptions/verifiesShotStarts``).
-    /// Nil without ``features``, after a gradual cut, when the cut was not found at a decoded frame's step, and when that
-    /// frame is the keyframe's picture again (``shotStartIsKeyframe``).
+    /// Nil without ``features``, after a gradual cut, when the cut was not found at a decoded frame's step, when the scene
+    /// was sampled sparsely (``KeyframePicker/shotStartPictures``), and when that frame is the keyframe's picture again
+    /// (``shotStartIsKeyframe``).
     public internal(set) var shotStartFeatures: LocalFeatures?
     /// The shot's first decoded frame is the keyframe's picture again (the keyframe itself, or a frame as like it as a
     /// still's: ``SceneMoments/stillSimilarity``): ``features`` stand for its own.

@@ -44,7 +44,11 @@ public final class KeyframePicker<Attachment>: FrameStage {
     /// the geometric verification of copies of a moving shot whose keyframes show other moments of it.
     public var momentPictures = true
     /// Also take the local features of the shot's first decoded frame when a hard cut opened the scene
-    /// (``Scene/shotStartFeatures``).
+    /// (``Scene/shotStartFeatures``) — unless the scene's samples lie more than ``SceneMoments/maximumSpacing`` apart on
+    /// average (`--fps` under 1, `--decode keyframes`), where a cut missed between its first frame and its keyframe would
+    /// join the scene to the copies of a shot its keyframe does not show: with key frames only, the tune part's
+    /// `hardneg-regions-720p` scene from 0 to 6 s (a cut at 3 s missed) joined the revisit of its first shot by its first
+    /// frame, and that content lost its only exemplar to the keyframe's, the second shot.
     public var shotStartPictures = true
     public var exemplarChoice = ExemplarChoice()
     /// The first frames of a scene kept whole in case it turns out to be a gradual transition's middle: at least
@@ -222,7 +226,8 @@ public final class KeyframePicker<Attachment>: FrameStage {
                     scene.momentFrames.append(frame.index)
                 }
             }
-            if shotStartPictures, !transition, let area = scene.features?.active, let start = shotStart {
+            if shotStartPictures, !transition, let area = scene.features?.active, let start = shotStart,
+               ended.end - ended.start <= SceneMoments.maximumSpacing * Double(ended.frameCount) {
                 if start.ordinal == chosen.signals.ordinal || SceneMoments.isStill(start.luma, like: chosen.signals, ssim: ssim) {
                     scene.shotStartIsKeyframe = true
                 } else {
