@@ -160,10 +160,10 @@ public final class VideoReader {
     private var clock: SampleClock?
     /// The previous sampled frame's thumbnail: where the current gap's first step starts.
     private var previousSampleThumbnail: LumaImage?
-    /// The current gap's largest thumbnail step so far, and the frame after it (its picture in `shotStartFrame`, one
-    /// AVFrame re-referenced).
-    private var largestStep: (size: Double, ordinal: Int, seconds: Double)?
-    private let shotStartFrame = Frame()
+    /// The current gap's largest thumbnail step so far, and the frame after it with its luma at analysis size when the step
+    /// is at least ``ShotStart/minimumStep`` (scaled at once: holding a decoded picture instead would keep one more
+    /// picture of the decoder's pool alive, 3 MB at 1080p; a gap of a fast shot sets a new largest step ~2 times).
+    private var largestStep: (size: Double, ordinal: Int, seconds: Double, luma: LumaImage?)?
     /// The last decoded frame not sampled (``ReaderOptions/sampleFinalFrame``): where it is, and its picture in
     /// `lastUnsampledFrame` (one AVFrame for the whole input, re-referenced for each such frame).
     private var lastUnsampled: (ordinal: Int, timestamp: Timestamp, seconds: Double)?
@@ -468,10 +468,7 @@ public final class VideoReader {
     /// The sampled frame made of `source`: its luma for analysis, thumbnail and a reference to its picture, with
     /// the frames decoded since the previous sample; nil (counted as corrupt) when its pixels cannot be read.
     private func sample(_ source: Frame, ordinal: Int, timestamp: Timestamp, seconds: Double) -> SampledFrame? {
-        let shortSide = min(source.width, source.height)
-        let scale = shortSide > options.analysisShortSide ? Double(options.analysisShortSide) / Double(shortSide) : 1
-        let w = max(11, Int((Double(source.width) * scale).rounded()))
-        let h = max(11, Int((Double(source.height) * scale).rounded()))
+        let (w, h) = analysisSize(width: source.width, height: source.height)
         let luma: LumaImage, thumbnail: LumaImage
         let held: Frame
         do {
@@ -491,7 +488,6 @@ public final class VideoReader {
             intermediateSeen = 0
             previousSampleThumbnail = thumbnail
             largestStep = nil
-            shotStartFrame.unref()
         }
         var sampled = SampledFrame(
             index: counts.sampledFrames, ordinal: ordinal, timestamp: timestamp, seconds: seconds,
@@ -502,18 +498,28 @@ public final class VideoReader {
         return sampled
     }
 
+    /// The analysis luma's size for a picture of `width`×`height`: ``ReaderOptions/analysisShortSide`` on the shorter side,
+    /// never upscaled, at least 11 pixels a side.
+    private func analysisSize(width: Int, height: Int) -> (width: Int, height: Int) {
+        let shortSide = min(width, height)
+        let scale = shortSide > options.analysisShortSide ? Double(options.analysisShortSide) / Double(shortSide) : 1
+        return (max(11, Int((Double(width) * scale).rounded())), max(11, Int((Double(height) * scale).rounded())))
+    }
+
     /// Notes the step from the previous kept thumbnail to `thumbnail` (a frame kept between samples, in `frame`): when
-    /// it is the gap's largest so far, `frame` is referenced as the possible first frame of a new shot.
+    /// it is the gap's largest so far, `frame` is the possible first frame of a new shot, its luma scaled to analysis size
+    /// when the step is at least ``ShotStart/minimumStep``.
     private func noteStep(to thumbnail: LumaImage, ordinal: Int, seconds: Double) {
         guard options.shotStarts, intermediateStride == 1,
               let before = intermediate.count >= 2 ? intermediate[intermediate.count - 2].thumbnail : previousSampleThumbnail else { return }
         let size = before.meanDifference(thumbnail)
         guard size > (largestStep?.size ?? -1) else { return }
-        do { try shotStartFrame.reference(frame) } catch {
-            largestStep = nil
-            return
+        var luma: LumaImage? = nil
+        if size >= ShotStart.minimumStep {
+            let (w, h) = analysisSize(width: frame.width, height: frame.height)
+            luma = try? Picture(frame: frame).luma(width: w, height: h, scaler: lumaScaler)
         }
-        largestStep = (size, ordinal, seconds)
+        largestStep = (size, ordinal, seconds, luma)
     }
 
     /// The first frame of a new shot in the gap a sample closes (``ShotStart``): the sample itself when the step into it is
@@ -527,9 +533,8 @@ public final class VideoReader {
             guard last >= ShotStart.minimumStep else { return nil }
             return ShotStart(ordinal: ordinal, seconds: seconds, luma: luma, step: last)
         }
-        guard let step = largestStep, step.size >= ShotStart.minimumStep,
-              let picture = try? Picture(frame: shotStartFrame).luma(width: luma.width, height: luma.height, scaler: lumaScaler)
-        else { return nil }
+        guard let step = largestStep, step.size >= ShotStart.minimumStep, let picture = step.luma,
+              picture.width == luma.width, picture.height == luma.height else { return nil }
         return ShotStart(ordinal: step.ordinal, seconds: step.seconds, luma: picture, step: step.size)
     }
 
