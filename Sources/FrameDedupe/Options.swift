@@ -27,7 +27,7 @@ public struct DedupeOptions: Sendable {
     /// OpenBLAS threads.
     public var linearAlgebraThreads: Int = 1
     /// Whether the network may embed two batches at once, the second on a thread of its own (with buffers of its own,
-    /// ~20 MB for a batch of 8, allocated when first used), when a whole batch of frames waits for it,
+    /// ~11 MB for a batch of 8, allocated when first used), when a whole batch of frames waits for it,
     /// ``linearAlgebraThreads`` is 1 and the pictures are at most 720p (see ``Embedder``). The embeddings are the same
     /// bits either way. The command line turns it off when it analyses several inputs at once (`-j`): their own
     /// threads keep the cores busy.

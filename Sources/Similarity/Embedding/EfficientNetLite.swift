@@ -43,7 +43,7 @@ import Pixels
 ///
 /// - Important: Not thread-safe. An instance owns its activation buffers, so it must be used by one task
 ///   at a time; it is deliberately not `Sendable`. To run several inferences in parallel, create one
-///   instance per task (each loads its own copy of the weights, ~19 MB for Lite0), or give a second thread an
+///   instance per task (each loads its own copy of the weights, ~14 MB for Lite0), or give a second thread an
 ///   ``EmbeddingLane`` (``makeLane()``: buffers of its own over the same weights).
 public final class EfficientNetLite {
     /// Which network this is.
@@ -60,7 +60,9 @@ public final class EfficientNetLite {
     let stem: StemLayer
     let blocks: [Block]
     let head: PointwiseLayer
-    private let classifierWeights: UnsafeMutablePointer<Float>  // classCount × featureCount, row-major
+    /// The weights file, read again by ``classify(_:)`` for the classifier's weights (`_fc.weight`, 5 MB for 1000
+    /// classes), which embedding never reads: held from loading on, they were 5 MB of a run's peak memory.
+    private let url: URL
     private let classifierBias: UnsafeMutablePointer<Float>
     let featureHeight: Int
     let featureWidth: Int
@@ -123,12 +125,12 @@ public final class EfficientNetLite {
                 throw EmbeddingModelError.incompatible(path: file.path, reason: "_fc.weight has shape \(fc)")
             }
             classCount = fc[0]
-            classifierWeights = weights.make(try file.floats("_fc.weight"))
             classifierBias = weights.make(try file.floats("_fc.bias", shape: [classCount]))
         } catch let error as SafeTensorsError {
             throw EmbeddingModelError.incompatible(path: file.path, reason: error.description)
         }
         self.variant = variant
+        self.url = url
     }
 
     /// Embeds a batch of images.
@@ -178,7 +180,9 @@ public final class EfficientNetLite {
     ///
     /// - Parameter image: An image of exactly ``inputSize`` × ``inputSize`` pixels.
     /// - Returns: ``classCount`` logits, `_fc.weight · average(head) + _fc.bias`, in ImageNet class order.
-    public func classify(_ image: RGBImage) -> [Float] {
+    /// - Throws: ``SafeTensorsError`` when the weights file, read again for `_fc.weight`, is gone or changed.
+    public func classify(_ image: RGBImage) throws -> [Float] {
+        let classifierWeights = try SafeTensors(contentsOf: url).floats("_fc.weight", shape: [classCount, featureCount])
         let w = forward([image], probe: nil, in: workspace(for: 1, part: 0))
         return [Float](unsafeUninitializedCapacity: classCount) { logits, initialised in
             logits.baseAddress!.initialize(from: classifierBias, count: classCount)
@@ -236,7 +240,7 @@ extension EfficientNetLite {
 ///
 /// A batch gets the same bits as from the network's ``EfficientNetLite/embed(_:)`` with ``EfficientNetLite/threads``
 /// at 1: the same pass over the same shapes, with OpenBLAS's thread count as set (one thread, for two lanes to use two
-/// cores). The buffers (about 20 MB for a batch of 8 of Lite0) are allocated by the first ``embed(_:)``, not before.
+/// cores). The buffers (about 11 MB for a batch of 8 of Lite0) are allocated by the first ``embed(_:)``, not before.
 ///
 /// Unchecked `Sendable`: it is handed to the one thread that uses it; its buffers are its own, and what it reads of
 /// the network does not change.

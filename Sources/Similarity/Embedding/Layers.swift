@@ -39,6 +39,8 @@ struct Block {
     let residual: Bool
     var inputs: Int { expand?.inputs ?? depthwise.channels }
     var outputs: Int { project.outputs }
+    /// The values of one image's output.
+    var outputCount: Int { depthwise.geometry.outputHeight * depthwise.geometry.outputWidth * outputs }
 
     /// How many images of a batch of `batch` go through this block together: 1 while an image's output
     /// alone has `minimumRows` pixels, else enough images to reach it (capped at the batch).

@@ -1,6 +1,8 @@
 /// Owns float allocations and frees them with itself.
 final class FloatAllocations {
     private var pointers: [UnsafeMutablePointer<Float>] = []
+    /// Floats allocated so far.
+    private(set) var count = 0
 
     func make(_ values: [Float]) -> UnsafeMutablePointer<Float> {
         let p = make(count: values.count)
@@ -10,6 +12,7 @@ final class FloatAllocations {
 
     func make(count: Int) -> UnsafeMutablePointer<Float> {
         // 64-byte aligned so vector loads and OpenBLAS see cache-line-aligned rows.
+        self.count += max(count, 1)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
         let p = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
         pointers.append(p)
@@ -25,7 +28,10 @@ final class FloatAllocations {
 final class Workspace {
     let capacity: Int
     private let store = FloatAllocations()
+    /// The outputs of the blocks from the last one run image by image on, for the whole batch.
     let activations: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
+    /// The outputs of the blocks before it, for one image at a time (see ``EfficientNetLite/leadingImageBlocks(batch:)``).
+    let image: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)
     let expanded: UnsafeMutablePointer<Float>
     let depthwise: UnsafeMutablePointer<Float>
     let ring: UnsafeMutablePointer<Float>
@@ -38,13 +44,17 @@ final class Workspace {
     /// `capacity × cells × features`: grid cell averages (sums until normalised; the scale cancels).
     let cells: UnsafeMutablePointer<Float>
 
+    /// Bytes of its buffers.
+    var byteCount: Int { store.count * MemoryLayout<Float>.size }
+
     init(
-        capacity: Int, activations: Int, expanded: Int, depthwise: Int, ring: Int, kernel: Int, columns: Int, head: Int,
+        capacity: Int, activations: Int, image: Int, expanded: Int, depthwise: Int, ring: Int, kernel: Int, columns: Int, head: Int,
         features: Int, cells: Int
     ) {
         self.capacity = capacity
         self.held = .allocate(capacity: kernel)
         self.activations = (store.make(count: activations), store.make(count: activations))
+        self.image = (store.make(count: image), store.make(count: image))
         self.expanded = store.make(count: expanded)
         self.depthwise = store.make(count: depthwise)
         self.ring = store.make(count: ring)
@@ -68,16 +78,24 @@ extension EfficientNetLite {
         return created
     }
 
+    /// Bytes of the buffers a batch of `n` images runs on.
+    @_spi(Testing) public func workspaceBytes(batch n: Int) -> Int { makeWorkspace(for: n).byteCount }
+
     /// A new workspace for batches of up to `n` images. Reads nothing of `self` that changes (an ``EmbeddingLane``
     /// makes its own on another thread).
     func makeWorkspace(for n: Int) -> Workspace {
         let g = stem.geometry
-        var activations = 0, expanded = 0, depthwise = 0, ring = 0, kernel = 1, columns = 0
+        var activations = 0, image = 0, expanded = 0, depthwise = 0, ring = 0, kernel = 1, columns = 0
+        let leading = leadingImageBlocks(batch: n)
         for block in blocks {
             let d = block.depthwise.geometry
             let mid = block.depthwise.channels
             let m = block.chunk(batch: n, minimumRows: minimumGEMMRows)
-            activations = max(activations, n * d.outputHeight * d.outputWidth * block.outputs)
+            if block.index < leading - 1 {
+                image = max(image, block.outputCount)
+            } else {
+                activations = max(activations, n * block.outputCount)
+            }
             if m == 1 {
                 let strip = block.stripRows(pixels: stripPixels)
                 let capacity = block.expandedRowCapacity(stripRows: strip)
@@ -92,7 +110,7 @@ extension EfficientNetLite {
             kernel = max(kernel, d.kernel)
         }
         return Workspace(
-            capacity: n, activations: activations, expanded: expanded, depthwise: depthwise, ring: ring, kernel: kernel,
+            capacity: n, activations: activations, image: image, expanded: expanded, depthwise: depthwise, ring: ring, kernel: kernel,
             columns: max(columns, g.outputHeight * g.outputWidth * stem.columns), head: n * featureHeight * featureWidth * head.outputs,
             features: head.outputs, cells: Embedding.gridSide * Embedding.gridSide)
     }
