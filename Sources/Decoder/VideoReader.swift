@@ -127,8 +127,8 @@ public struct SampledFrame: Sendable {
     /// The input's last decoded frame, sampled at the end of the input off the sampling grid
     /// (``ReaderOptions/sampleFinalFrame``): less than a sampling interval after the sample before it.
     public var endsInput = false
-    /// The first frame of a new shot since the previous sampled frame, when a cut-shaped step lies there (``ShotStart``):
-    /// an in-between frame, or this one. Nil at the first sample, when the gap's frames were thinned
+    /// The first frame of a new shot since the previous sampled frame, when the largest step of the thumbnails there is at
+    /// least ``ShotStart/minimumStep`` (``ShotStart``): an in-between frame, or this one. Nil at the first sample, when the gap's frames were thinned
     /// (``VideoReader/maximumIntermediateFrames``), and with ``ReaderOptions/shotStarts`` off.
     public var shotStart: ShotStart? = nil
 }

@@ -312,7 +312,7 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     static func awayRun(in chain: [(seconds: Double, thumbnail: LumaImage)], around index: Int) -> ClosedRange<Double>? {
         guard chain.count >= 3, index > 0, index < chain.count - 1 else { return nil }
         let a = chain[0].thumbnail, b = chain[chain.count - 1].thumbnail
-        func away(_ k: Int) -> Double { min(meanDifference(chain[k].thumbnail, a), meanDifference(chain[k].thumbnail, b)) }
+        func away(_ k: Int) -> Double { min(chain[k].thumbnail.meanDifference(a), chain[k].thumbnail.meanDifference(b)) }
         let threshold = 0.5 * away(index)
         guard threshold > 0 else { return nil }
         var low = index, high = index
@@ -331,10 +331,10 @@ public struct CutEvidence: Sendable, Equatable, Codable {
         let a = chain[0].thumbnail, b = chain[chain.count - 1].thumbnail
         var peak = 0.0, peakIndex = 0
         for k in 1..<chain.count - 1 {
-            let away = min(meanDifference(chain[k].thumbnail, a), meanDifference(chain[k].thumbnail, b))
+            let away = min(chain[k].thumbnail.meanDifference(a), chain[k].thumbnail.meanDifference(b))
             if away > peak { (peak, peakIndex) = (away, k) }
         }
-        guard peak >= 0.25, meanDifference(a, b) <= 0.5 * peak else { return nil }
+        guard peak >= 0.25, a.meanDifference(b) <= 0.5 * peak else { return nil }
         return awayRun(in: chain, around: peakIndex)
     }
 
@@ -355,14 +355,11 @@ public struct CutEvidence: Sendable, Equatable, Codable {
         return (k < last ? chain[k + 1].seconds : nil, j > 0 && j < last ? chain[j].seconds : nil)
     }
 
-    /// The mean absolute difference of two thumbnails, 0–1 (1 when their sizes differ).
-    static func meanDifference(_ a: LumaImage, _ b: LumaImage) -> Double { a.meanDifference(b) }
-
     /// The steps between consecutive thumbnails of `chain` (time, thumbnail): the mean absolute difference, 0–1
     /// (1 when the sizes differ).
     @_spi(Evaluation) public static func steps(_ chain: [(seconds: Double, thumbnail: LumaImage)]) -> [(size: Double, after: Double)] {
         guard chain.count > 1 else { return [] }
-        return (1..<chain.count).map { j in (meanDifference(chain[j - 1].thumbnail, chain[j].thumbnail), chain[j].seconds) }
+        return (1..<chain.count).map { j in (chain[j - 1].thumbnail.meanDifference(chain[j].thumbnail), chain[j].seconds) }
     }
 }
 

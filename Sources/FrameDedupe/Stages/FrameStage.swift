@@ -43,8 +43,8 @@ public struct FrameSignals: Sendable {
     let activeHash: FrameHash?
     /// The input's last frame, sampled off the sampling grid at the input's end (``SampledFrame/endsInput``).
     public var endsInput = false
-    /// The first decoded frame of a new shot since the previous sample, when a cut-shaped step lies there
-    /// (``SampledFrame/shotStart``): a scene that a hard cut opens at its time takes its local features too
+    /// The first decoded frame of a new shot since the previous sample, when the largest thumbnail step there is at least
+    /// ``ShotStart/minimumStep`` (``SampledFrame/shotStart``): a scene that a hard cut opens at its time takes its local features too
     /// (``Scene/shotStartFeatures``).
     public var shotStart: ShotStart? = nil
 

@@ -369,8 +369,7 @@ enum SceneMoments {
         let (first, last) = (candidates[0], candidates[candidates.count - 1])
         guard last.seconds - first.seconds <= maximumSpacing * Double((candidates.count - 1) * stride) else { return nil }
         let moment = keyframe > candidates.count - 1 - keyframe ? first : last
-        let (a, b) = (candidates[keyframe].luma, moment.luma)
-        if a.width == b.width, a.height == b.height, ssim.similarity(a, b) >= stillSimilarity { return nil }
+        if isStill(moment.luma, candidates[keyframe].luma, ssim: ssim) { return nil }
         return moment
     }
 }
@@ -386,12 +385,16 @@ extension FrameSignals {
 }
 
 extension SceneMoments {
-    /// Whether the picture `luma` (at analysis size) is `keyframe`'s again to verification: SSIM at the SSIM scale at least
-    /// ``stillSimilarity``.
+    /// Whether two lumas at the SSIM scale are one picture to verification: SSIM at least ``stillSimilarity``.
+    static func isStill(_ a: LumaImage, _ b: LumaImage, ssim: StructuralSimilarity) -> Bool {
+        a.width == b.width && a.height == b.height && ssim.similarity(a, b) >= stillSimilarity
+    }
+
+    /// Whether the picture `luma` (at analysis size) is `keyframe`'s again to verification (``isStill(_:_:ssim:)`` at the
+    /// SSIM scale).
     static func isStill(_ luma: LumaImage, like keyframe: FrameSignals, ssim: StructuralSimilarity) -> Bool {
         let k = keyframe.luma
-        let small = luma.areaDownscaled(shortSide: min(k.width, k.height))
-        return small.width == k.width && small.height == k.height && ssim.similarity(small, k) >= stillSimilarity
+        return isStill(luma.areaDownscaled(shortSide: min(k.width, k.height)), k, ssim: ssim)
     }
 }
 
@@ -399,7 +402,7 @@ extension LocalFeatureExtractor {
     /// The most keypoints of a shot start's features, evenly thinned from the extractor's (``maximumKeypoints``): they are
     /// held for every scene a hard cut opens until the input ends (73 bytes a keypoint; at 500, 11 MB more at the peak of a
     /// 10-minute 1080p input cut every 1.7 s), and a copy at the same moment is a near-identical picture, which half of them
-    /// verify (the tune twins' joins: 44 of 67 keypoints, 81 of 117 inliers at 500).
+    /// verify (the tune twins' joins at 500: 44 inliers of 67 and 76 keypoints, 81 of 117 and 178).
     static let shotStartKeypoints = 250
 
     /// The local features of a scene's shot start (``Scene/shotStartFeatures``) inside `area`, as ``momentFeatures(of:area:)``,
