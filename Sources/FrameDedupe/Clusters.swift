@@ -242,28 +242,35 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
     var starts: [LocalFeatures?] = members.map { options.verifiesShotStarts && $0.features != nil ? $0.shotStartFeatures : nil }
     var verified: [Set<Int>] = []
     if geometric {
+        // Which pairs are verified depends on the distances and on which scenes have a shot start only, so it is known
+        // before the static graphics are taken out: only the pictures of scenes in a verified pair are stripped (a
+        // stripped picture is a copy, and the copies of every scene's pictures were the largest part of the memory a
+        // long input's end took).
+        let hasStart = starts.indices.map { i in
+            options.verifiesShotStarts && members[i].shotStartIsKeyframe ? features[i] != nil : starts[i] != nil
+        }
+        verified = verificationNeighbours(distances, options: options) { i, j in hasStart[i] && hasStart[j] }
         if options.ignoreStaticGraphics {
-            let pictures = moments.enumerated().flatMap { i, m in m.map { (scene: i, features: $0) } }
-                + starts.enumerated().compactMap { i, s in s.map { (scene: i, features: $0) } }
+            var inPair = [Bool](repeating: false, count: n)
+            for i in 0..<n where !verified[i].isEmpty {
+                inPair[i] = true
+                for j in verified[i] { inPair[j] = true }
+            }
+            let pictures = moments.enumerated().flatMap { i, m in inPair[i] ? m.map { (scene: i, features: $0) } : [] }
+                + starts.enumerated().compactMap { i, s in inPair[i] ? s.map { (scene: i, features: $0) } : nil }
             let different = { (i: Int, j: Int) in Double(distances[i, j]) > options.copyRadius }
-            if pictures.isEmpty {
-                features = StaticGraphics.removingStatic(features, differentContent: different)
-            } else {
-                let stripped = StaticGraphics.removingStatic(features, pictures: pictures, differentContent: different)
-                features = stripped.scenes
-                var next = 0
-                for i in moments.indices {
-                    moments[i] = Array(stripped.pictures[next..<(next + moments[i].count)])
-                    next += moments[i].count
-                }
-                for i in starts.indices where starts[i] != nil {
-                    starts[i] = stripped.pictures[next]
-                    next += 1
-                }
+            let masks = StaticGraphics.staticKeypoints(features, pictures: pictures, differentContent: different)
+            for i in 0..<n where inPair[i] { features[i] = features[i].map { $0.removing(masks.scenes[i]) } }
+            var next = 0
+            for i in moments.indices where inPair[i] {
+                moments[i] = moments[i].map { m in defer { next += 1 }; return m.removing(masks.pictures[next]) }
+            }
+            for i in starts.indices where inPair[i] && starts[i] != nil {
+                starts[i] = starts[i]!.removing(masks.pictures[next])
+                next += 1
             }
         }
         for i in starts.indices where options.verifiesShotStarts && members[i].shotStartIsKeyframe { starts[i] = features[i] }
-        verified = verificationNeighbours(distances, options: options) { i, j in starts[i] != nil && starts[j] != nil }
     }
     var vetoed = 0, joined = 0, verifiedPairs = 0
     var k = 0

@@ -120,10 +120,7 @@ public enum StaticGraphics {
     /// scenes without static keypoints keep their features as they are.
     public static func removingStatic(_ features: [LocalFeatures?], differentContent: (Int, Int) -> Bool) -> [LocalFeatures?] {
         let masks = staticKeypoints(features, differentContent: differentContent)
-        return zip(features, masks).map { f, mask in
-            guard let f, let mask, mask.contains(true) else { return f }
-            return f.keeping { !mask[$0] }
-        }
+        return zip(features, masks).map { f, mask in f?.removing(mask) }
     }
 
     /// As ``removingStatic(_:differentContent:)``, and the same for more `pictures` of the scenes
@@ -131,20 +128,32 @@ public enum StaticGraphics {
     public static func removingStatic(_ features: [LocalFeatures?], pictures: [(scene: Int, features: LocalFeatures)],
                                       differentContent: (Int, Int) -> Bool) -> (scenes: [LocalFeatures?], pictures: [LocalFeatures]) {
         let masks = staticKeypoints(features, pictures: pictures, differentContent: differentContent)
-        func strip(_ f: LocalFeatures, _ mask: [Bool]?) -> LocalFeatures {
-            guard let mask, mask.contains(true) else { return f }
-            return f.keeping { !mask[$0] }
-        }
-        return (zip(features, masks.scenes).map { f, mask in f.map { strip($0, mask) } },
-                zip(pictures, masks.pictures).map { p, mask in strip(p.features, mask) })
+        return (zip(features, masks.scenes).map { f, mask in f.map { $0.removing(mask) } },
+                zip(pictures, masks.pictures).map { p, mask in p.features.removing(mask) })
     }
 }
 
 extension LocalFeatures {
+    /// The same features without the keypoints `mask` marks (``StaticGraphics/staticKeypoints(_:pictures:differentContent:)``);
+    /// these very features (no copy) when it marks none or is nil.
+    public func removing(_ mask: [Bool]?) -> LocalFeatures {
+        guard let mask, mask.contains(true) else { return self }
+        return keeping { !mask[$0] }
+    }
+
     /// The same features with only the keypoints for which `keep(index)` is true.
+    ///
+    /// Its arrays are made at their final size (appending keypoint by keypoint would leave them up to twice as large
+    /// as needed: the stripped copies of every scene's pictures are held together while clusters are formed).
     public func keeping(_ keep: (Int) -> Bool) -> LocalFeatures {
         var out = LocalFeatures(width: width, height: height, active: active)
-        for k in 0..<count where keep(k) {
+        let kept = (0..<count).filter(keep)
+        out.x.reserveCapacity(kept.count)
+        out.y.reserveCapacity(kept.count)
+        out.level.reserveCapacity(kept.count)
+        out.descriptors.reserveCapacity(4 * kept.count)
+        out.mirroredDescriptors.reserveCapacity(4 * kept.count)
+        for k in kept {
             out.x.append(x[k])
             out.y.append(y[k])
             out.level.append(level[k])
