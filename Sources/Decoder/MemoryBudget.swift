@@ -23,7 +23,7 @@ public struct MemoryBudget: Sendable, Equatable {
     public var bytes: Int64
     /// Frames the caller holds besides the decoder's own pictures.
     public var framesHeld: Int
-    /// Frames it holds besides those for pictures of at most ``morePixelsAtMost`` pixels (a second network batch).
+    /// Frames it holds besides those for pictures of at most ``morePixelsAtMost`` pixels (the network batches kept while a second thread embeds).
     public var moreFramesHeld = 0
     public var morePixelsAtMost = 0
     /// What each of those frames holds of its picture.

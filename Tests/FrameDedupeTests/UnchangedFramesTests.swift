@@ -35,22 +35,24 @@ import Testing
     /// The embeddings `frames` get, in the order the embedder hands them on; `overlapping`: as if frames were always
     /// waiting, so that every other batch goes to the network's second thread.
     func embed(_ frames: [NetworkFrame<Void>], batch: Int, rule: UnchangedFrameRule?, neededFrom: Int = 0,
-               overlapping: Bool = false) throws -> (embeddings: [Embedding?], reused: Int, order: [Int], secondThread: Bool) {
+               overlapping: Bool = false) throws -> (embeddings: [Embedding?], reused: Int, order: [Int], secondThread: Bool, mostHeld: Int, heldFrames: Int) {
         let embedder = Embedder<Void>(network: network, batchSize: batch, unchanged: rule)
         embedder.neededFrom = neededFrom
         if overlapping { embedder.framesWaiting = { 1_000 } }
         var out: [Embedding?] = [], order: [Int] = []
-        for f in frames {
+        var mostHeld = 0  // frames received and not yet handed on, after each call
+        for (i, f) in frames.enumerated() {
             embedder.process(f) {
                 out.append($0.signals.embedding)
                 order.append($0.signals.index)
             }
+            mostHeld = max(mostHeld, i + 1 - out.count)
         }
         embedder.finish(end: 0) {
             out.append($0.signals.embedding)
             order.append($0.signals.index)
         }
-        return (out, embedder.reusedCount, order, embedder.workerClock != nil)
+        return (out, embedder.reusedCount, order, embedder.workerClock != nil, mostHeld, embedder.heldFrames)
     }
 
     /// A A A A A B B B B A': A' is A with one analysis pixel changed by 100 (its hashes kept): changed.
@@ -117,6 +119,11 @@ import Testing
             let same = two.embeddings == one.embeddings
             #expect(same, "\(context): the same bits")
             #expect(two.embeddings.compactMap { $0 }.count >= Self.frames.count - neededFrom / batch * batch, "\(context): embedded")
+            // Batches kept while the second thread embeds (their scene stages run beside it: more than the one
+            // collected and the one on the second thread), within what the embedder declares for the memory budget;
+            // one batch collected at a time otherwise.
+            #expect(one.mostHeld == batch - 1 && two.mostHeld >= 2 * batch, "\(context): \(one.mostHeld), \(two.mostHeld) held")
+            #expect(one.mostHeld < one.heldFrames && two.mostHeld < two.heldFrames, "\(context): within heldFrames")
         }
     }
 }

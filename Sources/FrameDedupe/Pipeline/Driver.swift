@@ -47,7 +47,7 @@ func overlapsBatches(_ options: DedupeOptions, source: FrameSource) -> Bool {
 func frameQueueCapacity(_ options: DedupeOptions) -> Int { max(4, 2 * max(1, options.batchSize)) }
 
 /// Opens `input`, its memory budget (``MemoryBudget``, `--max-memory`) counting the frames a run holds besides the
-/// decoder's pictures — the frame queue, the batch the network is running (two up to 720p, ``overlapsBatches(_:source:)``),
+/// decoder's pictures — the frame queue, the batch the network is running (up to 720p, ``overlapsBatches(_:source:)``, also the batches ``Embedder/keptBatches``),
 /// the scene stages' candidates (their `heldFrames`) and the frame between two of them — as holding what they do:
 /// with `images` (a run that writes
 /// them), a JPEG picture above 720p encoded (``ImageExport/heldPicture``), any other picture whole; without, no
@@ -59,7 +59,7 @@ func openReader(_ input: String, options: DedupeOptions, images: ImageExport?, i
     reader.memoryBudget?.framesHeld = frameQueueCapacity(options) + max(1, options.batchSize) + stages + 1
     reader.memoryBudget?.heldAs = images?.heldPicture ?? .nothing
     if options.overlappingBatches && options.scorer.usesEmbedding {
-        reader.memoryBudget?.moreFramesHeld = max(1, options.batchSize)
+        reader.memoryBudget?.moreFramesHeld = Embedder<FrameImages?>.keptBatches * max(1, options.batchSize)
         reader.memoryBudget?.morePixelsAtMost = ImageExport.heldDecodedPixels
     }
     do { return try VideoReader(input: input, options: reader) } catch { throw .input(input, error) }

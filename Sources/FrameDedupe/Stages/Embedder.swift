@@ -84,11 +84,15 @@ public struct UnchangedFrameRule: Sendable, Equatable {
 ///
 /// Two batches at once: with ``framesWaiting`` set and the network on one thread, a full batch goes to a second
 /// thread (``NetworkWorker``) when the frames after it are already waiting (at least a batch of them) and that
-/// thread is free; the next batch is then embedded here at the same time, and both are handed on in order once
-/// both are done. The batches are the same and each goes through the same pass, so every embedding has the same
-/// bits either way. The second thread and its buffers exist only from the first batch it takes: a run whose frames
-/// never wait for the network (large pictures, where decoding sets the pace) never starts it. It then holds up to
-/// two batches.
+/// thread is free; the next batch is then embedded here at the same time. The second thread and its buffers exist
+/// only from the first batch it takes: a run whose frames never wait for the network (large pictures, where
+/// decoding sets the pace) never starts it. Once it runs, while a batch of frames waits the last ``keptBatches``
+/// batches (embedded, or being embedded there) are handed on only once the next batch is collected, so the scene
+/// stages of a pair of batches run while the second thread embeds the next: before, a pair was handed on as soon as
+/// both were embedded, and the second thread waited through their scene stages while the decoding thread, its queue
+/// full, waited too. The batches are the same and each goes through the same pass, so every embedding has the same
+/// bits either way, and the frames are handed on in order. It then holds up to ``keptBatches`` batches besides the
+/// one it collects.
 public final class Embedder<Attachment>: FrameStage {
     public typealias Input = NetworkFrame<Attachment>
     public typealias Output = StageFrame<Attachment>
@@ -164,8 +168,11 @@ public final class Embedder<Attachment>: FrameStage {
         case onWorker
     }
 
-    /// The batches collected and not yet handed on: at most the one the second thread embeds.
+    /// The batches collected and not yet handed on: at most ``keptBatches`` between two calls.
     private var pending: [Pending] = []
+    /// With ``framesWaiting`` set, how many batches embedded (or being embedded) are not handed on until the next
+    /// batch is collected (see the type's discussion): two, so that both batches of a pair embedded at once are.
+    static var keptBatches: Int { 2 }
 
     public init(network: EfficientNetLite?, batchSize: Int, unchanged: UnchangedFrameRule? = nil, frames: NetworkFrames = .all) {
         self.network = network
@@ -180,7 +187,7 @@ public final class Embedder<Attachment>: FrameStage {
 
     deinit { worker?.stop() }
 
-    public var heldFrames: Int { (framesWaiting == nil ? batchSize : 2 * batchSize) + (gate == nil ? 0 : NetworkGate.pairsAhead) }
+    public var heldFrames: Int { (framesWaiting == nil ? 1 : 1 + Self.keptBatches) * batchSize + (gate == nil ? 0 : NetworkGate.pairsAhead) }
 
     public func process<E: Error>(_ input: Input, emit: (Output) throws(E) -> Void) throws(E) {
         guard network != nil else { return try emit(input.frame) }
@@ -242,7 +249,8 @@ public final class Embedder<Attachment>: FrameStage {
         if batch.count == batchSize { try flush(emit: emit) }
     }
 
-    /// Starts embedding the collected batch (on the second thread, or here) and hands on what is done.
+    /// Starts embedding the collected batch (on the second thread, or here) and hands on what is done, but for the
+    /// last ``batchesToKeep``.
     private func flush<E: Error>(emit: (Output) throws(E) -> Void) throws(E) {
         let timing = (ThreadClock.now(), ThreadClock.threadCPU())
         let own = sources.indices.filter { sources[$0] == $0 }  // the frames that go through the network
@@ -255,34 +263,56 @@ public final class Embedder<Attachment>: FrameStage {
             if next.frames.count == batchSize, let stored = store?.embeddings(batchAt: next.start) {
                 next.embeddings = .stored(stored)
             } else if let network, !next.inputs.isEmpty {
-                if pending.isEmpty, secondThreadHelps {
+                takeSecondThreadsBatch()
+                if secondThreadHelps {
                     if worker == nil { worker = NetworkWorker(network: network) }
                     worker!.start(next.inputs)
                     next.embeddings = .onWorker
-                    pending.append(next)
-                    timed(since: timing)
-                    return  // handed on with the next batch
+                } else {
+                    next.embeddings = .computed(network.embed(next.inputs))
                 }
-                next.embeddings = .computed(network.embed(next.inputs))
             } else {
                 next.embeddings = .computed([])
             }
         }
         pending.append(next)
         timed(since: timing)
-        try handOnPending(emit: emit)
+        try handOnPending(keeping: batchesToKeep, emit: emit)
+    }
+
+    /// How many of the last batches to keep until the next batch is collected: none without the second thread;
+    /// ``keptBatches`` while a batch of frames waits (the next is collected at once, and the second thread takes it
+    /// before the scene stages run); else one, the second thread's or the last (decoding sets the pace then, and
+    /// the frames held cost memory: up to 720p a batch is ~11 MB of decoded pictures; keeping two all the time, VP9
+    /// 720p peaked at 176-207 MB against 150-155).
+    private var batchesToKeep: Int {
+        guard worker != nil, let framesWaiting else { return 0 }
+        return framesWaiting() >= batchSize ? Self.keptBatches : 1
     }
 
     /// Whether a batch given to the second thread now would be embedded at the same time as the next one: the
-    /// network runs on one thread, the second thread is free, and a whole batch of frames is waiting already.
+    /// network runs on one thread, the second thread is free, and a whole batch of frames is waiting already (else
+    /// decoding sets the pace, and a second busy thread of ours only takes CPU from it: h264-720p of the mixed set,
+    /// with every batch the thread was free for going there, 3.70 s against 3.54, medians of 6 under load).
     private var secondThreadHelps: Bool {
         guard let framesWaiting, network?.threads == 1, worker?.isIdle ?? true else { return false }
         return framesWaiting() >= batchSize
     }
 
-    /// Completes the pending batches in order (waiting for the second thread's) and hands their frames on.
-    private func handOnPending<E: Error>(emit: (Output) throws(E) -> Void) throws(E) {
-        while !pending.isEmpty {
+    /// Takes the second thread's embeddings into their pending batch if it is done with them, so that it is free.
+    private func takeSecondThreadsBatch() {
+        guard let worker, worker.hasFinished,
+              let i = pending.firstIndex(where: { if case .onWorker = $0.embeddings { true } else { false } })
+        else { return }
+        let (embeddings, waited) = worker.embeddings()
+        waitingSeconds += waited
+        pending[i].embeddings = .computed(embeddings)
+    }
+
+    /// Completes the pending batches in order, all but the last `kept` (waiting for the second thread's), and hands
+    /// their frames on.
+    private func handOnPending<E: Error>(keeping kept: Int = 0, emit: (Output) throws(E) -> Void) throws(E) {
+        while pending.count > kept {
             var done = pending.removeFirst()
             if case .onWorker = done.embeddings {
                 let (embeddings, waited) = worker!.embeddings()

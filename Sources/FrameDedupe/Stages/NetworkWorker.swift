@@ -53,6 +53,13 @@ final class NetworkWorker: @unchecked Sendable {
         return !busy
     }
 
+    /// Whether the batch ``start(_:)`` handed over is embedded and waits to be taken by ``embeddings()``.
+    var hasFinished: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return finished != nil
+    }
+
     /// Starts embedding `inputs` (only when ``isIdle``).
     func start(_ inputs: [RGBImage]) {
         condition.lock()
