@@ -1,6 +1,14 @@
 import COpenBLAS
 /// Sets how many threads OpenBLAS may use for the dense maths.
-public func setLinearAlgebraThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+///
+/// At 1, the threads OpenBLAS started when it was loaded (one per further core) are ended: each otherwise spins in
+/// `sched_yield` for 2^28 cycles before it sleeps, 50-70 ms of CPU time measured at the start of every run on a
+/// 2-core AMD EPYC (`perf`), while decoding starts on the same cores. OpenBLAS starts them again if a later call
+/// needs them. No result changes: with one thread, OpenBLAS never hands them work.
+public func setLinearAlgebraThreads(_ n: Int) {
+    openblas_set_num_threads(Int32(n))
+    if n == 1 { _ = blas_thread_shutdown_() }
+}
 
 /// How many threads OpenBLAS may use now.
 public var linearAlgebraThreadCount: Int { Int(openblas_get_num_threads()) }
