@@ -11,7 +11,4 @@ void dsyevr_(const char *jobz, const char *range, const char *uplo, const int *n
              const double *vl, const double *vu, const int *il, const int *iu, const double *abstol, int *m,
              double *w, double *z, const int *ldz, int *isuppz, double *work, const int *lwork, int *iwork,
              const int *liwork, int *info, size_t jobz_len, size_t range_len, size_t uplo_len);
-/// Ends the threads OpenBLAS started when it was loaded (exported by OpenBLAS; its own fork handling calls it). A
-/// later call that needs them starts them again (`exec_blas` calls `blas_thread_init` when none are running).
-int blas_thread_shutdown_(void);
 #endif

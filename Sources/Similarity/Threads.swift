@@ -1,4 +1,6 @@
 import COpenBLAS
+import Glibc
+
 /// Sets how many threads OpenBLAS may use for the dense maths.
 ///
 /// At 1, the threads OpenBLAS started when it was loaded (one per further core) are ended: each otherwise spins in
@@ -7,8 +9,16 @@ import COpenBLAS
 /// needs them. No result changes: with one thread, OpenBLAS never hands them work.
 public func setLinearAlgebraThreads(_ n: Int) {
     openblas_set_num_threads(Int32(n))
-    if n == 1 { _ = blas_thread_shutdown_() }
+    if n == 1, let shutdown = threadShutdown { _ = shutdown() }
 }
+
+/// OpenBLAS's `blas_thread_shutdown_` (its own fork handling calls it), looked up when first needed: Debian's
+/// pthread build exports it, a serial build (`libopenblas0-serial`, chosen with update-alternatives) has no threads
+/// and no such function, and a direct call would then end the process at its first run with "symbol lookup error".
+private let threadShutdown: (@convention(c) () -> Int32)? = {
+    guard let symbol = dlsym(nil, "blas_thread_shutdown_") else { return nil }  // nil: RTLD_DEFAULT, every loaded library
+    return unsafeBitCast(symbol, to: (@convention(c) () -> Int32).self)
+}()
 
 /// How many threads OpenBLAS may use now.
 public var linearAlgebraThreadCount: Int { Int(openblas_get_num_threads()) }
