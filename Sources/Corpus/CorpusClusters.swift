@@ -1,4 +1,5 @@
 import Foundation
+import FrameDedupe
 import GRDB
 import Similarity
 
@@ -90,8 +91,8 @@ struct DisjointSets {
     }
 }
 
-/// A scene taking part in `dedupe`: its row id, video, times, group key, unit embedding, earlier cluster (nil: new) and
-/// whether the index holds its local features.
+/// A scene taking part in `dedupe`: its row id, video, times, group key, unit embedding, earlier cluster (nil: new),
+/// whether the index holds its local features and whether it holds a shot start verified (``CopyVerification/shotStarts``).
 struct CorpusMember {
     let id: Int64
     let video: Int64
@@ -102,6 +103,7 @@ struct CorpusMember {
     let vector: [Float]
     let cluster: Int64?
     let featured: Bool
+    let started: Bool
 }
 
 /// An earlier corpus cluster as the index keeps it: what the centroid test compares new scenes with.
@@ -122,8 +124,11 @@ struct CorpusLinker {
     let threshold: Double
     let verification: CopyVerification
     var sets: DisjointSets
-    private var cache = FeatureCache()
+    private var cache: FeatureCache
     private let verifier = GeometricVerifier()
+    /// Candidates of which neither scene lacks features are verified up to this cosine distance (the link radius), those
+    /// whose two scenes have a shot start up to ``CopyVerification/shotStartRadius`` beyond it.
+    private var linkRadius = 0.0
     /// Candidate pairs that verification did not link, for the second pass.
     private var unlinked: [(Int, Int)] = []
 
@@ -133,13 +138,16 @@ struct CorpusLinker {
         self.threshold = threshold
         self.verification = verification
         sets = DisjointSets(count: fresh.count + members.count)
+        cache = FeatureCache(moments: verification.moments, shotStarts: verification.shotStarts)
     }
 
     private func node(_ n: Int) -> CorpusMember { n < fresh.count ? fresh[n] : members[n - fresh.count] }
 
-    /// Finds and links the pairs: scenes with features against each other up to `radius` (each pair once), every
-    /// other pair up to the threshold.
+    /// Finds and links the pairs: scenes with features against each other up to `radius` (each pair once; pairs of
+    /// scenes with shot starts up to ``CopyVerification/shotStartRadius``), every other pair up to the threshold.
     mutating func link(dimension: Int, radius: Double, db: Database) throws {
+        linkRadius = radius
+        let featuredRadius = verification.shotStarts ? max(radius, verification.shotStartRadius) : radius
         // Members of one earlier cluster stay together.
         var firstOfCluster: [Int64: Int] = [:]
         for (j, m) in members.enumerated() {
@@ -151,9 +159,9 @@ struct CorpusLinker {
             let new = groups[key]!, old = memberGroups[key] ?? []
             let newFeatured = new.filter { node($0).featured }, newPlain = new.filter { !node($0).featured }
             let oldFeatured = old.filter { node($0).featured }, oldPlain = old.filter { !node($0).featured }
-            try search(newFeatured, in: newFeatured, radius: radius, eachPairOnce: true, dimension: dimension, db: db)
+            try search(newFeatured, in: newFeatured, radius: featuredRadius, eachPairOnce: true, dimension: dimension, db: db)
             try search(newPlain, in: new, radius: threshold, dimension: dimension, db: db)
-            try search(newFeatured, in: oldFeatured, radius: radius, dimension: dimension, db: db)
+            try search(newFeatured, in: oldFeatured, radius: featuredRadius, dimension: dimension, db: db)
             try search(newFeatured, in: oldPlain, radius: threshold, dimension: dimension, db: db)
             try search(newPlain, in: old, radius: threshold, dimension: dimension, db: db)
         }
@@ -228,19 +236,26 @@ struct CorpusLinker {
         }
     }
 
-    /// Links nodes `a` and `b` (their embeddings `similarity` apart) when the pair passes.
+    /// Links nodes `a` and `b` (their embeddings `similarity` apart) when the pair passes: verified as `run` verifies a
+    /// pair (``verifyCopy(_:_:shotStartsOnly:verifier:mirror:)``: keyframes, then other moments, then shot starts; beyond
+    /// the link radius, shot starts alone).
     private mutating func consider(_ a: Int, _ b: Int, similarity: Float, db: Database) throws {
-        guard a != b, sets.find(a) != sets.find(b) else { return }  // connected already: a link would change nothing
+        let distance = 1 - Double(similarity)
         let (first, second) = node(a).id < node(b).id ? (node(a), node(b)) : (node(b), node(a))
-        guard first.featured, second.featured, let fa = try cache.features(first.id, db: db), let fb = try cache.features(second.id, db: db) else {
+        let far = distance > linkRadius
+        // Beyond the link radius, only pairs of scenes with shot starts are candidates.
+        if far, !verification.isFarShotStartPair(distance, linkRadius: linkRadius, bothHaveShotStarts: first.started && second.started) { return }
+        guard a != b, sets.find(a) != sets.find(b) else { return }  // connected already: a link would change nothing
+        guard first.featured, second.featured, let pa = try cache.pictures(first.id, db: db), let pb = try cache.pictures(second.id, db: db) else {
             // Nothing to verify: linked by the threshold, as without verification (a pair with a scene without features
             // was searched within the threshold only).
-            if 1 - Double(similarity) < threshold || !(first.featured && second.featured) { sets.union(a, b) }
+            if distance < threshold || !(first.featured && second.featured) { sets.union(a, b) }
             return
         }
-        let match = verifier.verify(fa, fb, mirror: verification.mirror)
+        let match = verifyCopy(pa, pb, shotStartsOnly: far, verifier: verifier, mirror: verification.mirror)
         // Too few matches to decide (low texture: a flat slide, a wall): linked by the threshold, as without verification.
-        if match.isDecisive ? match.isCopy : 1 - Double(similarity) < threshold { sets.union(a, b) } else { unlinked.append((a, b)) }
+        // A far pair that fails is no candidate of the second pass (its scenes were never within the link radius).
+        if match.isDecisive ? match.isCopy : distance < threshold { sets.union(a, b) } else if !far { unlinked.append((a, b)) }
     }
 }
 
@@ -251,8 +266,9 @@ extension CorpusIndex {
     /// Groups near-duplicate scenes of all videos into corpus clusters: the connected components of the graph that links
     /// two scenes (of videos with the same group key) when the cosine distance of their mean embeddings is below
     /// `threshold` (single linkage) — and, with `verification` (the default), when geometric verification of their
-    /// keyframes finds them copies: then every pair up to the verification's radius (0.45) is a candidate, and a
-    /// candidate links only as a copy, whatever its distance (``CopyVerification``).
+    /// keyframes (or of their other moments or shot starts, as `run` verifies) finds them copies: then every pair up to
+    /// the verification's radius (0.45; 0.6 for two scenes with shot starts) is a candidate, and a candidate links only
+    /// as a copy, whatever its distance (``CopyVerification``).
     ///
     /// Incremental: when the index holds clusters made with the same threshold, grouping and verification, only scenes
     /// added since are compared: first with every cluster's centroid c and radius r (the largest distance of a member
@@ -287,9 +303,11 @@ extension CorpusIndex {
                 let stored = EmbeddingPrecision(rawValue: row["precision"]) ?? precision
                 return CorpusMember(id: row["id"], video: row["video"], start: row["start"], end: row["end"], key: keyOfVideo[row["video"]] ?? "",
                                     vector: normalised(stored.decode(row["embedding"]) ?? []),
-                                    cluster: row["cluster"], featured: verification.enabled && row["featured"] as Bool)
+                                    cluster: row["cluster"], featured: verification.enabled && row["featured"] as Bool,
+                                    started: verification.enabled && verification.shotStarts && row["started"] as Bool)
             }
-            let columns = "id, video, start, \"end\", embedding, precision, cluster, EXISTS (SELECT 1 FROM scene_features f WHERE f.scene = scene.id) AS featured"
+            let columns = "id, video, start, \"end\", embedding, precision, cluster, EXISTS (SELECT 1 FROM scene_features f WHERE f.scene = scene.id) AS featured, "
+                + "EXISTS (SELECT 1 FROM scene_features f WHERE f.scene = scene.id AND (f.shot_start IS NOT NULL OR f.shot_start_is_keyframe)) AS started"
             // The new scenes, and the earlier clusters.
             let fresh = try Row.fetchAll(db, sql: "SELECT \(columns) FROM scene WHERE cluster IS NULL ORDER BY video, number").map(member)
             let earlier = try Row.fetchAll(db, sql: "SELECT * FROM cluster ORDER BY id").map { row in
@@ -297,7 +315,9 @@ extension CorpusIndex {
             }
             var summary = DedupeSummary(newScenes: fresh.count, incremental: !earlier.isEmpty, candidateClusters: 0, earlierClusters: earlier.count, clusters: earlier.count)
             guard !fresh.isEmpty, let dimension = fresh.first?.vector.count, dimension > 0 else { return summary }
-            let candidates = Self.reachableClusters(fresh, earlier: earlier, dimension: dimension, radius: { $0.featured ? linkRadius : threshold })
+            let startRadius = max(linkRadius, verification.shotStartRadius)
+            let candidates = Self.reachableClusters(fresh, earlier: earlier, dimension: dimension,
+                                                    radius: { $0.started ? startRadius : $0.featured ? linkRadius : threshold })
             summary.candidateClusters = candidates.count
             var members: [CorpusMember] = []
             let candidateList = candidates.sorted()

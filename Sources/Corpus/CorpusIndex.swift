@@ -19,6 +19,14 @@ public struct IndexedScene: Sendable, Equatable {
     public var perceptualHash: UInt64?
     /// The keyframe's local features, for the geometric verification of `dedupe` (stored in `scene_features`; not read back here).
     public var features: LocalFeatures? = nil
+    /// The local features of the scene's other moments (``Scene/momentFeatures``), verified when the keyframes are no
+    /// copy (stored with ``features`` only, in `scene_moment`; not read back here).
+    public var moments: [LocalFeatures] = []
+    /// The local features of the first frame of the scene's shot (``Scene/shotStartFeatures``), when a hard cut opened it
+    /// and it is not the keyframe's picture (stored with ``features`` only; not read back here).
+    public var shotStart: LocalFeatures? = nil
+    /// The shot's first frame is the keyframe's picture (``Scene/shotStartIsKeyframe``): ``features`` stand for it.
+    public var shotStartIsKeyframe = false
 }
 
 /// One video file as the index knows it.
@@ -70,8 +78,8 @@ public struct IndexError: Error, CustomStringConvertible, Sendable {
 /// cluster), `cluster` (group key, centroid, radius, size: what incremental deduplication compares new scenes with
 /// first), `setting` (the threshold and grouping the clusters were made with, the embedding precision) and
 /// `approximate_index` (the inverted-file index of all scenes that `search` uses beyond ``approximateAbove`` scenes:
-/// centroids and tuning; each scene's list is in `scene.list`), `scene_features` (each scene's keyframe local features:
-/// `SceneFeatures.swift`).
+/// centroids and tuning; each scene's list is in `scene.list`), `scene_features` (each scene's keyframe local features,
+/// and its shot start's) and `scene_moment` (its other moments' local features): `SceneFeatures.swift`.
 public final class CorpusIndex: @unchecked Sendable {
     public let path: String
     let pool: DatabasePool
@@ -201,6 +209,7 @@ public final class CorpusIndex: @unchecked Sendable {
                     """)
             }
             Self.registerFeatureMigration(&migrator)
+            Self.registerPictureMigration(&migrator)
             try migrator.migrate(pool)
             let stored = try pool.write { db -> Int? in
                 try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
@@ -217,7 +226,8 @@ public final class CorpusIndex: @unchecked Sendable {
     }
 
     /// The schema changes (GRDB migrations) this framededupe knows, in order.
-    static let knownMigrations = ["v1: videos, scenes, clusters", "v2: the stored approximate index", "v3: local features of each scene's keyframe"]
+    static let knownMigrations = ["v1: videos, scenes, clusters", "v2: the stored approximate index", "v3: local features of each scene's keyframe",
+                                 "v4: local features of each scene's other moments and shot start"]
 
     /// Refuses, without writing to it, a file that is not a framededupe index or that a newer framededupe made.
     static func checkIsIndex(_ path: String) throws(IndexError) {
@@ -324,7 +334,9 @@ public final class CorpusIndex: @unchecked Sendable {
                 if i == video.scenes.count / 2 { pause?() }
                 try statement.execute(arguments: [id, s.number, s.start, s.end, s.keyframeTime, s.keyframePath, precision.encode(s.embedding),
                                                   precision.rawValue, s.perceptualHash.map { Int64(bitPattern: $0) }])
-                try Self.storeFeatures(s.features, scene: db.lastInsertedRowID, db: db)
+                let scene = db.lastInsertedRowID
+                try Self.storeFeatures(s.features, scene: scene, db: db)
+                try Self.storePictures(of: s, scene: scene, db: db)
             }
             if video.scenes.isEmpty { pause?() }
             return .added(scenes: video.scenes.count, replaced: old)

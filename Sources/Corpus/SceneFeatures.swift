@@ -1,4 +1,5 @@
 import Foundation
+import FrameDedupe
 import GRDB
 import Similarity
 
@@ -11,6 +12,13 @@ import Similarity
 /// of one street (0.14–0.19) do not. A pair of which a scene has no features (indexed before features were stored:
 /// `index add` of its file again fills them in), or with too few matches to decide (``GeometricMatch/isDecisive``: a
 /// flat slide, a wall), links by the threshold alone.
+///
+/// As `run`: a pair whose keyframes are no copy is verified again on the two scenes' other moments (``moments``), then on
+/// the first frames of their shots (``shotStarts``), and is a copy when one of these pairs is; and two scenes that both
+/// have a shot start are candidates up to ``shotStartRadius`` (0.6), verified beyond the link radius on their shot starts
+/// alone. The same function decides for both (``verifyCopy(_:_:shotStartsOnly:verifier:mirror:)``). Copies of a moving
+/// or fast shot whose keyframes show other moments then join (BENCHMARKS.md, "Copies in the corpus index by moments and
+/// shot starts").
 ///
 /// Copies of one edit: a candidate pair that verification did not link still joins when its two videos are copies of
 /// one edit around it (``alignedEdits``): the two scenes start and end at the same times up to one offset (within
@@ -27,12 +35,26 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     /// Two shots of two videos that are copies of one edit join even when their keyframes fail verification
     /// (``CorpusLinker``'s second pass): a moving shot's copies may take their keyframes at different moments.
     public var alignedEdits: Bool
+    /// A pair whose keyframes are no copy is verified again on the scenes' other moments, as `run` does
+    /// (``ClusterOptions/verifiesMoments``); scenes indexed before these were stored (migration v4) have none.
+    public var moments: Bool
+    /// A pair no copy on its keyframes or moments is verified on its shots' first frames, as `run` does
+    /// (``ClusterOptions/verifiesShotStarts``); and pairs of scenes that both have one are candidates up to
+    /// ``shotStartRadius``, verified on these alone.
+    public var shotStarts: Bool
+    /// With ``shotStarts``: cosine distance up to which two scenes that both have a shot start are candidates, beyond
+    /// ``radius`` verified on their shot starts alone (``ClusterOptions/shotStartRadius``, 0.6: `run`'s).
+    public var shotStartRadius: Double
 
-    public init(enabled: Bool = true, radius: Double = 0.45, mirror: Bool = true, alignedEdits: Bool = true) {
+    public init(enabled: Bool = true, radius: Double = 0.45, mirror: Bool = true, alignedEdits: Bool = true,
+                moments: Bool = true, shotStarts: Bool = true, shotStartRadius: Double = ClusterOptions().shotStartRadius) {
         self.enabled = enabled
         self.radius = radius
         self.mirror = mirror
         self.alignedEdits = alignedEdits
+        self.moments = moments
+        self.shotStarts = shotStarts
+        self.shotStartRadius = shotStartRadius
     }
 
     /// Geometric verification of every candidate up to cosine distance 0.45.
@@ -42,7 +64,16 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
 
     /// How the index records it with its clusters (a change re-clusters every scene).
     public var description: String {
-        enabled ? "geometric radius \(radius)\(mirror ? "" : " no-mirror")\(alignedEdits ? " aligned-edits" : "")" : "off"
+        guard enabled else { return "off" }
+        return "geometric radius \(radius)\(mirror ? "" : " no-mirror")\(alignedEdits ? " aligned-edits" : "")\(moments ? " moments" : "")"
+            + (shotStarts ? " shot-starts \(shotStartRadius)" : "")
+    }
+
+    /// Whether a candidate pair `distance` apart (cosine) is verified on its shot starts alone: both scenes have one,
+    /// and it lies beyond the link radius (`linkRadius`: the larger of ``radius`` and the threshold), up to
+    /// ``shotStartRadius``.
+    func isFarShotStartPair(_ distance: Double, linkRadius: Double, bothHaveShotStarts: Bool) -> Bool {
+        shotStarts && bothHaveShotStarts && distance > linkRadius && distance <= shotStartRadius
     }
 }
 
@@ -95,19 +126,89 @@ extension CorpusIndex {
     }
 }
 
-/// Reads scenes' features for `dedupe` as pairs are verified, keeping the most recent ones (at most `capacity`, about
-/// 37 KB each): the pairs of one scene come together, so few are read twice.
+/// Each scene's other pictures in the index, for verification as `run` makes it (``CopyVerification/moments``,
+/// ``CopyVerification/shotStarts``), added by migration v4: table `scene_moment` (a scene's row id and the moment's
+/// number → ``LocalFeatures/encoded`` of ``Scene/momentFeatures``, as `run` holds them: at most one a scene today, up to
+/// 36.5 KB at 500 keypoints; none for a still or sparsely sampled scene) and two columns of `scene_features`:
+/// `shot_start` (``Scene/shotStartFeatures``, thinned to 250 keypoints: up to 18.3 KB) and `shot_start_is_keyframe`
+/// (the shot's first frame is the keyframe's picture: its features stand for it, nothing more stored). Up to ~55 KB more
+/// a scene beside its keyframe's 20–37 KB. Scenes indexed before v4 have neither and are verified on their keyframes.
+extension CorpusIndex {
+    /// Registers the migration that adds the other moments and the shot starts.
+    static func registerPictureMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration(knownMigrations[3]) { db in
+            try db.execute(sql: """
+                ALTER TABLE scene_features ADD COLUMN shot_start BLOB;
+                ALTER TABLE scene_features ADD COLUMN shot_start_is_keyframe INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE scene_moment (
+                    scene INTEGER NOT NULL REFERENCES scene(id) ON DELETE CASCADE,
+                    number INTEGER NOT NULL,
+                    features BLOB NOT NULL,
+                    PRIMARY KEY (scene, number)
+                );
+                """)
+        }
+    }
+
+    /// Stores a scene's other moments and shot start (nothing without keyframe features), inside the transaction that
+    /// stores the scene, after ``storeFeatures(_:scene:db:)``.
+    static func storePictures(of indexed: IndexedScene, scene: Int64, db: Database) throws {
+        guard indexed.features != nil else { return }
+        if indexed.shotStartIsKeyframe || indexed.shotStart != nil {
+            try db.execute(sql: "UPDATE scene_features SET shot_start = ?, shot_start_is_keyframe = ? WHERE scene = ?",
+                           arguments: [indexed.shotStartIsKeyframe ? nil : indexed.shotStart.map { Data($0.encoded) }, indexed.shotStartIsKeyframe, scene])
+        }
+        for (number, moment) in indexed.moments.enumerated() {
+            try db.execute(sql: "INSERT INTO scene_moment (scene, number, features) VALUES (?, ?, ?)", arguments: [scene, number, Data(moment.encoded)])
+        }
+    }
+
+    /// What verification compares of the scene with row id `scene`: its keyframe's features, with its other moments
+    /// and shot start when `moments` and `shotStarts`; nil when it has no keyframe features or they cannot be read. A
+    /// moment or shot start that cannot be read is left out.
+    static func storedPictures(scene: Int64, moments: Bool, shotStarts: Bool, db: Database) throws -> CopyPictures? {
+        guard let keyframe = try storedFeatures(scene: scene, db: db) else { return nil }
+        var pictures = CopyPictures(keyframe: keyframe)
+        // An index opened read-only is not migrated: one made before v4 has no such table.
+        guard try db.tableExists("scene_moment") else { return pictures }
+        if moments {
+            pictures.moments = try Data.fetchAll(db, sql: "SELECT features FROM scene_moment WHERE scene = ? ORDER BY number", arguments: [scene])
+                .compactMap { try? LocalFeatures(encoded: [UInt8]($0)) }
+        }
+        if shotStarts, let row = try Row.fetchOne(db, sql: "SELECT shot_start, shot_start_is_keyframe FROM scene_features WHERE scene = ?", arguments: [scene]) {
+            pictures.shotStartIsKeyframe = row["shot_start_is_keyframe"]
+            let data: Data? = row["shot_start"]
+            pictures.shotStart = pictures.shotStartIsKeyframe ? keyframe : data.flatMap { try? LocalFeatures(encoded: [UInt8]($0)) }
+        }
+        return pictures
+    }
+
+    /// What verification compares of the scene with row id `scene` (``SceneRow/id``): its keyframe's features, other
+    /// moments and shot start (``CopyPictures``); nil when it has no keyframe features.
+    public func pictures(ofScene scene: Int64) throws(IndexError) -> CopyPictures? {
+        try read { db in try Self.storedPictures(scene: scene, moments: true, shotStarts: true, db: db) }
+    }
+}
+
+/// Reads scenes' pictures for `dedupe` as pairs are verified, keeping the most recent ones (at most `capacity`, up to
+/// about 92 KB each: keyframe, one other moment, shot start): the pairs of one scene come together, so few are read twice.
 struct FeatureCache {
     let capacity: Int
-    private var stored: [Int64: LocalFeatures?] = [:]
+    let moments: Bool
+    let shotStarts: Bool
+    private var stored: [Int64: CopyPictures?] = [:]
     private var order: [Int64] = []
     private var next = 0
 
-    init(capacity: Int = 2048) { self.capacity = capacity }
+    init(capacity: Int = 1024, moments: Bool, shotStarts: Bool) {
+        self.capacity = capacity
+        self.moments = moments
+        self.shotStarts = shotStarts
+    }
 
-    mutating func features(_ scene: Int64, db: Database) throws -> LocalFeatures? {
+    mutating func pictures(_ scene: Int64, db: Database) throws -> CopyPictures? {
         if let known = stored[scene] { return known }
-        let features = try CorpusIndex.storedFeatures(scene: scene, db: db)
+        let pictures = try CorpusIndex.storedPictures(scene: scene, moments: moments, shotStarts: shotStarts, db: db)
         if order.count < capacity {
             order.append(scene)
         } else {
@@ -115,7 +216,7 @@ struct FeatureCache {
             order[next] = scene
             next = (next + 1) % capacity
         }
-        stored[scene] = features
-        return features
+        stored[scene] = pictures
+        return pictures
     }
 }

@@ -50,8 +50,12 @@ public struct VideoAnalysis: Sendable {
             guard let embedding = scene.embedding else { continue }
             let keyframe = scene.keyframe.path.map { folder + "/" + $0 }
             let hash = keyframe.flatMap { Self.perceptualHash(ofImage: keyframeRoot.appendingPathComponent($0).path) }
-            scenes.append(IndexedScene(number: scene.id, start: scene.start, end: scene.end, keyframeTime: scene.keyframe.seconds,
-                                       keyframePath: keyframe, embedding: embedding, perceptualHash: hash, features: scene.features))
+            var indexed = IndexedScene(number: scene.id, start: scene.start, end: scene.end, keyframeTime: scene.keyframe.seconds,
+                                       keyframePath: keyframe, embedding: embedding, perceptualHash: hash, features: scene.features)
+            indexed.moments = scene.momentFeatures
+            indexed.shotStart = scene.shotStartFeatures
+            indexed.shotStartIsKeyframe = scene.shotStartIsKeyframe
+            scenes.append(indexed)
         }
         return IndexedVideo(path: CorpusIndex.absolute(path), size: id.size, sha256: id.sha256, duration: list.video.duration,
                             tags: ContainerTags.read(path), folder: folder, scenes: scenes)

@@ -282,21 +282,11 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
             if options.geometricCheck, let a = features[i], let b = features[j] {
                 let farStarts = isFarShotStartPair(d, options: options) && starts[i] != nil && starts[j] != nil
                 guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius || farStarts else { continue }
-                if farStarts, verified[i].contains(j) || verified[j].contains(i), let x = starts[i], let y = starts[j] {
-                    match = verifier.verify(x, y, mirror: options.mirroredMatch)
+                if verified[i].contains(j) || verified[j].contains(i) {
+                    let x = CopyPictures(keyframe: a, moments: moments[i], shotStart: starts[i], shotStartIsKeyframe: members[i].shotStartIsKeyframe)
+                    let y = CopyPictures(keyframe: b, moments: moments[j], shotStart: starts[j], shotStartIsKeyframe: members[j].shotStartIsKeyframe)
+                    match = verifyCopy(x, y, shotStartsOnly: farStarts, verifier: verifier, mirror: options.mirroredMatch)
                     verifiedPairs += 1
-                } else if verified[i].contains(j) || verified[j].contains(i) {
-                    match = verifier.verify(a, b, mirror: options.mirroredMatch)
-                    verifiedPairs += 1
-                    if !(match!.isDecisive && match!.isCopy), !moments[i].isEmpty || !moments[j].isEmpty,
-                       let copy = momentCopy([a] + moments[i], [b] + moments[j], verifier: verifier, mirror: options.mirroredMatch) {
-                        match = copy
-                    }
-                    if !(match!.isDecisive && match!.isCopy), let x = starts[i], let y = starts[j],
-                       !(members[i].shotStartIsKeyframe && members[j].shotStartIsKeyframe) {
-                        let copy = verifier.verify(x, y, mirror: options.mirroredMatch)
-                        if copy.isDecisive, copy.isCopy { match = copy }
-                    }
                 }
             }
             if let match, match.isDecisive {  // else (low texture, few matches) the grids decide, if any
@@ -314,6 +304,45 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
         }
     }
     return (CondensedDistances(count: members.count, values: values), vetoed, joined, verifiedPairs)
+}
+
+/// The pictures of one scene that geometric verification compares with another scene's (``verifyCopy(_:_:shotStartsOnly:verifier:mirror:)``):
+/// its keyframe's local features, its other moments' (``Scene/momentFeatures``; empty when not verified) and its shot
+/// start's (``Scene/shotStartFeatures``, the keyframe's own when ``shotStartIsKeyframe``; nil when none or not verified).
+/// `run` builds them from its scenes, the corpus index from what it stores of each scene.
+public struct CopyPictures: Sendable, Equatable {
+    public var keyframe: LocalFeatures
+    public var moments: [LocalFeatures]
+    public var shotStart: LocalFeatures?
+    /// The shot start is the keyframe's picture (``Scene/shotStartIsKeyframe``): ``shotStart`` holds the keyframe's features.
+    public var shotStartIsKeyframe: Bool
+
+    public init(keyframe: LocalFeatures, moments: [LocalFeatures] = [], shotStart: LocalFeatures? = nil, shotStartIsKeyframe: Bool = false) {
+        self.keyframe = keyframe
+        self.moments = moments
+        self.shotStart = shotStart
+        self.shotStartIsKeyframe = shotStartIsKeyframe
+    }
+}
+
+/// Geometric verification of a pair of scenes as ``clusterScenes(_:options:)`` makes it (`a` the earlier scene): with
+/// `shotStartsOnly` (a pair beyond the copy radius, up to ``ClusterOptions/shotStartRadius``) and both shot starts, on
+/// these alone; else on the keyframes, then, when these are no decisive copy, on the other moments
+/// (``ClusterOptions/verifiesMoments``: ``momentCopy(_:_:verifier:mirror:)``), then on the shot starts
+/// (``ClusterOptions/verifiesShotStarts``, unless both are the keyframes' pictures). The keyframes' match unless a later
+/// picture pair is a decisive copy.
+public func verifyCopy(_ a: CopyPictures, _ b: CopyPictures, shotStartsOnly: Bool, verifier: GeometricVerifier, mirror: Bool) -> GeometricMatch {
+    if shotStartsOnly, let x = a.shotStart, let y = b.shotStart { return verifier.verify(x, y, mirror: mirror) }
+    var match = verifier.verify(a.keyframe, b.keyframe, mirror: mirror)
+    if !(match.isDecisive && match.isCopy), !a.moments.isEmpty || !b.moments.isEmpty,
+       let copy = momentCopy([a.keyframe] + a.moments, [b.keyframe] + b.moments, verifier: verifier, mirror: mirror) {
+        match = copy
+    }
+    if !(match.isDecisive && match.isCopy), let x = a.shotStart, let y = b.shotStart, !(a.shotStartIsKeyframe && b.shotStartIsKeyframe) {
+        let copy = verifier.verify(x, y, mirror: mirror)
+        if copy.isDecisive, copy.isCopy { match = copy }
+    }
+    return match
 }
 
 /// The first decisive copy among the pairs of pictures of two scenes (`a` of the earlier scene, `b` of the later,

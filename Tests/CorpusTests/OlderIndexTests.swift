@@ -1,10 +1,11 @@
 import Foundation
+import FrameDedupe
 import GRDB
 import Pixels
 import Similarity
 import Testing
 import _FrameDedupeTestSupport
-@testable import Corpus
+@_spi(Testing) @testable import Corpus
 
 /// An index made before scenes kept their local features (schema v2): it opens, and `add` of its files again fills
 /// the features in.
@@ -30,8 +31,11 @@ struct OlderIndexTests {
         do {
             let queue = try DatabaseQueue(path: path)
             try queue.write { db in
+                try db.execute(sql: "DROP TABLE scene_moment")
                 try db.execute(sql: "DROP TABLE scene_features")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [CorpusIndex.knownMigrations[2]])
+                for migration in CorpusIndex.knownMigrations[2...] {
+                    try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [migration])
+                }
             }
         }
         let index = try CorpusIndex(path: path)
@@ -50,5 +54,48 @@ struct OlderIndexTests {
         #expect(try index.features(ofScene: row.id) == video(features: true).scenes[0].features)
         #expect(try index.add(video(features: true)) == .alreadyIndexed(again))
         _ = try index.dedupe(threshold: 0.15)
+    }
+
+    /// An index made before scenes kept their other moments and shot starts (schema v3: keyframe features only) opens,
+    /// migrates to v4 and dedupes on keyframes: the moving shot's mirrored copy (``OtherPicturesTests``) stays apart
+    /// there. Its file removed and added again, the index holds the moments and the copy joins.
+    @Test func anIndexMadeBeforeOtherPicturesOpensAndDedupesOnKeyframes() throws {
+        let folder = Fixtures.temporaryFolder("older-v3")
+        let path = folder.appendingPathComponent("c.db").path
+        let clip = try Fixtures.movingCopiesClip()
+        let video = try OtherPicturesTests.analysed(clip, root: folder.appendingPathComponent("c.db.keyframes"))
+        var keyframesOnly = video
+        for i in keyframesOnly.scenes.indices {
+            keyframesOnly.scenes[i].moments = []
+            keyframesOnly.scenes[i].shotStart = nil
+            keyframesOnly.scenes[i].shotStartIsKeyframe = false
+        }
+        do { _ = try CorpusIndex(path: path).add(keyframesOnly) }
+        // Back to schema v3, as an earlier framededupe left it.
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(sql: "DROP TABLE scene_moment")
+                try db.execute(sql: "ALTER TABLE scene_features DROP COLUMN shot_start")
+                try db.execute(sql: "ALTER TABLE scene_features DROP COLUMN shot_start_is_keyframe")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = ?", arguments: [CorpusIndex.knownMigrations[3]])
+            }
+            #expect(try queue.read { db in try db.tableExists("scene_moment") } == false)
+        }
+        // Read-only (not migrated), then for writing (migrated).
+        let readOnly = try CorpusIndex(path: path, access: .read)
+        let first = try #require(try readOnly.scenes().first)
+        #expect(try readOnly.pictures(ofScene: first.id).map { $0.moments.isEmpty && $0.shotStart == nil } == true)
+        let index = try CorpusIndex(path: path)
+        let migrated = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+        #expect(migrated.contains(CorpusIndex.knownMigrations[3]))
+        let name = clip.lastPathComponent
+        let before = try OtherPicturesTests.clusters([], index: index)
+        #expect(before.count == 7 && before["\(name)#0"] != before["\(name)#6"], "keyframes only: \(before)")
+        #expect(try index.add(video) == .alreadyIndexed(try #require(try index.video(sha256: video.sha256))))
+        // Removed and added again: the moments are stored, and the copy joins.
+        #expect(try index.remove(path: clip.path) != nil)
+        let after = try OtherPicturesTests.clusters([video], index: index)
+        #expect(after["\(name)#0"] != nil && after["\(name)#0"] == after["\(name)#6"], "\(after)")
     }
 }

@@ -13,8 +13,10 @@ struct IndexDedupeCommand: ParsableCommand {
             videos share a --group-by key); corpus clusters are the connected components of these links (single \
             linkage). With --geometric-check (the default), every pair up to --copy-radius is a candidate and links \
             only when geometric verification of the two keyframes finds a copy (one scale-and-shift transform, mirror \
-            tried, that explains both pictures inside their black bars): a letterboxed or low-bitrate copy joins its \
-            original, two views of one place stay apart. Scenes indexed without local features link by --threshold. The index keeps each cluster's centroid and radius: a later run with the same threshold and \
+            tried, that explains both pictures inside their black bars), or, as in 'run', of the scenes' other moments or \
+            of their shots' first frames (pairs of scenes with a first frame up to 0.6 on those alone): a letterboxed or \
+            low-bitrate copy joins its original, a copy of a moving or fast shot sampled at other moments too, two views \
+            of one place stay apart. Scenes indexed without local features link by --threshold. The index keeps each cluster's centroid and radius: a later run with the same threshold and \
             grouping compares only the scenes added since with the centroids, then with the members of the clusters \
             they can reach, and gives the same clusters as clustering everything again.
 
