@@ -131,20 +131,25 @@ struct CorpusLinker {
     private var linkRadius = 0.0
     /// Candidate pairs that verification did not link, for the second pass.
     private var unlinked: [(Int, Int)] = []
+    /// The candidate pairs the searches found (nodes and cosine distance), in the order they are considered.
+    private var candidates: [(a: Int, b: Int, distance: Double)] = []
 
-    init(fresh: [CorpusMember], members: [CorpusMember], threshold: Double, verification: CopyVerification) {
+    init(fresh: [CorpusMember], members: [CorpusMember], threshold: Double, verification: CopyVerification, precision: EmbeddingPrecision) {
         self.fresh = fresh
         self.members = members
         self.threshold = threshold
         self.verification = verification
         sets = DisjointSets(count: fresh.count + members.count)
-        cache = FeatureCache(moments: verification.moments, shotStarts: verification.shotStarts)
+        cache = FeatureCache(moments: verification.moments, shotStarts: verification.shotStarts,
+                             staticGraphicsBeyond: verification.ignoresStaticGraphics ? verification.radius : nil, precision: precision)
     }
 
     private func node(_ n: Int) -> CorpusMember { n < fresh.count ? fresh[n] : members[n - fresh.count] }
 
     /// Finds and links the pairs: scenes with features against each other up to `radius` (each pair once; pairs of
-    /// scenes with shot starts up to ``CopyVerification/shotStartRadius``), every other pair up to the threshold.
+    /// scenes with shot starts up to ``CopyVerification/shotStartRadius``), every other pair up to the threshold. The
+    /// pairs are found first, then each scene's nearest for the other pictures (``CopyVerification/verifiedNeighbours``)
+    /// chosen, then the pairs considered in the order found.
     mutating func link(dimension: Int, radius: Double, db: Database) throws {
         linkRadius = radius
         let featuredRadius = verification.shotStarts ? max(radius, verification.shotStartRadius) : radius
@@ -164,6 +169,10 @@ struct CorpusLinker {
             try search(newFeatured, in: oldFeatured, radius: featuredRadius, dimension: dimension, db: db)
             try search(newFeatured, in: oldPlain, radius: threshold, dimension: dimension, db: db)
             try search(newPlain, in: old, radius: threshold, dimension: dimension, db: db)
+        }
+        let nearest = nearestForOtherPictures()
+        for (a, b, distance) in candidates {
+            try consider(a, b, distance: distance, otherPictures: nearest[a].contains(b) || nearest[b].contains(a), db: db)
         }
         if verification.alignedEdits { linkShotsOfAlignedEdits() }
     }
@@ -231,26 +240,52 @@ struct CorpusLinker {
             : ExactSearch().within(q, in: r, minimumSimilarity: minimumSimilarity)
         for (i, neighbours) in found.enumerated() {
             for n in neighbours where !eachPairOnce || n.index > i {
-                try consider(queries[i], rows[n.index], similarity: n.similarity, db: db)
+                candidates.append((queries[i], rows[n.index], 1 - Double(n.similarity)))
             }
         }
     }
 
-    /// Links nodes `a` and `b` (their embeddings `similarity` apart) when the pair passes: verified as `run` verifies a
+    /// Whether nodes `a` and `b`, `distance` apart, are a pair that verification can link: both have features, and they
+    /// lie within the link radius, or they are a far pair of two shot starts (``CopyVerification/isFarShotStartPair(_:linkRadius:bothHaveShotStarts:)``).
+    private func isVerifiable(_ a: Int, _ b: Int, distance: Double) -> Bool {
+        let x = node(a), y = node(b)
+        guard x.featured, y.featured else { return false }
+        return distance <= linkRadius || verification.isFarShotStartPair(distance, linkRadius: linkRadius, bothHaveShotStarts: x.started && y.started)
+    }
+
+    /// For each node, the nodes against which its other moments and shot start are verified: its
+    /// ``CopyVerification/verifiedNeighbours`` nearest among the candidates verification can link (``nearestVerified(_:limit:)``,
+    /// `run`'s rule; ties: the node found first). Empty sets when neither kind of picture is verified.
+    private func nearestForOtherPictures() -> [Set<Int>] {
+        let count = fresh.count + members.count
+        guard verification.moments || verification.shotStarts else { return Array(repeating: [], count: count) }
+        var lists = [[(d: Double, j: Int)]](repeating: [], count: count)
+        for (a, b, distance) in candidates where a != b && isVerifiable(a, b, distance: distance) {
+            lists[a].append((distance, b))
+            lists[b].append((distance, a))
+        }
+        return lists.indices.map { nearestVerified(&lists[$0], limit: max(verification.verifiedNeighbours, 0)) }
+    }
+
+    /// Links nodes `a` and `b` (their embeddings `distance` apart) when the pair passes: verified as `run` verifies a
     /// pair (``verifyCopy(_:_:shotStartsOnly:verifier:mirror:)``: keyframes, then other moments, then shot starts; beyond
-    /// the link radius, shot starts alone).
-    private mutating func consider(_ a: Int, _ b: Int, similarity: Float, db: Database) throws {
-        let distance = 1 - Double(similarity)
+    /// the link radius, shot starts alone) when `otherPictures` (one is among the other's nearest), else on the keyframes.
+    private mutating func consider(_ a: Int, _ b: Int, distance: Double, otherPictures: Bool, db: Database) throws {
         let (first, second) = node(a).id < node(b).id ? (node(a), node(b)) : (node(b), node(a))
         let far = distance > linkRadius
-        // Beyond the link radius, only pairs of scenes with shot starts are candidates.
-        if far, !verification.isFarShotStartPair(distance, linkRadius: linkRadius, bothHaveShotStarts: first.started && second.started) { return }
+        // Beyond the link radius, only pairs of scenes with shot starts, each among the other's nearest, are candidates.
+        if far, !otherPictures || !verification.isFarShotStartPair(distance, linkRadius: linkRadius, bothHaveShotStarts: first.started && second.started) { return }
         guard a != b, sets.find(a) != sets.find(b) else { return }  // connected already: a link would change nothing
-        guard first.featured, second.featured, let pa = try cache.pictures(first.id, db: db), let pb = try cache.pictures(second.id, db: db) else {
+        guard first.featured, second.featured, var pa = try cache.pictures(first.id, video: first.video, db: db),
+              var pb = try cache.pictures(second.id, video: second.video, db: db) else {
             // Nothing to verify: linked by the threshold, as without verification (a pair with a scene without features
             // was searched within the threshold only).
             if distance < threshold || !(first.featured && second.featured) { sets.union(a, b) }
             return
+        }
+        if !otherPictures {
+            pa = CopyPictures(keyframe: pa.keyframe)
+            pb = CopyPictures(keyframe: pb.keyframe)
         }
         let match = verifyCopy(pa, pb, shotStartsOnly: far, verifier: verifier, mirror: verification.mirror)
         // Too few matches to decide (low texture: a flat slide, a wall): linked by the threshold, as without verification.
@@ -266,9 +301,10 @@ extension CorpusIndex {
     /// Groups near-duplicate scenes of all videos into corpus clusters: the connected components of the graph that links
     /// two scenes (of videos with the same group key) when the cosine distance of their mean embeddings is below
     /// `threshold` (single linkage) — and, with `verification` (the default), when geometric verification of their
-    /// keyframes (or of their other moments or shot starts, as `run` verifies) finds them copies: then every pair up to
-    /// the verification's radius (0.45; 0.6 for two scenes with shot starts) is a candidate, and a candidate links only
-    /// as a copy, whatever its distance (``CopyVerification``).
+    /// keyframes (or of their other moments or shot starts, as `run` verifies, static graphics left out, for each scene
+    /// with its nearest candidates) finds them copies: then every pair up to the verification's radius (0.45; 0.6 for two
+    /// scenes with shot starts) is a candidate, and a candidate links only as a copy, whatever its distance
+    /// (``CopyVerification``).
     ///
     /// Incremental: when the index holds clusters made with the same threshold, grouping and verification, only scenes
     /// added since are compared: first with every cluster's centroid c and radius r (the largest distance of a member
@@ -278,7 +314,10 @@ extension CorpusIndex {
     /// founds a new one. Connected components do not depend on the order scenes arrive in (a pair is verified with the
     /// scene indexed first as A, and only when its two scenes are not connected yet, which changes no component) and
     /// the centroid test never drops a link, so the partition equals a batch run's over the same scenes (up to
-    /// distances within float rounding of the radius).
+    /// distances within float rounding of the radius) — except where a scene has more candidates than
+    /// ``CopyVerification/verifiedNeighbours``: its nearest are taken among the scenes this run compares, so a pair an
+    /// earlier run linked by its other pictures stays linked, and an earlier scene's pairs with new ones may be verified
+    /// on more pictures than in a batch run.
     /// - Parameters:
     ///   - threshold: cosine distance, 0 to 2.
     ///   - rebuild: forget the earlier clusters and cluster every scene again.
@@ -326,7 +365,7 @@ extension CorpusIndex {
                 members += try Row.fetchAll(db, sql: "SELECT \(columns) FROM scene WHERE cluster IN (\(chunk.map { _ in "?" }.joined(separator: ",")))",
                                             arguments: StatementArguments(Array(chunk))).map(member)
             }
-            var linker = CorpusLinker(fresh: fresh, members: members, threshold: threshold, verification: verification)
+            var linker = CorpusLinker(fresh: fresh, members: members, threshold: threshold, verification: verification, precision: precision)
             try linker.link(dimension: dimension, radius: linkRadius, db: db)
             try Self.storeComponents(&linker.sets, fresh: fresh, members: members, dimension: dimension, db: db)
             summary.clusters = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cluster") ?? 0

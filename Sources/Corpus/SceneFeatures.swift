@@ -13,12 +13,13 @@ import Similarity
 /// `index add` of its file again fills them in), or with too few matches to decide (``GeometricMatch/isDecisive``: a
 /// flat slide, a wall), links by the threshold alone.
 ///
-/// As `run`: a pair whose keyframes are no copy is verified again on the two scenes' other moments (``moments``), then on
-/// the first frames of their shots (``shotStarts``), and is a copy when one of these pairs is; and two scenes that both
-/// have a shot start are candidates up to ``shotStartRadius`` (0.6), verified beyond the link radius on their shot starts
-/// alone. The same function decides for both (``verifyCopy(_:_:shotStartsOnly:verifier:mirror:)``). Copies of a moving
+/// Opt-in, as `run`: a pair whose keyframes are no copy is verified again on the two scenes' other moments
+/// (``moments``), then on the first frames of their shots (``shotStarts``), and is a copy when one of these pairs is; and
+/// two scenes that both have a shot start are candidates up to ``shotStartRadius`` (0.6), verified beyond the link radius
+/// on their shot starts alone. The same function decides for both (``verifyCopy(_:_:shotStartsOnly:verifier:mirror:)``). Copies of a moving
 /// or fast shot whose keyframes show other moments then join (BENCHMARKS.md, "Copies in the corpus index by moments and
-/// shot starts").
+/// shot starts"). As in `run`, static graphics are left out of every picture first (``ignoresStaticGraphics``) and the
+/// other pictures are verified only between near scenes (``verifiedNeighbours``).
 ///
 /// Copies of one edit: a candidate pair that verification did not link still joins when its two videos are copies of
 /// one edit around it (``alignedEdits``): the two scenes start and end at the same times up to one offset (within
@@ -45,9 +46,22 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     /// With ``shotStarts``: cosine distance up to which two scenes that both have a shot start are candidates, beyond
     /// ``radius`` verified on their shot starts alone (``ClusterOptions/shotStartRadius``, 0.6: `run`'s).
     public var shotStartRadius: Double
+    /// Before verifying, leave out of every picture of a video (keyframes, other moments, shot starts) the keypoints of
+    /// its static graphics, as `run` does (``ClusterOptions/ignoreStaticGraphics``, ``StaticGraphics``): each video's
+    /// pictures against the keyframes of that video's own scenes, two scenes farther apart than ``radius`` counting as
+    /// different content. A logo or a score bug that stays on screen is then no evidence that two shots are copies.
+    public var ignoresStaticGraphics: Bool
+    /// With ``moments`` or ``shotStarts``: a pair is verified on these only when one of its scenes has the other among its
+    /// this many nearest candidates (by cosine distance, among the pairs verification could link), as `run` bounds its
+    /// verifications (``ClusterOptions/verifiedNeighbours``, 12); the other candidates up to the link radius are verified
+    /// on their keyframes alone, and far pairs (beyond the link radius, on shot starts alone) are not verified. In
+    /// `run` a wrong link joins two scenes of one video; in an index of many copies of one film, single linkage makes
+    /// one wrong link of the extra pictures join two whole groups of copies.
+    public var verifiedNeighbours: Int
 
     public init(enabled: Bool = true, radius: Double = 0.45, mirror: Bool = true, alignedEdits: Bool = true,
-                moments: Bool = true, shotStarts: Bool = true, shotStartRadius: Double = ClusterOptions().shotStartRadius) {
+                moments: Bool = false, shotStarts: Bool = false, shotStartRadius: Double = ClusterOptions().shotStartRadius,
+                ignoresStaticGraphics: Bool = ClusterOptions().ignoreStaticGraphics, verifiedNeighbours: Int = ClusterOptions().verifiedNeighbours) {
         self.enabled = enabled
         self.radius = radius
         self.mirror = mirror
@@ -55,9 +69,15 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
         self.moments = moments
         self.shotStarts = shotStarts
         self.shotStartRadius = shotStartRadius
+        self.ignoresStaticGraphics = ignoresStaticGraphics
+        self.verifiedNeighbours = verifiedNeighbours
     }
 
-    /// Geometric verification of every candidate up to cosine distance 0.45.
+    /// Geometric verification of every candidate up to cosine distance 0.45, on keyframes: the other moments and shot
+    /// starts (``moments``, ``shotStarts``) are opt-in. With them, an index of all 54 dev-set clips joined two different
+    /// Tears of Steel shots across the film's copies (sealed shot pairs by description P 0.902 → 0.780), with `run`'s
+    /// static graphics and nearest-neighbour rules too (BENCHMARKS.md, "Copies in the corpus index by moments and shot
+    /// starts"); on tune they join 4 more copies inside clips (29/33 → 33/33).
     public static let standard = CopyVerification()
     /// No verification: scenes closer than the threshold link.
     public static let off = CopyVerification(enabled: false)
@@ -66,7 +86,8 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         guard enabled else { return "off" }
         return "geometric radius \(radius)\(mirror ? "" : " no-mirror")\(alignedEdits ? " aligned-edits" : "")\(moments ? " moments" : "")"
-            + (shotStarts ? " shot-starts \(shotStartRadius)" : "")
+            + (shotStarts ? " shot-starts \(shotStartRadius)" : "") + (ignoresStaticGraphics ? " static-graphics" : "")
+            + (moments || shotStarts ? " neighbours \(verifiedNeighbours)" : "")
     }
 
     /// Whether a candidate pair `distance` apart (cosine) is verified on its shot starts alone: both scenes have one,
@@ -190,33 +211,87 @@ extension CorpusIndex {
     }
 }
 
-/// Reads scenes' pictures for `dedupe` as pairs are verified, keeping the most recent ones (at most `capacity`, up to
-/// about 92 KB each: keyframe, one other moment, shot start): the pairs of one scene come together, so few are read twice.
+extension CorpusIndex {
+    /// What verification compares of each scene of the video with row id `video` (its scenes' row ids, in order, and
+    /// ``storedPictures(scene:moments:shotStarts:db:)`` of each), the keypoints of its static graphics left out when
+    /// `staticGraphicsBeyond` is given, as `run` leaves them out of its input's pictures (``StaticGraphics``: each
+    /// picture against the keyframes of the video's scenes; two scenes whose embeddings, read at `precision` when the
+    /// row does not say, are farther apart than `staticGraphicsBeyond` in cosine distance show different content).
+    static func videoPictures(video: Int64, moments: Bool, shotStarts: Bool, staticGraphicsBeyond: Double?,
+                              precision: EmbeddingPrecision, db: Database) throws -> [(scene: Int64, pictures: CopyPictures?)] {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, embedding, precision FROM scene WHERE video = ? ORDER BY number", arguments: [video])
+        var scenes: [(scene: Int64, pictures: CopyPictures?)] = []
+        for row in rows {
+            let id: Int64 = row["id"]
+            scenes.append((id, try storedPictures(scene: id, moments: moments, shotStarts: shotStarts, db: db)))
+        }
+        guard let beyond = staticGraphicsBeyond else { return scenes }
+        let vectors = rows.map { row in normalised((EmbeddingPrecision(rawValue: row["precision"]) ?? precision).decode(row["embedding"]) ?? []) }
+        let different = { (i: Int, j: Int) in
+            let a = vectors[i], b = vectors[j]
+            guard a.count == b.count else { return true }
+            var dot: Float = 0
+            for k in a.indices { dot += a[k] * b[k] }
+            return Double(1 - dot) > beyond
+        }
+        // The other pictures in run's order: every scene's moments, then every shot start that is not the keyframe's.
+        var others: [(scene: Int, features: LocalFeatures)] = []
+        for (i, s) in scenes.enumerated() { for m in s.pictures?.moments ?? [] { others.append((i, m)) } }
+        for (i, s) in scenes.enumerated() {
+            if let p = s.pictures, !p.shotStartIsKeyframe, let start = p.shotStart { others.append((i, start)) }
+        }
+        let stripped = StaticGraphics.removingStatic(scenes.map { $0.pictures?.keyframe }, pictures: others, differentContent: different)
+        var next = 0
+        for i in scenes.indices {
+            guard var p = scenes[i].pictures, let keyframe = stripped.scenes[i] else { continue }
+            p.keyframe = keyframe
+            p.moments = Array(stripped.pictures[next..<(next + p.moments.count)])
+            next += p.moments.count
+            scenes[i].pictures = p
+        }
+        for i in scenes.indices {
+            guard var p = scenes[i].pictures else { continue }
+            if p.shotStartIsKeyframe, p.shotStart != nil { p.shotStart = p.keyframe }
+            else if p.shotStart != nil { p.shotStart = stripped.pictures[next]; next += 1 }
+            scenes[i].pictures = p
+        }
+        return scenes
+    }
+}
+
+/// Reads scenes' pictures for `dedupe` as pairs are verified, a video at a time (static graphics are found over the
+/// whole video), keeping the most recent videos' (at least one video, else at most `capacity` scenes, up to about
+/// 92 KB each: keyframe, one other moment, shot start): the pairs of one scene come together, so few are read twice.
 struct FeatureCache {
     let capacity: Int
     let moments: Bool
     let shotStarts: Bool
+    /// Static graphics are left out (``CopyVerification/ignoresStaticGraphics``): two scenes farther apart than this show
+    /// different content. Nil: the pictures as stored.
+    let staticGraphicsBeyond: Double?
+    let precision: EmbeddingPrecision
     private var stored: [Int64: CopyPictures?] = [:]
-    private var order: [Int64] = []
-    private var next = 0
+    /// The cached videos, oldest first, with their scenes.
+    private var videos: [(video: Int64, scenes: [Int64])] = []
 
-    init(capacity: Int = 1024, moments: Bool, shotStarts: Bool) {
+    init(capacity: Int = 1024, moments: Bool, shotStarts: Bool, staticGraphicsBeyond: Double?, precision: EmbeddingPrecision) {
         self.capacity = capacity
         self.moments = moments
         self.shotStarts = shotStarts
+        self.staticGraphicsBeyond = staticGraphicsBeyond
+        self.precision = precision
     }
 
-    mutating func pictures(_ scene: Int64, db: Database) throws -> CopyPictures? {
+    /// The pictures of the scene with row id `scene` of the video with row id `video`.
+    mutating func pictures(_ scene: Int64, video: Int64, db: Database) throws -> CopyPictures? {
         if let known = stored[scene] { return known }
-        let pictures = try CorpusIndex.storedPictures(scene: scene, moments: moments, shotStarts: shotStarts, db: db)
-        if order.count < capacity {
-            order.append(scene)
-        } else {
-            stored[order[next]] = nil
-            order[next] = scene
-            next = (next + 1) % capacity
+        let read = try CorpusIndex.videoPictures(video: video, moments: moments, shotStarts: shotStarts,
+                                                 staticGraphicsBeyond: staticGraphicsBeyond, precision: precision, db: db)
+        while !videos.isEmpty, stored.count + read.count > capacity {
+            for s in videos.removeFirst().scenes { stored[s] = nil }
         }
-        stored[scene] = pictures
-        return pictures
+        videos.append((video, read.map(\.scene)))
+        for (s, p) in read { stored[s] = p }
+        return stored[scene] ?? nil
     }
 }

@@ -374,13 +374,20 @@ func verificationNeighbours(_ distances: CondensedDistances, options: ClusterOpt
                 : Double(d) <= options.copyRadius || (isFarShotStartPair(Double(d), options: options) && bothHaveShotStarts(i, j))
             if useful { candidates.append((d, j)) }
         }
-        if candidates.count > limit {
-            candidates.sort { ($0.d, $0.j) < ($1.d, $1.j) }
-            candidates.removeSubrange(limit...)
-        }
-        result[i] = Set(candidates.map(\.j))
+        result[i] = nearestVerified(&candidates, limit: limit)
     }
     return result
+}
+
+/// Of one scene's candidates for verification (each another scene's number `j` and its distance `d`), the `limit`
+/// nearest, the nearer first, the lower number on ties (``ClusterOptions/verifiedNeighbours``): the rule by which `run`
+/// bounds its verifications, and the corpus index its verifications of other moments and shot starts.
+public func nearestVerified<Distance: Comparable>(_ candidates: inout [(d: Distance, j: Int)], limit: Int) -> Set<Int> {
+    if candidates.count > limit {
+        candidates.sort { ($0.d, $0.j) < ($1.d, $1.j) }
+        candidates.removeSubrange(max(limit, 0)...)
+    }
+    return Set(candidates.map(\.j))
 }
 
 /// Whether a pair at distance `d` is verified on its shot starts alone (when both have one): beyond the copy radius, up
