@@ -119,14 +119,30 @@ struct Manifest {
     }
 
     /// Every file, folder and link under `folder`'s entries `names` (relative paths; links not followed).
+    ///
+    /// Read with `readdir` and `lstat`: Foundation's directory enumerator also looked up each entry's owner, reading
+    /// /etc/passwd again and again (18 times for one small result folder, ~0.07 s of a 360p clip's 1.5 s run with
+    /// `--force`, and once per file of a long input's folder of keyframes).
     static func listing(_ names: [String], in folder: URL) -> Set<String> {
         var found = Set<String>()
+        func isDirectory(_ path: String) -> Bool {
+            var status = stat()
+            return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR
+        }
+        func walk(_ path: String, _ relative: String) {
+            guard let directory = opendir(path) else { return }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                guard name != ".", name != ".." else { continue }
+                found.insert(relative + "/" + name)
+                if isDirectory(path + "/" + name) { walk(path + "/" + name, relative + "/" + name) }
+            }
+        }
         for name in names {
             found.insert(name)
-            let root = folder.appendingPathComponent(name)
-            guard (try? root.resourceValues(forKeys: [.isDirectoryKey, .isSymbolicLinkKey])).map({ $0.isDirectory == true && $0.isSymbolicLink != true }) == true,
-                  let walker = FileManager.default.enumerator(atPath: root.path) else { continue }
-            for case let path as String in walker { found.insert(name + "/" + path) }
+            let root = folder.appendingPathComponent(name).path
+            if isDirectory(root) { walk(root, name) }
         }
         return found
     }
