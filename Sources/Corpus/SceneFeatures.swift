@@ -234,27 +234,8 @@ extension CorpusIndex {
             for k in a.indices { dot += a[k] * b[k] }
             return Double(1 - dot) > beyond
         }
-        // The other pictures in run's order: every scene's moments, then every shot start that is not the keyframe's.
-        var others: [(scene: Int, features: LocalFeatures)] = []
-        for (i, s) in scenes.enumerated() { for m in s.pictures?.moments ?? [] { others.append((i, m)) } }
-        for (i, s) in scenes.enumerated() {
-            if let p = s.pictures, !p.shotStartIsKeyframe, let start = p.shotStart { others.append((i, start)) }
-        }
-        let stripped = StaticGraphics.removingStatic(scenes.map { $0.pictures?.keyframe }, pictures: others, differentContent: different)
-        var next = 0
-        for i in scenes.indices {
-            guard var p = scenes[i].pictures, let keyframe = stripped.scenes[i] else { continue }
-            p.keyframe = keyframe
-            p.moments = Array(stripped.pictures[next..<(next + p.moments.count)])
-            next += p.moments.count
-            scenes[i].pictures = p
-        }
-        for i in scenes.indices {
-            guard var p = scenes[i].pictures else { continue }
-            if p.shotStartIsKeyframe, p.shotStart != nil { p.shotStart = p.keyframe }
-            else if p.shotStart != nil { p.shotStart = stripped.pictures[next]; next += 1 }
-            scenes[i].pictures = p
-        }
+        let stripped = CopyPictures.removingStaticGraphics(scenes.map(\.pictures), differentContent: different)
+        for i in scenes.indices { scenes[i].pictures = stripped[i] }
         return scenes
     }
 }

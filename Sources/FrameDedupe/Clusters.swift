@@ -235,42 +235,30 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
     let verifier = GeometricVerifier()
     var values = distances.values
     let n = members.count
-    var features = members.map(\.features)
-    // Each scene's other moments (its pictures besides the keyframe), when verified.
-    var moments: [[LocalFeatures]] = members.map { options.verifiesMoments && $0.features != nil ? $0.momentFeatures : [] }
-    // Each scene's shot start, when verified (its keyframe's features stand for it when it is the keyframe's picture).
-    var starts: [LocalFeatures?] = members.map { options.verifiesShotStarts && $0.features != nil ? $0.shotStartFeatures : nil }
+    // Each scene's pictures: its keyframe, its other moments and its shot start (the keyframe's features when it is the
+    // keyframe's picture), each when verified.
+    var pictures: [CopyPictures?] = members.map { s in
+        s.features.map { keyframe in
+            CopyPictures(keyframe: keyframe, moments: options.verifiesMoments ? s.momentFeatures : [],
+                         shotStart: options.verifiesShotStarts ? (s.shotStartIsKeyframe ? keyframe : s.shotStartFeatures) : nil,
+                         shotStartIsKeyframe: s.shotStartIsKeyframe)
+        }
+    }
     var verified: [Set<Int>] = []
     if geometric {
         // Which pairs are verified depends on the distances and on which scenes have a shot start only, so it is known
         // before the static graphics are taken out: only the pictures of scenes in a verified pair are stripped (a
         // stripped picture is a copy, and the copies of every scene's pictures were the largest part of the memory a
         // long input's end took).
-        let hasStart = starts.indices.map { i in
-            options.verifiesShotStarts && members[i].shotStartIsKeyframe ? features[i] != nil : starts[i] != nil
-        }
-        verified = verificationNeighbours(distances, options: options) { i, j in hasStart[i] && hasStart[j] }
+        verified = verificationNeighbours(distances, options: options) { i, j in pictures[i]?.shotStart != nil && pictures[j]?.shotStart != nil }
         if options.ignoreStaticGraphics {
             var inPair = [Bool](repeating: false, count: n)
             for i in 0..<n where !verified[i].isEmpty {
                 inPair[i] = true
                 for j in verified[i] { inPair[j] = true }
             }
-            let pictures = moments.enumerated().flatMap { i, m in inPair[i] ? m.map { (scene: i, features: $0) } : [] }
-                + starts.enumerated().compactMap { i, s in inPair[i] ? s.map { (scene: i, features: $0) } : nil }
-            let different = { (i: Int, j: Int) in Double(distances[i, j]) > options.copyRadius }
-            let masks = StaticGraphics.staticKeypoints(features, pictures: pictures, differentContent: different)
-            for i in 0..<n where inPair[i] { features[i] = features[i].map { $0.removing(masks.scenes[i]) } }
-            var next = 0
-            for i in moments.indices where inPair[i] {
-                moments[i] = moments[i].map { m in defer { next += 1 }; return m.removing(masks.pictures[next]) }
-            }
-            for i in starts.indices where inPair[i] && starts[i] != nil {
-                starts[i] = starts[i]!.removing(masks.pictures[next])
-                next += 1
-            }
+            pictures = CopyPictures.removingStaticGraphics(pictures, of: { inPair[$0] }) { i, j in Double(distances[i, j]) > options.copyRadius }
         }
-        for i in starts.indices where options.verifiesShotStarts && members[i].shotStartIsKeyframe { starts[i] = features[i] }
     }
     var vetoed = 0, joined = 0, verifiedPairs = 0
     var k = 0
@@ -279,12 +267,10 @@ func checkPairs(_ members: [Scene], distances: CondensedDistances, options: Clus
             defer { k += 1 }
             let d = Double(values[k])
             var match: GeometricMatch? = nil
-            if options.geometricCheck, let a = features[i], let b = features[j] {
-                let farStarts = isFarShotStartPair(d, options: options) && starts[i] != nil && starts[j] != nil
+            if options.geometricCheck, let x = pictures[i], let y = pictures[j] {
+                let farStarts = isFarShotStartPair(d, options: options) && x.shotStart != nil && y.shotStart != nil
                 guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius || farStarts else { continue }
                 if verified[i].contains(j) || verified[j].contains(i) {
-                    let x = CopyPictures(keyframe: a, moments: moments[i], shotStart: starts[i], shotStartIsKeyframe: members[i].shotStartIsKeyframe)
-                    let y = CopyPictures(keyframe: b, moments: moments[j], shotStart: starts[j], shotStartIsKeyframe: members[j].shotStartIsKeyframe)
                     match = verifyCopy(x, y, shotStartsOnly: farStarts, verifier: verifier, mirror: options.mirroredMatch)
                     verifiedPairs += 1
                 }
@@ -322,6 +308,43 @@ public struct CopyPictures: Sendable, Equatable {
         self.moments = moments
         self.shotStart = shotStart
         self.shotStartIsKeyframe = shotStartIsKeyframe
+    }
+}
+
+extension CopyPictures {
+    /// The pictures of each scene of one input without the keypoints of its static graphics (``StaticGraphics``: each
+    /// keyframe, other moment and shot start against the keyframes of the input's scenes; `differentContent(i, j)`:
+    /// scenes `i` and `j` show different content). Only the scenes `selected` picks are stripped; the others are
+    /// returned as they are (stripping copies a picture). A shot start that is the keyframe's picture is the stripped
+    /// keyframe. `run` strips its scenes so (``clusterScenes(_:options:)``), the corpus index each video's.
+    public static func removingStaticGraphics(_ scenes: [CopyPictures?], of selected: (Int) -> Bool = { _ in true },
+                                              differentContent: (Int, Int) -> Bool) -> [CopyPictures?] {
+        var others: [(scene: Int, features: LocalFeatures)] = []
+        var moment: [Int?] = []  // which moment each of `others` is; nil: the shot start
+        for (i, p) in scenes.enumerated() where selected(i) {
+            guard let p else { continue }
+            for (k, m) in p.moments.enumerated() {
+                others.append((i, m))
+                moment.append(k)
+            }
+            if !p.shotStartIsKeyframe, let start = p.shotStart {
+                others.append((i, start))
+                moment.append(nil)
+            }
+        }
+        let masks = StaticGraphics.staticKeypoints(scenes.map { $0?.keyframe }, pictures: others, differentContent: differentContent)
+        var result = scenes
+        for i in scenes.indices where selected(i) {
+            guard var p = result[i] else { continue }
+            p.keyframe = p.keyframe.removing(masks.scenes[i])
+            if p.shotStartIsKeyframe, p.shotStart != nil { p.shotStart = p.keyframe }
+            result[i] = p
+        }
+        for (n, other) in others.enumerated() {
+            let stripped = other.features.removing(masks.pictures[n])
+            if let k = moment[n] { result[other.scene]!.moments[k] = stripped } else { result[other.scene]!.shotStart = stripped }
+        }
+        return result
     }
 }
 
