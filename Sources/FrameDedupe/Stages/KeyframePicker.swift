@@ -411,9 +411,7 @@ extension LocalFeatureExtractor {
         let luma = start.luma
         guard area.x >= 0, area.y >= 0, area.width > 0, area.height > 0,
               area.x + area.width <= luma.width, area.y + area.height <= luma.height else { return nil }
-        let all = features(of: luma, active: area), limit = Self.shotStartKeypoints
-        guard all.count > limit else { return all }
-        return all.keeping { k in k * limit / all.count < (k + 1) * limit / all.count }
+        return features(of: luma, active: area).thinned(to: Self.shotStartKeypoints)
     }
 
     /// The local features of a scene's other moment (``Scene/momentFeatures``) inside `area` (its scene's keyframe's
@@ -422,6 +420,22 @@ extension LocalFeatureExtractor {
     func momentFeatures(of frame: FrameSignals, area: PictureRect) -> LocalFeatures? {
         guard let luma = frame.analysisLuma, area.x >= 0, area.y >= 0, area.width > 0, area.height > 0,
               area.x + area.width <= luma.width, area.y + area.height <= luma.height else { return nil }
-        return features(of: luma, active: area)
+        return features(of: luma, active: area).thinned(to: Self.momentKeypoints)
+    }
+
+    /// The most keypoints of an other moment's features (``Scene/momentFeatures``), evenly thinned from the extractor's, as a
+    /// shot start's (``shotStartKeypoints``): a scene's keyframe state is held in memory or written to the checkpoint until
+    /// the input ends (73 bytes a keypoint; a 2-hour cut-heavy 1080p input held 64 MiB of it and wrote the rest, 1.51 times
+    /// its results), and a moment only has to show that some transform maps it onto another scene's picture. At 250
+    /// instead of 500, every tune clip's `scenes.json` and `clusters.json` came out byte-identical at 2 fps (BENCHMARKS.md,
+    /// "A smaller keyframe state").
+    static let momentKeypoints = 250
+}
+
+extension LocalFeatures {
+    /// These features evenly thinned to at most `limit` keypoints (in their order: the strongest spread over the picture).
+    func thinned(to limit: Int) -> LocalFeatures {
+        guard count > limit else { return self }
+        return keeping { k in k * limit / count < (k + 1) * limit / count }
     }
 }
