@@ -425,10 +425,10 @@ extension LocalFeatureExtractor {
 
     /// The most keypoints of an other moment's features (``Scene/momentFeatures``), evenly thinned from the extractor's, as a
     /// shot start's (``shotStartKeypoints``): a scene's keyframe state is held in memory or written to the checkpoint until
-    /// the input ends (73 bytes a keypoint; a 2-hour cut-heavy 1080p input held 64 MiB of it and wrote the rest, 1.51 times
-    /// its results), and a moment only has to show that some transform maps it onto another scene's picture. At 250
-    /// instead of 500, every tune clip's `scenes.json` and `clusters.json` came out byte-identical at 2 fps (BENCHMARKS.md,
-    /// "A smaller keyframe state").
+    /// the input ends (73 bytes a keypoint), and a moment only has to show that some transform maps it onto another scene's
+    /// picture. At 250 instead of 500, every tune clip's `scenes.json` and `clusters.json` came out byte-identical at 2 fps,
+    /// 0.5 fps and on key frames, and a 2-hour cut-heavy 1080p input (2,952 scenes) peaked at 208 MiB while decoding
+    /// instead of 234, 523 MiB at its end instead of 573 (BENCHMARKS.md, "A smaller keyframe state").
     static let momentKeypoints = 250
 }
 
