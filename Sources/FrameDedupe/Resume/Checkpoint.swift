@@ -176,12 +176,13 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
     /// Raised whenever a rule outside the cut models' coefficients (``CutModel/fingerprint(for:)``) changes where scenes
     /// cut or which frame is a scene's keyframe, for the same signals: named in the identity, so that a run interrupted
     /// under the older rules starts again instead of mixing their decisions with these (or the keyframe state it logged
-    /// with this run's). 4: other moments' features thinned to 250 keypoints (``LocalFeatureExtractor/momentKeypoints``);
-    /// 3: no change over two intervals
+    /// with this run's). 5: no other moment or shot start from a sample that still shows the scene across a hard cut
+    /// (issue 17, a morph cut in its first half); 4: other moments' features thinned to 250 keypoints
+    /// (``LocalFeatureExtractor/momentKeypoints``); 3: no change over two intervals
     /// right after a cut of any kind (issue 17, false cuts inside fast film shots); 2: dissolves between moving
     /// shots judged against the scene's own level, and keyframes kept away from the gradual changes at both ends of
     /// their shot (issue 17); 1: the rules before.
-    static let sceneRulesRevision = 4
+    static let sceneRulesRevision = 5
 
     /// Everything a checkpoint must match to be resumed: the format, the input's identity and the options.
     static func identity(input: String, options: DedupeOptions) -> String {

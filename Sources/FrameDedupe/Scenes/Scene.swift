@@ -70,7 +70,8 @@ public struct Scene: Sendable, Equatable, Codable {
     /// analysis luma.
     public internal(set) var features: LocalFeatures?
     /// The local features of another moment of the scene than its keyframe (``SceneMoments``: the end of the scene
-    /// farther from the keyframe, unless sampled sparsely or still), taken inside the same area as ``features``: a copy
+    /// farther from the keyframe, unless sampled sparsely or still, and not a sample that still shows the scene across a
+    /// hard cut), taken inside the same area as ``features``: a copy
     /// of a moving shot is verified on these too (``ClusterOptions/verifiesMoments``), since its keyframe may show
     /// another moment. Empty without ``features``, for a still, one-frame or sparsely sampled scene.
     public internal(set) var momentFeatures: [LocalFeatures] = []
@@ -80,7 +81,8 @@ public struct Scene: Sendable, Equatable, Codable {
     /// scene is the input's first, taken inside the same area as ``features``: the one picture of a shot that is the same
     /// moment in each copy of it that starts where it does, wherever the samples fell (``ClusterOptions/verifiesShotStarts``).
     /// Nil without ``features``, after a gradual cut, when the cut was not found at a decoded frame's step, when the scene
-    /// was sampled sparsely (``KeyframePicker/shotStartPictures``), and when that frame is the keyframe's picture again
+    /// was sampled sparsely (``KeyframePicker/shotStartPictures``), when the scene's first sample still shows the scene
+    /// before the cut (``SceneMoments``: a morph cut in its first half), and when that frame is the keyframe's picture again
     /// (``shotStartIsKeyframe``).
     public internal(set) var shotStartFeatures: LocalFeatures?
     /// The shot's first decoded frame is the keyframe's picture again (the keyframe itself, or a frame as like it as a

@@ -69,6 +69,11 @@ public final class KeyframePicker<Attachment>: FrameStage {
     private var nextSceneStart: Double?
     /// The first decoded frame of the open scene's shot, when a hard cut opened it there (``FrameSignals/shotStart``).
     private var shotStart: ShotStart?
+    /// The last sample before the open scene, when a hard cut (no gradual change) opened it
+    /// (``SceneMoments/showsNeighbour(_:neighbour:keyframe:ssim:)``).
+    private var beforeScene: FrameSignals?
+    /// The last sample seen.
+    private var lastSample: FrameSignals?
     private let ssim = StructuralSimilarity()
     private let extractor = LocalFeatureExtractor()
 
@@ -85,6 +90,7 @@ public final class KeyframePicker<Attachment>: FrameStage {
                 gridSum = nil
                 bars = SceneBars()
                 shotStart = Self.shotStart(of: frame.signals, cut: record.cutKind, sceneStart: nextSceneStart)
+                beforeScene = record.cutKind.map { !$0.isGradual } == true ? lastSample : nil
             } else if shortSceneFrames.count < shortSceneFrameLimit {
                 shortSceneFrames.append(frame)
             }
@@ -96,6 +102,7 @@ public final class KeyframePicker<Attachment>: FrameStage {
             } else {
                 accumulate(frame)
             }
+            lastSample = frame.signals
         case .sceneEnded(let ended):
             nextSceneStart = ended.end
             return try emit(.sceneClosed(close(ended)))
@@ -105,6 +112,8 @@ public final class KeyframePicker<Attachment>: FrameStage {
             gridSum = nil
             bars = SceneBars()
             shotStart = Self.shotStart(of: point.first.signals, cut: point.restart.openingCut, sceneStart: point.restart.start)
+            beforeScene = point.restart.openingCut.map { !$0.isGradual } == true ? point.before : nil
+            lastSample = point.first.signals
             bars.add(point.first.signals)
             if point.transition {
                 offerTransition(point.first)
@@ -220,14 +229,16 @@ public final class KeyframePicker<Attachment>: FrameStage {
             scene.features = extractor.features(of: luma, active: bars.active(keyframe: chosen.signals))
             scene.activeArea = bars.activeArea(keyframe: chosen.signals)
             if momentPictures, !transition, let area = scene.features?.active {
-                if let frame = SceneMoments.moment(candidates.map(\.signals), keyframe: index, stride: candidateStride, ssim: ssim),
+                if let frame = SceneMoments.moment(candidates.map(\.signals), keyframe: index, stride: candidateStride,
+                                                   before: beforeScene, after: ended.closingChangeStart == nil ? ended.next : nil, ssim: ssim),
                    let features = extractor.momentFeatures(of: frame, area: area) {
                     scene.momentFeatures.append(features)
                     scene.momentFrames.append(frame.index)
                 }
             }
             if shotStartPictures, !transition, let area = scene.features?.active, let start = shotStart,
-               ended.end - ended.start <= SceneMoments.maximumSpacing * Double(ended.frameCount) {
+               ended.end - ended.start <= SceneMoments.maximumSpacing * Double(ended.frameCount),
+               !SceneMoments.opensBeforeBoundary(shortSceneFrames.first?.signals, before: beforeScene, keyframe: chosen.signals, ssim: ssim) {
                 if start.ordinal == chosen.signals.ordinal || SceneMoments.isStill(start.luma, like: chosen.signals, ssim: ssim) {
                     scene.shotStartIsKeyframe = true
                 } else {
@@ -358,19 +369,67 @@ struct SceneBars {
 ///   on the dev set's tune part at 0.5 fps and on key frames: BENCHMARKS.md, "Copies of moving shots inside a clip");
 /// - its SSIM (at the SSIM scale) to the keyframe is ``stillSimilarity`` or more: to verification it is the
 ///   keyframe's picture again, and its features would cost ~7 ms for nothing (a still shot).
+///
+/// An end candidate that still shows the scene across a hard cut (one the cut model found no gradual change at) is no
+/// picture of this scene: nearer in content to the sample across the cut than to its own scene's keyframe
+/// (``showsNeighbour(_:neighbour:keyframe:ssim:)``). It is left out, and the next candidate inwards is that end; the
+/// shot start goes with the scene's first sample (``opensBeforeBoundary(_:before:keyframe:ssim:)``). A gradual change
+/// cut as a hard cut in its first half leaves such a sample: Tears of Steel's robot hologram morphs into Celia's face
+/// within one set-up over ~6 frames, and in a 12 fps copy of the tune part's `film-tos-logo-720p` the cut falls at
+/// 9.0 s. The Celia scene's first sample, still mostly the robot, was its other moment: 0.27 (cosine) from the robot
+/// scene's last sample, 0.51 from its own keyframe; it verified as a copy of the robot scene's keyframe (53 inliers)
+/// and joined the two contents. A cut between two shots changes the content as much as two shots differ, more than a
+/// shot moves from its first sample to its keyframe: of the 39 moments taken at a scene's start on the tune part at 2
+/// frames a second, the nearest case is 0.37 from the scene before vs 0.33 from the keyframe (a fast sports shot), and
+/// the rule leaves every tune result as it was. On 42 copies of the tune part's 14 film and copy clips re-timed to 10,
+/// 12 and 15 fps it fires at 4 scenes of 4 clips and parts this wrong join (and one in `film-sintel-tos-1080p` at 15
+/// fps, a hologram dissolving into a face, which 250-keypoint moments part too); nothing else changes (BENCHMARKS.md,
+/// "Other moments across a morph").
+/// Gradual cuts are left to the rules of the keyframe (``KeyframePicker``): there the sample across the boundary is a
+/// mix of both sides, and a scene's end sample can be nearer to it than to a keyframe at the scene's other end (the
+/// tune part's `crossfade-720p`).
 enum SceneMoments {
     static let maximumSpacing = 1.0
     static let stillSimilarity = 0.95
 
     /// The moment among `candidates` (every `stride`-th content frame of the scene), the keyframe being at index
-    /// `keyframe`; nil when there is none.
-    static func moment(_ candidates: [FrameSignals], keyframe: Int, stride: Int, ssim: StructuralSimilarity) -> FrameSignals? {
+    /// `keyframe`, `before` and `after` the samples across the scene's opening and closing boundaries (nil: the input's
+    /// start or end); nil when there is none.
+    static func moment(_ candidates: [FrameSignals], keyframe: Int, stride: Int, before: FrameSignals?, after: FrameSignals?,
+                       ssim: StructuralSimilarity) -> FrameSignals? {
         guard candidates.count > 1 else { return nil }
         let (first, last) = (candidates[0], candidates[candidates.count - 1])
         guard last.seconds - first.seconds <= maximumSpacing * Double((candidates.count - 1) * stride) else { return nil }
-        let moment = keyframe > candidates.count - 1 - keyframe ? first : last
-        if isStill(moment.luma, candidates[keyframe].luma, ssim: ssim) { return nil }
+        let key = candidates[keyframe]
+        var (lower, upper) = (0, candidates.count - 1)
+        if let before {
+            while lower < keyframe, showsNeighbour(candidates[lower], neighbour: before, keyframe: key, ssim: ssim) { lower += 1 }
+        }
+        if let after {
+            while upper > keyframe, showsNeighbour(candidates[upper], neighbour: after, keyframe: key, ssim: ssim) { upper -= 1 }
+        }
+        guard lower < upper else { return nil }
+        let moment = keyframe - lower > upper - keyframe ? candidates[lower] : candidates[upper]
+        if isStill(moment.luma, key.luma, ssim: ssim) { return nil }
         return moment
+    }
+
+    /// Whether `frame` shows the scene across a boundary rather than its own: nearer in content to `neighbour` (the
+    /// sample on the other side) than to its scene's `keyframe`. Cosine distance of embeddings when the three have their
+    /// own, else 1 − SSIM at the SSIM scale (a stand-in embedding, ``FrameSignals/embeddingIsStandIn``, is the last
+    /// embedded frame's: across a cut, often the other scene's).
+    static func showsNeighbour(_ frame: FrameSignals, neighbour: FrameSignals, keyframe: FrameSignals, ssim: StructuralSimilarity) -> Bool {
+        let own = [frame, neighbour, keyframe].allSatisfy { $0.embedding != nil && !$0.embeddingIsStandIn }
+        func content(_ f: FrameSignals) -> (vector: [Float]?, luma: LumaImage?) { (own ? f.embedding?.vector : nil, f.luma) }
+        return contentDistance(content(frame), content(neighbour), ssim: ssim) < contentDistance(content(frame), content(keyframe), ssim: ssim)
+    }
+
+    /// Whether a scene's shot start (``Scene/shotStartFeatures``) comes from before its boundary: the scene's `first`
+    /// sample, which the shot start lies at or before, shows the scene before it (`before`, its last sample;
+    /// ``showsNeighbour(_:neighbour:keyframe:ssim:)``). False without either.
+    static func opensBeforeBoundary(_ first: FrameSignals?, before: FrameSignals?, keyframe: FrameSignals, ssim: StructuralSimilarity) -> Bool {
+        guard let first, let before, first.index != keyframe.index else { return false }
+        return showsNeighbour(first, neighbour: before, keyframe: keyframe, ssim: ssim)
     }
 }
 
