@@ -13,7 +13,7 @@ import Similarity
 /// `index add` of its file again fills them in), or with too few matches to decide (``GeometricMatch/isDecisive``: a
 /// flat slide, a wall), links by the threshold alone.
 ///
-/// Opt-in, as `run`: a pair whose keyframes are no copy is verified again on the two scenes' other moments
+/// As `run` (by default; ``standard``): a pair whose keyframes are no copy is verified again on the two scenes' other moments
 /// (``moments``), then on the first frames of their shots (``shotStarts``), and is a copy when one of these pairs is; and
 /// two scenes that both have a shot start are candidates up to ``shotStartRadius`` (0.6), verified beyond the link radius
 /// on their shot starts alone. The same function decides for both (``verifyCopy(_:_:shotStartsOnly:verifier:mirror:)``). Copies of a moving
@@ -60,7 +60,7 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     public var verifiedNeighbours: Int
 
     public init(enabled: Bool = true, radius: Double = 0.45, mirror: Bool = true, alignedEdits: Bool = true,
-                moments: Bool = false, shotStarts: Bool = false, shotStartRadius: Double = ClusterOptions().shotStartRadius,
+                moments: Bool = true, shotStarts: Bool = true, shotStartRadius: Double = ClusterOptions().shotStartRadius,
                 ignoresStaticGraphics: Bool = ClusterOptions().ignoreStaticGraphics, verifiedNeighbours: Int = ClusterOptions().verifiedNeighbours) {
         self.enabled = enabled
         self.radius = radius
@@ -73,11 +73,12 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
         self.verifiedNeighbours = verifiedNeighbours
     }
 
-    /// Geometric verification of every candidate up to cosine distance 0.45, on keyframes: the other moments and shot
-    /// starts (``moments``, ``shotStarts``) are opt-in. With them, an index of all 54 dev-set clips joined two different
-    /// Tears of Steel shots across the film's copies (sealed shot pairs by description P 0.902 → 0.780), with `run`'s
-    /// static graphics and nearest-neighbour rules too (BENCHMARKS.md, "Copies in the corpus index by moments and shot
-    /// starts"); on tune they join 4 more copies inside clips (29/33 → 33/33).
+    /// Geometric verification of every candidate up to cosine distance 0.45, as `run` verifies: keyframes, other moments,
+    /// shot starts (``moments``, ``shotStarts``). On the dev set's 54-clip index that joins 4 more copies inside tune clips
+    /// (29/33 → 33/33, shot pairs F1 0.649 → 0.681) and scored once on the sealed part F1 0.949 against 0.946 on keyframes
+    /// alone (BENCHMARKS.md, "Other moments across a morph"). They were opt-in while they joined two different Tears of
+    /// Steel shots across the film's copies (sealed F1 0.876), through an other moment taken across a morph cut as a hard
+    /// cut, which a scene no longer takes (``SceneMoments``).
     public static let standard = CopyVerification()
     /// No verification: scenes closer than the threshold link.
     public static let off = CopyVerification(enabled: false)

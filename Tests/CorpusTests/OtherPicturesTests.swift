@@ -18,8 +18,8 @@ struct OtherPicturesTests {
         return try #require(try analysis.analyse(path: clip.path, keyframeRoot: root, network: loadNetwork(analysis.options)))
     }
 
-    /// Verification on every picture `run` verifies (opt-in in the index: `index dedupe --other-pictures`).
-    static let allPictures = CopyVerification(moments: true, shotStarts: true)
+    /// Verification on every picture `run` verifies (the index's default; `index dedupe --no-other-pictures` leaves them out).
+    static let allPictures = CopyVerification.standard
 
     /// Each scene's corpus cluster (by scene number) after `dedupe` with `verification` of an index holding `videos`.
     static func clusters(_ videos: [IndexedVideo], verification: CopyVerification = allPictures, index: CorpusIndex) throws -> [String: Int] {
@@ -47,9 +47,9 @@ struct OtherPicturesTests {
         #expect(try index.pictures(ofScene: row.id)?.moments == video.scenes[6].moments)
         // On keyframes (and shot starts) only, the copy stays apart: its moments join it.
         try Self.expectApart(0, 6, of: clip, index: index) { $0.moments = false }
-        // By default (keyframes only), and with no nearest to verify other pictures with (as in run, they are verified
-        // only between a scene and its nearest: CopyVerification.verifiedNeighbours), it stays apart too.
-        try Self.expectApart(0, 6, of: clip, index: index) { $0 = .standard }
+        // On keyframes only (`--no-other-pictures`), and with no nearest to verify other pictures with (as in run, they are
+        // verified only between a scene and its nearest: CopyVerification.verifiedNeighbours), it stays apart too.
+        try Self.expectApart(0, 6, of: clip, index: index) { $0.moments = false; $0.shotStarts = false }
         try Self.expectApart(0, 6, of: clip, index: index) { $0.verifiedNeighbours = 0 }
     }
 

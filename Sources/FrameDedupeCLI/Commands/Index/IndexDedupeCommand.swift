@@ -13,15 +13,15 @@ struct IndexDedupeCommand: ParsableCommand {
             videos share a --group-by key); corpus clusters are the connected components of these links (single \
             linkage). With --geometric-check (the default), every pair up to --copy-radius is a candidate and links \
             only when geometric verification of the two keyframes finds a copy (one scale-and-shift transform, mirror \
-            tried, that explains both pictures inside their black bars), or, with --other-pictures, as in 'run', of the \
-            scenes' other moments or of their shots' first frames (pairs of scenes with a first frame up to 0.6 on those \
-            alone): a letterboxed or low-bitrate copy joins its original (with --other-pictures, a copy of a moving or \
-            fast shot sampled at other moments too), two views of one place stay apart. As in 'run', static graphics \
+            tried, that explains both pictures inside their black bars), or, as in 'run', of the scenes' other moments or \
+            of their shots' first frames (pairs of scenes with a first frame up to 0.6 on those alone; not with \
+            --no-other-pictures): a letterboxed or low-bitrate copy joins its original, and so does a copy of a moving \
+            or fast shot sampled at other moments; two views of one place stay apart. As in 'run', static graphics \
             (logos, score bugs) are left out of a video's pictures before verifying. Scenes indexed without local \
             features link by --threshold. The index keeps each cluster's centroid and radius: a later run with the same threshold and \
             grouping compares only the scenes added since with the centroids, then with the members of the clusters \
-            they can reach, and gives the same clusters as clustering everything again (with --other-pictures, as long \
-            as no scene has more than 12 candidates).
+            they can reach, and gives the same clusters as clustering everything again (as long as no scene has more than 12 \
+            candidates, or always with --no-other-pictures).
 
             corpus-clusters.json: {"version": 1, "index", "threshold", "group_by", "copy_radius", "videos", "scenes", "clusters": \
             [{"id", "size", "videos", "exemplar": {scene}, "scenes": [{"file", "sha256", "scene", "start", "end", \
@@ -43,7 +43,7 @@ struct IndexDedupeCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --geometric-check: scenes up to this cosine distance are candidates, 0 to 2 (letterboxed and low-bitrate copies sit at 0.14-0.36 from their originals).", valueName: "distance"))
     var copyRadius: Double = 0.45
 
-    @Flag(inversion: .prefixedNo, help: "With --geometric-check: a pair whose keyframes are no copy is verified again, as in 'run', on the scenes' other moments and their shots' first frames (pairs of scenes with a first frame up to 0.6 on those alone), each scene against its 12 nearest. Joins more copies of moving and fast shots, but across many copies of one film it has joined two different shots.")
+    @Flag(inversion: .prefixedNo, help: "With --geometric-check: a pair whose keyframes are no copy is verified again, as in 'run', on the scenes' other moments and their shots' first frames (pairs of scenes with a first frame up to 0.6 on those alone), each scene against its 12 nearest; copies of moving and fast shots join. --no-other-pictures verifies keyframes only.")
     var otherPictures = CopyVerification.standard.moments
 
     @Flag(help: "Forget the clusters the index keeps and cluster every scene again.")
