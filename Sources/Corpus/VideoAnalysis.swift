@@ -50,10 +50,13 @@ public struct VideoAnalysis: Sendable {
             guard let embedding = scene.embedding else { continue }
             let keyframe = scene.keyframe.path.map { folder + "/" + $0 }
             let hash = keyframe.flatMap { Self.perceptualHash(ofImage: keyframeRoot.appendingPathComponent($0).path) }
+            // The scene's local features, read back one scene at a time (the list's scenes carry none).
+            let pictures: CopyPictures?
+            do { pictures = try list.pictures(of: scene.id) } catch { throw .output(error) }
             var indexed = IndexedScene(number: scene.id, start: scene.start, end: scene.end, keyframeTime: scene.keyframe.seconds,
-                                       keyframePath: keyframe, embedding: embedding, perceptualHash: hash, features: scene.features)
-            indexed.moments = scene.momentFeatures
-            indexed.shotStart = scene.shotStartFeatures
+                                       keyframePath: keyframe, embedding: embedding, perceptualHash: hash, features: pictures?.keyframe)
+            indexed.moments = pictures?.moments ?? []
+            indexed.shotStart = pictures.flatMap { $0.shotStartIsKeyframe ? nil : $0.shotStart }
             indexed.shotStartIsKeyframe = scene.shotStartIsKeyframe
             scenes.append(indexed)
         }

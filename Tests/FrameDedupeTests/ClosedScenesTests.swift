@@ -30,10 +30,11 @@ struct ClosedScenesTests {
         defer { try? FileManager.default.removeItem(at: out) }
         let list = try findScenes(input: Fixtures.sample("revisit-360p.mp4").path, options: DedupeOptions(), output: out)
         var images: [Int: [UInt8]] = [:]
-        for scene in list.scenes {
+        let scenes = try list.scenesWithLocalFeatures()
+        for scene in scenes {
             if let path = scene.keyframe.path { images[scene.id] = try [UInt8](Data(contentsOf: out.appendingPathComponent(path))) }
         }
-        return (list.scenes, images)
+        return (scenes, images)
     }
 
     @Test func spilledScenesComeBackExactly() throws {

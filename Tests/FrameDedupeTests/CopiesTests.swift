@@ -38,7 +38,7 @@ struct CopiesTests {
         // Verifying each scene with its single nearest scene only: at most one verification a scene.
         var capped = ClusterOptions()
         capped.verifiedNeighbours = 1
-        let few = clusterScenes(list.scenes, options: capped)
+        let few = clusterScenes(try list.scenesWithLocalFeatures(), options: capped)
         #expect(few.verifiedPairs <= list.scenes.count && few.verifiedPairs < list.clusters.verifiedPairs,
                 "\(few.verifiedPairs) of \(list.clusters.verifiedPairs) pairs verified")
         // Without the geometric check, the zoom on the cup's corner is not told from the cup by the 3×3 grids.
@@ -63,7 +63,7 @@ struct CopiesTests {
         #expect(Set((others + [x[0]]).map { cluster[$0] }).count == others.count + 1, "different pictures under one overlay stay apart: \(cluster)")
         // At the verifier: the graphics alone make the two regions of the rocket photograph one transform apart
         // (the identity) by the first four constants of the rule; without the graphics' keypoints they are not.
-        let features = list.scenes.map(\.features)
+        let features = try list.scenesWithLocalFeatures().map(\.features)
         let withoutGraphics = StaticGraphics.removingStatic(features) { i, j in
             cosineDistance(list.scenes[i].embedding!, list.scenes[j].embedding!) > options(\.copyRadius)
         }

@@ -71,7 +71,8 @@ struct MomentAcrossBoundaryTests {
         let starts = list.scenes.map(\.start)
         #expect(starts.count == 5 && abs(starts[4] - 9) < 0.01, "the cut inside the morph: \(starts)")
         guard starts.count == 5 else { return }
-        let (hologram, face) = (list.scenes[3], list.scenes[4])
+        let scenes = try list.scenesWithLocalFeatures()
+        let (hologram, face) = (scenes[3], scenes[4])
         #expect(hologram.keyframe.seconds < 9 && face.keyframe.seconds > 9.5)
         #expect(face.momentFrames.isEmpty, "the face's first sample (the robot's, mostly) is no moment of it: \(face.momentFrames)")
         #expect(face.shotStartFeatures == nil)

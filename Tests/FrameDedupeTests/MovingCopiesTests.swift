@@ -16,16 +16,17 @@ struct MovingCopiesTests {
         guard list.scenes.count == names.count else { return }
         let (pan, copy) = (0, names.count - 1)
         #expect(list.scenes[pan].keyframe.frameIndex != list.scenes[pan].momentFrames.first, "\(list.scenes[pan].momentFrames)")
-        #expect([0, 2, 4, 6].allSatisfy { list.scenes[$0].momentFeatures.count == 1 && list.scenes[$0].momentFrames.count == 1 }, "each pan has another moment")
+        let scenes = try list.scenesWithLocalFeatures()
+        #expect([0, 2, 4, 6].allSatisfy { scenes[$0].momentFeatures.count == 1 && list.scenes[$0].momentFrames.count == 1 }, "each pan has another moment")
         // Each moment is thinned to its budget, while the keyframes keep the extractor's (more keypoints than a moment's).
-        #expect(list.scenes.allSatisfy { $0.momentFeatures.allSatisfy { $0.count <= LocalFeatureExtractor.momentKeypoints } })
-        #expect(list.scenes[pan].features!.count > LocalFeatureExtractor.momentKeypoints, "\(list.scenes[pan].features!.count)")
+        #expect(scenes.allSatisfy { $0.momentFeatures.allSatisfy { $0.count <= LocalFeatureExtractor.momentKeypoints } })
+        #expect(scenes[pan].features!.count > LocalFeatureExtractor.momentKeypoints, "\(scenes[pan].features!.count)")
         let cluster = list.clusters.clusterOfScene
         #expect(cluster[pan] == cluster[copy], "the pan and its mirrored copy a second later join: \(cluster)")
         // Their keyframes alone are not copies: the moments join them.
         var keyframesOnly = ClusterOptions()
         keyframesOnly.verifiesMoments = false
-        let apart = clusterScenes(list.scenes, options: keyframesOnly).clusterOfScene
+        let apart = clusterScenes(scenes, options: keyframesOnly).clusterOfScene
         #expect(apart[pan] != apart[copy], "keyframes only: \(apart)")
         // Every other shot is content of its own (the bottle twice), the top and bottom halves' pans included, although
         // they are close enough for verification.

@@ -29,7 +29,7 @@ struct PairFiguresTool {
         if environment["FRAMEDEDUPE_PAIR_FIGURES_DECODE"] == "keyframes" { run.reader.decode = .keyframes }
         if let fps = environment["FRAMEDEDUPE_PAIR_FIGURES_FPS"].flatMap(Rational.init(parsing:)) { run.reader.sampling = .perSecond(fps) }
         let list = try findScenes(input: path, options: run, output: nil)
-        let scenes = list.scenes.filter { !$0.transition }
+        let scenes = try list.scenesWithLocalFeatures().filter { !$0.transition }
         let options = ClusterOptions()
         let cosines = scenes.map { s in scenes.map { t in 1 - zip(s.embedding!, t.embedding!).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } } }
         // The pictures as checkPairs verifies them: static graphics out.

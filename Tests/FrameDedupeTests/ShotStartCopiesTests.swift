@@ -16,22 +16,23 @@ struct ShotStartCopiesTests {
         guard list.scenes.count == names.count else { return }
         #expect(list.scenes.map { Int(($0.start * 25).rounded()) } == Fixtures.shotStartCopiesClipCuts)
         let (pan, top, copy) = (0, 2, 4)
+        let scenes = try list.scenesWithLocalFeatures()
         // The copy's first frame lies between two samples (5.28 s): its own picture. The input's first shot starts with
         // the first sample: the keyframe's picture or its own.
-        #expect(list.scenes[copy].shotStartFeatures != nil && !list.scenes[copy].shotStartIsKeyframe)
-        #expect(list.scenes[pan].shotStartIsKeyframe || list.scenes[pan].shotStartFeatures != nil)
+        #expect(scenes[copy].shotStartFeatures != nil && !scenes[copy].shotStartIsKeyframe)
+        #expect(scenes[pan].shotStartIsKeyframe || scenes[pan].shotStartFeatures != nil)
         let cluster = list.clusters.clusterOfScene
         #expect(cluster[pan] == cluster[copy], "the pan and its mirrored copy join: \(cluster)")
         #expect(Set((0..<copy).map { cluster[$0] }).count == copy, "every other shot is content of its own: \(cluster)")
         // Neither keyframes nor other moments join them: the first frames do.
         var withoutShotStarts = ClusterOptions()
         withoutShotStarts.verifiesShotStarts = false
-        let apart = clusterScenes(list.scenes, options: withoutShotStarts).clusterOfScene
+        let apart = clusterScenes(scenes, options: withoutShotStarts).clusterOfScene
         #expect(apart[pan] != apart[copy], "without shot starts: \(apart)")
         // The first frames: the copy's is a mirrored copy of the pan's, the look-alike's is none.
         let start = { (s: Scene) in s.shotStartIsKeyframe ? s.features : s.shotStartFeatures }
         let verifier = GeometricVerifier()
-        let (p, c, t) = (try #require(start(list.scenes[pan])), try #require(start(list.scenes[copy])), try #require(start(list.scenes[top])))
+        let (p, c, t) = (try #require(start(scenes[pan])), try #require(start(scenes[copy])), try #require(start(scenes[top])))
         let copyMatch = verifier.verify(p, c, mirror: true), lookAlikeMatch = verifier.verify(p, t, mirror: true)
         #expect(copyMatch.isDecisive && copyMatch.isCopy && copyMatch.mirrored, "\(copyMatch)")
         #expect(!lookAlikeMatch.isCopy, "\(lookAlikeMatch)")

@@ -8,7 +8,8 @@ import Similarity
 /// to an unlinked temporary file as each scene closes. They come back only for clustering and the report, after the
 /// decoder, the frame queue and the frames held for keyframes are gone, so what grows with the input's length
 /// (about 55 KB a scene, some 50 MB at two hours of 720p) is not held during decoding and the peak of memory does not
-/// grow with the input.
+/// grow with the input; and they come back without their local features (``withoutLocalFeatures()``), which are read
+/// again one scene at a time for the pairs verified (``ScenePictures``).
 ///
 /// The file is made in `folder` (the output's staging folder: the disk the results go to, not a RAM-backed
 /// `/tmp`) and unlinked at once, so it disappears with the process whatever happens. Spilling is a saving, never
@@ -26,7 +27,7 @@ import Similarity
     private var places: [Place?] = []
     /// Where scenes are logged whole (the checkpoint), and which of them are (by position in `light`).
     public var log: LoggedScenes? {
-        didSet { file = log == nil ? folder.flatMap { SpillFile(in: $0) } : nil }
+        didSet { if (oldValue == nil) != (log == nil) { file = log == nil ? folder.flatMap { SpillFile(in: $0) } : nil } }
     }
     private var inLog: Set<Int> = []
     private struct Place {
@@ -116,29 +117,87 @@ import Similarity
     /// disk makes that fail).
     public func whole() throws(OutputError) -> [Scene] {
         var scenes = light
-        for i in inLog.sorted() {
-            guard let logged = log?.loggedScene(light[i].id) else {
-                throw OutputError(path: folder?.path ?? "", reason: "cannot read a closed scene back from the checkpoint")
-            }
-            scenes[i] = logged.scene
-            if let state = held[light[i].id] {
+        for i in scenes.indices {
+            let s = try stored(i)
+            scenes[i] = s.scene
+            if let state = s.state {
                 scenes[i].keyframeLuma = state.luma
                 scenes[i].features = state.features
                 scenes[i].momentFeatures = state.moments
                 scenes[i].shotStartFeatures = state.shotStart
             }
         }
-        for (i, place) in places.enumerated() {
-            guard let place else { continue }
-            guard let bytes = (file ?? spillFailed)?.read(at: place.offset, count: place.size) else {
-                throw OutputError(path: folder?.path ?? "", reason: "cannot read back a temporary file (\(String(cString: strerror(errno))))")
-            }
-            guard let scene = try? BinaryCoding.decode(Scene.self, from: bytes), scene.id == light[i].id else {
-                throw OutputError(path: folder?.path ?? "", reason: "a temporary file changed under the run")
-            }
-            scenes[i] = scene
-        }
         return scenes
+    }
+
+    /// Every closed scene without its local features (``Scene/features``, ``Scene/momentFeatures``,
+    /// ``Scene/shotStartFeatures``; the rest read back as ``whole()`` does), and where these are read back from when
+    /// asked for, one scene at a time: the local features are most of a scene's memory (~130 KB at 500 keypoints, 380 MB
+    /// at the 2,952 scenes of a two-hour input), and only the scenes in a verified pair need them at the end.
+    ///
+    /// The pictures stay readable as long as they are held, through this object (the file, the log, the state held).
+    public func withoutLocalFeatures() throws(OutputError) -> (scenes: [Scene], pictures: ScenePictures) {
+        var scenes = light
+        var outlines: [Int: ScenePictures.Outline] = [:]
+        for i in scenes.indices {
+            var (scene, state) = try stored(i)
+            if let state { scene.keyframeLuma = state.luma }
+            let features = state?.features ?? scene.features
+            let shotStart = state != nil ? state!.shotStart : scene.shotStartFeatures
+            if let features {
+                outlines[scene.id] = ScenePictures.Outline(features, hasShotStart: scene.shotStartIsKeyframe || shotStart != nil)
+                if places[i] == nil, !inLog.contains(i) { inMemory[scene.id] = ScenePictures.carried(by: scene) }  // nowhere else
+            }
+            scene.features = nil
+            scene.momentFeatures = []
+            scene.shotStartFeatures = nil
+            scenes[i] = scene
+            if places[i] == nil, !inLog.contains(i) { light[i] = scene }
+        }
+        return (scenes, ScenePictures(outlines: outlines) { [self] (id: Int) throws(OutputError) -> CopyPictures? in try pictures(of: id) })
+    }
+
+    /// The pictures of scenes kept in memory (neither spilled nor logged), by id, once their scenes are light.
+    private var inMemory: [Int: CopyPictures] = [:]
+
+    /// Scene `id`'s pictures (``ScenePictures/pictures(of:)``), read back from where they are.
+    private func pictures(of id: Int) throws(OutputError) -> CopyPictures? {
+        if let p = inMemory[id] { return p }
+        let i = id >= 0 && id < light.count && light[id].id == id ? id : light.firstIndex { $0.id == id }
+        guard let i else { return nil }
+        var (scene, state) = try stored(i)
+        if let state {
+            scene.features = state.features
+            scene.momentFeatures = state.moments
+            scene.shotStartFeatures = state.shotStart
+        }
+        return ScenePictures.carried(by: scene)
+    }
+
+    /// Scene `i` (a position in ``light``) as stored: whole from the file or the log, else as held in ``light``; and the
+    /// keyframe state its logged record leaves out, when held.
+    private func stored(_ i: Int) throws(OutputError) -> (scene: Scene, state: KeyframeState?) {
+        if inLog.contains(i) {
+            guard let logged = log?.loggedScene(light[i].id) else {
+                throw OutputError(path: folder?.path ?? "", reason: "cannot read a closed scene back from the checkpoint")
+            }
+            return (logged.scene, held[light[i].id])
+        }
+        guard let place = places[i] else { return (light[i], nil) }
+        guard let bytes = (file ?? spillFailed)?.read(at: place.offset, count: place.size) else {
+            throw OutputError(path: folder?.path ?? "", reason: "cannot read back a temporary file (\(String(cString: strerror(errno))))")
+        }
+        guard let scene = try? BinaryCoding.decode(Scene.self, from: bytes), scene.id == light[i].id else {
+            throw OutputError(path: folder?.path ?? "", reason: "a temporary file changed under the run")
+        }
+        return (scene, nil)
+    }
+
+    /// The checkpoint whose log holds the logged scenes is being removed (the run's results are complete): they are read
+    /// from here on through `reader`, the same log opened before it goes (an unlinked file stays readable while open).
+    func logRemoved(reopened reader: LoggedScenes?) {
+        guard !inLog.isEmpty, let reader else { return }
+        log = reader
     }
 
     /// The report thumbnail of scene `id` (read from the file when spilled).
@@ -191,6 +250,34 @@ struct KeyframeState {
 @_spi(Testing) public protocol LoggedScenes: AnyObject {
     /// Scene `id` whole and its report thumbnail; nil when it is not logged or cannot be read.
     func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)?
+}
+
+/// A checkpoint's log opened for reading its scene records, which stays readable once the checkpoint is removed (an
+/// unlinked file lives on while open): where the scenes of a finished run are read from (their local features, their
+/// thumbnails) after its checkpoint is gone. Its records are found by one pass over the log, the first time one is asked for.
+final class RemovedCheckpointLog: LoggedScenes {
+    private let log: CheckpointLog
+    private var offsets: [Int: UInt64]?
+
+    /// Nil when `url` cannot be opened.
+    init?(_ url: URL) {
+        guard let log = try? CheckpointLog(appendingTo: url) else { return nil }
+        self.log = log
+    }
+
+    func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)? {
+        if offsets == nil {
+            var found: [Int: UInt64] = [:]
+            // As the checkpoint reads its log: the last record of a scene is its own.
+            try? log.scan { kind, payload, offset in
+                if kind == .scene, let closed = try? SceneCheckpoint.decode(payload) { found[closed.scene.id] = offset }
+            }
+            offsets = found
+        }
+        guard let offset = offsets?[id], let payload = try? log.payload(at: offset),
+              let closed = try? SceneCheckpoint.decode(payload), closed.scene.id == id else { return nil }
+        return (closed.scene, closed.thumbnail)
+    }
 }
 
 /// An unlinked temporary file, appended to and read back at offsets; closed in `deinit`.

@@ -12,10 +12,11 @@ func keyframeName(scene: Int, seconds: Double, format: StillImageFormat) -> Stri
 /// non-transition scene's keyframe with `--keep scene`, or with `--keep diverse` per cluster the exemplar and
 /// every further frame farther than `diversity` from all kept in it and, with `geometric` (``ClusterOptions/geometricCheck``),
 /// no geometric copy of any of them (the earlier frame as A; mirror images with ``ClusterOptions/mirroredMatch``).
-/// Chosen whether or not images are written.
+/// Chosen whether or not images are written. The scenes' keyframe features are read from `pictures` when given (a run's
+/// scenes carry none: ``ScenePictures``), else taken from the scenes.
 func chooseUniqueImages(
     _ clusters: SceneClusters, scenes: [Scene], keep: KeepPolicy, diversity: Double, diverse: [DiverseFrame], fileExtension ext: String,
-    geometric: ClusterOptions = ClusterOptions()
+    geometric: ClusterOptions = ClusterOptions(), pictures: ScenePictures? = nil
 ) -> [UniqueImage] {
     var originals = Set<String>()
     func name(_ kind: ImageName.Kind, _ id: Int, _ keyframe: Keyframe) -> String {
@@ -48,15 +49,21 @@ func chooseUniqueImages(
             let aFirst = a.keyframe.frameIndex <= b.keyframe.frameIndex
             return verifier.verify(aFirst ? fa : fb, aFirst ? fb : fa, mirror: geometric.mirroredMatch).isCopy
         }
+        /// Scene `id`'s keyframe features, when a copy could be found with them (read one cluster at a time).
+        func features(_ id: Int) -> LocalFeatures? {
+            guard geometric.geometricCheck else { return nil }
+            return pictures.map { $0.picturesIfReadable(of: id)?.keyframe } ?? scenes[id].features
+        }
         for cluster in clusters.clusters {
             let exemplarScene = scenes[cluster.exemplar.scene]
             // The exemplar first, then every scene keyframe and diverse frame of the cluster in time order.
-            var kept: [Frame] = [(exemplarScene.id, exemplarScene.keyframe, exemplarScene.keyframeVector, exemplarScene.keyframeLuma, exemplarScene.features)]
+            var kept: [Frame] = [(exemplarScene.id, exemplarScene.keyframe, exemplarScene.keyframeVector, exemplarScene.keyframeLuma,
+                                  features(exemplarScene.id))]
             images.append(UniqueImage(name: name(.cluster, cluster.id, cluster.exemplar.keyframe), scene: cluster.exemplar.scene,
                                       cluster: cluster.id, keyframe: cluster.exemplar.keyframe, isExemplar: true))
             var pool: [Frame] = []
             for id in cluster.scenes where id != cluster.exemplar.scene {
-                pool.append((id, scenes[id].keyframe, scenes[id].keyframeVector, scenes[id].keyframeLuma, scenes[id].features))
+                pool.append((id, scenes[id].keyframe, scenes[id].keyframeVector, scenes[id].keyframeLuma, features(id)))
             }
             for d in diverse where cluster.scenes.contains(d.scene) { pool.append((d.scene, d.keyframe, d.vector, d.luma, d.features)) }
             pool.sort { $0.keyframe.frameIndex < $1.keyframe.frameIndex }

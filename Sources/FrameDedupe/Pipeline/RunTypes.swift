@@ -37,6 +37,9 @@ public final class Interruption: @unchecked Sendable {
 }
 
 /// The scenes found in one input, with every sampled frame's scores, and their content clusters.
+///
+/// Its ``scenes`` carry no local features (``Scene/features``, ``Scene/momentFeatures``, ``Scene/shotStartFeatures``):
+/// ``pictures(of:)`` reads a scene's back when asked for (see ``ScenePictures``).
 public struct SceneList: Sendable {
     public let video: VideoInfo
     public let options: DedupeOptions
@@ -60,6 +63,8 @@ public struct SceneList: Sendable {
     public var embeddingsSkipped: Int? = nil
     /// Where the run's time went, per thread and step (nil for results read back from a folder).
     public var profile: RunProfile? = nil
+    /// Where the scenes' local features are read back from (``pictures(of:)``); nil for results read back from a folder.
+    var scenePictures: ScenePictures? = nil
 }
 
 /// One image of `unique/`: a cluster's exemplar, a scene's keyframe (`--keep scene`) or a further frame

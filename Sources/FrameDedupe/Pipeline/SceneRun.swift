@@ -119,7 +119,13 @@ private final class SceneRun {
     }
 
     func run(progress: ((RunProgress) -> Void)?, interruption: Interruption?) throws(RunError) -> SceneList {
-        defer { if !keepCheckpoint { checkpoint?.remove() } }
+        defer {
+            if !keepCheckpoint, let checkpoint {
+                // The list's pictures of logged scenes are read from the log after it is gone (``SceneList/pictures(of:)``).
+                closedScenes.logRemoved(reopened: RemovedCheckpointLog(checkpoint.folder.appendingPathComponent("log")))
+                checkpoint.remove()
+            }
+        }
         // What an earlier run left: its closed scenes, their frames and images.
         var restart: Restart? = nil
         if let checkpoint, let r = checkpoint.restored.restart {
@@ -136,10 +142,11 @@ private final class SceneRun {
         // The pictures and libav's buffers were freed by now; hand the pages back to the system before the closed
         // scenes come back from disk, so the end's peak (clustering, the results) stays under the decoding's.
         releaseFreedMemory()
-        let scenes: [Scene]
-        do { scenes = try closedScenes.whole() } catch { throw .output(error) }
+        // The scenes come back without their local features, which are read again only for the pairs verified.
+        let scenes: (scenes: [Scene], pictures: ScenePictures)
+        do { scenes = try closedScenes.withoutLocalFeatures() } catch { throw .output(error) }
         do { try statsFile?.finish() } catch { throw .output(error) }
-        return try results(scenes: scenes, analysis: analysis)
+        return try results(scenes: scenes.scenes, pictures: scenes.pictures, analysis: analysis)
     }
 
     /// What the decoding part of a run found out about its input.
@@ -243,16 +250,18 @@ private final class SceneRun {
     }
 
     /// Clusters the scenes, chooses the images of `unique/` and writes every result into the output folder.
-    private func results(scenes: [Scene], analysis a: Analysis) throws(RunError) -> SceneList {
+    /// `pictures` gives the scenes' local features (``ScenePictures``).
+    private func results(scenes: [Scene], pictures: ScenePictures, analysis a: Analysis) throws(RunError) -> SceneList {
         var clock = a.runClock
         clock.start()
         // The report map's principal components need the scenes only: computed beside clustering and the images.
         let mapComponents = folder != nil && options.report ? ComputedAside(name: "framededupe.map", step: .reportMap) { ReportWriter.mapComponents(scenes) } : nil
-        var clusters = clusterScenes(scenes, options: options.clustering)
+        var clusters = clusterScenes(scenes, pictures: pictures, options: options.clustering)
         clock.lap(.clustering)
         let diverse = collector.diverse
         var unique = chooseUniqueImages(clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse,
-                                        fileExtension: options.imageFormat.fileExtension, geometric: options.clustering)
+                                        fileExtension: options.imageFormat.fileExtension, geometric: options.clustering, pictures: pictures)
+        if let error = pictures.readError { throw .output(error) }
         if let folder {
             do {
                 try checkpoint?.stageImages(scenes.compactMap(\.keyframe.path) + diverse.compactMap(\.keyframe.path), in: folder)
@@ -269,7 +278,8 @@ private final class SceneRun {
         if a.interrupted { warnings.append(String(format: "interrupted: analysed up to %.3f s", a.end)) }
         var list = SceneList(video: a.video, options: options, frames: collector.frames, scenes: scenes, clusters: clusters,
                              counts: a.counts, warnings: warnings, end: a.end, uniqueImages: unique, complete: !a.interrupted,
-                             inputFile: inputFile, embeddingsReused: a.embeddingsReused, embeddingsSkipped: a.embeddingsSkipped)
+                             inputFile: inputFile, embeddingsReused: a.embeddingsReused, embeddingsSkipped: a.embeddingsSkipped,
+                             scenePictures: pictures)
         if let folder {
             do {
                 try writeResultFiles(list, into: folder, thumbnail: closedScenes.thumbnail, mapComponents: mapComponents.map { aside in { aside.value } })

@@ -36,73 +36,125 @@ public enum StaticGraphics {
                                        differentContent: (Int, Int) -> Bool) -> (scenes: [[Bool]?], pictures: [[Bool]?]) {
         var result: [[Bool]?] = features.map { $0.map { [Bool](repeating: false, count: $0.count) } }
         var pictureResult: [[Bool]?] = pictures.map { [Bool](repeating: false, count: $0.features.count) }
-        func done() -> (scenes: [[Bool]?], pictures: [[Bool]?]) { (result, pictureResult) }
-        // The most common picture size: graphics are placed in the pixels of one size.
-        var sizes: [Int: Int] = [:]
-        for f in features.compactMap({ $0 }) { sizes[f.width << 32 | f.height, default: 0] += 1 }
-        guard let size = sizes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key else { return done() }
-        let usable = features.indices.filter { features[$0].map { $0.width << 32 | $0.height } == size }
-        guard usable.count > minimumOtherScenes else { return done() }
-        let references: [Int] = usable.count <= referenceScenes
-            ? usable : (0..<referenceScenes).map { usable[$0 * usable.count / referenceScenes] }
-        let first = features[usable[0]]!
-        let columns = Int((Float(first.width) / cellSide).rounded(.up)) + 1
-        let rows = Int((Float(first.height) / cellSide).rounded(.up)) + 1
-        // Cell -> (reference number, keypoint) of every reference keypoint, as a bucketed list.
-        var start = [Int](repeating: 0, count: columns * rows + 1)
-        func cell(_ x: Float, _ y: Float) -> (Int, Int) {
-            (min(max(Int(x / cellSide), 0), columns - 1), min(max(Int(y / cellSide), 0), rows - 1))
+        guard let reference = Reference(keyframeSizes: features.map { $0.map { ($0.width, $0.height) } }, keyframe: { features[$0] }) else {
+            return (result, pictureResult)
         }
-        for r in references {
-            let f = features[r]!
-            for k in 0..<f.count { let (c, w) = cell(f.x[k], f.y[k]); start[w * columns + c + 1] += 1 }
+        for (s, f) in features.enumerated() {
+            guard let f, let mask = reference.staticKeypoints(of: f, scene: s, differentContent: differentContent) else { continue }
+            result[s] = mask
         }
-        for c in 0..<(columns * rows) { start[c + 1] += start[c] }
-        var fill = start
-        var entries = [(reference: Int32, keypoint: Int32)](repeating: (0, 0), count: start[columns * rows])
-        for (n, r) in references.enumerated() {
-            let f = features[r]!
-            for k in 0..<f.count {
-                let (c, w) = cell(f.x[k], f.y[k])
-                entries[fill[w * columns + c]] = (Int32(n), Int32(k))
-                fill[w * columns + c] += 1
+        for (n, p) in pictures.enumerated() {
+            guard let mask = reference.staticKeypoints(of: p.features, scene: p.scene, differentContent: differentContent) else { continue }
+            pictureResult[n] = mask
+        }
+        return (result, pictureResult)
+    }
+
+    /// The reference keyframes of one input's scenes (the rule's `referenceScenes`), their keypoints hashed by place:
+    /// made once for the input, then any picture of any of its scenes is judged against them
+    /// (``staticKeypoints(of:scene:differentContent:)``), one at a time, so that a caller that reads its scenes' pictures
+    /// one by one (`run`'s clustering at the end of a long input) needs only the references' keyframes in memory, some
+    /// 2.3 MB at 64 × 500 keypoints.
+    public struct Reference: Sendable {
+        /// The picture size the rule works in (the most common of the keyframes'), as `width << 32 | height`.
+        private let size: Int
+        /// Which scenes take part: those whose keyframe has that size.
+        private let usable: Set<Int>
+        /// The reference scenes' numbers and keyframes.
+        private let references: [Int]
+        private let keyframes: [LocalFeatures]
+        private let columns: Int, rows: Int
+        /// Cell -> (reference number, keypoint) of every reference keypoint, as a bucketed list: cell `c`'s entries are
+        /// `entries[start[c]..<start[c + 1]]`.
+        private let start: [Int]
+        private let entries: [(reference: Int32, keypoint: Int32)]
+
+        /// Nil when fewer than `minimumOtherScenes` + 1 scenes have keyframe features of one size (nothing is static).
+        ///
+        /// - Parameters:
+        ///   - keyframeSizes: For each scene of the input in time order, the picture size of its keyframe's features
+        ///     (``LocalFeatures/width``, ``LocalFeatures/height``); nil for a scene without features.
+        ///   - keyframe: The keyframe features of scene `i`, asked for the reference scenes only; nil when they cannot
+        ///     be had (then there is no reference either).
+        public init?(keyframeSizes: [(width: Int, height: Int)?], keyframe: (Int) -> LocalFeatures?) {
+            // The most common picture size: graphics are placed in the pixels of one size.
+            var sizes: [Int: Int] = [:]
+            for s in keyframeSizes.compactMap({ $0 }) { sizes[s.width << 32 | s.height, default: 0] += 1 }
+            guard let size = sizes.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key else { return nil }
+            let usable = keyframeSizes.indices.filter { keyframeSizes[$0].map { $0.width << 32 | $0.height } == size }
+            guard usable.count > minimumOtherScenes else { return nil }
+            let references: [Int] = usable.count <= referenceScenes
+                ? usable : (0..<referenceScenes).map { usable[$0 * usable.count / referenceScenes] }
+            var keyframes: [LocalFeatures] = []
+            keyframes.reserveCapacity(references.count)
+            for r in references {
+                guard let f = keyframe(r), f.width << 32 | f.height == size else { return nil }
+                keyframes.append(f)
             }
+            let columns = Int((Float(size >> 32) / cellSide).rounded(.up)) + 1
+            let rows = Int((Float(size & 0xFFFF_FFFF) / cellSide).rounded(.up)) + 1
+            func cell(_ x: Float, _ y: Float) -> Int {
+                min(max(Int(y / cellSide), 0), rows - 1) * columns + min(max(Int(x / cellSide), 0), columns - 1)
+            }
+            var start = [Int](repeating: 0, count: columns * rows + 1)
+            for f in keyframes {
+                for k in 0..<f.count { start[cell(f.x[k], f.y[k]) + 1] += 1 }
+            }
+            for c in 0..<(columns * rows) { start[c + 1] += start[c] }
+            var fill = start
+            var entries = [(reference: Int32, keypoint: Int32)](repeating: (0, 0), count: start[columns * rows])
+            for (n, f) in keyframes.enumerated() {
+                for k in 0..<f.count {
+                    let c = cell(f.x[k], f.y[k])
+                    entries[fill[c]] = (Int32(n), Int32(k))
+                    fill[c] += 1
+                }
+            }
+            self.size = size
+            self.usable = Set(usable)
+            self.references = references
+            self.keyframes = keyframes
+            self.columns = columns
+            self.rows = rows
+            self.start = start
+            self.entries = entries
         }
-        // Whether each reference shows different content from the scene at hand, and a stamp per reference so that
-        // each counts once per keypoint.
-        var different = [Bool](repeating: false, count: references.count)
-        var stamp = [Int](repeating: -1, count: references.count)
-        var stampCounter = 0
-        let pictureSize = { (f: LocalFeatures) in f.width << 32 | f.height }
-        let jobs: [(scene: Int, picture: Int?)] = usable.map { ($0, nil) }
-            + pictures.indices.filter { pictureSize(pictures[$0].features) == size && usable.contains(pictures[$0].scene) }.map { (pictures[$0].scene, $0) }
-        for (s, picture) in jobs {
-            let f = picture.map { pictures[$0].features } ?? features[s]!
+
+        /// Which keypoints of `picture`, a picture of scene `scene` (its keyframe or another moment), are static (true);
+        /// nil when none can be: the scene takes no part (no keyframe features of the rule's picture size), the picture
+        /// has another size, or fewer than `minimumOtherScenes` references show different content.
+        ///
+        /// - Parameter differentContent: Whether scenes `i` and `j` (numbers as in `keyframeSizes`) show different content.
+        public func staticKeypoints(of picture: LocalFeatures, scene s: Int, differentContent: (Int, Int) -> Bool) -> [Bool]? {
+            guard usable.contains(s), picture.width << 32 | picture.height == size else { return nil }
+            // Whether each reference shows different content from the scene at hand.
+            var different = [Bool](repeating: false, count: references.count)
             var anyDifferent = 0
             for (n, r) in references.enumerated() {
                 different[n] = r != s && differentContent(s, r)
                 if different[n] { anyDifferent += 1 }
             }
-            guard anyDifferent >= minimumOtherScenes else { continue }
-            var mask = [Bool](repeating: false, count: f.count)
-            f.descriptors.withUnsafeBufferPointer { own in
-                for k in 0..<f.count {
-                    stampCounter += 1
-                    let x = f.x[k], y = f.y[k]
-                    let (c0, w0) = cell(x, y)
+            guard anyDifferent >= minimumOtherScenes else { return nil }
+            // The keypoint each reference last counted for, so that each counts once per keypoint.
+            var stamp = [Int](repeating: -1, count: references.count)
+            var mask = [Bool](repeating: false, count: picture.count)
+            picture.descriptors.withUnsafeBufferPointer { own in
+                for k in 0..<picture.count {
+                    let x = picture.x[k], y = picture.y[k]
+                    let c0 = min(max(Int(x / cellSide), 0), columns - 1), w0 = min(max(Int(y / cellSide), 0), rows - 1)
                     var found = 0
                     search: for w in max(w0 - 1, 0)...min(w0 + 1, rows - 1) {
                         for c in max(c0 - 1, 0)...min(c0 + 1, columns - 1) {
                             for e in start[w * columns + c]..<start[w * columns + c + 1] {
                                 let (n, j) = (Int(entries[e].reference), Int(entries[e].keypoint))
-                                guard different[n], stamp[n] != stampCounter else { continue }
-                                let g = features[references[n]]!
+                                guard different[n], stamp[n] != k else { continue }
+                                let g = keyframes[n]
                                 guard abs(g.x[j] - x) <= positionTolerance, abs(g.y[j] - y) <= positionTolerance else { continue }
                                 let near = g.descriptors.withUnsafeBufferPointer {
                                     HammingMatching.distance(own.baseAddress! + 4 * k, $0.baseAddress! + 4 * j) <= maximumDistance
                                 }
                                 guard near else { continue }
-                                stamp[n] = stampCounter
+                                stamp[n] = k
                                 found += 1
                                 if found >= minimumOtherScenes { break search }
                             }
@@ -111,9 +163,8 @@ public enum StaticGraphics {
                     mask[k] = found >= minimumOtherScenes
                 }
             }
-            if let picture { pictureResult[picture] = mask } else { result[s] = mask }
+            return mask
         }
-        return done()
     }
 
     /// The features of each scene without its static keypoints (``staticKeypoints(_:differentContent:)``);
