@@ -151,7 +151,7 @@ extension CorpusIndex {
 /// Each scene's other pictures in the index, for verification as `run` makes it (``CopyVerification/moments``,
 /// ``CopyVerification/shotStarts``), added by migration v4: table `scene_moment` (a scene's row id and the moment's
 /// number → ``LocalFeatures/encoded`` of ``Scene/momentFeatures``, as `run` holds them: at most one a scene today, up to
-/// 36.5 KB at 500 keypoints; none for a still or sparsely sampled scene) and two columns of `scene_features`:
+/// 18.3 KB at 250 keypoints (36.5 KB at 500 in indexes added before 2bf71a0); none for a still or sparsely sampled scene) and two columns of `scene_features`:
 /// `shot_start` (``Scene/shotStartFeatures``, thinned to 250 keypoints: up to 18.3 KB) and `shot_start_is_keyframe`
 /// (the shot's first frame is the keyframe's picture: its features stand for it, nothing more stored). Up to ~55 KB more
 /// a scene beside its keyframe's 20–37 KB. Scenes indexed before v4 have neither and are verified on their keyframes.

@@ -5,7 +5,7 @@ import Similarity
 /// moments and shot start, as local features), given one scene at a time.
 ///
 /// At the end of a run the scenes come back from disk without their local features (``SceneList/scenes``): these are
-/// most of a scene's memory (some 36 KB for the keyframe at 500 keypoints, up to 36 KB for each other moment and 18 KB
+/// most of a scene's memory (some 36 KB for the keyframe at 500 keypoints, up to 18 KB for each other moment and
 /// for the shot start; ~380 MB at the 2,952 scenes of a two-hour input), and only the scenes in a verified pair, or a
 /// `--keep diverse` cluster, need them, one or two at a time. This reads them back when asked for, each time (callers
 /// keep what they reuse: ``clusterScenes(_:pictures:options:)`` holds a bounded cache). What each scene has is known

@@ -213,7 +213,7 @@ import Similarity
 
 /// What a closed scene's keyframe and its other moments give it: its luma at the SSIM scale (``Scene/keyframeLuma``),
 /// its local features (``Scene/features``), its report thumbnail, some 37 KB at 500 keypoints, and its other moments'
-/// local features (``Scene/momentFeatures``, up to 36 KB each) and its shot start's (``Scene/shotStartFeatures``), exactly
+/// local features (``Scene/momentFeatures``, up to 18 KB each at 250 keypoints) and its shot start's (``Scene/shotStartFeatures``), exactly
 /// what a resumed run computes again from the same decoded frames.
 struct KeyframeState {
     var luma: LumaImage?
