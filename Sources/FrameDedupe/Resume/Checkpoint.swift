@@ -70,9 +70,12 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
     /// Frames of the open scene that went through the network in batches not logged: what a resume computes again.
     private var unloggedWork = 0
     /// The log's bytes may be at most this share of the images' (keyframes, `--keep diverse` candidates) before a
-    /// scene's keyframe state is held in memory rather than logged: a run then writes at most 1.5 times its images,
-    /// and its results are more than its images.
-    static let writeShare = 0.5
+    /// scene's keyframe state is held in memory rather than logged: a run then writes at most its results, this share of
+    /// its images, and what the file system adds, and its results are more than its images. 0.45, not 0.5: on a 2-hour
+    /// cut-heavy 1080p input (2,952 keyframes) the file system wrote ~15 MB beyond the results and the log (4 KB pages,
+    /// file metadata), 1.507 times the results at 0.5 (BENCHMARKS.md, "Writes of a 2-hour input"); the state held instead
+    /// grows by a twentieth of the images (~18 MB there, ~1 MB on a 10-minute input).
+    static let writeShare = 0.45
     /// Keyframe state held in memory past which it is logged anyway, however much that writes: about 1,800 scenes'.
     static let heldLimit = 64 << 20
     private let heldLimit: Int
