@@ -340,7 +340,7 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
 }
 
 /// The pictures of the scenes `checkPairs` verifies, as it verifies them (``ClusterOptions/verifiesMoments``,
-/// ``ClusterOptions/verifiesShotStarts``; static graphics left out, ``CopyPictures/removingStaticGraphics(_:of:differentContent:)``
+/// ``ClusterOptions/verifiesShotStarts``; static graphics left out, ``CopyPictures/removingStaticGraphics(_:differentContent:)``
 /// one scene at a time), read from their source when first asked for and held in a bounded cache.
 struct VerifiedPictures {
     private let members: [Scene]
@@ -379,11 +379,7 @@ struct VerifiedPictures {
         return p
     }
 
-    /// Scenes read from the source so far (a scene dropped from the cache and asked for again is read again).
-    private(set) var reads = 0
-
     private mutating func read(_ i: Int) -> CopyPictures? {
-        reads += 1
         guard var p = source.picturesIfReadable(of: members[i].id) else { return nil }
         if !options.verifiesMoments { p.moments = [] }
         if !options.verifiesShotStarts { p.shotStart = nil }
@@ -443,37 +439,13 @@ extension CopyPictures {
 
     /// The pictures of each scene of one input without the keypoints of its static graphics (``StaticGraphics``: each
     /// keyframe, other moment and shot start against the keyframes of the input's scenes; `differentContent(i, j)`:
-    /// scenes `i` and `j` show different content). Only the scenes `selected` picks are stripped; the others are
-    /// returned as they are (stripping copies a picture). A shot start that is the keyframe's picture is the stripped
-    /// keyframe. `run` strips its scenes so (``clusterScenes(_:options:)``), the corpus index each video's.
-    public static func removingStaticGraphics(_ scenes: [CopyPictures?], of selected: (Int) -> Bool = { _ in true },
-                                              differentContent: (Int, Int) -> Bool) -> [CopyPictures?] {
-        var others: [(scene: Int, features: LocalFeatures)] = []
-        var moment: [Int?] = []  // which moment each of `others` is; nil: the shot start
-        for (i, p) in scenes.enumerated() where selected(i) {
-            guard let p else { continue }
-            for (k, m) in p.moments.enumerated() {
-                others.append((i, m))
-                moment.append(k)
-            }
-            if !p.shotStartIsKeyframe, let start = p.shotStart {
-                others.append((i, start))
-                moment.append(nil)
-            }
-        }
-        let masks = StaticGraphics.staticKeypoints(scenes.map { $0?.keyframe }, pictures: others, differentContent: differentContent)
-        var result = scenes
-        for i in scenes.indices where selected(i) {
-            guard var p = result[i] else { continue }
-            p.keyframe = p.keyframe.removing(masks.scenes[i])
-            if p.shotStartIsKeyframe, p.shotStart != nil { p.shotStart = p.keyframe }
-            result[i] = p
-        }
-        for (n, other) in others.enumerated() {
-            let stripped = other.features.removing(masks.pictures[n])
-            if let k = moment[n] { result[other.scene]!.moments[k] = stripped } else { result[other.scene]!.shotStart = stripped }
-        }
-        return result
+    /// scenes `i` and `j` show different content), all at once: each scene's as ``staticKeypoints(_:scene:differentContent:)``
+    /// and ``removing(_:)`` strip it, which `run` does one scene at a time as it reads them (``clusterScenes(_:pictures:options:)``);
+    /// the corpus index strips each video's so.
+    public static func removingStaticGraphics(_ scenes: [CopyPictures?], differentContent: (Int, Int) -> Bool) -> [CopyPictures?] {
+        guard let reference = StaticGraphics.Reference(keyframeSizes: scenes.map { $0.map { ($0.keyframe.width, $0.keyframe.height) } },
+                                                       keyframe: { scenes[$0]?.keyframe }) else { return scenes }
+        return scenes.enumerated().map { i, p in p.map { $0.removing($0.staticKeypoints(reference, scene: i, differentContent: differentContent)) } }
     }
 }
 

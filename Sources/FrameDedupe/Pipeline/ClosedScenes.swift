@@ -27,7 +27,7 @@ import Similarity
     private var places: [Place?] = []
     /// Where scenes are logged whole (the checkpoint), and which of them are (by position in `light`).
     public var log: LoggedScenes? {
-        didSet { if (oldValue == nil) != (log == nil) { file = log == nil ? folder.flatMap { SpillFile(in: $0) } : nil } }
+        didSet { file = log == nil ? folder.flatMap { SpillFile(in: $0) } : nil }
     }
     private var inLog: Set<Int> = []
     private struct Place {
@@ -193,13 +193,6 @@ import Similarity
         return (scene, nil)
     }
 
-    /// The checkpoint whose log holds the logged scenes is being removed (the run's results are complete): they are read
-    /// from here on through `reader`, the same log opened before it goes (an unlinked file stays readable while open).
-    func logRemoved(reopened reader: LoggedScenes?) {
-        guard !inLog.isEmpty, let reader else { return }
-        log = reader
-    }
-
     /// The report thumbnail of scene `id` (read from the file when spilled).
     public func thumbnail(_ id: Int) -> [UInt8]? {
         if let t = thumbnailsInMemory[id] { return t }
@@ -250,34 +243,6 @@ struct KeyframeState {
 @_spi(Testing) public protocol LoggedScenes: AnyObject {
     /// Scene `id` whole and its report thumbnail; nil when it is not logged or cannot be read.
     func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)?
-}
-
-/// A checkpoint's log opened for reading its scene records, which stays readable once the checkpoint is removed (an
-/// unlinked file lives on while open): where the scenes of a finished run are read from (their local features, their
-/// thumbnails) after its checkpoint is gone. Its records are found by one pass over the log, the first time one is asked for.
-final class RemovedCheckpointLog: LoggedScenes {
-    private let log: CheckpointLog
-    private var offsets: [Int: UInt64]?
-
-    /// Nil when `url` cannot be opened.
-    init?(_ url: URL) {
-        guard let log = try? CheckpointLog(appendingTo: url) else { return nil }
-        self.log = log
-    }
-
-    func loggedScene(_ id: Int) -> (scene: Scene, thumbnail: [UInt8]?)? {
-        if offsets == nil {
-            var found: [Int: UInt64] = [:]
-            // As the checkpoint reads its log: the last record of a scene is its own.
-            try? log.scan { kind, payload, offset in
-                if kind == .scene, let closed = try? SceneCheckpoint.decode(payload) { found[closed.scene.id] = offset }
-            }
-            offsets = found
-        }
-        guard let offset = offsets?[id], let payload = try? log.payload(at: offset),
-              let closed = try? SceneCheckpoint.decode(payload), closed.scene.id == id else { return nil }
-        return (closed.scene, closed.thumbnail)
-    }
 }
 
 /// An unlinked temporary file, appended to and read back at offsets; closed in `deinit`.

@@ -119,13 +119,8 @@ private final class SceneRun {
     }
 
     func run(progress: ((RunProgress) -> Void)?, interruption: Interruption?) throws(RunError) -> SceneList {
-        defer {
-            if !keepCheckpoint, let checkpoint {
-                // The list's pictures of logged scenes are read from the log after it is gone (``SceneList/pictures(of:)``).
-                closedScenes.logRemoved(reopened: RemovedCheckpointLog(checkpoint.folder.appendingPathComponent("log")))
-                checkpoint.remove()
-            }
-        }
+        // The list's pictures of logged scenes are read from the log after it is removed (``Checkpoint/remove()``).
+        defer { if !keepCheckpoint { checkpoint?.remove() } }
         // What an earlier run left: its closed scenes, their frames and images.
         var restart: Restart? = nil
         if let checkpoint, let r = checkpoint.restored.restart {

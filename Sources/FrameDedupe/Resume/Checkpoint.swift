@@ -422,9 +422,10 @@ final class Checkpoint: EmbeddingBatchStore, LoggedScenes {
         } catch { throw OutputError(path: log.url.path, reason: Self.reason(error)) }
     }
 
-    /// Removes the checkpoint (the results are complete, or the run failed).
+    /// Removes the checkpoint (the results are complete, or the run failed). Its log stays open, unlinked, until the
+    /// checkpoint goes: a finished run's logged scenes are still read from it (``loggedScene(_:)``: their local features,
+    /// asked for through ``ScenePictures`` after the results are written).
     func remove() {
-        log.close()
         try? FileManager.default.removeItem(at: folder)
     }
 
