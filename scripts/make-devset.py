@@ -23,7 +23,8 @@ from different viewpoints taken for copies; a mirrored copy of a shot inside one
 the last frame of a pillarboxed 4:3 clip a scene of its own in another cluster), and each twin
 reproduces one with other material: other licence texts scrolling in one theme, a box and a ball
 rendered here with numpy from four viewpoints, mirrored Sintel and Caminandes shots, box.mp4 and Caminandes pillarboxed to
-the end of their sources. Because they were designed after seeing those categories, no v3 clip can
+the end of their sources, and (session 12) three more of box.mp4 at other moments, each split on
+main. Because they were designed after seeing those categories, no v3 clip can
 ever be sealed: all are `tune`, explicitly, and they are left out of the split rule's counts, so
 the 48 clips of v1 and v2 keep their splits, recipes and recipe hashes. `--no-v3` leaves them out.
 `--only NAMES` builds those clips and adds them to (or updates them in) an existing index.json.
@@ -1371,6 +1372,22 @@ def clips_v3():
         groups={0: "caminandes: llama on the road (static camera)", 1: "rocket: slow zoom"}, _kind="letterbox",
         _label="shots from the recipe",
         _pairs=[[0, 2, "copy", "pillarbox vs 16:9 crop"], [2, 3, "copy", "pillarbox vs 16:9 crop"]]))
+    # 5. the same kind at other moments of box.mp4 (made in session 12, after the box twin above joined while the sealed
+    # kind did not): a pillarboxed part, a cutaway, its 16:9 crop continuing where the part stopped, then a part
+    # overlapping the crop; in the third the crop comes first. All three split on main 54c894f (BENCHMARKS.md, "A moving
+    # shot at other moments, pillarbox vs crop (issue 17)")
+    for name, (first, second, third), photo, crop_first in [
+            ("twin-pillarbox-box-b-720p.mp4", (6.0, 9.0, 11.0), "chelsea", False),
+            ("twin-pillarbox-box-c-720p.mp4", (1.0, 4.0, 6.5), "rocket", False),
+            ("twin-pillarbox-box-d-720p.mp4", (2.0, 5.0, 7.0), "coffee", True)]:
+        pb = lambda ss: V("box-pb169", 3.0, 0, ss=ss)
+        crop = lambda ss: V("box", 3.0, 0, ss=ss, cy=0.3)
+        outer, inner = (crop, pb) if crop_first else (pb, crop)
+        C.append(dict(name=name, W=1280, H=720, fps=25, codec="h264", items=[
+            outer(first), CUT(), P(photo, 3.0, 1, zoom=(1.0, 1.1)), CUT(), inner(second), CUT(), outer(third)],
+            groups={0: "box.mp4: hand moving a box over a table", 1: f"{photo}: slow zoom"}, _kind="letterbox",
+            _label="shots from the recipe",
+            _pairs=[[0, 2, "copy", "pillarbox vs 16:9 crop"], [2, 3, "copy", "pillarbox vs 16:9 crop"]]))
     for c in C:
         c["extra"] = c.get("extra", []) + ["-map_chapters", "-1"]
     return C

@@ -83,12 +83,15 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     /// No verification: scenes closer than the threshold link.
     public static let off = CopyVerification(enabled: false)
 
-    /// How the index records it with its clusters (a change re-clusters every scene).
+    /// How the index records it with its clusters (a change re-clusters every scene), the verdict's thresholds
+    /// (``GeometricVerifier/Rule/standard``) included: links made under other thresholds are made again.
     public var description: String {
         guard enabled else { return "off" }
+        let rule = GeometricVerifier.Rule.standard
         return "geometric radius \(radius)\(mirror ? "" : " no-mirror")\(alignedEdits ? " aligned-edits" : "")\(moments ? " moments" : "")"
             + (shotStarts ? " shot-starts \(shotStartRadius)" : "") + (ignoresStaticGraphics ? " static-graphics" : "")
             + (moments || shotStarts ? " neighbours \(verifiedNeighbours)" : "")
+            + " verdict \(rule.minimumInliers) \(rule.minimumInlierRatio) \(rule.minimumCoverage) \(rule.minimumSpan) \(rule.minimumCellCoverage)"
     }
 
     /// Whether a candidate pair `distance` apart (cosine) is verified on its shot starts alone: both scenes have one,

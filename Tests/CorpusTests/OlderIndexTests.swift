@@ -98,4 +98,28 @@ struct OlderIndexTests {
         let after = try OtherPicturesTests.clusters([video], index: index)
         #expect(after["\(name)#0"] != nil && after["\(name)#0"] == after["\(name)#6"], "\(after)")
     }
+
+    /// An index clustered under other verdict thresholds (issue 17: the inlier ratio was 0.30 until session 12) keeps none
+    /// of its clusters: its links were decided by another rule, so the next `dedupe` clusters every scene again.
+    @Test func anIndexClusteredUnderAnotherVerdictClustersAgain() throws {
+        let path = Fixtures.temporaryFolder("older-verdict").appendingPathComponent("c.db").path
+        do {
+            let index = try CorpusIndex(path: path)
+            _ = try index.add(video(features: true))
+            let first = try index.dedupe(threshold: 0.15)
+            #expect(first.newScenes == 1 && !first.incremental)
+            #expect(try index.dedupe(threshold: 0.15).incremental, "same settings: the clusters are kept")
+        }
+        let rule = GeometricVerifier.Rule.standard
+        let now = CopyVerification.standard.description
+        #expect(now.hasSuffix("verdict \(rule.minimumInliers) \(rule.minimumInlierRatio) \(rule.minimumCoverage) \(rule.minimumSpan) \(rule.minimumCellCoverage)"), "\(now)")
+        // As an index clustered before the verdict was recorded left it.
+        let cut = try #require(now.range(of: " verdict"))
+        let before = String(now[..<cut.lowerBound])
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE setting SET value = ? WHERE key = 'verification'", arguments: [before])
+        }
+        let again = try CorpusIndex(path: path).dedupe(threshold: 0.15)
+        #expect(!again.incremental && again.newScenes == 1, "\(again)")
+    }
 }

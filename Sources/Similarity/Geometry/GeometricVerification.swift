@@ -110,8 +110,13 @@ public final class GeometricVerifier {
         /// look-alikes: geometric verification"). The cell coverage's 0.35 on a 6×6 grid: every tune copy the other
         /// four constants join has 0.50 or more, and two revisits of a moving shot in tune clips (the same content,
         /// keyframes some motion apart) 0.39 and 0.44; a band of shared text rows one shift apart (tune-only material,
-        /// `GeometryRoomAndTextTests`), which the other four let through, has 0.31.
-        public static let standard = Rule(minimumInliers: 22, minimumInlierRatio: 0.3, minimumCoverage: 0.65, minimumSpan: 0.11,
+        /// `GeometryRoomAndTextTests`), which the other four let through, has 0.31. The inlier ratio's 0.25 (0.30 before
+        /// issue 17's tune twins of a moving shot pillarboxed and cropped, `twin-pillarbox-box-b/c/d-720p`): a hand
+        /// carrying a box across a still room, one framing against the other at another moment, has 0.24–0.29 of its
+        /// matches on the room's transform and passes the other four; of the tune part's look-alikes, those that pass the
+        /// other four have 0.17 or less (one slide template with other text), and no tune result at 2 fps, 0.5 fps or on
+        /// key frames got worse (BENCHMARKS.md, "A moving shot at other moments, pillarbox vs crop").
+        public static let standard = Rule(minimumInliers: 22, minimumInlierRatio: 0.25, minimumCoverage: 0.65, minimumSpan: 0.11,
                                           minimumCellCoverage: 0.35)
     }
 
