@@ -67,9 +67,9 @@ struct PairFiguresTool {
                 for (x, y, p, q) in pairs {
                     do {
                         let m = verifier.verify(p, q)
-                        text += String(format: "    [%d,%d] keypoints %d/%d matches %d inliers %d ratio %.2f coverage %.2f span %.3f cells %.2f distance %.1f mirrored %@ copy %@ decisive %@\n",
+                        text += String(format: "    [%d,%d] keypoints %d/%d matches %d inliers %d ratio %.2f coverage %.2f span %.3f cells %.2f motion %d cells+motion %.2f distance %.1f mirrored %@ copy %@ decisive %@\n",
                                        x, y, p.count, q.count, m.matches, m.inliers, m.inlierRatio, m.coverage, min(m.spanA, m.spanB), m.cellCoverage,
-                                       m.inlierDistance, "\(m.mirrored)", "\(m.isCopy)", "\(m.isDecisive)")
+                                       m.motionInliers, m.cellCoverageWithMotion, m.inlierDistance, "\(m.mirrored)", "\(m.isCopy)", "\(m.isDecisive)")
                     }
                 }
             }

@@ -98,6 +98,7 @@ struct GeometryPairsTool {
                 "coverage_a": result.coverageA, "coverage_b": result.coverageB, "coverage": result.coverage,
                 "span_a": result.spanA, "span_b": result.spanB, "span": min(result.spanA, result.spanB),
                 "cell_coverage": result.cellCoverage, "inlier_distance": result.inlierDistance,
+                "motion_inliers": result.motionInliers, "cell_coverage_motion": result.cellCoverageWithMotion,
                 "mirrored": result.mirrored, "is_copy": result.isCopy,
             ]
             for g in [3, 5, 6, 8] {
