@@ -548,18 +548,24 @@ struct FeatureStorageTests {
 
 /// Copies of a moving shot (issue 17): one content at two moments, when the camera stands still and an object moves.
 extension GeometryRoomAndTextTests {
+    /// The verification of box.mp4's still at `crop` (`Fixtures/geometry/box-<crop>.jpg`) cropped to 16:9 against its still at
+    /// `pillarbox` pillarboxed in 16:9 (keypoints inside the bars), as the tune twins `twin-pillarbox-box-*-720p` show them.
+    static func boxRoom(croppedAt crop: String, pillarboxedAt pillarbox: String) throws -> GeometricMatch {
+        let extractor = LocalFeatureExtractor()
+        let cropped = extractor.features(of: try still("box-\(crop).jpg", "box-\(crop)-crop169", "crop=640:360:0:36"))
+        let boxed = try still("box-\(pillarbox).jpg", "box-\(pillarbox)-pillarbox", "scale=480:360,pad=640:360:80:0")
+        var bars = BlackBarDetector()
+        bars.add(boxed)
+        return GeometricVerifier().verify(cropped, extractor.features(of: boxed, active: bars.activeOrWhole))
+    }
+
     /// A hand carrying a box across a still room (OpenCV's `box.mp4`, the tune twins `twin-pillarbox-box-*-720p`) at 5.5 s
     /// as a 16:9 crop and at 9.0 s pillarboxed in 16:9: the room is one transform (the scale between the framings, 0.75),
     /// the box and the hand are not, so fewer than 0.30 of the mutual matches agree (31 of 119, 0.26, here; 0.24–0.29
     /// for the twins' pictures that decide), every other measure that of a copy. A copy at the inlier ratio 0.25; the
     /// tune part's look-alikes that pass the other measures stay at 0.17 or less (the rooms and text windows above apart).
     @Test func aStillRoomWithAMovingBoxAtTwoMomentsIsOneContent() throws {
-        let extractor = LocalFeatureExtractor(), verifier = GeometricVerifier()
-        let crop = extractor.features(of: try Self.still("box-5.5s.jpg", "box-crop169", "crop=640:360:0:36"))
-        let boxed = try Self.still("box-9.0s.jpg", "box-pillarbox", "scale=480:360,pad=640:360:80:0")
-        var bars = BlackBarDetector()
-        bars.add(boxed)
-        let match = verifier.verify(crop, extractor.features(of: boxed, active: bars.activeOrWhole))
+        let match = try Self.boxRoom(croppedAt: "5.5s", pillarboxedAt: "9.0s")
         #expect(match.isCopy, "\(match)")
         #expect(match.inlierRatio < 0.3, "a pair the former ratio 0.30 kept apart: \(match)")
         #expect(abs((match.transform?.scale ?? 0) - 0.75) < 0.03, "\(match)")
@@ -570,12 +576,7 @@ extension GeometryRoomAndTextTests {
     /// matches agree with a second similarity (the box carried on), and with its cells counted the pair is a copy. A
     /// band of shared text rows (``twoTextWindowsStayApart()``) has no such second motion and stays apart.
     @Test func aBoxCarriedOnIsTheSecondMotionOfOneRoom() throws {
-        let extractor = LocalFeatureExtractor(), verifier = GeometricVerifier()
-        let crop = extractor.features(of: try Self.still("box-1.0s.jpg", "box1-crop169", "crop=640:360:0:36"))
-        let boxed = try Self.still("box-4.0s.jpg", "box4-pillarbox", "scale=480:360,pad=640:360:80:0")
-        var bars = BlackBarDetector()
-        bars.add(boxed)
-        let match = verifier.verify(crop, extractor.features(of: boxed, active: bars.activeOrWhole))
+        let match = try Self.boxRoom(croppedAt: "1.0s", pillarboxedAt: "4.0s")
         #expect(match.isCopy, "\(match)")
         #expect(match.cellCoverage < GeometricVerifier.Rule.standard.minimumCellCoverage, "the room alone: \(match)")
         #expect(match.motionInliers >= GeometricVerifier.minimumMotionInliers, "\(match)")
