@@ -92,6 +92,7 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
             + (shotStarts ? " shot-starts \(shotStartRadius)" : "") + (ignoresStaticGraphics ? " static-graphics" : "")
             + (moments || shotStarts ? " neighbours \(verifiedNeighbours)" : "")
             + " verdict \(rule.minimumInliers) \(rule.minimumInlierRatio) \(rule.minimumCoverage) \(rule.minimumSpan) \(rule.minimumCellCoverage)"
+            + " motion \(GeometricVerifier.minimumMotionInliers)"
     }
 
     /// Whether a candidate pair `distance` apart (cosine) is verified on its shot starts alone: both scenes have one,

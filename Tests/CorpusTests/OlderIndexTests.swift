@@ -99,8 +99,9 @@ struct OlderIndexTests {
         #expect(after["\(name)#0"] != nil && after["\(name)#0"] == after["\(name)#6"], "\(after)")
     }
 
-    /// An index clustered under other verdict thresholds (issue 17: the inlier ratio was 0.30 until session 12) keeps none
-    /// of its clusters: its links were decided by another rule, so the next `dedupe` clusters every scene again.
+    /// An index clustered under other verdict thresholds (issue 17: the inlier ratio was 0.30 and no second motion counted
+    /// until session 12) keeps none of its clusters: its links were decided by another rule, so the next `dedupe`
+    /// clusters every scene again.
     @Test func anIndexClusteredUnderAnotherVerdictClustersAgain() throws {
         let path = Fixtures.temporaryFolder("older-verdict").appendingPathComponent("c.db").path
         do {
@@ -112,7 +113,8 @@ struct OlderIndexTests {
         }
         let rule = GeometricVerifier.Rule.standard
         let now = CopyVerification.standard.description
-        #expect(now.hasSuffix("verdict \(rule.minimumInliers) \(rule.minimumInlierRatio) \(rule.minimumCoverage) \(rule.minimumSpan) \(rule.minimumCellCoverage)"), "\(now)")
+        #expect(now.hasSuffix("verdict \(rule.minimumInliers) \(rule.minimumInlierRatio) \(rule.minimumCoverage) \(rule.minimumSpan) \(rule.minimumCellCoverage)"
+            + " motion \(GeometricVerifier.minimumMotionInliers)"), "\(now)")
         // As an index clustered before the verdict was recorded left it.
         let cut = try #require(now.range(of: " verdict"))
         let before = String(now[..<cut.lowerBound])

@@ -225,7 +225,6 @@ public final class GeometricVerifier {
         if match.cellCoverage < rule.minimumCellCoverage, withoutCells.isCopy(match), let motion = secondMotion(besides: inlying) {
             match.motionInliers = motion.count
             (match.cellCoverageWithMotionA, match.cellCoverageWithMotionB) = cellCoverages(transform, a: a, b: b, mirrored: mirrored, also: motion)
-            inlierList = inlying
         }
         return match
     }
