@@ -154,8 +154,9 @@ public func clusterScenes(_ scenes: [Scene], options: ClusterOptions) -> SceneCl
 }
 
 /// As ``clusterScenes(_:options:)``, with the scenes' local features read from `pictures` when a verification needs them
-/// (the scenes' own ``Scene/features`` are not looked at): `run` clusters its scenes so at the end of a long input
-/// (``ScenePictures``), holding at most ``verificationCacheBytes`` of them at a time.
+/// (the scenes' own ``Scene/features`` are not looked at), and their grids when the scenes carry none
+/// (``ScenePictures/grid(of:)``): `run` clusters its scenes so at the end of a long input (``ScenePictures``), holding at
+/// most ``verificationCacheBytes`` of pictures at a time, and the grids only once the verifications are done.
 public func clusterScenes(_ scenes: [Scene], pictures: ScenePictures, options: ClusterOptions) -> SceneClusters {
     let leaves = scenes.filter { !$0.transition }.map(\.id)
     var clusterOfScene = [Int?](repeating: nil, count: scenes.count)
@@ -184,9 +185,9 @@ public func clusterScenes(_ scenes: [Scene], pictures: ScenePictures, options: C
     }
     var vetoed = 0, joined = 0, verified = 0
     if withEmbeddings, members.count > 1 {
-        (distances, vetoed, joined, verified) = checkPairs(members, pictures: pictures, distances: distances, options: options)
+        (distances, vetoed, joined, verified) = checkPairs(members, pictures: pictures, distances: consume distances, options: options)
     }
-    let tree = cluster(distances: distances, linkage: options.linkage)
+    let tree = cluster(distances: consume distances, linkage: options.linkage)
     let labels = tree.clusters(cutAt: options.threshold)
     for (leaf, label) in zip(leaves, labels) { clusterOfScene[leaf] = label }
 
@@ -241,17 +242,17 @@ let verificationCacheBytes = 24 << 20
 /// The spatial check and the geometric joins of ``clusterScenes(_:options:)`` over every pair of `members` (in
 /// time order): the distances with vetoed pairs at 1 and joined pairs at 0, how many of each, and how many pairs
 /// were verified. Each member's pictures are read from `pictures` (by scene id) when a pair of it is verified, and
-/// held in a cache of `cacheBytes`.
-func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, distances: CondensedDistances, options: ClusterOptions,
+/// held in a cache of `cacheBytes`; its grid (when it carries none) once every verification is done and the cache is
+/// gone, so that the two are never held at once. `distances` is changed in place when handed over (`consume`).
+func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, distances: consuming CondensedDistances, options: ClusterOptions,
                 cacheBytes: Int = verificationCacheBytes)
     -> (distances: CondensedDistances, vetoed: Int, joined: Int, verified: Int) {
     let source = source ?? ScenePictures(scenes: members)
-    let grids = options.spatialCheck && members.allSatisfy { $0.grid != nil }
+    let grids = options.spatialCheck && members.allSatisfy { $0.grid != nil || source.hasGrid($0.id) }
     let has = members.map { source.hasPictures($0.id) }
     let geometric = options.geometricCheck && has.contains(true)
     guard grids || geometric else { return (distances, 0, 0, 0) }
     let verifier = GeometricVerifier()
-    var values = distances.values
     let n = members.count
     // Whether each scene has a shot start picture when verified (its own, or its keyframe's).
     let shotStart = members.map { options.verifiesShotStarts && source.hasShotStart($0.id) }
@@ -261,8 +262,6 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
         // picture is read.
         verified = verificationNeighbours(distances, options: options) { i, j in shotStart[i] && shotStart[j] }
     }
-    var pictures = VerifiedPictures(members, source: source, distances: distances, options: options, cacheBytes: cacheBytes,
-                                    strippingStaticGraphics: options.ignoreStaticGraphics && verified.contains { !$0.isEmpty })
     // The pairs verified (the earlier scene first), and whether on their shot starts alone.
     var pairs: [(i: Int, j: Int, farStarts: Bool)] = []
     var k = 0
@@ -270,7 +269,7 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
         for j in (i + 1)..<n {
             defer { k += 1 }
             guard options.geometricCheck, has[i], has[j], verified[i].contains(j) || verified[j].contains(i) else { continue }
-            let d = Double(values[k])
+            let d = Double(distances.values[k])
             let farStarts = isFarShotStartPair(d, options: options) && shotStart[i] && shotStart[j]
             guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius || farStarts else { continue }
             pairs.append((i, j, farStarts))
@@ -281,34 +280,49 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
     // often scenes just read (nearest neighbours of nearest neighbours). In time order of the earlier scene, the later
     // ones are spread over the input: on a 30-minute loop (631 scenes, 5,934 pairs) the 24 MB cache read scenes 6,186
     // times so, 631 times (each once) breadth first.
-    var matches = [GeometricMatch?](repeating: nil, count: pairs.count), done = [Bool](repeating: false, count: pairs.count)
-    var pairsOf = [[Int]](repeating: [], count: n)
-    for (p, pair) in pairs.enumerated() {
-        pairsOf[pair.i].append(p)
-        pairsOf[pair.j].append(p)
-    }
-    var visited = [Bool](repeating: false, count: n), queue: [Int] = []
+    var matches = [GeometricMatch?](repeating: nil, count: pairs.count)
     var verifiedPairs = 0
-    for first in 0..<n where !visited[first] && !pairsOf[first].isEmpty {
-        visited[first] = true
-        queue = [first]
-        var next = 0
-        while next < queue.count {
-            let s = queue[next]
-            next += 1
-            for p in pairsOf[s] where !done[p] {
-                done[p] = true
-                let (i, j, farStarts) = pairs[p]
-                let other = i == s ? j : i
-                if !visited[other] {
-                    visited[other] = true
-                    queue.append(other)
+    do {  // the pictures (their cache, a reference to the distances) are gone before the distances change
+        var pictures = VerifiedPictures(members, source: source, distances: copy distances, options: options, cacheBytes: cacheBytes,
+                                        strippingStaticGraphics: options.ignoreStaticGraphics && verified.contains { !$0.isEmpty })
+        var done = [Bool](repeating: false, count: pairs.count)
+        var pairsOf = [[Int]](repeating: [], count: n)
+        for (p, pair) in pairs.enumerated() {
+            pairsOf[pair.i].append(p)
+            pairsOf[pair.j].append(p)
+        }
+        var visited = [Bool](repeating: false, count: n), queue: [Int] = []
+        for first in 0..<n where !visited[first] && !pairsOf[first].isEmpty {
+            visited[first] = true
+            queue = [first]
+            var next = 0
+            while next < queue.count {
+                let s = queue[next]
+                next += 1
+                for p in pairsOf[s] where !done[p] {
+                    done[p] = true
+                    let (i, j, farStarts) = pairs[p]
+                    let other = i == s ? j : i
+                    if !visited[other] {
+                        visited[other] = true
+                        queue.append(other)
+                    }
+                    guard let x = pictures.of(i), let y = pictures.of(j) else { continue }
+                    matches[p] = verifyCopy(x, y, shotStartsOnly: farStarts, verifier: verifier, mirror: options.mirroredMatch)
+                    verifiedPairs += 1
                 }
-                guard let x = pictures.of(i), let y = pictures.of(j) else { continue }
-                matches[p] = verifyCopy(x, y, shotStartsOnly: farStarts, verifier: verifier, mirror: options.mirroredMatch)
-                verifiedPairs += 1
             }
         }
+    }
+    // Changed in place when the caller handed over its last copy (the matrix is 4·n²/2 bytes: 17 MB at 2,952 scenes).
+    var values = distances.values
+    _ = consume distances
+    // The grids, read when first needed (a run's scenes carry none: ``ScenePictures/grid(of:)``), now that the pictures'
+    // cache is gone.
+    var gridOf = [FeatureGrid?](repeating: nil, count: grids ? n : 0)
+    func grid(_ i: Int) -> FeatureGrid? {
+        if gridOf[i] == nil { gridOf[i] = members[i].grid ?? source.gridIfReadable(of: members[i].id) }
+        return gridOf[i]
     }
     var vetoed = 0, joined = 0
     var pair = 0
@@ -330,13 +344,13 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
                     values[k] = 0
                     joined += 1
                 }
-            } else if grids, d <= options.threshold, !sameLayout(members[i].grid!, members[j].grid!, options: options) {
+            } else if grids, d <= options.threshold, let a = grid(i), let b = grid(j), !sameLayout(a, b, options: options) {
                 values[k] = 1
                 vetoed += 1
             }
         }
     }
-    return (CondensedDistances(count: members.count, values: values), vetoed, joined, verifiedPairs)
+    return (CondensedDistances(count: n, values: values), vetoed, joined, verifiedPairs)
 }
 
 /// The pictures of the scenes `checkPairs` verifies, as it verifies them (``ClusterOptions/verifiesMoments``,

@@ -32,20 +32,33 @@ public final class ScenePictures: @unchecked Sendable {
     /// By scene id; scenes without pictures are absent.
     private let outlines: [Int: Outline]
     private let read: (Int) throws(OutputError) -> CopyPictures?
+    /// The scenes with a 3×3 feature grid (``Scene/grid``), and where it is read from.
+    private let gridScenes: Set<Int>
+    private let readGrid: (Int) throws(OutputError) -> FeatureGrid?
     private let lock = NSLock()
     private var firstError: OutputError?
 
-    /// Pictures read by `read` (by scene id: nil when the scene has none), for the scenes `outlines` names.
-    init(outlines: [Int: Outline], read: @escaping (Int) throws(OutputError) -> CopyPictures?) {
+    /// Pictures read by `read` (by scene id: nil when the scene has none), for the scenes `outlines` names; grids read
+    /// by `readGrid`, for the scenes `grids` names.
+    init(outlines: [Int: Outline], read: @escaping (Int) throws(OutputError) -> CopyPictures?, grids: Set<Int> = [],
+         readGrid: @escaping (Int) throws(OutputError) -> FeatureGrid? = { _ in nil }) {
         self.outlines = outlines
         self.read = read
+        gridScenes = grids
+        self.readGrid = readGrid
     }
 
-    /// The pictures of `scenes` as they carry them (``Scene/features``, ``Scene/momentFeatures``, ``Scene/shotStartFeatures``).
+    /// The pictures and grids of `scenes` as they carry them (``Scene/features``, ``Scene/momentFeatures``,
+    /// ``Scene/shotStartFeatures``, ``Scene/grid``).
     public convenience init(scenes: [Scene]) {
         var pictures: [Int: CopyPictures] = [:]
-        for s in scenes { pictures[s.id] = Self.carried(by: s) }
-        self.init(outlines: pictures.mapValues { Outline($0.keyframe, hasShotStart: $0.shotStart != nil) }) { id in pictures[id] }
+        var grids: [Int: FeatureGrid] = [:]
+        for s in scenes {
+            pictures[s.id] = Self.carried(by: s)
+            grids[s.id] = s.grid
+        }
+        self.init(outlines: pictures.mapValues { Outline($0.keyframe, hasShotStart: $0.shotStart != nil) }, read: { id in pictures[id] },
+                  grids: Set(grids.keys), readGrid: { id in grids[id] })
     }
 
     /// The pictures a scene carries: nil without keyframe features; the shot start is the keyframe's features when it is the
@@ -84,7 +97,30 @@ public final class ScenePictures: @unchecked Sendable {
         }
     }
 
-    /// The first failure of ``picturesIfReadable(of:)``, if any: results made with it are wrong (a run fails with it).
+    /// Whether scene `id` has a 3×3 feature grid (``Scene/grid``).
+    public func hasGrid(_ id: Int) -> Bool { gridScenes.contains(id) }
+
+    /// Scene `id`'s 3×3 feature grid (``Scene/grid``): a run's scenes carry none at the end either (11.5 KB a scene, 34 MB
+    /// at 2,952 scenes), and clustering needs them only once its verifications are done (``clusterScenes(_:pictures:options:)``).
+    /// Nil when it has none.
+    /// - Throws: ``OutputError`` when it cannot be read back (a failing disk).
+    public func grid(of id: Int) throws(OutputError) -> FeatureGrid? {
+        guard gridScenes.contains(id) else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        return try readGrid(id)
+    }
+
+    /// As ``grid(of:)``, nil when it cannot be read back, the first such failure kept in ``readError``.
+    func gridIfReadable(of id: Int) -> FeatureGrid? {
+        do throws(OutputError) { return try grid(of: id) } catch {
+            lock.withLock { if firstError == nil { firstError = error } }
+            return nil
+        }
+    }
+
+    /// The first failure of ``picturesIfReadable(of:)`` or of a grid read for clustering, if any: results made with it
+    /// are wrong (a run fails with it).
     public var readError: OutputError? { lock.withLock { firstError } }
 }
 
@@ -142,10 +178,12 @@ struct PictureCache {
 }
 
 extension SceneList {
-    /// Its scenes with their local features put back (``pictures(of:)``), as they closed: for tests that look at them.
+    /// Its scenes with their local features and grids put back (``pictures(of:)``, ``ScenePictures/grid(of:)``), as they
+    /// closed: for tests that look at them.
     func scenesWithLocalFeatures() throws(OutputError) -> [Scene] {
         var scenes = self.scenes
         for i in scenes.indices {
+            if let grid = try scenePictures?.grid(of: scenes[i].id) { scenes[i].grid = grid }
             guard let p = try pictures(of: scenes[i].id) else { continue }
             scenes[i].features = p.keyframe
             scenes[i].momentFeatures = p.moments

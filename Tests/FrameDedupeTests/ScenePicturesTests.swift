@@ -38,7 +38,9 @@ struct ScenePicturesTests {
         for scene in whole { closed.append(scene, thumbnail: nil) }
         let (light, pictures) = try closed.withoutLocalFeatures()
         #expect(light == list.scenes)
+        #expect(light.allSatisfy { $0.grid == nil } && whole.filter { $0.grid != nil }.count >= 4, "grids are read back, not carried")
         for scene in whole {
+            #expect(try pictures.grid(of: scene.id) == scene.grid && pictures.hasGrid(scene.id) == (scene.grid != nil), "scene \(scene.id)")
             #expect(try pictures.pictures(of: scene.id) == ScenePictures.carried(by: scene), "scene \(scene.id)")
             #expect(pictures.hasShotStart(scene.id) == (scene.features != nil && (scene.shotStartIsKeyframe || scene.shotStartFeatures != nil)))
         }
@@ -65,6 +67,15 @@ struct ScenePicturesTests {
         #expect(inMemory.verified > 0 && inMemory.vetoed + inMemory.joined > 0, "\(inMemory.verified) verified, \(inMemory.vetoed) vetoed, \(inMemory.joined) joined")
         #expect(readBack.distances == inMemory.distances)
         #expect(readBack.vetoed == inMemory.vetoed && readBack.joined == inMemory.joined && readBack.verified == inMemory.verified)
+        // The grids alone decide (no geometric check): every pair closer than the threshold is judged on grids read back.
+        var gridsOnly = options
+        gridsOnly.geometricCheck = false
+        let gridsInMemory = checkPairs(members, distances: distances, options: gridsOnly)
+        let gridsReadBack = checkPairs(lightMembers, pictures: pictures, distances: distances, options: gridsOnly)
+        #expect(gridsReadBack.distances == gridsInMemory.distances && gridsReadBack.vetoed == gridsInMemory.vetoed)
+        if clip != .shotStartCopies {  // measured: its pairs closer than the threshold all share a layout (0 vetoes)
+            #expect(gridsInMemory.vetoed > 0, "\(gridsInMemory.vetoed) pairs vetoed on their grids")
+        }
         #expect(pictures.readError == nil)
 
         let clusters = clusterScenes(light, pictures: pictures, options: options)

@@ -131,17 +131,25 @@ import Similarity
     }
 
     /// Every closed scene without its local features (``Scene/features``, ``Scene/momentFeatures``,
-    /// ``Scene/shotStartFeatures``; the rest read back as ``whole()`` does), and where these are read back from when
-    /// asked for, one scene at a time: the local features are most of a scene's memory (~130 KB at 500 keypoints, 380 MB
-    /// at the 2,952 scenes of a two-hour input), and only the scenes in a verified pair need them at the end.
+    /// ``Scene/shotStartFeatures``) and its 3×3 grid (``Scene/grid``; the rest read back as ``whole()`` does), and where
+    /// these are read back from when asked for, one scene at a time: the local features are most of a scene's memory
+    /// (~130 KB at 500 keypoints, 380 MB at the 2,952 scenes of a two-hour input), and only the scenes in a verified
+    /// pair need them at the end; the grids (11.5 KB a scene, 34 MB there) are needed only once the verifications are
+    /// done and their cache is gone (``checkPairs(_:pictures:distances:options:cacheBytes:)``).
     ///
     /// The pictures stay readable as long as they are held, through this object (the file, the log, the state held).
     public func withoutLocalFeatures() throws(OutputError) -> (scenes: [Scene], pictures: ScenePictures) {
         var scenes = light
         var outlines: [Int: ScenePictures.Outline] = [:]
+        var grids = Set<Int>()
         for i in scenes.indices {
             var (scene, state) = try stored(i)
             if let state { scene.keyframeLuma = state.luma }
+            if let grid = scene.grid {
+                grids.insert(scene.id)
+                if places[i] == nil, !inLog.contains(i) { gridsInMemory[scene.id] = grid }  // nowhere else
+                scene.grid = nil
+            }
             let features = state?.features ?? scene.features
             let shotStart = state != nil ? state!.shotStart : scene.shotStartFeatures
             if let features {
@@ -154,11 +162,22 @@ import Similarity
             scenes[i] = scene
             if places[i] == nil, !inLog.contains(i) { light[i] = scene }
         }
-        return (scenes, ScenePictures(outlines: outlines) { [self] (id: Int) throws(OutputError) -> CopyPictures? in try pictures(of: id) })
+        return (scenes, ScenePictures(outlines: outlines, read: { [self] (id: Int) throws(OutputError) -> CopyPictures? in try pictures(of: id) },
+                                      grids: grids, readGrid: { [self] (id: Int) throws(OutputError) -> FeatureGrid? in try grid(of: id) }))
     }
 
     /// The pictures of scenes kept in memory (neither spilled nor logged), by id, once their scenes are light.
     private var inMemory: [Int: CopyPictures] = [:]
+    /// The grids of scenes kept in memory, by id, once their scenes are light.
+    private var gridsInMemory: [Int: FeatureGrid] = [:]
+
+    /// Scene `id`'s grid (``ScenePictures/grid(of:)``), read back from where it is.
+    private func grid(of id: Int) throws(OutputError) -> FeatureGrid? {
+        if let g = gridsInMemory[id] { return g }
+        let i = id >= 0 && id < light.count && light[id].id == id ? id : light.firstIndex { $0.id == id }
+        guard let i else { return nil }
+        return try stored(i).scene.grid
+    }
 
     /// Scene `id`'s pictures (``ScenePictures/pictures(of:)``), read back from where they are.
     private func pictures(of id: Int) throws(OutputError) -> CopyPictures? {

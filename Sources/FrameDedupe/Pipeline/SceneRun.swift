@@ -134,8 +134,10 @@ private final class SceneRun {
             { seconds, frames, scenes in progress(RunProgress(position: seconds, duration: duration, sampledFrames: frames, scenes: scenes)) }
         }
         let analysis = try analyse(restart: restart, interruption: interruption)
-        // The pictures and libav's buffers were freed by now; hand the pages back to the system before the closed
-        // scenes come back from disk, so the end's peak (clustering, the results) stays under the decoding's.
+        // The pictures and libav's buffers were freed by now, and the network's activation buffers are not needed
+        // again for this input; hand the pages back to the system before the closed scenes come back from disk, so
+        // the end's peak (clustering, the results) stays under the decoding's.
+        network?.releaseBuffers()
         releaseFreedMemory()
         // The scenes come back without their local features, which are read again only for the pairs verified.
         let scenes: (scenes: [Scene], pictures: ScenePictures)

@@ -224,6 +224,12 @@ extension EfficientNetLite {
         return summaries
     }
 
+    /// Frees the activation buffers the network's own ``embed(_:)`` keeps between batches (about 11 MB for a batch of 8
+    /// of Lite0, more with ``threads``); the next ``embed(_:)`` allocates them again. For a caller done embedding for a
+    /// while: `run` calls it when its input is read, so that clustering and the results do not hold them. Not while
+    /// another thread embeds with this network.
+    public func releaseBuffers() { workspaces = [nil] }
+
     /// Sets the scheduling parameters (see `minimumGEMMRows` and `stripPixels`); for benchmarks.
     @_spi(Testing) public func tune(batchingRows: Int? = nil, stripPixels: Int? = nil) {
         if let batchingRows { minimumGEMMRows = max(1, batchingRows) }
