@@ -159,6 +159,22 @@ struct EmbeddingBehaviourTests {
         }
     }
 
+    /// The activation buffers freed when embedding is done for a while (`run` frees them once its input is read,
+    /// ``EfficientNetLite/releaseBuffers()``) are made again by the next batch, on one thread or split between two,
+    /// which gets the same bits as before they were freed.
+    @Test func buffersFreedAreMadeAgain() throws {
+        let model = try loadModel()
+        let chelsea = try Golden.load("chelsea").image, coffee = try Golden.load("coffee").image
+        let batch = [chelsea, coffee, mirrored(chelsea)]
+        let before = model.embed(batch)
+        model.releaseBuffers()
+        #expect(model.embed(batch) == before)
+        model.threads = 2
+        let split = model.embed(batch)
+        model.releaseBuffers()
+        #expect(model.embed(batch) == split)
+    }
+
     /// A batch split between threads (uneven shares, then a single image, which is not split) gives what one
     /// thread gives, to float rounding, and OpenBLAS's thread count (held at 1 during the split) is restored.
     @Test func threadsEqualOneThread() throws {

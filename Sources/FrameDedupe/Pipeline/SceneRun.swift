@@ -251,10 +251,13 @@ private final class SceneRun {
     private func results(scenes: [Scene], pictures: ScenePictures, analysis a: Analysis) throws(RunError) -> SceneList {
         var clock = a.runClock
         clock.start()
-        // The report map's principal components need the scenes only: computed beside clustering and the images.
-        let mapComponents = folder != nil && options.report ? ComputedAside(name: "framededupe.map", step: .reportMap) { ReportWriter.mapComponents(scenes) } : nil
         var clusters = clusterScenes(scenes, pictures: pictures, options: options.clustering)
         clock.lap(.clustering)
+        // The report map's principal components need the scenes only: computed beside the images and the result files,
+        // once clustering has freed its distances. Beside clustering, their buffers (the centred embeddings and the
+        // covariance in Double, 42 MB at 2,952 scenes) and the distances' (the flattened embeddings, the matrix and a
+        // block of dot products, 54 MB) made the end's peak of memory on a 2-hour 1080p input (heaptrack).
+        let mapComponents = folder != nil && options.report ? ComputedAside(name: "framededupe.map", step: .reportMap) { ReportWriter.mapComponents(scenes) } : nil
         let diverse = collector.diverse
         var unique = chooseUniqueImages(clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse,
                                         fileExtension: options.imageFormat.fileExtension, geometric: options.clustering, pictures: pictures)
