@@ -27,7 +27,7 @@ public struct ThreadClock: Sendable {
         case clustering = "clustering"
         /// Writing the results (`unique/`, `scenes.json`, the report) at the end.
         case results = "results"
-        /// The report map's principal components, at the end (a thread of its own, beside clustering and results).
+        /// The report map's principal components, at the end (a thread of its own, after clustering, beside the results).
         case reportMap = "report map"
         /// A wait for the decoding thread's pictures (encoding thread).
         case waitingForPictures = "waiting for pictures"

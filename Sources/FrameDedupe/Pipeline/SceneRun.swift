@@ -254,9 +254,12 @@ private final class SceneRun {
         var clusters = clusterScenes(scenes, pictures: pictures, options: options.clustering)
         clock.lap(.clustering)
         // The report map's principal components need the scenes only: computed beside the images and the result files,
-        // once clustering has freed its distances. Beside clustering, their buffers (the centred embeddings and the
-        // covariance in Double, 42 MB at 2,952 scenes) and the distances' (the flattened embeddings, the matrix and a
-        // block of dot products, 54 MB) made the end's peak of memory on a 2-hour 1080p input (heaptrack).
+        // once clustering has freed its distances, grids and pictures, whose pages go back to the system first. Beside
+        // clustering, their buffers (the centred embeddings and the covariance in Double, 42 MB at 2,952 scenes) and the
+        // distances' (the flattened embeddings, the matrix and a block of dot products, 54 MB) made the end's peak of
+        // memory on a 2-hour 1080p input (heaptrack); after it without handing the freed pages back, +29 MB for a moment
+        // above clustering's peak there.
+        releaseFreedMemory()
         let mapComponents = folder != nil && options.report ? ComputedAside(name: "framededupe.map", step: .reportMap) { ReportWriter.mapComponents(scenes) } : nil
         let diverse = collector.diverse
         var unique = chooseUniqueImages(clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse,
