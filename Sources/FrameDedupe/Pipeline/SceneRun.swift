@@ -246,21 +246,33 @@ private final class SceneRun {
         return analysis!
     }
 
+    /// The most scenes whose report map is computed beside clustering (see ``results(scenes:pictures:analysis:)``): its
+    /// buffers are then at most ~18 MB (the covariance's 13 MB and 10 KB a scene), and a 30-minute input cut every few
+    /// seconds (the 360p loop's 631 scenes) already has its map after clustering.
+    static let mapBesideClusteringScenes = 500
+
     /// Clusters the scenes, chooses the images of `unique/` and writes every result into the output folder.
     /// `pictures` gives the scenes' local features (``ScenePictures``).
     private func results(scenes: [Scene], pictures: ScenePictures, analysis a: Analysis) throws(RunError) -> SceneList {
         var clock = a.runClock
         clock.start()
+        // The report map's principal components need the scenes only. With few scenes they are computed beside
+        // clustering, the images and the result files: the end's memory is far under the decoding's peak, and after
+        // clustering they would add their time to every short clip's (+0.07-0.10 s, ~5%, on the mixed set's 60-second
+        // 360p-480p clips). With many, once clustering has freed its distances, grids and pictures, whose pages go back
+        // to the system first: beside clustering, their buffers (the centred embeddings and the covariance in Double,
+        // 42 MB at 2,952 scenes) and the distances' (the flattened embeddings, the matrix and a block of dot products,
+        // 54 MB) made the end's peak of memory on a 2-hour 1080p input (heaptrack); after it without handing the freed
+        // pages back, +29 MB for a moment above clustering's peak there.
+        let makesMap = folder != nil && options.report
+        func computeMap() -> ComputedAside<PrincipalComponents?> {
+            ComputedAside(name: "framededupe.map", step: .reportMap) { ReportWriter.mapComponents(scenes) }
+        }
+        let mapBesideClustering = makesMap && scenes.count <= Self.mapBesideClusteringScenes ? computeMap() : nil
         var clusters = clusterScenes(scenes, pictures: pictures, options: options.clustering)
         clock.lap(.clustering)
-        // The report map's principal components need the scenes only: computed beside the images and the result files,
-        // once clustering has freed its distances, grids and pictures, whose pages go back to the system first. Beside
-        // clustering, their buffers (the centred embeddings and the covariance in Double, 42 MB at 2,952 scenes) and the
-        // distances' (the flattened embeddings, the matrix and a block of dot products, 54 MB) made the end's peak of
-        // memory on a 2-hour 1080p input (heaptrack); after it without handing the freed pages back, +29 MB for a moment
-        // above clustering's peak there.
-        releaseFreedMemory()
-        let mapComponents = folder != nil && options.report ? ComputedAside(name: "framededupe.map", step: .reportMap) { ReportWriter.mapComponents(scenes) } : nil
+        if mapBesideClustering == nil { releaseFreedMemory() }
+        let mapComponents = mapBesideClustering ?? (makesMap ? computeMap() : nil)
         let diverse = collector.diverse
         var unique = chooseUniqueImages(clusters, scenes: scenes, keep: options.keep, diversity: options.diversity, diverse: diverse,
                                         fileExtension: options.imageFormat.fileExtension, geometric: options.clustering, pictures: pictures)
