@@ -90,8 +90,11 @@ public final class ScenePictures: @unchecked Sendable {
 
     /// As ``pictures(of:)``, nil when they cannot be read back, the first such failure kept in ``readError``: for
     /// clustering, which goes on and leaves the failure to its caller.
-    public func picturesIfReadable(of id: Int) -> CopyPictures? {
-        do throws(OutputError) { return try pictures(of: id) } catch {
+    public func picturesIfReadable(of id: Int) -> CopyPictures? { ifReadable { () throws(OutputError) in try pictures(of: id) } }
+
+    /// What `read` gives, nil when it fails, the first failure kept in ``readError``.
+    private func ifReadable<Value>(_ read: () throws(OutputError) -> Value?) -> Value? {
+        do throws(OutputError) { return try read() } catch {
             lock.withLock { if firstError == nil { firstError = error } }
             return nil
         }
@@ -112,12 +115,7 @@ public final class ScenePictures: @unchecked Sendable {
     }
 
     /// As ``grid(of:)``, nil when it cannot be read back, the first such failure kept in ``readError``.
-    func gridIfReadable(of id: Int) -> FeatureGrid? {
-        do throws(OutputError) { return try grid(of: id) } catch {
-            lock.withLock { if firstError == nil { firstError = error } }
-            return nil
-        }
-    }
+    func gridIfReadable(of id: Int) -> FeatureGrid? { ifReadable { () throws(OutputError) in try grid(of: id) } }
 
     /// The first failure of ``picturesIfReadable(of:)`` or of a grid read for clustering, if any: results made with it
     /// are wrong (a run fails with it).

@@ -171,19 +171,22 @@ import Similarity
     /// The grids of scenes kept in memory, by id, once their scenes are light.
     private var gridsInMemory: [Int: FeatureGrid] = [:]
 
+    /// Scene `id`'s position in ``light`` (its id, unless scenes were dropped); nil when it is not there.
+    private func position(of id: Int) -> Int? {
+        id >= 0 && id < light.count && light[id].id == id ? id : light.firstIndex { $0.id == id }
+    }
+
     /// Scene `id`'s grid (``ScenePictures/grid(of:)``), read back from where it is.
     private func grid(of id: Int) throws(OutputError) -> FeatureGrid? {
         if let g = gridsInMemory[id] { return g }
-        let i = id >= 0 && id < light.count && light[id].id == id ? id : light.firstIndex { $0.id == id }
-        guard let i else { return nil }
+        guard let i = position(of: id) else { return nil }
         return try stored(i).scene.grid
     }
 
     /// Scene `id`'s pictures (``ScenePictures/pictures(of:)``), read back from where they are.
     private func pictures(of id: Int) throws(OutputError) -> CopyPictures? {
         if let p = inMemory[id] { return p }
-        let i = id >= 0 && id < light.count && light[id].id == id ? id : light.firstIndex { $0.id == id }
-        guard let i else { return nil }
+        guard let i = position(of: id) else { return nil }
         var (scene, state) = try stored(i)
         if let state {
             scene.features = state.features

@@ -234,7 +234,7 @@ extension EfficientNetLite {
     @_spi(Testing) public func tune(batchingRows: Int? = nil, stripPixels: Int? = nil) {
         if let batchingRows { minimumGEMMRows = max(1, batchingRows) }
         if let stripPixels { self.stripPixels = max(1, stripPixels) }
-        workspaces = [nil]
+        releaseBuffers()
     }
 }
 
