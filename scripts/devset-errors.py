@@ -250,9 +250,11 @@ def main():
                 continue
             found = errors(truth, load_result(folder), a.tolerance)
             errs = [e for e in found if not e[0].startswith("pair ")]
+            sub = f"{part}-" + ({"v3": "twins", "v4": "fresh"}.get(c.get("set")) or "old")
             for kind, verdict in found:
                 if kind.startswith("pair "):
                     pairs[part][kind, verdict] += 1
+                    pairs[sub][kind, verdict] += 1
             print(f"{truth['clip']} [{c.get('kind', '?')}]: " + ("ok" if not errs else f"{len(errs)} error(s)"))
             for kind, text in errs:
                 print(f"    {text}")
@@ -264,7 +266,9 @@ def main():
     print("error".ljust(20) + "".join(p.rjust(8) for p in parts))
     for k in kinds:
         print(k.ljust(20) + "".join(str(summary[p][k]).rjust(8) for p in parts))
-    for p in parts:
+    # Each part, then its older clips, v3's tune twins and v4's fresh sealed clips apart when it holds both kinds.
+    for p in [q for part in parts for q in (part, f"{part}-old", f"{part}-twins", f"{part}-fresh")
+              if q == part or 0 < sum(pairs[q].values()) < sum(pairs[part].values())]:
         print(f"labelled pairs decided right ({p}): " + ", ".join(
             f"{rel} {pairs[p]['pair ' + rel, 'right']}/{pairs[p]['pair ' + rel, 'right'] + pairs[p]['pair ' + rel, 'wrong']}"
             for rel in ("copy", "lookalike")))

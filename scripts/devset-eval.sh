@@ -16,7 +16,9 @@
 # --split all (default) runs every clip and prints three tables: tune, sealed, all. --split tune or
 # --split sealed runs and scores that part only. The tune part holds v3's tune twins of the sealed part's failures
 # (index.json "set": "v3", clips twin-*); when it does, the tune part is also scored without them ("tune-old",
-# the 33 tune clips of v1 and v2) and alone ("tune-twins"), in tables of their own before the part's. Each clip's results go to $RESULTS/<clip>/ (default
+# the 33 tune clips of v1 and v2) and alone ("tune-twins"), in tables of their own before the part's. Likewise the
+# sealed part holds v4's fresh footage (set "v4", clips fresh-*), scored alone ("sealed-fresh") and without it
+# ("sealed-old", the 15 sealed clips of v2). Each clip's results go to $RESULTS/<clip>/ (default
 # .cache/devset-results/); the scores go to $RESULTS/eval-<part>.json ($REPORT, if set, gets the last
 # table's JSON). A part is scored through a temporary truth folder of symbolic links to its truth
 # files. Other arguments are passed to `framededupe run` (e.g. --scorer ssim). Environment:
@@ -40,12 +42,13 @@ case $split in tune|sealed|all) ;; *) echo "devset-eval: --split $split: expecte
 mkdir -p "$results"
 
 # The truth files of a part, one a line (all: every clip in index.json; tune-old / tune-twins: the tune clips of
-# v1 and v2 / of v3).
+# v1 and v2 / of v3; sealed-old / sealed-fresh: the sealed clips of v2 / of v4).
 part() {
     python3 -c 'import json, sys
 p, _, sub = sys.argv[2].partition("-")
+new = {"twins": "v3", "fresh": "v4", "old": "v3" if p == "tune" else "v4"}.get(sub)
 for c in json.load(open(sys.argv[1]))["clips"]:
-    if (p == "all" or c.get("split", "tune") == p) and (not sub or (c.get("set") == "v3") == (sub == "twins")):
+    if (p == "all" or c.get("split", "tune") == p) and (not sub or (c.get("set") == new) == (sub != "old")):
         print(c["truth"])' "$devset/index.json" "$1"
 }
 
@@ -67,6 +70,12 @@ if [ "$split" != sealed ] && [ -n "$(part tune-twins)" ]; then
     score tune-old
     echo
     score tune-twins
+    echo
+fi
+if [ "$split" != tune ] && [ -n "$(part sealed-fresh)" ]; then
+    score sealed-old
+    echo
+    score sealed-fresh
     echo
 fi
 if [ "$split" = all ]; then

@@ -26,7 +26,13 @@ rendered here with numpy from four viewpoints, mirrored Sintel and Caminandes sh
 the end of their sources, and (session 12) three more of box.mp4 at other moments, each split on
 main. Because they were designed after seeing those categories, no v3 clip can
 ever be sealed: all are `tune`, explicitly, and they are left out of the split rule's counts, so
-the 48 clips of v1 and v2 keep their splits, recipes and recipe hashes. `--no-v3` leaves them out.
+the 48 clips of v1 and v2 keep their splits, recipes and recipe hashes. `--no-v3` leaves them out (and v4).
+Session 13 added five more twins of the low-texture kind of the last two sealed failures: the renders in flat colours,
+and four of Intel's bottle-detection.mp4 (a fixed camera on a plain wall, CC BY 4.0) pillarboxed and at 16:9.
+
+v4 (session 13, `clips_v4`, names `fresh-*`) adds SEALED clips of footage no session had looked at (the other files
+of Intel's IoT DevKit sample videos, CC BY 4.0: people signing in one room, a parking lot and a room from fixed
+cameras), always `sealed` and outside the split rule's counts, scored once and reported beside the older sealed clips.
 `--only NAMES` builds those clips and adds them to (or updates them in) an existing index.json.
 
 Python standard library + the ffmpeg/ffprobe CLIs (ffmpeg 5.1 with libx264; mpeg4 and
@@ -39,7 +45,7 @@ Output (default .cache/devset/, gitignored):
     <clip>.truth.json      its ground truth (schema below)
     index.json             {"version": 1, "split_rule": "...", "clips": [{"clip", "truth", "duration",
                             "start_time", "shots", "content_groups", "codec", "width", "height",
-                            "vfr", "recipe_sha256", "kind", "split": "tune"|"sealed", "set": "v1"|"v2"|"v3",
+                            "vfr", "recipe_sha256", "kind", "split": "tune"|"sealed", "set": "v1"|"v2"|"v3"|"v4",
                             "pairs"}], "copies": [{"clip", "shot", "copy_of": {"clip", "shot"},
                             "detail"}]}   (copies: shots that are copies of a shot of another clip,
                             e.g. the letterboxed SD excerpt of the HD one, for scoring `index dedupe`)
@@ -1160,7 +1166,41 @@ SOURCES_V3 = {
     "lgpl21": _licence_text("LGPL-2.1", "dc626520dcd53a22f727af3ee42c770e56c97a64fe3adb063799d8ab032fe551", "GNU LGPL v2.1 text"),
     "mpl2": _licence_text("MPL-2.0", "fab3dd6bdab226f1c08630b1dd917e11fcb4ec5e1e020e2c16f83a0a13863e85", "Mozilla Public License 2.0 text"),
 }
-FETCHABLE = {**SOURCES_V2, **SOURCES_V3}
+# Session 13: a static camera on a plain wall and table where a hand brings and takes bottles (the low-texture kind of
+# the sealed part's one pillarbox copy left apart: a few corners on the bottles and the hand, none on the wall).
+SOURCES_V3["bottle"] = dict(how="fetched", repo="intel-iot-devkit/sample-videos", commit="57978890822836f2b4743852f04f62fc511757e4",
+                            path="bottle-detection.mp4", file="bottle-detection.mp4",
+                            sha256="d52ba94aedf8a923c342fe9ea1d2bd85f712c4cc0f49a6de1bac43eebe3a48ff", licence="CC-BY-4.0",
+                            attribution="bottle-detection.mp4 of Intel's IoT DevKit sample videos (c) Intel Corporation, CC BY 4.0")
+
+
+# ---------------------------------------------------------------- dev set v4: fresh sealed footage
+
+# v4 (session 13) adds SEALED clips of footage no earlier session saw, to measure the defaults where nothing was tuned:
+# Intel's IoT DevKit sample videos (CC BY 4.0; the same repository's bottle-detection.mp4 is v3's tune material, and
+# was the only one of its files looked at before these were made). Labelled from the recipes; their scores are
+# reported beside the older sealed clips', never tuned on.
+IOT = ("intel-iot-devkit/sample-videos", "57978890822836f2b4743852f04f62fc511757e4")
+
+
+def _iot(path, sha, what):
+    return dict(how="fetched", repo=IOT[0], commit=IOT[1], path=path, file=os.path.basename(path), sha256=sha,
+                licence="CC-BY-4.0", attribution=f"{os.path.basename(path)} of Intel's IoT DevKit sample videos "
+                f"(c) Intel Corporation, CC BY 4.0: {what}")
+
+
+SOURCES_V4 = {
+    "asl-again": _iot("asl_gestures/again.mkv", "e6c640c718e26f2ace77fd36cade8cd10d0ccfc27fa59ce1e6be549e9235f882", "an ASL sign ('again') before a fixed camera in one room"),
+    "asl-book": _iot("asl_gestures/book.mkv", "6ddf59ef6c4fdb6907802c33dec01ed5db2e0401ecf4f3b68c6c78fede62b4dc", "an ASL sign ('book') before a fixed camera in one room"),
+    "asl-hungry": _iot("asl_gestures/hungry.mkv", "4e8fc203206b2caeb2b8f591db02b8f5fae2947940e201bfedec2f906a60290b", "an ASL sign ('hungry') before a fixed camera in one room"),
+    "asl-milk": _iot("asl_gestures/milk.mkv", "86e4de796b29a0b65f7ade6aa0c4fd10be6d7f40def7c3bde73a821a63ce0518", "an ASL sign ('milk') before a fixed camera in one room"),
+    "asl-night": _iot("asl_gestures/night.mkv", "402fcf62d26c69b4e510a1677e86909644dc7ef7f4920b77d0c8e24edf9ab070", "an ASL sign ('night') before a fixed camera in one room"),
+    "car": _iot("car-detection.mp4", "d31e0ebf194cc16e50eea784e7c3b0b1bb7976a4fb9b3fec26cb92a6704cca34",
+                "a parking lot seen from above by a fixed camera, cars driving through"),
+    "person": _iot("one-by-one-person-detection.mp4", "a5964aa259099a482a8b360ffc2c57b5a30f84d5919236a4dad01f8e929ac07c",
+                   "a room seen by a fixed camera, people walking in one by one"),
+}
+FETCHABLE = {**SOURCES_V2, **SOURCES_V3, **SOURCES_V4}
 
 
 # Rendered sources: pictures this script computes with numpy (a ray caster: a textured box and a ball on a
@@ -1182,6 +1222,28 @@ RENDERED = {
     "render-c": _render(-40, 40, 5.0),
     "render-d": _render(43, 18, 4.6),
 }
+
+
+# The same scene with flat colours (a texture "#rrggbb" is that colour): low-texture pictures whose few corners are the
+# objects' outlines, as in a plain render of one object seen from two sides (session 13: the grids join two such views).
+def _flat_render(az, el, dist):
+    return dict(view=[az, el, dist], textures={"front": "#cd783c", "side": "#466eaa", "top": "#dcdcd2", "ball": "#b42828",
+                                               "floor": "#78876e"},
+                file=f"render-flat-az{az}-el{el}.png", licence="CC0-1.0 (rendered by this script in flat colours)",
+                attribution="A flat-coloured box and ball rendered by scripts/make-devset.py (numpy ray caster)")
+
+
+RENDERED.update({
+    "flat-a": _flat_render(25, 15, 4.6),
+    "flat-b": _flat_render(80, 25, 4.6),
+    "flat-c": _flat_render(-40, 40, 5.0),
+    "flat-d": _flat_render(43, 18, 4.6),
+})
+
+
+def _texture_present(t, paths):
+    """Whether a rendered source's texture `t` can be had: a flat colour, or a source in `paths`."""
+    return t.startswith("#") or t in paths
 
 
 def render_scene(view, tex, W=1280, H=960, ss=2):
@@ -1274,11 +1336,14 @@ def build_rendered(k, paths, ddir):
     import numpy as np
     r = RENDERED[k]
     key = hashlib.sha256(json.dumps([r, inspect.getsource(render_scene),
-                                     {n: SOURCES[t][1] for n, t in r["textures"].items()}]).encode()).hexdigest()[:16]
+                                     {n: t if t.startswith("#") else SOURCES[t][1] for n, t in r["textures"].items()}]).encode()).hexdigest()[:16]
     out = os.path.join(ddir, f"{k}-{key}.png")
     if not os.path.isfile(out):
         tex = {}
         for n, t in r["textures"].items():
+            if t.startswith("#"):
+                tex[n] = np.tile(np.array([int(t[i:i + 2], 16) for i in (1, 3, 5)], np.uint8), (512, 512, 1))
+                continue
             raw = subprocess.run(FF[:-1] + ["-i", paths[t], "-vf", "scale=512:512:flags=area,format=rgb24", "-f", "rawvideo", "-"],
                                  stdout=subprocess.PIPE, check=True).stdout
             tex[n] = np.frombuffer(raw, np.uint8).reshape(512, 512, 3)
@@ -1304,6 +1369,11 @@ DERIVED.update({
     "cami-mirror": (["cami"], "video", _vf("hflip")),
     # 4:3 pictures pillarboxed in a 16:9 HD frame: box.mp4 is 4:3; Caminandes cropped to 4:3 first
     "box-pb169": (["box"], "video", _vf("scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
+    "asl-again-mirror": (["asl-again"], "video", _vf("hflip")),
+    "asl-book-lb169": (["asl-book"], "video", _vf("crop=640:360:0:60,pad=640:480:0:60:black,setsar=1")),
+    "car-lb235": (["car"], "video", _vf("crop=768:326:0:53,pad=768:432:0:53:black,setsar=1")),
+    "person-pb43": (["person"], "video", _vf("crop=576:432:96:0,scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
+    "bottle-pb169": (["bottle"], "video", _vf("crop=480:360:80:0,scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
     "cami-pb169": (["cami"], "video", _vf("crop=480:360:80:0,scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
     # two text windows in one theme and font (the hardest case: rows of the same glyphs one shift apart)
     "page-lgpl": (["lgpl21"], "image", _screen3("solar")),
@@ -1332,17 +1402,19 @@ def clips_v3():
     # 2. one object from several viewpoints: renders of a box and a ball, the camera moved round them (a photograph
     # pair was left out: OpenCV's chessboard views are one camera set-up with the board turned, one content group
     # by this set's convention, not another viewpoint)
-    C.append(dict(name="twin-views-object-720p.mp4", W=1280, H=720, fps=25, codec="h264", items=[
-        P("render-a", 3.0, 0, zoom=(1.0, 1.05)), CUT(), P("render-b", 3.0, 1, zoom=(1.0, 1.05)), CUT(),
-        P("coffee", 3.0, 2, zoom=(1.0, 1.1)), CUT(), P("render-c", 3.0, 3, zoom=(1.0, 1.05)), CUT(),
-        P("render-a", 3.0, 0, zoom=(1.05, 1.1)), CUT(), P("render-d", 3.0, 4, zoom=(1.0, 1.05))],
-        groups={0: "rendered box and ball, view A", 1: "rendered box and ball, view B (55 degrees round)",
-                2: "coffee: slow zoom", 3: "rendered box and ball, view C (from above, other side)",
-                4: "rendered box and ball, view D (18 degrees round from A)"},
-        _kind="multiview", _label="shots from the recipe",
-        _pairs=[[0, 1, "lookalike", "same object, other view (render)"], [1, 3, "lookalike", "same object, other view (render)"],
-                [0, 3, "lookalike", "same object, other view (render)"], [3, 4, "lookalike", "same object, other view (render)"],
-                [4, 5, "lookalike", "same object, other view (render)"]]))
+    def views(name, ids, what, detail, more=()):
+        """A box and a ball from four viewpoints (ids: RENDERED's ids of views A-D), a photo between, view A zoomed again."""
+        return dict(name=name, W=1280, H=720, fps=25, codec="h264", items=[
+            P(ids[0], 3.0, 0, zoom=(1.0, 1.05)), CUT(), P(ids[1], 3.0, 1, zoom=(1.0, 1.05)), CUT(),
+            P("coffee", 3.0, 2, zoom=(1.0, 1.1)), CUT(), P(ids[2], 3.0, 3, zoom=(1.0, 1.05)), CUT(),
+            P(ids[0], 3.0, 0, zoom=(1.05, 1.1)), CUT(), P(ids[3], 3.0, 4, zoom=(1.0, 1.05))],
+            groups={0: f"{what}, view A", 1: f"{what}, view B (55 degrees round)", 2: "coffee: slow zoom",
+                    3: f"{what}, view C (from above, other side)", 4: f"{what}, view D (18 degrees round from A)"},
+            _kind="multiview", _label="shots from the recipe",
+            _pairs=[[a, b, "lookalike", f"same object, other view ({detail})"] for a, b in ((0, 1), (1, 3), (0, 3), (3, 4), (4, 5))]
+            + [list(p) for p in more])
+
+    C.append(views("twin-views-object-720p.mp4", ("render-a", "render-b", "render-c", "render-d"), "rendered box and ball", "render"))
     # 3. mirrored copies of shots inside one film clip (Sintel, Caminandes)
     C.append(dict(name="twin-mirror-within-film-360p.mp4", W=640, H=360, fps=24, codec="h264", items=(
         FILM("sintel", [(0, 58, 0)]) + [CUT()] + FILM("cami", [(0, 96, 1)]) + [CUT()] + FILM("sintel", [(176, 209, 2)])
@@ -1388,6 +1460,63 @@ def clips_v3():
             groups={0: "box.mp4: hand moving a box over a table", 1: f"{photo}: slow zoom"}, _kind="letterbox",
             _label="shots from the recipe",
             _pairs=[[0, 2, "copy", "pillarbox vs 16:9 crop"], [2, 3, "copy", "pillarbox vs 16:9 crop"]]))
+    # 7. the kind of 5. in low texture (made in session 13; other footage than the sealed clip's): a static camera on a
+    # plain wall and table where a hand brings and takes bottles, a 4:3 centre cut pillarboxed, a cutaway, the 16:9
+    # frame continuing where the part stopped, then the pillarboxed cut again. The few corners are on the bottles and
+    # the hand; main 62b4fab splits a, b and c (d joins)
+    for name, (first, second, third), photo in [
+            ("twin-pillarbox-bottle-a-720p.mp4", (20.0, 23.0, 25.0), "chelsea"),
+            ("twin-pillarbox-bottle-b-720p.mp4", (16.0, 19.0, 21.0), "rocket"),
+            ("twin-pillarbox-bottle-c-720p.mp4", (27.0, 30.0, 32.0), "coffee"),
+            ("twin-pillarbox-bottle-d-720p.mp4", (4.0, 7.0, 9.0), "astronaut")]:
+        C.append(dict(name=name, W=1280, H=720, fps=25, codec="h264", items=[
+            V("bottle-pb169", 3.0, 0, ss=first), CUT(), P(photo, 3.0, 1, zoom=(1.0, 1.1)), CUT(), V("bottle", 3.0, 0, ss=second),
+            CUT(), V("bottle-pb169", 3.0, 0, ss=third)],
+            groups={0: "bottle-detection.mp4: a hand brings and takes bottles (static camera, plain wall)", 1: f"{photo}: slow zoom"},
+            _kind="letterbox", _label="shots from the recipe",
+            _pairs=[[0, 2, "copy", "pillarbox vs 16:9 frame"], [2, 3, "copy", "pillarbox vs 16:9 frame"]]))
+    # 6. the renders of 2. in flat colours (made in session 13): few corners, only the objects' outlines, as in a plain
+    # render of one object seen from two sides; view D is 18 degrees round from A. Main 62b4fab joins A's and D's
+    # views (the few matches decide nothing and the 3x3 grids find one layout, 0.220 apart)
+    C.append(views("twin-flat-views-720p.mp4", ("flat-a", "flat-b", "flat-c", "flat-d"), "flat-coloured box and ball", "flat render",
+                   more=[(0, 4, "copy", "the same view, zoomed")]))
+    for c in C:
+        c["extra"] = c.get("extra", []) + ["-map_chapters", "-1"]
+    return C
+
+
+def clips_v4():
+    """Fresh sealed clips (see SOURCES_V4). Keys as in clips_v2."""
+    C = []
+    # 1. five people signing before one fixed camera in one room (look-alikes: the same room, another person, cut
+    # straight from one to the next), then two of them again, mirrored and letterboxed (copies)
+    C.append(dict(name="fresh-asl-signers-480p.mp4", W=640, H=480, fps=25, codec="h264", items=[
+        V("asl-again", 2.5, 0), CUT(), V("asl-milk", 1.7, 1), CUT(), V("asl-book", 3.6, 2), CUT(), V("asl-night", 2.2, 3), CUT(),
+        V("asl-hungry", 1.6, 4), CUT(), V("asl-again-mirror", 2.5, 0), CUT(), V("asl-book-lb169", 3.6, 2)],
+        groups={0: "a signer in a dark hoodie (ASL 'again')", 1: "a signer in a grey T-shirt ('milk')",
+                2: "a signer in a yellow hoodie ('book')", 3: "a signer in a patterned jacket ('night')",
+                4: "a signer in a checked shirt ('hungry'; the camera turned a little)"},
+        _kind="lookalikes", _label="shots from the recipe",
+        _pairs=[[0, 1, "lookalike", "same room, other person"], [1, 2, "lookalike", "same room, other person"],
+                [2, 3, "lookalike", "same room, other person"], [0, 2, "lookalike", "same room, other person"],
+                [0, 3, "lookalike", "same room, other person"], [3, 4, "lookalike", "same room, other person"],
+                [0, 5, "copy", "mirror"], [2, 6, "copy", "letterbox"]]))
+    def fixed_camera(name, barred, whole, dur, starts, photo, what, bars):
+        """A fixed camera's footage: its cut with bars (`barred`) from starts[0], a photo, the 16:9 frame (`whole`) at
+        other moments, then the two in turn (copies of one content, as this set labels one shot)."""
+        items = [V(barred, dur, 0, ss=starts[0]), CUT(), P(photo[0], 3.0, 1, zoom=(1.0, 1.1))]
+        for k, ss in enumerate(starts[1:]):
+            items += [CUT(), V(whole if k % 2 == 0 else barred, dur, 0, ss=ss)]
+        return dict(name=name, W=1280, H=720, fps=25, codec="h264", items=items,
+                    groups={0: what, 1: f"{photo[1]}: slow zoom"}, _kind="letterbox", _label="shots from the recipe",
+                    _pairs=[[a, a + 1 if a else 2, "copy", f"{bars} vs 16:9 frame"] for a in (0, 2, 3)])
+
+    # 2. a parking lot from above: a 2.35:1 letterboxed cut, a cutaway, the 16:9 frame at other moments, and so on
+    C.append(fixed_camera("fresh-parking-letterbox-720p.mp4", "car-lb235", "car", 5.0, (0.0, 6.0, 14.0, 22.0),
+                          ("hubble", "hubble deep field"), "a parking lot from above (fixed camera; cars come and go)", "letterbox"))
+    # 3. a room where people walk in one by one: a 4:3 centre cut pillarboxed, a cutaway, the 16:9 frame, and so on
+    C.append(fixed_camera("fresh-room-pillarbox-720p.mp4", "person-pb43", "person", 6.0, (10.0, 40.0, 90.0, 120.0),
+                          ("astronaut", "astronaut"), "a room from a fixed camera (people walk in one by one)", "pillarbox"))
     for c in C:
         c["extra"] = c.get("extra", []) + ["-map_chapters", "-1"]
     return C
@@ -1559,9 +1688,14 @@ def write_licences(out, used, missing):
     for k in sorted(SOURCES_V3):
         s = SOURCES_V3[k]
         where = {"deb": lambda: f"Debian `{s['package']}` {s['version']}: `{s['path']}`",
-                 "system": lambda: f"`{s['path']}` (Debian `{s['package']}`)"}[s["how"]]()
+                 "system": lambda: f"`{s['path']}` (Debian `{s['package']}`)",
+                 "fetched": lambda: f"github `{s['repo']}` commit `{s['commit']}`: `{s['path']}`"}[s["how"]]()
         lines.append(f"| {k} | {s['how']} | {where} | `{s['sha256']}` | {s['licence']} | {s['attribution']} | "
                      f"{', '.join(sorted(used.get(k, []))) or '(not built here)'} |")
+    for k in sorted(SOURCES_V4):
+        s = SOURCES_V4[k]
+        lines.append(f"| {k} | {s['how']} | github `{s['repo']}` commit `{s['commit']}`: `{s['path']}` | `{s['sha256']}` | "
+                     f"{s['licence']} | {s['attribution']} (v4: fresh sealed footage) | {', '.join(sorted(used.get(k, []))) or '(not built here)'} |")
     for k in sorted(RENDERED):
         r = RENDERED[k]
         lines.append(f"| {k} | rendered | `render_scene` in the script, view (azimuth, elevation, distance) {tuple(r['view'])}, "
@@ -1622,10 +1756,13 @@ def main():
     v1 = clips()
     v2 = [] if a.v1 else clips_v2()
     v3 = [] if a.v1 or a.no_v3 else clips_v3()
-    everything = v1 + v2 + v3
-    split = assign_split(v1, clips_v2())         # v3 stays out of the rule's counts
+    v4 = [] if a.v1 or a.no_v3 else clips_v4()
+    everything = v1 + v2 + v3 + v4
+    split = assign_split(v1, clips_v2())         # v3 and v4 stay out of the rule's counts
     split.update({c["name"]: "tune" for c in clips_v3()})
+    split.update({c["name"]: "sealed" for c in clips_v4()})
     v3_names = {c["name"] for c in clips_v3()}
+    v4_names = {c["name"] for c in clips_v4()}
     for clip in everything:
         if only and clip["name"] not in only:
             continue
@@ -1636,7 +1773,7 @@ def main():
         srcs = sorted({s["src"] for s in clip["items"][0::2]})
         rs = sorted({r for s in srcs for r in roots(s)})
         lacking = [r for r in rs if r not in paths
-                   and not (r in RENDERED and all(t in paths for t in RENDERED[r]["textures"].values()))]
+                   and not (r in RENDERED and all(_texture_present(t, paths) for t in RENDERED[r]["textures"].values()))]
         if lacking:
             log(f"skipping {clip['name']}: source {', '.join(lacking)} missing (see LICENSES.md)")
             continue
@@ -1648,7 +1785,8 @@ def main():
             if s not in sizes:
                 sizes[s] = probe_size(paths[s])
         clip["_out"] = out
-        is_v3 = clip["name"] in v3_names
+        is_v4 = clip["name"] in v4_names
+        is_v3 = clip["name"] in v3_names or is_v4      # v4 is built as v3 is
         is_v2 = not is_v3 and clip in everything[len(v1):]
         rsha = recipe_v3(clip, ffver) if is_v3 else recipe_v2(clip, ffver) if is_v2 else recipe_of(clip, ffver)
         tpath = os.path.join(out, clip["name"] + ".truth.json")
@@ -1686,7 +1824,7 @@ def main():
                       "content_groups": len(truth["content_groups"]), "codec": truth["codec"],
                       "width": truth["width"], "height": truth["height"], "vfr": truth["vfr"],
                       "recipe_sha256": rsha, "kind": truth["kind"], "split": split[clip["name"]],
-                      "set": "v3" if is_v3 else "v2" if is_v2 else "v1", "pairs": len(truth["pairs"])})
+                      "set": "v4" if is_v4 else "v3" if is_v3 else "v2" if is_v2 else "v1", "pairs": len(truth["pairs"])})
         if not a.no_verify:
             d, st0, st, problems, checked = verify(truth, cpath)
             rows.append((clip["name"], truth["duration"], d, st0, len(truth["shots"]),
