@@ -46,9 +46,9 @@ mkdir -p "$results"
 part() {
     python3 -c 'import json, sys
 p, _, sub = sys.argv[2].partition("-")
-new = {"twins": "v3", "fresh": "v4", "old": "v3" if p == "tune" else "v4"}.get(sub)
+added = {"twins": "v3", "fresh": "v4", "old": "v3" if p == "tune" else "v4"}.get(sub)  # the set a sub-part is (or is not)
 for c in json.load(open(sys.argv[1]))["clips"]:
-    if (p == "all" or c.get("split", "tune") == p) and (not sub or (c.get("set") == new) == (sub != "old")):
+    if (p == "all" or c.get("split", "tune") == p) and (not sub or (c.get("set") == added) == (sub != "old")):
         print(c["truth"])' "$devset/index.json" "$1"
 }
 

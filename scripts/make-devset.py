@@ -1166,12 +1166,20 @@ SOURCES_V3 = {
     "lgpl21": _licence_text("LGPL-2.1", "dc626520dcd53a22f727af3ee42c770e56c97a64fe3adb063799d8ab032fe551", "GNU LGPL v2.1 text"),
     "mpl2": _licence_text("MPL-2.0", "fab3dd6bdab226f1c08630b1dd917e11fcb4ec5e1e020e2c16f83a0a13863e85", "Mozilla Public License 2.0 text"),
 }
+IOT = ("intel-iot-devkit/sample-videos", "57978890822836f2b4743852f04f62fc511757e4")
+
+
+def _iot(path, sha, what):
+    """A file of Intel's IoT DevKit sample videos (CC BY 4.0) at commit IOT[1]."""
+    return dict(how="fetched", repo=IOT[0], commit=IOT[1], path=path, file=os.path.basename(path), sha256=sha,
+                licence="CC-BY-4.0", attribution=f"{os.path.basename(path)} of Intel's IoT DevKit sample videos "
+                f"(c) Intel Corporation, CC BY 4.0: {what}")
+
+
 # Session 13: a static camera on a plain wall and table where a hand brings and takes bottles (the low-texture kind of
 # the sealed part's one pillarbox copy left apart: a few corners on the bottles and the hand, none on the wall).
-SOURCES_V3["bottle"] = dict(how="fetched", repo="intel-iot-devkit/sample-videos", commit="57978890822836f2b4743852f04f62fc511757e4",
-                            path="bottle-detection.mp4", file="bottle-detection.mp4",
-                            sha256="d52ba94aedf8a923c342fe9ea1d2bd85f712c4cc0f49a6de1bac43eebe3a48ff", licence="CC-BY-4.0",
-                            attribution="bottle-detection.mp4 of Intel's IoT DevKit sample videos (c) Intel Corporation, CC BY 4.0")
+SOURCES_V3["bottle"] = _iot("bottle-detection.mp4", "d52ba94aedf8a923c342fe9ea1d2bd85f712c4cc0f49a6de1bac43eebe3a48ff",
+                            "a hand brings and takes bottles before a fixed camera")
 
 
 # ---------------------------------------------------------------- dev set v4: fresh sealed footage
@@ -1180,15 +1188,6 @@ SOURCES_V3["bottle"] = dict(how="fetched", repo="intel-iot-devkit/sample-videos"
 # Intel's IoT DevKit sample videos (CC BY 4.0; the same repository's bottle-detection.mp4 is v3's tune material, and
 # was the only one of its files looked at before these were made). Labelled from the recipes; their scores are
 # reported beside the older sealed clips', never tuned on.
-IOT = ("intel-iot-devkit/sample-videos", "57978890822836f2b4743852f04f62fc511757e4")
-
-
-def _iot(path, sha, what):
-    return dict(how="fetched", repo=IOT[0], commit=IOT[1], path=path, file=os.path.basename(path), sha256=sha,
-                licence="CC-BY-4.0", attribution=f"{os.path.basename(path)} of Intel's IoT DevKit sample videos "
-                f"(c) Intel Corporation, CC BY 4.0: {what}")
-
-
 SOURCES_V4 = {
     "asl-again": _iot("asl_gestures/again.mkv", "e6c640c718e26f2ace77fd36cade8cd10d0ccfc27fa59ce1e6be549e9235f882", "an ASL sign ('again') before a fixed camera in one room"),
     "asl-book": _iot("asl_gestures/book.mkv", "6ddf59ef6c4fdb6907802c33dec01ed5db2e0401ecf4f3b68c6c78fede62b4dc", "an ASL sign ('book') before a fixed camera in one room"),
@@ -1460,10 +1459,10 @@ def clips_v3():
             groups={0: "box.mp4: hand moving a box over a table", 1: f"{photo}: slow zoom"}, _kind="letterbox",
             _label="shots from the recipe",
             _pairs=[[0, 2, "copy", "pillarbox vs 16:9 crop"], [2, 3, "copy", "pillarbox vs 16:9 crop"]]))
-    # 7. the kind of 5. in low texture (made in session 13; other footage than the sealed clip's): a static camera on a
+    # 6. the kind of 5. in low texture (made in session 13; other footage than the sealed clip's): a static camera on a
     # plain wall and table where a hand brings and takes bottles, a 4:3 centre cut pillarboxed, a cutaway, the 16:9
     # frame continuing where the part stopped, then the pillarboxed cut again. The few corners are on the bottles and
-    # the hand; main 62b4fab splits a, b and c (d joins)
+    # the hand; main 62b4fab splits a and b (c and d join)
     for name, (first, second, third), photo in [
             ("twin-pillarbox-bottle-a-720p.mp4", (20.0, 23.0, 25.0), "chelsea"),
             ("twin-pillarbox-bottle-b-720p.mp4", (16.0, 19.0, 21.0), "rocket"),
@@ -1475,7 +1474,7 @@ def clips_v3():
             groups={0: "bottle-detection.mp4: a hand brings and takes bottles (static camera, plain wall)", 1: f"{photo}: slow zoom"},
             _kind="letterbox", _label="shots from the recipe",
             _pairs=[[0, 2, "copy", "pillarbox vs 16:9 frame"], [2, 3, "copy", "pillarbox vs 16:9 frame"]]))
-    # 6. the renders of 2. in flat colours (made in session 13): few corners, only the objects' outlines, as in a plain
+    # 7. the renders of 2. in flat colours (made in session 13): few corners, only the objects' outlines, as in a plain
     # render of one object seen from two sides; view D is 18 degrees round from A. Main 62b4fab joins A's and D's
     # views (the few matches decide nothing and the 3x3 grids find one layout, 0.220 apart)
     C.append(views("twin-flat-views-720p.mp4", ("flat-a", "flat-b", "flat-c", "flat-d"), "flat-coloured box and ball", "flat render",
@@ -1509,7 +1508,7 @@ def clips_v4():
             items += [CUT(), V(whole if k % 2 == 0 else barred, dur, 0, ss=ss)]
         return dict(name=name, W=1280, H=720, fps=25, codec="h264", items=items,
                     groups={0: what, 1: f"{photo[1]}: slow zoom"}, _kind="letterbox", _label="shots from the recipe",
-                    _pairs=[[a, a + 1 if a else 2, "copy", f"{bars} vs 16:9 frame"] for a in (0, 2, 3)])
+                    _pairs=[[a, b, "copy", f"{bars} vs 16:9 frame"] for a, b in ((0, 2), (2, 3), (3, 4))])
 
     # 2. a parking lot from above: a 2.35:1 letterboxed cut, a cutaway, the 16:9 frame at other moments, and so on
     C.append(fixed_camera("fresh-parking-letterbox-720p.mp4", "car-lb235", "car", 5.0, (0.0, 6.0, 14.0, 22.0),
@@ -1674,28 +1673,23 @@ def write_licences(out, used, missing):
               "`deb`: a file inside the pinned Debian package (`apt-get download`, read with `dpkg-deb`);",
               "`system`: a file every Debian machine has; `fetched`: a file of a public GitHub repository at",
               f"the commit given, which this script never downloads: copy it into `{os.path.relpath(FETCHED_DIR, ROOT)}/`",
-              "(or `$DEVSET_SOURCES`) under its file name; without it the clips using it are skipped.", "",
-              "| id | how | where | SHA-256 | licence | attribution | clips |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for k in sorted(SOURCES_V2):
-        s = SOURCES_V2[k]
-        where = {"deb": lambda: f"Debian `{s['package']}` {s['version']}: `{s['path']}`",
-                 "system": lambda: f"`{s['path']}` (Debian `{s['package']}`)",
-                 "fetched": lambda: f"github `{s['repo']}` commit `{s['commit']}`: `{s['path']}`"}[s["how"]]()
-        lines.append(f"| {k} | {s['how']} | {where} | `{s['sha256']}` | {s['licence']} | {s['attribution']} | "
-                     f"{', '.join(sorted(used.get(k, []))) or '(not built here)'} |")
-    lines += ["", "## Sources added by v3 (the tune twins)", "",
-              "| id | how | where | SHA-256 | licence | attribution | clips |", "| --- | --- | --- | --- | --- | --- | --- |"]
-    for k in sorted(SOURCES_V3):
-        s = SOURCES_V3[k]
-        where = {"deb": lambda: f"Debian `{s['package']}` {s['version']}: `{s['path']}`",
-                 "system": lambda: f"`{s['path']}` (Debian `{s['package']}`)",
-                 "fetched": lambda: f"github `{s['repo']}` commit `{s['commit']}`: `{s['path']}`"}[s["how"]]()
-        lines.append(f"| {k} | {s['how']} | {where} | `{s['sha256']}` | {s['licence']} | {s['attribution']} | "
-                     f"{', '.join(sorted(used.get(k, []))) or '(not built here)'} |")
-    for k in sorted(SOURCES_V4):
-        s = SOURCES_V4[k]
-        lines.append(f"| {k} | {s['how']} | github `{s['repo']}` commit `{s['commit']}`: `{s['path']}` | `{s['sha256']}` | "
-                     f"{s['licence']} | {s['attribution']} (v4: fresh sealed footage) | {', '.join(sorted(used.get(k, []))) or '(not built here)'} |")
+              "(or `$DEVSET_SOURCES`) under its file name; without it the clips using it are skipped.", ""]
+    header = ["| id | how | where | SHA-256 | licence | attribution | clips |", "| --- | --- | --- | --- | --- | --- | --- |"]
+
+    def rows(table):
+        for k in sorted(table):
+            s = table[k]
+            where = {"deb": lambda: f"Debian `{s['package']}` {s['version']}: `{s['path']}`",
+                     "system": lambda: f"`{s['path']}` (Debian `{s['package']}`)",
+                     "fetched": lambda: f"github `{s['repo']}` commit `{s['commit']}`: `{s['path']}`"}[s["how"]]()
+            lines.append(f"| {k} | {s['how']} | {where} | `{s['sha256']}` | {s['licence']} | {s['attribution']} | "
+                         f"{', '.join(sorted(used.get(k, []))) or '(not built here)'} |")
+    lines += header
+    rows(SOURCES_V2)
+    lines += ["", "## Sources added by v4 (fresh sealed footage)", ""] + header
+    rows(SOURCES_V4)
+    lines += ["", "## Sources added by v3 (the tune twins)", ""] + header
+    rows(SOURCES_V3)
     for k in sorted(RENDERED):
         r = RENDERED[k]
         lines.append(f"| {k} | rendered | `render_scene` in the script, view (azimuth, elevation, distance) {tuple(r['view'])}, "
@@ -1734,7 +1728,7 @@ def main():
     ap.add_argument("--keep-work", action="store_true", help="keep the per-shot intermediates")
     ap.add_argument("--no-verify", action="store_true")
     ap.add_argument("--v1", action="store_true", help="only the 15 clips of v1")
-    ap.add_argument("--no-v3", action="store_true", help="without the tune twins of v3 (the 48 clips of v1 and v2)")
+    ap.add_argument("--no-v3", action="store_true", help="without the tune twins of v3 and the fresh sealed clips of v4 (the 48 clips of v1 and v2)")
     a = ap.parse_args()
     out = os.path.abspath(a.out)
     os.makedirs(out, exist_ok=True)
