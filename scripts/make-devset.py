@@ -29,6 +29,11 @@ ever be sealed: all are `tune`, explicitly, and they are left out of the split r
 the 48 clips of v1 and v2 keep their splits, recipes and recipe hashes. `--no-v3` leaves them out (and v4).
 Session 13 added five more twins of the low-texture kind of the last two sealed failures: the renders in flat colours,
 and four of Intel's bottle-detection.mp4 (a fixed camera on a plain wall, CC BY 4.0) pillarboxed and at 16:9.
+Session 14 added two twins of the look-alike kind of the sealed signers clip (the same background, another person),
+from other footage of the same repository (its preview GIFs, CC BY 4.0; none of its ASL sign files): one corridor with
+other people in two scenes, and one plain wall with a woman, a man and the two together, each clip with a photo cutaway
+and a copy (the corridor scene mirrored, the man's shot at a later moment). 67 clips in all: 48 of v1 and v2, 16 v3
+twins, 3 v4 sealed clips.
 
 v4 (session 13, `clips_v4`, names `fresh-*`) adds SEALED clips of footage no session had looked at (the other files
 of Intel's IoT DevKit sample videos, CC BY 4.0: people signing in one room, a parking lot and a room from fixed
@@ -1180,6 +1185,26 @@ def _iot(path, sha, what):
 # the sealed part's one pillarbox copy left apart: a few corners on the bottles and the hand, none on the wall).
 SOURCES_V3["bottle"] = _iot("bottle-detection.mp4", "d52ba94aedf8a923c342fe9ea1d2bd85f712c4cc0f49a6de1bac43eebe3a48ff",
                             "a hand brings and takes bottles before a fixed camera")
+# Session 14: the same repository's preview GIFs (480x270, about 12 fps, 2-5 s; its mp4 files of these scenes are
+# too big for the snapshot), the look-alike kind of the sealed signers clip with other people and other rooms: two
+# scenes of one corridor and three of one plain wall, each camera fixed, other people in each. Its ASL sign files
+# (v4's sealed footage) are not used.
+SOURCES_V3.update({
+    "walking": _iot("preview/face-demographics-walking.gif", "d85689169bdf1735b75c31b5cdf985f25a3fa92a6448e25f529f655002f22b3c",
+                    "a woman and a man walk down a corridor toward a fixed camera"),
+    "walking-pause": _iot("preview/face-demographics-walking-and-pause.gif",
+                          "6483ce22b1228ecc48f89b591cb99c09ba24e1468bdda5fbfebaae9bcca59dc8",
+                          "three other people stand in the same corridor before the same camera"),
+    "headpose-female": _iot("preview/head-pose-face-detection-female.gif",
+                            "67646830ba9551b958f8a6ed4c83c32f5232e444bfba0f4c94386ee076b5d722",
+                            "a woman turns her head before a plain wall"),
+    "headpose-male": _iot("preview/head-pose-face-detection-male.gif",
+                          "0484de9f8f4eac5ada77313629a6cd258da4d065ade887a0633029b7ccb0ff89",
+                          "a man smiles before the same plain wall"),
+    "headpose-both": _iot("preview/head-pose-face-detection-female-and-male.gif",
+                          "f51c743e43848014811ad5f3daddc417754cdeb55a16d46002e0d2ccd4541b0f",
+                          "a woman and a man side by side before the same plain wall, tilting their heads"),
+})
 
 
 # ---------------------------------------------------------------- dev set v4: fresh sealed footage
@@ -1374,6 +1399,7 @@ DERIVED.update({
     "person-pb43": (["person"], "video", _vf("crop=576:432:96:0,scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
     "bottle-pb169": (["bottle"], "video", _vf("crop=480:360:80:0,scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
     "cami-pb169": (["cami"], "video", _vf("crop=480:360:80:0,scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
+    "walking-pause-mirror": (["walking-pause"], "video", _vf("hflip")),
     # two text windows in one theme and font (the hardest case: rows of the same glyphs one shift apart)
     "page-lgpl": (["lgpl21"], "image", _screen3("solar")),
     "page-mpl": (["mpl2"], "image", _screen3("solar")),
@@ -1479,6 +1505,25 @@ def clips_v3():
     # views (the few matches decide nothing and the 3x3 grids find one layout, 0.220 apart)
     C.append(views("twin-flat-views-720p.mp4", ("flat-a", "flat-b", "flat-c", "flat-d"), "flat-coloured box and ball", "flat render",
                    more=[(0, 4, "copy", "the same view, zoomed")]))
+    # 8. the same background, another person (made in session 14; other footage than the sealed signers clip): Intel's
+    # preview GIFs of one corridor and of one plain wall, each scene at its own length (ffmpeg reads the GIFs' 8-9
+    # centisecond frame delays and `fps` resamples them to 25 fps), with a cutaway and a copy. Main 62b4fab keeps the
+    # look-alikes apart and joins the copies at 2 and 0.5 fps; on key frames (one a shot: x264 puts them on the cuts)
+    # it joins the first two shots of each clip and leaves both copies apart
+    C.append(dict(name="twin-corridor-people-270p.mp4", W=480, H=270, fps=25, codec="h264", items=[
+        V("walking", 2.88, 0), CUT(), V("walking-pause", 3.4, 1), CUT(), P("chelsea", 3.0, 2, zoom=(1.0, 1.1)), CUT(),
+        V("walking-pause-mirror", 3.4, 1)],
+        groups={0: "corridor: a woman and a man walk toward the camera", 1: "the same corridor: three other people stand",
+                2: "chelsea: slow zoom"}, _kind="lookalikes", _label="shots from the recipe",
+        _pairs=[[0, 1, "lookalike", "same corridor, other people"], [1, 3, "copy", "mirror"]]))
+    C.append(dict(name="twin-wall-people-270p.mp4", W=480, H=270, fps=25, codec="h264", items=[
+        V("headpose-female", 1.88, 0), CUT(), V("headpose-male", 2.5, 1), CUT(), V("headpose-both", 4.6, 2), CUT(),
+        P("rocket", 3.0, 3, zoom=(1.0, 1.1)), CUT(), V("headpose-male", 2.6, 1, ss=2.5)],
+        groups={0: "plain wall: a woman turns her head", 1: "the same wall: a man smiles",
+                2: "the same wall: the woman and the man side by side, tilting their heads", 3: "rocket: slow zoom"},
+        _kind="lookalikes", _label="shots from the recipe",
+        _pairs=[[0, 1, "lookalike", "same wall, other person"], [0, 2, "lookalike", "same wall, other people"],
+                [1, 2, "lookalike", "same wall, other people"], [1, 4, "copy", "the same shot at another moment"]]))
     for c in C:
         c["extra"] = c.get("extra", []) + ["-map_chapters", "-1"]
     return C
