@@ -395,6 +395,7 @@ struct VerifiedPictures {
 
     private mutating func read(_ i: Int) -> CopyPictures? {
         guard var p = source.picturesIfReadable(of: members[i].id) else { return nil }
+        p.keyframeLuma = members[i].keyframeLuma
         if !options.verifiesMoments { p.moments = [] }
         if !options.verifiesShotStarts { p.shotStart = nil }
         guard let reference else { return p }
@@ -416,12 +417,17 @@ public struct CopyPictures: Sendable, Equatable {
     public var shotStart: LocalFeatures?
     /// The shot start is the keyframe's picture (``Scene/shotStartIsKeyframe``): ``shotStart`` holds the keyframe's features.
     public var shotStartIsKeyframe: Bool
+    /// The keyframe's luma at the SSIM scale (``Scene/keyframeLuma``), for a keyframe match in one patch
+    /// (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``); nil where it is not kept (the corpus index).
+    public var keyframeLuma: LumaImage?
 
-    public init(keyframe: LocalFeatures, moments: [LocalFeatures] = [], shotStart: LocalFeatures? = nil, shotStartIsKeyframe: Bool = false) {
+    public init(keyframe: LocalFeatures, moments: [LocalFeatures] = [], shotStart: LocalFeatures? = nil, shotStartIsKeyframe: Bool = false,
+                keyframeLuma: LumaImage? = nil) {
         self.keyframe = keyframe
         self.moments = moments
         self.shotStart = shotStart
         self.shotStartIsKeyframe = shotStartIsKeyframe
+        self.keyframeLuma = keyframeLuma
     }
 }
 
@@ -465,13 +471,15 @@ extension CopyPictures {
 
 /// Geometric verification of a pair of scenes as ``clusterScenes(_:options:)`` makes it (`a` the earlier scene): with
 /// `shotStartsOnly` (a pair beyond the copy radius, up to ``ClusterOptions/shotStartRadius``) and both shot starts, on
-/// these alone; else on the keyframes, then, when these are no decisive copy, on the other moments
+/// these alone; else on the keyframes (a match in one patch confirmed by their lumas when both have them,
+/// ``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``), then, when these are no decisive copy, on the other moments
 /// (``ClusterOptions/verifiesMoments``: ``momentCopy(_:_:verifier:mirror:)``), then on the shot starts
 /// (``ClusterOptions/verifiesShotStarts``, unless both are the keyframes' pictures). The keyframes' match unless a later
 /// picture pair is a decisive copy.
 public func verifyCopy(_ a: CopyPictures, _ b: CopyPictures, shotStartsOnly: Bool, verifier: GeometricVerifier, mirror: Bool) -> GeometricMatch {
     if shotStartsOnly, let x = a.shotStart, let y = b.shotStart { return verifier.verify(x, y, mirror: mirror) }
     var match = verifier.verify(a.keyframe, b.keyframe, mirror: mirror)
+    if let x = a.keyframeLuma, let y = b.keyframeLuma { verifier.confirmByPictures(&match, x, a.keyframe, y, b.keyframe) }
     if !(match.isDecisive && match.isCopy), !a.moments.isEmpty || !b.moments.isEmpty,
        let copy = momentCopy([a.keyframe] + a.moments, [b.keyframe] + b.moments, verifier: verifier, mirror: mirror) {
         match = copy

@@ -70,8 +70,8 @@ struct PairFiguresTool {
                         let m = verifier.verify(p, q)
                         var changed = ""
                         if x == 0, y == 0, let la = s.keyframeLuma, let lb = t.keyframeLuma, let tr = m.transform {
-                            let fr = lumaChange(la, lb, fa: p, fb: q, transform: tr, mirrored: m.mirrored)
-                            changed = String(format: " changed %.3f/%.3f/%.3f/%.3f n %d", fr.0[0], fr.0[1], fr.0[2], fr.0[3], fr.1)
+                            let shares = [16.0, 24, 32, 48].map { PictureChange.changedShare(la, p, lb, q, transform: tr, mirrored: m.mirrored, level: $0) ?? 1 }
+                            changed = String(format: " changed %.3f/%.3f/%.3f/%.3f", shares[0], shares[1], shares[2], shares[3])
                         }
                         text += String(format: "    [%d,%d] keypoints %d/%d matches %d inliers %d ratio %.2f coverage %.2f span %.3f cells %.2f motion %d cells+motion %.2f distance %.1f mirrored %@ copy %@ decisive %@\n",
                                        x, y, p.count, q.count, m.matches, m.inliers, m.inlierRatio, m.coverage, min(m.spanA, m.spanB), m.cellCoverage,
@@ -87,36 +87,3 @@ struct PairFiguresTool {
     }
 }
 
-/// Prototype: of A's luma pixels (SSIM scale) inside A's active picture whose centre `transform` maps inside B's active
-/// picture, the fraction whose luma differs from B's there (bilinear) by more than 16/24/32/48 grey levels, after B's
-/// values are matched to A's mean and deviation over those pixels; and how many pixels were compared.
-func lumaChange(_ la: LumaImage, _ lb: LumaImage, fa: LocalFeatures, fb: LocalFeatures, transform t: SimilarityTransform, mirrored: Bool) -> ([Double], Int) {
-    let sax = Double(la.width) / Double(fa.width), say = Double(la.height) / Double(fa.height)
-    let sbx = Double(lb.width) / Double(fb.width), sby = Double(lb.height) / Double(fb.height)
-    func insideShrunk(_ x: Double, _ y: Double, _ r: PictureRect, _ mx: Double, _ my: Double) -> Bool {
-        x >= Double(r.x) - 0.5 + mx && x <= Double(r.x + r.width) - 0.5 - mx && y >= Double(r.y) - 0.5 + my && y <= Double(r.y + r.height) - 0.5 - my
-    }
-    var va: [Double] = [], vb: [Double] = []
-    for v in 0..<la.height {
-        for u in 0..<la.width {
-            let px = (Double(u) + 0.5) / sax - 0.5, py = (Double(v) + 0.5) / say - 0.5
-            guard insideShrunk(px, py, fa.active, 1 / sax, 1 / say) else { continue }
-            let q = t.apply(mirrored ? Double(fa.width - 1) - px : px, py)
-            guard insideShrunk(q.x, q.y, fb.active, 1 / sbx, 1 / sby) else { continue }
-            let bx = (q.x + 0.5) * sbx - 0.5, by = (q.y + 0.5) * sby - 0.5
-            let x0 = max(0, min(lb.width - 2, Int(bx.rounded(.down)))), y0 = max(0, min(lb.height - 2, Int(by.rounded(.down))))
-            let fx = min(1, max(0, bx - Double(x0))), fy = min(1, max(0, by - Double(y0)))
-            func at(_ x: Int, _ y: Int) -> Double { Double(lb.pixels[y * lb.width + x]) }
-            let b = (1 - fy) * ((1 - fx) * at(x0, y0) + fx * at(x0 + 1, y0)) + fy * ((1 - fx) * at(x0, y0 + 1) + fx * at(x0 + 1, y0 + 1))
-            va.append(Double(la.pixels[v * la.width + u]))
-            vb.append(b)
-        }
-    }
-    guard va.count >= 16 else { return ([1, 1, 1, 1], va.count) }
-    let n = Double(va.count)
-    let ma = va.reduce(0, +) / n, mb = vb.reduce(0, +) / n
-    let sa = (va.reduce(0) { $0 + ($1 - ma) * ($1 - ma) } / n).squareRoot(), sb = (vb.reduce(0) { $0 + ($1 - mb) * ($1 - mb) } / n).squareRoot()
-    let g = sb > 1 ? sa / sb : 1
-    let residuals = zip(va, vb).map { abs($0 - (($1 - mb) * g + ma)) }
-    return ([16.0, 24, 32, 48].map { th in Double(residuals.filter { $0 > th }.count) / n }, va.count)
-}

@@ -1,4 +1,5 @@
 import Foundation
+import Pixels
 
 /// What one global transform explains of two pictures: the measures of ``GeometricVerifier`` and its verdict.
 public struct GeometricMatch: Sendable, Equatable {
@@ -39,6 +40,13 @@ public struct GeometricMatch: Sendable, Equatable {
     public var inlierDistance: Double = 256
     /// The verdict: the same content (a copy, possibly cropped, scaled, mirrored or with bars), by ``GeometricVerifier/Rule``.
     public var isCopy: Bool
+    /// Of the picture the two share under `transform`, the fraction that differs in brightness (``PictureChange``):
+    /// measured by ``GeometricVerifier/confirmByPictures(_:_:_:_:_:)`` when the inliers sit in one small patch and every
+    /// other measure of a copy is met (``GeometricVerifier/Rule/isOnePatch(_:)``); nil otherwise.
+    public var changedShare: Double?
+    /// The pictures' brightness confirmed a one-patch match (``changedShare`` at most
+    /// ``GeometricVerifier/Rule/maximumChangedShare``): a copy, decisive however few the matches.
+    public var isCopyByPictures = false
 
     /// `inliers / matches`, 0 without matches.
     public var inlierRatio: Double { matches > 0 ? Double(inliers) / Double(matches) : 0 }
@@ -47,7 +55,10 @@ public struct GeometricMatch: Sendable, Equatable {
     /// Whether the verdict decides: the pictures had enough mutual matches (``GeometricVerifier/decisiveMatches``), or
     /// both are textured enough (``GeometricVerifier/texturedKeypoints``) that a copy would have had them, so that few
     /// matches mean different pictures (two windows of text in a dark and a light theme).
-    public var isDecisive: Bool { matches >= GeometricVerifier.decisiveMatches || keypoints >= GeometricVerifier.texturedKeypoints }
+    /// A copy by the pictures' brightness (``isCopyByPictures``) decides too.
+    public var isDecisive: Bool {
+        matches >= GeometricVerifier.decisiveMatches || keypoints >= GeometricVerifier.texturedKeypoints || isCopyByPictures
+    }
     /// The smaller of the two coverages.
     public var coverage: Double { min(coverageA, coverageB) }
     /// The smaller of the two cell coverages.
@@ -88,6 +99,10 @@ public struct GeometricMatch: Sendable, Equatable {
 ///   leaves out; when it explains ``minimumMotionInliers`` or more (an object that moved between two moments of one
 ///   shot while the rest stood still), the cells its inliers reach count as reached too (``GeometricMatch/motionInliers``).
 ///
+/// A match that is a copy but for its inliers sitting in one small patch (``Rule/isOnePatch(_:)``) is decided by the rest
+/// of the pictures where the caller has them (``confirmByPictures(_:_:_:_:_:)``: their brightness under the transform,
+/// ``PictureChange``): a fixed camera on a plain room at two moments is a copy, two pictures sharing a logo are not.
+///
 /// Static graphics (a ticker, a score bug) that sit still across an input's scenes are taken out of the features
 /// before they get here (``StaticGraphics``): they match under the identity whatever the content behind them.
 ///
@@ -105,13 +120,27 @@ public final class GeometricVerifier {
         public var minimumCoverage: Double
         public var minimumSpan: Double
         public var minimumCellCoverage: Double
+        /// The most of the shared picture that may differ (``PictureChange``) for a one-patch match (``isOnePatch(_:)``)
+        /// to be a copy (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``); nil: such matches are never copies.
+        public var maximumChangedShare: Double?
 
-        public init(minimumInliers: Int, minimumInlierRatio: Double, minimumCoverage: Double, minimumSpan: Double, minimumCellCoverage: Double = 0) {
+        public init(minimumInliers: Int, minimumInlierRatio: Double, minimumCoverage: Double, minimumSpan: Double, minimumCellCoverage: Double = 0,
+                    maximumChangedShare: Double? = nil) {
             self.minimumInliers = minimumInliers
             self.minimumInlierRatio = minimumInlierRatio
             self.minimumCoverage = minimumCoverage
             self.minimumSpan = minimumSpan
             self.minimumCellCoverage = minimumCellCoverage
+            self.maximumChangedShare = maximumChangedShare
+        }
+
+        /// Whether `match` is a copy but for where its inliers sit: enough inliers, inlier ratio and coverage, but the
+        /// inliers in one small patch (span below `minimumSpan`; the cells then fall short too). The same object or
+        /// graphic on two pictures, or two moments of a fixed camera on a plain room where only that object has
+        /// keypoints: the rest of the pictures tells which (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``).
+        public func isOnePatch(_ match: GeometricMatch) -> Bool {
+            match.transform != nil && match.inliers >= minimumInliers && match.inlierRatio >= minimumInlierRatio
+                && match.coverage >= minimumCoverage && min(match.spanA, match.spanB) < minimumSpan
         }
 
         /// Whether `match`'s measures make it a copy.
@@ -133,8 +162,13 @@ public final class GeometricVerifier {
         /// key frames got worse (BENCHMARKS.md, "A moving shot at other moments, pillarbox vs crop"). The same twins'
         /// pairs whose room reaches 0.29–0.36 of the cells reach 0.41–0.48 with the box's own motion
         /// (``GeometricVerifier/minimumMotionInliers``), which joins the last of them.
+        ///
+        /// The changed share's 0.25 (session 14, ``PictureChange``): of the tune part's keyframe pairs at 2 fps that are
+        /// one patch (``isOnePatch(_:)``), the same content (two moments of a fixed camera on a plain wall, a bottle
+        /// that stayed) differs in 0.02–0.19 of the shared picture, different content sharing a score bug or a logo
+        /// in 0.36–0.89 (`PairFiguresTool`; BENCHMARKS.md, "One patch and the rest of the picture").
         public static let standard = Rule(minimumInliers: 22, minimumInlierRatio: 0.25, minimumCoverage: 0.65, minimumSpan: 0.11,
-                                          minimumCellCoverage: 0.35)
+                                          minimumCellCoverage: 0.35, maximumChangedShare: 0.25)
     }
 
     public static let maximumDistance = 64
@@ -300,6 +334,20 @@ public final class GeometricVerifier {
             return inside((mirrored ? Double(a.width - 1) - x : x, y), a.active)
         }
         return (ra, rb)
+    }
+
+    /// Makes a one-patch `match` of `a` against `b` (``Rule/isOnePatch(_:)``; not a copy yet) a copy when the rest of the
+    /// pictures agrees: at most ``Rule/maximumChangedShare`` of the picture they share under its transform differs in
+    /// brightness (``PictureChange``, from their lumas at the SSIM scale). Sets ``GeometricMatch/changedShare`` when
+    /// measured; leaves every other match as it is.
+    public func confirmByPictures(_ match: inout GeometricMatch, _ lumaA: LumaImage, _ a: LocalFeatures, _ lumaB: LumaImage, _ b: LocalFeatures) {
+        guard !match.isCopy, let limit = rule.maximumChangedShare, rule.isOnePatch(match), let t = match.transform,
+              let share = PictureChange.changedShare(lumaA, a, lumaB, b, transform: t, mirrored: match.mirrored) else { return }
+        match.changedShare = share
+        if share <= limit {
+            match.isCopy = true
+            match.isCopyByPictures = true
+        }
     }
 
     /// Fills `matchA`/`matchB` with the mutual nearest neighbours (positions; A's mirrored when `mirrored`).
