@@ -71,7 +71,7 @@ struct PairFiguresTool {
                         var changed = ""
                         if x == 0, y == 0, let la = s.keyframeLuma, let lb = t.keyframeLuma, let tr = m.transform {
                             let shares = [16.0, 24, 32, 48].map { PictureChange.changedShare(la, p, lb, q, transform: tr, mirrored: m.mirrored, level: $0) ?? 1 }
-                            changed = String(format: " changed %.3f/%.3f/%.3f/%.3f", shares[0], shares[1], shares[2], shares[3])
+                            changed = String(format: " changed %.3f/%.3f/%.3f/%.3f unreached %d", shares[0], shares[1], shares[2], shares[3], m.unreachedCells)
                         }
                         text += String(format: "    [%d,%d] keypoints %d/%d matches %d inliers %d ratio %.2f coverage %.2f span %.3f cells %.2f motion %d cells+motion %.2f distance %.1f mirrored %@ copy %@ decisive %@\n",
                                        x, y, p.count, q.count, m.matches, m.inliers, m.inlierRatio, m.coverage, min(m.spanA, m.spanB), m.cellCoverage,
