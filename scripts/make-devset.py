@@ -32,8 +32,11 @@ and four of Intel's bottle-detection.mp4 (a fixed camera on a plain wall, CC BY 
 Session 14 added two twins of the look-alike kind of the sealed signers clip (the same background, another person),
 from other footage of the same repository (its preview GIFs, CC BY 4.0; none of its ASL sign files): one corridor with
 other people in two scenes, and one plain wall with a woman, a man and the two together, each clip with a photo cutaway
-and a copy (the corridor scene mirrored, the man's shot at a later moment). 67 clips in all: 48 of v1 and v2, 16 v3
-twins, 3 v4 sealed clips.
+and a copy (the corridor scene mirrored, the man's shot at a later moment). Later in session 14, two twins of the kind of
+a sealed failure "a fixed camera's shot at other moments, letterboxed 2.35:1 and as the full 16:9 frame, not joined",
+from two more preview GIFs (a warehouse where a worker walks away, a shop aisle where people stand and walk): the
+letterboxed cut, a photo cutaway, the 16:9 frame at another moment, the letterboxed cut at a third. 69 clips in all:
+48 of v1 and v2, 18 v3 twins, 3 v4 sealed clips.
 
 v4 (session 13, `clips_v4`, names `fresh-*`) adds SEALED clips of footage no session had looked at (the other files
 of Intel's IoT DevKit sample videos, CC BY 4.0: people signing in one room, a parking lot and a room from fixed
@@ -1205,6 +1208,16 @@ SOURCES_V3.update({
                           "f51c743e43848014811ad5f3daddc417754cdeb55a16d46002e0d2ccd4541b0f",
                           "a woman and a man side by side before the same plain wall, tilting their heads"),
 })
+# Later in session 14: two more of its preview GIFs (480x270, 15 fps, 4.5-4.7 s, no detection boxes drawn), each one
+# fixed camera's shot where people come and go, for the kind of a sealed failure "a fixed camera's shot at other
+# moments, letterboxed 2.35:1 and as the full 16:9 frame, not joined". Its parking lot and room GIFs
+# (person-bicycle-car-detection, people-detection) look like v4's sealed footage and are not used.
+SOURCES_V3.update({
+    "worker": _iot("preview/worker-zone-detection.gif", "258a1df000dfdb488f2992ecc02ed262e7ecf03f638c3f5d1736b26718783447",
+                   "a warehouse floor from a fixed camera, a worker in a hi-vis vest walks away"),
+    "aisle": _iot("preview/store-aisle-detection.gif", "8f29af471b7df06c4eda38b72c22a86ee4779dfeff91c750b4f8087441ddb4d3",
+                  "a shop aisle from a fixed camera, people stand and walk"),
+})
 
 
 # ---------------------------------------------------------------- dev set v4: fresh sealed footage
@@ -1400,6 +1413,9 @@ DERIVED.update({
     "bottle-pb169": (["bottle"], "video", _vf("crop=480:360:80:0,scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
     "cami-pb169": (["cami"], "video", _vf("crop=480:360:80:0,scale=960:720:flags=lanczos,pad=1280:720:160:0:black,setsar=1")),
     "walking-pause-mirror": (["walking-pause"], "video", _vf("hflip")),
+    # 2.35:1 letterbox in the GIFs' 480x270 frame: the middle 480x204 band, black bars of 33 lines top and bottom
+    "worker-lb235": (["worker"], "video", _vf("crop=480:204:0:33,pad=480:270:0:33:black,setsar=1")),
+    "aisle-lb235": (["aisle"], "video", _vf("crop=480:204:0:33,pad=480:270:0:33:black,setsar=1")),
     # two text windows in one theme and font (the hardest case: rows of the same glyphs one shift apart)
     "page-lgpl": (["lgpl21"], "image", _screen3("solar")),
     "page-mpl": (["mpl2"], "image", _screen3("solar")),
@@ -1524,6 +1540,24 @@ def clips_v3():
         _kind="lookalikes", _label="shots from the recipe",
         _pairs=[[0, 1, "lookalike", "same wall, other person"], [0, 2, "lookalike", "same wall, other people"],
                 [1, 2, "lookalike", "same wall, other people"], [1, 4, "copy", "the same shot at another moment"]]))
+    # 9. a fixed camera's shot at other moments, letterboxed and at 16:9 (made later in session 14; other footage than
+    # the sealed clip's): the kind of v4's fixed_camera() in the preview GIFs' few seconds. The 2.35:1 letterboxed cut
+    # (the middle band, bars top and bottom) from 0 s, a photo cutaway, the full 16:9 frame at a later moment, then the
+    # letterboxed cut at a third; the moments do not overlap and end inside the GIF (1.4 s each). People move through
+    # the shot; by this set's convention one fixed camera's shot is one content whatever passes through it. The session-12
+    # build and 2f1497b's join every copy at 2 and 0.5 fps; on key frames x264 puts none on the 16:9-to-letterbox cut
+    # (4.8 s), so the last two shots are one scene there (a missed cut) and only the first copy is decided
+    for name, barred, whole, starts, photo, what in [
+            ("twin-fixed-letterbox-warehouse-270p.mp4", "worker-lb235", "worker", (0.0, 1.6, 3.2), "coffee",
+             "a warehouse floor from a fixed camera (a worker in a hi-vis vest walks away)"),
+            ("twin-fixed-letterbox-aisle-270p.mp4", "aisle-lb235", "aisle", (0.0, 1.5, 3.0), "astronaut",
+             "a shop aisle from a fixed camera (people stand and walk)")]:
+        C.append(dict(name=name, W=480, H=270, fps=25, codec="h264", items=[
+            V(barred, 1.4, 0, ss=starts[0]), CUT(), P(photo, 2.0, 1, zoom=(1.0, 1.1)), CUT(), V(whole, 1.4, 0, ss=starts[1]),
+            CUT(), V(barred, 1.4, 0, ss=starts[2])],
+            groups={0: what, 1: f"{photo}: slow zoom"}, _kind="letterbox", _label="shots from the recipe",
+            _pairs=[[0, 2, "copy", "letterbox vs 16:9 frame"], [2, 3, "copy", "letterbox vs 16:9 frame"],
+                    [0, 3, "copy", "letterbox, other moments"]]))
     for c in C:
         c["extra"] = c.get("extra", []) + ["-map_chapters", "-1"]
     return C
