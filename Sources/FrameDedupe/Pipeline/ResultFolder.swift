@@ -43,15 +43,11 @@ func chooseUniqueImages(
         let ssim = StructuralSimilarity()
         let verifier = GeometricVerifier()
         typealias Frame = (scene: Int, keyframe: Keyframe, vector: [Float]?, luma: LumaImage?, features: LocalFeatures?)
-        /// Whether one of `a` and `b` is a geometric copy of the other (the earlier as A; a match in one patch decided by
-        /// their lumas, as clustering decides it: ``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``).
+        /// Whether one of `a` and `b` is a geometric copy of the other (the earlier as A).
         func copies(_ a: Frame, _ b: Frame) -> Bool {
-            guard geometric.geometricCheck else { return false }
-            let (x, y) = a.keyframe.frameIndex <= b.keyframe.frameIndex ? (a, b) : (b, a)
-            guard let fx = x.features, let fy = y.features else { return false }
-            var match = verifier.verify(fx, fy, mirror: geometric.mirroredMatch)
-            if let lx = x.luma, let ly = y.luma { verifier.confirmByPictures(&match, lx, fx, ly, fy) }
-            return match.isCopy
+            guard geometric.geometricCheck, let fa = a.features, let fb = b.features else { return false }
+            let aFirst = a.keyframe.frameIndex <= b.keyframe.frameIndex
+            return verifier.verify(aFirst ? fa : fb, aFirst ? fb : fa, mirror: geometric.mirroredMatch).isCopy
         }
         /// Scene `id`'s keyframe features, when a copy could be found with them (read one cluster at a time).
         func features(_ id: Int) -> LocalFeatures? {

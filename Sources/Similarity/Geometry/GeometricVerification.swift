@@ -47,7 +47,8 @@ public struct GeometricMatch: Sendable, Equatable {
     /// measured by ``GeometricVerifier/confirmByPictures(_:_:_:_:_:)`` when the inliers sit in one small patch and every
     /// other measure of a copy is met (``GeometricVerifier/Rule/isOnePatch(_:)``); nil otherwise.
     public var changedShare: Double?
-    /// The pictures' brightness confirmed a one-patch match (``changedShare`` at most
+    /// The rest of the pictures confirmed a one-patch match (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``: at most
+    /// ``GeometricVerifier/Rule/maximumUnreachedCells`` unreached, ``changedShare`` at most
     /// ``GeometricVerifier/Rule/maximumChangedShare``): a copy, decisive however few the matches.
     public var isCopyByPictures = false
 
@@ -58,7 +59,7 @@ public struct GeometricMatch: Sendable, Equatable {
     /// Whether the verdict decides: the pictures had enough mutual matches (``GeometricVerifier/decisiveMatches``), or
     /// both are textured enough (``GeometricVerifier/texturedKeypoints``) that a copy would have had them, so that few
     /// matches mean different pictures (two windows of text in a dark and a light theme).
-    /// A copy by the pictures' brightness (``isCopyByPictures``) decides too.
+    /// A copy by the rest of the pictures (``isCopyByPictures``) decides too.
     public var isDecisive: Bool {
         matches >= GeometricVerifier.decisiveMatches || keypoints >= GeometricVerifier.texturedKeypoints || isCopyByPictures
     }
