@@ -148,14 +148,17 @@ public final class GeometricVerifier {
         /// graphic on two pictures, or two moments of a fixed camera on a plain room where only that object has
         /// keypoints: the rest of the pictures tells which (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``).
         public func isOnePatch(_ match: GeometricMatch) -> Bool {
-            match.transform != nil && match.inliers >= minimumInliers && match.inlierRatio >= minimumInlierRatio
-                && match.coverage >= minimumCoverage && min(match.spanA, match.spanB) < minimumSpan
+            match.transform != nil && isOneTransform(match) && min(match.spanA, match.spanB) < minimumSpan
+        }
+
+        /// The measures of the transform itself: enough inliers, of enough of the matches, covering enough of both pictures.
+        private func isOneTransform(_ match: GeometricMatch) -> Bool {
+            match.inliers >= minimumInliers && match.inlierRatio >= minimumInlierRatio && match.coverage >= minimumCoverage
         }
 
         /// Whether `match`'s measures make it a copy.
         public func isCopy(_ match: GeometricMatch) -> Bool {
-            match.inliers >= minimumInliers && match.inlierRatio >= minimumInlierRatio && match.coverage >= minimumCoverage
-                && min(match.spanA, match.spanB) >= minimumSpan
+            isOneTransform(match) && min(match.spanA, match.spanB) >= minimumSpan
                 && max(match.cellCoverage, match.motionInliers > 0 ? match.cellCoverageWithMotion : 0) >= minimumCellCoverage
         }
 
