@@ -107,6 +107,14 @@ public struct SampleClock: Sendable {
         }
     }
 
+    /// The slot whose time is the latest at or before `pts` (nil before the origin, or when sampling every frame): of
+    /// the frames of one slot only the earliest can be sampled.
+    public func slot(of pts: Int64) -> Int64? {
+        guard pts >= origin, case .perSecond(let r) = rate else { return nil }
+        let elapsed = Int128(pts - origin) * Int128(timeBase.numerator) * Int128(r.numerator)
+        return Int64(clamping: elapsed / (Int128(r.denominator) * Int128(timeBase.denominator)))
+    }
+
     /// Whether the frame at `pts` is sampled; advances past every slot it fills.
     public mutating func take(_ pts: Int64) -> Bool {
         guard pts >= origin else { return false }

@@ -24,8 +24,12 @@ public struct ReaderOptions: Sendable {
     public var stream: Int? = nil
     /// The luma used for analysis is scaled so its shorter side is this many pixels (never upscaled).
     public var analysisShortSide: Int = 256
-    /// In `.all` mode with sparse sampling, skip decoding non-reference frames that cannot be sampled.
+    /// In `.all` mode with sparse sampling, skip decoding non-reference frames that cannot be sampled, except those of
+    /// the first ``skipWindow`` packets of each sampling slot (decided from the packets alone, so the frames decoded do
+    /// not depend on the decoder's threads).
     public var skipUnsampledNonReference: Bool = true
+    /// Packets after the first packet of a sampling slot whose non-reference frames are still decoded.
+    public var skipWindow: Int = 8
     /// Keep the first frame of a new shot between two samples at analysis size (``SampledFrame/shotStart``).
     public var shotStarts: Bool = true
     /// In `.all` mode with sparse sampling, also sample the last decoded frame when it lies at least half a
@@ -158,6 +162,8 @@ public final class VideoReader {
     /// The most decoded frames between two sampled frames kept as thumbnails (about 460 KB at 16:9).
     public static let maximumIntermediateFrames = 1024
     private var clock: SampleClock?
+    /// Which packets' frames may be left undecoded (``ReaderOptions/skipUnsampledNonReference``).
+    private var unsampledSkip: UnsampledSkip
     /// The previous sampled frame's thumbnail: where the current gap's first step starts.
     private var previousSampleThumbnail: LumaImage?
     /// The current gap's largest thumbnail step so far, and the frame after it with its luma at analysis size when the step
@@ -208,6 +214,7 @@ public final class VideoReader {
     /// - Throws: ``DecoderError`` naming the cause when the input cannot be read as video.
     public init(input: String, options: ReaderOptions = ReaderOptions()) throws(DecoderError) {
         self.options = options
+        unsampledSkip = UnsampledSkip(window: max(0, options.skipWindow))
         var url = input == "-" ? "pipe:0" : input
         let isLocalFile = !input.contains("://") && input != "-" && !input.hasPrefix("pipe:")
         var demuxerName: String? = nil
@@ -639,10 +646,8 @@ public final class VideoReader {
                 sawAnyPacket = true
                 pendingPacketPTS.append(pts)
             }
-            if options.decode == .all, options.skipUnsampledNonReference, let clock, case .perSecond = options.sampling {
-                // A frame presented before the next slot's time can never be sampled: if no other
-                // frame refers to it, the decoder may skip it entirely.
-                let skippable = pts != cff_nopts_value && pts < clock.nextTarget
+            if options.decode == .all, options.skipUnsampledNonReference, case .perSecond = options.sampling {
+                let skippable = unsampledSkip.mayBeSkipped(pts == cff_nopts_value ? nil : pts, clock: clock)
                 codec.pointer.pointee.skip_frame = skippable ? AVDISCARD_NONREF : AVDISCARD_DEFAULT
             }
             let code = avcodec_send_packet(codec.pointer, packet.pointer)

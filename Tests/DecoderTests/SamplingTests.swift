@@ -69,6 +69,25 @@ struct SamplingTests {
         #expect(skipping == decodingAll)
     }
 
+    /// Which frames between samples are decoded (the frames that place cuts and dissolves exactly) must not depend on
+    /// the decoder's thread count, which by default is the machine's cores + 1: a rule judged against the frames the
+    /// decoder had returned decoded more of them with more threads (`--threads 1` and the default gave different scene
+    /// boundaries on `film-sintel-tos-1080p.mp4`). Real footage with B-frames (x264 `-preset slow`, 25 fps, 2 fps sampled).
+    @Test(arguments: ["bbb-720p.mp4", "shots-360p.mp4"])
+    func framesDecodedDoNotDependOnThreads(_ name: String) throws {
+        let clip = Fixtures.sample(name).path
+        func decoded(_ threads: Int) throws -> [[Int]] {
+            try sampledFrames(clip) { $0.threads = threads }.map { [$0.ordinal] + $0.intermediateFrames.map(\.ordinal) }
+        }
+        let one = try decoded(1)
+        // Some non-reference frames are skipped, so the check is not vacuous: fewer frames than the clip holds.
+        let frameCount = try Fixtures.probeFramePTS(URL(fileURLWithPath: clip)).count
+        #expect(one.joined().count < frameCount - 20)
+        for threads in [2, 5, 16] {
+            #expect(try decoded(threads) == one, "--threads \(threads) against 1")
+        }
+    }
+
     @Test func timesAndOrdinals() throws {
         let clip = try Fixtures.variableRateClip()
         let reader = try VideoReader(input: clip.path, options: ReaderOptions())
