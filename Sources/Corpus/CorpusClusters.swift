@@ -284,8 +284,8 @@ struct CorpusLinker {
             return
         }
         if !otherPictures {
-            pa = CopyPictures(keyframe: pa.keyframe)
-            pb = CopyPictures(keyframe: pb.keyframe)
+            pa = CopyPictures(keyframe: pa.keyframe, keyframeLuma: pa.keyframeLuma)
+            pb = CopyPictures(keyframe: pb.keyframe, keyframeLuma: pb.keyframeLuma)
         }
         let match = verifyCopy(pa, pb, shotStartsOnly: far, verifier: verifier, mirror: verification.mirror)
         // Too few matches to decide (low texture: a flat slide, a wall): linked by the threshold, as without verification.

@@ -1,6 +1,7 @@
 import Foundation
 import FrameDedupe
 import GRDB
+import Pixels
 import Similarity
 
 /// One scene as the corpus index keeps it.
@@ -27,6 +28,9 @@ public struct IndexedScene: Sendable, Equatable {
     public var shotStart: LocalFeatures? = nil
     /// The shot's first frame is the keyframe's picture (``Scene/shotStartIsKeyframe``): ``features`` stand for it.
     public var shotStartIsKeyframe = false
+    /// The keyframe's luma at the SSIM scale (``CopyPictures/keyframeLuma``), which decides a keyframe match in one patch
+    /// as `run` does (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``; stored with ``features`` only; not read back here).
+    public var keyframeLuma: LumaImage? = nil
 }
 
 /// One video file as the index knows it.
@@ -210,6 +214,7 @@ public final class CorpusIndex: @unchecked Sendable {
             }
             Self.registerFeatureMigration(&migrator)
             Self.registerPictureMigration(&migrator)
+            Self.registerLumaMigration(&migrator)
             try migrator.migrate(pool)
             let stored = try pool.write { db -> Int? in
                 try db.execute(sql: "PRAGMA application_id = \(Self.applicationID)")
@@ -227,7 +232,8 @@ public final class CorpusIndex: @unchecked Sendable {
 
     /// The schema changes (GRDB migrations) this framededupe knows, in order.
     static let knownMigrations = ["v1: videos, scenes, clusters", "v2: the stored approximate index", "v3: local features of each scene's keyframe",
-                                 "v4: local features of each scene's other moments and shot start"]
+                                 "v4: local features of each scene's other moments and shot start",
+                                 "v5: each scene's keyframe luma at the SSIM scale"]
 
     /// Refuses, without writing to it, a file that is not a framededupe index or that a newer framededupe made.
     static func checkIsIndex(_ path: String) throws(IndexError) {

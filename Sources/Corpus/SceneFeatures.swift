@@ -1,6 +1,7 @@
 import Foundation
 import FrameDedupe
 import GRDB
+import Pixels
 import Similarity
 
 /// How `dedupe` tells a copy from a look-alike: by geometric verification of the two scenes' keyframes
@@ -93,6 +94,7 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
             + (moments || shotStarts ? " neighbours \(verifiedNeighbours)" : "")
             + " verdict \(rule.minimumInliers) \(rule.minimumInlierRatio) \(rule.minimumCoverage) \(rule.minimumSpan) \(rule.minimumCellCoverage)"
             + " motion \(GeometricVerifier.minimumMotionInliers)"
+            + (rule.maximumChangedShare.map { " one-patch \($0) \(rule.maximumUnreachedCells)" } ?? "")
     }
 
     /// Whether a candidate pair `distance` apart (cosine) is verified on its shot starts alone: both scenes have one,
@@ -187,6 +189,9 @@ extension CorpusIndex {
         for (number, moment) in indexed.moments.enumerated() {
             try db.execute(sql: "INSERT INTO scene_moment (scene, number, features) VALUES (?, ?, ?)", arguments: [scene, number, Data(moment.encoded)])
         }
+        if let luma = indexed.keyframeLuma, let encoded = StoredLuma.encode(luma) {
+            try db.execute(sql: "UPDATE scene_features SET keyframe_luma = ? WHERE scene = ?", arguments: [encoded, scene])
+        }
     }
 
     /// What verification compares of the scene with row id `scene`: its keyframe's features, with its other moments
@@ -195,8 +200,12 @@ extension CorpusIndex {
     static func storedPictures(scene: Int64, moments: Bool, shotStarts: Bool, db: Database) throws -> CopyPictures? {
         guard let keyframe = try storedFeatures(scene: scene, db: db) else { return nil }
         var pictures = CopyPictures(keyframe: keyframe)
-        // An index opened read-only is not migrated: one made before v4 has no such table.
+        // An index opened read-only is not migrated: one made before v4 has no such table, before v5 no such column.
         guard try db.tableExists("scene_moment") else { return pictures }
+        if try db.columns(in: "scene_features").contains(where: { $0.name == "keyframe_luma" }),
+           let data = try Data.fetchOne(db, sql: "SELECT keyframe_luma FROM scene_features WHERE scene = ?", arguments: [scene]) {
+            pictures.keyframeLuma = StoredLuma.decode(data)
+        }
         if moments {
             pictures.moments = try Data.fetchAll(db, sql: "SELECT features FROM scene_moment WHERE scene = ? ORDER BY number", arguments: [scene])
                 .compactMap { try? LocalFeatures(encoded: [UInt8]($0)) }
@@ -213,6 +222,40 @@ extension CorpusIndex {
     /// moments and shot start (``CopyPictures``); nil when it has no keyframe features.
     public func pictures(ofScene scene: Int64) throws(IndexError) -> CopyPictures? {
         try read { db in try Self.storedPictures(scene: scene, moments: true, shotStarts: true, db: db) }
+    }
+}
+
+/// Each scene's keyframe luma at the SSIM scale (``IndexedScene/keyframeLuma``, 32 pixels on its shorter side: ~1.8 KB at
+/// 16:9), added by migration v5 as the column `keyframe_luma` of `scene_features`: a keyframe match in one small patch (a
+/// fixed camera on a plain wall, where only one object has keypoints) is then decided by the rest of the pictures, as in
+/// `run` (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``), so `index dedupe` and `run` decide such pairs alike.
+/// Scenes indexed before v5 have none and are verified on their local features alone, as before.
+extension CorpusIndex {
+    /// Registers the migration that adds the keyframe lumas.
+    static func registerLumaMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration(knownMigrations[4]) { db in
+            try db.execute(sql: "ALTER TABLE scene_features ADD COLUMN keyframe_luma BLOB")
+        }
+    }
+}
+
+/// A luma picture as the index stores it: width and height (2 bytes each, little-endian), then the pixels row by row.
+enum StoredLuma {
+    static func encode(_ luma: LumaImage) -> Data? {
+        guard luma.width > 0, luma.height > 0, luma.width <= 0xFFFF, luma.height <= 0xFFFF, luma.pixels.count == luma.width * luma.height else { return nil }
+        var data = Data(capacity: 4 + luma.pixels.count)
+        for v in [luma.width, luma.height] { data.append(UInt8(v & 0xFF)); data.append(UInt8(v >> 8)) }
+        data.append(contentsOf: luma.pixels)
+        return data
+    }
+
+    /// Nil when `data` is no stored luma (too short, or its size disagrees with its pixels).
+    static func decode(_ data: Data) -> LumaImage? {
+        let bytes = [UInt8](data)
+        guard bytes.count >= 4 else { return nil }
+        let width = Int(bytes[0]) | Int(bytes[1]) << 8, height = Int(bytes[2]) | Int(bytes[3]) << 8
+        guard width > 0, height > 0, bytes.count == 4 + width * height else { return nil }
+        return LumaImage(width: width, height: height, pixels: Array(bytes[4...]))
     }
 }
 

@@ -58,6 +58,7 @@ public struct VideoAnalysis: Sendable {
             indexed.moments = pictures?.moments ?? []
             indexed.shotStart = pictures.flatMap { $0.shotStartIsKeyframe ? nil : $0.shotStart }
             indexed.shotStartIsKeyframe = scene.shotStartIsKeyframe
+            indexed.keyframeLuma = scene.keyframeLuma
             scenes.append(indexed)
         }
         return IndexedVideo(path: CorpusIndex.absolute(path), size: id.size, sha256: id.sha256, duration: list.video.duration,

@@ -61,8 +61,9 @@ public struct Scene: Sendable, Equatable, Codable {
     /// True when every frame of the scene is a transition frame: such a scene never forms a cluster
     /// of its own and never gives an exemplar.
     public internal(set) var transition: Bool = false
-    /// The keyframe's luma at the SSIM scale, for comparing scenes without embeddings.
-    var keyframeLuma: LumaImage?
+    /// The keyframe's luma at the SSIM scale, for comparing scenes without embeddings and for a keyframe match in one
+    /// patch (``CopyPictures/keyframeLuma``).
+    public internal(set) var keyframeLuma: LumaImage?
     /// The keyframe's own embedding (not the scene's mean), for `--keep diverse` (nil otherwise: 5 KB a scene).
     var keyframeVector: [Float]?
     /// The keyframe's local features, taken inside the scene's active picture (the union of its frames' content
