@@ -173,3 +173,18 @@ extension Fixtures {
                                                                              "-f", "matroska", "{out}"]])
     }
 }
+
+extension Fixtures {
+    /// Issue 17: two moments of a fixed camera on a plain wall (Intel's `bottle-detection.mp4`, CC BY 4.0;
+    /// `Tests/SimilarityTests/Fixtures/geometry/`), one bottle and then that bottle and another, around a cutaway (a
+    /// Sintel still), 2 s each with hard cuts, 640×360, 25 fps: their keyframes match on the bottle that stayed, in one
+    /// small patch, and the rest of the two pictures agrees.
+    public static func plainWallCutawayClip() throws -> URL {
+        let geometry = packageRoot.appendingPathComponent("Tests/SimilarityTests/Fixtures/geometry")
+        let stills = ["bottle-20.5s.jpg", "sintel-rocks-a.jpg", "bottle-25.5s.jpg"]
+        let inputs = stills.flatMap { ["-loop", "1", "-t", "2", "-i", geometry.appendingPathComponent($0).path] }
+        let graph = (0..<3).map { "[\($0):v]scale=640:360,setsar=1,fps=25,format=yuv420p[v\($0)]" }.joined(separator: ";") + ";[v0][v1][v2]concat=n=3:v=1[out]"
+        return try ffmpegFixture("bottle-wall-cutaway.mp4", [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264",
+                                                                      "-crf", "18", "-preset", "veryfast", "-f", "mp4", "{out}"]])
+    }
+}

@@ -9,24 +9,12 @@ import _FrameDedupeTestSupport
 
 /// Issue 17 in the corpus index: a keyframe match in one small patch is decided by the rest of the pictures, as `run`
 /// decides it (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``), on the keyframe lumas the index stores (migration
-/// v5). Real footage: two moments of a fixed camera on a plain wall (Intel's `bottle-detection.mp4`, CC BY 4.0;
-/// `Tests/SimilarityTests/Fixtures/geometry/`), one bottle and then that bottle and another, around a cutaway: their
-/// keyframes match on the bottle that stayed, in one small patch, and the rest of the two pictures agrees.
+/// v5). Real footage: two moments of a fixed camera on a plain wall around a cutaway (``Fixtures/plainWallCutawayClip()``).
 @Suite("Corpus: a fixed camera on a plain wall", .temporaryFolders)
 struct OnePatchCorpusTests {
-    /// The plain wall at two moments around a cutaway, as `run`'s test has it (``OnePatchCopiesTests``).
-    static func cutawayClip() throws -> URL {
-        let geometry = Fixtures.packageRoot.appendingPathComponent("Tests/SimilarityTests/Fixtures/geometry")
-        let stills = ["bottle-20.5s.jpg", "sintel-rocks-a.jpg", "bottle-25.5s.jpg"]
-        let inputs = stills.flatMap { ["-loop", "1", "-t", "2", "-i", geometry.appendingPathComponent($0).path] }
-        let graph = (0..<3).map { "[\($0):v]scale=640:360,setsar=1,fps=25,format=yuv420p[v\($0)]" }.joined(separator: ";") + ";[v0][v1][v2]concat=n=3:v=1[out]"
-        return try Fixtures.ffmpegFixture("bottle-wall-cutaway.mp4", [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264",
-                                                                              "-crf", "18", "-preset", "veryfast", "-f", "mp4", "{out}"]])
-    }
-
     @Test func twoMomentsOfThePlainWallJoinByTheirPictures() throws {
         let folder = Fixtures.temporaryFolder("wall")
-        let clip = try Self.cutawayClip()
+        let clip = try Fixtures.plainWallCutawayClip()
         let video = try OtherPicturesTests.analysed(clip, root: folder.appendingPathComponent("keyframes"))
         #expect(video.scenes.map(\.start) == [0, 2, 4])
         guard video.scenes.count == 3 else { return }

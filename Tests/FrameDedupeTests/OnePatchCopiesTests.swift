@@ -10,17 +10,8 @@ import _FrameDedupeTestSupport
 /// agrees under that transform, so they are one content (``GeometricVerifier/confirmByPictures(_:_:_:_:_:)``).
 @Suite("A fixed camera on a plain wall in a run", .temporaryFolders)
 struct OnePatchCopiesTests {
-    static func clip() throws -> URL {
-        let geometry = Fixtures.packageRoot.appendingPathComponent("Tests/SimilarityTests/Fixtures/geometry")
-        let stills = ["bottle-20.5s.jpg", "sintel-rocks-a.jpg", "bottle-25.5s.jpg"]
-        let inputs = stills.flatMap { ["-loop", "1", "-t", "2", "-i", geometry.appendingPathComponent($0).path] }
-        let graph = (0..<3).map { "[\($0):v]scale=640:360,setsar=1,fps=25,format=yuv420p[v\($0)]" }.joined(separator: ";") + ";[v0][v1][v2]concat=n=3:v=1[out]"
-        return try Fixtures.ffmpegFixture("bottle-wall-cutaway.mp4", [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264",
-                                                                              "-crf", "18", "-preset", "veryfast", "-f", "mp4", "{out}"]])
-    }
-
     @Test func twoMomentsOfThePlainWallJoinAcrossACutaway() throws {
-        let list = try findScenes(input: try Self.clip().path, options: DedupeOptions(), output: nil)
+        let list = try findScenes(input: try Fixtures.plainWallCutawayClip().path, options: DedupeOptions(), output: nil)
         #expect(list.scenes.map(\.start) == [0, 2, 4], "\(list.scenes.map(\.start))")
         guard list.scenes.count == 3 else { return }
         let cluster = list.clusters.clusterOfScene
