@@ -118,15 +118,10 @@ public struct SampleClock: Sendable {
     /// Whether the frame at `pts` is sampled; advances past every slot it fills.
     public mutating func take(_ pts: Int64) -> Bool {
         guard pts >= origin else { return false }
-        switch rate {
-        case .all:
-            return true
-        case .perSecond(let r):
-            let elapsed = Int128(pts - origin) * Int128(timeBase.numerator) * Int128(r.numerator)
-            let slotLength = Int128(r.denominator) * Int128(timeBase.denominator)
-            guard elapsed >= Int128(slot) * slotLength else { return false }
-            slot = Int64(clamping: elapsed / slotLength + 1)
-            return true
-        }
+        // Sampling every frame: no slots.
+        guard let reached = slot(of: pts) else { return true }
+        guard reached >= slot else { return false }
+        slot = reached < Int64.max ? reached + 1 : reached
+        return true
     }
 }
