@@ -51,11 +51,11 @@ public struct MemoryBudget: Sendable, Equatable {
         self.heldAs = heldAs
     }
 
-    /// The pictures alive at once for a `width`×`height` stream with `threads` decoding threads (0: libavcodec's
-    /// choice, one more than the processors, at most 16; counted whether or not the codec has frame threading, since
-    /// it is not open yet): how many are held decoded (whole) and how many as encoded images.
+    /// The pictures alive at once for a `width`×`height` stream with `threads` decoding threads (counted whether or
+    /// not the codec has frame threading, since it is not open yet): how many are held decoded (whole) and how many
+    /// as encoded images.
     func pictures(width: Int, height: Int, decoderThreads threads: Int) -> (decoded: Int, encoded: Int) {
-        let decoder = (threads > 0 ? threads : min(16, ProcessInfo.processInfo.activeProcessorCount + 1)) + Self.decoderPictures
+        let decoder = threads + Self.decoderPictures
         let framesHeld = framesHeld + (width * height <= morePixelsAtMost ? moreFramesHeld : 0)
         switch heldAs {
         case .decoded: return (decoder + framesHeld, 0)
@@ -82,7 +82,7 @@ public struct MemoryBudget: Sendable, Equatable {
     }
 
     /// Throws when the pictures of a `width`×`height` stream in pixel format `format` (an `AVPixelFormat`, −1
-    /// when unknown) would take more than ``bytes`` with `threads` decoding threads (as `--threads` says).
+    /// when unknown) would take more than ``bytes`` with `threads` decoding threads (the count the decoder is opened with).
     func check(width: Int, height: Int, format: Int32, decoderThreads threads: Int) throws(DecoderError) {
         let (decoded, encoded) = pictures(width: width, height: height, decoderThreads: threads)
         let picture = Self.pictureBytes(width: width, height: height, format: format)

@@ -37,7 +37,8 @@ public struct ReaderOptions: Sendable {
     /// (a dissolve ending at the last sample, then 0.46 s of a new shot to the end) would otherwise have no
     /// sample of its own, and no keyframe.
     public var sampleFinalFrame: Bool = true
-    /// Decoder threads; 0 lets libavcodec choose (frame threading on all cores).
+    /// Decoder threads; 0 for the automatic count (``DecoderThreads/automatic(width:height:format:processors:)``:
+    /// libavcodec's choice, frame threading on all cores, within a memory bound that depends on the picture size).
     public var threads: Int = 0
     /// Headerless raw video (read by libavformat's `rawvideo` demuxer); nil for any other input.
     public var raw: RawVideoFormat? = nil
@@ -146,6 +147,8 @@ public final class VideoReader {
     public private(set) var counts = DecodeCounts()
     /// Warnings about the input (truncation, skipped data); each a line for the user.
     public private(set) var warnings: [String] = []
+    /// The threads the video's decoder was opened with (``ReaderOptions/threads``, or the automatic count).
+    public private(set) var decoderThreads = 0
 
     private let options: ReaderOptions
     private var format: FormatContext
@@ -285,9 +288,12 @@ public final class VideoReader {
             if demuxer.hasPrefix("mov") && !seekable { throw .indexAtEndOnPipe }
             throw .notMedia("video stream has no picture size")
         }
+        let threads = DecoderThreads.resolved(options.threads, width: Int(parameters.pointee.width),
+                                              height: Int(parameters.pointee.height), format: parameters.pointee.format)
         try options.memoryBudget?.check(width: Int(parameters.pointee.width), height: Int(parameters.pointee.height),
-                                        format: parameters.pointee.format, decoderThreads: options.threads)
-        codec = try CodecContext(decoderFor: parameters, threads: options.threads, maxPixels: options.memoryBudget?.maxPixels)
+                                        format: parameters.pointee.format, decoderThreads: threads)
+        codec = try CodecContext(decoderFor: parameters, threads: threads, maxPixels: options.memoryBudget?.maxPixels)
+        decoderThreads = threads
         if options.decode == .keyframes { codec.pointer.pointee.skip_frame = AVDISCARD_NONKEY }
 
         var tb = stream.pointee.time_base
@@ -344,7 +350,10 @@ public final class VideoReader {
             let next = try FormatContext(url: s.url, format: "image2", options: imageDemuxerOptions)
             let found = VideoReader.findStreamInfo(next, maxPixels: options.memoryBudget?.maxPixels)
             guard found >= 0, next.streamCount > 0 else { throw LibavError(code: found < 0 ? found : cff_error_from_errno(EINVAL), operation: "read") }
-            let decoder = try CodecContext(decoderFor: next.stream(0).pointee.codecpar, threads: options.threads, maxPixels: options.memoryBudget?.maxPixels)
+            let parameters = next.stream(0).pointee.codecpar!
+            let threads = DecoderThreads.resolved(options.threads, width: Int(parameters.pointee.width),
+                                                  height: Int(parameters.pointee.height), format: parameters.pointee.format)
+            let decoder = try CodecContext(decoderFor: parameters, threads: threads, maxPixels: options.memoryBudget?.maxPixels)
             if options.decode == .keyframes { decoder.pointer.pointee.skip_frame = AVDISCARD_NONKEY }
             format = next
             codec = decoder

@@ -70,7 +70,7 @@ struct SamplingTests {
     }
 
     /// Which frames between samples are decoded (the frames that place cuts and dissolves exactly) must not depend on
-    /// the decoder's thread count, which by default is the machine's cores + 1: a rule judged against the frames the
+    /// the decoder's thread count, which by default grows with the machine's cores: a rule judged against the frames the
     /// decoder had returned decoded more of them with more threads (`--threads 1` and the default gave different scene
     /// boundaries on `film-sintel-tos-1080p.mp4`). Real footage with B-frames (x264 `-preset slow`, 25 fps, 2 fps sampled).
     @Test(arguments: ["bbb-720p.mp4", "shots-360p.mp4"])

@@ -102,6 +102,8 @@ public struct RunProfile: Sendable {
         /// "network" (the network's second thread, when it ran: see ``Embedder``) or "report map" (with a report).
         public let name: String
         public let clock: ThreadClock
+        /// What the line says of the thread besides its steps: for "decoding", libavcodec's own threads.
+        public var detail: String? = nil
     }
 
     public let threads: [Thread]
@@ -121,7 +123,7 @@ public struct RunProfile: Sendable {
                 if let cpu = thread.clock.cpuSeconds[step], cpu >= 0.005 { text += String(format: ", CPU %.2f s", cpu) }
                 return text + ")"
             }
-            lines.append("  \(thread.name) thread: " + steps.joined(separator: ", "))
+            lines.append("  \(thread.name) thread" + (thread.detail.map { " (\($0))" } ?? "") + ": " + steps.joined(separator: ", "))
         }
         return lines
     }

@@ -172,6 +172,7 @@ private final class SceneRun {
         let opening = (wall: ThreadClock.now() - started.wall, cpu: RunProfile.processCPU() - started.cpu)
         let source = FrameSource(reader: reader!, ssimShortSide: options.ssimShortSide, networkSize: network?.inputSize,
                                  networkInput: options.networkInput, images: collector.images?.export, capacity: frameQueueCapacity(options))
+        let decoderThreads = reader!.decoderThreads
         reader = nil
         let embedder = Embedder<FrameImages?>(network: network, batchSize: options.batchSize, unchanged: options.unchangedFrames,
                                                  frames: options.networkFramesInEffect)
@@ -239,7 +240,7 @@ private final class SceneRun {
         }
         let times = source.threadTimes
         clock.addWait(times.consumerWaiting, to: .waitingForFrames)
-        analysis!.threads = [RunProfile.Thread(name: "decoding", clock: times.decoding)]
+        analysis!.threads = [RunProfile.Thread(name: "decoding", clock: times.decoding, detail: "libavcodec: \(decoderThreads) threads")]
             + (times.encoding.map { [RunProfile.Thread(name: "encoding", clock: $0)] } ?? [])
             + (embedder.workerClock.map { [RunProfile.Thread(name: "network", clock: $0)] } ?? [])
         analysis!.runClock = clock

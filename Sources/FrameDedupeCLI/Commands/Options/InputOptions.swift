@@ -29,7 +29,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Shorter side in pixels of the luma used for hashes and as the source of the SSIM scale, 16 to 4096; smaller videos are not upscaled.", valueName: "pixels"))
     var analysisSize: Int = 256
 
-    @Option(help: ArgumentHelp("Decoder threads, 0 (automatic: the cores + 1, at most 16) to 64. Results are the same with any number.", valueName: "n"))
+    @Option(help: ArgumentHelp("Decoder threads, 0 (automatic: the cores + 1, at most 16, and at most as many as keep their pictures within 32 MiB: 4 at 1080p, 7 at 720p, 11 at 854x480) to 64. Results are the same with any number.", valueName: "n"))
     var threads: Int = 0
 
     @Flag(help: ArgumentHelp("Also decode non-reference frames that cannot be sampled (for measuring what skipping them saves).", visibility: .hidden))
