@@ -188,8 +188,9 @@ public enum ReportWriter {
     static func mappedScenes(_ scenes: [Scene]) -> [Scene] { scenes.filter { $0.embedding != nil && !$0.transition } }
 
     /// The first two principal components of the mapped scenes' mean embeddings; nil when there is no map (fewer
-    /// than 3 such scenes, or LAPACK failed). About 0.1 s for EfficientNet-Lite0's 1280 dimensions (the
-    /// eigen-decomposition of a 1280×1280 covariance, whatever the number of scenes): a run computes it on a
+    /// than 3 such scenes, or LAPACK failed). From the scenes' Gram matrix when there are no more
+    /// than 1280 (EfficientNet-Lite0's dimensions; ``PrincipalComponents``): milliseconds for a clip's scenes, where the
+    /// eigen-decomposition of the 1280×1280 covariance took ~0.1 s whatever their number. A run computes it on a
     /// thread of its own while it clusters (``ComputedAside``).
     static func mapComponents(_ scenes: [Scene]) -> PrincipalComponents? {
         let mapped = mappedScenes(scenes)

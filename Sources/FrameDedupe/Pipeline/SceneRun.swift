@@ -248,8 +248,9 @@ private final class SceneRun {
     }
 
     /// The most scenes whose report map is computed beside clustering (see ``results(scenes:pictures:analysis:)``): its
-    /// buffers are then at most ~18 MB (the covariance's 13 MB and 10 KB a scene), and a 30-minute input cut every few
-    /// seconds (the 360p loop's 631 scenes) already has its map after clustering.
+    /// buffers are then at most ~7 MB (the centred embeddings and their Gram matrix in `Double`, 10 KB and 4 KB a
+    /// scene at 500), and a 30-minute input cut every few seconds (the 360p loop's 631 scenes) already has its map
+    /// after clustering.
     static let mapBesideClusteringScenes = 500
 
     /// Clusters the scenes, chooses the images of `unique/` and writes every result into the output folder.
