@@ -191,6 +191,20 @@ extension Fixtures {
         ]])
     }
 
+    /// A dark box over most of the picture for two frames (0.96 and 1.0 s: the sample at 1 s, at 2 a second), like a car
+    /// passing in front of a static camera, next to a real cut: shot A (the coffee cup) until `cut` seconds, then the
+    /// rocket shot (from 6.5 s of the sample) to 4 s. With the cut at 0.84 s the occlusion is the new shot's first
+    /// sample; at 1.16 s it is the old shot's last.
+    public static func occlusionNextToCut(cut: String) throws -> URL {
+        let shots = sample("shots-360p.mp4").path
+        return try ffmpegFixture("occlusion-cut-\(cut).mp4", [[
+            "-ss", "0", "-t", cut, "-i", shots, "-ss", "6.5", "-t", "4", "-i", shots,
+            "-filter_complex", "[0:v]fps=25,setpts=PTS-STARTPTS[a];[1:v]fps=25,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1,trim=end=4[c];"
+                + "[c]drawbox=x=40:y=20:w=560:h=320:c=0x303030:t=fill:enable='between(t,0.955,1.005)'[out]",
+            "-map", "[out]", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mp4", "{out}",
+        ]])
+    }
+
     /// Shot / reverse shot: A B A B A B A, 2.2 s each (A = the coffee cup from 0 s, B = the rocket from 6.5 s, each
     /// restarting), cuts at 2.2, 4.4, 6.6, 8.8, 11 and 13.2 s: between the samples at 0.5 and at 2 a second.
     public static let alternatingShotsCuts: [Double] = [2.2, 4.4, 6.6, 8.8, 11, 13.2]

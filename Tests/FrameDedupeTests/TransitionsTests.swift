@@ -79,6 +79,22 @@ struct TransitionsTests {
         #expect(scenes == 2, "the flash cut the scene: \(found)")
     }
 
+    /// A sample on a passing occlusion (a dark box over most of the picture for two frames, like a car in front of a
+    /// static camera) next to a real cut: the picture does not come back at the next sample, the cut being on the
+    /// other side, but the frames decoded around the sample show the shot on both sides of the occlusion. One cut,
+    /// at its frame, whichever side of the occlusion it lies on; main before made a second, at the occlusion.
+    @Test(arguments: [("0.84", 0.84), ("1.16", 1.16)])
+    func occlusionOnASampleNextToACutIsNoCut(cut: String, at time: Double) throws {
+        let list = try findScenes(input: Fixtures.occlusionNextToCut(cut: cut).path, options: DedupeOptions(), output: nil)
+        let found = try #require(ScenesFile(list).transitions)
+        #expect(list.scenes.count == 2, "\(list.scenes.map { ($0.start, $0.end) })")
+        #expect(found.map(\.kind) == [.cut] && abs((found.first?.start ?? 0) - time) <= 0.041, "\(found)")
+        // Before the cut, the occluded sample is a transition frame of the old shot (a flash); after it, the new
+        // shot's scene goes on past the occlusion.
+        let occluded = try #require(list.frames.first { abs($0.seconds - 1) < 0.03 })
+        #expect(occluded.transition == (time > 1), "\(occluded)")
+    }
+
     /// Three white frames at 1.2–1.28 s fall between the samples at 1 and 1.5 s (2 a second), and between those at 0
     /// and 2 s (0.5 a second), whose model without the frames between sees no cut: found in the frames decoded between them, with its frames, at
     /// either rate; the picture comes back within a flash's length in seconds, so it is no shot.

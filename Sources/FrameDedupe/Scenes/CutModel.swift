@@ -310,6 +310,11 @@ public struct CutEvidence: Sendable, Equatable, Codable {
     /// difference). Returns the time of the run's first frame and of the first frame after it; nil when
     /// `chain[index]` is an end, equals one, or the run reaches an end.
     static func awayRun(in chain: [(seconds: Double, thumbnail: LumaImage)], around index: Int) -> ClosedRange<Double>? {
+        awayRunIndices(in: chain, around: index).map { chain[$0.lowerBound].seconds...chain[$0.upperBound + 1].seconds }
+    }
+
+    /// ``awayRun(in:around:)``'s run as indices into `chain`: its first and last frame (never an end of the chain).
+    static func awayRunIndices(in chain: [(seconds: Double, thumbnail: LumaImage)], around index: Int) -> ClosedRange<Int>? {
         guard chain.count >= 3, index > 0, index < chain.count - 1 else { return nil }
         let a = chain[0].thumbnail, b = chain[chain.count - 1].thumbnail
         func away(_ k: Int) -> Double { min(chain[k].thumbnail.meanDifference(a), chain[k].thumbnail.meanDifference(b)) }
@@ -318,7 +323,33 @@ public struct CutEvidence: Sendable, Equatable, Codable {
         var low = index, high = index
         while low > 1, away(low - 1) >= threshold { low -= 1 }
         while high < chain.count - 2, away(high + 1) >= threshold { high += 1 }
-        return chain[low].seconds...chain[high + 1].seconds
+        return low...high
+    }
+
+    /// A sample on a brief transient — a car passing in front of a static camera, a flash — told by the frames decoded
+    /// around it rather than by the samples on either side, which a real cut next to it makes differ: in the chain of
+    /// the frames decoded since the sample before `f`, `f`, and those decoded up to `next` (the sample after it), `f`'s
+    /// run of frames that differ from both ends (``awayRunIndices(in:around:)``) lasts at most ``Transition/longestFlash``
+    /// seconds, `f` differs from the ends by at least 0.05 (mean absolute difference of the thumbnails, 0–1), and the
+    /// frames right before and right after the run are alike (they differ by at most half as much): the picture around
+    /// the run is one. Returns the run's first frame and the first frame after it, the thumbnails before and after the
+    /// run, the chain's first (the frame decoded right after the sample before `f`) and how far `f` is from the ends.
+    /// The chain starts after the sample before `f`, not at it, so that the verdict depends on `f` and `next` alone (a
+    /// resumed run reaches it the same way). Needs frames decoded on both sides (not with key frames only).
+    static func transient(at f: FrameSignals, next: FrameSignals)
+        -> (span: ClosedRange<Double>, before: LumaImage, after: LumaImage, start: LumaImage, away: Double)? {
+        guard let sample = f.thumbnail, let last = next.thumbnail, !f.intermediateFrames.isEmpty, !next.intermediateFrames.isEmpty else { return nil }
+        let chain = FrameSignals.comparableThumbnails(
+            f.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(f.seconds, sample)] + next.intermediateFrames.map { ($0.seconds, $0.thumbnail) }
+                + [(next.seconds, last)], between: f, and: next)
+        let index = f.intermediateFrames.count
+        guard let run = awayRunIndices(in: chain, around: index) else { return nil }
+        let a = chain[0].thumbnail, b = chain[chain.count - 1].thumbnail, x = chain[index].thumbnail
+        let away = min(x.meanDifference(a), x.meanDifference(b))
+        let before = chain[run.lowerBound - 1], after = chain[run.upperBound + 1]
+        guard away >= 0.05, after.seconds - chain[run.lowerBound].seconds <= Transition.longestFlash,
+              before.thumbnail.meanDifference(after.thumbnail) <= 0.5 * away else { return nil }
+        return (chain[run.lowerBound].seconds...after.seconds, before.thumbnail, after.thumbnail, a, away)
     }
 
     /// A flash inside `chain` (time, thumbnail) that the picture comes back from: the frame farthest from both ends

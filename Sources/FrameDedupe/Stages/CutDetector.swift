@@ -87,6 +87,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
         var start = f.seconds
         var skipsLevel = false
         var isFlash = false
+        var afterTransient = false
         if let reference, let previous, var scene = open {
             let s = scorer.score(f, reference: reference, previous: previous)
             scores = s
@@ -110,6 +111,31 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     isFlash = true
                     context?.flashStart = span.lowerBound
                     context?.flashEnd = span.upperBound
+                }
+                // A sample on a passing car or a flash with a real cut on its far side, so that the picture does not come
+                // back at the next sample: the frames decoded around it do (``CutEvidence/transient(at:next:)``), and the
+                // frame before its run shows the picture the frames after the previous sample began with. It is a flash of
+                // the previous shot; the next sample is judged against the previous one.
+                if cutKind == .calibrated, !isFlash, let next, let t = CutEvidence.transient(at: f, next: next),
+                   t.before.meanDifference(t.start) <= 0.5 * t.away {
+                    cutKind = nil
+                    transition = true
+                    isFlash = true
+                    context?.flashStart = t.span.lowerBound
+                    context?.flashEnd = t.span.upperBound
+                }
+                // The cut after such a sample when a real cut came before it (and opened its scene there): the frames after
+                // its run already show this sample's picture (or come back to it from a flash of their own), so the
+                // change from the sample is the transient's, not a cut; it is left out of the recent levels.
+                if cutKind == .calibrated || cutKind == .jump, lastCut != nil, !lastWasFlash, let t = CutEvidence.transient(at: previous, next: f),
+                   let chain = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 1) {
+                    let rest = Array(chain.drop { $0.seconds < t.span.upperBound })
+                    if let last = rest.last?.thumbnail,
+                       t.after.meanDifference(last) <= 0.5 * t.away || (rest.count >= 3 && CutEvidence.flash(in: rest) != nil) {
+                        cutKind = nil
+                        afterTransient = true
+                        skipsLevel = true
+                    }
                 }
                 // A flash between the samples that the picture came back from: its steps are no cut, so the samples are
                 // judged alone (the model without the frames between).
@@ -168,7 +194,7 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                     context?.dissolveStart = span.start
                     context?.dissolveEnd = span.end
                 }
-                skipsLevel = insideDissolve
+                skipsLevel = insideDissolve || afterTransient
                 if cutKind == nil, lastCut?.isGradual != true, let found = dissolve(f, previous: previous, next: next, evidence: evidence),
                    f.seconds - scene.start >= minimumSceneLength {
                     cutKind = .dissolve
