@@ -152,13 +152,17 @@ struct CommandLineIndexTests {
         #expect(afterTransaction.integrity == "ok")
         #expect(afterTransaction.videos == before.videos && afterTransaction.scenes == before.scenes)
 
-        // Killed while decoding (before its transaction began).
+        // Killed while decoding (before its transaction began): as soon as the video's staging folder for its keyframes
+        // exists, which it does from the start of the analysis to the transaction. (Waiting for the keyframes themselves
+        // raced: at 360p they are written in the run's last moments, a window a 20 ms poll missed on a loaded machine,
+        // and then the video went in before the kill.)
         let q = try Fixtures.startFramededupe(["index", "add", long.path, "--index", db], stderr: log)
         let root = URL(fileURLWithPath: db + ".keyframes")
-        Fixtures.wait {  // the video's keyframes start to appear in its staging folder
-            let folders = (try? FileManager.default.subpathsOfDirectory(atPath: root.path)) ?? []
-            return folders.contains { $0.contains(".framededupe-staging") && $0.hasSuffix(".jpg") }
-        }
+        // Its own staging folder (named by its process id: the one the transaction's kill left behind is another's).
+        let staging = ".framededupe-staging-\(q.processIdentifier)"
+        func stagingExists() -> Bool { ((try? FileManager.default.subpathsOfDirectory(atPath: root.path)) ?? []).contains { $0.hasSuffix(staging) } }
+        Fixtures.wait { stagingExists() }
+        #expect(stagingExists(), "no staging folder \(staging) seen")
         kill(q.processIdentifier, SIGKILL)
         q.waitUntilExit()
         let afterDecoding = try contents(db)
