@@ -326,18 +326,32 @@ public struct CutEvidence: Sendable, Equatable, Codable {
         return low...high
     }
 
+    /// A sampled frame on a brief transient (``transient(at:next:)``): where its run of frames lies, and the pictures
+    /// around it.
+    struct Transient {
+        /// The run's first frame and the first frame after it (seconds).
+        let span: ClosedRange<Double>
+        /// The frame right before the run.
+        let before: LumaImage
+        /// The frames from the first after the run to the next sample (its last), time and thumbnail.
+        let rest: ArraySlice<(seconds: Double, thumbnail: LumaImage)>
+        /// The chain's first frame: the one decoded right after the sample before.
+        let start: LumaImage
+        /// How far the sample is from the chain's ends (mean absolute difference, 0–1).
+        let away: Double
+        /// The frame right after the run.
+        var after: LumaImage { rest[rest.startIndex].thumbnail }
+    }
+
     /// A sample on a brief transient — a car passing in front of a static camera, a flash — told by the frames decoded
     /// around it rather than by the samples on either side, which a real cut next to it makes differ: in the chain of
     /// the frames decoded since the sample before `f`, `f`, and those decoded up to `next` (the sample after it), `f`'s
     /// run of frames that differ from both ends (``awayRunIndices(in:around:)``) lasts at most ``Transition/longestFlash``
     /// seconds, `f` differs from the ends by at least 0.05 (mean absolute difference of the thumbnails, 0–1), and the
     /// frames right before and right after the run are alike (they differ by at most half as much): the picture around
-    /// the run is one. Returns the run's first frame and the first frame after it, the thumbnails before and after the
-    /// run, the chain's first (the frame decoded right after the sample before `f`) and how far `f` is from the ends.
-    /// The chain starts after the sample before `f`, not at it, so that the verdict depends on `f` and `next` alone (a
-    /// resumed run reaches it the same way). Needs frames decoded on both sides (not with key frames only).
-    static func transient(at f: FrameSignals, next: FrameSignals)
-        -> (span: ClosedRange<Double>, before: LumaImage, after: LumaImage, start: LumaImage, away: Double)? {
+    /// the run is one. The chain starts after the sample before `f`, not at it, so that the verdict depends on `f` and
+    /// `next` alone (a resumed run reaches it the same way). Needs frames decoded on both sides (not with key frames only).
+    static func transient(at f: FrameSignals, next: FrameSignals) -> Transient? {
         guard let sample = f.thumbnail, let last = next.thumbnail, !f.intermediateFrames.isEmpty, !next.intermediateFrames.isEmpty else { return nil }
         let chain = FrameSignals.comparableThumbnails(
             f.intermediateFrames.map { ($0.seconds, $0.thumbnail) } + [(f.seconds, sample)] + next.intermediateFrames.map { ($0.seconds, $0.thumbnail) }
@@ -349,7 +363,8 @@ public struct CutEvidence: Sendable, Equatable, Codable {
         let before = chain[run.lowerBound - 1], after = chain[run.upperBound + 1]
         guard away >= 0.05, after.seconds - chain[run.lowerBound].seconds <= Transition.longestFlash,
               before.thumbnail.meanDifference(after.thumbnail) <= 0.5 * away else { return nil }
-        return (chain[run.lowerBound].seconds...after.seconds, before.thumbnail, after.thumbnail, a, away)
+        return Transient(span: chain[run.lowerBound].seconds...after.seconds, before: before.thumbnail,
+                         rest: chain[(run.upperBound + 1)...], start: a, away: away)
     }
 
     /// A flash inside `chain` (time, thumbnail) that the picture comes back from: the frame farthest from both ends

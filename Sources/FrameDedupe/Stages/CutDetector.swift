@@ -128,14 +128,11 @@ public final class CutDetector<Attachment, Scorer: FrameScorer>: FrameStage {
                 // its run already show this sample's picture (or come back to it from a flash of their own), so the
                 // change from the sample is the transient's, not a cut; it is left out of the recent levels.
                 if cutKind == .calibrated || cutKind == .jump, lastCut != nil, !lastWasFlash, let t = CutEvidence.transient(at: previous, next: f),
-                   let chain = CutEvidence.thumbnails(from: previous, to: f, minimumBetween: 1) {
-                    let rest = Array(chain.drop { $0.seconds < t.span.upperBound })
-                    if let last = rest.last?.thumbnail,
-                       t.after.meanDifference(last) <= 0.5 * t.away || (rest.count >= 3 && CutEvidence.flash(in: rest) != nil) {
-                        cutKind = nil
-                        afterTransient = true
-                        skipsLevel = true
-                    }
+                   let last = t.rest.last?.thumbnail,
+                   t.after.meanDifference(last) <= 0.5 * t.away || (t.rest.count >= 3 && CutEvidence.flash(in: Array(t.rest)) != nil) {
+                    cutKind = nil
+                    afterTransient = true
+                    skipsLevel = true
                 }
                 // A flash between the samples that the picture came back from: its steps are no cut, so the samples are
                 // judged alone (the model without the frames between).
