@@ -117,7 +117,10 @@ struct EmbeddingGoldenTests {
     }
 }
 
-@Suite("EfficientNet-Lite0 behaviour", .temporaryFolders)
+// Serialized: two of its tests split batches between threads, which holds OpenBLAS's global thread count at 1 while
+// they run and restores it after (``EfficientNetLite/threads``: two networks must not split at the same time); run
+// together, one read the other's held count as its own and failed (1 run in 1 here, with three targets' suites at once).
+@Suite("EfficientNet-Lite0 behaviour", .temporaryFolders, .serialized)
 struct EmbeddingBehaviourTests {
     /// A batch gives each image the result it gets alone (to float rounding of OpenBLAS's blocking), also
     /// once the workspace has grown and is reused for a smaller batch.
