@@ -35,8 +35,10 @@ other people in two scenes, and one plain wall with a woman, a man and the two t
 and a copy (the corridor scene mirrored, the man's shot at a later moment). Later in session 14, two twins of the kind of
 a sealed failure "a fixed camera's shot at other moments, letterboxed 2.35:1 and as the full 16:9 frame, not joined",
 from two more preview GIFs (a warehouse where a worker walks away, a shop aisle where people stand and walk): the
-letterboxed cut, a photo cutaway, the 16:9 frame at another moment, the letterboxed cut at a third. 69 clips in all:
-48 of v1 and v2, 18 v3 twins, 3 v4 sealed clips.
+letterboxed cut, a photo cutaway, the 16:9 frame at another moment, the letterboxed cut at a third. Session 17 added
+one twin of low-texture copies (`twin-flat-copies-720p`: the flat render's view A mirrored, zoomed and blurred,
+letterboxed and pillarboxed by cropping, at a low bitrate and brightened, between views 10 degrees away), so that a rule
+for plain pictures is chosen on copies of that kind. 70 clips in all: 48 of v1 and v2, 19 v3 twins, 3 v4 sealed clips.
 
 v4 (session 13, `clips_v4`, names `fresh-*`) adds SEALED clips of footage no session had looked at (the other files
 of Intel's IoT DevKit sample videos, CC BY 4.0: people signing in one room, a parking lot and a room from fixed
@@ -1275,6 +1277,21 @@ RENDERED.update({
     "flat-b": _flat_render(80, 25, 4.6),
     "flat-c": _flat_render(-40, 40, 5.0),
     "flat-d": _flat_render(43, 18, 4.6),
+    # session 17: views nearer view A (10 degrees round either way, 10 degrees higher), for the low-texture copies twin
+    "flat-e": _flat_render(35, 15, 4.6),
+    "flat-f": _flat_render(25, 25, 4.6),
+    "flat-g": _flat_render(15, 15, 4.6),
+})
+
+# View A's 16:9 picture (the part a P shot of the 4:3 render shows) mirrored, letterboxed to 2.35:1 and pillarboxed to
+# 4:3 by cropping, as copies are made (session 17)
+_FLAT_A_169 = "crop=1280:720:0:120"
+DERIVED.update({
+    "flat-a-mirror": (["flat-a"], "image", ["-i", "{0}", "-vf", f"{_FLAT_A_169},hflip,format=rgb24", "-frames:v", "1"]),
+    "flat-a-lb235": (["flat-a"], "image", ["-i", "{0}", "-vf", f"{_FLAT_A_169},crop=1280:544:0:88,pad=1280:720:0:88:black,format=rgb24",
+                                          "-frames:v", "1"]),
+    "flat-a-pb43": (["flat-a"], "image", ["-i", "{0}", "-vf", f"{_FLAT_A_169},crop=960:720:160:0,pad=1280:720:160:0:black,format=rgb24",
+                                         "-frames:v", "1"]),
 })
 
 
@@ -1521,6 +1538,29 @@ def clips_v3():
     # views (the few matches decide nothing and the 3x3 grids find one layout, 0.220 apart)
     C.append(views("twin-flat-views-720p.mp4", ("flat-a", "flat-b", "flat-c", "flat-d"), "flat-coloured box and ball", "flat render",
                    more=[(0, 4, "copy", "the same view, zoomed")]))
+    # 7b. low-texture copies and look-alikes (session 17): view A of the flat renders and its copies as copies are made
+    # (mirrored; zoomed further and blurred; letterboxed and pillarboxed by cropping; at a low bitrate; brightened)
+    # between views 10 degrees round either way and 10 degrees higher (look-alikes), so that a rule for pictures too
+    # plain for local features is chosen on copies of that kind, not only on the views of 7. The barred copies are
+    # stills: a zoom over the bars would move them, which no barred copy does
+    a_copies = [(2, "mirror"), (4, "zoomed 1.1x further, blurred"), (6, "letterbox 2.35:1 (cropped)"), (7, "low bitrate"),
+                (9, "pillarbox 4:3 (cropped)"), (10, "brightened")]
+    views_at = [1, 5, 8]
+    C.append(dict(name="twin-flat-copies-720p.mp4", W=1280, H=720, fps=25, codec="h264", items=[
+        P("flat-a", 3.0, 0, zoom=(1.0, 1.05)), CUT(), P("flat-e", 3.0, 1, zoom=(1.0, 1.05)), CUT(),
+        P("flat-a-mirror", 3.0, 0, zoom=(1.0, 1.05)), CUT(), P("coffee", 3.0, 2, zoom=(1.0, 1.1)), CUT(),
+        P("flat-a", 3.0, 0, zoom=(1.1, 1.15), transform="lowres"), CUT(), P("flat-f", 3.0, 3, zoom=(1.0, 1.05)), CUT(),
+        P("flat-a-lb235", 3.0, 0), CUT(), P("flat-a", 3.0, 0, zoom=(1.0, 1.05), transform="lowbitrate"), CUT(),
+        P("flat-g", 3.0, 4, zoom=(1.0, 1.05)), CUT(), P("flat-a-pb43", 3.0, 0), CUT(),
+        P("flat-a", 3.0, 0, zoom=(1.0, 1.05), transform="bright")],
+        groups={0: "flat-coloured box and ball, view A", 1: "flat-coloured box and ball, view E (10 degrees round from A)",
+                2: "coffee: slow zoom", 3: "flat-coloured box and ball, view F (10 degrees higher than A)",
+                4: "flat-coloured box and ball, view G (10 degrees round from A, the other way)"},
+        _kind="multiview", _label="shots from the recipe",
+        _pairs=[[0, b, "copy", what] for b, what in a_copies]
+        + [[a, v, "lookalike", "same object, 10 degrees round (flat render)"] for a in [0] + [b for b, _ in a_copies] for v in views_at
+           if abs(a - v) <= 2]
+        + [[1, 5, "lookalike", "same object, other view (flat render)"], [5, 8, "lookalike", "same object, other view (flat render)"]]))
     # 8. the same background, another person (made in session 14; other footage than the sealed signers clip): Intel's
     # preview GIFs of one corridor and of one plain wall, each scene at its own length (ffmpeg reads the GIFs' 8-9
     # centisecond frame delays and `fps` resamples them to 25 fps), with a cutaway and a copy. Main 62b4fab keeps the

@@ -288,9 +288,12 @@ struct CorpusLinker {
             pb = CopyPictures(keyframe: pb.keyframe, keyframeLuma: pb.keyframeLuma)
         }
         let match = verifyCopy(pa, pb, shotStartsOnly: far, verifier: verifier, mirror: verification.mirror)
-        // Too few matches to decide (low texture: a flat slide, a wall): linked by the threshold, as without verification.
-        // A far pair that fails is no candidate of the second pass (its scenes were never within the link radius).
-        if match.isDecisive ? match.isCopy : distance < threshold { sets.union(a, b) } else if !far { unlinked.append((a, b)) }
+        // Too few matches to decide (low texture: a flat slide, a wall): linked by the threshold, as without verification,
+        // unless the keyframes are plain and laid out otherwise (as `run` keeps them apart). A far pair that fails is no
+        // candidate of the second pass (its scenes were never within the link radius).
+        let links = match.isDecisive ? match.isCopy
+            : distance < threshold && !(verification.plainLayoutChange.map { plainPicturesDiffer(pa, pb, match: match, limit: $0, mirror: verification.mirror) } ?? false)
+        if links { sets.union(a, b) } else if !far { unlinked.append((a, b)) }
     }
 }
 

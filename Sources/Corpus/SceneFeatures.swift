@@ -59,10 +59,16 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
     /// `run` a wrong link joins two scenes of one video; in an index of many copies of one film, single linkage makes
     /// one wrong link of the extra pictures join two whole groups of copies.
     public var verifiedNeighbours: Int
+    /// A pair whose verification does not decide, with a plain keyframe (fewer keypoints than a decisive verdict needs),
+    /// links by the threshold only when their keyframe lumas are laid out alike, as `run` keeps such pairs apart
+    /// (``ClusterOptions/plainLayoutChange``, ``plainPicturesDiffer(_:_:match:limit:mirror:)``); nil: by the threshold alone.
+    /// Scenes indexed before migration v5 have no luma and link by the threshold.
+    public var plainLayoutChange: Double?
 
     public init(enabled: Bool = true, radius: Double = 0.45, mirror: Bool = true, alignedEdits: Bool = true,
                 moments: Bool = true, shotStarts: Bool = true, shotStartRadius: Double = ClusterOptions().shotStartRadius,
-                ignoresStaticGraphics: Bool = ClusterOptions().ignoreStaticGraphics, verifiedNeighbours: Int = ClusterOptions().verifiedNeighbours) {
+                ignoresStaticGraphics: Bool = ClusterOptions().ignoreStaticGraphics, verifiedNeighbours: Int = ClusterOptions().verifiedNeighbours,
+                plainLayoutChange: Double? = ClusterOptions().plainLayoutChange) {
         self.enabled = enabled
         self.radius = radius
         self.mirror = mirror
@@ -72,6 +78,7 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
         self.shotStartRadius = shotStartRadius
         self.ignoresStaticGraphics = ignoresStaticGraphics
         self.verifiedNeighbours = verifiedNeighbours
+        self.plainLayoutChange = plainLayoutChange
     }
 
     /// Geometric verification of every candidate up to cosine distance 0.45, as `run` verifies: keyframes, other moments,
@@ -95,6 +102,7 @@ public struct CopyVerification: Sendable, Equatable, CustomStringConvertible {
             + " verdict \(rule.minimumInliers) \(rule.minimumInlierRatio) \(rule.minimumCoverage) \(rule.minimumSpan) \(rule.minimumCellCoverage)"
             + " motion \(GeometricVerifier.minimumMotionInliers)"
             + (rule.maximumChangedShare.map { " one-patch \($0) \(rule.maximumUnreachedCells)" } ?? "")
+            + (plainLayoutChange.map { " plain-layout \($0)" } ?? "")
     }
 
     /// Whether a candidate pair `distance` apart (cosine) is verified on its shot starts alone: both scenes have one,

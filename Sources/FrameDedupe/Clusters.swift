@@ -62,6 +62,18 @@ public struct ClusterOptions: Sendable, Equatable {
     /// and low-bitrate re-encode are within 0.017–0.168 of each other (the better of direct and mirrored);
     /// the left and right halves of one photograph, only 0.166 apart globally, are 0.264 apart at best.
     public var gridThreshold: Double = 0.22
+    /// With ``geometricCheck`` and ``spatialCheck``: two plain keyframes (either with fewer keypoints than a decisive
+    /// verdict needs, ``GeometricVerifier/decisiveMatches``) that the 3×3 grids find laid out alike are still kept
+    /// apart when more than this share of their lumas differ (``PictureChange/layoutChange(_:_:_:_:shifts:level:)``:
+    /// one's active picture laid on the other's, their widths or their heights agreeing, mirrored too). A plain
+    /// picture's few corners decide nothing, and the grids see "a box left of a ball" in two views of one object alike,
+    /// but at the SSIM scale a plain picture is mostly its few flat areas, which another view moves. On the dev set's
+    /// tune part (issue 17, session 17; BENCHMARKS.md "Plain pictures: the layout of their lumas"): copies of a flat
+    /// render (mirrored, zoomed and blurred, letterboxed, pillarboxed, low bitrate, brightened) differ by at most
+    /// 0.107, the view 18° round by 0.199–0.230. Views 10° round differ by 0.03–0.13, as copies do: nothing here
+    /// tells them apart. The corpus index decides its few-match pairs so too (`CopyVerification.plainLayoutChange`).
+    /// Nil: off.
+    public var plainLayoutChange: Double? = 0.15
     /// Mirrored copies count as the same content.
     public var mirroredMatch: Bool = true
     /// Grids shifted by one cell (the same view further along a pan) count as the same layout.
@@ -281,6 +293,8 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
     // ones are spread over the input: on a 30-minute loop (631 scenes, 5,934 pairs) the 24 MB cache read scenes 6,186
     // times so, 631 times (each once) breadth first.
     var matches = [GeometricMatch?](repeating: nil, count: pairs.count)
+    // Pairs of plain keyframes whose lumas differ in layout (``ClusterOptions/plainLayoutChange``).
+    var plainDiffer = [Bool](repeating: false, count: pairs.count)
     var verifiedPairs = 0
     do {  // the pictures (their cache, a reference to the distances) are gone before the distances change
         var pictures = VerifiedPictures(members, source: source, distances: copy distances, options: options, cacheBytes: cacheBytes,
@@ -308,7 +322,11 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
                         queue.append(other)
                     }
                     guard let x = pictures.of(i), let y = pictures.of(j) else { continue }
-                    matches[p] = verifyCopy(x, y, shotStartsOnly: farStarts, verifier: verifier, mirror: options.mirroredMatch)
+                    let match = verifyCopy(x, y, shotStartsOnly: farStarts, verifier: verifier, mirror: options.mirroredMatch)
+                    matches[p] = match
+                    if grids, let limit = options.plainLayoutChange, plainPicturesDiffer(x, y, match: match, limit: limit, mirror: options.mirroredMatch) {
+                        plainDiffer[p] = true
+                    }
                     verifiedPairs += 1
                 }
             }
@@ -331,9 +349,10 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
         for j in (i + 1)..<n {
             defer { k += 1 }
             let d = Double(values[k])
-            var match: GeometricMatch? = nil
+            var match: GeometricMatch? = nil, plainLayoutsDiffer = false
             if pair < pairs.count, pairs[pair].i == i, pairs[pair].j == j {
                 match = matches[pair]
+                plainLayoutsDiffer = plainDiffer[pair]
                 pair += 1
             }
             if let match, match.isDecisive {  // else (low texture, few matches) the grids decide, if any
@@ -344,7 +363,7 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
                     values[k] = 0
                     joined += 1
                 }
-            } else if grids, d <= options.threshold, let a = grid(i), let b = grid(j), !sameLayout(a, b, options: options) {
+            } else if grids, d <= options.threshold, let a = grid(i), let b = grid(j), plainLayoutsDiffer || !sameLayout(a, b, options: options) {
                 values[k] = 1
                 vetoed += 1
             }
@@ -540,6 +559,17 @@ public func nearestVerified<Distance: Comparable>(_ candidates: inout [(d: Dista
 /// to ``ClusterOptions/shotStartRadius``.
 func isFarShotStartPair(_ d: Double, options: ClusterOptions) -> Bool {
     options.verifiesShotStarts && d > options.copyRadius && d <= options.shotStartRadius
+}
+
+/// Whether two scenes whose verification did not decide (`match`) have plain keyframes laid out otherwise: either
+/// keyframe has fewer keypoints than a decisive verdict needs (as verified, static graphics left out), both have their
+/// lumas, and more than `limit` of them differ (``PictureChange/layoutChange(_:_:_:_:shifts:level:)``, mirrored only
+/// when `mirror`). See ``ClusterOptions/plainLayoutChange``; `run`'s clustering and the corpus index decide so.
+public func plainPicturesDiffer(_ a: CopyPictures, _ b: CopyPictures, match: GeometricMatch, limit: Double, mirror: Bool) -> Bool {
+    guard !match.isDecisive, min(a.keyframe.count, b.keyframe.count) < GeometricVerifier.decisiveMatches,
+          let x = a.keyframeLuma, let y = b.keyframeLuma,
+          let change = PictureChange.layoutChange(x, a.keyframe, y, b.keyframe, mirrored: mirror) else { return false }
+    return change > limit
 }
 
 /// Whether two scenes' 3×3 feature grids put the same things in the same places (directly, or mirrored).

@@ -175,6 +175,20 @@ extension Fixtures {
 }
 
 extension Fixtures {
+    /// Two views of one plain object and a copy (issue 17, ``ClusterOptions/plainLayoutChange``): view A of a flat-coloured
+    /// box and ball (`flat-view-a.png`, zoomed 1.05×), a cutaway (Sintel's rocks), view D, 18° round (`flat-view-d.png`,
+    /// zoomed 1.03×), another cutaway, view A zoomed `copyZoom`× (a copy; 1.05: the first picture again); 2 s each,
+    /// 640×360. Too plain for local features to decide, and alike to the 3×3 grids.
+    public static func plainViewsClip(copyZoom: Double = 1.1) throws -> URL {
+        let geometry = packageRoot.appendingPathComponent("Tests/SimilarityTests/Fixtures/geometry")
+        let stills = [("flat-view-a.png", 1.05), ("sintel-rocks-a.jpg", 1.0), ("flat-view-d.png", 1.03), ("sintel-rocks-b.jpg", 1.0), ("flat-view-a.png", copyZoom)]
+        let inputs = stills.flatMap { ["-loop", "1", "-t", "2", "-i", geometry.appendingPathComponent($0.0).path] }
+        let graph = stills.enumerated().map { i, s in "[\(i):v]crop=iw/\(s.1):ih/\(s.1),scale=640:360,setsar=1,fps=25,format=yuv420p[v\(i)]" }
+            .joined(separator: ";") + ";[v0][v1][v2][v3][v4]concat=n=5:v=1[out]"
+        return try ffmpegFixture("flat-views-copy-\(copyZoom).mp4", [inputs + ["-filter_complex", graph, "-map", "[out]", "-c:v", "libx264",
+                                                                   "-crf", "18", "-preset", "veryfast", "-f", "mp4", "{out}"]])
+    }
+
     /// Issue 17: two moments of a fixed camera on a plain wall (Intel's `bottle-detection.mp4`, CC BY 4.0;
     /// `Tests/SimilarityTests/Fixtures/geometry/`), one bottle and then that bottle and another, around a cutaway (a
     /// Sintel still), 2 s each with hard cuts, 640×360, 25 fps: their keyframes match on the bottle that stayed, in one

@@ -114,7 +114,8 @@ struct OlderIndexTests {
         let rule = GeometricVerifier.Rule.standard
         let now = CopyVerification.standard.description
         #expect(now.hasSuffix("verdict \(rule.minimumInliers) \(rule.minimumInlierRatio) \(rule.minimumCoverage) \(rule.minimumSpan) \(rule.minimumCellCoverage)"
-            + " motion \(GeometricVerifier.minimumMotionInliers) one-patch \(rule.maximumChangedShare ?? -1) \(rule.maximumUnreachedCells)"), "\(now)")
+            + " motion \(GeometricVerifier.minimumMotionInliers) one-patch \(rule.maximumChangedShare ?? -1) \(rule.maximumUnreachedCells)"
+            + " plain-layout \(CopyVerification.standard.plainLayoutChange ?? -1)"), "\(now)")
         // As an index clustered before the verdict was recorded left it.
         let cut = try #require(now.range(of: " verdict"))
         let before = String(now[..<cut.lowerBound])

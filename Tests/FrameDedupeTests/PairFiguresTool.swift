@@ -54,7 +54,7 @@ struct PairFiguresTool {
         var text = ""
         for (i, s) in scenes.enumerated() {
             let start = s.shotStartIsKeyframe ? "keyframe" : s.shotStartFeatures != nil ? "own" : "none"
-            text += "scene \(s.id) \(s.start)-\(s.end) keyframe \(s.keyframe.frameIndex) moments \(s.momentFrames) shot start \(start) keypoints \(pictures[i].map(\.count)) cluster \(list.clusters.clusterOfScene[s.id] ?? -1)\n"
+            text += "scene \(s.id) \(s.start)-\(s.end) keyframe \(s.keyframe.frameIndex) at \(s.keyframe.seconds) moments \(s.momentFrames) shot start \(start) keypoints \(pictures[i].map(\.count)) cluster \(list.clusters.clusterOfScene[s.id] ?? -1)\n"
             for j in (i + 1)..<scenes.count {
                 let t = scenes[j]
                 if let wanted { guard wanted.contains(s.id), wanted.contains(t.id) else { continue } } else if cosines[i][j] > options.copyRadius { continue }
@@ -76,6 +76,11 @@ struct PairFiguresTool {
                         text += String(format: "    [%d,%d] keypoints %d/%d matches %d inliers %d ratio %.2f coverage %.2f span %.3f cells %.2f motion %d cells+motion %.2f distance %.1f mirrored %@ copy %@ decisive %@\n",
                                        x, y, p.count, q.count, m.matches, m.inliers, m.inlierRatio, m.coverage, min(m.spanA, m.spanB), m.cellCoverage,
                                        m.motionInliers, m.cellCoverageWithMotion, m.inlierDistance, "\(m.mirrored)", "\(m.isCopy)", "\(m.isDecisive)")
+                        if x == 0, y == 0, let la = s.keyframeLuma, let lb = t.keyframeLuma {
+                            // The plain pictures' measure (ClusterOptions.plainLayoutChange), then with shifts of up to 1/6.
+                            let l0 = PictureChange.layoutChange(la, p, lb, q) ?? 1, l2 = PictureChange.layoutChange(la, p, lb, q, shifts: 2) ?? 1
+                            changed += String(format: " layout %.3f shifted %.3f", l0, l2)
+                        }
                         if !changed.isEmpty { text = String(text.dropLast()) + changed + "\n" }
                     }
                 }
