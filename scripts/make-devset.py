@@ -38,7 +38,9 @@ from two more preview GIFs (a warehouse where a worker walks away, a shop aisle 
 letterboxed cut, a photo cutaway, the 16:9 frame at another moment, the letterboxed cut at a third. Session 17 added
 one twin of low-texture copies (`twin-flat-copies-720p`: the flat render's view A mirrored, zoomed and blurred,
 letterboxed and pillarboxed by cropping, at a low bitrate and brightened, between views 10 degrees away), so that a rule
-for plain pictures is chosen on copies of that kind. 70 clips in all: 48 of v1 and v2, 19 v3 twins, 3 v4 sealed clips.
+for plain pictures is chosen on copies of that kind; and two of a fixed camera letterboxed and at 16:9 at other
+moments on the bottle footage (`twin-letterbox-bottle-a/b-720p`). 72 clips in all: 48 of v1 and v2, 21 v3 twins, 3 v4
+sealed clips.
 
 v4 (session 13, `clips_v4`, names `fresh-*`) adds SEALED clips of footage no session had looked at (the other files
 of Intel's IoT DevKit sample videos, CC BY 4.0: people signing in one room, a parking lot and a room from fixed
@@ -1433,6 +1435,8 @@ DERIVED.update({
     # 2.35:1 letterbox in the GIFs' 480x270 frame: the middle 480x204 band, black bars of 33 lines top and bottom
     "worker-lb235": (["worker"], "video", _vf("crop=480:204:0:33,pad=480:270:0:33:black,setsar=1")),
     "aisle-lb235": (["aisle"], "video", _vf("crop=480:204:0:33,pad=480:270:0:33:black,setsar=1")),
+    # (session 17) 2.35:1 letterbox of bottle-detection.mp4's 640x360 frame: the middle 640x272 band, bars of 44 lines
+    "bottle-lb235": (["bottle"], "video", _vf("crop=640:272:0:44,pad=640:360:0:44:black,setsar=1")),
     # two text windows in one theme and font (the hardest case: rows of the same glyphs one shift apart)
     "page-lgpl": (["lgpl21"], "image", _screen3("solar")),
     "page-mpl": (["mpl2"], "image", _screen3("solar")),
@@ -1598,6 +1602,19 @@ def clips_v3():
             groups={0: what, 1: f"{photo}: slow zoom"}, _kind="letterbox", _label="shots from the recipe",
             _pairs=[[0, 2, "copy", "letterbox vs 16:9 frame"], [2, 3, "copy", "letterbox vs 16:9 frame"],
                     [0, 3, "copy", "letterbox, other moments"]]))
+    # 10. (session 17) the kind of 9 on a plain wall: bottle-detection.mp4 (a fixed camera on a plain wall and table where
+    # a hand brings and takes bottles; the bottle twins' footage) letterboxed to 2.35:1 by cropping from one moment, a
+    # photo cutaway, the 16:9 frame at later moments, the letterboxed cut again, the 16:9 frame again: 5 s shots, the
+    # moments apart. The keypoints are on the bottles and the hand only
+    for name, starts, photo in [("twin-letterbox-bottle-a-720p.mp4", (0.0, 6.0, 14.0, 22.0), "chelsea"),
+                                ("twin-letterbox-bottle-b-720p.mp4", (10.0, 16.0, 24.0, 32.0), "rocket")]:
+        items = [V("bottle-lb235", 5.0, 0, ss=starts[0]), CUT(), P(photo, 3.0, 1, zoom=(1.0, 1.1))]
+        for k, ss in enumerate(starts[1:]):
+            items += [CUT(), V("bottle" if k % 2 == 0 else "bottle-lb235", 5.0, 0, ss=ss)]
+        C.append(dict(name=name, W=1280, H=720, fps=25, codec="h264", items=items,
+                      groups={0: "bottle-detection.mp4: a hand brings and takes bottles (static camera, plain wall)",
+                              1: f"{photo}: slow zoom"}, _kind="letterbox", _label="shots from the recipe",
+                      _pairs=[[a, b, "copy", "letterbox vs 16:9 frame"] for a, b in ((0, 2), (2, 3), (3, 4))]))
     for c in C:
         c["extra"] = c.get("extra", []) + ["-map_chapters", "-1"]
     return C
