@@ -64,7 +64,7 @@ public struct ClusterOptions: Sendable, Equatable {
     public var gridThreshold: Double = 0.22
     /// With ``geometricCheck`` and ``spatialCheck``: two plain keyframes (either with fewer keypoints than a decisive
     /// verdict needs, ``GeometricVerifier/decisiveMatches``) that the 3×3 grids find laid out alike are still kept
-    /// apart when more than this share of their lumas differ (``PictureChange/layoutChange(_:_:_:_:shifts:level:)``:
+    /// apart when more than this share of their lumas differ (``PictureChange/layoutChange(_:_:_:_:mirrored:shifts:level:)``:
     /// one's active picture laid on the other's, their widths or their heights agreeing, mirrored too). A plain
     /// picture's few corners decide nothing, and the grids see "a box left of a ball" in two views of one object alike,
     /// but at the SSIM scale a plain picture is mostly its few flat areas, which another view moves. On the dev set's
@@ -274,8 +274,9 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
         // picture is read.
         verified = verificationNeighbours(distances, options: options) { i, j in shotStart[i] && shotStart[j] }
     }
-    // The pairs verified (the earlier scene first), and whether on their shot starts alone.
-    var pairs: [(i: Int, j: Int, farStarts: Bool)] = []
+    // The pairs verified (the earlier scene first), whether on their shot starts alone, and whether closer than the
+    // threshold (where the grids, and the plain pictures' layout, may keep them apart).
+    var pairs: [(i: Int, j: Int, farStarts: Bool, near: Bool)] = []
     var k = 0
     for i in 0..<n {
         for j in (i + 1)..<n {
@@ -284,7 +285,7 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
             let d = Double(distances.values[k])
             let farStarts = isFarShotStartPair(d, options: options) && shotStart[i] && shotStart[j]
             guard d <= options.threshold ? options.spatialCheck : d <= options.copyRadius || farStarts else { continue }
-            pairs.append((i, j, farStarts))
+            pairs.append((i, j, farStarts, d <= options.threshold))
         }
     }
     // Verified in an order that keeps the pictures read at hand (each pair's result is its own, whatever the order):
@@ -315,7 +316,7 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
                 next += 1
                 for p in pairsOf[s] where !done[p] {
                     done[p] = true
-                    let (i, j, farStarts) = pairs[p]
+                    let (i, j, farStarts, near) = pairs[p]
                     let other = i == s ? j : i
                     if !visited[other] {
                         visited[other] = true
@@ -324,7 +325,8 @@ func checkPairs(_ members: [Scene], pictures source: ScenePictures? = nil, dista
                     guard let x = pictures.of(i), let y = pictures.of(j) else { continue }
                     let match = verifyCopy(x, y, shotStartsOnly: farStarts, verifier: verifier, mirror: options.mirroredMatch)
                     matches[p] = match
-                    if grids, let limit = options.plainLayoutChange, plainPicturesDiffer(x, y, match: match, limit: limit, mirror: options.mirroredMatch) {
+                    if grids, near, let limit = options.plainLayoutChange,
+                       plainPicturesDiffer(x, y, match: match, limit: limit, mirror: options.mirroredMatch) {
                         plainDiffer[p] = true
                     }
                     verifiedPairs += 1
@@ -563,7 +565,7 @@ func isFarShotStartPair(_ d: Double, options: ClusterOptions) -> Bool {
 
 /// Whether two scenes whose verification did not decide (`match`) have plain keyframes laid out otherwise: either
 /// keyframe has fewer keypoints than a decisive verdict needs (as verified, static graphics left out), both have their
-/// lumas, and more than `limit` of them differ (``PictureChange/layoutChange(_:_:_:_:shifts:level:)``, mirrored only
+/// lumas, and more than `limit` of them differ (``PictureChange/layoutChange(_:_:_:_:mirrored:shifts:level:)``, mirrored only
 /// when `mirror`). See ``ClusterOptions/plainLayoutChange``; `run`'s clustering and the corpus index decide so.
 public func plainPicturesDiffer(_ a: CopyPictures, _ b: CopyPictures, match: GeometricMatch, limit: Double, mirror: Bool) -> Bool {
     guard !match.isDecisive, min(a.keyframe.count, b.keyframe.count) < GeometricVerifier.decisiveMatches,
